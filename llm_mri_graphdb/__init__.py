@@ -1,0 +1,21 @@
+"""llm-mri-graphdb: a brain scanner for language models whose scans live in Neo4j.
+
+The facade names (``ActivationAreas``, ``Metrics``, ``Evaluation``) are imported
+lazily so that ``import llm_mri_graphdb`` stays cheap for the CLI and the store.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["ActivationAreas", "Metrics", "Evaluation", "__version__"]
+
+_LAZY = {"ActivationAreas": "facade", "Metrics": "facade", "Evaluation": "facade"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
