@@ -1,0 +1,478 @@
+"""Figures of an NRAG scan: layer heatmaps, the layered graph, small multiples, probing.
+
+Matplotlib only, headless: figures are built with :class:`matplotlib.figure.Figure`
+(never pyplot), so nothing here touches global state or needs a display, and no
+graphviz is needed (``llm_mri`` laid graphs out with ``dot``).
+
+Return rule: a single-panel ``plot_<thing>`` draws into ``ax`` (creating a figure
+only when ``ax is None``) and returns that Axes; the multi-panel :func:`plot_scan`
+returns its Figure. Nothing here saves or shows; :func:`figure_to_png_bytes` is the
+one place that renders.
+
+Unlike ``llm_mri``, heatmaps always span the layer's whole ``gridsize x gridsize``
+plane on its fixed axes (so two labels' heatmaps line up), and graphs draw every
+label's edge, any number of labels.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import matplotlib.colors as mcolors
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .nrag import NRAG
+
+__all__ = [
+    "plot_heatmap",
+    "plot_graph",
+    "plot_scan",
+    "plot_probe",
+    "plot_metric_deltas",
+    "figure_to_png_bytes",
+]
+
+
+# -- heatmaps -----------------------------------------------------------------------
+def _gridsize(nrag: NRAG) -> int:
+    g = nrag.settings.get("gridsize")
+    if g is not None:
+        return int(g)
+    return int(max(nrag.region_x.max(initial=0), nrag.region_y.max(initial=0))) + 1
+
+
+def _check_grid(nrag: NRAG) -> None:
+    if nrag.kind != "grid":
+        n = nrag.settings.get("n_components", int(nrag.region_x.max(initial=-1)) + 1)
+        raise ValueError(f"a grid needs a 2-component scan; this scan has {n} components.")
+
+
+def _check_layer(nrag: NRAG, layer: int) -> int:
+    if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not 0 <= layer < nrag.n_layers:
+        raise ValueError(f"layer must be one of 0..{nrag.n_layers - 1}; got {layer!r}.")
+    return int(layer)
+
+
+def _label_index(label_names: Sequence[str], label: str | int) -> int:
+    if isinstance(label, (int, np.integer)) and not isinstance(label, bool) and 0 <= label < len(label_names):
+        return int(label)
+    if isinstance(label, str) and label in label_names:
+        return list(label_names).index(label)
+    raise ValueError(f"label must be one of {list(label_names)}; got {label!r}.")
+
+
+def _layer_grid(nrag: NRAG, layer: int, label: int | None) -> np.ndarray:
+    """Counts of ``layer`` as an ``ndarray of shape (gridsize, gridsize)`` indexed ``[y, x]``."""
+    g = _gridsize(nrag)
+    grid = np.zeros((g, g), dtype=np.int64)
+    sel = nrag.region_layer == layer
+    counts = nrag.region_counts[sel]
+    counts = counts.sum(axis=1) if label is None else counts[:, label]
+    np.add.at(grid, (nrag.region_y[sel], nrag.region_x[sel]), counts)
+    return grid
+
+
+def _new_ax(figsize: tuple[float, float]) -> Axes:
+    return Figure(figsize=figsize, layout="constrained").add_subplot()
+
+
+def plot_heatmap(
+    nrag: NRAG,
+    layer: int,
+    label: str | int | None = None,
+    *,
+    ax: Axes | None = None,
+    annotate: bool = True,
+    cmap: str = "Blues",
+    vmax: float | None = None,
+    colorbar: bool = False,
+) -> Axes:
+    """Heatmap of one layer's cell counts over the layer's whole fixed plane.
+
+    Parameters
+    ----------
+    nrag : NRAG
+        A grid (2-component) scan.
+    layer : int
+    label : str or int, default=None
+        Label name or index; ``None`` sums all labels.
+    ax : Axes, default=None
+        Drawn into when given; otherwise a new figure is made.
+    annotate : bool, default=True
+        Write the count in every non-empty cell.
+    cmap : str, default="Blues"
+    vmax : float, default=None
+        Top of the colour scale (share it to compare panels); the layer's maximum if None.
+    colorbar : bool, default=False
+
+    Returns
+    -------
+    ax : Axes
+        Holds one ``QuadMesh`` of ``gridsize**2`` cells, y increasing upward.
+    """
+    _check_grid(nrag)
+    layer = _check_layer(nrag, layer)
+    li = None if label is None else _label_index(nrag.label_names, label)
+    grid = _layer_grid(nrag, layer, li)
+    g = grid.shape[0]
+    if nrag.layer_bounds is not None:
+        x0, x1, y0, y1 = nrag.layer_bounds[layer]
+    else:
+        x0, x1, y0, y1 = 0.0, float(g), 0.0, float(g)
+    xe, ye = np.linspace(x0, x1, g + 1), np.linspace(y0, y1, g + 1)
+    if ax is None:
+        ax = _new_ax((4.8, 4.4))
+    top = float(vmax) if vmax is not None else max(float(grid.max()), 1.0)
+    mesh = ax.pcolormesh(xe, ye, grid, cmap=cmap, vmin=0.0, vmax=top, edgecolors="white", linewidth=0.3)
+    if annotate:
+        xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
+        size = max(4.0, min(9.0, 90.0 / g))
+        for iy, ix in zip(*np.nonzero(grid)):
+            dark = grid[iy, ix] > 0.6 * top
+            ax.text(xc[ix], yc[iy], str(grid[iy, ix]), ha="center", va="center",
+                    fontsize=size, color="white" if dark else "black")
+    if colorbar:
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_box_aspect(1)
+    ax.set_xlabel("component 1")
+    ax.set_ylabel("component 2")
+    name = "all labels" if li is None else nrag.label_names[li]
+    ax.set_title(f"Layer {layer}: {name}")
+    return ax
+
+
+def plot_scan(
+    nrag: NRAG,
+    *,
+    label: str | int | None = None,
+    annotate: bool = False,
+    cmap: str = "Blues",
+    ncols: int | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """All layers' heatmaps as small multiples on one colour scale.
+
+    Parameters
+    ----------
+    nrag : NRAG
+        A grid scan.
+    label : str or int, default=None
+        ``None`` sums all labels.
+    annotate : bool, default=False
+        Counts in cells (readable only for small grids).
+    cmap : str, default="Blues"
+    ncols : int, default=None
+        Panels per row; about ``sqrt(n_layers)`` when None.
+    fig : Figure, default=None
+        Drawn into when given.
+
+    Returns
+    -------
+    fig : Figure
+        One Axes per layer (then one colour bar), unused panels removed.
+    """
+    _check_grid(nrag)
+    li = None if label is None else _label_index(nrag.label_names, label)
+    n = nrag.n_layers
+    ncols = ncols or math.ceil(math.sqrt(n))
+    nrows = math.ceil(n / ncols)
+    if fig is None:
+        fig = Figure(figsize=(2.3 * ncols + 1.0, 2.4 * nrows + 0.6), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
+    vmax = max(max(int(_layer_grid(nrag, l, li).max()) for l in range(n)), 1)
+    for l in range(n):
+        ax = plot_heatmap(nrag, l, label, ax=axes[l], annotate=annotate, cmap=cmap, vmax=vmax)
+        ax.set_title(f"Layer {l}", fontsize=9)
+        ax.tick_params(labelsize=6)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+    for ax in axes[n:]:
+        ax.remove()
+    name = "all labels" if li is None else nrag.label_names[li]
+    fig.suptitle(f"Scan: {name}")
+    fig.colorbar(axes[0].collections[0], ax=list(axes[:n]), shrink=0.6, label="texts")
+    return fig
+
+
+# -- the layered graph -----------------------------------------------------------------
+def _graph_from_nrag(nrag: NRAG) -> dict[str, Any]:
+    return {
+        "kind": nrag.kind,
+        "n_layers": nrag.n_layers,
+        "gridsize": _gridsize(nrag) if nrag.kind == "grid" else None,
+        "label_names": list(nrag.label_names),
+        "layer": nrag.region_layer, "x": nrag.region_x, "y": nrag.region_y,
+        "rows": (nrag.edge_source, nrag.edge_target, nrag.edge_label, nrag.edge_weight),
+    }
+
+
+def _graph_from_networkx(G: nx.Graph) -> dict[str, Any]:
+    nodes = sorted(G.nodes(), key=lambda n: tuple(int(p) for p in str(n).split("_")))
+    index = {n: i for i, n in enumerate(nodes)}
+    parts = np.array([[int(p) for p in str(n).split("_")] + [-1] * (3 - len(str(n).split("_"))) for n in nodes],
+                     dtype=np.int64).reshape(-1, 3)
+    names = [str(n) for n in G.graph.get("label_names") or []]
+    src, tgt, lab, wts = [], [], [], []
+    for u, v, d in G.edges(data=True):
+        if isinstance(d.get("weights"), Mapping):
+            items = d["weights"].items()
+        else:
+            items = [(d.get("label", "all"), d.get("weight", 1.0))]
+        for key, w in items:
+            if isinstance(key, (int, np.integer)) and 0 <= key < len(names):
+                key = names[key]
+            if str(key) not in names:
+                names.append(str(key))
+            src.append(index[u]); tgt.append(index[v]); lab.append(names.index(str(key))); wts.append(float(w))
+    layers = parts[:, 0]
+    kind = "grid" if (parts[:, 2] >= 0).any() else "components"
+    return {
+        "kind": kind,
+        "n_layers": int(G.graph.get("layers", layers.max(initial=-1) + 1)),
+        "gridsize": (int(G.graph.get("gridsize", max(parts[:, 1].max(initial=0), parts[:, 2].max(initial=0)) + 1))
+                     if kind == "grid" else None),
+        "label_names": names,
+        "layer": layers, "x": parts[:, 1], "y": parts[:, 2],
+        "rows": tuple(np.asarray(a, dtype=t) for a, t in
+                      ((src, np.int64), (tgt, np.int64), (lab, np.int64), (wts, np.float64))),
+    }
+
+
+def _barycentric(layer: np.ndarray, key: np.ndarray, src: np.ndarray, tgt: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """In-row rank of each node: key order in the first row, then weighted mean of neighbour ranks.
+
+    One sweep down and one up; ties break by key, so the layout is deterministic.
+    """
+    pos = np.zeros(layer.shape[0])
+    rows = sorted(set(layer.tolist()))
+
+    def place(row: int, nbr_of: np.ndarray, nbr: np.ndarray, sel_row: np.ndarray) -> None:
+        members = np.flatnonzero(layer == row)
+        bary = {}
+        for m in members:
+            e = (nbr_of == m) & sel_row
+            bary[m] = np.average(pos[nbr[e]], weights=w[e] + 1e-12) if e.any() else pos[m]
+        order = sorted(members, key=lambda m: (bary[m], key[m]))
+        pos[order] = np.arange(len(order)) - (len(order) - 1) / 2
+
+    for i, row in enumerate(rows):
+        if i == 0:
+            order = np.flatnonzero(layer == row)[np.argsort(key[layer == row], kind="stable")]
+            pos[order] = np.arange(len(order)) - (len(order) - 1) / 2
+        else:
+            place(row, tgt, src, layer[src] == rows[i - 1])
+    for i in range(len(rows) - 2, -1, -1):
+        place(rows[i], src, tgt, layer[tgt] == rows[i + 1])
+    return pos
+
+
+def plot_graph(
+    nrag_or_graph: NRAG | nx.Graph,
+    *,
+    labels: Sequence[str] | None = None,
+    colormap: str | None = None,
+    fix_node_positions: bool = True,
+    ax: Axes | None = None,
+) -> Axes:
+    """The layered NRAG image: layers as rows (first on top), edges coloured per label.
+
+    Parameters
+    ----------
+    nrag_or_graph : NRAG or networkx.DiGraph
+        A graph from ``NRAG.to_networkx`` (edge ``weights`` per label) or any graph
+        with ``"{layer}_{x}_{y}"`` / ``"{layer}_{component}"`` nodes and ``weight`` edges.
+    labels : sequence of str, default=None
+        Labels to draw; all when None.
+    colormap : str, default=None
+        Label colours are sampled evenly from it; None means ``"coolwarm"`` (as
+        ``llm_mri``) for up to two labels and the qualitative ``"tab10"`` beyond,
+        whose colours stay distinct.
+    fix_node_positions : bool, default=True
+        Place a region by its cell (``x * gridsize + y``) or component, so scans of
+        different labels line up; otherwise order each row by neighbour barycentres.
+    ax : Axes, default=None
+
+    Returns
+    -------
+    ax : Axes
+        One ``PathCollection`` of the drawn regions and a legend entry per label.
+
+    Notes
+    -----
+    An edge that several labels share is drawn once per label, side by side.
+    Edge width is proportional to weight (over all drawn rows); node colour blends
+    the label colours by each label's share of the node's incident weight (for two
+    labels, the colormap at label 2's share, as in ``llm_mri``); node area grows
+    with degree.
+    """
+    d = _graph_from_nrag(nrag_or_graph) if isinstance(nrag_or_graph, NRAG) else _graph_from_networkx(nrag_or_graph)
+    names = d["label_names"]
+    chosen = list(range(len(names))) if labels is None else [_label_index(names, l) for l in labels]
+    src, tgt, lab, w = d["rows"]
+    keep = np.isin(lab, chosen) & (np.abs(w) > 0)
+    src, tgt, lab, w = src[keep], tgt[keep], lab[keep], np.abs(w[keep])
+    if src.size == 0:
+        raise ValueError(f"the graph has no edges to draw for labels {[names[i] for i in chosen]}.")
+    nodes = np.unique(np.concatenate([src, tgt]))
+    remap = np.full(d["layer"].shape[0], -1)
+    remap[nodes] = np.arange(nodes.size)
+    src, tgt = remap[src], remap[tgt]
+    layer, x, y = d["layer"][nodes], d["x"][nodes], d["y"][nodes]
+    g = d["gridsize"]
+    key = x * g + y if d["kind"] == "grid" else x
+    if fix_node_positions:
+        hpos = key.astype(float)
+        span = float(g * g - 1 if d["kind"] == "grid" else max(key.max(), 1))
+    else:
+        hpos = _barycentric(layer, key, src, tgt, w)
+        span = float(max(np.bincount(layer).max() - 1, 1))
+        hpos = hpos + span / 2
+    vpos = -layer.astype(float)
+
+    if colormap is None:
+        colormap = "coolwarm" if len(chosen) <= 2 else "tab10"
+    cmap = colormaps[colormap]
+    qualitative = isinstance(cmap, mcolors.ListedColormap) and cmap.N <= 20
+    if qualitative:
+        colors = cmap(np.arange(len(chosen)) % cmap.N)
+    else:
+        colors = cmap(np.linspace(0, 1, len(chosen))) if len(chosen) > 1 else cmap([0.0])
+    color_of = {li: colors[k] for k, li in enumerate(chosen)}
+    slots = span + 1
+    if ax is None:
+        ax = _new_ax((float(np.clip(slots * 0.13, 8, 22)), float(np.clip(0.55 * d["n_layers"] + 1.2, 3, 14))))
+    fig_w = ax.get_position().width * ax.figure.get_figwidth() * 72
+    slot_pt = fig_w / slots
+
+    # one segment per (edge, label); labels sharing an edge sit side by side
+    pairs = src * nodes.size + tgt
+    order = np.lexsort((lab, pairs))
+    rank = np.zeros(src.size)
+    share = np.ones(src.size)
+    for p in np.unique(pairs):
+        idx = order[pairs[order] == p]
+        rank[idx] = np.arange(idx.size) - (idx.size - 1) / 2
+        share[idx] = idx.size
+    offset = rank * np.minimum(0.3, 0.9 / share)
+    widths = 0.3 + 2.7 * w / w.max()
+    for li in chosen:
+        e = lab == li
+        if not e.any():
+            continue
+        segs = np.stack([np.column_stack([hpos[src[e]] + offset[e], vpos[src[e]]]),
+                         np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]])], axis=1)
+        ax.add_collection(LineCollection(segs, colors=[color_of[li]], linewidths=widths[e],
+                                         alpha=0.6, zorder=1, capstyle="round"))
+
+    # node colour: label colours blended by share of incident weight
+    inc = np.zeros((nodes.size, len(names)))
+    np.add.at(inc, (src, lab), w)
+    np.add.at(inc, (tgt, lab), w)
+    inc = inc[:, chosen]
+    frac = inc / inc.sum(axis=1, keepdims=True)
+    if len(chosen) == 2 and not qualitative:
+        node_colors = cmap(frac[:, 1])
+    else:
+        node_colors = np.clip(frac @ np.asarray([color_of[li] for li in chosen]), 0, 1)
+    nbrs = nx.Graph()
+    nbrs.add_nodes_from(range(nodes.size))
+    nbrs.add_edges_from(zip(src.tolist(), tgt.tolist()))
+    deg = np.array([nbrs.degree(i) for i in range(nodes.size)], dtype=float)
+    dmax = float(np.clip(slot_pt * 1.5, 7, 26))
+    sizes = (dmax * (0.35 + 0.65 * deg / max(deg.max(), 1))) ** 2
+    ax.scatter(hpos, vpos, s=sizes, c=node_colors, edgecolors="black", linewidths=0.5, zorder=2)
+
+    ax.set_xlim(-0.02 * slots - 0.5, span + 0.02 * slots + 0.5)
+    ax.set_ylim(-(d["n_layers"] - 1) - 0.5, 0.5)
+    ax.set_yticks(-np.arange(d["n_layers"]), [f"layer {l}" for l in range(d["n_layers"])],
+                  fontsize=8 if d["n_layers"] <= 30 else 5)
+    ax.set_xticks([])
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(axis="y", length=0)
+    handles = [Line2D([0], [0], color=color_of[li], lw=3) for li in chosen]
+    ax.legend(handles, [names[li] for li in chosen], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+              frameon=False, title="label")
+    where = "cell position" if fix_node_positions else "neighbour order"
+    ax.set_title(f"NRAG: {', '.join(names[li] for li in chosen)} (regions placed by {where})")
+    return ax
+
+
+# -- probing ----------------------------------------------------------------------------
+def plot_metric_deltas(result: Mapping[str, Any], *, ax: Axes | None = None) -> Axes:
+    """Bar chart of ``evaluate_model``'s mean differences (full - reduced), as ``llm_mri``'s ``display_metrics``.
+
+    Error bars are the standard deviation over splits.
+    """
+    delta = result["delta"]
+    names = list(delta)
+    means = [delta[m]["mean"] for m in names]
+    stds = [float(np.std(delta[m]["per_split"])) for m in names]
+    if ax is None:
+        ax = _new_ax((6.5, 4.0))
+    ax.bar(range(len(names)), means, yerr=stds, color="tab:blue", capsize=3)
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
+    ax.set_ylabel("difference")
+    ax.set_title("Difference in metrics (full - reduced)")
+    return ax
+
+
+def plot_probe(
+    curve: Mapping[str, Any], *, evaluation: Mapping[str, Any] | None = None, ax: Axes | None = None
+) -> Axes:
+    """Probe score per layer: full activations vs reduced ones (mean +- std over splits).
+
+    Parameters
+    ----------
+    curve : mapping
+        From :func:`llm_mri_graphdb.probe.layer_curve`: ``layer``, ``full_mean``,
+        ``full_std``, ``reduced_mean``, ``reduced_std``, ``metric``, ``chance``.
+    evaluation : mapping, default=None
+        An ``evaluate_model`` result; its mean differences are listed in a box.
+    ax : Axes, default=None
+
+    Returns
+    -------
+    ax : Axes
+        Two lines (full, reduced) and a dashed chance line.
+    """
+    if ax is None:
+        ax = _new_ax((7.0, 4.2))
+    layer = np.asarray(curve["layer"])
+    for name, color, marker in (("full", "tab:blue", "o"), ("reduced", "tab:orange", "s")):
+        m, s = np.asarray(curve[f"{name}_mean"]), np.asarray(curve[f"{name}_std"])
+        ax.plot(layer, m, color=color, marker=marker, markersize=4, label=f"{name} activations")
+        ax.fill_between(layer, m - s, m + s, color=color, alpha=0.2, linewidth=0)
+    if curve.get("chance") is not None:
+        ax.axhline(curve["chance"], color="gray", linestyle="--", linewidth=1, label="chance")
+    ax.set_xlabel("layer")
+    ax.set_ylabel(curve.get("metric", "score"))
+    ax.set_ylim(-0.02, 1.05)
+    ax.set_title(f"Linear probe per layer ({curve.get('metric', 'score')})")
+    ax.legend(loc="lower right", fontsize=8)
+    if evaluation is not None:
+        lines = [f"{m}: {v['mean']:+.3f}" for m, v in evaluation["delta"].items()]
+        ax.text(0.02, 0.97, "full last layer - reduced (all layers)\n" + "\n".join(lines),
+                transform=ax.transAxes, va="top", ha="left", fontsize=7, family="monospace",
+                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"})
+    return ax
+
+
+def figure_to_png_bytes(fig: Figure | Axes, *, dpi: int = 100) -> bytes:
+    """PNG bytes of a figure (or an Axes' figure), for reports that embed images."""
+    fig = fig.figure if isinstance(fig, Axes) else fig
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
