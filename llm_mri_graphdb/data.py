@@ -1,0 +1,194 @@
+"""Labelled text corpora: load from many sources, validate once, fingerprint.
+
+Every corpus becomes a :class:`datasets.Dataset` with exactly two columns,
+``text`` (str) and ``label`` (a :class:`datasets.ClassLabel`), so the stages
+after this one read one shape. The corpus name travels in
+``dataset.info.dataset_name``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import CorpusError
+
+__all__ = ["load_corpus", "corpus_fingerprint", "corpus_name"]
+
+_TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
+
+
+def load_corpus(source: Any, text_column: str = "text", label_column: str = "label", *, name: str | None = None):
+    """Load a labelled corpus as a ``Dataset`` with ``text`` and ``label`` (ClassLabel) columns.
+
+    Parameters
+    ----------
+    source : Dataset, pandas.DataFrame, str or path
+        A Hugging Face ``Dataset`` (ClassLabel, string or integer labels); a
+        ``.csv``/``.tsv``/``.jsonl``/``.parquet`` file; a folder saved by
+        ``Dataset.save_to_disk``; or a folder holding one sub-folder of
+        ``.txt`` files per label (the sub-folder name is the label).
+    text_column, label_column : str, default="text", "label"
+        Columns to read; renamed to ``text`` and ``label``. Other columns are dropped.
+    name : str or None, default=None
+        Corpus name; defaults to the file or folder stem, or the dataset's own name.
+
+    Returns
+    -------
+    dataset : datasets.Dataset
+        String and integer labels become a ClassLabel whose names are the
+        sorted distinct values (integers sorted numerically).
+
+    Raises
+    ------
+    CorpusError
+        Empty corpus, missing column (the present ones are named), a text that
+        is not a non-empty string (its row is named), a missing label, or
+        fewer than two labels.
+    """
+    import datasets
+
+    if isinstance(source, datasets.DatasetDict):
+        raise CorpusError(f"source is a DatasetDict with splits {list(source)}; pass one split, e.g. source['train'].")
+    if isinstance(source, datasets.Dataset):
+        return _from_dataset(source, text_column, label_column, name or source.info.dataset_name)
+    if _is_dataframe(source):
+        return _from_columns(_columns_of(source, text_column, label_column), name or "corpus")
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError(f"source must be a Dataset, DataFrame or path; got {type(source).__name__}.")
+    path = Path(source).expanduser()
+    if not path.exists():
+        raise CorpusError(f"corpus path {str(path)!r} does not exist.")
+    name = name or path.stem
+    if path.is_dir():
+        if (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
+            loaded = datasets.load_from_disk(str(path))
+            return load_corpus(loaded, text_column, label_column, name=name)
+        return _from_text_folders(path, name)
+    kind = _TABLE_SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise CorpusError(f"corpus file must end in one of {sorted(_TABLE_SUFFIXES)}; got {path.name!r}.")
+    return _from_columns(_columns_of(_read_table(path, kind), text_column, label_column), name)
+
+
+def corpus_fingerprint(dataset) -> str:
+    """SHA-256 of the texts, labels and label names; equal content gives an equal hash in any process."""
+    h = hashlib.sha256(b"corpus-v1\0")
+    h.update(json.dumps(list(dataset.features["label"].names)).encode())
+    for text in dataset["text"]:
+        data = text.encode("utf-8")
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    h.update(np.asarray(list(dataset["label"]), dtype="<i8").tobytes())
+    return h.hexdigest()
+
+
+def corpus_name(dataset) -> str:
+    """The corpus name given at load time, else ``corpus-<first 8 hex of the fingerprint>``."""
+    return dataset.info.dataset_name or f"corpus-{corpus_fingerprint(dataset)[:8]}"
+
+
+def _is_dataframe(obj: Any) -> bool:
+    return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
+
+
+def _read_table(path: Path, kind: str):
+    import pandas as pd
+
+    if kind in ("csv", "tsv"):  # keep "NA" etc. as text: only a truly empty cell is missing
+        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", keep_default_na=False, na_values=[""])
+    if kind == "jsonl":
+        return pd.read_json(path, lines=True, dtype=False)
+    return pd.read_parquet(path)
+
+
+def _columns_of(frame, text_column: str, label_column: str) -> tuple[list, list]:
+    present = [str(c) for c in frame.columns]
+    for role, col in (("text", text_column), ("label", label_column)):
+        if col not in present:
+            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}.")
+    labels = [None if _is_missing(v) else (v.item() if hasattr(v, "item") else v) for v in frame[label_column]]
+    texts = [None if _is_missing(v) else v for v in frame[text_column]]
+    return texts, labels
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
+
+
+def _from_dataset(ds, text_column: str, label_column: str, name: str | None):
+    import datasets
+
+    present = list(ds.column_names)
+    for role, col in (("text", text_column), ("label", label_column)):
+        if col not in present:
+            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}.")
+    feature = ds.features[label_column]
+    texts = list(ds[text_column])
+    labels = list(ds[label_column])
+    if isinstance(feature, datasets.ClassLabel):
+        _check(texts, labels, list(feature.names))
+        if present == ["text", "label"] and text_column == "text" and name == ds.info.dataset_name:
+            return ds  # already in shape: keep it as is, no copy
+        return _build(texts, labels, list(feature.names), name)
+    return _from_columns((texts, labels), name or "corpus")
+
+
+def _from_text_folders(path: Path, name: str):
+    texts, labels = [], []
+    names = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for label in names:
+        for file in sorted((path / label).glob("*.txt")):
+            texts.append(file.read_text(encoding="utf-8").strip())
+            labels.append(label)
+    if not texts:
+        raise CorpusError(f"corpus folder {str(path)!r} has no <label>/*.txt files.")
+    return _from_columns((texts, labels), name)
+
+
+def _from_columns(columns: tuple[list, list], name: str | None):
+    texts, raw = columns
+    for i, value in enumerate(raw):
+        if value is None:
+            raise CorpusError(f"label of row {i} is missing.")
+        if isinstance(value, float) and value.is_integer():
+            raw[i] = value = int(value)
+        if not isinstance(value, (str, int, np.integer)):
+            raise CorpusError(f"label of row {i} must be a string or an integer; got {value!r}.")
+    kinds = {isinstance(v, str) for v in raw}
+    if len(kinds) > 1:
+        raise CorpusError("labels must be all strings or all integers; got a mix.")
+    distinct = sorted(set(raw))
+    label_names = [str(v) for v in distinct]
+    index = {v: i for i, v in enumerate(distinct)}
+    labels = [index[v] for v in raw]
+    _check(texts, labels, label_names)
+    return _build(texts, labels, label_names, name)
+
+
+def _check(texts: list, labels: list, label_names: list[str]) -> None:
+    if not texts:
+        raise CorpusError("corpus is empty; it must hold at least two texts with two different labels.")
+    for i, text in enumerate(texts):
+        if not isinstance(text, str) or not text.strip():
+            raise CorpusError(f"text of row {i} must be a non-empty string; got {text!r}.")
+    for i, label in enumerate(labels):
+        if label is None or not 0 <= int(label) < len(label_names):
+            raise CorpusError(f"label of row {i} must index {label_names}; got {label!r}.")
+    used = sorted(set(int(v) for v in labels))
+    if len(used) < 2:
+        only = label_names[used[0]] if used else None
+        raise CorpusError(f"corpus must hold at least two labels; got only {only!r}.")
+
+
+def _build(texts: list[str], labels: list[int], label_names: list[str], name: str | None):
+    import datasets
+
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=label_names)})
+    info = datasets.DatasetInfo(dataset_name=name, features=features)
+    return datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features, info=info)

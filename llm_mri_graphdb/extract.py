@@ -1,0 +1,410 @@
+"""Pooled activations of a language model over a labelled corpus.
+
+The engine loads the model once, tokenises the corpus once without padding,
+sorts texts by token count (longest first, so memory trouble shows at once)
+and pads each batch only to its own longest text, always on the right: real
+tokens then keep positions ``0..n-1``, so a text's activations do not depend
+on its batch (GPT-2's learned positions would shift under left padding).
+Pooling reads the attention mask, runs on the device, and only the pooled
+``[layers, batch, d_model]`` block is copied back, as float32, into rows in
+corpus order (in memory, or straight into the cache's memmaps).
+
+``dtype`` is float32 unless asked otherwise; ``bfloat16``/``float16`` are
+for ``cuda``/``mps`` only and raise a ValueError on CPU, where half
+precision is slow or unsupported in many kernels and would change results.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from . import cache, settings
+from .activations import Activations
+from .data import corpus_fingerprint, corpus_name, load_corpus
+from .errors import CacheError, ModelLoadError
+from .sites import SITES, architecture, find_site_modules, pool, resolve_pooling
+
+__all__ = ["ModelInfo", "load_model", "model_info", "Extractor", "extract_activations"]
+
+_DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+_POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
+_UNBOUNDED = 1_000_000  # tokenizers without a limit report ~1e30
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What extraction needs to know about a loaded model (goes into ``Activations.model``).
+
+    ``n_layers`` counts transformer blocks; ``hidden`` gives ``n_layers + 1``
+    activation layers (embeddings first). ``max_length`` is the longest input
+    the model accepts (``None`` when unknown). ``fingerprint`` identifies the
+    weights (see :mod:`llm_mri_graphdb.cache`); ``None`` means "hash the
+    weights when a cache needs it".
+    """
+
+    name: str
+    architecture: str
+    fingerprint: str | None
+    n_layers: int
+    width: int
+    is_decoder: bool
+    has_cls: bool
+    max_length: int | None
+
+
+@dataclass(frozen=True)
+class _Source:
+    kind: str  # "folder", "gguf" or "hub"
+    model_id: str
+    gguf_file: str | None
+    name: str
+
+
+def _resolve_source(model: str | os.PathLike) -> _Source:
+    text = os.fspath(model)
+    path = Path(text).expanduser()
+    if text.endswith(".gguf"):
+        if not path.is_file():
+            raise ModelLoadError(f"GGUF file {text!r} does not exist.")
+        return _Source("gguf", str(path.parent), path.name, path.stem)
+    if path.is_dir():
+        return _Source("folder", str(path), None, path.name)
+    if isinstance(model, os.PathLike) or text.startswith(("/", ".", "~")) or path.exists():
+        raise ModelLoadError(f"model folder {text!r} does not exist (or is not a folder).")
+    return _Source("hub", text, None, text)
+
+
+def _source_fingerprint(src: _Source) -> str | None:
+    """Fingerprint computable without loading: folder/GGUF hashes, or a cached hub commit."""
+    if src.kind == "folder":
+        return cache.folder_fingerprint(src.model_id)
+    if src.kind == "gguf":
+        return cache.gguf_fingerprint(Path(src.model_id) / src.gguf_file)
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(src.model_id, "config.json")
+    return _hub_fingerprint(src.model_id, Path(found).parent.name) if isinstance(found, str) else None
+
+
+def _hub_fingerprint(repo_id: str, commit: str) -> str:
+    return hashlib.sha256(f"hub-v1\0{repo_id}\0{commit}".encode()).hexdigest()
+
+
+def _resolve_device(device: str) -> torch.device:
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        mps = getattr(torch.backends, "mps", None)
+        return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
+    if str(device).split(":")[0] not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps'; got {device!r}.")
+    return torch.device(device)
+
+
+def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+    if dtype is None:
+        return torch.float32
+    resolved = _DTYPES.get(dtype) if isinstance(dtype, str) else dtype
+    if resolved not in _DTYPES.values():
+        raise ValueError(f"dtype must be one of {sorted(_DTYPES)} or None; got {dtype!r}.")
+    if resolved != torch.float32 and device.type == "cpu":
+        raise ValueError(f"dtype must be float32 on cpu; got {_dtype_name(resolved)!r}. Half precision needs cuda or mps.")
+    return resolved
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | torch.dtype | None = None):
+    """Load a model and tokenizer once, in eval mode on ``device``.
+
+    Parameters
+    ----------
+    model : str or path
+        A Hugging Face hub id, a local model folder, or a single ``.gguf``
+        file (dequantised to ``dtype`` by transformers).
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+    dtype : {"float32", "bfloat16", "float16"} or None, default=None
+        ``None`` is float32; half precision only off the CPU.
+
+    Returns
+    -------
+    model : transformers.PreTrainedModel
+    tokenizer : transformers tokenizer (given ``eos`` as pad token when it has none)
+    info : ModelInfo
+    """
+    from transformers import AutoModel, AutoTokenizer
+
+    dev = _resolve_device(device)
+    torch_dtype = _resolve_dtype(dtype, dev)
+    src = _resolve_source(model)
+    if src.kind == "gguf" and importlib.util.find_spec("gguf") is None:
+        raise ModelLoadError(
+            f"reading {src.gguf_file!r} needs the 'gguf' package: pip install gguf (or llm-mri-graphdb[gguf])."
+        )
+    extra = {"gguf_file": src.gguf_file} if src.gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(src.model_id, **extra)
+        loaded = AutoModel.from_pretrained(src.model_id, dtype=torch_dtype, **extra)
+    except (OSError, ValueError, KeyError) as exc:
+        offline = " (HF_HUB_OFFLINE is set: only cached models load)" if os.environ.get("HF_HUB_OFFLINE") else ""
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"could not load model {os.fspath(model)!r}{offline}: {first}") from exc
+    loaded = loaded.eval().to(dev)
+    fingerprint = _source_fingerprint(src) if src.kind != "hub" else None
+    if fingerprint is None and getattr(loaded.config, "_commit_hash", None):
+        fingerprint = _hub_fingerprint(src.model_id, loaded.config._commit_hash)
+    return loaded, tokenizer, model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint)
+
+
+def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None) -> ModelInfo:
+    """Describe an already-loaded model; sets ``eos`` as the tokenizer's pad token if it has none."""
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
+        tokenizer.pad_token = tokenizer.eos_token  # padding is masked out: results do not change
+    config = model.config
+    model_type = config.model_type
+    arch = architecture(model_type)
+    if arch is not None:
+        decoder = arch.decoder
+    else:
+        from transformers.models.auto.modeling_auto import MODEL_FOR_MASKED_LM_MAPPING_NAMES
+
+        decoder = model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    limits = [getattr(tokenizer, "model_max_length", None)]
+    positions = getattr(config, "max_position_embeddings", None)
+    if isinstance(positions, int):
+        limits.append(positions - _POSITION_OFFSET.get(model_type, 0))
+    limits = [v for v in limits if isinstance(v, int) and 0 < v < _UNBOUNDED]
+    source = getattr(model, "name_or_path", "") or ""
+    if fingerprint is None and source and Path(source).is_dir():
+        fingerprint = cache.folder_fingerprint(source)
+    return ModelInfo(
+        name=name or source or model_type,
+        architecture=model_type,
+        fingerprint=fingerprint,
+        n_layers=int(config.num_hidden_layers),
+        width=int(config.hidden_size),
+        is_decoder=decoder,
+        has_cls=tokenizer.cls_token is not None,
+        max_length=min(limits) if limits else None,
+    )
+
+
+def _weights_fingerprint(model) -> str:
+    h = hashlib.sha256(model.config.to_json_string().encode())
+    for name, tensor in model.state_dict().items():
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+
+def _cache_root(cache_dir: str | os.PathLike | bool | None) -> Path | None:
+    if cache_dir is None or cache_dir is False:
+        return None
+    return settings.cache_home() / "activations" if cache_dir is True else Path(cache_dir)
+
+
+def _key(model_fp: str, dataset, site: str, pooling: str, max_length: int | None, dtype: str) -> str:
+    return cache.cache_key(model=model_fp, corpus=corpus_fingerprint(dataset), site=site,
+                           pooling=pooling, max_length=max_length, dtype=dtype)
+
+
+def _from_cache(root: Path, key: str, dataset) -> Activations | None:
+    try:
+        found = cache.load_entry(root, key)
+    except CacheError as exc:
+        warnings.warn(f"{exc} Recomputing it.", stacklevel=3)
+        shutil.rmtree(cache.entry_path(root, key), ignore_errors=True)
+        return None
+    if found is None:
+        return None
+    layers, manifest = found
+    return _activations(layers, dataset, manifest["model"], manifest["settings"])
+
+
+def _activations(layers, dataset, model_meta: dict, settings_meta: dict) -> Activations:
+    names = tuple(dataset.features["label"].names)
+    corpus = {"fingerprint": corpus_fingerprint(dataset), "name": corpus_name(dataset),
+              "n_texts": len(dataset), "label_names": list(names)}
+    labels = np.asarray(list(dataset["label"]), dtype=np.int64)
+    return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta)
+
+
+class Extractor:
+    """Pooled activations from one already-loaded model, reused across corpora and sites.
+
+    Parameters
+    ----------
+    model : transformers.PreTrainedModel
+        Any model whose ``base_model`` is a supported transformer; it is put in eval mode.
+    tokenizer : transformers tokenizer
+    info : ModelInfo or None, default=None
+        From :func:`load_model`; built by :func:`model_info` when ``None``.
+        Its ``fingerprint`` keys the cache: pass your own if you changed the weights.
+    """
+
+    def __init__(self, model, tokenizer, *, info: ModelInfo | None = None) -> None:
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.info = info or model_info(model, tokenizer)
+
+    def extract(self, dataset, *, site: str = "hidden", pooling: str = "auto", batch_size: int = 32,
+                max_length: int | None = None, cache_dir=None, progress: bool = True) -> Activations:
+        """Pool every text at every layer of ``site``; see :func:`extract_activations`."""
+        info = self.info
+        if site not in SITES:
+            raise ValueError(f"site must be one of {SITES}; got {site!r}.")
+        resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
+        length = _check_max_length(max_length, info.max_length)
+        base = self.model.base_model
+        modules = [] if site == "hidden" else find_site_modules(base, info.architecture, site)
+        dataset = load_corpus(dataset)
+        param = next(self.model.parameters())
+        settings_meta = {"site": site, "pooling": resolved, "max_length": length, "dtype": _dtype_name(param.dtype)}
+        model_meta = asdict(info)
+        root, key = _cache_root(cache_dir), None
+        if root is not None:
+            fingerprint = info.fingerprint or _weights_fingerprint(self.model)
+            model_meta["fingerprint"] = fingerprint
+            key = _key(fingerprint, dataset, site, pooling, max_length, settings_meta["dtype"])
+            hit = _from_cache(root, key, dataset)
+            if hit is not None:
+                return hit
+        n_layers = info.n_layers + 1 if site == "hidden" else info.n_layers
+        shape = dict(n_layers=n_layers, n_texts=len(dataset), width=info.width)
+        run = dict(base=base, modules=modules, pooling=resolved, batch_size=batch_size,
+                   max_length=length, device=param.device, progress=progress)
+        if root is None:
+            layers = [np.empty((len(dataset), info.width), dtype=np.float32) for _ in range(n_layers)]
+            self._run(dataset, layers, **run)
+            return _activations(layers, dataset, model_meta, settings_meta)
+        with cache.CacheWriter(root, key, **shape) as writer:
+            self._run(dataset, writer.layers, **run)
+            writer.commit({"model": model_meta, "settings": settings_meta,
+                           "corpus_fingerprint": corpus_fingerprint(dataset)})
+        return _from_cache(root, key, dataset)
+
+    def _run(self, dataset, out, *, base, modules, pooling, batch_size, max_length, device, progress) -> None:
+        from tqdm.auto import tqdm
+
+        tok = self.tokenizer
+        texts = list(dataset["text"])
+        encoded = tok(texts, truncation=max_length is not None, max_length=max_length,
+                      return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
+        if lengths.min() == 0:
+            raise ValueError(f"text of row {int(lengths.argmin())} has no tokens; give it some words.")
+        order = np.argsort(-lengths, kind="stable")  # longest first
+        pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+        pooled_parts: list[torch.Tensor] = []
+        state: dict[str, torch.Tensor] = {}
+
+        def hook(module, args, output):
+            hidden = output[0] if isinstance(output, tuple) else output  # [batch, pos, d_model]
+            pooled_parts.append(pool(hidden, state["mask"], pooling))  # [batch, d_model]
+
+        handles = [m.register_forward_hook(hook) for m in modules]
+        bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="extract")
+        try:
+            with torch.inference_mode():
+                for start in range(0, len(order), batch_size):
+                    rows = order[start:start + batch_size]
+                    ids = np.full((len(rows), int(lengths[rows[0]])), pad_id, dtype=np.int64)
+                    mask = np.zeros(ids.shape, dtype=np.int64)
+                    for r, i in enumerate(rows):  # right padding: positions 0..n-1 stay put
+                        ids[r, : lengths[i]] = encoded[i]
+                        mask[r, : lengths[i]] = 1
+                    input_ids = torch.from_numpy(ids).to(device)  # [batch, pos]
+                    state["mask"] = attention = torch.from_numpy(mask).to(device)  # [batch, pos]
+                    if modules:
+                        base(input_ids=input_ids, attention_mask=attention)
+                        stacked = torch.stack(pooled_parts)  # [layers, batch, d_model]
+                        pooled_parts.clear()
+                    else:
+                        states = base(input_ids=input_ids, attention_mask=attention, output_hidden_states=True).hidden_states
+                        stacked = torch.stack([pool(h, attention, pooling) for h in states])  # [layers, batch, d_model]
+                    block = stacked.float().cpu().numpy()
+                    for layer, values in zip(out, block):
+                        layer[rows] = values
+                    bar.update(len(rows))
+        finally:
+            for handle in handles:
+                handle.remove()
+            bar.close()
+
+
+def _check_max_length(max_length: int | None, limit: int | None) -> int | None:
+    if max_length is None:
+        return limit
+    if not isinstance(max_length, int) or max_length < 1:
+        raise ValueError(f"max_length must be an int >= 1 or None; got {max_length!r}.")
+    if limit is not None and max_length > limit:
+        raise ValueError(f"max_length ({max_length}) must be <= the model's limit ({limit}).")
+    return max_length
+
+
+def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = "auto", device: str = "auto",
+                        dtype: str | torch.dtype | None = None, batch_size: int = 32, max_length: int | None = None,
+                        cache_dir: str | os.PathLike | bool | None = None, progress: bool = True) -> Activations:
+    """Pooled activations of ``model`` over a labelled corpus, one array per layer.
+
+    Parameters
+    ----------
+    model : str, path or (model, tokenizer)
+        Hub id, model folder, ``.gguf`` file, or an already-loaded pair.
+    dataset : Dataset or path
+        Anything :func:`llm_mri_graphdb.data.load_corpus` reads.
+    site : {"hidden", "mlp", "attention"}, default="hidden"
+        See :mod:`llm_mri_graphdb.sites`.
+    pooling : {"auto", "first", "mean", "last"}, default="auto"
+        ``auto``: ``last`` for decoders, ``first`` (CLS) for encoders.
+    device : {"auto", "cpu", "cuda", "mps"}, default="auto"
+    dtype : {"float32", "bfloat16", "float16"} or None, default=None
+    batch_size : int, default=32
+    max_length : int or None, default=None
+        Truncate texts to this many tokens; ``None`` is the model's limit.
+    cache_dir : path, True or None, default=None
+        ``None``: no cache. ``True``: ``settings.cache_home()/"activations"``.
+        With a cache, a second call with the same key reads the arrays
+        memory-mapped from disk without loading the model.
+    progress : bool, default=True
+        Show a tqdm bar (texts/s).
+
+    Returns
+    -------
+    Activations
+        ``layers[i]`` of shape ``(n_texts, width)`` in corpus order; metadata
+        ``model`` (name, architecture, fingerprint, n_layers, width,
+        is_decoder), ``corpus`` (fingerprint, name, n_texts, label_names) and
+        ``settings`` (site, resolved pooling, max_length, dtype).
+    """
+    dataset = load_corpus(dataset)
+    root = _cache_root(cache_dir)
+    if isinstance(model, tuple):
+        return Extractor(*model).extract(dataset, site=site, pooling=pooling, batch_size=batch_size,
+                                         max_length=max_length, cache_dir=cache_dir, progress=progress)
+    if root is not None:
+        dev = _resolve_device(device)
+        fingerprint = _source_fingerprint(_resolve_source(model))
+        if fingerprint is not None:
+            key = _key(fingerprint, dataset, site, pooling, max_length, _dtype_name(_resolve_dtype(dtype, dev)))
+            hit = _from_cache(root, key, dataset)
+            if hit is not None:
+                return hit
+    loaded, tokenizer, info = load_model(model, device=device, dtype=dtype)
+    return Extractor(loaded, tokenizer, info=info).extract(
+        dataset, site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
+        cache_dir=cache_dir, progress=progress)
