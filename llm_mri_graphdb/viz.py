@@ -29,6 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from .nrag import NRAG
 
@@ -389,7 +390,7 @@ def plot_graph(
     nbrs.add_nodes_from(range(nodes.size))
     nbrs.add_edges_from(zip(src.tolist(), tgt.tolist()))
     deg = np.array([nbrs.degree(i) for i in range(nodes.size)], dtype=float)
-    dmax = float(np.clip(slot_pt * 1.5, 7, 26))
+    dmax = float(np.clip(slot_pt * 1.1, 6, 22))
     sizes = (dmax * (0.35 + 0.65 * deg / max(deg.max(), 1))) ** 2
     ax.scatter(hpos, vpos, s=sizes, c=node_colors, edgecolors="black", linewidths=0.5, zorder=2)
 
@@ -457,6 +458,7 @@ def plot_probe(
         ax.fill_between(layer, m - s, m + s, color=color, alpha=0.2, linewidth=0)
     if curve.get("chance") is not None:
         ax.axhline(curve["chance"], color="gray", linestyle="--", linewidth=1, label="chance")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer")
     ax.set_ylabel(curve.get("metric", "score"))
     ax.set_ylim(-0.02, 1.05)
