@@ -16,19 +16,41 @@ parallel numpy arrays (struct-of-arrays), which keeps a 100-layer, 50x50-grid,
 Order is canonical: regions sorted by (layer, x, y), edge rows by (source,
 target, label). Every builder and every store reader produces this order, so
 :meth:`NRAG.equals` compares arrays directly.
+
+Construction (:func:`build_nrag`, :func:`build_nrag_from_reduced`):
+
+* 2-D (``n_components == 2``): each layer's plane is cut into ``gridsize`` x
+  ``gridsize`` cells exactly as ``pandas.cut(values, gridsize, labels=False)``
+  (equal width, the range widened by 0.1% at the low edge), or with
+  ``binning="quantile"`` as ``pandas.qcut(..., duplicates="drop")``. A region
+  is an occupied cell; the edge (A at layer l, B at layer l+1) of a label
+  counts that label's texts in A at l and in B at l+1.
+* N-D (``n_components > 2``): a region per component per layer. The edge
+  (component i of layer l, component j of layer l+1) of a label carries the
+  Spearman correlation (average ranks) of the two components over that label's
+  texts, kept when ``> threshold`` (``|rho| > threshold`` with
+  ``abs_threshold=True``). ``llm_mri`` labelled its correlation matrix
+  transposed (the edge i -> j got rho(i', j) with i' = j); we do not.
+  Region counts are the label's text count (every text has every component).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
 
-__all__ = ["NRAG", "run_id_for"]
+from .activations import Activations
+from .reduce import reduce_layers
+
+__all__ = ["NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
 
 GRID = "grid"
 COMPONENTS = "components"
@@ -165,3 +187,324 @@ class NRAG:
                      "edge_source", "edge_target", "edge_label"):
             same = same and np.array_equal(getattr(self, name), getattr(other, name))
         return bool(same and np.allclose(self.edge_weight, other.edge_weight, rtol=0.0, atol=atol))
+
+    # -- label subsets and conversions ---------------------------------------------
+    def select_labels(self, labels: Any) -> "NRAG":
+        """The NRAG restricted to ``labels`` (names or indices, in the order given).
+
+        Edge rows of other labels are dropped and labels are re-indexed in the
+        given order. For grid NRAGs, regions that no selected label occupies are
+        dropped too; component NRAGs keep every region (each is a component).
+        ``layer_bounds`` and the metadata are kept, so heatmaps keep their axes
+        and ``run_id`` still names the run the subset came from.
+        """
+        idx = resolve_labels(self.label_names, labels)
+        counts = self.region_counts[:, idx]
+        keep = counts.sum(axis=1) > 0 if self.kind == GRID else np.ones(self.n_regions, bool)
+        new_index = np.cumsum(keep) - 1
+        label_map = np.full(self.n_labels, -1, np.int64)
+        label_map[idx] = np.arange(len(idx))
+        rows = label_map[self.edge_label] >= 0
+        src, tgt = new_index[self.edge_source[rows]], new_index[self.edge_target[rows]]
+        lab, w = label_map[self.edge_label[rows]], self.edge_weight[rows]
+        order = np.lexsort((lab, tgt, src))
+        return NRAG(
+            self.kind, self.n_layers, tuple(self.label_names[i] for i in idx),
+            self.region_layer[keep], self.region_x[keep], self.region_y[keep], counts[keep],
+            src[order], tgt[order], lab[order], w[order], self.layer_bounds,
+            self.model, self.corpus, self.settings,
+        )
+
+    def to_networkx(self, labels: Any = None):
+        """The NRAG as a ``networkx.DiGraph`` named and shaped as ``llm_mri``'s.
+
+        Nodes are :meth:`region_ids` with attributes ``layer``, ``x`` and ``y``
+        (grid) or ``component`` (N-D), ``counts`` (label name -> texts) and
+        ``total``. Edges carry ``weights`` (label name -> weight), ``weight``
+        (their sum over the selected labels), ``level`` (source layer) and, when
+        one label is selected, ``label`` (its index in this NRAG's
+        ``label_names``). Graph attributes: ``label_names`` (selected) and
+        ``layers`` (``n_layers``, as ``llm_mri`` sets ``graph['layers']``).
+        """
+        import networkx as nx
+
+        idx = resolve_labels(self.label_names, labels)
+        sub = self.select_labels(idx)
+        names = sub.label_names
+        G = nx.DiGraph(label_names=list(names), layers=self.n_layers)
+        ids = sub.region_ids()
+        for r, node in enumerate(ids):
+            attrs = {"layer": int(sub.region_layer[r])}
+            if self.kind == GRID:
+                attrs.update(x=int(sub.region_x[r]), y=int(sub.region_y[r]))
+            else:
+                attrs["component"] = int(sub.region_x[r])
+            counts = sub.region_counts[r].tolist()
+            G.add_node(node, **attrs, counts=dict(zip(names, counts)), total=int(sum(counts)))
+        single = {"label": idx[0]} if len(idx) == 1 else {}
+        for s, t, lab, w in zip(sub.edge_source.tolist(), sub.edge_target.tolist(),
+                                sub.edge_label.tolist(), sub.edge_weight.tolist()):
+            u, v = ids[s], ids[t]
+            if G.has_edge(u, v):
+                data = G.edges[u, v]
+                data["weights"][names[lab]] = w
+                data["weight"] += w
+            else:
+                G.add_edge(u, v, weights={names[lab]: w}, weight=w,
+                           level=int(sub.region_layer[s]), **single)
+        return G
+
+    def to_graphml(self, path: str | Path, labels: Any = None) -> None:
+        """Write :meth:`to_networkx` as GraphML (dict attributes become ``count_<label>`` and ``weight_<label>``)."""
+        import networkx as nx
+
+        G = self.to_networkx(labels)
+        for _, data in G.nodes(data=True):
+            data.update({f"count_{k}": v for k, v in data.pop("counts").items()})
+        for _, _, data in G.edges(data=True):
+            data.update({f"weight_{k}": v for k, v in data.pop("weights").items()})
+        G.graph["label_names"] = json.dumps(G.graph["label_names"])
+        nx.write_graphml(G, str(path))
+
+    def to_csv(self, folder: str | Path) -> None:
+        """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...) and long-form ``edges.csv``."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        ids = np.array(self.region_ids(), dtype=object)
+        regions = pd.DataFrame({"id": ids, "layer": self.region_layer, "x": self.region_x,
+                                "y": self.region_y, "total": self.region_counts.sum(axis=1)})
+        for j, name in enumerate(self.label_names):
+            regions[f"count_{name}"] = self.region_counts[:, j]
+        regions.to_csv(folder / "regions.csv", index=False)
+        pd.DataFrame({
+            "source": ids[self.edge_source], "target": ids[self.edge_target],
+            "level": self.region_layer[self.edge_source],
+            "label": np.array(self.label_names, dtype=object)[self.edge_label],
+            "weight": self.edge_weight,
+        }).to_csv(folder / "edges.csv", index=False)
+
+
+def resolve_labels(label_names: Sequence[str], labels: Any) -> list[int]:
+    """Indices of ``labels`` (None = all; a name, an index, or a sequence of them).
+
+    Raises ValueError naming the valid labels for an unknown name or index, and
+    for a repeated or empty selection.
+    """
+    names = list(label_names)
+    if labels is None:
+        return list(range(len(names)))
+    if isinstance(labels, (str, int, np.integer)):
+        labels = [labels]
+    idx = []
+    for lab in labels:
+        if isinstance(lab, (int, np.integer)) and not isinstance(lab, bool) and 0 <= int(lab) < len(names):
+            idx.append(int(lab))
+        elif isinstance(lab, str) and lab in names:
+            idx.append(names.index(lab))
+        else:
+            raise ValueError(f"labels must be names in {names} or indices below {len(names)}; got {lab!r}.")
+    if not idx or len(set(idx)) != len(idx):
+        raise ValueError(f"labels must be a non-empty selection without repeats; got {list(labels)!r}.")
+    return idx
+
+
+# -- construction -------------------------------------------------------------------
+def _bin(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index of every value and the bin edges, as pandas.cut / pandas.qcut."""
+    if binning == "quantile":
+        codes, edges = pd.qcut(values, gridsize, labels=False, retbins=True, duplicates="drop")
+        if len(edges) > 1:
+            return np.asarray(codes, dtype=np.int64), edges
+    # equal width; a constant axis (also for quantile) is one cell with pandas' +-0.1% edges
+    codes, edges = pd.cut(values, gridsize if binning == "width" else 1, labels=False, retbins=True)
+    return np.asarray(codes, dtype=np.int64), edges
+
+
+def _check_common(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
+                  gridsize: int, threshold: float, binning: str) -> int:
+    if len(reduced) == 0:
+        raise ValueError("reduced must hold at least one layer; got none.")
+    n_texts = labels.shape[0]
+    k = reduced[0].shape[1] if reduced[0].ndim == 2 else -1
+    for i, layer in enumerate(reduced):
+        if layer.ndim != 2 or layer.shape != (n_texts, k):
+            raise ValueError(f"reduced layer {i} must have shape (n_texts={n_texts}, {k}); got {layer.shape}.")
+        if not np.isfinite(layer).all():
+            raise ValueError(f"reduced coordinates must be finite; layer {i} holds NaN or inf.")
+    if k < 2:
+        raise ValueError(f"n_components must be >= 2; got {k}.")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
+        raise ValueError(f"labels must index label_names (0..{len(label_names) - 1}); "
+                         f"got values in [{labels.min()}, {labels.max()}].")
+    _check_params(gridsize, threshold, binning)
+    return k
+
+
+def _check_params(gridsize: int, threshold: float, binning: str) -> None:
+    if isinstance(gridsize, bool) or not isinstance(gridsize, (int, np.integer)) or gridsize < 1:
+        raise ValueError(f"gridsize must be an integer >= 1; got {gridsize!r}.")
+    if not -1.0 <= threshold <= 1.0:
+        raise ValueError(f"threshold must be in [-1, 1]; got {threshold!r}.")
+    if binning not in ("width", "quantile"):
+        raise ValueError(f"binning must be 'width' or 'quantile'; got {binning!r}.")
+
+
+def _grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
+    n_layers, g = len(reduced), int(gridsize)
+    cell = np.empty((n_layers, labels.shape[0]), np.int64)
+    bounds = np.empty((n_layers, 4))
+    for l, coords in enumerate(reduced):
+        xb, xe = _bin(coords[:, 0], g, binning)
+        yb, ye = _bin(coords[:, 1], g, binning)
+        cell[l] = (l * g + xb) * g + yb
+        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
+    keys, inv = np.unique(cell.ravel(), return_inverse=True)
+    inv = inv.reshape(cell.shape)
+    n_regions = keys.shape[0]
+    counts = np.bincount((inv * n_labels + labels).ravel(), minlength=n_regions * n_labels)
+    code = (inv[:-1] * n_regions + inv[1:]) * n_labels + labels  # (n_layers - 1, n_texts)
+    rows, weight = np.unique(code.ravel(), return_counts=True)
+    pair = rows // n_labels
+    return dict(
+        region_layer=keys // (g * g), region_x=keys // g % g, region_y=keys % g,
+        region_counts=counts.reshape(n_regions, n_labels),
+        edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
+        edge_weight=weight.astype(np.float64), layer_bounds=bounds,
+    )
+
+
+def _rank_z(x: np.ndarray) -> np.ndarray:
+    """Average ranks of each column, centred and scaled to unit norm (nan for a constant column)."""
+    r = rankdata(x, axis=0)
+    r -= r.mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return r / np.sqrt((r * r).sum(axis=0))
+
+
+def _component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold) -> dict:
+    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts."""
+    n_layers, k = len(reduced_by_label[0]), reduced_by_label[0][0].shape[1]
+    src, tgt, lab, w = [], [], [], []
+    for c, layers in enumerate(reduced_by_label):
+        z = [_rank_z(x) for x in layers]
+        rho = np.clip(np.stack([z[l].T @ z[l + 1] for l in range(n_layers - 1)]), -1.0, 1.0)
+        with np.errstate(invalid="ignore"):
+            keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
+        l, i, j = np.nonzero(keep)
+        src.append(l * k + i), tgt.append((l + 1) * k + j), lab.append(np.full(l.shape, c)), w.append(rho[keep])
+    src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in (src, tgt, lab, w))
+    order = np.lexsort((lab, tgt, src))
+    label_counts = np.bincount(labels, minlength=n_labels)
+    return dict(
+        region_layer=np.repeat(np.arange(n_layers), k), region_x=np.tile(np.arange(k), n_layers),
+        region_y=np.full(n_layers * k, -1), region_counts=np.tile(label_counts, (n_layers * k, 1)),
+        edge_source=src[order], edge_target=tgt[order], edge_label=lab[order], edge_weight=w[order],
+    )
+
+
+def _check_label_sizes(labels: np.ndarray, label_names: Sequence[str], need: int, why: str) -> None:
+    counts = np.bincount(labels, minlength=len(label_names))
+    small = {label_names[c]: int(n) for c, n in enumerate(counts) if n < need}
+    if small:
+        raise ValueError(f"every label needs >= {need} texts {why}; got {small}.")
+
+
+def build_nrag_from_reduced(
+    reduced: Sequence[np.ndarray], labels: Any, label_names: Sequence[str], *,
+    gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
+    model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> NRAG:
+    """Build an NRAG from per-layer reduced coordinates (one fit on all texts).
+
+    Parameters
+    ----------
+    reduced : list of ndarray of shape (n_texts, n_components)
+        One array per layer, e.g. from :func:`llm_mri_graphdb.reduce.reduce_layers`.
+        ``n_components == 2`` gives a grid NRAG, more a component NRAG.
+    labels : array-like of shape (n_texts,)
+        Integer label of every text, indexing ``label_names``.
+    label_names : sequence of str
+    gridsize : int, default=10
+        Cells per axis (grid NRAGs).
+    threshold : float in [-1, 1], default=0.3
+        Correlations above it become edges (component NRAGs).
+    binning : {"width", "quantile"}, default="width"
+        ``pandas.cut`` (equal width) or ``pandas.qcut`` (equal count) cells.
+    abs_threshold : bool, default=False
+        Compare ``|rho|`` with ``threshold`` (component NRAGs).
+    model, corpus, settings : mapping, optional
+        Metadata; the construction settings are merged into ``settings``.
+
+    Returns
+    -------
+    NRAG
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer = np.array([[0.0, 0.0], [1.0, 1.0]])
+    >>> g = build_nrag_from_reduced([layer, layer], [0, 1], ["a", "b"], gridsize=2)
+    >>> g.region_ids(), g.edge_weight.tolist()
+    (['0_0_0', '0_1_1', '1_0_0', '1_1_1'], [1.0, 1.0])
+    """
+    reduced = [np.asarray(x, dtype=np.float64) for x in reduced]
+    labels = np.asarray(labels, dtype=np.int64)
+    k = _check_common(reduced, labels, label_names, gridsize, threshold, binning)
+    meta = dict(settings or {})
+    meta.update(n_components=k, abs_threshold=bool(abs_threshold) if k > 2 else None,
+                gridsize=int(gridsize) if k == 2 else None, binning=binning if k == 2 else None,
+                threshold=float(threshold) if k > 2 else None)
+    meta.setdefault("refit_per_label", False)
+    if k == 2:
+        arrays = _grid_arrays(reduced, labels, len(label_names), gridsize, binning)
+    else:
+        _check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
+        per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
+        arrays = _component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
+    return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
+                model=model or {}, corpus=corpus or {}, settings=meta)
+
+
+def build_nrag(
+    activations: Activations, reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
+    binning: str = "width", refit_per_label: bool = False, abs_threshold: bool = False,
+) -> NRAG:
+    """Reduce every layer of ``activations`` with ``reducer`` and build the NRAG.
+
+    The reducer is fitted once per layer on all texts. ``refit_per_label=True``
+    (component NRAGs only) instead refits it on each label's texts, as
+    ``llm_mri`` did, for comparison; components of different labels then need
+    not mean the same thing. See :func:`build_nrag_from_reduced` for the other
+    parameters. Settings record the reducer (name, ``n_components``,
+    ``random_state``, ``scale``, all parameters) merged with the extraction
+    settings of ``activations``.
+    """
+    params = reducer.get_params() if hasattr(reducer, "get_params") else {}
+    n_components = params.get("n_components", getattr(reducer, "n_components", None))
+    settings = {**dict(activations.settings), "reducer": type(reducer).__name__,
+                "n_components": n_components, "random_state": params.get("random_state"),
+                "scale": params.get("scale"), "reducer_params": params,
+                "refit_per_label": bool(refit_per_label)}
+    common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
+                  model=activations.model, corpus=activations.corpus)
+    if not refit_per_label:
+        reduced = reduce_layers(activations, reducer)
+        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names,
+                                       settings=settings, **common)
+    if n_components == 2:
+        raise ValueError("refit_per_label applies to n_components > 2 only; llm_mri's 2-D graphs "
+                         "fit once on all texts; got n_components=2.")
+    labels, names = activations.labels, activations.label_names
+    _check_params(gridsize, threshold, binning)
+    _check_label_sizes(labels, names, max(3, int(n_components)), "to refit the reducer per label")
+    per_label = []
+    for c in range(len(names)):
+        mask = labels == c
+        subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
+        per_label.append(reduce_layers(subset, reducer))
+    arrays = _component_arrays(per_label, labels, len(names), threshold, abs_threshold)
+    meta = {**settings, "gridsize": None, "binning": None, "threshold": float(threshold),
+            "abs_threshold": bool(abs_threshold)}
+    return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
+                model=activations.model, corpus=activations.corpus, settings=meta)
