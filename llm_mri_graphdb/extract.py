@@ -158,7 +158,9 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
         tokenizer = AutoTokenizer.from_pretrained(src.model_id, **extra)
         loaded = AutoModel.from_pretrained(src.model_id, dtype=torch_dtype, **extra)
     except (OSError, ValueError, KeyError) as exc:
-        offline = " (HF_HUB_OFFLINE is set: only cached models load)" if os.environ.get("HF_HUB_OFFLINE") else ""
+        from huggingface_hub import constants
+
+        offline = " (offline: only cached models load)" if constants.HF_HUB_OFFLINE else ""
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelLoadError(f"could not load model {os.fspath(model)!r}{offline}: {first}") from exc
     loaded = loaded.eval().to(dev)

@@ -1,0 +1,174 @@
+import importlib.util
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose
+from tiny_models import LABELS, TEXTS, save_tiny_model
+
+from llm_mri_graphdb.data import corpus_fingerprint, load_corpus
+from llm_mri_graphdb.errors import ModelLoadError, UnsupportedSite
+from llm_mri_graphdb.extract import Extractor, extract_activations, load_model
+
+KINDS = ("bert", "distilbert", "gpt2", "llama")
+# written out here, independently of the sites table, so the table is checked too
+SITE_PATHS = {
+    "bert": {"mlp": "encoder.layer.{i}.output.dense", "attention": "encoder.layer.{i}.attention.output.dense"},
+    "distilbert": {"mlp": "transformer.layer.{i}.ffn", "attention": "transformer.layer.{i}.attention"},
+    "gpt2": {"mlp": "h.{i}.mlp", "attention": "h.{i}.attn"},
+    "llama": {"mlp": "layers.{i}.mlp", "attention": "layers.{i}.self_attn"},
+}
+
+
+@pytest.fixture(scope="module")
+def folders(tmp_path_factory):
+    root = tmp_path_factory.mktemp("models")
+    return {kind: save_tiny_model(kind, root / kind) for kind in KINDS}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_corpus(__import__("pandas").DataFrame({"text": TEXTS, "label": LABELS}), name="tiny")
+
+
+def _reference(folder, site, pooling, texts=TEXTS):
+    """Each text alone through a plain forward pass (and plain hooks): [layers, n_texts, d]."""
+    from transformers import AutoModel, AutoTokenizer
+
+    model = AutoModel.from_pretrained(folder).eval()
+    tok = AutoTokenizer.from_pretrained(folder)
+    captured = []
+    if site != "hidden":
+        path = SITE_PATHS[model.config.model_type][site]
+        for i in range(model.config.num_hidden_layers):
+            model.get_submodule(path.format(i=i)).register_forward_hook(
+                lambda m, a, out: captured.append(out[0] if isinstance(out, tuple) else out))
+    rows = []
+    with torch.no_grad():
+        for text in texts:
+            ids = torch.tensor([tok(text)["input_ids"]])
+            captured.clear()
+            out = model(input_ids=ids, output_hidden_states=True)
+            states = out.hidden_states if site == "hidden" else captured
+            take = {"first": lambda h: h[0, 0], "last": lambda h: h[0, -1], "mean": lambda h: h[0].mean(0)}[pooling]
+            rows.append([take(h).numpy() for h in states])
+    return np.stack(rows, axis=1)
+
+
+@pytest.mark.parametrize("site", ["hidden", "mlp", "attention"])
+@pytest.mark.parametrize("kind", KINDS)
+def test_extract_activations_equals_single_text_forward(folders, corpus, kind, site):
+    acts = extract_activations(str(folders[kind]), corpus, site=site, batch_size=3, progress=False)
+    pooling = acts.settings["pooling"]
+    assert pooling == ("last" if kind in ("gpt2", "llama") else "first")
+    expected = _reference(folders[kind], site, pooling)
+    assert acts.n_layers == expected.shape[0] == (3 if site == "hidden" else 2)
+    assert_allclose(np.stack(acts.layers), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["bert", "gpt2"])
+def test_extract_activations_mean_pooling_equals_single_text_mean(folders, corpus, kind):
+    acts = extract_activations(folders[kind], corpus, pooling="mean", batch_size=4, progress=False)
+    assert_allclose(np.stack(acts.layers), _reference(folders[kind], "hidden", "mean"), atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", ["gpt2", "llama"])
+def test_extractor_ignores_tokenizer_padding_side(folders, corpus, kind):
+    model, tok, info = load_model(folders[kind], device="cpu")
+    right = Extractor(model, tok, info=info).extract(corpus, batch_size=8, progress=False)
+    tok.padding_side = "left"
+    left = Extractor(model, tok, info=info).extract(corpus, batch_size=8, progress=False)
+    assert_allclose(np.stack(left.layers), np.stack(right.layers), atol=0)
+
+
+def test_extract_activations_batch_size_changes_nothing(folders, corpus):
+    one = extract_activations(folders["llama"], corpus, site="mlp", batch_size=1, progress=False)
+    all_ = extract_activations(folders["llama"], corpus, site="mlp", batch_size=len(TEXTS), progress=False)
+    assert_allclose(np.stack(one.layers), np.stack(all_.layers), atol=1e-5)
+
+
+def test_extract_activations_truncates_to_max_length(folders, corpus):
+    acts = extract_activations(folders["gpt2"], corpus, max_length=2, progress=False)
+    expected = _reference(folders["gpt2"], "hidden", "last", [" ".join(t.split()[:2]) for t in TEXTS])
+    assert acts.settings["max_length"] == 2
+    assert_allclose(np.stack(acts.layers), expected, atol=1e-5)
+
+
+def test_extract_activations_fills_metadata(folders, corpus):
+    acts = extract_activations(folders["bert"], corpus, progress=False)
+    assert {k: acts.model[k] for k in ("name", "architecture", "n_layers", "width", "is_decoder")} == {
+        "name": "bert", "architecture": "bert", "n_layers": 2, "width": 32, "is_decoder": False}
+    assert len(acts.model["fingerprint"]) == 64
+    assert acts.corpus == {"fingerprint": corpus_fingerprint(corpus), "name": "tiny", "n_texts": 8,
+                           "label_names": ["neg", "pos"]}
+    assert acts.settings == {"site": "hidden", "pooling": "first", "max_length": 64, "dtype": "float32"}
+    assert acts.label_names == ("neg", "pos")
+    assert acts.labels.tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
+
+
+def test_load_model_gives_decoder_tokenizer_a_pad_token(folders):
+    _, tok, info = load_model(folders["gpt2"], device="cpu")
+    assert tok.pad_token == tok.eos_token == "<eos>"
+    assert info.is_decoder and info.max_length == 64
+
+
+def test_extract_activations_accepts_loaded_pair(folders, corpus):
+    model, tok, _ = load_model(folders["distilbert"], device="cpu")
+    pair = extract_activations((model, tok), corpus, progress=False)
+    by_path = extract_activations(folders["distilbert"], corpus, progress=False)
+    assert_allclose(np.stack(pair.layers), np.stack(by_path.layers), atol=1e-6)
+
+
+def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
+    with pytest.raises(ValueError, match=r"max_length \(100\) must be <= the model's limit \(64\)"):
+        extract_activations(folders["bert"], corpus, max_length=100, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"site": "ffn"}, r"site must be one of .*; got 'ffn'"),
+     ({"pooling": "max"}, r"pooling must be one of .*; got 'max'"),
+     ({"batch_size": 0}, r"batch_size must be an int >= 1; got 0"),
+     ({"dtype": "bfloat16", "device": "cpu"}, r"dtype must be float32 on cpu; got 'bfloat16'"),
+     ({"dtype": "int8"}, r"dtype must be one of .*; got 'int8'"),
+     ({"device": "tpu"}, r"device must be 'auto', 'cpu', 'cuda' or 'mps'; got 'tpu'")],
+)
+def test_extract_activations_rejects_bad_arguments(folders, corpus, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        extract_activations(folders["gpt2"], corpus, progress=False, **kwargs)
+
+
+def test_extractor_unmapped_architecture_raises_unsupported_site(corpus):
+    from transformers import ElectraConfig, ElectraModel
+
+    from tiny_models import _tokenizer
+
+    model = ElectraModel(ElectraConfig(vocab_size=40, embedding_size=8, hidden_size=8, num_hidden_layers=2,
+                                       num_attention_heads=2, intermediate_size=16, max_position_embeddings=64))
+    extractor = Extractor(model, _tokenizer(encoder=True))
+    assert extractor.extract(corpus, progress=False).n_layers == 3  # hidden works for any model
+    with pytest.raises(UnsupportedSite, match=r"it can give \('hidden',\)"):
+        extractor.extract(corpus, site="attention", progress=False)
+
+
+def test_load_model_missing_folder_raises(tmp_path):
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_model(tmp_path / "nope", device="cpu")
+    with pytest.raises(ModelLoadError, match="GGUF file .* does not exist"):
+        load_model(str(tmp_path / "nope.gguf"), device="cpu")
+
+
+def test_load_model_unknown_hub_id_offline_raises(monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelLoadError, match=r"could not load model 'nobody-xyz/no-model' \(offline"):
+        load_model("nobody-xyz/no-model", device="cpu")
+
+
+def test_load_model_gguf_without_package_raises(tmp_path, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else real(name, *a))
+    (tmp_path / "m.gguf").write_bytes(b"GGUF")
+    with pytest.raises(ModelLoadError, match="needs the 'gguf' package: pip install gguf"):
+        load_model(tmp_path / "m.gguf", device="cpu")
