@@ -1,0 +1,5 @@
+// Create the staging Run node of a new version (status "writing", invisible to readers).
+// Parameters: $version (staging id "<run_id>#<hex>"), $run_id, $props (map of scalar properties).
+CREATE (r:Run {id: $version})
+SET r += $props, r.run_id = $run_id, r.version = $version, r.status = 'writing', r.created_at = datetime()
+RETURN r.id AS id

@@ -1,0 +1,7 @@
+// Save one metric set of a complete run (one per label selection); replaces an earlier one.
+// Parameters: $run_id, $key (version + label selection), $labels (list of names), $props (map of numbers).
+MATCH (r:Run {id: $run_id, status: 'complete'})
+MERGE (s:MetricSet {key: $key})
+MERGE (r)-[:HAS_METRICS]->(s)
+SET s = $props, s.key = $key, s.run_id = $run_id, s.labels = $labels, s.computed_at = datetime()
+RETURN s.key AS key

@@ -1,0 +1,187 @@
+"""The one loader of Cypher text: statements live in ``cypher/<verb>_<noun>.cypher``.
+
+Queries are never assembled from strings in Python; every value travels as a
+``$parameter``. The named query library in ``cypher/queries/`` is listed,
+loaded and checked for parameters here as well.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from llm_mri_graphdb.errors import QueryNotFound
+from llm_mri_graphdb.settings import project_root
+
+__all__ = [
+    "cypher_dir",
+    "load",
+    "statements",
+    "query_names",
+    "load_query",
+    "query_parameters",
+    "query_spec",
+    "query_defaults",
+    "bind_parameters",
+    "parse_value",
+    "parse_params",
+]
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_SPEC = re.compile(r"^//\s*\$([A-Za-z_][A-Za-z0-9_]*)\s+([a-z|]+)\b(?:.*\(default:\s*(.+?)\))?\s*$")
+_TYPES = {"string": str, "int": int, "float": float, "bool": bool, "list": list}
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+NO_DEFAULT = object()
+
+
+def cypher_dir() -> Path:
+    """The ``cypher/`` folder of the checkout."""
+    return project_root() / "cypher"
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> str:
+    """Text of ``cypher/<name>.cypher``.
+
+    >>> "UNWIND $rows" in load("create_regions")
+    True
+    """
+    if not _NAME.match(name):
+        raise ValueError(f"name must be lower_snake_case; got {name!r}.")
+    path = cypher_dir() / f"{name}.cypher"
+    if not path.is_file():
+        raise FileNotFoundError(f"no Cypher statement {name!r} at {path}.")
+    return path.read_text(encoding="utf-8")
+
+
+def _strip_comments(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("//"))
+
+
+def statements(name: str) -> list[str]:
+    """The statements of a multi-statement file (``schema``), split on ``;`` at line ends."""
+    body = _strip_comments(load(name))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", body) if s.strip()]
+
+
+def query_names() -> list[str]:
+    """Names of the shipped queries (``cypher/queries/*.cypher``), sorted."""
+    return sorted(p.stem for p in (cypher_dir() / "queries").glob("*.cypher"))
+
+
+@lru_cache(maxsize=None)
+def load_query(name: str) -> str:
+    """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others."""
+    names = query_names()
+    if name not in names:
+        raise QueryNotFound(f"query must be one of {names}; got {name!r}.")
+    return (cypher_dir() / "queries" / f"{name}.cypher").read_text(encoding="utf-8")
+
+
+def query_parameters(name: str) -> list[str]:
+    """The ``$parameters`` a library query uses, in order of first use (comments ignored)."""
+    return list(dict.fromkeys(_PARAM.findall(_strip_comments(load_query(name)))))
+
+
+def query_spec(name: str) -> dict[str, tuple[str, Any]]:
+    """Types and defaults declared in the header: ``// $name <type>[|null] text (default: <value>)``.
+
+    Returns ``{param: (type, default)}``; a parameter without a default maps to
+    ``(type, NO_DEFAULT)``.
+    """
+    out: dict[str, tuple[str, Any]] = {}
+    for line in load_query(name).splitlines():
+        m = _SPEC.match(line.strip())
+        if m:
+            out[m.group(1)] = (m.group(2), NO_DEFAULT if m.group(3) is None else parse_value(m.group(3)))
+    return out
+
+
+def query_defaults(name: str) -> dict[str, Any]:
+    """Defaults declared in the query's header."""
+    return {k: d for k, (_, d) in query_spec(name).items() if d is not NO_DEFAULT}
+
+
+def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Check ``params`` against the query's parameters and fill in header defaults.
+
+    Raises ValueError naming a missing or unknown parameter.
+    """
+    wanted = query_parameters(name)
+    unknown = sorted(set(params) - set(wanted))
+    if unknown:
+        raise ValueError(f"query {name!r} takes parameters {wanted}; got unknown {unknown}.")
+    bound = {**query_defaults(name), **params}
+    missing = [p for p in wanted if p not in bound]
+    if missing:
+        raise ValueError(f"query {name!r} needs parameter ${missing[0]}; pass {missing[0]}=<value> (takes {wanted}).")
+    return {k: bound[k] for k in wanted}
+
+
+def parse_value(text: str) -> Any:
+    """Type a command-line value: int, float, ``true``/``false``, ``null``, ``[a, b]`` lists, else str.
+
+    >>> parse_value("3"), parse_value("0.5"), parse_value("null"), parse_value("[a, 2]")
+    (3, 0.5, None, ['a', 2])
+    >>> parse_value('"7"')
+    '7'
+    """
+    s = text.strip()
+    if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"":
+        return s[1:-1]
+    low = s.lower()
+    if low in ("null", "none"):
+        return None
+    if low in ("true", "false"):
+        return low == "true"
+    if s.startswith("[") and s.endswith("]"):
+        inner = s[1:-1].strip()
+        return [parse_value(p) for p in inner.split(",")] if inner else []
+    for cast in (int, float):
+        try:
+            return cast(s)
+        except ValueError:
+            pass
+    return s
+
+
+def _typed(text: str, kind: str) -> Any:
+    """``text`` as the declared ``kind`` (``string``, ``int|null``, ...)."""
+    kinds = kind.split("|")
+    if "null" in kinds and text.strip().lower() in ("null", "none"):
+        return None
+    base = kinds[0]
+    if base == "string":
+        s = text.strip()
+        return s[1:-1] if len(s) >= 2 and s[0] == s[-1] and s[0] in "'\"" else s
+    if base == "list":
+        value = parse_value(text)
+        return value if isinstance(value, list) else [value]
+    value = parse_value(text)
+    if base in _TYPES and not isinstance(value, _TYPES[base]) and not (base == "float" and isinstance(value, int)):
+        raise ValueError(f"parameter must be {kind}; got {text!r}.")
+    return float(value) if base == "float" else value
+
+
+def parse_params(pairs: list[str], query: str | None = None) -> dict[str, Any]:
+    """``["k=v", ...]`` from the CLI to a typed dict.
+
+    With ``query``, each value takes the type its header declares (so a run id
+    of digits stays a string); otherwise :func:`parse_value` guesses.
+
+    >>> parse_params(["run_id=ab12", "limit=5"])
+    {'run_id': 'ab12', 'limit': 5}
+    >>> parse_params(["run_a=0123", "top=2"], query="compare_runs")
+    {'run_a': '0123', 'top': 2}
+    """
+    spec = query_spec(query) if query is not None else {}
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"param must look like key=value; got {pair!r}.")
+        out[key] = _typed(value, spec[key][0]) if key in spec else parse_value(value)
+    return out

@@ -1,0 +1,153 @@
+"""Run metrics with Neo4j Graph Data Science: degree and strength from ``gds.degree``.
+
+A run (or the edges of a label selection) is projected with a Cypher
+aggregation, weights summed over the selected labels per (source, target)
+pair (split into positive and negative parts, since GDS skips negative
+weights and N-D weights are signed correlations). ``gds.degree.stream`` gives in+out degree (``UNDIRECTED``), strength
+(``UNDIRECTED``, weighted) and the out/in strengths (``NATURAL``/``REVERSE``,
+weighted) that degree assortativity needs; the projected relationships come
+back from ``gds.graph.relationshipProperty.stream``. The formulas that are not
+graph algorithms (moments, density, centres, projections, occupancy entropy,
+divergence, purity, transition entropy) are :mod:`llm_mri_graphdb.metrics`'
+own functions fed with those GDS results and the stored counts, so both paths
+agree to rounding. Results are saved on the run as a ``(:MetricSet)`` and, for
+all labels, as ``degree``/``strength`` on every ``(:Region)``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from neo4j.exceptions import ClientError
+
+from llm_mri_graphdb.errors import GDSNotInstalled
+from llm_mri_graphdb.metrics import degree_assortativity, metrics_from_arrays
+from llm_mri_graphdb.nrag import GRID, resolve_labels
+from llm_mri_graphdb.store import cypher
+
+if TYPE_CHECKING:
+    from llm_mri_graphdb.store.neo4j import Neo4jStore
+
+__all__ = ["to_gds_config", "projection", "degree_stream", "relationship_stream", "run_metrics", "gds_version"]
+
+
+def to_gds_config(**kwargs: Any) -> dict[str, Any]:
+    """GDS config from Python keywords: drop ``None``, camelCase the keys.
+
+    >>> to_gds_config(orientation="UNDIRECTED", relationship_weight_property=None)
+    {'orientation': 'UNDIRECTED'}
+    """
+    return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in kwargs.items() if v is not None}
+
+
+def gds_version(store: "Neo4jStore") -> str:
+    """The server's GDS version; :class:`~llm_mri_graphdb.errors.GDSNotInstalled` when it has none."""
+    try:
+        return store._read("read_gds_version")[0]["version"]
+    except ClientError as exc:
+        if "gds.version" not in (exc.message or "") and "Unknown function" not in (exc.message or ""):
+            raise
+        raise GDSNotInstalled(f"Neo4j at {store.uri} has no Graph Data Science plugin; install GDS 2.13 "
+                              "(`llm-mri-graphdb neo4j start` bundles it).") from exc
+
+
+@contextmanager
+def projection(store: "Neo4jStore", query: str, **params: Any) -> Iterator[dict[str, Any]]:
+    """Project with the named Cypher aggregation query; the graph is dropped on exit."""
+    graph_name = f"nrag-{uuid.uuid4().hex}"
+    try:
+        yield store._write(query, graph_name=graph_name, **params)[0]
+    finally:
+        store._write("delete_projection", graph_name=graph_name)
+
+
+def degree_stream(store: "Neo4jStore", graph_name: str, *, orientation: str,
+                  relationship_weight_property: str | None = None) -> dict[str, float]:
+    """``gds.degree.stream`` as ``{region uid: score}``."""
+    config = to_gds_config(orientation=orientation, relationship_weight_property=relationship_weight_property)
+    return {row["uid"]: row["score"] for row in store._read("stream_degree", graph_name=graph_name, config=config)}
+
+
+def relationship_stream(store: "Neo4jStore", graph_name: str) -> list[dict[str, Any]]:
+    """The projected relationships as ``{s, t, weight}`` rows (region uids)."""
+    return store._read("stream_relationships", graph_name=graph_name)
+
+
+def _json_safe(metrics: dict[str, Any]) -> str:
+    return json.dumps(metrics, sort_keys=True)  # nan -> NaN, read back by json.loads
+
+
+def _save(store: "Neo4jStore", run: dict[str, Any], names: list[str], result: dict[str, Any],
+          uids: list[str], degree: np.ndarray, strength: np.ndarray, all_labels: bool) -> None:
+    props = {k: v for k, v in result.items()
+             if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
+    props["metrics_json"] = _json_safe(result)
+    key = f"{run['version']}|{json.dumps(names)}"
+    store._write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)
+    if all_labels:
+        rows = [{"uid": u, "degree": d, "strength": s} for u, d, s in zip(uids, degree.tolist(), strength.tolist())]
+        query = cypher.load("update_region_metrics")
+        with store._session() as session:
+            for start in range(0, len(rows), store.batch_size):
+                session.execute_write(_update_tx, query, rows[start:start + store.batch_size])
+
+
+def _update_tx(tx, query: str, rows: list[dict[str, Any]]) -> None:
+    tx.run(query, rows=rows).consume()
+
+
+def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | None = None) -> dict[str, Any]:
+    """Metrics of ``run_id`` for ``labels`` (None = all), equal to ``compute_metrics`` of the stored NRAG.
+
+    Raises RunNotFound for an unknown run, GDSNotInstalled without GDS, and
+    ValueError naming the valid labels for an unknown one.
+    """
+    run = store._complete_run(run_id)["run"]
+    gds_version(store)
+    label_names = list(run["label_names"])
+    idx = resolve_labels(label_names, labels)
+    names = [label_names[i] for i in idx]
+    all_labels = labels is None or sorted(idx) == list(range(len(label_names)))
+    regions = store._read("read_region_counts", run_id=run_id)
+    layer = np.array([r["layer"] for r in regions], dtype=np.int64)
+    counts = np.array([r["counts"] for r in regions], dtype=np.int64).reshape(-1, len(label_names))[:, idx]
+    keep = counts.sum(axis=1) > 0 if run["kind"] == GRID else np.ones(layer.shape[0], bool)
+    uids = [r["uid"] for r, k in zip(regions, keep.tolist()) if k]
+    layer, counts = layer[keep], counts[keep]
+    position = {u: i for i, u in enumerate(uids)}
+    n = len(uids)
+    degree = strength = out_s = in_s = np.zeros(n)
+    src = tgt = np.zeros(0, np.int64)
+    weight = np.zeros(0)
+    if n:
+        query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"labels": names})
+        with projection(store, query, run_id=run_id, uids=uids, **extra) as graph:
+            g = graph["graph_name"]
+
+            def scores(orientation: str, weight: str | None) -> np.ndarray:
+                by_uid = degree_stream(store, g, orientation=orientation, relationship_weight_property=weight)
+                return np.array([by_uid[u] for u in uids], dtype=np.float64)
+
+            def signed(orientation: str) -> np.ndarray:  # GDS skips negative weights
+                return scores(orientation, "positive") - scores(orientation, "negative")
+
+            degree, strength = scores("UNDIRECTED", None), signed("UNDIRECTED")
+            out_s, in_s = signed("NATURAL"), signed("REVERSE")
+            rels = relationship_stream(store, g)
+        pairs = np.array([(position[r["s"]], position[r["t"]]) for r in rels], dtype=np.int64).reshape(-1, 2)
+        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
+        src, tgt = pairs[order, 0], pairs[order, 1]
+        weight = np.array([r["weight"] for r in rels], dtype=np.float64)[order]
+    result = metrics_from_arrays(
+        run["n_layers"], layer, src, tgt, weight, label_names=names,
+        node_counts=counts if run["kind"] == GRID else None, degree=degree, strength=strength,
+    )
+    result["assortativity"] = degree_assortativity(src, tgt, out_s, in_s)
+    _save(store, run, names, result, uids, degree, strength, all_labels)
+    return result

@@ -1,0 +1,377 @@
+"""Neo4j store: NRAGs as ``(:Run)``, ``(:Region)``, ``[:FLOWS]`` and ``[:FLOWS_TOTAL]``.
+
+A run is written as a fresh *version* (``Run {id: "<run_id>#<hex>", status:
+"writing"}`` plus regions keyed ``<version>:<region>``) in batched ``UNWIND``
+transactions. One last transaction retires the previous complete version and
+flips the new one to ``id = run_id, status = "complete"``; only then is the
+old version deleted, in batches. Readers only follow complete ``Run`` nodes to
+their ``version``, so they see the old run or the new one, never a mix. A
+version left behind by a crash is collected on the next write of that run.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+from neo4j import Driver, GraphDatabase, RoutingControl
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
+
+from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
+from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
+from llm_mri_graphdb.store import cypher
+
+__all__ = ["Neo4jStore"]
+
+_RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
+             "label_names", "n_labels", "n_regions", "n_edge_rows", "n_edges", "layer_bounds",
+             "model_json", "corpus_json", "settings_json", "model_name", "corpus_name"}
+_PRIMITIVE = (str, int, float, bool)
+
+
+def _plain(value: Any) -> Any:
+    """Neo4j temporal values to ISO strings, so results are plain Python."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value.iso_format() if hasattr(value, "iso_format") else value
+
+
+def _property(value: Any) -> Any:
+    """A Neo4j property value: primitives and homogeneous primitive lists, else None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, _PRIMITIVE):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, _PRIMITIVE) for v in value) \
+            and len({type(v) for v in value}) == 1:
+        return list(value)
+    return None
+
+
+def _leaves(mapping: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    for key, value in mapping.items():
+        if isinstance(value, dict):
+            yield from _leaves(value, (*path, str(key)))
+        else:
+            yield (*path, str(key)), value
+
+
+def _flatten(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Leaf settings as Run properties: ``{"extract": {"site": "mlp"}}`` -> ``site``; a clash keeps the path."""
+    leaves = [(path, p) for path, value in _leaves(mapping) if (p := _property(value)) is not None]
+    seen: dict[str, int] = {}
+    for path, _ in leaves:
+        seen[path[-1]] = seen.get(path[-1], 0) + 1
+    return {(path[-1] if seen[path[-1]] == 1 else "_".join(path)): p for path, p in leaves}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=lambda v: v.item() if isinstance(v, np.generic) else str(v))
+
+
+def _model_key(model: dict[str, Any]) -> str:
+    return str(model.get("fingerprint") or model.get("name") or "unknown")
+
+
+def _corpus_key(corpus: dict[str, Any]) -> str:
+    return str(corpus.get("fingerprint") or corpus.get("name") or "unknown")
+
+
+def _run_props(nrag: NRAG) -> dict[str, Any]:
+    props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
+    pairs = np.unique(np.stack([nrag.edge_source, nrag.edge_target]), axis=1).shape[1] if nrag.edge_source.size else 0
+    props.update(
+        kind=nrag.kind, n_layers=nrag.n_layers, label_names=list(nrag.label_names), n_labels=nrag.n_labels,
+        n_regions=nrag.n_regions, n_edge_rows=int(nrag.edge_source.shape[0]), n_edges=int(pairs),
+        model_json=_json(nrag.model), corpus_json=_json(nrag.corpus), settings_json=_json(nrag.settings),
+        model_name=str(nrag.model.get("name") or _model_key(nrag.model)),
+        corpus_name=str(nrag.corpus.get("name") or _corpus_key(nrag.corpus)),
+    )
+    if nrag.layer_bounds is not None:
+        props["layer_bounds"] = nrag.layer_bounds.ravel().tolist()
+    return props
+
+
+def _side_props(meta: dict[str, Any], key_name: str, key: str) -> dict[str, Any]:
+    props = {k: p for k, v in meta.items() if (p := _property(v)) is not None}
+    props[key_name] = key
+    return props
+
+
+def _region_rows(nrag: NRAG, version: str) -> list[dict[str, Any]]:
+    names = nrag.region_ids()
+    counts = nrag.region_counts.tolist()
+    return [
+        {"uid": f"{version}:{name}", "name": name, "layer": layer, "x": x, "y": y, "counts": c, "total": sum(c)}
+        for name, layer, x, y, c in zip(names, nrag.region_layer.tolist(), nrag.region_x.tolist(),
+                                        nrag.region_y.tolist(), counts)
+    ]
+
+
+def _flow_rows(nrag: NRAG, version: str) -> list[dict[str, Any]]:
+    """One row per (source, target) pair with its per-label weights (rows are sorted by pair)."""
+    if nrag.edge_source.size == 0:
+        return []
+    uids = [f"{version}:{name}" for name in nrag.region_ids()]
+    src, tgt = nrag.edge_source, nrag.edge_target
+    starts = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])])
+    ends = np.r_[starts[1:], src.size]
+    names = [nrag.label_names[i] for i in nrag.edge_label.tolist()]
+    weights = nrag.edge_weight.tolist()
+    sums = np.add.reduceat(nrag.edge_weight, starts).tolist()
+    return [
+        {"s": uids[src[a]], "t": uids[tgt[a]], "total": total, "labels": names[a:b], "weights": weights[a:b]}
+        for a, b, total in zip(starts.tolist(), ends.tolist(), sums)
+    ]
+
+
+def _batches(rows: list[dict[str, Any]], size: int, cost: str | None = None) -> Iterator[list[dict[str, Any]]]:
+    """Chunks of ``rows`` holding about ``size`` units (rows, or ``1 + len(row[cost])`` relationships)."""
+    batch: list[dict[str, Any]] = []
+    used = 0
+    for row in rows:
+        batch.append(row)
+        used += 1 + len(row[cost]) if cost else 1
+        if used >= size:
+            yield batch
+            batch, used = [], 0
+    if batch:
+        yield batch
+
+
+def _write_tx(tx, query: str, params: dict[str, Any]) -> int:
+    counters = tx.run(query, params).consume().counters
+    return counters.nodes_created + counters.relationships_created
+
+
+def _write_batch(session, query: str, params: dict[str, Any]) -> int:
+    """One managed write transaction (retried by the driver on transient errors)."""
+    return session.execute_write(_write_tx, query, params)
+
+
+def _read_tx(tx, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(query, params)]
+
+
+class Neo4jStore:
+    """NRAG runs in Neo4j, metrics through GDS, and the named Cypher library.
+
+    Parameters
+    ----------
+    uri : str or neo4j.Driver
+        Bolt URI, or a driver the caller owns (it is not closed here).
+    auth : tuple of (str, str), optional
+        ``(user, password)``; never printed.
+    database : str or None, default=None
+        ``None`` is the server's default database.
+    batch_size : int, default=10_000
+        Rows (regions) or relationships per write transaction.
+
+    Raises
+    ------
+    StoreUnavailable
+        The server cannot be reached or refuses the credentials.
+    """
+
+    def __init__(self, uri: str | Driver, auth: tuple[str, str] | None = None, database: str | None = None,
+                 *, batch_size: int = 10_000) -> None:
+        if not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
+        self.database = database
+        self.batch_size = batch_size
+        self._owns_driver = not isinstance(uri, Driver)
+        self.uri = uri if self._owns_driver else "<driver>"
+        self._driver = (GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
+                        if self._owns_driver else uri)
+        try:
+            self._driver.verify_connectivity()
+            for statement in cypher.statements("schema"):
+                self._driver.execute_query(statement, database_=database)
+        except AuthError as exc:
+            self.close()
+            user = auth[0] if auth else "<none>"
+            raise StoreUnavailable(f"Neo4j at {self.uri} refused user {user!r}: authentication failed; "
+                                   "check NEO4J_USER and NEO4J_PASSWORD.") from exc
+        except (ServiceUnavailable, OSError, ValueError) as exc:
+            self.close()
+            raise StoreUnavailable(f"cannot reach Neo4j at {self.uri} ({type(exc).__name__}); start one with "
+                                   "`llm-mri-graphdb neo4j start` or set NEO4J_URI.") from exc
+
+    @classmethod
+    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> "Neo4jStore":
+        """Open the store described by :class:`~llm_mri_graphdb.settings.Neo4jSettings`."""
+        return cls(settings.uri, settings.auth, settings.database, **kwargs)
+
+    @classmethod
+    def from_env(cls, **kwargs: Any) -> "Neo4jStore":
+        """Open the store named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``."""
+        settings = neo4j_settings()
+        if settings is None:
+            raise StoreUnavailable("NEO4J_URI is not set; set it or start a server with `llm-mri-graphdb neo4j start`.")
+        return cls.from_settings(settings, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Neo4jStore(uri={self.uri!r}, database={self.database!r})"
+
+    def __enter__(self) -> "Neo4jStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the driver if this store opened it."""
+        if self._owns_driver:
+            self._driver.close()
+
+    # -- plumbing ------------------------------------------------------------------
+    def _session(self):
+        return self._driver.session(database=self.database)
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        records, _, _ = self._driver.execute_query(cypher.load(name), params, database_=self.database,
+                                                   routing_=RoutingControl.READ)
+        return [record.data() for record in records]
+
+    def _write(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        records, _, _ = self._driver.execute_query(cypher.load(name), params, database_=self.database,
+                                                   routing_=RoutingControl.WRITE)
+        return [record.data() for record in records]
+
+    def _delete_version(self, version: str) -> None:
+        """Delete a retired or failed version in batches, its Run node last."""
+        with self._session() as session:
+            while session.execute_write(
+                lambda tx: tx.run(cypher.load("delete_regions"), version=version,
+                                  limit=max(1, self.batch_size // 4)).single()["deleted"]
+            ):
+                pass
+        self._write("delete_version", version=version)
+
+    def _collect_stale(self, run_id: str) -> None:
+        for row in self._read("read_stale_versions", run_id=run_id):
+            self._delete_version(row["version"])
+
+    def _complete_run(self, run_id: str) -> dict[str, Any]:
+        rows = self._read("read_run", run_id=run_id)
+        if not rows:
+            raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+        return rows[0]
+
+    # -- writes --------------------------------------------------------------------
+    def write(self, nrag: NRAG) -> str:
+        """Store ``nrag`` as its run, replacing a previous version atomically.
+
+        Returns
+        -------
+        run_id : str
+            ``nrag.run_id``.
+        """
+        if not isinstance(nrag, NRAG):
+            raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
+        run_id = nrag.run_id
+        self._collect_stale(run_id)
+        version = f"{run_id}#{uuid.uuid4().hex[:12]}"
+        self._write("create_run", version=version, run_id=run_id, props=_run_props(nrag))
+        try:
+            with self._session() as session:
+                query = cypher.load("create_regions")
+                for batch in _batches(_region_rows(nrag, version), self.batch_size):
+                    _write_batch(session, query, {"rows": batch, "run_id": run_id, "version": version})
+                query = cypher.load("create_flows")
+                for batch in _batches(_flow_rows(nrag, version), self.batch_size, cost="labels"):
+                    _write_batch(session, query, {"rows": batch})
+            published = self._write(
+                "update_run_complete", run_id=run_id, version=version,
+                model_key=_model_key(nrag.model), model=_side_props(nrag.model, "key", _model_key(nrag.model)),
+                corpus_key=_corpus_key(nrag.corpus),
+                corpus=_side_props(nrag.corpus, "fingerprint", _corpus_key(nrag.corpus)),
+            )
+            if not published:
+                raise StoreUnavailable(f"version {version} of run {run_id} vanished before it was published.")
+        except BaseException:
+            try:
+                self._delete_version(version)
+            except (Neo4jError, DriverError):
+                pass  # collected on the next write of this run
+            raise
+        self._collect_stale(run_id)
+        return run_id
+
+    def delete(self, run_id: str) -> None:
+        """Delete a complete run (hidden at once, then removed in batches)."""
+        rows = self._write("update_run_deleting", run_id=run_id)
+        if not rows:
+            raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+        self._delete_version(rows[0]["version"])
+
+    # -- reads ---------------------------------------------------------------------
+    def read(self, run_id: str) -> NRAG:
+        """The stored NRAG of ``run_id``, equal (:meth:`NRAG.equals`) to the one written."""
+        run = self._complete_run(run_id)["run"]
+        version = run["version"]
+        with self._session() as session:
+            regions = session.execute_read(_read_tx, cypher.load("read_regions"), {"version": version})
+            flows = session.execute_read(_read_tx, cypher.load("read_flows"), {"version": version})
+        if len(regions) != run["n_regions"] or len(flows) != run["n_edge_rows"]:
+            raise RunNotFound(f"run {run_id!r} changed while it was read; read it again.")
+        label_names = list(run["label_names"])
+        index = {row["uid"]: i for i, row in enumerate(regions)}
+        label_index = {name: i for i, name in enumerate(label_names)}
+        n_labels = len(label_names)
+        edges = np.array([(index[f["s"]], index[f["t"]], label_index[f["label"]]) for f in flows],
+                         dtype=np.int64).reshape(-1, 3)
+        weight = np.array([f["weight"] for f in flows], dtype=np.float64)
+        order = np.lexsort((edges[:, 2], edges[:, 1], edges[:, 0]))
+        bounds = run.get("layer_bounds")
+        return NRAG(
+            kind=run["kind"], n_layers=run["n_layers"], label_names=tuple(label_names),
+            region_layer=[r["layer"] for r in regions], region_x=[r["x"] for r in regions],
+            region_y=[r["y"] for r in regions],
+            region_counts=np.array([r["counts"] for r in regions], dtype=np.int64).reshape(-1, n_labels),
+            edge_source=edges[order, 0], edge_target=edges[order, 1], edge_label=edges[order, 2],
+            edge_weight=weight[order],
+            layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64).reshape(-1, 4),
+            model=json.loads(run["model_json"]), corpus=json.loads(run["corpus_json"]),
+            settings=json.loads(run["settings_json"]),
+        )
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Complete runs, newest first: run_id, model, corpus, kind, sizes, completed_at."""
+        return [_plain(row) for row in self._read("read_runs")]
+
+    def models(self) -> list[dict[str, Any]]:
+        """Stored models with their number of complete runs."""
+        return self._read("read_models")
+
+    def corpora(self) -> list[dict[str, Any]]:
+        """Stored corpora with their number of complete runs."""
+        return self._read("read_corpora")
+
+    # -- metrics and queries ---------------------------------------------------------
+    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None) -> dict[str, Any]:
+        """Metrics of a run computed with GDS, saved on the run (see :mod:`llm_mri_graphdb.store.gds`)."""
+        from llm_mri_graphdb.store.gds import run_metrics
+
+        return run_metrics(self, run_id, labels)
+
+    def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.
+
+        Raises QueryNotFound for an unknown name and ValueError naming a missing
+        or unknown parameter.
+        """
+        text = cypher.load_query(name)
+        bound = cypher.bind_parameters(name, params)
+        try:
+            records, _, _ = self._driver.execute_query(text, bound, database_=self.database,
+                                                       routing_=RoutingControl.READ)
+        except ClientError as exc:
+            raise ValueError(f"query {name!r} failed: {exc.message}") from exc
+        return [_plain(record.data()) for record in records]
