@@ -1,0 +1,277 @@
+"""Drop-in facade for the ``llm_mri`` 0.2.1 API, composed from our stages.
+
+Change ``from llm_mri import ...`` to ``from llm_mri_graphdb import ...`` and the
+documented flow runs unchanged::
+
+    from llm_mri_graphdb import ActivationAreas, Metrics, Evaluation
+    from llm_mri_graphdb.dimensionality_reduction import PCA
+
+    areas = ActivationAreas(model="model/folder", dataset=dataset, reduction_method=PCA(n_components=2))
+    areas.process_activation_areas()
+    g = areas.get_graph(["true", "fake"])
+    fig = areas.get_graph_image(g)
+    Metrics(g, label="true", model_name="bert").get_basic_metrics()
+    Evaluation(areas).evaluate_model()
+
+What differs, on purpose: the model is loaded once and batches are padded to
+their own longest text; components are fitted once per layer on all texts
+(``llm_mri`` refits per label); every label keeps its own weight on a shared
+edge; any number of labels fit in one graph; drawing needs no graphviz; and
+first-token pooling on a decoder warns and names ``pooling="last"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+
+from . import metrics as _metrics
+from . import probe as _probe
+from . import viz
+from .activations import Activations
+from .data import load_corpus
+from .extract import extract_activations
+from .nrag import GRID, NRAG, resolve_labels
+from .pipeline import nrag_of_scan
+from .reduce import reduce_layers
+
+__all__ = ["ActivationAreas", "Metrics", "Evaluation"]
+
+
+class ActivationAreas:
+    """Scan a model's activation regions over a labelled corpus (``llm_mri``'s entry point).
+
+    Parameters
+    ----------
+    model : str or path
+        Hub id, local folder, or a ``.gguf`` file.
+    dataset : datasets.Dataset, pandas.DataFrame or path
+        Anything :func:`llm_mri_graphdb.data.load_corpus` takes; ``text`` and
+        ``label`` columns (a ``ClassLabel`` or plain values).
+    reduction_method : reducer
+        ``llm_mri_graphdb.dimensionality_reduction.PCA|SVD|UMAP`` (carrying
+        ``gridsize``) or any of our reducers.
+    device : str, default="cpu"
+    site : {"hidden", "mlp", "attention"}, default="hidden"
+    pooling : {"first", "mean", "last", "auto"}, default="first"
+        ``"first"`` is ``llm_mri``'s behaviour; on a decoder it warns, since the
+        first token has seen nothing of the text there.
+    batch_size : int, default=32
+    dtype : str, default=None
+        ``None`` is float32 on CPU.
+    max_length : int, default=512
+        Truncation length, as ``llm_mri``.
+    store : store, default=None
+        Where :meth:`save` writes when given no store.
+    cache : path or None, default=None
+        Activation cache folder; ``None`` keeps activations in memory only.
+    threshold : float, default=0.3
+        Correlation threshold of N-D graphs (``get_graph`` may override it).
+    progress : bool, default=True
+    """
+
+    def __init__(self, model: Any, dataset: Any, reduction_method: Any, device: str = "cpu", *,
+                 site: str = "hidden", pooling: str = "first", batch_size: int = 32, dtype: str | None = None,
+                 max_length: int | None = 512, store: Any = None, cache: Any = None, threshold: float = 0.3,
+                 progress: bool = True) -> None:
+        self.model = model
+        self.dataset = load_corpus(dataset)
+        self.reduction_method = reduction_method
+        self.device = device
+        self.site = site
+        self.pooling = pooling
+        self.batch_size = batch_size
+        self.dtype = dtype
+        self.max_length = max_length
+        self.store = store
+        self.cache = cache
+        self.threshold = threshold
+        self.progress = progress
+        self.class_names = list(self.dataset.features["label"].names)
+        self.activations: Activations | None = None
+        self.reduced: list[np.ndarray] | None = None
+        self.nrag: NRAG | None = None
+
+    # -- pipeline -----------------------------------------------------------------------
+    @property
+    def gridsize(self) -> int:
+        return int(getattr(self.reduction_method, "gridsize", 10))
+
+    @property
+    def n_components(self) -> int:
+        return int(self.reduction_method.n_components)
+
+    def process_activation_areas(self) -> "ActivationAreas":
+        """Extract activations once, reduce every layer once, and build the NRAG of all labels."""
+        self.activations = extract_activations(
+            self.model, self.dataset, site=self.site, pooling=self.pooling, device=self.device,
+            dtype=self.dtype, batch_size=self.batch_size, max_length=self.max_length,
+            cache_dir=self.cache, progress=self.progress,
+        )
+        if self.activations.settings.get("pooling") == "first" and self.activations.model.get("is_decoder"):
+            warnings.warn(
+                "pooling='first' on a decoder model reads a token that has seen nothing of the text; "
+                "use pooling='last' (or 'mean').", UserWarning, stacklevel=2,
+            )
+        self.reduced = reduce_layers(self.activations, self.reduction_method)
+        self.nrag = self._build(self.threshold)
+        return self
+
+    def _build(self, threshold: float) -> NRAG:
+        return nrag_of_scan(self.activations, self.reduced, self.reduction_method,
+                            gridsize=self.gridsize, threshold=threshold)
+
+    def _require_scan(self) -> NRAG:
+        if self.nrag is None:
+            raise RuntimeError("call process_activation_areas() first.")
+        return self.nrag
+
+    # -- llm_mri API -------------------------------------------------------------------
+    def get_grid(self, layer: int, category_name: str | None = None, **style: Any):
+        """Heatmap of one layer's cell counts for a label (all labels when None), on fixed axes."""
+        nrag = self._require_scan()
+        if nrag.kind != GRID:
+            raise ValueError(
+                f"a grid needs a scan with 2 components; this scan has {self.n_components}. "
+                "Use reduction_method with n_components=2."
+            )
+        return viz.plot_heatmap(nrag, layer, category_name, **style)
+
+    def get_graph(self, categories: str | Sequence[str] | None = None, threshold: float | None = None) -> nx.DiGraph:
+        """The NRAG of the given labels as a networkx DiGraph with per-label ``weights``.
+
+        ``threshold`` matters for N-D scans only (as in ``llm_mri``); a new
+        value rebuilds the edges from the stored reduction, nothing is refitted.
+        """
+        nrag = self._require_scan()
+        if threshold is not None and nrag.kind != GRID and threshold != nrag.settings.get("threshold"):
+            nrag = self._build(threshold)
+        if isinstance(categories, str):
+            categories = [categories]
+        resolve_labels(nrag.label_names, categories)  # clear error for unknown names
+        return nrag.to_networkx(categories)
+
+    def get_graph_image(self, G: nx.Graph, colormap: str = "coolwarm", fix_node_positions: bool = True,
+                        fix_node_dimensions: bool | None = None):
+        """Draw a graph from :meth:`get_graph` (``fix_node_dimensions`` is the old example's alias)."""
+        if fix_node_dimensions is not None:
+            fix_node_positions = fix_node_dimensions
+        ax = viz.plot_graph(G, colormap=colormap, fix_node_positions=fix_node_positions)
+        return ax.figure
+
+    def save(self, store: Any = None) -> str:
+        """Write the scan to a store (Neo4j or embedded) and return its run id."""
+        target = store if store is not None else self.store
+        if target is None:
+            raise ValueError("save() needs a store: pass Neo4jStore(...) or MemoryStore(), or set store= at construction.")
+        return target.write(self._require_scan())
+
+    # -- what Evaluation reads (llm_mri's private names) --------------------------------
+    def _get_nrag_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        self._require_scan()
+        concatenated = np.concatenate(self.reduced, axis=1)
+        k = self.reduced[0].shape[1]
+        columns = [f"{layer + 1}_{feat}" for layer in range(len(self.reduced)) for feat in range(k)]
+        return pd.DataFrame(concatenated, columns=columns), pd.DataFrame(self.activations.labels)
+
+    def _get_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        self._require_scan()
+        return pd.DataFrame(np.asarray(self.activations.layer(-1))), pd.DataFrame(self.activations.labels)
+
+
+def _graph_arrays(G: nx.Graph) -> dict[str, Any]:
+    nodes = list(G.nodes())
+    index = {n: i for i, n in enumerate(nodes)}
+    layer = [G.nodes[n].get("layer", int(str(n).split("_")[0])) for n in nodes]
+    edges = list(G.edges(data="weight", default=1.0))
+    return {
+        "node_layer": np.asarray(layer, np.int64),
+        "edge_source": np.asarray([index[u] for u, _, _ in edges], np.int64),
+        "edge_target": np.asarray([index[v] for _, v, _ in edges], np.int64),
+        "edge_weight": np.asarray([w for _, _, w in edges], np.float64),
+    }
+
+
+class Metrics:
+    """``llm_mri``'s graph metrics of one graph from :meth:`ActivationAreas.get_graph`.
+
+    ``Metrics(graph, label, model_name)`` as the library defines it; the
+    README's keyword order (``model_name=..., label=...``) works too, and two
+    positional strings are swapped when only the second names a label of the graph.
+    """
+
+    def __init__(self, Graph: nx.Graph, label: Any = None, model_name: Any = None) -> None:
+        names = list(Graph.graph.get("label_names", []))
+        if label not in names and model_name in names:
+            label, model_name = model_name, label
+        self.Graph = Graph
+        self.label = label
+        self.model_name = model_name
+        self.layers = int(Graph.graph.get("layers", 1 + max(int(str(n).split("_")[0]) for n in Graph)))
+        self._all = _metrics.metrics_from_arrays(self.layers, **_graph_arrays(Graph), label_names=names)
+
+    def get_graph(self) -> nx.Graph:
+        return self.Graph
+
+    def get_basic_metrics(self) -> dict[str, Any]:
+        keys = ("mean_degree", "var_degree", "skew_degree", "kurt_degree", "mean_strength", "var_strength",
+                "skew_strength", "kurt_strength", "assortativity", "density", "center_of_mass")
+        out = {k: self._all[k] for k in keys}
+        out["center_of_strength"] = self._all["center_of_strength"]
+        out["center_of_strength_llm_mri"] = self._all["center_of_strength_llm_mri"]
+        out.update(model_name=self.model_name, label=self.label)
+        return out
+
+    def get_degree_by_layer(self) -> pd.DataFrame:
+        return pd.DataFrame({"layer": [str(i) for i in range(self.layers)],
+                             "mean": self._all["degree_mean_by_layer"], "var": self._all["degree_var_by_layer"]})
+
+    def get_graph_center_of_mass(self) -> float:
+        return self._all["center_of_mass"]
+
+    def get_graph_center_of_strength(self) -> float:
+        return self._all["center_of_strength"]
+
+    def _projection(self, side: str) -> dict[str, Any]:
+        out = {k[len(f"projection_{side}_"):]: v for k, v in self._all.items() if k.startswith(f"projection_{side}_")}
+        out.update(model_name=self.model_name, label=self.label, side=side)
+        return out
+
+    def get_projection_metrics_even(self) -> dict[str, Any]:
+        return self._projection("even")
+
+    def get_projection_metrics_odd(self) -> dict[str, Any]:
+        return self._projection("odd")
+
+    def all_metrics(self) -> dict[str, Any]:
+        """Every metric we compute (see :mod:`llm_mri_graphdb.metrics`), not only ``llm_mri``'s."""
+        return dict(self._all)
+
+
+class Evaluation:
+    """Probe how much label information the reduced scan keeps (``llm_mri``'s Evaluation)."""
+
+    def __init__(self, activation_areas: ActivationAreas, n_components: int | None = None) -> None:
+        self.activation_areas = activation_areas
+        self.n_components = n_components
+
+    def evaluate_model(self, n_splits: int = 5, test_size: float = 0.3, random_state: int = 42,
+                       n_components: int | None = None, metrics: str | list[str] | None = None) -> dict:
+        """Full last-layer embeddings against the concatenated reduced layers; ``{'delta': ...}``."""
+        reduced, labels = self.activation_areas._get_nrag_embeddings()
+        full, _ = self.activation_areas._get_embeddings()
+        return _probe.evaluate_model(
+            full.to_numpy(), reduced.to_numpy(), np.ravel(labels.to_numpy()), n_splits=n_splits,
+            test_size=test_size, random_state=random_state,
+            n_components=n_components if n_components is not None else self.n_components,
+            metrics=metrics, reducer=self.activation_areas.reduction_method,
+        )
+
+    def display_metrics(self, result: dict):
+        """Bar chart of the mean differences (full - reduced) per metric; returns the Figure."""
+        return viz.plot_metric_deltas(result).figure

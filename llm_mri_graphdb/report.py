@@ -1,0 +1,138 @@
+"""One self-contained HTML page per scan: settings, metrics, figures, probing.
+
+Figures are embedded as base64 PNGs and the page has no external asset, so it
+can be mailed or archived as a single file.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+from matplotlib.figure import Figure  # noqa: E402
+
+from . import viz  # noqa: E402
+from .nrag import GRID, NRAG  # noqa: E402
+
+__all__ = ["build_report", "write_report", "SECTIONS"]
+
+SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Probing")
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}
+.note{color:#666;font-size:.9rem}
+"""
+
+
+def _png(fig: Figure | Any) -> str:
+    data = base64.b64encode(viz.figure_to_png_bytes(fig)).decode()
+    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.6g}"
+    return html.escape(str(value))
+
+
+def _table(rows: list[list[Any]], header: list[str]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _scalar_rows(metrics_by_label: Mapping[str, Mapping[str, Any]]) -> tuple[list[list[Any]], list[str]]:
+    columns = list(metrics_by_label)
+    first = next(iter(metrics_by_label.values()))
+    keys = [k for k, v in first.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return [[k, *(metrics_by_label[c].get(k) for c in columns)] for k in keys], ["metric", *columns]
+
+
+def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[Any]], list[str]]:
+    keys = [k for k, v in metrics.items() if k.endswith("_by_layer") and isinstance(v, list)]
+    rows = []
+    for layer in range(n_layers):
+        rows.append([layer, *(metrics[k][layer] if layer < len(metrics[k]) else "" for k in keys)])
+    return rows, ["layer", *keys]
+
+
+def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
+                 probe: Mapping[str, Any] | None = None, run_id: str | None = None,
+                 heatmap_layer: int | None = None) -> str:
+    """The HTML text of the report.
+
+    Parameters
+    ----------
+    nrag : NRAG
+    metrics_by_label : mapping
+        ``{"all": compute_metrics(nrag), "<label>": compute_metrics(nrag, [label]), ...}``.
+    probe : mapping, optional
+        ``{"curve": layer_curve(...), "evaluation": evaluate_model(...)}``; the
+        Probing section says when it is missing.
+    heatmap_layer : int, optional
+        Layer whose per-label heatmaps are shown; default the last.
+    """
+    run_id = run_id or nrag.run_id
+    model = nrag.model.get("name", "?")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",
+             f"<style>{_STYLE}</style></head><body>",
+             f"<h1>Scan of {html.escape(str(model))}</h1>"]
+
+    settings = {k: v for k, v in nrag.settings.items() if not isinstance(v, Mapping)}
+    info = [["run id", run_id], ["model", model], ["architecture", nrag.model.get("architecture", "")],
+            ["corpus", nrag.corpus.get("name", "")], ["texts", nrag.corpus.get("n_texts", "")],
+            ["labels", ", ".join(nrag.label_names)], ["layers", nrag.n_layers],
+            ["regions", nrag.n_regions], ["edge rows (per label)", len(nrag.edge_weight)],
+            *([k, json.dumps(v) if isinstance(v, (list, dict)) else v] for k, v in sorted(settings.items()))]
+    parts += ["<h2 id='scan'>Scan</h2>", _table(info, ["", "value"])]
+
+    rows, header = _scalar_rows(metrics_by_label)
+    parts += ["<h2 id='metrics'>Metrics</h2>",
+              "<p class='note'>Definitions: llm_mri_graphdb.metrics. 'all' pools every label.</p>",
+              _table(rows, header)]
+    rows, header = _layer_rows(metrics_by_label["all"], nrag.n_layers)
+    parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", _table(rows, header)]
+
+    parts.append("<h2 id='activation-regions'>Activation regions</h2>")
+    if nrag.kind == GRID:
+        layer = nrag.n_layers - 1 if heatmap_layer is None else heatmap_layer
+        parts.append(_png(viz.plot_scan(nrag)))
+        parts.append(f"<p class='note'>Layer {layer}, one heatmap per label on the same axes.</p>")
+        parts += [_png(viz.plot_heatmap(nrag, layer, label)) for label in nrag.label_names]
+    else:
+        parts.append(f"<p class='note'>This scan has {nrag.settings.get('n_components')} components per layer: "
+                     "regions are components, so there is no grid to draw.</p>")
+
+    parts += ["<h2 id='layered-graph'>Layered graph</h2>", _png(viz.plot_graph(nrag))]
+
+    parts.append("<h2 id='probing'>Probing</h2>")
+    if probe and probe.get("curve") is not None:
+        parts.append(_png(viz.plot_probe(probe["curve"], evaluation=probe.get("evaluation"))))
+        if probe.get("evaluation"):
+            delta = probe["evaluation"]["delta"]
+            parts.append(_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
+    else:
+        parts.append("<p class='note'>No probing results for this run: they are computed by "
+                     "<code>llm-mri-graphdb scan</code> from the activations, which the store does not keep.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Path:
+    """Write :func:`build_report` to ``path`` and return it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_report(nrag, metrics_by_label, **kwargs), encoding="utf-8")
+    return path
