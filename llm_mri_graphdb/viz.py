@@ -253,28 +253,31 @@ def _graph_from_networkx(G: nx.Graph) -> dict[str, Any]:
 def _barycentric(layer: np.ndarray, key: np.ndarray, src: np.ndarray, tgt: np.ndarray, w: np.ndarray) -> np.ndarray:
     """In-row rank of each node: key order in the first row, then weighted mean of neighbour ranks.
 
-    One sweep down and one up; ties break by key, so the layout is deterministic.
+    Sweeps down, up and down again; ties break by key, so the layout is deterministic.
+    Edges join consecutive layers only, so a node's neighbours in the previous
+    (next) row are its sources (targets).
     """
-    pos = np.zeros(layer.shape[0])
-    rows = sorted(set(layer.tolist()))
+    n = layer.shape[0]
+    pos = np.zeros(n)
+    rows = np.unique(layer)
 
-    def place(row: int, nbr_of: np.ndarray, nbr: np.ndarray, sel_row: np.ndarray) -> None:
+    def place(row: int, me: np.ndarray, nbr: np.ndarray) -> None:
         members = np.flatnonzero(layer == row)
-        bary = {}
-        for m in members:
-            e = (nbr_of == m) & sel_row
-            bary[m] = np.average(pos[nbr[e]], weights=w[e] + 1e-12) if e.any() else pos[m]
-        order = sorted(members, key=lambda m: (bary[m], key[m]))
-        pos[order] = np.arange(len(order)) - (len(order) - 1) / 2
+        e = layer[me] == row
+        total = np.bincount(me[e], weights=w[e], minlength=n)
+        acc = np.bincount(me[e], weights=w[e] * pos[nbr[e]], minlength=n)
+        bary = np.where(total[members] > 0, acc[members] / np.maximum(total[members], 1e-300), pos[members])
+        order = members[np.lexsort((key[members], bary))]
+        pos[order] = np.arange(order.size) - (order.size - 1) / 2
 
-    for i, row in enumerate(rows):
-        if i == 0:
-            order = np.flatnonzero(layer == row)[np.argsort(key[layer == row], kind="stable")]
-            pos[order] = np.arange(len(order)) - (len(order) - 1) / 2
-        else:
-            place(row, tgt, src, layer[src] == rows[i - 1])
-    for i in range(len(rows) - 2, -1, -1):
-        place(rows[i], src, tgt, layer[tgt] == rows[i + 1])
+    first = np.flatnonzero(layer == rows[0])
+    pos[first[np.argsort(key[first], kind="stable")]] = np.arange(first.size) - (first.size - 1) / 2
+    for row in rows[1:]:
+        place(row, tgt, src)
+    for row in rows[-2::-1]:
+        place(row, src, tgt)
+    for row in rows[1:]:
+        place(row, tgt, src)
     return pos
 
 
@@ -359,22 +362,19 @@ def plot_graph(
     # one segment per (edge, label); labels sharing an edge sit side by side
     pairs = src * nodes.size + tgt
     order = np.lexsort((lab, pairs))
-    rank = np.zeros(src.size)
-    share = np.ones(src.size)
-    for p in np.unique(pairs):
-        idx = order[pairs[order] == p]
-        rank[idx] = np.arange(idx.size) - (idx.size - 1) / 2
-        share[idx] = idx.size
-    offset = rank * np.minimum(0.3, 0.9 / share)
-    widths = 0.3 + 2.7 * w / w.max()
-    for li in chosen:
-        e = lab == li
-        if not e.any():
-            continue
-        segs = np.stack([np.column_stack([hpos[src[e]] + offset[e], vpos[src[e]]]),
-                         np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]])], axis=1)
-        ax.add_collection(LineCollection(segs, colors=[color_of[li]], linewidths=widths[e],
-                                         alpha=0.6, zorder=1, capstyle="round"))
+    _, start, inverse, share = np.unique(pairs[order], return_index=True, return_inverse=True, return_counts=True)
+    rank, shared = np.empty(src.size), np.empty(src.size)
+    rank[order] = np.arange(src.size) - start[inverse] - (share[inverse] - 1) / 2
+    shared[order] = share[inverse]
+    offset = rank * np.minimum(0.3, 0.9 / shared)
+    # heavier rows on top whatever their label, and lighter rows fainter, so no label hides another
+    rel = w / w.max()
+    e = np.lexsort((lab, rel))
+    segs = np.stack([np.column_stack([hpos[src[e]] + offset[e], vpos[src[e]]]),
+                     np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]])], axis=1)
+    rgba = np.array([color_of[li] for li in lab[e]]).reshape(-1, 4)
+    rgba[:, 3] = 0.3 + 0.55 * rel[e]
+    ax.add_collection(LineCollection(segs, colors=rgba, linewidths=0.3 + 2.7 * rel[e], zorder=1, capstyle="round"))
 
     # node colour: label colours blended by share of incident weight
     inc = np.zeros((nodes.size, len(names)))
@@ -386,10 +386,8 @@ def plot_graph(
         node_colors = cmap(frac[:, 1])
     else:
         node_colors = np.clip(frac @ np.asarray([color_of[li] for li in chosen]), 0, 1)
-    nbrs = nx.Graph()
-    nbrs.add_nodes_from(range(nodes.size))
-    nbrs.add_edges_from(zip(src.tolist(), tgt.tolist()))
-    deg = np.array([nbrs.degree(i) for i in range(nodes.size)], dtype=float)
+    links = np.unique(pairs)  # distinct neighbours: edges only join consecutive layers
+    deg = np.bincount(links // nodes.size, minlength=nodes.size) + np.bincount(links % nodes.size, minlength=nodes.size)
     dmax = float(np.clip(slot_pt * 1.1, 6, 22))
     sizes = (dmax * (0.35 + 0.65 * deg / max(deg.max(), 1))) ** 2
     ax.scatter(hpos, vpos, s=sizes, c=node_colors, edgecolors="black", linewidths=0.5, zorder=2)
