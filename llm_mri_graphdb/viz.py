@@ -21,9 +21,9 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import matplotlib.colors as mcolors
 import networkx as nx
 import numpy as np
-import matplotlib.colors as mcolors
 from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
+from ._graph_layout import barycentric, graph_arrays, gridsize_of
 from .nrag import NRAG
 
 __all__ = [
@@ -44,13 +45,6 @@ __all__ = [
 
 
 # -- heatmaps -----------------------------------------------------------------------
-def _gridsize(nrag: NRAG) -> int:
-    g = nrag.settings.get("gridsize")
-    if g is not None:
-        return int(g)
-    return int(max(nrag.region_x.max(initial=0), nrag.region_y.max(initial=0))) + 1
-
-
 def _check_grid(nrag: NRAG) -> None:
     if nrag.kind != "grid":
         n = nrag.settings.get("n_components", int(nrag.region_x.max(initial=-1)) + 1)
@@ -73,7 +67,7 @@ def _label_index(label_names: Sequence[str], label: str | int) -> int:
 
 def _layer_grid(nrag: NRAG, layer: int, label: int | None) -> np.ndarray:
     """Counts of ``layer`` as an ``ndarray of shape (gridsize, gridsize)`` indexed ``[y, x]``."""
-    g = _gridsize(nrag)
+    g = gridsize_of(nrag)
     grid = np.zeros((g, g), dtype=np.int64)
     sel = nrag.region_layer == layer
     counts = nrag.region_counts[sel]
@@ -207,80 +201,6 @@ def plot_scan(
 
 
 # -- the layered graph -----------------------------------------------------------------
-def _graph_from_nrag(nrag: NRAG) -> dict[str, Any]:
-    return {
-        "kind": nrag.kind,
-        "n_layers": nrag.n_layers,
-        "gridsize": _gridsize(nrag) if nrag.kind == "grid" else None,
-        "label_names": list(nrag.label_names),
-        "layer": nrag.region_layer, "x": nrag.region_x, "y": nrag.region_y,
-        "rows": (nrag.edge_source, nrag.edge_target, nrag.edge_label, nrag.edge_weight),
-    }
-
-
-def _graph_from_networkx(G: nx.Graph) -> dict[str, Any]:
-    nodes = sorted(G.nodes(), key=lambda n: tuple(int(p) for p in str(n).split("_")))
-    index = {n: i for i, n in enumerate(nodes)}
-    parts = np.array([[int(p) for p in str(n).split("_")] + [-1] * (3 - len(str(n).split("_"))) for n in nodes],
-                     dtype=np.int64).reshape(-1, 3)
-    names = [str(n) for n in G.graph.get("label_names") or []]
-    src, tgt, lab, wts = [], [], [], []
-    for u, v, d in G.edges(data=True):
-        if isinstance(d.get("weights"), Mapping):
-            items = d["weights"].items()
-        else:
-            items = [(d.get("label", "all"), d.get("weight", 1.0))]
-        for key, w in items:
-            if isinstance(key, (int, np.integer)) and 0 <= key < len(names):
-                key = names[key]
-            if str(key) not in names:
-                names.append(str(key))
-            src.append(index[u]); tgt.append(index[v]); lab.append(names.index(str(key))); wts.append(float(w))
-    layers = parts[:, 0]
-    kind = "grid" if (parts[:, 2] >= 0).any() else "components"
-    return {
-        "kind": kind,
-        "n_layers": int(G.graph.get("layers", layers.max(initial=-1) + 1)),
-        "gridsize": (int(G.graph.get("gridsize", max(parts[:, 1].max(initial=0), parts[:, 2].max(initial=0)) + 1))
-                     if kind == "grid" else None),
-        "label_names": names,
-        "layer": layers, "x": parts[:, 1], "y": parts[:, 2],
-        "rows": tuple(np.asarray(a, dtype=t) for a, t in
-                      ((src, np.int64), (tgt, np.int64), (lab, np.int64), (wts, np.float64))),
-    }
-
-
-def _barycentric(layer: np.ndarray, key: np.ndarray, src: np.ndarray, tgt: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """In-row rank of each node: key order in the first row, then weighted mean of neighbour ranks.
-
-    Sweeps down, up and down again; ties break by key, so the layout is deterministic.
-    Edges join consecutive layers only, so a node's neighbours in the previous
-    (next) row are its sources (targets).
-    """
-    n = layer.shape[0]
-    pos = np.zeros(n)
-    rows = np.unique(layer)
-
-    def place(row: int, me: np.ndarray, nbr: np.ndarray) -> None:
-        members = np.flatnonzero(layer == row)
-        e = layer[me] == row
-        total = np.bincount(me[e], weights=w[e], minlength=n)
-        acc = np.bincount(me[e], weights=w[e] * pos[nbr[e]], minlength=n)
-        bary = np.where(total[members] > 0, acc[members] / np.maximum(total[members], 1e-300), pos[members])
-        order = members[np.lexsort((key[members], bary))]
-        pos[order] = np.arange(order.size) - (order.size - 1) / 2
-
-    first = np.flatnonzero(layer == rows[0])
-    pos[first[np.argsort(key[first], kind="stable")]] = np.arange(first.size) - (first.size - 1) / 2
-    for row in rows[1:]:
-        place(row, tgt, src)
-    for row in rows[-2::-1]:
-        place(row, src, tgt)
-    for row in rows[1:]:
-        place(row, tgt, src)
-    return pos
-
-
 def plot_graph(
     nrag_or_graph: NRAG | nx.Graph,
     *,
@@ -305,6 +225,8 @@ def plot_graph(
     fix_node_positions : bool, default=True
         Place a region by its cell (``x * gridsize + y``) or component, so scans of
         different labels line up; otherwise order each row by neighbour barycentres.
+        ``gridsize`` comes from the NRAG's settings or the graph's ``gridsize``
+        attribute, else from the largest cell index drawn.
     ax : Axes, default=None
 
     Returns
@@ -320,7 +242,7 @@ def plot_graph(
     labels, the colormap at label 2's share, as in ``llm_mri``); node area grows
     with degree.
     """
-    d = _graph_from_nrag(nrag_or_graph) if isinstance(nrag_or_graph, NRAG) else _graph_from_networkx(nrag_or_graph)
+    d = graph_arrays(nrag_or_graph)
     names = d["label_names"]
     chosen = list(range(len(names))) if labels is None else [_label_index(names, l) for l in labels]
     src, tgt, lab, w = d["rows"]
@@ -339,7 +261,7 @@ def plot_graph(
         hpos = key.astype(float)
         span = float(g * g - 1 if d["kind"] == "grid" else max(key.max(), 1))
     else:
-        hpos = _barycentric(layer, key, src, tgt, w)
+        hpos = barycentric(layer, key, src, tgt, w)
         span = float(max(np.bincount(layer).max() - 1, 1))
         hpos = hpos + span / 2
     vpos = -layer.astype(float)

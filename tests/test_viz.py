@@ -209,3 +209,24 @@ def test_figure_to_png_bytes_is_png():
     data = figure_to_png_bytes(plot_heatmap(_tiny(), 0))
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert figure_to_png_bytes(plot_heatmap(_tiny(), 0).figure) == data  # deterministic
+
+
+def test_plot_graph_same_picture_from_nrag_and_its_networkx():
+    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+
+    rng = np.random.default_rng(3)
+    labels = np.repeat([0, 1], 20)
+    reduced = [rng.normal(size=(40, 2)) + labels[:, None] * l for l in range(3)]
+    nrag = build_nrag_from_reduced(reduced, labels, ["cats", "dogs"], gridsize=6)
+    a, b = plot_graph(nrag), plot_graph(nrag.to_networkx())
+    pa, pb = ([c for c in ax.collections if isinstance(c, PathCollection)][0].get_offsets() for ax in (a, b))
+    assert_allclose(pa, pb)
+    segs = [sum(len(c.get_segments()) for c in ax.collections if isinstance(c, LineCollection)) for ax in (a, b)]
+    assert segs == [nrag.edge_source.size] * 2
+
+
+def test_plot_graph_rejects_unparseable_node_ids():
+    G = nx.DiGraph()
+    G.add_edge("a", "b", weight=1)
+    with pytest.raises(ValueError, match=r"node ids must be .*; got 'a'"):
+        plot_graph(G)
