@@ -45,8 +45,8 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
+from ._regions import check_reduced, check_label_sizes, check_params, component_arrays, grid_arrays
 from .activations import Activations
 from .reduce import reduce_layers
 
@@ -309,106 +309,6 @@ def resolve_labels(label_names: Sequence[str], labels: Any) -> list[int]:
 
 
 # -- construction -------------------------------------------------------------------
-def _bin(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
-    """Cell index of every value and the bin edges, as pandas.cut / pandas.qcut."""
-    if binning == "quantile":
-        codes, edges = pd.qcut(values, gridsize, labels=False, retbins=True, duplicates="drop")
-        if len(edges) > 1:
-            return np.asarray(codes, dtype=np.int64), edges
-    # equal width; a constant axis (also for quantile) is one cell with pandas' +-0.1% edges
-    codes, edges = pd.cut(values, gridsize if binning == "width" else 1, labels=False, retbins=True)
-    return np.asarray(codes, dtype=np.int64), edges
-
-
-def _check_common(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
-                  gridsize: int, threshold: float, binning: str) -> int:
-    if len(reduced) == 0:
-        raise ValueError("reduced must hold at least one layer; got none.")
-    n_texts = labels.shape[0]
-    k = reduced[0].shape[1] if reduced[0].ndim == 2 else -1
-    for i, layer in enumerate(reduced):
-        if layer.ndim != 2 or layer.shape != (n_texts, k):
-            raise ValueError(f"reduced layer {i} must have shape (n_texts={n_texts}, {k}); got {layer.shape}.")
-        if not np.isfinite(layer).all():
-            raise ValueError(f"reduced coordinates must be finite; layer {i} holds NaN or inf.")
-    if k < 2:
-        raise ValueError(f"n_components must be >= 2; got {k}.")
-    if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
-        raise ValueError(f"labels must index label_names (0..{len(label_names) - 1}); "
-                         f"got values in [{labels.min()}, {labels.max()}].")
-    _check_params(gridsize, threshold, binning)
-    return k
-
-
-def _check_params(gridsize: int, threshold: float, binning: str) -> None:
-    if isinstance(gridsize, bool) or not isinstance(gridsize, (int, np.integer)) or gridsize < 1:
-        raise ValueError(f"gridsize must be an integer >= 1; got {gridsize!r}.")
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [-1, 1]; got {threshold!r}.")
-    if binning not in ("width", "quantile"):
-        raise ValueError(f"binning must be 'width' or 'quantile'; got {binning!r}.")
-
-
-def _grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
-    n_layers, g = len(reduced), int(gridsize)
-    cell = np.empty((n_layers, labels.shape[0]), np.int64)
-    bounds = np.empty((n_layers, 4))
-    for l, coords in enumerate(reduced):
-        xb, xe = _bin(coords[:, 0], g, binning)
-        yb, ye = _bin(coords[:, 1], g, binning)
-        cell[l] = (l * g + xb) * g + yb
-        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
-    keys, inv = np.unique(cell.ravel(), return_inverse=True)
-    inv = inv.reshape(cell.shape)
-    n_regions = keys.shape[0]
-    counts = np.bincount((inv * n_labels + labels).ravel(), minlength=n_regions * n_labels)
-    code = (inv[:-1] * n_regions + inv[1:]) * n_labels + labels  # (n_layers - 1, n_texts)
-    rows, weight = np.unique(code.ravel(), return_counts=True)
-    pair = rows // n_labels
-    return dict(
-        region_layer=keys // (g * g), region_x=keys // g % g, region_y=keys % g,
-        region_counts=counts.reshape(n_regions, n_labels),
-        edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
-        edge_weight=weight.astype(np.float64), layer_bounds=bounds,
-    )
-
-
-def _rank_z(x: np.ndarray) -> np.ndarray:
-    """Average ranks of each column, centred and scaled to unit norm (nan for a constant column)."""
-    r = rankdata(x, axis=0)
-    r -= r.mean(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return r / np.sqrt((r * r).sum(axis=0))
-
-
-def _component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold) -> dict:
-    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts."""
-    n_layers, k = len(reduced_by_label[0]), reduced_by_label[0][0].shape[1]
-    src, tgt, lab, w = [], [], [], []
-    for c, layers in enumerate(reduced_by_label):
-        z = [_rank_z(x) for x in layers]
-        rho = np.clip(np.stack([z[l].T @ z[l + 1] for l in range(n_layers - 1)]), -1.0, 1.0)
-        with np.errstate(invalid="ignore"):
-            keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
-        l, i, j = np.nonzero(keep)
-        src.append(l * k + i), tgt.append((l + 1) * k + j), lab.append(np.full(l.shape, c)), w.append(rho[keep])
-    src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in (src, tgt, lab, w))
-    order = np.lexsort((lab, tgt, src))
-    label_counts = np.bincount(labels, minlength=n_labels)
-    return dict(
-        region_layer=np.repeat(np.arange(n_layers), k), region_x=np.tile(np.arange(k), n_layers),
-        region_y=np.full(n_layers * k, -1), region_counts=np.tile(label_counts, (n_layers * k, 1)),
-        edge_source=src[order], edge_target=tgt[order], edge_label=lab[order], edge_weight=w[order],
-    )
-
-
-def _check_label_sizes(labels: np.ndarray, label_names: Sequence[str], need: int, why: str) -> None:
-    counts = np.bincount(labels, minlength=len(label_names))
-    small = {label_names[c]: int(n) for c, n in enumerate(counts) if n < need}
-    if small:
-        raise ValueError(f"every label needs >= {need} texts {why}; got {small}.")
-
-
 def build_nrag_from_reduced(
     reduced: Sequence[np.ndarray], labels: Any, label_names: Sequence[str], *,
     gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
@@ -450,18 +350,18 @@ def build_nrag_from_reduced(
     """
     reduced = [np.asarray(x, dtype=np.float64) for x in reduced]
     labels = np.asarray(labels, dtype=np.int64)
-    k = _check_common(reduced, labels, label_names, gridsize, threshold, binning)
+    k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning)
     meta = dict(settings or {})
     meta.update(n_components=k, abs_threshold=bool(abs_threshold) if k > 2 else None,
                 gridsize=int(gridsize) if k == 2 else None, binning=binning if k == 2 else None,
                 threshold=float(threshold) if k > 2 else None)
     meta.setdefault("refit_per_label", False)
     if k == 2:
-        arrays = _grid_arrays(reduced, labels, len(label_names), gridsize, binning)
+        arrays = grid_arrays(reduced, labels, len(label_names), gridsize, binning)
     else:
-        _check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
+        check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
-        arrays = _component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
+        arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
     return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
                 model=model or {}, corpus=corpus or {}, settings=meta)
 
@@ -496,14 +396,14 @@ def build_nrag(
         raise ValueError("refit_per_label applies to n_components > 2 only; llm_mri's 2-D graphs "
                          "fit once on all texts; got n_components=2.")
     labels, names = activations.labels, activations.label_names
-    _check_params(gridsize, threshold, binning)
-    _check_label_sizes(labels, names, max(3, int(n_components)), "to refit the reducer per label")
+    check_params(gridsize, threshold, binning)
+    check_label_sizes(labels, names, max(3, int(n_components)), "to refit the reducer per label")
     per_label = []
     for c in range(len(names)):
         mask = labels == c
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
-    arrays = _component_arrays(per_label, labels, len(names), threshold, abs_threshold)
+    arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold)
     meta = {**settings, "gridsize": None, "binning": None, "threshold": float(threshold),
             "abs_threshold": bool(abs_threshold)}
     return NRAG(COMPONENTS, activations.n_layers, names, **arrays,

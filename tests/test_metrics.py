@@ -21,7 +21,10 @@ from llm_mri_graphdb.metrics import (
 )
 from llm_mri_graphdb.nrag import build_nrag_from_reduced
 
-from test_nrag import hand_nrag  # tests/ is on sys.path (no __init__.py)
+try:  # tests/ as a package, or as a rootdir-inserted folder
+    from .test_nrag import hand_nrag
+except ImportError:
+    from test_nrag import hand_nrag
 
 NAN = float("nan")
 
