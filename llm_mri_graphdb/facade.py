@@ -64,8 +64,9 @@ class ActivationAreas:
     batch_size : int, default=32
     dtype : str, default=None
         ``None`` is float32 on CPU.
-    max_length : int, default=512
-        Truncation length, as ``llm_mri``.
+    max_length : int, default=None
+        Truncation length; None is the model's own limit (``llm_mri`` always
+        cut at 512 tokens, which fails on models with a shorter limit).
     store : store, default=None
         Where :meth:`save` writes when given no store.
     cache : path or None, default=None
@@ -77,11 +78,12 @@ class ActivationAreas:
 
     def __init__(self, model: Any, dataset: Any, reduction_method: Any, device: str = "cpu", *,
                  site: str = "hidden", pooling: str = "first", batch_size: int = 32, dtype: str | None = None,
-                 max_length: int | None = 512, store: Any = None, cache: Any = None, threshold: float = 0.3,
+                 max_length: int | None = None, store: Any = None, cache: Any = None, threshold: float = 0.3,
                  progress: bool = True) -> None:
         self.model = model
         self.dataset = load_corpus(dataset)
         self.reduction_method = reduction_method
+        self.reducer = reduction_method.to_reducer() if hasattr(reduction_method, "to_reducer") else reduction_method
         self.device = device
         self.site = site
         self.pooling = pooling
@@ -118,12 +120,12 @@ class ActivationAreas:
                 "pooling='first' on a decoder model reads a token that has seen nothing of the text; "
                 "use pooling='last' (or 'mean').", UserWarning, stacklevel=2,
             )
-        self.reduced = reduce_layers(self.activations, self.reduction_method)
+        self.reduced = reduce_layers(self.activations, self.reducer)
         self.nrag = self._build(self.threshold)
         return self
 
     def _build(self, threshold: float) -> NRAG:
-        return nrag_of_scan(self.activations, self.reduced, self.reduction_method,
+        return nrag_of_scan(self.activations, self.reduced, self.reducer,
                             gridsize=self.gridsize, threshold=threshold)
 
     def _require_scan(self) -> NRAG:
@@ -269,7 +271,7 @@ class Evaluation:
             full.to_numpy(), reduced.to_numpy(), np.ravel(labels.to_numpy()), n_splits=n_splits,
             test_size=test_size, random_state=random_state,
             n_components=n_components if n_components is not None else self.n_components,
-            metrics=metrics, reducer=self.activation_areas.reduction_method,
+            metrics=metrics, reducer=self.activation_areas.reducer,
         )
 
     def display_metrics(self, result: dict):

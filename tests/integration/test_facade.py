@@ -1,0 +1,131 @@
+"""The ``llm_mri`` 0.2.1 flows (README and examples/FakeNews.py) on our import, with the real MiniLM."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics
+from llm_mri_graphdb.data import load_corpus
+from llm_mri_graphdb.dimensionality_reduction import PCA
+from llm_mri_graphdb.metrics import compute_metrics
+from llm_mri_graphdb.pipeline import demo_corpus_path, demo_model_path
+from llm_mri_graphdb.store import MemoryStore
+
+from ..tiny_models import TEXTS, LABELS, save_tiny_model
+
+MODEL = str(demo_model_path())
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """120 demo texts of two labels, as a Dataset with a ClassLabel (what llm_mri reads)."""
+    frame = pd.read_csv(demo_corpus_path())
+    frame = frame[frame.label.isin(["animals", "space"])].groupby("label").head(60)
+    return load_corpus(frame.reset_index(drop=True))
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("activations")
+
+
+@pytest.fixture(scope="module")
+def areas_2d(corpus, cache):
+    areas = ActivationAreas(model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=2),
+                            cache=cache, progress=False)
+    areas.process_activation_areas()
+    return areas
+
+
+def test_readme_flow_grid_graph_image_metrics(areas_2d):
+    ax = areas_2d.get_grid(3, "animals")
+    assert ax.collections[0].get_array().size == 10 * 10  # the whole grid, never cropped
+    g_animals = areas_2d.get_graph("animals")
+    g_both = areas_2d.get_graph(["animals", "space"])
+    assert g_both.graph["label_names"] == ["animals", "space"] and g_both.graph["layers"] == 7
+    assert all(d["label"] == 0 for _, _, d in g_animals.edges(data=True))
+    # every text of a label flows through each layer pair once
+    per_level = {}
+    for _, _, d in g_animals.edges(data=True):
+        per_level[d["level"]] = per_level.get(d["level"], 0) + d["weight"]
+    assert per_level == {level: 60 for level in range(6)}
+    shared = [d for _, _, d in g_both.edges(data=True) if len(d["weights"]) == 2]
+    assert shared, "some edge is used by both labels"
+    assert all(d["weight"] == sum(d["weights"].values()) for d in shared)
+    assert isinstance(areas_2d.get_graph_image(g_both), Figure)
+    basic = Metrics(g_animals, label="animals", model_name="minilm").get_basic_metrics()
+    expected = compute_metrics(areas_2d.nrag, ["animals"])
+    for key in ("mean_degree", "var_degree", "skew_strength", "density", "assortativity", "center_of_mass"):
+        assert basic[key] == pytest.approx(expected[key], rel=1e-12, nan_ok=True)
+    assert basic["label"] == "animals" and basic["model_name"] == "minilm"
+
+
+def test_metrics_accepts_readme_argument_order(areas_2d):
+    g = areas_2d.get_graph("space")
+    swapped = Metrics(g, "minilm", "space").get_basic_metrics()
+    assert swapped["label"] == "space" and swapped["model_name"] == "minilm"
+
+
+def test_evaluation_reports_mean_delta_per_metric(areas_2d):
+    result = Evaluation(areas_2d).evaluate_model(n_splits=3)
+    assert set(result["delta"]) == {"f1_macro", "f1_weighted", "recall_macro", "recall_weighted",
+                                    "accuracy", "balanced_accuracy"}
+    acc = result["delta"]["accuracy"]
+    assert len(acc["per_split"]) == 3 and acc["mean"] == pytest.approx(np.mean(acc["per_split"]))
+    assert isinstance(Evaluation(areas_2d).display_metrics(result), Figure)
+
+
+def test_save_writes_the_scan_to_a_store(areas_2d):
+    store = MemoryStore()
+    run_id = areas_2d.save(store)
+    assert store.read(run_id).equals(areas_2d.nrag)
+
+
+def test_fakenews_example_flow_with_40_components(corpus, cache):
+    llm_mri = ActivationAreas(model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=40),
+                              cache=cache, progress=False)
+    llm_mri.process_activation_areas()  # activations come from the cache written above
+    g_true = llm_mri.get_graph("animals")
+    llm_mri.get_graph_image(g_true, fix_node_dimensions=False)
+    g_full = llm_mri.get_graph(["animals", "space"])
+    assert isinstance(llm_mri.get_graph_image(g_full, fix_node_dimensions=True), Figure)
+    assert set(g_full.nodes) <= {f"{layer}_{c}" for layer in range(7) for c in range(40)}
+    assert all(d["weight"] > 0.3 * len(d["weights"]) - 1e-12 for _, _, d in g_full.edges(data=True))
+    print(Metrics(g_true, model_name=MODEL, label="animals").get_basic_metrics())
+    results = Evaluation(activation_areas=llm_mri, n_components=20).evaluate_model(n_splits=2)
+    assert len(results["delta"]["accuracy"]["per_split"]) == 2
+    with pytest.raises(ValueError, match="a grid needs a scan with 2 components; this scan has 40"):
+        llm_mri.get_grid(1, "animals")
+
+
+def test_get_graph_threshold_rebuilds_edges_without_refitting(corpus, cache):
+    areas = ActivationAreas(MODEL, corpus, PCA(n_components=5), cache=cache, progress=False)
+    areas.process_activation_areas()
+    loose, strict = areas.get_graph(threshold=0.1), areas.get_graph(threshold=0.6)
+    assert strict.number_of_edges() < loose.number_of_edges()
+    assert all(w > 0.6 for _, _, d in strict.edges(data=True) for w in d["weights"].values())
+
+
+def test_unknown_category_is_a_clear_error(areas_2d):
+    with pytest.raises(ValueError, match="cooking"):
+        areas_2d.get_graph(["cooking"])
+    with pytest.raises(ValueError):
+        areas_2d.get_grid(3, "cooking")
+    with pytest.raises((ValueError, IndexError)):
+        areas_2d.get_grid(99, "animals")
+
+
+def test_first_token_pooling_on_a_decoder_warns_and_names_last(tmp_path):
+    folder = save_tiny_model("gpt2", tmp_path / "gpt2")
+    corpus = load_corpus(pd.DataFrame({"text": TEXTS, "label": LABELS}))
+    areas = ActivationAreas(str(folder), corpus, PCA(n_components=2), progress=False)
+    with pytest.warns(UserWarning, match="pooling='last'"):
+        areas.process_activation_areas()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        ActivationAreas(str(folder), corpus, PCA(n_components=2), pooling="last", progress=False).process_activation_areas()
