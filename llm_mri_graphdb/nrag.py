@@ -386,6 +386,9 @@ def build_nrag(
                 "n_components": n_components, "random_state": params.get("random_state"),
                 "scale": params.get("scale"), "reducer_params": params,
                 "refit_per_label": bool(refit_per_label)}
+    check_params(gridsize, threshold, binning)  # before the (slow) reduction
+    if isinstance(n_components, (int, np.integer)) and n_components < 2:
+        raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
     common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
                   model=activations.model, corpus=activations.corpus)
     if not refit_per_label:
@@ -396,7 +399,6 @@ def build_nrag(
         raise ValueError("refit_per_label applies to n_components > 2 only; llm_mri's 2-D graphs "
                          "fit once on all texts; got n_components=2.")
     labels, names = activations.labels, activations.label_names
-    check_params(gridsize, threshold, binning)
     check_label_sizes(labels, names, max(3, int(n_components)), "to refit the reducer per label")
     per_label = []
     for c in range(len(names)):

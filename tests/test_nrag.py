@@ -241,3 +241,14 @@ def test_build_nrag_rejects_nonfinite_activations_naming_layer():
     acts.layers[2][0, 0] = np.nan
     with pytest.raises(ValueError, match="layer 2 holds 1 NaN or inf"):
         build_nrag(acts, PCA(2))
+
+
+@pytest.mark.parametrize("reducer, kw, match", [
+    (PCA(1), {}, "n_components must be >= 2 for an NRAG; got 1"),
+    (PCA(7), {}, r"n_components \(7\) must be <= n_features \(6\)"),
+    (PCA(2), {"gridsize": 0}, "gridsize must be an integer >= 1"),
+    (PCA(3), {"threshold": -2}, r"threshold must be in \[-1, 1\]"),
+])
+def test_build_nrag_rejects_bad_reducer_settings(reducer, kw, match):
+    with pytest.raises(ValueError, match=match):
+        build_nrag(_activations(), reducer, **kw)
