@@ -29,7 +29,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from ._graph_layout import barycentric, graph_arrays, gridsize_of
 from .nrag import NRAG
@@ -76,6 +76,9 @@ def _layer_grid(nrag: NRAG, layer: int, label: int | None) -> np.ndarray:
     return grid
 
 
+_COUNT_FORMAT = FuncFormatter(lambda v, _: f"{v:g}")
+
+
 def _new_ax(figsize: tuple[float, float]) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
@@ -89,6 +92,7 @@ def plot_heatmap(
     annotate: bool = True,
     cmap: str = "Blues",
     vmax: float | None = None,
+    scale: str = "linear",
     colorbar: bool = False,
 ) -> Axes:
     """Heatmap of one layer's cell counts over the layer's whole fixed plane.
@@ -107,6 +111,9 @@ def plot_heatmap(
     cmap : str, default="Blues"
     vmax : float, default=None
         Top of the colour scale (share it to compare panels); the layer's maximum if None.
+    scale : {"linear", "log"}, default="linear"
+        ``"log"`` is symmetric-log (linear below 1 text), so sparse cells stay
+        visible next to a crowded one.
     colorbar : bool, default=False
 
     Returns
@@ -127,16 +134,20 @@ def plot_heatmap(
     if ax is None:
         ax = _new_ax((4.8, 4.4))
     top = float(vmax) if vmax is not None else max(float(grid.max()), 1.0)
-    mesh = ax.pcolormesh(xe, ye, grid, cmap=cmap, vmin=0.0, vmax=top, edgecolors="white", linewidth=0.3)
+    if scale not in ("linear", "log"):
+        raise ValueError(f"scale must be 'linear' or 'log'; got {scale!r}.")
+    norm = (mcolors.Normalize(0.0, top) if scale == "linear"
+            else mcolors.SymLogNorm(linthresh=1.0, linscale=1.0, vmin=0.0, vmax=top, base=10))
+    mesh = ax.pcolormesh(xe, ye, grid, cmap=cmap, norm=norm, edgecolors="white", linewidth=0.3)
     if annotate:
         xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
         size = max(4.0, min(9.0, 90.0 / g))
         for iy, ix in zip(*np.nonzero(grid)):
-            dark = grid[iy, ix] > 0.6 * top
+            dark = norm(grid[iy, ix]) > 0.6
             ax.text(xc[ix], yc[iy], str(grid[iy, ix]), ha="center", va="center",
                     fontsize=size, color="white" if dark else "black")
     if colorbar:
-        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts")
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts", format=_COUNT_FORMAT)
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_box_aspect(1)
@@ -153,6 +164,7 @@ def plot_scan(
     label: str | int | None = None,
     annotate: bool = False,
     cmap: str = "Blues",
+    scale: str = "log",
     ncols: int | None = None,
     fig: Figure | None = None,
 ) -> Figure:
@@ -167,6 +179,9 @@ def plot_scan(
     annotate : bool, default=False
         Counts in cells (readable only for small grids).
     cmap : str, default="Blues"
+    scale : {"log", "linear"}, default="log"
+        One colour scale for all panels; log by default because a collapsed layer
+        (every text in one cell) would otherwise wash out all others.
     ncols : int, default=None
         Panels per row; about ``sqrt(n_layers)`` when None.
     fig : Figure, default=None
@@ -187,7 +202,7 @@ def plot_scan(
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
     vmax = max(max(int(_layer_grid(nrag, l, li).max()) for l in range(n)), 1)
     for l in range(n):
-        ax = plot_heatmap(nrag, l, label, ax=axes[l], annotate=annotate, cmap=cmap, vmax=vmax)
+        ax = plot_heatmap(nrag, l, label, ax=axes[l], annotate=annotate, cmap=cmap, vmax=vmax, scale=scale)
         ax.set_title(f"Layer {l}", fontsize=9)
         ax.tick_params(labelsize=6)
         ax.set_xlabel("")
@@ -196,7 +211,7 @@ def plot_scan(
         ax.remove()
     name = "all labels" if li is None else nrag.label_names[li]
     fig.suptitle(f"Scan: {name}")
-    fig.colorbar(axes[0].collections[0], ax=list(axes[:n]), shrink=0.6, label="texts")
+    fig.colorbar(axes[0].collections[0], ax=list(axes[:n]), shrink=0.6, label="texts", format=_COUNT_FORMAT)
     return fig
 
 
@@ -361,16 +376,16 @@ def plot_probe(
         From :func:`llm_mri_graphdb.probe.layer_curve`: ``layer``, ``full_mean``,
         ``full_std``, ``reduced_mean``, ``reduced_std``, ``metric``, ``chance``.
     evaluation : mapping, default=None
-        An ``evaluate_model`` result; its mean differences are listed in a box.
+        An ``evaluate_model`` result; its mean differences are listed beside the plot.
     ax : Axes, default=None
 
     Returns
     -------
     ax : Axes
-        Two lines (full, reduced) and a dashed chance line.
+        Two lines (full, reduced) and a dashed chance line; legends sit right of the axes.
     """
     if ax is None:
-        ax = _new_ax((7.0, 4.2))
+        ax = _new_ax((8.0, 4.2))
     layer = np.asarray(curve["layer"])
     for name, color, marker in (("full", "tab:blue", "o"), ("reduced", "tab:orange", "s")):
         m, s = np.asarray(curve[f"{name}_mean"]), np.asarray(curve[f"{name}_std"])
@@ -383,12 +398,14 @@ def plot_probe(
     ax.set_ylabel(curve.get("metric", "score"))
     ax.set_ylim(-0.02, 1.05)
     ax.set_title(f"Linear probe per layer ({curve.get('metric', 'score')})")
-    ax.legend(loc="lower right", fontsize=8)
+    legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     if evaluation is not None:
-        lines = [f"{m}: {v['mean']:+.3f}" for m, v in evaluation["delta"].items()]
-        ax.text(0.02, 0.97, "full last layer - reduced (all layers)\n" + "\n".join(lines),
-                transform=ax.transAxes, va="top", ha="left", fontsize=7, family="monospace",
-                bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.85, "edgecolor": "0.7"})
+        ax.add_artist(legend)
+        deltas = [f"{m}: {v['mean']:+.3f}" for m, v in evaluation["delta"].items()]
+        blank = [Line2D([], [], linestyle="none")] * len(deltas)
+        ax.legend(blank, deltas, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, frameon=False,
+                  handlelength=0, handletextpad=0, title="full last layer -\nreduced (all layers)",
+                  title_fontsize=7, prop={"family": "monospace", "size": 7})
     return ax
 
 

@@ -113,6 +113,15 @@ def test_plot_heatmap_labels_share_axes(scan):
         assert mesh.get_array().size == 8 ** 2
 
 
+def test_plot_heatmap_log_scale_keeps_counts():
+    ax = plot_heatmap(_tiny(), 0, "dogs", scale="log", colorbar=True)
+    (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
+    assert mesh.get_array().sum() == 4
+    assert mesh.norm(1.0) > 0.3  # a single text stays visible next to the maximum
+    with pytest.raises(ValueError, match="scale must be 'linear' or 'log'; got 'sqrt'"):
+        plot_heatmap(_tiny(), 0, scale="sqrt")
+
+
 def test_plot_heatmap_errors():
     with pytest.raises(ValueError, match="a grid needs a 2-component scan; this scan has 2 components"):
         plot_heatmap(_components(), 0)
@@ -199,7 +208,7 @@ def test_plot_probe_and_metric_deltas(tmp_path):
     ax = plot_probe(curve, evaluation=ev)
     assert len(ax.get_lines()) == 3  # full, reduced, chance
     assert_allclose(ax.get_lines()[1].get_ydata(), [0.25, 0.6, 0.9])
-    assert "accuracy: +0.050" in ax.texts[0].get_text()
+    assert [t.get_text() for t in ax.get_legend().texts] == ["accuracy: +0.050"]
     _save_nonblank(ax.figure, tmp_path, "probe")
     bars = plot_metric_deltas(ev)
     assert len(bars.patches) == 1 and bars.patches[0].get_height() == pytest.approx(0.05)
