@@ -141,11 +141,11 @@ def test_extract_activations_rejects_bad_arguments(folders, corpus, kwargs, mess
 def test_extractor_unmapped_architecture_raises_unsupported_site(corpus):
     from transformers import ElectraConfig, ElectraModel
 
-    from tiny_models import _tokenizer
+    from tiny_models import make_tokenizer
 
     model = ElectraModel(ElectraConfig(vocab_size=40, embedding_size=8, hidden_size=8, num_hidden_layers=2,
                                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=64))
-    extractor = Extractor(model, _tokenizer(encoder=True))
+    extractor = Extractor(model, make_tokenizer(encoder=True))
     assert extractor.extract(corpus, progress=False).n_layers == 3  # hidden works for any model
     with pytest.raises(UnsupportedSite, match=r"it can give \('hidden',\)"):
         extractor.extract(corpus, site="attention", progress=False)

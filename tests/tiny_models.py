@@ -27,7 +27,7 @@ TEXTS = [
 LABELS = ["pos", "neg", "pos", "neg", "pos", "neg", "pos", "neg"]
 
 
-def _tokenizer(encoder: bool):
+def make_tokenizer(encoder: bool):
     from tokenizers import Tokenizer, models, pre_tokenizers, processors
     from transformers import PreTrainedTokenizerFast
 
@@ -66,7 +66,7 @@ def save_tiny_model(kind: str, folder: Path, seed: int = 0) -> Path:
     """Save a 2-layer, width-32 random ``kind`` model and its tokenizer into ``folder``."""
     from transformers import AutoModel
 
-    tokenizer = _tokenizer(encoder=kind in ("bert", "distilbert"))
+    tokenizer = make_tokenizer(encoder=kind in ("bert", "distilbert"))
     torch.manual_seed(seed)
     model = AutoModel.from_config(_config(kind, len(tokenizer)))
     folder.mkdir(parents=True, exist_ok=True)
