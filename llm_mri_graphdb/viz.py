@@ -79,6 +79,14 @@ def _layer_grid(nrag: NRAG, layer: int, label: int | None) -> np.ndarray:
 _COUNT_FORMAT = FuncFormatter(lambda v, _: f"{v:g}")
 
 
+def _count_ticks(scale: str, vmax: float) -> list[float] | None:
+    """0, 1, 2, 5, 10, 20, 50, ... up to ``vmax`` for a log colour bar (its default shows decades only)."""
+    if scale != "log":
+        return None
+    steps = [m * 10**e for e in range(int(math.log10(max(vmax, 1))) + 1) for m in (1, 2, 5)]
+    return [0.0] + [float(t) for t in steps if t <= vmax]
+
+
 def _new_ax(figsize: tuple[float, float]) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
@@ -147,7 +155,8 @@ def plot_heatmap(
             ax.text(xc[ix], yc[iy], str(grid[iy, ix]), ha="center", va="center",
                     fontsize=size, color="white" if dark else "black")
     if colorbar:
-        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts", format=_COUNT_FORMAT)
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts", format=_COUNT_FORMAT,
+                           ticks=_count_ticks(scale, top))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_box_aspect(1)
@@ -211,7 +220,8 @@ def plot_scan(
         ax.remove()
     name = "all labels" if li is None else nrag.label_names[li]
     fig.suptitle(f"Scan: {name}")
-    fig.colorbar(axes[0].collections[0], ax=list(axes[:n]), shrink=0.6, label="texts", format=_COUNT_FORMAT)
+    fig.colorbar(axes[0].collections[0], ax=list(axes[:n]), shrink=0.6, label="texts", format=_COUNT_FORMAT,
+                 ticks=_count_ticks(scale, vmax))
     return fig
 
 
