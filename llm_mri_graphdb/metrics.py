@@ -271,8 +271,11 @@ def occupancy_metrics(node_layer, node_counts, n_layers: int, label_names: Seque
     }
 
 
-def transition_entropy(node_layer, edge_source, edge_target, edge_weight, n_layers: int) -> dict[str, Any]:
-    """H(region at l + 1 | region at l) in bits per layer pair, edge weights as joint counts."""
+def transition_entropy(node_layer, edge_source, edge_weight, n_layers: int) -> dict[str, Any]:
+    """H(region at l + 1 | region at l) in bits per layer pair, edge weights as joint counts.
+
+    One row per distinct (source, target) pair; targets are not needed.
+    """
     layer = np.asarray(node_layer, np.int64)
     src, w = np.asarray(edge_source, np.int64), np.asarray(edge_weight, np.float64)
     n = layer.shape[0]
@@ -336,7 +339,7 @@ def metrics_from_arrays(
         result.update({f"projection_{side}_{k}": v for k, v in proj.items()})
     if node_counts is not None:
         result.update(occupancy_metrics(layer, node_counts, n_layers, label_names))
-        result.update(transition_entropy(layer, src, tgt, w, n_layers))
+        result.update(transition_entropy(layer, src, w, n_layers))
     else:
         nan_layers = [float("nan")] * n_layers
         pairs = [f"{a}|{b}" for a, b in combinations(label_names, 2)]
