@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
-from tiny_models import LABELS, TEXTS, save_tiny_model
+from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 from llm_mri_graphdb import cache, extract
 from llm_mri_graphdb.data import load_corpus

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from tiny_models import LABELS, TEXTS, save_tiny_model
+from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 from llm_mri_graphdb.data import corpus_fingerprint, load_corpus
 from llm_mri_graphdb.errors import ModelLoadError, UnsupportedSite
@@ -141,7 +141,7 @@ def test_extract_activations_rejects_bad_arguments(folders, corpus, kwargs, mess
 def test_extractor_unmapped_architecture_raises_unsupported_site(corpus):
     from transformers import ElectraConfig, ElectraModel
 
-    from tiny_models import make_tokenizer
+    from tests.tiny_models import make_tokenizer
 
     model = ElectraModel(ElectraConfig(vocab_size=40, embedding_size=8, hidden_size=8, num_hidden_layers=2,
                                        num_attention_heads=2, intermediate_size=16, max_position_embeddings=64))
