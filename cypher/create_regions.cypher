@@ -1,5 +1,7 @@
 // Create one batch of Region nodes of a staging version (uniqueness guaranteed by the fresh version id).
-// Parameters: $run_id, $version, $rows (list of {uid, name, layer, x, y, counts, total}).
+// Rows are positional lists to keep the Bolt payload small: [uid, name, idx, layer, x, y, counts, total]
+// (idx: the region's position in the run's canonical order).
+// Parameters: $run_id, $version, $rows.
 UNWIND $rows AS row
-CREATE (:Region {uid: row.uid, name: row.name, run_id: $run_id, version: $version,
-                 layer: row.layer, x: row.x, y: row.y, counts: row.counts, total: row.total})
+CREATE (:Region {uid: row[0], name: row[1], idx: row[2], run_id: $run_id, version: $version,
+                 layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7]})

@@ -1,16 +1,19 @@
-// Project the regions $uids of one complete run into the GDS catalog (Cypher aggregation),
-// restricted to the selected labels: each (source, target) pair becomes one relationship whose
-// weight is the sum of the selected labels' :FLOWS weights.
+// Project one complete run into the GDS catalog (Cypher aggregation), restricted to the labels at
+// positions $label_idx of run.label_names: each (source, target) pair becomes one relationship whose
+// weight is the sum of those labels' :FLOWS weights. Grid runs keep the regions those labels occupy,
+// component runs keep every region (as NRAG.select_labels). Node property idx = canonical index.
 // GDS ignores negative weights, so signed (N-D) weights also travel split as positive/negative parts.
-// Parameters: $graph_name, $run_id, $uids (list of region uids), $labels (list of label names).
+// Parameters: $graph_name, $run_id, $label_idx (list of ints).
 MATCH (run:Run {id: $run_id, status: 'complete'})
-UNWIND $uids AS uid
-MATCH (s:Region {uid: uid})
+MATCH (s:Region {version: run.version})
+WHERE run.kind <> 'grid' OR reduce(c = 0, i IN $label_idx | c + s.counts[i]) > 0
+WITH s, [i IN $label_idx | run.label_names[i]] AS labels
 OPTIONAL MATCH (s)-[f:FLOWS]->(t:Region)
-WHERE f.label IN $labels
+WHERE f.label IN labels
 WITH s, t, sum(f.weight) AS weight
 WITH gds.graph.project($graph_name, s, t,
-       {relationshipProperties: CASE WHEN t IS NULL THEN null ELSE
+       {sourceNodeProperties: {idx: s.idx}, targetNodeProperties: CASE WHEN t IS NULL THEN null ELSE {idx: t.idx} END,
+        relationshipProperties: CASE WHEN t IS NULL THEN null ELSE
          {weight: weight, positive: CASE WHEN weight > 0 THEN weight ELSE 0.0 END,
           negative: CASE WHEN weight < 0 THEN -weight ELSE 0.0 END} END}) AS g
 RETURN g.graphName AS graph_name, g.nodeCount AS node_count, g.relationshipCount AS relationship_count

@@ -1,4 +1,4 @@
-// Per-label edge rows of one version.
+// Per-label edge rows of one version, as canonical region indices.
 // Parameters: $version.
 MATCH (s:Region {version: $version})-[f:FLOWS]->(t:Region)
-RETURN s.uid AS s, t.uid AS t, f.label AS label, f.weight AS weight
+RETURN s.idx AS s, t.idx AS t, f.label AS label, f.weight AS weight

@@ -2,5 +2,5 @@
 // Parameters: $run_id.
 MATCH (run:Run {id: $run_id, status: 'complete'})
 MATCH (g:Region {version: run.version})
-RETURN g.uid AS uid, g.layer AS layer, g.counts AS counts
-ORDER BY g.layer, g.x, g.y
+RETURN g.idx AS idx, g.uid AS uid, g.layer AS layer, g.counts AS counts
+ORDER BY idx

@@ -1,5 +1,5 @@
 // Write all-label degree and strength (from gds.degree) onto one batch of regions.
-// Parameters: $rows (list of {uid, degree, strength}).
+// Parameters: $rows (list of [uid, degree, strength]).
 UNWIND $rows AS row
-MATCH (g:Region {uid: row.uid})
-SET g.degree = row.degree, g.strength = row.strength
+MATCH (g:Region {uid: row[0]})
+SET g.degree = row[1], g.strength = row[2]

@@ -67,16 +67,21 @@ def projection(store: "Neo4jStore", query: str, **params: Any) -> Iterator[dict[
         store._write("delete_projection", graph_name=graph_name)
 
 
-def degree_stream(store: "Neo4jStore", graph_name: str, *, orientation: str,
-                  relationship_weight_property: str | None = None) -> dict[str, float]:
-    """``gds.degree.stream`` as ``{region uid: score}``."""
+def degree_stream(store: "Neo4jStore", graph_name: str, n: int, position: np.ndarray, *, orientation: str,
+                  relationship_weight_property: str | None = None) -> np.ndarray:
+    """``gds.degree.stream`` as an array of shape (n,), rows placed by ``position[idx]``."""
     config = to_gds_config(orientation=orientation, relationship_weight_property=relationship_weight_property)
-    return {row["uid"]: row["score"] for row in store._read("stream_degree", graph_name=graph_name, config=config)}
+    rows = np.array([(r["idx"], r["score"]) for r in store._read("stream_degree", graph_name=graph_name,
+                                                                 config=config)], dtype=np.float64).reshape(-1, 2)
+    out = np.zeros(n)
+    out[position[rows[:, 0].astype(np.int64)]] = rows[:, 1]
+    return out
 
 
-def relationship_stream(store: "Neo4jStore", graph_name: str) -> list[dict[str, Any]]:
-    """The projected relationships as ``{s, t, weight}`` rows (region uids)."""
-    return store._read("stream_relationships", graph_name=graph_name)
+def relationship_stream(store: "Neo4jStore", graph_name: str) -> np.ndarray:
+    """The projected relationships, shape (n_edges, 3): source idx, target idx, weight."""
+    rows = store._read("stream_relationships", graph_name=graph_name)
+    return np.array([(r["s"], r["t"], r["weight"]) for r in rows], dtype=np.float64).reshape(-1, 3)
 
 
 def _json_safe(metrics: dict[str, Any]) -> str:
@@ -91,7 +96,7 @@ def _save(store: "Neo4jStore", run: dict[str, Any], names: list[str], result: di
     key = f"{run['version']}|{json.dumps(names)}"
     store._write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)
     if all_labels:
-        rows = [{"uid": u, "degree": d, "strength": s} for u, d, s in zip(uids, degree.tolist(), strength.tolist())]
+        rows = [[u, d, s] for u, d, s in zip(uids, degree.tolist(), strength.tolist())]
         query = cypher.load("update_region_metrics")
         with store._session() as session:
             for start in range(0, len(rows), store.batch_size):
@@ -113,26 +118,26 @@ def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | 
     label_names = list(run["label_names"])
     idx = resolve_labels(label_names, labels)
     names = [label_names[i] for i in idx]
-    all_labels = labels is None or sorted(idx) == list(range(len(label_names)))
+    all_labels = sorted(idx) == list(range(len(label_names)))
     regions = store._read("read_region_counts", run_id=run_id)
     layer = np.array([r["layer"] for r in regions], dtype=np.int64)
     counts = np.array([r["counts"] for r in regions], dtype=np.int64).reshape(-1, len(label_names))[:, idx]
     keep = counts.sum(axis=1) > 0 if run["kind"] == GRID else np.ones(layer.shape[0], bool)
+    position = np.cumsum(keep) - 1  # canonical index -> index among the kept regions
     uids = [r["uid"] for r, k in zip(regions, keep.tolist()) if k]
     layer, counts = layer[keep], counts[keep]
-    position = {u: i for i, u in enumerate(uids)}
     n = len(uids)
     degree = strength = out_s = in_s = np.zeros(n)
     src = tgt = np.zeros(0, np.int64)
     weight = np.zeros(0)
     if n:
-        query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"labels": names})
-        with projection(store, query, run_id=run_id, uids=uids, **extra) as graph:
+        query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"label_idx": idx})
+        with projection(store, query, run_id=run_id, **extra) as graph:
             g = graph["graph_name"]
 
             def scores(orientation: str, weight: str | None) -> np.ndarray:
-                by_uid = degree_stream(store, g, orientation=orientation, relationship_weight_property=weight)
-                return np.array([by_uid[u] for u in uids], dtype=np.float64)
+                return degree_stream(store, g, n, position, orientation=orientation,
+                                     relationship_weight_property=weight)
 
             def signed(orientation: str) -> np.ndarray:  # GDS skips negative weights
                 return scores(orientation, "positive") - scores(orientation, "negative")
@@ -140,10 +145,9 @@ def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | 
             degree, strength = scores("UNDIRECTED", None), signed("UNDIRECTED")
             out_s, in_s = signed("NATURAL"), signed("REVERSE")
             rels = relationship_stream(store, g)
-        pairs = np.array([(position[r["s"]], position[r["t"]]) for r in rels], dtype=np.int64).reshape(-1, 2)
-        order = np.lexsort((pairs[:, 1], pairs[:, 0]))
-        src, tgt = pairs[order, 0], pairs[order, 1]
-        weight = np.array([r["weight"] for r in rels], dtype=np.float64)[order]
+        src, tgt = position[rels[:, 0].astype(np.int64)], position[rels[:, 1].astype(np.int64)]
+        order = np.lexsort((tgt, src))
+        src, tgt, weight = src[order], tgt[order], rels[order, 2]
     result = metrics_from_arrays(
         run["n_layers"], layer, src, tgt, weight, label_names=names,
         node_counts=counts if run["kind"] == GRID else None, degree=degree, strength=strength,

@@ -104,45 +104,42 @@ def _side_props(meta: dict[str, Any], key_name: str, key: str) -> dict[str, Any]
     return props
 
 
-def _region_rows(nrag: NRAG, version: str) -> list[dict[str, Any]]:
-    names = nrag.region_ids()
+def _region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
+    """``[uid, name, idx, layer, x, y, counts, total]`` per region, in canonical order."""
     counts = nrag.region_counts.tolist()
-    return [
-        {"uid": f"{version}:{name}", "name": name, "layer": layer, "x": x, "y": y, "counts": c, "total": sum(c)}
-        for name, layer, x, y, c in zip(names, nrag.region_layer.tolist(), nrag.region_x.tolist(),
-                                        nrag.region_y.tolist(), counts)
-    ]
+    return [[f"{version}:{name}", name, idx, layer, x, y, c, sum(c)]
+            for idx, (name, layer, x, y, c) in enumerate(zip(nrag.region_ids(), nrag.region_layer.tolist(),
+                                                             nrag.region_x.tolist(), nrag.region_y.tolist(), counts))]
 
 
-def _flow_rows(nrag: NRAG, version: str) -> list[dict[str, Any]]:
-    """One row per (source, target) pair with its per-label weights (rows are sorted by pair)."""
+def _flow_batches(nrag: NRAG, size: int) -> Iterator[tuple[int, list[list[Any]]]]:
+    """``(layer, rows)`` batches of about ``size`` relationships, never spanning two layer pairs.
+
+    A row is ``[source position, target position, total, label names, weights]``
+    for one (source, target) pair, positions counted within each layer's
+    canonical order (edge rows are sorted by pair, regions by layer).
+    """
     if nrag.edge_source.size == 0:
-        return []
-    uids = [f"{version}:{name}" for name in nrag.region_ids()]
+        return
+    layer = nrag.region_layer
+    position = (np.arange(nrag.n_regions) - np.searchsorted(layer, layer)).tolist()
     src, tgt = nrag.edge_source, nrag.edge_target
     starts = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])])
     ends = np.r_[starts[1:], src.size]
     names = [nrag.label_names[i] for i in nrag.edge_label.tolist()]
     weights = nrag.edge_weight.tolist()
-    sums = np.add.reduceat(nrag.edge_weight, starts).tolist()
-    return [
-        {"s": uids[src[a]], "t": uids[tgt[a]], "total": total, "labels": names[a:b], "weights": weights[a:b]}
-        for a, b, total in zip(starts.tolist(), ends.tolist(), sums)
-    ]
-
-
-def _batches(rows: list[dict[str, Any]], size: int, cost: str | None = None) -> Iterator[list[dict[str, Any]]]:
-    """Chunks of ``rows`` holding about ``size`` units (rows, or ``1 + len(row[cost])`` relationships)."""
-    batch: list[dict[str, Any]] = []
-    used = 0
-    for row in rows:
-        batch.append(row)
-        used += 1 + len(row[cost]) if cost else 1
-        if used >= size:
-            yield batch
+    totals = np.add.reduceat(nrag.edge_weight, starts).tolist()
+    src_l, tgt_l, pair_layer = src.tolist(), tgt.tolist(), layer[src[starts]].tolist()
+    batch: list[list[Any]] = []
+    used, current = 0, pair_layer[0]
+    for a, b, total, level in zip(starts.tolist(), ends.tolist(), totals, pair_layer):
+        if batch and (level != current or used >= size):
+            yield current, batch
             batch, used = [], 0
-    if batch:
-        yield batch
+        current = level
+        batch.append([position[src_l[a]], position[tgt_l[a]], total, names[a:b], weights[a:b]])
+        used += 1 + b - a
+    yield current, batch
 
 
 def _write_tx(tx, query: str, params: dict[str, Any]) -> int:
@@ -275,6 +272,8 @@ class Neo4jStore:
         """
         if not isinstance(nrag, NRAG):
             raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
+        if not np.array_equal(nrag.region_layer[nrag.edge_target], nrag.region_layer[nrag.edge_source] + 1):
+            raise ValueError("nrag edges must join regions of neighbouring layers (target layer = source layer + 1).")
         run_id = nrag.run_id
         self._collect_stale(run_id)
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
@@ -282,11 +281,13 @@ class Neo4jStore:
         try:
             with self._session() as session:
                 query = cypher.load("create_regions")
-                for batch in _batches(_region_rows(nrag, version), self.batch_size):
-                    _write_batch(session, query, {"rows": batch, "run_id": run_id, "version": version})
+                rows = _region_rows(nrag, version)
+                for start in range(0, len(rows), self.batch_size):
+                    _write_batch(session, query, {"rows": rows[start:start + self.batch_size],
+                                                  "run_id": run_id, "version": version})
                 query = cypher.load("create_flows")
-                for batch in _batches(_flow_rows(nrag, version), self.batch_size, cost="labels"):
-                    _write_batch(session, query, {"rows": batch})
+                for layer, batch in _flow_batches(nrag, self.batch_size):
+                    _write_batch(session, query, {"rows": batch, "version": version, "layer": layer})
             published = self._write(
                 "update_run_complete", run_id=run_id, version=version,
                 model_key=_model_key(nrag.model), model=_side_props(nrag.model, "key", _model_key(nrag.model)),
@@ -322,11 +323,9 @@ class Neo4jStore:
         if len(regions) != run["n_regions"] or len(flows) != run["n_edge_rows"]:
             raise RunNotFound(f"run {run_id!r} changed while it was read; read it again.")
         label_names = list(run["label_names"])
-        index = {row["uid"]: i for i, row in enumerate(regions)}
         label_index = {name: i for i, name in enumerate(label_names)}
         n_labels = len(label_names)
-        edges = np.array([(index[f["s"]], index[f["t"]], label_index[f["label"]]) for f in flows],
-                         dtype=np.int64).reshape(-1, 3)
+        edges = np.array([(f["s"], f["t"], label_index[f["label"]]) for f in flows], dtype=np.int64).reshape(-1, 3)
         weight = np.array([f["weight"] for f in flows], dtype=np.float64)
         order = np.lexsort((edges[:, 2], edges[:, 1], edges[:, 0]))
         bounds = run.get("layer_bounds")

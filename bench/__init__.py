@@ -1,0 +1,1 @@
+"""Benchmarks: rerunnable scripts that report ratios measured in one run."""

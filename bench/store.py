@@ -1,0 +1,104 @@
+"""Store benchmark: Neo4j write throughput and GDS metric time for a realistic NRAG.
+
+Run ``python -m bench.store`` (settings from ``NEO4J_URI``/``NEO4J_USER``/
+``NEO4J_PASSWORD``). The synthetic NRAG follows ``n_texts`` texts on random
+walks through a ``gridsize`` x ``gridsize`` grid over ``n_layers`` layers,
+each label starting in its own corner, so cells and edges are as sparse as a
+real 2-D scan. The run is deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+from llm_mri_graphdb.metrics import compute_metrics
+from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.settings import neo4j_settings
+from llm_mri_graphdb.store import Neo4jStore
+
+__all__ = ["synthetic_nrag", "run"]
+
+
+def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000,
+                   *, step: int = 3, seed: int = 0) -> NRAG:
+    """Grid NRAG of ``n_texts`` random walks (counts and weights are text counts)."""
+    rng = np.random.default_rng(seed)
+    labels = np.arange(n_texts) % n_labels
+    corners = rng.integers(0, gridsize, (n_labels, 2))
+    start = np.clip(corners[labels] + rng.integers(-8, 9, (n_texts, 2)), 0, gridsize - 1)
+    walk = np.cumsum(rng.integers(-step, step + 1, (n_texts, n_layers, 2)), axis=1)
+    paths = np.clip(start[:, None, :] + walk, 0, gridsize - 1)
+    layer = np.broadcast_to(np.arange(n_layers), (n_texts, n_layers))
+    cells = np.stack([layer, paths[..., 0], paths[..., 1]], axis=-1).reshape(-1, 3)
+    regions, inverse = np.unique(cells, axis=0, return_inverse=True)
+    inverse = inverse.reshape(n_texts, n_layers)
+    counts = np.zeros((regions.shape[0], n_labels), np.int64)
+    np.add.at(counts, (inverse.ravel(), np.repeat(labels, n_layers)), 1)
+    rows = np.stack([inverse[:, :-1].ravel(), inverse[:, 1:].ravel(), np.repeat(labels, n_layers - 1)], axis=1)
+    edges, weight = np.unique(rows, axis=0, return_counts=True)
+    names = tuple(f"label{i}" for i in range(n_labels))
+    return NRAG("grid", n_layers, names, regions[:, 0], regions[:, 1], regions[:, 2], counts,
+                edges[:, 0], edges[:, 1], edges[:, 2], weight.astype(np.float64),
+                model={"name": "bench-model"}, corpus={"name": "bench-corpus", "fingerprint": f"bench-{seed}"},
+                settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "bench": True, "seed": seed})
+
+
+def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000, *,
+        batch_size: int = 10_000, repeats: int = 2, settings=None) -> dict:
+    """Time writes (twice: fresh, then a replacement), a read, and GDS metrics; returns the figures."""
+    settings = settings or neo4j_settings()
+    if settings is None:
+        raise SystemExit("Set NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD (or start one: llm-mri-graphdb neo4j start).")
+    nrag = synthetic_nrag(n_layers, gridsize, n_labels, n_texts)
+    n_pairs = np.unique(np.stack([nrag.edge_source, nrag.edge_target]), axis=1).shape[1]
+    n_rels = int(nrag.edge_source.shape[0] + n_pairs)
+    out = {"n_layers": n_layers, "gridsize": gridsize, "n_labels": n_labels, "n_texts": n_texts,
+           "n_regions": nrag.n_regions, "n_flows": int(nrag.edge_source.shape[0]), "n_flows_total": int(n_pairs),
+           "n_relationships": n_rels, "batch_size": batch_size}
+    with Neo4jStore.from_settings(settings, batch_size=batch_size) as store:
+        writes = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            run_id = store.write(nrag)
+            writes.append(time.perf_counter() - t0)
+        try:
+            t0 = time.perf_counter()
+            back = store.read(run_id)
+            out["read_s"] = time.perf_counter() - t0
+            out["read_equal"] = back.equals(nrag)
+            t0 = time.perf_counter()
+            store.metrics(run_id)
+            out["gds_metrics_all_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            store.metrics(run_id, labels=nrag.label_names[0])
+            out["gds_metrics_one_label_s"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            compute_metrics(nrag)
+            out["in_process_metrics_all_s"] = time.perf_counter() - t0
+        finally:
+            store.delete(run_id)
+    out["write_s"] = writes
+    out["relationships_per_s"] = [n_rels / s for s in writes]
+    out["regions_plus_relationships_per_s"] = [(n_rels + nrag.n_regions) / s for s in writes]
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=32)
+    parser.add_argument("--gridsize", type=int, default=50)
+    parser.add_argument("--labels", type=int, default=3)
+    parser.add_argument("--texts", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=2)
+    a = parser.parse_args()
+    print(json.dumps(run(a.layers, a.gridsize, a.labels, a.texts, batch_size=a.batch_size, repeats=a.repeats),
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
