@@ -11,7 +11,8 @@ components, gridsize 10, first-token pooling, hidden states; extraction +
 reduction + NRAG + metrics per label), and the bare forward pass over the same
 texts (model load, tokenisation, length-sorted batches, forward with hidden
 states). Wall time is the best of the repeats, taken inside each process
-after its imports; peak memory is the process's maximum resident set.
+after its imports (the model's transformers module included, which differs
+between transformers 4 and 5); peak memory is the process's maximum resident set.
 
 It then checks that both tools give the same per-label metrics: relative
 difference at most ``--tolerance`` (default 1e-6). Mirror images of the PCA
@@ -50,6 +51,20 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _import_model_code(model: str) -> None:
+    """Import the model's transformers module before the clock starts, in every worker alike.
+
+    transformers imports a model's code on first use; that cost belongs to the
+    library version (5.x here, 4.x in the reference venv), not to either tool.
+    """
+    import importlib
+
+    from transformers import AutoConfig
+
+    kind = AutoConfig.from_pretrained(model).model_type
+    importlib.import_module(f"transformers.models.{kind}.modeling_{kind}")
+
+
 def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dict:
     from llm_mri_graphdb.data import load_corpus
     from llm_mri_graphdb.extract import extract_activations
@@ -57,6 +72,7 @@ def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dic
     from llm_mri_graphdb.nrag import build_nrag_from_reduced
     from llm_mri_graphdb.reduce import PCA, reduce_layers
 
+    _import_model_code(model)
     start = time.perf_counter()
     dataset = load_corpus(corpus)
     acts = extract_activations(model, dataset, site="hidden", pooling="first", device="cpu",
@@ -75,6 +91,7 @@ def _worker_bare(model: str, corpus: str, batch_size: int) -> dict:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
+    _import_model_code(model)
     start = time.perf_counter()
     texts = pd.read_csv(corpus)["text"].tolist()
     tokenizer = AutoTokenizer.from_pretrained(model)

@@ -17,7 +17,7 @@ import typer
 
 from .errors import LLMMRIError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="A brain scanner for language models whose scans live in Neo4j.")
 neo4j_app = typer.Typer(no_args_is_help=True, help="Run a local Neo4j 5.26 + GDS server without Docker.")
 app.add_typer(neo4j_app, name="neo4j")

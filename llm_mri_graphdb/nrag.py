@@ -223,8 +223,10 @@ class NRAG:
         ``total``. Edges carry ``weights`` (label name -> weight), ``weight``
         (their sum over the selected labels), ``level`` (source layer) and, when
         one label is selected, ``label`` (its index in this NRAG's
-        ``label_names``). Graph attributes: ``label_names`` (selected) and
-        ``layers`` (``n_layers``, as ``llm_mri`` sets ``graph['layers']``).
+        ``label_names``). Graph attributes: ``label_names`` (selected),
+        ``layers`` (``n_layers``, as ``llm_mri`` sets ``graph['layers']``) and,
+        for grid NRAGs, ``gridsize`` (so a drawing of a label subset keeps the
+        full grid's positions).
         """
         import networkx as nx
 
@@ -232,6 +234,8 @@ class NRAG:
         sub = self.select_labels(idx)
         names = sub.label_names
         G = nx.DiGraph(label_names=list(names), layers=self.n_layers)
+        if self.kind == GRID and self.settings.get("gridsize"):
+            G.graph["gridsize"] = int(self.settings["gridsize"])
         ids = sub.region_ids()
         for r, node in enumerate(ids):
             attrs = {"layer": int(sub.region_layer[r])}

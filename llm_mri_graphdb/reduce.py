@@ -124,7 +124,10 @@ class PCA(_Reducer):
     def fit_transform(self, X, y=None):
         """Fit on ``X`` and return its coordinates, ndarray of shape (n_texts, n_components)."""
         Xs = self._prepare(X, reset=True)
-        model = _SkPCA(self.n_components, svd_solver=self.svd_solver, random_state=self.random_state).fit(Xs)
+        # A constant layer (the embedding layer under first-token pooling: [CLS] has seen no
+        # text yet) has no variance; every text maps to 0 and the variance ratio is undefined.
+        with np.errstate(invalid="ignore", divide="ignore"):
+            model = _SkPCA(self.n_components, svd_solver=self.svd_solver, random_state=self.random_state).fit(Xs)
         self.mean_ = model.mean_
         self.components_ = _flip_signs(model.components_)
         self.explained_variance_ratio_ = model.explained_variance_ratio_

@@ -130,7 +130,7 @@ def test_nrag_two_labels_sharing_an_edge_keep_both_weights():
 def test_nrag_to_networkx_hand_attributes():
     G = hand_nrag().to_networkx()
     assert list(G.nodes) == HAND_IDS and G.number_of_edges() == 8
-    assert G.graph == {"label_names": ["a", "b"], "layers": 3}
+    assert G.graph == {"label_names": ["a", "b"], "layers": 3, "gridsize": 2}
     assert G.nodes["0_0_0"] == {"layer": 0, "x": 0, "y": 0, "counts": {"a": 3, "b": 1}, "total": 4}
     assert G.edges["1_1_0", "2_1_0"] == {"weights": {"b": 1.0}, "weight": 1.0, "level": 1}
     Gb = hand_nrag().to_networkx("b")

@@ -109,3 +109,14 @@ def test_compat_constructors_keep_llm_mri_positional_order():
     assert CompatPCA(2, 15).gridsize == 15  # llm_mri: PCA(n_components, gridsize, random_state)
     assert CompatSVD(2, 4).random_state == 4  # llm_mri: SVD(n_components, random_state, gridsize)
     assert CompatUMAP(2, 15, 1, "euclidean").to_reducer().metric == "euclidean"
+
+
+def test_pca_constant_layer_maps_every_text_to_the_origin_without_warning():
+    """The embedding layer under first-token pooling is the same vector for every text."""
+    import warnings
+
+    X = np.tile(np.arange(6.0), (10, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Y = PCA(2).fit_transform(X)
+    assert_array_equal(Y, np.zeros((10, 2)))

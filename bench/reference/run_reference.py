@@ -34,8 +34,15 @@ def main() -> None:
     dataset = Dataset.from_pandas(frame[["text", "label"]], preserve_index=False)
     dataset = dataset.cast_column("label", ClassLabel(names=names))
 
+    import importlib
+
     from llm_mri import ActivationAreas, Metrics
     from llm_mri.dimensionality_reduction import PCA
+    from transformers import AutoConfig
+
+    # Import the model's code before the clock starts, as bench/compare.py does for ours.
+    kind = AutoConfig.from_pretrained(args.model).model_type
+    importlib.import_module(f"transformers.models.{kind}.modeling_{kind}")
 
     start = time.perf_counter()
     areas = ActivationAreas(model=args.model, device="cpu", dataset=dataset,
