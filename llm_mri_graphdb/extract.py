@@ -69,6 +69,14 @@ class _Source:
     name: str
 
 
+def _folder_name(path: Path) -> str:
+    """A readable model name: the folder's, or ``parent/folder`` for generic names like ``model``."""
+    path = path.resolve()
+    if path.name.lower() in {"model", "models", "checkpoint", "weights", "hf", "snapshot"} and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
+
+
 def _resolve_source(model: str | os.PathLike) -> _Source:
     text = os.fspath(model)
     path = Path(text).expanduser()
@@ -77,7 +85,7 @@ def _resolve_source(model: str | os.PathLike) -> _Source:
             raise ModelLoadError(f"GGUF file {text!r} does not exist.")
         return _Source("gguf", str(path.parent), path.name, path.stem)
     if path.is_dir():
-        return _Source("folder", str(path), None, path.name)
+        return _Source("folder", str(path), None, _folder_name(path))
     if isinstance(model, os.PathLike) or text.startswith(("/", ".", "~")) or path.exists():
         raise ModelLoadError(f"model folder {text!r} does not exist (or is not a folder).")
     return _Source("hub", text, None, text)
