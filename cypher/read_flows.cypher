@@ -1,4 +1,4 @@
-// Per-label edge rows of one version, as canonical region indices.
+// Per-label edge rows of one version as columns of canonical region indices, label names and weights.
 // Parameters: $version.
 MATCH (s:Region {version: $version})-[f:FLOWS]->(t:Region)
-RETURN s.idx AS s, t.idx AS t, f.label AS label, f.weight AS weight
+RETURN collect(s.idx) AS s, collect(t.idx) AS t, collect(f.label) AS label, collect(f.weight) AS weight

@@ -1,4 +1,4 @@
-// gds.degree.stream on a projected graph, one row per region (idx = canonical index).
+// gds.degree.stream on a projected graph, as columns: region idx (canonical index) and score.
 // Parameters: $graph_name, $config (e.g. {orientation: 'UNDIRECTED', relationshipWeightProperty: 'weight'}).
 CALL gds.degree.stream($graph_name, $config) YIELD nodeId, score
-RETURN gds.util.nodeProperty($graph_name, nodeId, 'idx') AS idx, score
+RETURN collect(gds.util.nodeProperty($graph_name, nodeId, 'idx')) AS idx, collect(score) AS score

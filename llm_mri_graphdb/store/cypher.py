@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_SPEC = re.compile(r"^//\s*\$([A-Za-z_][A-Za-z0-9_]*)\s+([a-z|]+)\b(?:.*\(default:\s*(.+?)\))?\s*$")
+_SPEC = re.compile(r"^//\s*\$([A-Za-z_][A-Za-z0-9_]*)\s+([a-z|]+)\b(?:.*?\(default:\s*(.+?)\))?.*$")
 _TYPES = {"string": str, "int": int, "float": float, "bool": bool, "list": list}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NO_DEFAULT = object()
@@ -173,8 +173,8 @@ def parse_params(pairs: list[str], query: str | None = None) -> dict[str, Any]:
 
     >>> parse_params(["run_id=ab12", "limit=5"])
     {'run_id': 'ab12', 'limit': 5}
-    >>> parse_params(["run_a=0123", "top=2"], query="compare_runs")
-    {'run_a': '0123', 'top': 2}
+    >>> parse_params(["run_id=0123", "top=2"], query="hub_regions")
+    {'run_id': '0123', 'top': 2}
     """
     spec = query_spec(query) if query is not None else {}
     out: dict[str, Any] = {}

@@ -71,17 +71,16 @@ def degree_stream(store: "Neo4jStore", graph_name: str, n: int, position: np.nda
                   relationship_weight_property: str | None = None) -> np.ndarray:
     """``gds.degree.stream`` as an array of shape (n,), rows placed by ``position[idx]``."""
     config = to_gds_config(orientation=orientation, relationship_weight_property=relationship_weight_property)
-    rows = np.array([(r["idx"], r["score"]) for r in store._read("stream_degree", graph_name=graph_name,
-                                                                 config=config)], dtype=np.float64).reshape(-1, 2)
+    cols = store._read("stream_degree", graph_name=graph_name, config=config)[0]
     out = np.zeros(n)
-    out[position[rows[:, 0].astype(np.int64)]] = rows[:, 1]
+    out[position[np.array(cols["idx"], np.int64)]] = cols["score"]
     return out
 
 
 def relationship_stream(store: "Neo4jStore", graph_name: str) -> np.ndarray:
     """The projected relationships, shape (n_edges, 3): source idx, target idx, weight."""
-    rows = store._read("stream_relationships", graph_name=graph_name)
-    return np.array([(r["s"], r["t"], r["weight"]) for r in rows], dtype=np.float64).reshape(-1, 3)
+    cols = store._read("stream_relationships", graph_name=graph_name)[0]
+    return np.array([cols["s"], cols["t"], cols["weight"]], dtype=np.float64).reshape(3, -1).T
 
 
 def _json_safe(metrics: dict[str, Any]) -> str:
@@ -119,12 +118,12 @@ def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | 
     idx = resolve_labels(label_names, labels)
     names = [label_names[i] for i in idx]
     all_labels = sorted(idx) == list(range(len(label_names)))
-    regions = store._read("read_region_counts", run_id=run_id)
-    layer = np.array([r["layer"] for r in regions], dtype=np.int64)
-    counts = np.array([r["counts"] for r in regions], dtype=np.int64).reshape(-1, len(label_names))[:, idx]
+    regions = store._read("read_region_counts", run_id=run_id)[0]
+    layer = np.array(regions["layer"], dtype=np.int64)
+    counts = np.array(regions["counts"], dtype=np.int64).reshape(-1, len(label_names))[:, idx]
     keep = counts.sum(axis=1) > 0 if run["kind"] == GRID else np.ones(layer.shape[0], bool)
     position = np.cumsum(keep) - 1  # canonical index -> index among the kept regions
-    uids = [r["uid"] for r, k in zip(regions, keep.tolist()) if k]
+    uids = [u for u, k in zip(regions["uid"], keep.tolist()) if k]
     layer, counts = layer[keep], counts[keep]
     n = len(uids)
     degree = strength = out_s = in_s = np.zeros(n)

@@ -318,24 +318,22 @@ class Neo4jStore:
         run = self._complete_run(run_id)["run"]
         version = run["version"]
         with self._session() as session:
-            regions = session.execute_read(_read_tx, cypher.load("read_regions"), {"version": version})
-            flows = session.execute_read(_read_tx, cypher.load("read_flows"), {"version": version})
-        if len(regions) != run["n_regions"] or len(flows) != run["n_edge_rows"]:
+            regions = session.execute_read(_read_tx, cypher.load("read_regions"), {"version": version})[0]
+            flows = session.execute_read(_read_tx, cypher.load("read_flows"), {"version": version})[0]
+        if len(regions["idx"]) != run["n_regions"] or len(flows["s"]) != run["n_edge_rows"]:
             raise RunNotFound(f"run {run_id!r} changed while it was read; read it again.")
         label_names = list(run["label_names"])
         label_index = {name: i for i, name in enumerate(label_names)}
-        n_labels = len(label_names)
-        edges = np.array([(f["s"], f["t"], label_index[f["label"]]) for f in flows], dtype=np.int64).reshape(-1, 3)
-        weight = np.array([f["weight"] for f in flows], dtype=np.float64)
-        order = np.lexsort((edges[:, 2], edges[:, 1], edges[:, 0]))
+        src, tgt = np.array(flows["s"], np.int64), np.array(flows["t"], np.int64)
+        lab = np.array([label_index[name] for name in flows["label"]], np.int64)
+        order = np.lexsort((lab, tgt, src))
         bounds = run.get("layer_bounds")
         return NRAG(
             kind=run["kind"], n_layers=run["n_layers"], label_names=tuple(label_names),
-            region_layer=[r["layer"] for r in regions], region_x=[r["x"] for r in regions],
-            region_y=[r["y"] for r in regions],
-            region_counts=np.array([r["counts"] for r in regions], dtype=np.int64).reshape(-1, n_labels),
-            edge_source=edges[order, 0], edge_target=edges[order, 1], edge_label=edges[order, 2],
-            edge_weight=weight[order],
+            region_layer=regions["layer"], region_x=regions["x"], region_y=regions["y"],
+            region_counts=np.array(regions["counts"], dtype=np.int64).reshape(-1, len(label_names)),
+            edge_source=src[order], edge_target=tgt[order], edge_label=lab[order],
+            edge_weight=np.array(flows["weight"], np.float64)[order],
             layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64).reshape(-1, 4),
             model=json.loads(run["model_json"]), corpus=json.loads(run["corpus_json"]),
             settings=json.loads(run["settings_json"]),
