@@ -1,6 +1,7 @@
 // name: label_divergence_regions
 // purpose: Regions where two labels diverge most: per region, the share of label A's texts of its
 //          layer that fall in it minus label B's share; ranked by the absolute difference.
+//          (ties, to 12 decimals, by layer then region).
 // parameters:
 //   $run_id string    the run
 //   $label_a string   first label
@@ -20,5 +21,5 @@ UNWIND regions AS g
 WITH g, layer, g.counts[ia] AS count_a, g.counts[ib] AS count_b,
      toFloat(g.counts[ia]) / na AS share_a, toFloat(g.counts[ib]) / nb AS share_b
 RETURN g.name AS region, layer, count_a, count_b, share_a, share_b, share_a - share_b AS divergence
-ORDER BY abs(divergence) DESC, layer, region
+ORDER BY round(abs(divergence), 12) DESC, layer, region
 LIMIT $limit

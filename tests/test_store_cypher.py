@@ -1,0 +1,73 @@
+"""The Cypher loader: statements, the query library's parameters and CLI value parsing."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from llm_mri_graphdb.errors import QueryNotFound
+from llm_mri_graphdb.store import cypher
+
+REQUIRED = {"runs_per_model", "layer_profile", "metric_across_models", "label_divergence_regions",
+            "heaviest_label_paths", "hub_regions", "compare_runs"}
+
+
+def test_statements_split_schema():
+    statements = cypher.statements("schema")
+    assert all(s.startswith("CREATE ") and "IF NOT EXISTS" in s for s in statements)
+    assert any("region_uid" in s for s in statements)
+
+
+def test_load_rejects_bad_name():
+    with pytest.raises(ValueError, match="lower_snake_case"):
+        cypher.load("../etc/passwd")
+
+
+def test_query_names_ships_required():
+    assert REQUIRED <= set(cypher.query_names())
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_query_header_documents_every_parameter(name):
+    text = cypher.load_query(name)
+    assert text.startswith(f"// name: {name}\n// purpose:")
+    assert "// example: store.query(" in text
+    assert set(cypher.query_parameters(name)) == set(cypher.query_spec(name))
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_query_never_splices_values(name):
+    body = "\n".join(l for l in cypher.load_query(name).splitlines() if not l.startswith("//"))
+    assert "+ '" not in body.replace("+ ':'", "") and not re.search(r"\{\d|%s|\{[a-z_]+\}", body)
+
+
+def test_bind_parameters_fills_defaults():
+    assert cypher.bind_parameters("hub_regions", {"run_id": "r"}) == {"run_id": "r", "label": None, "top": 3}
+
+
+def test_bind_parameters_names_missing_and_unknown():
+    with pytest.raises(ValueError, match=r"needs parameter \$label_a"):
+        cypher.bind_parameters("label_divergence_regions", {"run_id": "r", "label_b": "x"})
+    with pytest.raises(ValueError, match=r"got unknown \['lable'\]"):
+        cypher.bind_parameters("hub_regions", {"run_id": "r", "lable": "x"})
+
+
+def test_load_query_unknown_lists_names():
+    with pytest.raises(QueryNotFound, match=r"query must be one of \[.*'compare_runs'.*\]; got 'x'"):
+        cypher.load_query("x")
+
+
+@pytest.mark.parametrize("text, value", [("3", 3), ("-0.5", -0.5), ("true", True), ("null", None),
+                                         ("[a, 2]", ["a", 2]), ("'12'", "12"), ("pos", "pos"), ("[]", [])])
+def test_parse_value(text, value):
+    assert cypher.parse_value(text) == value
+
+
+def test_parse_params_typed_by_query_header():
+    assert cypher.parse_params(["run_id=1e5", "label=null", "top=2"], query="hub_regions") == \
+        {"run_id": "1e5", "label": None, "top": 2}
+    with pytest.raises(ValueError, match="parameter must be int"):
+        cypher.parse_params(["top=two"], query="hub_regions")
+    with pytest.raises(ValueError, match="key=value"):
+        cypher.parse_params(["top"])

@@ -1,0 +1,93 @@
+"""MemoryStore: the store interface in memory and on disk."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
+from llm_mri_graphdb.metrics import compute_metrics
+from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.store import MemoryStore, open_store
+
+
+def _nrag(weight=1.0, tag="t"):
+    # layer 0: (0,0) [a 2, b 0], (1,1) [0, 1]; layer 1: (0,1) [2, 1]
+    return NRAG("grid", 2, ("a", "b"), [0, 0, 1], [0, 1, 0], [0, 1, 1], [[2, 0], [0, 1], [2, 1]],
+                [0, 1], [2, 2], [0, 1], [2.0 * weight, 1.0 * weight],
+                layer_bounds=[[0, 1, 0, 1], [0, 1, 0, 1]],
+                model={"name": "m"}, corpus={"name": "c", "fingerprint": "fp"},
+                settings={"reducer": "pca", "gridsize": 2, "tag": tag})
+
+
+def test_memory_store_round_trip():
+    store = MemoryStore()
+    nrag = _nrag()
+    assert store.write(nrag) == nrag.run_id
+    assert store.read(nrag.run_id).equals(nrag)
+    (row,) = store.runs()
+    assert (row["run_id"], row["model"], row["corpus"], row["n_regions"], row["n_edge_rows"]) == \
+        (nrag.run_id, "m", "c", 3, 2)
+    assert store.models() == [{"key": "m", "name": "m", "architecture": None, "n_layers": None, "width": None,
+                               "n_runs": 1}]
+    assert store.corpora()[0]["key"] == "fp"
+
+
+def test_memory_store_write_replaces_same_run():
+    store = MemoryStore()
+    store.write(_nrag())
+    new = _nrag(weight=3.0)
+    store.write(new)
+    assert len(store.runs()) == 1
+    np.testing.assert_array_equal(store.read(new.run_id).edge_weight, [6.0, 3.0])
+
+
+def test_memory_store_saves_and_loads_folder(tmp_path):
+    nrag, other = _nrag(), _nrag(tag="other")
+    with MemoryStore(tmp_path) as store:
+        store.write(nrag)
+        store.write(other)
+        store.delete(other.run_id)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{nrag.run_id}.npz"]
+    back = MemoryStore(tmp_path).read(nrag.run_id)
+    assert back.equals(nrag)
+    assert back.settings == nrag.settings and back.model == nrag.model
+    np.testing.assert_array_equal(back.layer_bounds, nrag.layer_bounds)
+
+
+def test_memory_store_unknown_run_raises():
+    store = MemoryStore()
+    for call in (store.read, store.delete, store.metrics):
+        with pytest.raises(RunNotFound, match="'nope'"):
+            call("nope")
+
+
+def test_memory_store_metrics_match_compute_metrics():
+    store = MemoryStore()
+    run_id = store.write(nrag := _nrag())
+    got, want = store.metrics(run_id, "a"), compute_metrics(nrag, "a")
+    assert got.keys() == want.keys()
+    assert got["n_edges"] == 1 and got["density"] == pytest.approx(1 / 2)
+    assert all(g == w or (isinstance(g, float) and math.isnan(g) and math.isnan(w))
+               for g, w in ((got[k], want[k]) for k in want if not isinstance(want[k], (list, dict))))
+
+
+def test_memory_store_query_needs_neo4j():
+    store = MemoryStore()
+    with pytest.raises(StoreUnavailable, match="needs Neo4j"):
+        store.query("hub_regions", run_id="x")
+    with pytest.raises(QueryNotFound):
+        store.query("nope")
+
+
+def test_memory_store_rejects_non_nrag():
+    with pytest.raises(TypeError, match="nrag must be an NRAG"):
+        MemoryStore().write(dataclasses.asdict)
+
+
+def test_open_store_defaults_to_memory(tmp_path):
+    store = open_store(None, path=tmp_path)
+    assert isinstance(store, MemoryStore) and store.path == tmp_path
