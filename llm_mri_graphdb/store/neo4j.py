@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -169,6 +170,9 @@ class Neo4jStore:
         ``None`` is the server's default database.
     batch_size : int, default=10_000
         Rows (regions) or relationships per write transaction.
+    workers : int, default=2
+        Write transactions run at once. Flow batches run in two waves (even,
+        then odd source layers), so concurrent batches never share a node.
 
     Raises
     ------
@@ -177,11 +181,14 @@ class Neo4jStore:
     """
 
     def __init__(self, uri: str | Driver, auth: tuple[str, str] | None = None, database: str | None = None,
-                 *, batch_size: int = 10_000) -> None:
+                 *, batch_size: int = 10_000, workers: int = 2) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be an int >= 1; got {workers!r}.")
         self.database = database
         self.batch_size = batch_size
+        self.workers = workers
         self._owns_driver = not isinstance(uri, Driver)
         self.uri = uri if self._owns_driver else "<driver>"
         self._driver = (GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
@@ -241,6 +248,26 @@ class Neo4jStore:
                                                    routing_=RoutingControl.WRITE)
         return [record.data() for record in records]
 
+    def _one_batch(self, query: str, params: dict[str, Any]) -> int:
+        with self._session() as session:
+            return _write_batch(session, query, params)
+
+    def _run_batches(self, query: str, batches: list[dict[str, Any]]) -> None:
+        """Write ``batches`` on ``workers`` threads; the first failure cancels the rest and is raised."""
+        if self.workers == 1 or len(batches) <= 1:
+            for params in batches:
+                self._one_batch(query, params)
+            return
+        with ThreadPoolExecutor(self.workers) as pool:
+            futures = [pool.submit(self._one_batch, query, params) for params in batches]
+            try:
+                for future in futures:
+                    future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+
     def _delete_version(self, version: str) -> None:
         """Delete a retired or failed version in batches, its Run node last."""
         with self._session() as session:
@@ -279,15 +306,15 @@ class Neo4jStore:
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
         self._write("create_run", version=version, run_id=run_id, props=_run_props(nrag))
         try:
-            with self._session() as session:
-                query = cypher.load("create_regions")
-                rows = _region_rows(nrag, version)
-                for start in range(0, len(rows), self.batch_size):
-                    _write_batch(session, query, {"rows": rows[start:start + self.batch_size],
-                                                  "run_id": run_id, "version": version})
-                query = cypher.load("create_flows")
-                for layer, batch in _flow_batches(nrag, self.batch_size):
-                    _write_batch(session, query, {"rows": batch, "version": version, "layer": layer})
+            rows = _region_rows(nrag, version)
+            self._run_batches(cypher.load("create_regions"), [
+                {"rows": rows[start:start + self.batch_size], "run_id": run_id, "version": version}
+                for start in range(0, len(rows), self.batch_size)])
+            flows = list(_flow_batches(nrag, self.batch_size))
+            for parity in (0, 1):  # a wave's layer pairs share no region, so its batches never contend
+                self._run_batches(cypher.load("create_flows"), [
+                    {"rows": batch, "version": version, "layer": layer}
+                    for layer, batch in flows if layer % 2 == parity])
             published = self._write(
                 "update_run_complete", run_id=run_id, version=version,
                 model_key=_model_key(nrag.model), model=_side_props(nrag.model, "key", _model_key(nrag.model)),

@@ -87,7 +87,7 @@ def test_neo4j_store_interrupted_write_keeps_previous_run(store, cleanup, monkey
     assert new.run_id == old.run_id
     cleanup.append(run_id := store.write(old))
     before = _counts(store, run_id)
-    calls = []
+    calls = []  # appended from the writer threads
     real = neo4j_store._write_batch
 
     def failing(session, query, params):
@@ -100,7 +100,7 @@ def test_neo4j_store_interrupted_write_keeps_previous_run(store, cleanup, monkey
     with pytest.raises(RuntimeError, match="disk on fire"):
         store.write(new)
     monkeypatch.undo()
-    assert len(calls) == 2
+    assert len(calls) >= 2
     assert store.read(run_id).equals(old)
     assert _counts(store, run_id) == before  # the staging version is gone
     assert store.write(new) == run_id
