@@ -33,7 +33,7 @@ import torch
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.extract import Extractor, load_model
 
-__all__ = ["uneven_corpus", "run"]
+__all__ = ["uneven_corpus", "bare_forward", "run"]
 
 
 def _default_model() -> Path:
@@ -56,7 +56,8 @@ def uneven_corpus(n_texts: int, *, max_sentences: int = 8, seed: int = 0):
     return load_corpus(pd.DataFrame({"text": texts, "label": labels}), name=f"uneven-{n_texts}")
 
 
-def _bare(model, tokenizer, texts, batch_size, max_length):
+def bare_forward(model, tokenizer, texts, batch_size, max_length, device="cpu"):
+    """The floor: tokenise once, length-sorted right-padded batches, forward with hidden states."""
     ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     with torch.inference_mode():
@@ -68,7 +69,8 @@ def _bare(model, tokenizer, texts, batch_size, max_length):
             for r, i in enumerate(rows):
                 batch[r, : len(ids[i])] = ids[i]
                 mask[r, : len(ids[i])] = 1
-            model(input_ids=torch.from_numpy(batch), attention_mask=torch.from_numpy(mask), output_hidden_states=True)
+            model(input_ids=torch.from_numpy(batch).to(device), attention_mask=torch.from_numpy(mask).to(device),
+                  output_hidden_states=True)
 
 
 def _llm_mri(model, tokenizer, texts, batch_size, max_length):
@@ -94,10 +96,10 @@ def run(model: str | Path | None = None, n_texts: int = 512, batch_size: int = 3
     extractor = Extractor(loaded, tokenizer, info=info)
     jobs = {
         "ours": lambda: extractor.extract(corpus, batch_size=batch_size, max_length=max_length, progress=False),
-        "bare": lambda: _bare(loaded.base_model, tokenizer, texts, batch_size, max_length),
+        "bare": lambda: bare_forward(loaded.base_model, tokenizer, texts, batch_size, max_length),
         "llm_mri": lambda: _llm_mri(loaded.base_model, tokenizer, texts, batch_size, max_length),
     }
-    _bare(loaded.base_model, tokenizer, texts[:batch_size], batch_size, max_length)  # warm-up
+    bare_forward(loaded.base_model, tokenizer, texts[:batch_size], batch_size, max_length)  # warm-up
     best = {name: float("inf") for name in jobs}
     for _ in range(repeats):
         for name, job in jobs.items():

@@ -26,10 +26,9 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from bench.extract import uneven_corpus
+from bench.extract import bare_forward, uneven_corpus
 from llm_mri_graphdb.extract import Extractor, load_model
 
 __all__ = ["run", "markdown"]
@@ -53,23 +52,6 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _bare(model, tokenizer, texts, batch_size, max_length, device):
-    ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-    with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            width = len(ids[rows[0]])
-            batch = np.full((len(rows), width), pad, dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for r, i in enumerate(rows):
-                batch[r, : len(ids[i])] = ids[i]
-                mask[r, : len(ids[i])] = 1
-            model(input_ids=torch.from_numpy(batch).to(device), attention_mask=torch.from_numpy(mask).to(device),
-                  output_hidden_states=True)
-
-
 def run(n_texts: int = 20000, max_length: int = 128, batch_size: int = 256, repeats: int = 3,
         device: str = "cuda", dtypes=("float32", "bfloat16")) -> dict:
     """Texts/s of ours and of the bare forward pass per model and dtype."""
@@ -82,8 +64,8 @@ def run(n_texts: int = 20000, max_length: int = 128, batch_size: int = 256, repe
             extractor = Extractor(model, tokenizer, info=info)
             base = getattr(model, "base_model", model)
             ours = lambda: extractor.extract(corpus, batch_size=batch_size, max_length=max_length, progress=False)  # noqa: E731
-            bare = lambda: _bare(base, tokenizer, texts, batch_size, max_length, device)  # noqa: E731
-            _bare(base, tokenizer, texts[:batch_size], batch_size, max_length, device)  # warm-up
+            bare = lambda: bare_forward(base, tokenizer, texts, batch_size, max_length, device)  # noqa: E731
+            bare_forward(base, tokenizer, texts[:batch_size], batch_size, max_length, device)  # warm-up
             best = {"ours": float("inf"), "bare": float("inf")}
             for _ in range(repeats):
                 for key, job in (("ours", ours), ("bare", bare)):

@@ -255,6 +255,34 @@ def runs_rm(run_id: Annotated[str, typer.Argument(help="The run to delete.")],
     typer.echo(f"Deleted run {run_id}.")
 
 
+@runs_app.command("export")
+def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")],
+                folder: Annotated[Path, typer.Argument(help="Folder to write regions.csv, edges.csv, nrag.json into.")],
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Export one run as CSV files (any store), for another database or `runs import`.
+
+    Example: llm-mri-graphdb runs export 3f2a9c0d1b2e4f5a exports/3f2a9c0d1b2e4f5a
+    """
+    with _store(store, store_path) as target:
+        target.read(run_id).to_csv(folder)
+    typer.echo(f"Exported run {run_id} to {folder}.")
+
+
+@runs_app.command("import")
+def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders written by `runs export`.")],
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Bulk-import exported runs into the store (each replaces the run of the same id).
+
+    Example: llm-mri-graphdb runs import exports/* --store neo4j
+    """
+    from .nrag import NRAG
+
+    nrags = [NRAG.from_csv(folder) for folder in folders]  # read all first: a bad folder stores nothing
+    with _store(store, store_path) as target:
+        for folder, nrag in zip(folders, nrags):
+            typer.echo(f"Imported {folder} as run {target.write(nrag)}.")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: map known failures to one line and exit 1; bad usage exits 2."""
     args = list(sys.argv[1:] if argv is None else argv)

@@ -271,7 +271,8 @@ class NRAG:
         nx.write_graphml(G, str(path))
 
     def to_csv(self, folder: str | Path) -> None:
-        """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...) and long-form ``edges.csv``."""
+        """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...), long-form ``edges.csv``
+        and ``nrag.json`` (kind, layers, labels, bounds, metadata), which :meth:`from_csv` reads back."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         ids = np.array(self.region_ids(), dtype=object)
@@ -286,6 +287,34 @@ class NRAG:
             "label": np.array(self.label_names, dtype=object)[self.edge_label],
             "weight": self.edge_weight,
         }).to_csv(folder / "edges.csv", index=False)
+        meta = {"kind": self.kind, "n_layers": self.n_layers, "label_names": list(self.label_names),
+                "layer_bounds": None if self.layer_bounds is None else self.layer_bounds.tolist(),
+                "model": self.model, "corpus": self.corpus, "settings": self.settings}
+        (folder / "nrag.json").write_text(json.dumps(_canonical(meta), indent=1, default=str))
+
+    @classmethod
+    def from_csv(cls, folder: str | Path) -> "NRAG":
+        """Read a folder written by :meth:`to_csv` back into an equal NRAG."""
+        folder = Path(folder)
+        missing = [f for f in ("nrag.json", "regions.csv", "edges.csv") if not (folder / f).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{folder} is not an exported NRAG: missing {', '.join(missing)}.")
+        meta = json.loads((folder / "nrag.json").read_text())
+        names = list(meta["label_names"])
+        regions = pd.read_csv(folder / "regions.csv", dtype={"id": str})
+        edges = pd.read_csv(folder / "edges.csv", dtype={"source": str, "target": str, "label": str})
+        index = pd.Series(np.arange(len(regions)), index=regions["id"])
+        unknown = sorted(set(edges["label"]) - set(names))
+        if unknown:
+            raise ValueError(f"edges.csv labels must be among {names}; got {unknown}.")
+        bounds = meta.get("layer_bounds")
+        return cls(meta["kind"], int(meta["n_layers"]), tuple(names), regions["layer"].to_numpy(),
+                   regions["x"].to_numpy(), regions["y"].to_numpy(),
+                   regions[[f"count_{n}" for n in names]].to_numpy(),
+                   index.loc[edges["source"]].to_numpy(), index.loc[edges["target"]].to_numpy(),
+                   edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(), edges["weight"].to_numpy(),
+                   layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
+                   model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}))
 
 
 def resolve_labels(label_names: Sequence[str], labels: Any) -> list[int]:

@@ -252,3 +252,24 @@ def test_build_nrag_rejects_nonfinite_activations_naming_layer():
 def test_build_nrag_rejects_bad_reducer_settings(reducer, kw, match):
     with pytest.raises(ValueError, match=match):
         build_nrag(_activations(), reducer, **kw)
+
+
+@pytest.mark.parametrize("kind", ["grid", "components"])
+def test_nrag_csv_export_round_trip(tmp_path, kind):
+    rng = np.random.default_rng(3)
+    reduced = [rng.normal(size=(40, 2 if kind == "grid" else 4)) for _ in range(3)]
+    labels = np.arange(40) % 3
+    nrag = build_nrag_from_reduced(reduced, labels, ["a", "b c", "d"], gridsize=4, threshold=-1.0,
+                                   model={"name": "m", "fingerprint": "f"}, corpus={"name": "c", "n_texts": 40},
+                                   settings={"site": "hidden", "random_state": 0})
+    nrag.to_csv(tmp_path / "run")
+    back = NRAG.from_csv(tmp_path / "run")
+    assert back.equals(nrag) and back.run_id == nrag.run_id
+    assert back.model == nrag.model and back.corpus == nrag.corpus
+    if kind == "grid":
+        assert np.array_equal(back.layer_bounds, nrag.layer_bounds)
+
+
+def test_nrag_from_csv_names_missing_files(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing nrag.json, regions.csv, edges.csv"):
+        NRAG.from_csv(tmp_path)
