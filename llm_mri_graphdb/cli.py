@@ -172,7 +172,7 @@ def demo_cmd(
     with _store(store, store_path) as target:
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
-        result = scan(str(demo_model_path()), demo_corpus_path(), device=device,
+        result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
                       store=target, out=out, progress=not quiet)
     m = result.metrics["all"]
     typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "

@@ -28,7 +28,10 @@ center_of_mass
     ``llm_mri``: mean over nodes of ``layer - n_layers / 2``.
 center_of_strength
     Ours: the strength-weighted mean of ``layer - n_layers / 2`` (nan when the
-    total strength is 0).
+    total strength is 0). On an all-labels grid NRAG every text flows once
+    through every layer pair, so each inner layer holds twice the strength of
+    the first and last and the value is always -0.5; it becomes informative
+    for label subsets of N-D NRAGs, whose weights are correlations.
 center_of_strength_llm_mri
     ``llm_mri``'s formula: sum over layers i = 0 .. n_layers (inclusive) of the
     sample std of strength in layer i times ``(i - n_layers / 2)``. Layer

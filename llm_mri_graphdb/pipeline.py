@@ -152,14 +152,14 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          gridsize: int = 10, threshold: float = 0.3, random_state: int | None = 42, device: str = "auto",
          dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
-         probe: bool = True, progress: bool = True) -> ScanResult:
+         probe: bool = True, progress: bool = True, corpus_name: str | None = None) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     Files go to ``<out>/<run_id>/``: ``metrics.json``, ``probe.json``,
     ``figures/*.png`` and ``report.html``.
     """
     reducer_obj = make_reducer(reducer, n_components, random_state=random_state)
-    dataset = load_corpus(corpus, text_column, label_column)
+    dataset = load_corpus(corpus, text_column, label_column, name=corpus_name)
     activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
                                       batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
                                       progress=progress)

@@ -43,7 +43,7 @@ def _png(fig: Figure | Any) -> str:
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.6g}"
+        return "nan" if math.isnan(value) else f"{value + 0.0:.6g}"  # + 0.0 turns -0.0 into 0
     return html.escape(str(value))
 
 
