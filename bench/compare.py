@@ -66,6 +66,8 @@ def _import_model_code(model: str) -> None:
 
 
 def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dict:
+    import datasets  # noqa: F401  imported before the clock, as the reference runner does
+
     from llm_mri_graphdb.data import load_corpus
     from llm_mri_graphdb.extract import extract_activations
     from llm_mri_graphdb.metrics import compute_metrics
@@ -88,20 +90,16 @@ def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dic
 
 def _worker_bare(model: str, corpus: str, batch_size: int) -> dict:
     import pandas as pd
-    import torch
     from transformers import AutoModel, AutoTokenizer
+
+    from bench.extract import bare_forward
 
     _import_model_code(model)
     start = time.perf_counter()
     texts = pd.read_csv(corpus)["text"].tolist()
     tokenizer = AutoTokenizer.from_pretrained(model)
     net = AutoModel.from_pretrained(model).eval()
-    ids = tokenizer(texts, truncation=True, max_length=MAX_LENGTH)["input_ids"]
-    order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
-    with torch.inference_mode():
-        for b in range(0, len(order), batch_size):
-            batch = tokenizer.pad({"input_ids": [ids[i] for i in order[b:b + batch_size]]}, return_tensors="pt")
-            net(**batch, output_hidden_states=True)
+    bare_forward(net, tokenizer, texts, batch_size, MAX_LENGTH)
     return {"total_s": time.perf_counter() - start, "peak_rss_mb": _peak_mb()}
 
 

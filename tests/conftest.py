@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import os
 
-import pytest
+# The tests use models shipped in packages or built from configs; never the hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
 
-from llm_mri_graphdb.server import LocalNeo4j, free_port
-from llm_mri_graphdb.settings import neo4j_settings as settings_from_env
+import pytest  # noqa: E402
+
+from llm_mri_graphdb.server import LocalNeo4j, free_port  # noqa: E402
+from llm_mri_graphdb.settings import neo4j_settings as settings_from_env  # noqa: E402
 
 
 @pytest.fixture(scope="session")
