@@ -21,6 +21,7 @@ import importlib.util
 import os
 import shutil
 import warnings
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -131,6 +132,21 @@ def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> tor
 
 def _dtype_name(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+@contextmanager
+def _quiet_loading(quiet: bool):
+    """Silence transformers' own weight-loading bar when the caller asked for no progress."""
+    from transformers.utils import logging as hf_logging
+
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    if quiet:
+        hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if quiet and was_enabled:
+            hf_logging.enable_progress_bar()
 
 
 def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | torch.dtype | None = None):
@@ -413,7 +429,8 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
             hit = _from_cache(root, key, dataset)
             if hit is not None:
                 return hit
-    loaded, tokenizer, info = load_model(model, device=device, dtype=dtype)
+    with _quiet_loading(not progress):
+        loaded, tokenizer, info = load_model(model, device=device, dtype=dtype)
     return Extractor(loaded, tokenizer, info=info).extract(
         dataset, site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
         cache_dir=cache_dir, progress=progress)

@@ -11,7 +11,8 @@ import pytest
 from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
 from llm_mri_graphdb.metrics import compute_metrics
 from llm_mri_graphdb.nrag import NRAG
-from llm_mri_graphdb.store import MemoryStore, open_store
+from llm_mri_graphdb.pipeline import open_store
+from llm_mri_graphdb.store import MemoryStore
 
 
 def _nrag(weight=1.0, tag="t"):
@@ -88,6 +89,12 @@ def test_memory_store_rejects_non_nrag():
         MemoryStore().write(dataclasses.asdict)
 
 
-def test_open_store_defaults_to_memory(tmp_path):
-    store = open_store(None, path=tmp_path)
+def test_open_store_without_a_database_is_the_embedded_store(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.setenv("LLM_MRI_GRAPHDB_HOME", str(tmp_path / "home"))  # no local server there
+    store = open_store("auto", memory_path=tmp_path)
     assert isinstance(store, MemoryStore) and store.path == tmp_path
+    with pytest.raises(StoreUnavailable, match="no Neo4j is configured"):
+        open_store("neo4j")
+    with pytest.raises(ValueError, match="store must be one of"):
+        open_store("sqlite")
