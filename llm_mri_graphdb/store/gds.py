@@ -21,7 +21,7 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from neo4j.exceptions import ClientError
@@ -31,8 +31,7 @@ from llm_mri_graphdb.metrics import degree_assortativity, metrics_from_arrays
 from llm_mri_graphdb.nrag import GRID, resolve_labels
 from llm_mri_graphdb.store import cypher
 
-if TYPE_CHECKING:
-    from llm_mri_graphdb.store.neo4j import Neo4jStore
+from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 
 __all__ = ["to_gds_config", "projection", "degree_stream", "relationship_stream", "run_metrics", "gds_version"]
 
@@ -46,40 +45,40 @@ def to_gds_config(**kwargs: Any) -> dict[str, Any]:
     return {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in kwargs.items() if v is not None}
 
 
-def gds_version(store: "Neo4jStore") -> str:
+def gds_version(runner: CypherRunner, uri: str = "the database") -> str:
     """The server's GDS version; :class:`~llm_mri_graphdb.errors.GDSNotInstalled` when it has none."""
     try:
-        return store._read("read_gds_version")[0]["version"]
+        return runner.read("read_gds_version")[0]["version"]
     except ClientError as exc:
         if "gds.version" not in (exc.message or "") and "Unknown function" not in (exc.message or ""):
             raise
-        raise GDSNotInstalled(f"Neo4j at {store.uri} has no Graph Data Science plugin; install GDS 2.13 "
+        raise GDSNotInstalled(f"Neo4j at {uri} has no Graph Data Science plugin; install GDS 2.13 "
                               "(`llm-mri-graphdb neo4j start` bundles it).") from exc
 
 
 @contextmanager
-def projection(store: "Neo4jStore", query: str, **params: Any) -> Iterator[dict[str, Any]]:
+def projection(runner: CypherRunner, query: str, **params: Any) -> Iterator[dict[str, Any]]:
     """Project with the named Cypher aggregation query; the graph is dropped on exit."""
     graph_name = f"nrag-{uuid.uuid4().hex}"
     try:
-        yield store._write(query, graph_name=graph_name, **params)[0]
+        yield runner.write(query, graph_name=graph_name, **params)[0]
     finally:
-        store._write("delete_projection", graph_name=graph_name)
+        runner.write("delete_projection", graph_name=graph_name)
 
 
-def degree_stream(store: "Neo4jStore", graph_name: str, n: int, position: np.ndarray, *, orientation: str,
+def degree_stream(runner: CypherRunner, graph_name: str, n: int, position: np.ndarray, *, orientation: str,
                   relationship_weight_property: str | None = None) -> np.ndarray:
     """``gds.degree.stream`` as an array of shape (n,), rows placed by ``position[idx]``."""
     config = to_gds_config(orientation=orientation, relationship_weight_property=relationship_weight_property)
-    cols = store._read("stream_degree", graph_name=graph_name, config=config)[0]
+    cols = runner.read("stream_degree", graph_name=graph_name, config=config)[0]
     out = np.zeros(n)
     out[position[np.array(cols["idx"], np.int64)]] = cols["score"]
     return out
 
 
-def relationship_stream(store: "Neo4jStore", graph_name: str) -> np.ndarray:
+def relationship_stream(runner: CypherRunner, graph_name: str) -> np.ndarray:
     """The projected relationships, shape (n_edges, 3): source idx, target idx, weight."""
-    cols = store._read("stream_relationships", graph_name=graph_name)[0]
+    cols = runner.read("stream_relationships", graph_name=graph_name)[0]
     return np.array([cols["s"], cols["t"], cols["weight"]], dtype=np.float64).reshape(3, -1).T
 
 
@@ -87,38 +86,33 @@ def _json_safe(metrics: dict[str, Any]) -> str:
     return json.dumps(metrics, sort_keys=True)  # nan -> NaN, read back by json.loads
 
 
-def _save(store: "Neo4jStore", run: dict[str, Any], names: list[str], result: dict[str, Any],
-          uids: list[str], degree: np.ndarray, strength: np.ndarray, all_labels: bool) -> None:
+def _save(runner: CypherRunner, run: dict[str, Any], names: list[str], result: dict[str, Any],
+          uids: list[str], degree: np.ndarray, strength: np.ndarray, all_labels: bool, batch_size: int) -> None:
     props = {k: v for k, v in result.items()
              if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
     props["metrics_json"] = _json_safe(result)
     key = f"{run['version']}|{json.dumps(names)}"
-    store._write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)
+    runner.write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)
     if all_labels:
         rows = [[u, d, s] for u, d, s in zip(uids, degree.tolist(), strength.tolist())]
-        query = cypher.load("update_region_metrics")
-        with store._session() as session:
-            for start in range(0, len(rows), store.batch_size):
-                session.execute_write(_update_tx, query, rows[start:start + store.batch_size])
+        runner.write_batches("update_region_metrics",
+                             [{"rows": rows[start:start + batch_size]} for start in range(0, len(rows), batch_size)])
 
 
-def _update_tx(tx, query: str, rows: list[dict[str, Any]]) -> None:
-    tx.run(query, rows=rows).consume()
-
-
-def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | None = None) -> dict[str, Any]:
+def run_metrics(runner: CypherRunner, run_id: str, labels: Sequence[str] | str | None = None, *,
+                uri: str = "the database", batch_size: int = 10_000) -> dict[str, Any]:
     """Metrics of ``run_id`` for ``labels`` (None = all), equal to ``compute_metrics`` of the stored NRAG.
 
     Raises RunNotFound for an unknown run, GDSNotInstalled without GDS, and
     ValueError naming the valid labels for an unknown one.
     """
-    run = store._complete_run(run_id)["run"]
-    gds_version(store)
+    run = complete_run(runner, run_id)
+    gds_version(runner, uri)
     label_names = list(run["label_names"])
     idx = resolve_labels(label_names, labels)
     names = [label_names[i] for i in idx]
     all_labels = sorted(idx) == list(range(len(label_names)))
-    regions = store._read("read_region_counts", run_id=run_id)[0]
+    regions = runner.read("read_region_counts", run_id=run_id)[0]
     layer = np.array(regions["layer"], dtype=np.int64)
     counts = np.array(regions["counts"], dtype=np.int64).reshape(-1, len(label_names))[:, idx]
     keep = counts.sum(axis=1) > 0 if run["kind"] == GRID else np.ones(layer.shape[0], bool)
@@ -131,11 +125,11 @@ def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | 
     weight = np.zeros(0)
     if n:
         query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"label_idx": idx})
-        with projection(store, query, run_id=run_id, **extra) as graph:
+        with projection(runner, query, run_id=run_id, **extra) as graph:
             g = graph["graph_name"]
 
             def scores(orientation: str, weight: str | None) -> np.ndarray:
-                return degree_stream(store, g, n, position, orientation=orientation,
+                return degree_stream(runner, g, n, position, orientation=orientation,
                                      relationship_weight_property=weight)
 
             def signed(orientation: str) -> np.ndarray:  # GDS skips negative weights
@@ -143,7 +137,7 @@ def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | 
 
             degree, strength = scores("UNDIRECTED", None), signed("UNDIRECTED")
             out_s, in_s = signed("NATURAL"), signed("REVERSE")
-            rels = relationship_stream(store, g)
+            rels = relationship_stream(runner, g)
         src, tgt = position[rels[:, 0].astype(np.int64)], position[rels[:, 1].astype(np.int64)]
         order = np.lexsort((tgt, src))
         src, tgt, weight = src[order], tgt[order], rels[order, 2]
@@ -152,5 +146,5 @@ def run_metrics(store: "Neo4jStore", run_id: str, labels: Sequence[str] | str | 
         node_counts=counts if run["kind"] == GRID else None, degree=degree, strength=strength,
     )
     result["assortativity"] = degree_assortativity(src, tgt, out_s, in_s)
-    _save(store, run, names, result, uids, degree, strength, all_labels)
+    _save(runner, run, names, result, uids, degree, strength, all_labels, batch_size)
     return result

@@ -14,17 +14,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from neo4j import Driver, GraphDatabase, RoutingControl
+from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
 
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 
 __all__ = ["Neo4jStore"]
 
@@ -143,20 +143,6 @@ def _flow_batches(nrag: NRAG, size: int) -> Iterator[tuple[int, list[list[Any]]]
     yield current, batch
 
 
-def _write_tx(tx, query: str, params: dict[str, Any]) -> int:
-    counters = tx.run(query, params).consume().counters
-    return counters.nodes_created + counters.relationships_created
-
-
-def _write_batch(session, query: str, params: dict[str, Any]) -> int:
-    """One managed write transaction (retried by the driver on transient errors)."""
-    return session.execute_write(_write_tx, query, params)
-
-
-def _read_tx(tx, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [record.data() for record in tx.run(query, params)]
-
-
 class Neo4jStore:
     """NRAG runs in Neo4j, metrics through GDS, and the named Cypher library.
 
@@ -193,6 +179,7 @@ class Neo4jStore:
         self.uri = uri if self._owns_driver else "<driver>"
         self._driver = (GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
                         if self._owns_driver else uri)
+        self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()
             for statement in cypher.statements("schema"):
@@ -235,58 +222,21 @@ class Neo4jStore:
             self._driver.close()
 
     # -- plumbing ------------------------------------------------------------------
-    def _session(self):
-        return self._driver.session(database=self.database)
-
-    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = self._driver.execute_query(cypher.load(name), params, database_=self.database,
-                                                   routing_=RoutingControl.READ)
-        return [record.data() for record in records]
-
-    def _write(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        records, _, _ = self._driver.execute_query(cypher.load(name), params, database_=self.database,
-                                                   routing_=RoutingControl.WRITE)
-        return [record.data() for record in records]
-
-    def _one_batch(self, query: str, params: dict[str, Any]) -> int:
-        with self._session() as session:
-            return _write_batch(session, query, params)
-
-    def _run_batches(self, query: str, batches: list[dict[str, Any]]) -> None:
-        """Write ``batches`` on ``workers`` threads; the first failure cancels the rest and is raised."""
-        if self.workers == 1 or len(batches) <= 1:
-            for params in batches:
-                self._one_batch(query, params)
-            return
-        with ThreadPoolExecutor(self.workers) as pool:
-            futures = [pool.submit(self._one_batch, query, params) for params in batches]
-            try:
-                for future in futures:
-                    future.result()
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+    @property
+    def runner(self) -> CypherRunner:
+        """The :class:`~llm_mri_graphdb.store.runner.CypherRunner` every statement goes through."""
+        return self._runner
 
     def _delete_version(self, version: str) -> None:
         """Delete a retired or failed version in batches, its Run node last."""
-        with self._session() as session:
-            while session.execute_write(
-                lambda tx: tx.run(cypher.load("delete_regions"), version=version,
-                                  limit=max(1, self.batch_size // 4)).single()["deleted"]
-            ):
-                pass
-        self._write("delete_version", version=version)
+        limit = max(1, self.batch_size // 4)
+        while self._runner.write("delete_regions", version=version, limit=limit)[0]["deleted"]:
+            pass
+        self._runner.write("delete_version", version=version)
 
     def _collect_stale(self, run_id: str) -> None:
-        for row in self._read("read_stale_versions", run_id=run_id):
+        for row in self._runner.read("read_stale_versions", run_id=run_id):
             self._delete_version(row["version"])
-
-    def _complete_run(self, run_id: str) -> dict[str, Any]:
-        rows = self._read("read_run", run_id=run_id)
-        if not rows:
-            raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
-        return rows[0]
 
     # -- writes --------------------------------------------------------------------
     def write(self, nrag: NRAG) -> str:
@@ -304,18 +254,18 @@ class Neo4jStore:
         run_id = nrag.run_id
         self._collect_stale(run_id)
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
-        self._write("create_run", version=version, run_id=run_id, props=_run_props(nrag))
+        self._runner.write("create_run", version=version, run_id=run_id, props=_run_props(nrag))
         try:
             rows = _region_rows(nrag, version)
-            self._run_batches(cypher.load("create_regions"), [
+            self._runner.write_batches("create_regions", workers=self.workers, batches=[
                 {"rows": rows[start:start + self.batch_size], "run_id": run_id, "version": version}
                 for start in range(0, len(rows), self.batch_size)])
             flows = list(_flow_batches(nrag, self.batch_size))
             for parity in (0, 1):  # a wave's layer pairs share no region, so its batches never contend
-                self._run_batches(cypher.load("create_flows"), [
+                self._runner.write_batches("create_flows", workers=self.workers, batches=[
                     {"rows": batch, "version": version, "layer": layer}
                     for layer, batch in flows if layer % 2 == parity])
-            published = self._write(
+            published = self._runner.write(
                 "update_run_complete", run_id=run_id, version=version,
                 model_key=_model_key(nrag.model), model=_side_props(nrag.model, "key", _model_key(nrag.model)),
                 corpus_key=_corpus_key(nrag.corpus),
@@ -334,7 +284,7 @@ class Neo4jStore:
 
     def delete(self, run_id: str) -> None:
         """Delete a complete run (hidden at once, then removed in batches)."""
-        rows = self._write("update_run_deleting", run_id=run_id)
+        rows = self._runner.write("update_run_deleting", run_id=run_id)
         if not rows:
             raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
         self._delete_version(rows[0]["version"])
@@ -342,11 +292,10 @@ class Neo4jStore:
     # -- reads ---------------------------------------------------------------------
     def read(self, run_id: str) -> NRAG:
         """The stored NRAG of ``run_id``, equal (:meth:`NRAG.equals`) to the one written."""
-        run = self._complete_run(run_id)["run"]
+        run = complete_run(self._runner, run_id)
         version = run["version"]
-        with self._session() as session:
-            regions = session.execute_read(_read_tx, cypher.load("read_regions"), {"version": version})[0]
-            flows = session.execute_read(_read_tx, cypher.load("read_flows"), {"version": version})[0]
+        regions = self._runner.read_in_session("read_regions", version=version)[0]
+        flows = self._runner.read_in_session("read_flows", version=version)[0]
         if len(regions["idx"]) != run["n_regions"] or len(flows["s"]) != run["n_edge_rows"]:
             raise RunNotFound(f"run {run_id!r} changed while it was read; read it again.")
         label_names = list(run["label_names"])
@@ -368,22 +317,22 @@ class Neo4jStore:
 
     def runs(self) -> list[dict[str, Any]]:
         """Complete runs, newest first: run_id, model, corpus, kind, sizes, completed_at."""
-        return [_plain(row) for row in self._read("read_runs")]
+        return [_plain(row) for row in self._runner.read("read_runs")]
 
     def models(self) -> list[dict[str, Any]]:
         """Stored models with their number of complete runs."""
-        return self._read("read_models")
+        return self._runner.read("read_models")
 
     def corpora(self) -> list[dict[str, Any]]:
         """Stored corpora with their number of complete runs."""
-        return self._read("read_corpora")
+        return self._runner.read("read_corpora")
 
     # -- metrics and queries ---------------------------------------------------------
     def metrics(self, run_id: str, labels: Sequence[str] | str | None = None) -> dict[str, Any]:
         """Metrics of a run computed with GDS, saved on the run (see :mod:`llm_mri_graphdb.store.gds`)."""
         from llm_mri_graphdb.store.gds import run_metrics
 
-        return run_metrics(self, run_id, labels)
+        return run_metrics(self._runner, run_id, labels, uri=str(self.uri), batch_size=self.batch_size)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.
@@ -394,8 +343,7 @@ class Neo4jStore:
         text = cypher.load_query(name)
         bound = cypher.bind_parameters(name, params)
         try:
-            records, _, _ = self._driver.execute_query(text, bound, database_=self.database,
-                                                       routing_=RoutingControl.READ)
+            rows = self._runner.run_text(text, bound, write=False)
         except ClientError as exc:
             raise ValueError(f"query {name!r} failed: {exc.message}") from exc
-        return [_plain(record.data()) for record in records]
+        return [_plain(row) for row in rows]

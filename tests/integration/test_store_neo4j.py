@@ -14,6 +14,7 @@ from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
 from llm_mri_graphdb.server import free_port
 from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.store import neo4j as neo4j_store
+from llm_mri_graphdb.store.runner import CypherRunner
 
 TAG = uuid.uuid4().hex[:8]
 
@@ -88,15 +89,15 @@ def test_neo4j_store_interrupted_write_keeps_previous_run(store, cleanup, monkey
     cleanup.append(run_id := store.write(old))
     before = _counts(store, run_id)
     calls = []  # appended from the writer threads
-    real = neo4j_store._write_batch
+    real = CypherRunner.write_batch
 
-    def failing(session, query, params):
+    def failing(self, name, params, check=None):
         calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk on fire")
-        return real(session, query, params)
+        return real(self, name, params, check)
 
-    monkeypatch.setattr(neo4j_store, "_write_batch", failing)
+    monkeypatch.setattr(CypherRunner, "write_batch", failing)
     with pytest.raises(RuntimeError, match="disk on fire"):
         store.write(new)
     monkeypatch.undo()
@@ -112,7 +113,7 @@ def test_neo4j_store_leftover_staging_version_collected(store, cleanup, monkeypa
     cleanup.append(run_id := store.write(nrag))
     # a crash that also prevents the cleanup leaves a "writing" version behind
     monkeypatch.setattr(neo4j_store.Neo4jStore, "_delete_version", lambda self, v: None)
-    monkeypatch.setattr(neo4j_store, "_write_batch", lambda *a: (_ for _ in ()).throw(RuntimeError("crash")))
+    monkeypatch.setattr(CypherRunner, "write_batch", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash")))
     with pytest.raises(RuntimeError):
         store.write(nrag)
     monkeypatch.undo()
