@@ -1,14 +1,40 @@
-"""Shared fixtures: a real Neo4j + GDS for every test that asks for one.
+"""Shared set-up: a sealed environment, the test tiers, and a real Neo4j + GDS.
 
-``neo4j_settings`` starts one disposable server for the whole session on free
-loopback ports with its own temporary home, or uses ``NEO4J_URI``,
-``NEO4J_USER`` and ``NEO4J_PASSWORD`` when set. When no server can be had the
-fixture raises, so the tests that need it fail; they never skip.
+Environment
+    Before any test module is imported, the suite hides the user's database:
+    ``NEO4J_URI``, ``NEO4J_USER``, ``NEO4J_PASSWORD`` and ``NEO4J_DATABASE`` are
+    removed from ``os.environ``, and ``LLM_MRI_GRAPHDB_HOME`` points at a
+    temporary folder for the session, so neither a test nor library code
+    (``open_store("auto")``, the CLI) can reach a database the user exported or
+    a server started with ``llm-mri-graphdb neo4j start``. Only the jar cache
+    is shared: ``<session home>/neo4j-dist`` links to the user's
+    ``cache_home()/neo4j-dist``, so no test downloads Neo4j again.
+
+Tiers (``--strict-markers``)
+    ``unit``: no Java, no packaged model weights (tiny random-init models are
+    fine); ``pytest -m unit`` runs in under a minute. ``integration``: a real
+    Neo4j and/or packaged weights. ``slow``: minutes of CPU (JIT-compiled UMAP,
+    real models). Modules carry their tier in ``pytestmark``; an unmarked test
+    gets ``integration`` under ``tests/integration/`` or when it uses a Neo4j
+    fixture, else ``unit``. A test marked ``unit`` that asks for Neo4j, lives
+    under ``tests/integration/`` or is also ``slow`` stops the run at collection
+    with one line naming it, and a ``unit`` test that starts a server fails.
+
+Neo4j
+    ``neo4j_settings`` starts one disposable server for the whole session on
+    free loopback ports with its own temporary home, or uses the server named by
+    ``LLM_MRI_TEST_NEO4J_URI`` (with ``LLM_MRI_TEST_NEO4J_USER``,
+    ``LLM_MRI_TEST_NEO4J_PASSWORD``, ``LLM_MRI_TEST_NEO4J_DATABASE``), names
+    nobody sets by accident. Never ``NEO4J_URI``. When no server can be had the
+    fixture raises, so the tests that need it fail; they never skip.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 # The tests use models shipped in packages or built from configs; never the hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -18,13 +44,81 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import pytest  # noqa: E402
 
 from llm_mri_graphdb.server import LocalNeo4j, free_port  # noqa: E402
-from llm_mri_graphdb.settings import neo4j_settings as settings_from_env  # noqa: E402
+from llm_mri_graphdb.settings import Neo4jSettings, cache_home  # noqa: E402
+
+USER_NEO4J_VARIABLES = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
+TEST_NEO4J_PREFIX = "LLM_MRI_TEST_"
+TIERS = ("unit", "integration", "slow")
+NEO4J_FIXTURES = frozenset({"local_neo4j", "neo4j_settings"})
+INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
+
+
+def _seal_environment() -> tuple[dict[str, str], Path, Path]:
+    """Hide the user's Neo4j variables and local servers; share only the jar cache."""
+    hidden = {name: os.environ.pop(name) for name in USER_NEO4J_VARIABLES if name in os.environ}
+    jars = cache_home() / "neo4j-dist"
+    jars.mkdir(parents=True, exist_ok=True)  # downloads land in the user's cache, never twice
+    home = Path(tempfile.mkdtemp(prefix="llm-mri-test-home-"))
+    (home / "neo4j-dist").symlink_to(jars, target_is_directory=True)
+    os.environ["LLM_MRI_GRAPHDB_HOME"] = str(home)
+    return hidden, home, jars
+
+
+# Kept only so tests can prove they are never used.
+HIDDEN_USER_ENV, SESSION_HOME, USER_JAR_CACHE = _seal_environment()
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(SESSION_HOME, ignore_errors=True)  # unlinks the jar link, never follows it
+
+
+def pytest_collection_modifyitems(config, items):
+    """Give every test one tier; refuse contradictions before anything runs."""
+    problems = []
+    for item in items:
+        tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
+        needs_neo4j = sorted(NEO4J_FIXTURES & set(getattr(item, "fixturenames", ())))
+        in_integration = INTEGRATION_DIR in Path(item.path).resolve().parents
+        if "unit" in tiers and (needs_neo4j or in_integration or "slow" in tiers):
+            why = (f"uses the Neo4j fixture {needs_neo4j[0]!r}" if needs_neo4j
+                   else "lives under tests/integration/" if in_integration else "is also marked slow")
+            problems.append(f"{item.nodeid} is marked unit but {why}: mark it integration (or slow) instead.")
+        elif needs_neo4j or in_integration:
+            if "integration" not in tiers:
+                item.add_marker(pytest.mark.integration)
+        elif not tiers:
+            item.add_marker(pytest.mark.unit)
+    if problems:
+        raise pytest.UsageError("\n".join(problems))
+
+
+@pytest.fixture(autouse=True)
+def _unit_tests_start_no_java(request, monkeypatch):
+    """A unit test that starts a Neo4j server fails with one line instead of booting a JVM."""
+    if request.node.get_closest_marker("unit") is None:
+        return
+
+    def refuse(self, *args, **kwargs):
+        pytest.fail(f"{request.node.nodeid} is a unit test and started Neo4j; mark it integration.", pytrace=False)
+
+    monkeypatch.setattr(LocalNeo4j, "start", refuse)
+
+
+def _test_server_settings() -> Neo4jSettings | None:
+    """The server named by ``LLM_MRI_TEST_NEO4J_*``, or None for a disposable one."""
+    uri = os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_URI")
+    if not uri:
+        return None
+    password = os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_PASSWORD", "")
+    assert password, "LLM_MRI_TEST_NEO4J_URI is set but LLM_MRI_TEST_NEO4J_PASSWORD is not."
+    return Neo4jSettings(uri=uri, user=os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_USER", "neo4j"),
+                         password=password, database=os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_DATABASE") or None)
 
 
 @pytest.fixture(scope="session")
 def local_neo4j(tmp_path_factory):
-    """A server started for this test session (None when NEO4J_URI points elsewhere)."""
-    if os.environ.get("NEO4J_URI"):
+    """The server started for this session: one JVM for every test (None with LLM_MRI_TEST_NEO4J_URI)."""
+    if _test_server_settings() is not None:
         yield None
         return
     server = LocalNeo4j(tmp_path_factory.mktemp("neo4j-home"), bolt_port=free_port(),
@@ -39,8 +133,4 @@ def local_neo4j(tmp_path_factory):
 @pytest.fixture(scope="session")
 def neo4j_settings(local_neo4j):
     """Connection settings of the session's Neo4j (never skipped)."""
-    if local_neo4j is None:
-        settings = settings_from_env()
-        assert settings is not None and settings.password, "NEO4J_URI is set but NEO4J_PASSWORD is not."
-        return settings
-    return local_neo4j.settings()
+    return _test_server_settings() if local_neo4j is None else local_neo4j.settings()

@@ -12,6 +12,8 @@ from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.extract import extract_activations
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.server import free_port
+
+pytestmark = pytest.mark.integration  # boots a JVM
 
 
 def test_neo4j_start_status_stop_round_trip(tmp_path, capsys):

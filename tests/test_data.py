@@ -9,6 +9,8 @@ import pytest
 from llm_mri_graphdb.data import corpus_fingerprint, corpus_name, load_corpus
 from llm_mri_graphdb.errors import CorpusError
 
+pytestmark = pytest.mark.unit
+
 TEXTS = ["a good day", "a bad day", "fine weather", "awful rain"]
 LABELS = ["pos", "neg", "pos", "neg"]
 

@@ -7,6 +7,8 @@ from importlib.resources import files
 import pandas as pd
 import pytest
 
+pytestmark = pytest.mark.unit
+
 
 @pytest.fixture(scope="module")
 def corpus():

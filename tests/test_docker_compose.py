@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
+
+pytestmark = pytest.mark.unit
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
 

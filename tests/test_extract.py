@@ -10,6 +10,8 @@ from llm_mri_graphdb.data import corpus_fingerprint, load_corpus
 from llm_mri_graphdb.errors import ModelLoadError, UnsupportedSite
 from llm_mri_graphdb.extract import Extractor, extract_activations, load_model
 
+pytestmark = pytest.mark.unit
+
 KINDS = ("bert", "distilbert", "gpt2", "llama")
 # written out here, independently of the sites table, so the table is checked too
 SITE_PATHS = {

@@ -16,7 +16,6 @@ from llm_mri_graphdb.metrics import (
     compute_metrics,
     graph_arrays,
     metrics_from_arrays,
-    node_degrees,
     projection_graph,
 )
 from llm_mri_graphdb.nrag import build_nrag_from_reduced
@@ -25,6 +24,8 @@ try:  # tests/ as a package, or as a rootdir-inserted folder
     from .test_nrag import hand_nrag
 except ImportError:
     from test_nrag import hand_nrag
+
+pytestmark = pytest.mark.unit
 
 NAN = float("nan")
 
@@ -230,15 +231,25 @@ def test_metrics_from_arrays_clustering_matches_networkx_with_triangles():
     assert_allclose(_average_clustering(25, src, tgt, w), nx.average_clustering(G, weight="weight"), rtol=1e-12)
 
 
-def test_metrics_from_arrays_accepts_backend_degrees():
+def test_metrics_from_arrays_uses_backend_degrees_over_its_own():
+    # A backend that counts other degrees than the edges say: degree [0,0,0,0,0,0,0,8]
+    # (mean 1, centred powers m2 56, m3 336, m4 2408) and strength [0,0,0,4,0,0,0,4] (mean 1,
+    # m2 24, m3 48, m4 168). Layers: regions 0-2, 3-5, 6-7.
     a = graph_arrays(hand_nrag())
-    d = node_degrees(8, a["edge_source"], a["edge_target"], a["edge_weight"])
-    assert d["degree"].tolist() == [2, 1, 1, 2, 2, 4, 2, 2]
-    assert d["strength"].tolist() == [4, 1, 1, 2, 2, 8, 2, 4]
+    degree, strength = [0, 0, 0, 0, 0, 0, 0, 8], [0, 0, 0, 4, 0, 0, 0, 4]
     got = metrics_from_arrays(3, a["node_layer"], a["edge_source"], a["edge_target"], a["edge_weight"],
                               label_names=["a", "b"], node_counts=a["node_counts"],
-                              degree=d["degree"], strength=d["strength"])
-    assert_metrics_equal(got, HAND)
+                              degree=degree, strength=strength)
+    changed = {
+        "mean_degree": 1.0, "var_degree": 56 / 7, "skew_degree": skew(8, 56, 336), "kurt_degree": kurt(8, 56, 2408),
+        "mean_strength": 1.0, "var_strength": 24 / 7, "skew_strength": skew(8, 24, 48),
+        "kurt_strength": kurt(8, 24, 168),
+        "center_of_strength": (4 * -0.5 + 4 * 0.5) / 8,  # regions 3 (layer 1) and 7 (layer 2)
+        "degree_mean_by_layer": [0.0, 0.0, 4.0], "degree_var_by_layer": [0.0, 0.0, 32.0],
+    }
+    for key, value in changed.items():  # every override moves the value away from the edges' own
+        assert not np.allclose(HAND[key], value), key
+    assert_metrics_equal(got, {**HAND, **changed})  # edges alone decide the rest (assortativity, projections)
 
 
 def test_compute_metrics_components_leave_occupancy_nan():

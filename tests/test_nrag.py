@@ -13,6 +13,8 @@ from llm_mri_graphdb.activations import Activations
 from llm_mri_graphdb.nrag import NRAG, build_nrag, build_nrag_from_reduced
 from llm_mri_graphdb.reduce import PCA, SVD
 
+pytestmark = pytest.mark.unit
+
 # Three layers, six texts (labels a a b b a b), coordinates 0/1 so a 2x2 grid
 # puts 0 in bin 0 and 1 in bin 1 on both axes.
 HAND_LABELS = [0, 0, 1, 1, 0, 1]

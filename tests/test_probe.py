@@ -11,6 +11,8 @@ from sklearn.preprocessing import StandardScaler
 
 from llm_mri_graphdb.probe import DEFAULT_METRICS, display_metrics, evaluate_model, layer_curve
 
+pytestmark = pytest.mark.unit
+
 K = 4
 
 

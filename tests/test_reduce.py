@@ -61,7 +61,7 @@ def test_reducer_signs_fixed_largest_loading_positive(Reducer, X):
     assert_allclose(flipped.components_, r.components_, atol=1e-8)
 
 
-@pytest.mark.parametrize("Reducer", [PCA, SVD, UMAP])
+@pytest.mark.parametrize("Reducer", [PCA, SVD, pytest.param(UMAP, marks=pytest.mark.slow)])
 def test_reducer_deterministic_nrag(Reducer):
     rng = np.random.default_rng(1)
     acts = Activations([rng.normal(size=(40, 6)) for _ in range(3)], np.arange(40) % 2, ["a", "b"])
@@ -72,6 +72,7 @@ def test_reducer_deterministic_nrag(Reducer):
     assert_array_equal(g1.layer_bounds, g2.layer_bounds)
 
 
+@pytest.mark.slow  # numba compiles UMAP: about 15 s on first use
 def test_umap_minmax_scales_and_reuses_embedding():
     rng = np.random.default_rng(2)
     X = rng.normal(size=(30, 5)) * 100

@@ -13,6 +13,8 @@ from llm_mri_graphdb.sites import (
     resolve_pooling,
 )
 
+pytestmark = pytest.mark.unit
+
 
 def test_hook_name_follows_transformerlens_grammar():
     assert hook_names("hidden", 2) == ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"]

@@ -9,6 +9,8 @@ import pytest
 from llm_mri_graphdb.errors import QueryNotFound
 from llm_mri_graphdb.store import cypher
 
+pytestmark = pytest.mark.unit
+
 REQUIRED = {"runs_per_model", "layer_profile", "metric_across_models", "label_divergence_regions",
             "heaviest_label_paths", "hub_regions", "compare_runs"}
 

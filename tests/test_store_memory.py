@@ -14,6 +14,8 @@ from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.pipeline import open_store
 from llm_mri_graphdb.store import MemoryStore
 
+pytestmark = pytest.mark.unit
+
 
 def _nrag(weight=1.0, tag="t"):
     # layer 0: (0,0) [a 2, b 0], (1,1) [0, 1]; layer 1: (0,1) [2, 1]

@@ -21,6 +21,8 @@ from llm_mri_graphdb.viz import (  # noqa: E402
     plot_scan,
 )
 
+pytestmark = pytest.mark.unit
+
 NAMES = ("animals", "sports", "cooking", "space")
 
 

@@ -15,6 +15,8 @@ from llm_mri_graphdb.store import Neo4jStore
 
 from ..tiny_models import LABELS, TEXTS, save_tiny_model
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture()
 def neo4j_env(neo4j_settings, monkeypatch):

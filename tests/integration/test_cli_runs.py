@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.nrag import build_nrag_from_reduced
 from llm_mri_graphdb.store import MemoryStore, Neo4jStore
+
+pytestmark = pytest.mark.integration
 
 
 def _nrag(seed: int):

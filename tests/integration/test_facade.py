@@ -18,6 +18,8 @@ from llm_mri_graphdb.store import MemoryStore
 
 from ..tiny_models import TEXTS, LABELS, save_tiny_model
 
+pytestmark = pytest.mark.integration
+
 MODEL = str(demo_model_path())
 
 

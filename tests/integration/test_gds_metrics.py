@@ -13,6 +13,8 @@ from llm_mri_graphdb.metrics import compute_metrics
 from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.store.gds import to_gds_config
 
+pytestmark = pytest.mark.integration
+
 TAG = uuid.uuid4().hex[:8]
 
 

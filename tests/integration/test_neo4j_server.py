@@ -12,6 +12,8 @@ from neo4j.exceptions import AuthError
 from llm_mri_graphdb.errors import ServerError
 from llm_mri_graphdb.server import LocalNeo4j, _mvn_copy, free_port
 
+pytestmark = pytest.mark.integration
+
 # A layered, weighted graph: layer 0 -> layer 1 -> layer 2.
 EDGES = [("a0", "a1", 2.0), ("a0", "b1", 1.0), ("b0", "b1", 4.0), ("a1", "c2", 0.5), ("b1", "c2", 3.0)]
 # Hand-computed: out-degree, in-degree, out-strength, in-strength.

@@ -12,6 +12,8 @@ from llm_mri_graphdb.store import Neo4jStore
 
 from .nrag_samples import random_grid_nrag
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def plain_neo4j(tmp_path_factory):

@@ -10,6 +10,8 @@ from llm_mri_graphdb.errors import QueryNotFound
 from llm_mri_graphdb.store import Neo4jStore, query_names
 from tests.integration.nrag_samples import query_nrags
 
+pytestmark = pytest.mark.integration
+
 TAG = uuid.uuid4().hex[:8]
 TESTED = set()
 

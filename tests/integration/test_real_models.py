@@ -18,7 +18,7 @@ from numpy.testing import assert_allclose  # noqa: E402
 from llm_mri_graphdb.data import load_corpus  # noqa: E402
 from llm_mri_graphdb.extract import Extractor, extract_activations, load_model  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 TEXTS = [
     "The film was a delight from start to finish.",

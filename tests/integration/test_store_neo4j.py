@@ -16,6 +16,8 @@ from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.store import neo4j as neo4j_store
 from llm_mri_graphdb.store.runner import CypherRunner
 
+pytestmark = pytest.mark.integration
+
 TAG = uuid.uuid4().hex[:8]
 
 
