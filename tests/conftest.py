@@ -49,7 +49,7 @@ from llm_mri_graphdb.settings import Neo4jSettings, cache_home  # noqa: E402
 USER_NEO4J_VARIABLES = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
 TEST_NEO4J_PREFIX = "LLM_MRI_TEST_"
 TIERS = ("unit", "integration", "slow")
-NEO4J_FIXTURES = frozenset({"local_neo4j", "neo4j_settings"})
+NEO4J_FIXTURES = ("neo4j_settings", "local_neo4j")
 INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 
 
@@ -77,7 +77,7 @@ def pytest_collection_modifyitems(config, items):
     problems = []
     for item in items:
         tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
-        needs_neo4j = sorted(NEO4J_FIXTURES & set(getattr(item, "fixturenames", ())))
+        needs_neo4j = [name for name in NEO4J_FIXTURES if name in getattr(item, "fixturenames", ())]
         in_integration = INTEGRATION_DIR in Path(item.path).resolve().parents
         if "unit" in tiers and (needs_neo4j or in_integration or "slow" in tiers):
             why = (f"uses the Neo4j fixture {needs_neo4j[0]!r}" if needs_neo4j
