@@ -21,12 +21,14 @@ Tiers (``--strict-markers``)
     with one line naming it, and a ``unit`` test that starts a server fails.
 
 Neo4j
-    ``neo4j_settings`` starts one disposable server for the whole session on
-    free loopback ports with its own temporary home, or uses the server named by
-    ``LLM_MRI_TEST_NEO4J_URI`` (with ``LLM_MRI_TEST_NEO4J_USER``,
-    ``LLM_MRI_TEST_NEO4J_PASSWORD``, ``LLM_MRI_TEST_NEO4J_DATABASE``), names
-    nobody sets by accident. Never ``NEO4J_URI``. When no server can be had the
-    fixture raises, so the tests that need it fail; they never skip.
+    ``neo4j_settings`` uses the server named by ``LLM_MRI_TEST_NEO4J_URI``
+    (with ``LLM_MRI_TEST_NEO4J_USER``, ``LLM_MRI_TEST_NEO4J_PASSWORD``,
+    ``LLM_MRI_TEST_NEO4J_DATABASE``), names nobody sets by accident, and never
+    ``NEO4J_URI``; otherwise ``local_neo4j``: one disposable server for the
+    whole session on free loopback ports with its own temporary home, started
+    at the first test that needs it (tests of the server manager ask for it
+    directly). When no server can be had the fixture raises, so the tests that
+    need it fail; they never skip.
 """
 
 from __future__ import annotations
@@ -117,10 +119,7 @@ def _test_server_settings() -> Neo4jSettings | None:
 
 @pytest.fixture(scope="session")
 def local_neo4j(tmp_path_factory):
-    """The server started for this session: one JVM for every test (None with LLM_MRI_TEST_NEO4J_URI)."""
-    if _test_server_settings() is not None:
-        yield None
-        return
+    """The project's own server for this session: one JVM, shared by every test that needs Neo4j."""
     server = LocalNeo4j(tmp_path_factory.mktemp("neo4j-home"), bolt_port=free_port(),
                         http_port=free_port(), heap="1g")
     server.start(password="test-" + os.urandom(6).hex())
@@ -131,6 +130,11 @@ def local_neo4j(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def neo4j_settings(local_neo4j):
-    """Connection settings of the session's Neo4j (never skipped)."""
-    return _test_server_settings() if local_neo4j is None else local_neo4j.settings()
+def neo4j_settings(request):
+    """Connection settings of the session's Neo4j (never skipped).
+
+    The server named by ``LLM_MRI_TEST_NEO4J_URI`` when given, else ``local_neo4j``
+    (started only then). Tests of the server manager itself ask for ``local_neo4j``.
+    """
+    given = _test_server_settings()
+    return given if given is not None else request.getfixturevalue("local_neo4j").settings()
