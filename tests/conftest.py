@@ -51,7 +51,7 @@ from llm_mri_graphdb.settings import Neo4jSettings, cache_home  # noqa: E402
 USER_NEO4J_VARIABLES = ("NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "NEO4J_DATABASE")
 TEST_NEO4J_PREFIX = "LLM_MRI_TEST_"
 TIERS = ("unit", "integration", "slow")
-NEO4J_FIXTURES = ("neo4j_settings", "local_neo4j")
+NEO4J_FIXTURES = ("neo4j_env", "neo4j_settings", "local_neo4j")
 INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 
 
@@ -59,7 +59,10 @@ def _seal_environment() -> tuple[dict[str, str], Path, Path]:
     """Hide the user's Neo4j variables and local servers; share only the jar cache."""
     hidden = {name: os.environ.pop(name) for name in USER_NEO4J_VARIABLES if name in os.environ}
     jars = cache_home() / "neo4j-dist"
-    jars.mkdir(parents=True, exist_ok=True)  # downloads land in the user's cache, never twice
+    try:
+        jars.mkdir(parents=True, exist_ok=True)  # downloads land in the user's cache, never twice
+    except OSError:
+        pass  # a read-only cache: unit tests need no jars, the Neo4j fixture will say what is missing
     home = Path(tempfile.mkdtemp(prefix="llm-mri-test-home-"))
     (home / "neo4j-dist").symlink_to(jars, target_is_directory=True)
     os.environ["LLM_MRI_GRAPHDB_HOME"] = str(home)
@@ -138,3 +141,16 @@ def neo4j_settings(request):
     """
     given = _test_server_settings()
     return given if given is not None else request.getfixturevalue("local_neo4j").settings()
+
+
+@pytest.fixture()
+def neo4j_env(neo4j_settings, monkeypatch):
+    """``NEO4J_*`` naming the session's server, for CLI and facade calls that read the environment."""
+    monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
+    monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
+    monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
+    if neo4j_settings.database:
+        monkeypatch.setenv("NEO4J_DATABASE", neo4j_settings.database)
+    else:
+        monkeypatch.delenv("NEO4J_DATABASE", raising=False)
+    return neo4j_settings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _pytest(tmp_path, source: str, *args: str) -> subprocess.CompletedProcess:
+def _pytest(tmp_path, source: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """A child session over one generated module, with this suite's conftest as a plugin."""
     module = tmp_path / "test_generated.py"
     module.write_text(textwrap.dedent(source))
@@ -24,6 +25,7 @@ def _pytest(tmp_path, source: str, *args: str) -> subprocess.CompletedProcess:
         [sys.executable, "-m", "pytest", "-p", "tests.conftest", "-p", "no:cacheprovider", "-c", "pyproject.toml",
          "--rootdir", str(ROOT), str(module), *args],
         cwd=ROOT, capture_output=True, text=True, timeout=120,
+        env={k: v for k, v in os.environ.items() if not k.startswith("LLM_MRI_TEST_")} | (env or {}),
     )
 
 
@@ -67,3 +69,25 @@ def test_unit_test_starting_a_server_fails_in_one_line(tmp_path, request):
                                                     r"integration\.$"):
         LocalNeo4j(tmp_path / "home", bolt_port=1, http_port=2).start(password="never-used")
     assert not (tmp_path / "home").exists()
+
+
+def test_llm_mri_test_neo4j_uri_is_the_session_server_and_starts_no_jvm(tmp_path):
+    child = _pytest(tmp_path, """
+        from llm_mri_graphdb.settings import Neo4jSettings
+
+        def test_given_server(neo4j_settings):  # a local server would have other settings (and a JVM)
+            assert neo4j_settings == Neo4jSettings("bolt://127.0.0.1:9", "tester", "pw", "scratch")
+        """, "-q", env={"LLM_MRI_TEST_NEO4J_URI": "bolt://127.0.0.1:9", "LLM_MRI_TEST_NEO4J_USER": "tester",
+                        "LLM_MRI_TEST_NEO4J_PASSWORD": "pw", "LLM_MRI_TEST_NEO4J_DATABASE": "scratch",
+                        "NEO4J_URI": "bolt://127.0.0.1:8"})
+    assert child.returncode == 0, child.stdout + child.stderr
+    assert "1 passed" in child.stdout
+
+
+def test_llm_mri_test_neo4j_uri_without_password_fails_in_one_line(tmp_path):
+    child = _pytest(tmp_path, """
+        def test_given_server(neo4j_settings):
+            pass
+        """, "-q", env={"LLM_MRI_TEST_NEO4J_URI": "bolt://127.0.0.1:9"})
+    assert child.returncode == pytest.ExitCode.TESTS_FAILED
+    assert "LLM_MRI_TEST_NEO4J_URI is set but LLM_MRI_TEST_NEO4J_PASSWORD is not." in child.stdout
