@@ -78,7 +78,7 @@ def pytest_unconfigure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Give every test one tier; refuse contradictions before anything runs."""
+    """Give every test its tier; refuse contradictions before anything runs."""
     problems = []
     for item in items:
         tiers = {mark.name for mark in item.iter_markers() if mark.name in TIERS}
