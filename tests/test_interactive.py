@@ -1,0 +1,48 @@
+"""The interactive NVL view: regions, example texts and flows as neo4j-viz nodes and relationships."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from llm_mri_graphdb.interactive import graph_view, region_examples, view_html
+from llm_mri_graphdb.nrag import build_nrag_from_reduced
+
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    # layer 0: texts 0, 1 in cell (0, 0), text 2 in (1, 1); layer 1: text 0 in (0, 0), texts 1, 2 in (1, 1)
+    layer0 = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    layer1 = np.array([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
+    nrag = build_nrag_from_reduced([layer0, layer1], [0, 0, 1], ["a", "b"], gridsize=2)
+    paths = np.array([[0, 2], [0, 3], [1, 3]])  # region indices: 0_0_0, 0_1_1, 1_0_0, 1_1_1
+    return nrag, paths
+
+
+def test_region_examples_lists_texts_of_each_region_in_corpus_order(tiny):
+    nrag, paths = tiny
+    assert nrag.region_ids() == ["0_0_0", "0_1_1", "1_0_0", "1_1_1"]
+    examples = region_examples(paths, ["first", "second   text", "third"], nrag.n_regions, max_examples=5)
+    assert examples == [["first", "second text"], ["third"], ["first"], ["second text", "third"]]
+    assert region_examples(paths, ["x" * 10] * 3, 4, max_examples=1, max_chars=4)[0] == ["xxx\u2026"]
+
+
+def test_graph_view_nodes_carry_counts_examples_and_flows(tiny):
+    nrag, paths = tiny
+    examples = region_examples(paths, ["t0", "t1", "t2"], nrag.n_regions)
+    view = graph_view(nrag, examples=examples)
+    nodes = {n.id: n for n in view.nodes}
+    assert set(nodes) == {"0_0_0", "0_1_1", "1_0_0", "1_1_1"}
+    assert nodes["1_1_1"].properties["a"] == 1 and nodes["1_1_1"].properties["b"] == 1
+    assert nodes["1_1_1"].properties["example 2"] == "t2"
+    assert nodes["0_0_0"].properties["dominant label"] == "a"
+    flows = {(r.source, r.target): r.properties["weight"] for r in view.relationships}
+    assert flows == {("0_0_0", "1_0_0"): 1.0, ("0_0_0", "1_1_1"): 1.0, ("0_1_1", "1_1_1"): 1.0}
+    html = view_html(view)
+    assert "neo4j-viz-data" in html and "t2" in html and "<script src=" not in html  # inlined, offline
+
+
+def test_graph_view_rejects_unknown_colouring(tiny):
+    with pytest.raises(ValueError, match="color_by must be one of"):
+        graph_view(tiny[0], color_by="community")
