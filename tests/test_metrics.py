@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 from llm_mri_graphdb.metrics import (
     METRIC_KEYS,
     compute_metrics,
-    graph_arrays,
+    metric_arrays,
     metrics_from_arrays,
     node_degrees,
     projection_graph,
@@ -205,7 +205,7 @@ def test_compute_metrics_parity_with_llm_mri_on_same_graph(make, labels):
 
 def test_projection_graph_equals_networkx_collaboration_projection():
     nrag = random_grid_nrag(7, gridsize=3, n_layers=6)
-    a = graph_arrays(nrag)
+    a = metric_arrays(nrag)
     ids = nrag.region_ids()
     G = nrag.to_networkx()
     for parity in (0, 1):
@@ -231,7 +231,7 @@ def test_metrics_from_arrays_clustering_matches_networkx_with_triangles():
 
 
 def test_metrics_from_arrays_accepts_backend_degrees():
-    a = graph_arrays(hand_nrag())
+    a = metric_arrays(hand_nrag())
     d = node_degrees(8, a["edge_source"], a["edge_target"], a["edge_weight"])
     assert d["degree"].tolist() == [2, 1, 1, 2, 2, 4, 2, 2]
     assert d["strength"].tolist() == [4, 1, 1, 2, 2, 8, 2, 4]

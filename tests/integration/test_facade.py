@@ -10,21 +10,21 @@ import pytest
 from matplotlib.figure import Figure
 
 from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics
+from llm_mri_graphdb import demo
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.dimensionality_reduction import PCA
 from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.pipeline import demo_corpus_path, demo_model_path
 from llm_mri_graphdb.store import MemoryStore
 
 from ..tiny_models import TEXTS, LABELS, save_tiny_model
 
-MODEL = str(demo_model_path())
+MODEL = str(demo.model_path())
 
 
 @pytest.fixture(scope="module")
 def corpus():
     """120 demo texts of two labels, as a Dataset with a ClassLabel (what llm_mri reads)."""
-    frame = pd.read_csv(demo_corpus_path())
+    frame = pd.read_csv(demo.corpus_path())
     frame = frame[frame.label.isin(["animals", "space"])].groupby("label").head(60)
     return load_corpus(frame.reset_index(drop=True))
 
