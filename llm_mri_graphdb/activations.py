@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from .labels import resolve_label
+
 __all__ = ["Activations"]
 
 
@@ -78,10 +80,5 @@ class Activations:
         return self.layers[i]
 
     def label_index(self, name: str | int) -> int:
-        """Index of a label given by name (or already an index)."""
-        if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
-            if 0 <= int(name) < len(self.label_names):
-                return int(name)
-        elif name in self.label_names:
-            return self.label_names.index(name)
-        raise ValueError(f"label must be one of {list(self.label_names)}; got {name!r}.")
+        """Index of a label given by name (or already an index); see :func:`llm_mri_graphdb.labels.resolve_label`."""
+        return resolve_label(self.label_names, name)

@@ -9,7 +9,8 @@ positional order, which differs between the three) and carry ``gridsize``;
 
 from __future__ import annotations
 
-from . import reduce
+from importlib import import_module
+from typing import Any
 
 __all__ = ["DimensionalityReduction", "PCA", "SVD", "UMAP"]
 
@@ -17,16 +18,16 @@ __all__ = ["DimensionalityReduction", "PCA", "SVD", "UMAP"]
 class DimensionalityReduction:
     """Reduction settings: ``n_components``, ``random_state`` and the 2-D ``gridsize``."""
 
-    _reducer: type = reduce.PCA
+    _reducer: str = "PCA"  # class name in llm_mri_graphdb.reduce, imported (with scikit-learn) when needed
 
     def __init__(self, n_components: int, random_state: int | None = None, gridsize: int = 10):
         self.n_components = n_components
         self.random_state = random_state
         self.gridsize = gridsize
 
-    def to_reducer(self):
+    def to_reducer(self) -> Any:
         """Our estimator with these settings and its documented default scaling."""
-        return self._reducer(self.n_components, random_state=self.random_state)
+        return _reducer_class(self._reducer)(self.n_components, random_state=self.random_state)
 
     def __repr__(self) -> str:
         return (f"{type(self).__name__}(n_components={self.n_components!r}, "
@@ -36,7 +37,7 @@ class DimensionalityReduction:
 class PCA(DimensionalityReduction):
     """``llm_mri.dimensionality_reduction.PCA(n_components, gridsize=10, random_state=None)``."""
 
-    _reducer = reduce.PCA
+    _reducer = "PCA"
 
     def __init__(self, n_components: int, gridsize: int = 10, random_state: int | None = None):
         super().__init__(n_components, random_state, gridsize)
@@ -45,19 +46,23 @@ class PCA(DimensionalityReduction):
 class SVD(DimensionalityReduction):
     """``llm_mri.dimensionality_reduction.SVD(n_components, random_state=None, gridsize=10)``."""
 
-    _reducer = reduce.SVD
+    _reducer = "SVD"
 
 
 class UMAP(DimensionalityReduction):
     """``llm_mri.dimensionality_reduction.UMAP(n_components, gridsize=10, random_state=None, metric="cosine")``."""
 
-    _reducer = reduce.UMAP
+    _reducer = "UMAP"
 
     def __init__(self, n_components: int, gridsize: int = 10, random_state: int | None = None,
                  metric: str = "cosine"):
         super().__init__(n_components, random_state, gridsize)
         self.metric = metric
 
-    def to_reducer(self):
+    def to_reducer(self) -> Any:
         """Our :class:`llm_mri_graphdb.reduce.UMAP` with these settings (min-max scaling)."""
-        return reduce.UMAP(self.n_components, metric=self.metric, random_state=self.random_state)
+        return _reducer_class("UMAP")(self.n_components, metric=self.metric, random_state=self.random_state)
+
+
+def _reducer_class(name: str) -> type:
+    return getattr(import_module("llm_mri_graphdb.reduce"), name)

@@ -24,21 +24,24 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
-import pandas as pd
 
-from . import metrics as _metrics
-from . import probe as _probe
-from . import viz
-from .activations import Activations
 from .data import load_corpus
-from .extract import extract_activations
-from .nrag import GRID, NRAG, resolve_labels
-from .pipeline import nrag_of_scan
-from .reduce import reduce_layers
+from .labels import resolve_labels
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from .activations import Activations
+    from .nrag import NRAG
+
+# Heavy stages (torch, scikit-learn, matplotlib, the stores) are imported in the
+# methods that run them, so ``from llm_mri_graphdb import ActivationAreas`` is cheap.
 
 __all__ = ["ActivationAreas", "Metrics", "Evaluation"]
 
@@ -110,6 +113,9 @@ class ActivationAreas:
 
     def process_activation_areas(self) -> "ActivationAreas":
         """Extract activations once, reduce every layer once, and build the NRAG of all labels."""
+        from .extract import extract_activations
+        from .reduce import reduce_layers
+
         self.activations = extract_activations(
             self.model, self.dataset, site=self.site, pooling=self.pooling, device=self.device,
             dtype=self.dtype, batch_size=self.batch_size, max_length=self.max_length,
@@ -125,6 +131,8 @@ class ActivationAreas:
         return self
 
     def _build(self, threshold: float) -> NRAG:
+        from .pipeline import nrag_of_scan
+
         return nrag_of_scan(self.activations, self.reduced, self.reducer,
                             gridsize=self.gridsize, threshold=threshold)
 
@@ -134,8 +142,11 @@ class ActivationAreas:
         return self.nrag
 
     # -- llm_mri API -------------------------------------------------------------------
-    def get_grid(self, layer: int, category_name: str | None = None, **style: Any):
+    def get_grid(self, layer: int, category_name: str | None = None, **style: Any) -> Axes:
         """Heatmap of one layer's cell counts for a label (all labels when None), on fixed axes."""
+        from . import viz
+        from .nrag import GRID
+
         nrag = self._require_scan()
         if nrag.kind != GRID:
             raise ValueError(
@@ -150,6 +161,8 @@ class ActivationAreas:
         ``threshold`` matters for N-D scans only (as in ``llm_mri``); a new
         value rebuilds the edges from the stored reduction, nothing is refitted.
         """
+        from .nrag import GRID
+
         nrag = self._require_scan()
         if threshold is not None and nrag.kind != GRID and threshold != nrag.settings.get("threshold"):
             nrag = self._build(threshold)
@@ -159,8 +172,10 @@ class ActivationAreas:
         return nrag.to_networkx(categories)
 
     def get_graph_image(self, G: nx.Graph, colormap: str = "coolwarm", fix_node_positions: bool = True,
-                        fix_node_dimensions: bool | None = None):
+                        fix_node_dimensions: bool | None = None) -> Figure:
         """Draw a graph from :meth:`get_graph` (``fix_node_dimensions`` is the old example's alias)."""
+        from . import viz
+
         if fix_node_dimensions is not None:
             fix_node_positions = fix_node_dimensions
         ax = viz.plot_graph(G, colormap=colormap, fix_node_positions=fix_node_positions)
@@ -175,6 +190,8 @@ class ActivationAreas:
 
     # -- what Evaluation reads (llm_mri's private names) --------------------------------
     def _get_nrag_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        import pandas as pd
+
         self._require_scan()
         concatenated = np.concatenate(self.reduced, axis=1)
         k = self.reduced[0].shape[1]
@@ -182,11 +199,14 @@ class ActivationAreas:
         return pd.DataFrame(concatenated, columns=columns), pd.DataFrame(self.activations.labels)
 
     def _get_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        import pandas as pd
+
         self._require_scan()
         return pd.DataFrame(np.asarray(self.activations.layer(-1))), pd.DataFrame(self.activations.labels)
 
 
-def _graph_arrays(G: nx.Graph) -> dict[str, Any]:
+def _metric_arrays_of_networkx(G: nx.Graph) -> dict[str, Any]:
+    """The arrays :func:`llm_mri_graphdb.metrics.metrics_from_arrays` takes, read from a networkx graph."""
     nodes = list(G.nodes())
     index = {n: i for i, n in enumerate(nodes)}
     layer = [G.nodes[n].get("layer", int(str(n).split("_")[0])) for n in nodes]
@@ -208,6 +228,8 @@ class Metrics:
     """
 
     def __init__(self, Graph: nx.Graph, label: Any = None, model_name: Any = None) -> None:
+        from .metrics import metrics_from_arrays
+
         names = list(Graph.graph.get("label_names", []))
         if label not in names and model_name in names:
             label, model_name = model_name, label
@@ -215,7 +237,7 @@ class Metrics:
         self.label = label
         self.model_name = model_name
         self.layers = int(Graph.graph.get("layers", 1 + max(int(str(n).split("_")[0]) for n in Graph)))
-        self._all = _metrics.metrics_from_arrays(self.layers, **_graph_arrays(Graph), label_names=names)
+        self._all = metrics_from_arrays(self.layers, **_metric_arrays_of_networkx(Graph), label_names=names)
 
     def get_graph(self) -> nx.Graph:
         return self.Graph
@@ -230,6 +252,8 @@ class Metrics:
         return out
 
     def get_degree_by_layer(self) -> pd.DataFrame:
+        import pandas as pd
+
         return pd.DataFrame({"layer": [str(i) for i in range(self.layers)],
                              "mean": self._all["degree_mean_by_layer"], "var": self._all["degree_var_by_layer"]})
 
@@ -265,6 +289,8 @@ class Evaluation:
     def evaluate_model(self, n_splits: int = 5, test_size: float = 0.3, random_state: int = 42,
                        n_components: int | None = None, metrics: str | list[str] | None = None) -> dict:
         """Full last-layer embeddings against the concatenated reduced layers; ``{'delta': ...}``."""
+        from . import probe as _probe
+
         reduced, labels = self.activation_areas._get_nrag_embeddings()
         full, _ = self.activation_areas._get_embeddings()
         return _probe.evaluate_model(
@@ -274,6 +300,8 @@ class Evaluation:
             metrics=metrics, reducer=self.activation_areas.reducer,
         )
 
-    def display_metrics(self, result: dict):
+    def display_metrics(self, result: dict) -> Figure:
         """Bar chart of the mean differences (full - reduced) per metric; returns the Figure."""
+        from . import viz
+
         return viz.plot_metric_deltas(result).figure

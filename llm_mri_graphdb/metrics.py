@@ -80,7 +80,7 @@ from .nrag import GRID, NRAG
 __all__ = [
     "compute_metrics",
     "metrics_from_arrays",
-    "graph_arrays",
+    "metric_arrays",
     "node_degrees",
     "distribution_metrics",
     "degree_assortativity",
@@ -357,7 +357,7 @@ def metrics_from_arrays(
     return {k: result[k] for k in METRIC_KEYS}
 
 
-def graph_arrays(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
+def metric_arrays(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
     """The arrays of ``nrag.to_networkx(labels)``: nodes in region order, one edge per pair.
 
     Returns a dict with ``node_layer``, ``node_counts``, ``edge_source``,
@@ -388,7 +388,7 @@ def compute_metrics(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
     >>> m["mean_degree"], m["density"], m["purity"]
     (1.0, 0.16666666666666666, 1.0)
     """
-    a = graph_arrays(nrag, labels)
+    a = metric_arrays(nrag, labels)
     return metrics_from_arrays(
         a["n_layers"], a["node_layer"], a["edge_source"], a["edge_target"], a["edge_weight"],
         label_names=a["label_names"], node_counts=a["node_counts"] if nrag.kind == GRID else None,

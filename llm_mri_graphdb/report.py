@@ -1,7 +1,10 @@
 """One self-contained HTML page per scan: settings, metrics, figures, probing.
 
 Figures are embedded as base64 PNGs and the page has no external asset, so it
-can be mailed or archived as a single file.
+can be mailed or archived as a single file. Figures are rendered through
+:mod:`llm_mri_graphdb.viz` (``matplotlib.figure.Figure``, no pyplot), so writing a
+report never changes the user's matplotlib backend; matplotlib is imported
+only when a report is built.
 """
 
 from __future__ import annotations
@@ -12,16 +15,13 @@ import json
 import math
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-
-from matplotlib.figure import Figure  # noqa: E402
-
-from . import viz  # noqa: E402
-from .nrag import GRID, NRAG  # noqa: E402
+    from .nrag import NRAG
 
 __all__ = ["build_report", "write_report", "SECTIONS"]
 
@@ -36,8 +36,10 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-widt
 """
 
 
-def _png(fig: Figure | Any) -> str:
-    data = base64.b64encode(viz.figure_to_png_bytes(fig)).decode()
+def _png(fig: Figure | Axes) -> str:
+    from .viz import figure_to_png_bytes
+
+    data = base64.b64encode(figure_to_png_bytes(fig)).decode()
     return f'<img alt="figure" src="data:image/png;base64,{data}">'
 
 
@@ -84,6 +86,9 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     heatmap_layer : int, optional
         Layer whose per-label heatmaps are shown; default the last.
     """
+    from . import viz
+    from .nrag import GRID
+
     run_id = run_id or nrag.run_id
     model = nrag.model.get("name", "?")
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",

@@ -14,7 +14,7 @@ from numpy.testing import assert_allclose
 from llm_mri_graphdb.metrics import (
     METRIC_KEYS,
     compute_metrics,
-    graph_arrays,
+    metric_arrays,
     metrics_from_arrays,
     projection_graph,
 )
@@ -206,7 +206,7 @@ def test_compute_metrics_parity_with_llm_mri_on_same_graph(make, labels):
 
 def test_projection_graph_equals_networkx_collaboration_projection():
     nrag = random_grid_nrag(7, gridsize=3, n_layers=6)
-    a = graph_arrays(nrag)
+    a = metric_arrays(nrag)
     ids = nrag.region_ids()
     G = nrag.to_networkx()
     for parity in (0, 1):
@@ -235,7 +235,7 @@ def test_metrics_from_arrays_uses_backend_degrees_over_its_own():
     # A backend that counts other degrees than the edges say: degree [0,0,0,0,0,0,0,8]
     # (mean 1, centred powers m2 56, m3 336, m4 2408) and strength [0,0,0,4,0,0,0,4] (mean 1,
     # m2 24, m3 48, m4 168). Layers: regions 0-2, 3-5, 6-7.
-    a = graph_arrays(hand_nrag())
+    a = metric_arrays(hand_nrag())
     degree, strength = [0, 0, 0, 0, 0, 0, 0, 8], [0, 0, 0, 4, 0, 0, 0, 4]
     got = metrics_from_arrays(3, a["node_layer"], a["edge_source"], a["edge_target"], a["edge_weight"],
                               label_names=["a", "b"], node_counts=a["node_counts"],

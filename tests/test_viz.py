@@ -1,18 +1,15 @@
 """Figures: cells, nodes, legend entries and pixels of every plot, saved as PNG."""
 
-import matplotlib
+import matplotlib.image as mpimg
+import networkx as nx
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+from numpy.testing import assert_allclose, assert_array_equal
 
-matplotlib.use("Agg")
-
-import matplotlib.image as mpimg  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.collections import LineCollection, PathCollection, QuadMesh  # noqa: E402
-from numpy.testing import assert_allclose, assert_array_equal  # noqa: E402
-
-from llm_mri_graphdb.nrag import NRAG  # noqa: E402
-from llm_mri_graphdb.viz import (  # noqa: E402
+from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.testing import nrag_from_paths
+from llm_mri_graphdb.viz import (
     figure_to_png_bytes,
     plot_graph,
     plot_heatmap,
@@ -38,28 +35,14 @@ def _tiny():
 
 
 def _grid_nrag(reduced, labels, names, gridsize):
-    """Cut each layer's 2-D points into cells; an edge row counts texts of a label moving between cells."""
-    L = len(reduced)
+    """Cut each layer's 2-D points into ``gridsize`` cells over the layer's bounds."""
     cells, bounds = [], []
     for pts in reduced:
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         cells.append(np.clip(((pts - lo) / (hi - lo) * gridsize).astype(int), 0, gridsize - 1))
         bounds.append([lo[0], hi[0], lo[1], hi[1]])
-    keys = sorted({(l, int(x), int(y)) for l in range(L) for x, y in cells[l]})
-    idx = {k: i for i, k in enumerate(keys)}
-    counts = np.zeros((len(keys), len(names)), int)
-    rows = {}
-    for l in range(L):
-        for i, lab in enumerate(labels):
-            a = idx[(l, *map(int, cells[l][i]))]
-            counts[a, lab] += 1
-            if l + 1 < L:
-                k = (a, idx[(l + 1, *map(int, cells[l + 1][i]))], int(lab))
-                rows[k] = rows.get(k, 0) + 1
-    r = np.array(sorted(rows)).reshape(-1, 3)
-    k = np.array(keys)
-    return NRAG("grid", L, names, k[:, 0], k[:, 1], k[:, 2], counts, r[:, 0], r[:, 1], r[:, 2],
-                [rows[tuple(x)] for x in r.tolist()], layer_bounds=bounds, settings={"gridsize": gridsize})
+    return nrag_from_paths(np.stack(cells, axis=1), labels, names, layer_bounds=bounds,
+                           settings={"gridsize": gridsize})
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +112,7 @@ def test_plot_heatmap_errors():
         plot_heatmap(_components(), 0)
     with pytest.raises(ValueError, match=r"layer must be one of 0\.\.1; got 5"):
         plot_heatmap(_tiny(), 5)
-    with pytest.raises(ValueError, match=r"label must be one of \['cats', 'dogs'\]; got 'cows'"):
+    with pytest.raises(ValueError, match=r"labels must be names in \['cats', 'dogs'\] or indices below 2; got 'cows'"):
         plot_heatmap(_tiny(), 0, "cows")
 
 

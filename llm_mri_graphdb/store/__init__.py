@@ -4,13 +4,22 @@ Both stores share one interface: ``write(nrag) -> run_id``, ``read(run_id)``,
 ``runs()``, ``models()``, ``corpora()``, ``delete(run_id)``,
 ``metrics(run_id, labels=None)`` and ``query(name, **params)``.
 :func:`llm_mri_graphdb.pipeline.open_store` picks one from the environment.
+The names are imported on first use, so ``import llm_mri_graphdb.store`` does not
+load the neo4j driver until :class:`Neo4jStore` is asked for.
 """
 
 from __future__ import annotations
 
-from llm_mri_graphdb.store.cypher import parse_params, query_names
-from llm_mri_graphdb.store.memory import MemoryStore
-from llm_mri_graphdb.store.neo4j import Neo4jStore
+from importlib import import_module
+from typing import Any
 
 __all__ = ["Neo4jStore", "MemoryStore", "parse_params", "query_names"]
+
+_LAZY = {"Neo4jStore": "neo4j", "MemoryStore": "memory", "parse_params": "cypher", "query_names": "cypher"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 

@@ -1,73 +1,16 @@
-"""Small, consistent NRAGs built by hand for the store, GDS and query tests."""
+"""Small, consistent NRAGs for the store, GDS and query tests.
+
+The factories live in :mod:`llm_mri_graphdb.testing` (shared with the
+benchmarks); the hand-checked query sample is here.
+"""
 
 from __future__ import annotations
 
-import numpy as np
-
 from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.testing import nrag_from_paths, random_components_nrag, random_grid_nrag
 
-
-def nrag_from_paths(paths, labels, label_names, *, model=None, corpus=None, settings=None) -> NRAG:
-    """Grid NRAG of texts whose cell at every layer is given.
-
-    ``paths`` is an array of shape (n_texts, n_layers, 2) of (x, y) cells, ``labels``
-    the label index of each text. Counts and edge weights are text counts, so
-    the NRAG is consistent the way a builder's is.
-    """
-    paths = np.asarray(paths, np.int64)
-    labels = np.asarray(labels, np.int64)
-    n_texts, n_layers, _ = paths.shape
-    layer = np.broadcast_to(np.arange(n_layers), (n_texts, n_layers))
-    cells = np.stack([layer, paths[..., 0], paths[..., 1]], axis=-1).reshape(-1, 3)
-    regions, inverse = np.unique(cells, axis=0, return_inverse=True)  # sorted by (layer, x, y)
-    inverse = inverse.reshape(n_texts, n_layers)
-    counts = np.zeros((regions.shape[0], len(label_names)), np.int64)
-    np.add.at(counts, (inverse.ravel(), np.repeat(labels, n_layers)), 1)
-    rows = np.stack([inverse[:, :-1].ravel(), inverse[:, 1:].ravel(), np.repeat(labels, n_layers - 1)], axis=1)
-    edges, weight = np.unique(rows, axis=0, return_counts=True)  # sorted by (source, target, label)
-    return NRAG("grid", n_layers, tuple(label_names), regions[:, 0], regions[:, 1], regions[:, 2], counts,
-                edges[:, 0], edges[:, 1], edges[:, 2], weight.astype(np.float64),
-                layer_bounds=np.tile([0.0, 1.0, 0.0, 1.0], (n_layers, 1)),
-                model=model or {"name": "tiny-model", "architecture": "gpt2", "n_layers": n_layers, "width": 8},
-                corpus=corpus or {"name": "tiny-corpus", "fingerprint": "fp-tiny", "n_texts": n_texts,
-                                  "label_names": list(label_names)},
-                settings=settings or {"reducer": "pca", "n_components": 2, "gridsize": 3, "threshold": 0.0,
-                                      "random_state": 0, "extract": {"site": "hidden", "pooling": "mean"}})
-
-
-def random_grid_nrag(seed: int, *, n_texts=40, n_layers=4, gridsize=3, label_names=tuple("abcde"), tag="") -> NRAG:
-    """A random walk of texts through a ``gridsize`` x ``gridsize`` grid, labels drawn at random."""
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(0, len(label_names), n_texts)
-    steps = rng.integers(-1, 2, (n_texts, n_layers, 2))
-    paths = np.clip(rng.integers(0, gridsize, (n_texts, 1, 2)) + np.cumsum(steps, axis=1), 0, gridsize - 1)
-    return nrag_from_paths(paths, labels, label_names,
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "seed": seed,
-                                     "tag": tag, "extract": {"site": "hidden", "pooling": "mean"}})
-
-
-def random_components_nrag(seed: int, *, n_layers=4, n_components=3, label_names=("x", "y", "z"),
-                           threshold=0.3, tag="") -> NRAG:
-    """An N-D NRAG: every component a region, signed correlation weights above ``threshold``."""
-    rng = np.random.default_rng(seed)
-    layer, comp = np.divmod(np.arange(n_layers * n_components), n_components)
-    counts = rng.integers(0, 6, (layer.shape[0], len(label_names)))
-    rows = []
-    for i in range(n_layers - 1):
-        for a in range(n_components):
-            for b in range(n_components):
-                for lab in range(len(label_names)):
-                    w = float(rng.uniform(-1, 1))
-                    if abs(w) > threshold:
-                        rows.append((i * n_components + a, (i + 1) * n_components + b, lab, w))
-    rows.sort()
-    e = np.array(rows, dtype=object).reshape(-1, 4)
-    return NRAG("components", n_layers, tuple(label_names), layer, comp, np.full(layer.shape[0], -1), counts,
-                e[:, 0].astype(np.int64), e[:, 1].astype(np.int64), e[:, 2].astype(np.int64),
-                e[:, 3].astype(np.float64),
-                model={"name": "tiny-nd-model"}, corpus={"name": "tiny-nd", "fingerprint": "fp-nd"},
-                settings={"reducer": "pca", "n_components": n_components, "threshold": threshold, "seed": seed,
-                          "tag": tag})
+__all__ = ["nrag_from_paths", "random_grid_nrag", "random_components_nrag", "query_nrags",
+           "QUERY_PATHS", "QUERY_LABELS", "QUERY_PATHS_B", "QUERY_LABELS_B"]
 
 
 # Hand-checked sample for the query library: 3 layers, labels ("neg", "pos"), cells (x, y).

@@ -10,23 +10,23 @@ import pytest
 from matplotlib.figure import Figure
 
 from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics
+from llm_mri_graphdb import demo
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.dimensionality_reduction import PCA
 from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.pipeline import demo_corpus_path, demo_model_path
 from llm_mri_graphdb.store import MemoryStore
 
 from ..tiny_models import TEXTS, LABELS, save_tiny_model
 
 pytestmark = pytest.mark.integration
 
-MODEL = str(demo_model_path())
+MODEL = str(demo.model_path())
 
 
 @pytest.fixture(scope="module")
 def corpus():
     """120 demo texts of two labels, as a Dataset with a ClassLabel (what llm_mri reads)."""
-    frame = pd.read_csv(demo_corpus_path())
+    frame = pd.read_csv(demo.corpus_path())
     frame = frame[frame.label.isin(["animals", "space"])].groupby("label").head(60)
     return load_corpus(frame.reset_index(drop=True))
 
@@ -93,12 +93,16 @@ def test_fakenews_example_flow_with_40_components(corpus, cache):
                               cache=cache, progress=False)
     llm_mri.process_activation_areas()  # activations come from the cache written above
     g_true = llm_mri.get_graph("animals")
-    llm_mri.get_graph_image(g_true, fix_node_dimensions=False)
+    assert isinstance(llm_mri.get_graph_image(g_true, fix_node_dimensions=False), Figure)
     g_full = llm_mri.get_graph(["animals", "space"])
     assert isinstance(llm_mri.get_graph_image(g_full, fix_node_dimensions=True), Figure)
     assert set(g_full.nodes) <= {f"{layer}_{c}" for layer in range(7) for c in range(40)}
     assert all(d["weight"] > 0.3 * len(d["weights"]) - 1e-12 for _, _, d in g_full.edges(data=True))
-    print(Metrics(g_true, model_name=MODEL, label="animals").get_basic_metrics())
+    basic = Metrics(g_true, model_name=MODEL, label="animals").get_basic_metrics()
+    expected = compute_metrics(llm_mri.nrag, ["animals"])
+    for key in ("mean_degree", "var_degree", "mean_strength", "density", "assortativity", "center_of_mass"):
+        assert basic[key] == pytest.approx(expected[key], rel=1e-12, nan_ok=True)
+    assert basic["mean_degree"] > 0 and (basic["label"], basic["model_name"]) == ("animals", MODEL)
     results = Evaluation(activation_areas=llm_mri, n_components=20).evaluate_model(n_splits=2)
     assert len(results["delta"]["accuracy"]["per_split"]) == 2
     with pytest.raises(ValueError, match="a grid needs a scan with 2 components; this scan has 40"):
@@ -114,11 +118,12 @@ def test_get_graph_threshold_rebuilds_edges_without_refitting(corpus, cache):
 
 
 def test_unknown_category_is_a_clear_error(areas_2d):
-    with pytest.raises(ValueError, match="cooking"):
+    names = r"labels must be names in \['animals', 'space'\] or indices below 2; got 'cooking'"
+    with pytest.raises(ValueError, match=names):
         areas_2d.get_graph(["cooking"])
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=names):
         areas_2d.get_grid(3, "cooking")
-    with pytest.raises((ValueError, IndexError)):
+    with pytest.raises(ValueError, match=r"layer must be one of 0\.\.6; got 99"):
         areas_2d.get_grid(99, "animals")
 
 

