@@ -142,7 +142,7 @@ def scan_cmd(
     label_column: Annotated[str, typer.Option(help="Column holding the labels.")] = "label",
     site: Annotated[Site, typer.Option(help="hidden (residual stream), mlp, or attention.")] = "hidden",
     pooling: Annotated[Pooling, typer.Option(help="auto: last for decoders, first (CLS) for encoders.")] = "auto",
-    reducer: Annotated[Reducer, typer.Option(help="Reducer fitted once per layer on all texts.")] = "pca",
+    reducer: Annotated[Reducer, typer.Option(case_sensitive=False, help="Reducer fitted once per layer on all texts.")] = "pca",
     components: Annotated[int, typer.Option(min=2, help=f"2 gives a grid NRAG; more a component NRAG (<= {LIMITS['n_components']}).")] = 2,
     gridsize: Annotated[int, typer.Option(min=1, help=f"Cells per axis of each layer's grid (<= {LIMITS['gridsize']}).")] = 10,
     threshold: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Spearman threshold of component NRAGs.")] = 0.3,
@@ -270,8 +270,12 @@ def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cyp
         for q in query_names():
             typer.echo(q)
         return
+    from .errors import RunNotFound
+
     params = parse_params(list(param or []), name)
     with _store(store, store_path) as target:
+        if "run_id" in params and params["run_id"] not in {row["run_id"] for row in target.runs()}:
+            raise RunNotFound(f"no run {params['run_id']!r} is stored; list the runs with `llm-mri-graphdb runs ls`.")
         rows = target.query(name, **params)
     _print_rows(rows, fmt)
 

@@ -147,7 +147,8 @@ def _columns_of(frame, text_column: str, label_column: str) -> tuple[list, list]
     present = [str(c) for c in frame.columns]
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
-            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}.")
+            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
+                              f"with {role}_column= (--{role}-column).")
     labels = [None if _is_missing(v) else (v.item() if hasattr(v, "item") else v) for v in frame[label_column]]
     texts = [None if _is_missing(v) else v for v in frame[text_column]]
     return texts, labels
@@ -163,7 +164,8 @@ def _from_dataset(ds, text_column: str, label_column: str, name: str | None):
     present = list(ds.column_names)
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
-            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}.")
+            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
+                              f"with {role}_column= (--{role}-column).")
     feature = ds.features[label_column]
     texts = list(ds[text_column])
     labels = list(ds[label_column])

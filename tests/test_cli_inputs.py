@@ -132,7 +132,8 @@ def test_scan_label_with_a_slash_writes_safe_figure_names(model, tmp_path, capsy
      r"--encoding latin-1\)\.$"),
     (b"", r"corpus\.csv: the file is empty; a CSV corpus needs a header \(e\.g\. text,label\)"),
     (b"text,label\n", r"corpus\.csv: corpus is empty; it must hold at least two texts"),
-    (b"body,label\nthe cat,a\na dog,b\n", r"corpus\.csv: text column 'text' is missing; the corpus has columns"),
+    (b"body,label\nthe cat,a\na dog,b\n", r"corpus\.csv: text column .text. is missing; the corpus has columns \[.body., .label.\]: "
+     r"name one with text_column= \(--text-column\)\.$"),
 ])
 def test_scan_unreadable_corpus_exits_1_naming_the_file(model, tmp_path, capsys, no_model_loading, content, message):
     corpus = tmp_path / "corpus.csv"
@@ -176,3 +177,10 @@ def test_metrics_unknown_label_exits_2_and_unknown_run_exits_1(model, corpus, tm
     assert "0123456789abcdef" in _one_line_error(capsys)
     assert main(["metrics", run_id, "--label", "pos", *store]) == 0
     assert '"density"' in capsys.readouterr().out
+
+
+def test_query_of_an_unknown_run_is_an_error_not_no_rows(tmp_path, capsys):
+    assert main(["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--store", "memory",
+                 "--store-path", str(tmp_path / "store")]) == 1
+    assert _one_line_error(capsys) == ("Error: no run '0123456789abcdef' is stored; list the runs with "
+                                       "`llm-mri-graphdb runs ls`.")
