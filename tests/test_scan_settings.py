@@ -153,3 +153,50 @@ def test_importing_pipeline_and_cli_loads_no_heavy_module():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.fixture()
+def no_model_loading(monkeypatch):
+    import llm_mri_graphdb.extract as extract_module
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a model was loaded before the arguments were checked")
+
+    monkeypatch.setattr(extract_module, "load_model", refuse)
+
+
+@pytest.mark.parametrize(("kwargs", "argument"), [
+    ({"site": "ffn"}, "site"), ({"pooling": "max"}, "pooling"), ({"reducer": "tsne"}, "reducer"),
+    ({"n_components": 1}, "n_components"), ({"gridsize": 0}, "gridsize"), ({"gridsize": 10000}, "gridsize"),
+    ({"batch_size": 0}, "batch_size"), ({"dtype": "float8"}, "dtype"), ({"device": "tpu"}, "device"),
+    ({"encoding": "nope"}, "encoding"), ({"n_components": 9}, "n_components"), ({"out": "FILE"}, "out"),
+])
+def test_pipeline_scan_checks_arguments_before_loading_and_stores_nothing(tiny, tmp_path, no_model_loading,
+                                                                          kwargs, argument):
+    from llm_mri_graphdb.pipeline import scan
+
+    model, corpus = tiny
+    if kwargs.get("out") == "FILE":
+        (tmp_path / "file").write_text("x")
+        kwargs = {"out": tmp_path / "file" / "reports"}
+    store = MemoryStore(tmp_path / "store")
+    with pytest.raises(ScanArgumentError) as info:
+        scan(str(model), corpus, store=store, **{"out": tmp_path / "out", **kwargs})
+    assert info.value.argument == argument
+    assert store.runs() == [] and not (tmp_path / "out").exists()
+
+
+def test_activation_areas_checks_arguments_at_construction(tiny, no_model_loading):
+    from llm_mri_graphdb.dimensionality_reduction import PCA as LlmMriPCA
+    from llm_mri_graphdb.facade import ActivationAreas
+
+    model, corpus = tiny
+    with pytest.raises(ScanArgumentError, match=r"^gridsize must be an integer >= 1; got 0\.$"):
+        ActivationAreas(str(model), corpus, LlmMriPCA(2, gridsize=0))
+    with pytest.raises(ScanArgumentError, match=r"^site must be one of hidden, mlp, attention; got 'ffn'\.$"):
+        ActivationAreas(str(model), corpus, LlmMriPCA(2), site="ffn")
+    with pytest.raises(ScanArgumentError, match=r"n_components 3 needs at least 3 texts of every label"):
+        ActivationAreas(str(model), pd.DataFrame({"text": TEXTS[:4], "label": LABELS[:4]}), LlmMriPCA(3))
+    with pytest.raises(ScanArgumentError, match=r"gridsize 500 is above the limit 200"):
+        ActivationAreas(str(model), corpus, LlmMriPCA(2, gridsize=500))
+    assert ActivationAreas(str(model), corpus, LlmMriPCA(2, gridsize=500), allow_large=True).gridsize == 500
