@@ -128,6 +128,11 @@ def _resolve_device(device: str) -> torch.device:
             kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())):
         raise ScanArgumentError("device", f"device {device!r} is not available on this machine; use device 'cpu' "
                                           "or 'auto'.")
+    index = str(device).partition(":")[2]
+    if kind == "cuda" and index and int(index) >= torch.cuda.device_count():
+        raise ScanArgumentError("device", f"device {device!r} is not available on this machine: it has "
+                                          f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
+                                          f"cuda:{torch.cuda.device_count() - 1}.")
     return torch.device(device)
 
 

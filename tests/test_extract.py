@@ -173,6 +173,11 @@ def test_load_model_unavailable_cuda_is_a_usage_error(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(ScanArgumentError, match=r"device 'cuda' is not available on this machine; use device 'cpu'"):
         load_model(tmp_path, device="cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ScanArgumentError, match=r"device 'cuda:2' is not available on this machine: it has 2 CUDA "
+                                                r"device\(s\), cuda:0 to cuda:1\.$"):
+        load_model(tmp_path, device="cuda:2")
 
 
 def test_extractor_unmapped_architecture_raises_unsupported_site(corpus):
