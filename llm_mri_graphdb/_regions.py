@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from .scan_settings import check_graph
+
 
 def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
     """Cell index of every value and the bin edges, as pandas.cut / pandas.qcut."""
@@ -45,12 +47,9 @@ def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names
 
 
 def check_params(gridsize: int, threshold: float, binning: str) -> None:
-    if isinstance(gridsize, bool) or not isinstance(gridsize, (int, np.integer)) or gridsize < 1:
-        raise ValueError(f"gridsize must be an integer >= 1; got {gridsize!r}.")
-    if not -1.0 <= threshold <= 1.0:
-        raise ValueError(f"threshold must be in [-1, 1]; got {threshold!r}.")
-    if binning not in ("width", "quantile"):
-        raise ValueError(f"binning must be 'width' or 'quantile'; got {binning!r}.")
+    """Lower bounds and choices of the construction settings (no upper bounds: the builders take what they are given;
+    the scan entry points bound sizes through :func:`llm_mri_graphdb.scan_settings.check_scan`)."""
+    check_graph(gridsize=gridsize, threshold=threshold, binning=binning, allow_large=True)
 
 
 def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:

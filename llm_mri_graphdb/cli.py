@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .errors import LLMMRIError
+from .scan_settings import BINNINGS, DTYPES, LIMITS, POOLINGS, REDUCERS, SITES, ScanArgumentError, check_encoding, check_scan
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="A brain scanner for language models whose scans live in Neo4j.")
@@ -112,23 +114,46 @@ def _print_rows(rows: list[dict], fmt: str) -> None:
         typer.echo(pd.DataFrame(rows).to_string(index=False))
 
 
+def _choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    return Enum(name, [(v, v) for v in values], type=str)  # typer shows them as click.Choice
+
+
+Site, Pooling, Reducer, Dtype, Binning = (_choices(n, v) for n, v in (
+    ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+
+#: Library argument -> CLI option, for errors that name the option.
+_OPTION = {"n_components": "--components", "cache_dir": "--cache"}
+
+
+def _option(argument: str) -> str:
+    return _OPTION.get(argument, "--" + argument.replace("_", "-"))
+
+
+def _usage(exc: ScanArgumentError) -> typer.BadParameter:
+    """A library argument error as click's bad usage (exit 2) naming the CLI option."""
+    return typer.BadParameter(str(exc), param_hint=f"'{_option(exc.argument)}'")
+
+
 @app.command("scan")
 def scan_cmd(
     model: Annotated[str, typer.Argument(help="Hub id, model folder, or .gguf file.")],
     corpus: Annotated[Path, typer.Argument(help="CSV, JSONL, Parquet, a folder of label sub-folders, or a saved dataset.")],
     text_column: Annotated[str, typer.Option(help="Column holding the texts.")] = "text",
     label_column: Annotated[str, typer.Option(help="Column holding the labels.")] = "label",
-    site: Annotated[str, typer.Option(help="hidden (residual stream), mlp, or attention.")] = "hidden",
-    pooling: Annotated[str, typer.Option(help="auto, first, mean, or last.")] = "auto",
-    reducer: Annotated[str, typer.Option(help="pca, svd, or umap.")] = "pca",
-    components: Annotated[int, typer.Option(help="2 gives a grid NRAG; more gives a component NRAG.")] = 2,
-    gridsize: Annotated[int, typer.Option(help="Cells per axis of each layer's grid.")] = 10,
-    threshold: Annotated[float, typer.Option(help="Spearman threshold of component NRAGs.")] = 0.3,
-    random_state: Annotated[int, typer.Option(help="Seed of the reducer and the probes.")] = 42,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, or mps.")] = "auto",
-    dtype: Annotated[Optional[str], typer.Option(help="float32 (CPU default), bfloat16 or float16 (GPU).")] = None,
-    batch_size: Annotated[int, typer.Option(help="Texts per forward pass.")] = 32,
-    max_length: Annotated[Optional[int], typer.Option(help="Truncate texts to this many tokens.")] = None,
+    site: Annotated[Site, typer.Option(help="hidden (residual stream), mlp, or attention.")] = "hidden",
+    pooling: Annotated[Pooling, typer.Option(help="auto: last for decoders, first (CLS) for encoders.")] = "auto",
+    reducer: Annotated[Reducer, typer.Option(case_sensitive=False, help="Reducer fitted once per layer on all texts.")] = "pca",
+    components: Annotated[int, typer.Option(min=2, help=f"2 gives a grid NRAG; more a component NRAG (<= {LIMITS['n_components']}).")] = 2,
+    gridsize: Annotated[int, typer.Option(min=1, help=f"Cells per axis of each layer's grid (<= {LIMITS['gridsize']}).")] = 10,
+    threshold: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Spearman threshold of component NRAGs.")] = 0.3,
+    binning: Annotated[Binning, typer.Option(help="Grid cells of equal width, or of equal counts (quantile).")] = "width",
+    random_state: Annotated[int, typer.Option(min=0, help="Seed of the reducer and the probes.")] = 42,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
+    dtype: Annotated[Optional[Dtype], typer.Option(help="float32 (CPU default); bfloat16 or float16 on a GPU.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help=f"Texts per forward pass (<= {LIMITS['batch_size']}).")] = 32,
+    max_length: Annotated[Optional[int], typer.Option(min=1, help="Truncate texts to this many tokens (default: the model's limit).")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help="Lift the upper bounds of --gridsize, --components, --batch-size and --max-length.")] = False,
+    encoding: Annotated[str, typer.Option(help="Text encoding of a CSV/TSV/JSONL corpus, e.g. latin-1.")] = "utf-8",
     cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
@@ -138,19 +163,28 @@ def scan_cmd(
 ) -> None:
     """Scan a model on a labelled corpus, store the run, write figures, metrics and the report.
 
+    Every option is checked before the model is loaded; bad usage exits 2.
+
     Example: llm-mri-graphdb scan ./model corpus.csv --text-column text --label-column label --gridsize 10
     """
     from .pipeline import scan
 
-    if not corpus.exists():
-        raise typer.BadParameter(f"corpus file {corpus} does not exist.", param_hint="CORPUS")
-    with _store(store, store_path) as target:
-        result = scan(model, corpus, text_column=text_column, label_column=label_column, site=site,
-                      pooling=pooling, reducer=reducer, n_components=components, gridsize=gridsize,
-                      threshold=threshold, random_state=random_state, device=device, dtype=dtype,
-                      batch_size=batch_size, max_length=max_length, cache_dir=cache, store=target, out=out,
-                      probe=probe, progress=not quiet)
-        where = type(target).__name__
+    values = {v: getattr(x, "value", x) for v, x in
+              (("site", site), ("pooling", pooling), ("reducer", reducer), ("binning", binning), ("dtype", dtype))}
+    settings = dict(**values, n_components=components, gridsize=gridsize, threshold=threshold,
+                    random_state=random_state, device=device, batch_size=batch_size, max_length=max_length,
+                    allow_large=allow_large)
+    try:
+        check_scan(**settings)  # cheap: before the store is opened or anything read
+        check_encoding(encoding)
+        if not corpus.exists():
+            raise typer.BadParameter(f"corpus file {corpus} does not exist.", param_hint="'CORPUS'")
+        with _store(store, store_path) as target:
+            result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
+                          store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, **settings)
+            where = type(target).__name__
+    except ScanArgumentError as exc:
+        raise _usage(exc) from exc
     typer.echo(f"Stored run {result.run_id} in {where}.")
     typer.echo(f"Report: {result.report}")
 
@@ -158,7 +192,7 @@ def scan_cmd(
 @app.command("demo")
 def demo_cmd(
     out: OutOpt = Path("reports"),
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda, or mps.")] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
@@ -169,6 +203,10 @@ def demo_cmd(
     """
     from .pipeline import demo_corpus_path, demo_model_path, scan
 
+    try:
+        check_scan(device=device)
+    except ScanArgumentError as exc:
+        raise _usage(exc) from exc
     with _store(store, store_path) as target:
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
@@ -205,7 +243,15 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
     """
     import json
 
+    from .nrag import resolve_labels
+
     with _store(store, store_path) as target:
+        if label:
+            names = target.read(run_id).label_names  # RunNotFound for an unknown run
+            try:
+                resolve_labels(names, list(label))
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="'--label'") from exc
         result = target.metrics(run_id, label or None)
     typer.echo(json.dumps(result, indent=2, default=str))
 
@@ -224,8 +270,12 @@ def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cyp
         for q in query_names():
             typer.echo(q)
         return
+    from .errors import RunNotFound
+
     params = parse_params(list(param or []), name)
     with _store(store, store_path) as target:
+        if "run_id" in params and params["run_id"] not in {row["run_id"] for row in target.runs()}:
+            raise RunNotFound(f"no run {params['run_id']!r} is stored; list the runs with `llm-mri-graphdb runs ls`.")
         rows = target.query(name, **params)
     _print_rows(rows, fmt)
 
@@ -283,24 +333,49 @@ def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders writ
             typer.echo(f"Imported {folder} as run {target.write(nrag)}.")
 
 
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: map known failures to one line and exit 1; bad usage exits 2."""
+    """Entry point: every failure is one line on stderr; exit 0 done, 1 failure, 2 bad usage.
+
+    Bad usage (an option out of its allowed values, a corpus too small for the
+    options) names the option and exits 2; a known failure (unreadable corpus
+    or model, unreachable store, unknown run) exits 1. ``--debug`` or
+    ``LLM_MRI_GRAPHDB_DEBUG=1`` re-raises with the traceback.
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("LLM_MRI_GRAPHDB_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]
     try:
-        app(args=args, prog_name="llm-mri-graphdb")  # click handles usage errors: exit 2
+        code = app(args=args, prog_name="llm-mri-graphdb", standalone_mode=False)
+    except typer.TyperException as exc:  # click's errors (typer vendors click): usage errors exit 2
+        message = exc.format_message()
+        if message.startswith("Usage:"):  # a group called without a command: its help
+            typer.echo(message, err=True)
+            return exc.exit_code
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see {ctx.command_path} --help)" if exc.exit_code == 2 and ctx is not None else ""
+        typer.echo(f"Error: {_one_line(message)}{hint}", err=True)
+        return exc.exit_code
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        return 1
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except Exception as exc:
         if debug:
             raise
+        if isinstance(exc, ScanArgumentError):
+            typer.echo(f"Error: {_option(exc.argument)}: {_one_line(exc)}", err=True)
+            return 2
         if isinstance(exc, (LLMMRIError, ValueError, FileNotFoundError)):
-            typer.echo(f"Error: {exc}", err=True)
+            typer.echo(f"Error: {_one_line(exc)}", err=True)
         else:
-            typer.echo(f"Error: {type(exc).__name__}: {exc} (rerun with --debug for the traceback)", err=True)
+            typer.echo(f"Error: {type(exc).__name__}: {_one_line(exc)} (rerun with --debug for the traceback)", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

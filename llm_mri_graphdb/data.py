@@ -23,7 +23,8 @@ __all__ = ["load_corpus", "corpus_fingerprint", "corpus_name"]
 _TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
-def load_corpus(source: Any, text_column: str = "text", label_column: str = "label", *, name: str | None = None):
+def load_corpus(source: Any, text_column: str = "text", label_column: str = "label", *, name: str | None = None,
+                encoding: str = "utf-8"):
     """Load a labelled corpus as a ``Dataset`` with ``text`` and ``label`` (ClassLabel) columns.
 
     Parameters
@@ -37,6 +38,8 @@ def load_corpus(source: Any, text_column: str = "text", label_column: str = "lab
         Columns to read; renamed to ``text`` and ``label``. Other columns are dropped.
     name : str or None, default=None
         Corpus name; defaults to the file or folder stem, or the dataset's own name.
+    encoding : str, default="utf-8"
+        Text encoding of CSV, TSV, JSONL and ``.txt`` files.
 
     Returns
     -------
@@ -49,7 +52,8 @@ def load_corpus(source: Any, text_column: str = "text", label_column: str = "lab
     CorpusError
         Empty corpus, missing column (the present ones are named), a text that
         is not a non-empty string (its row is named), a missing label, or
-        fewer than two labels.
+        fewer than two labels. For a file, the message starts with its path,
+        and an undecodable or empty file says so and names the fix.
     """
     import datasets
 
@@ -65,15 +69,20 @@ def load_corpus(source: Any, text_column: str = "text", label_column: str = "lab
     if not path.exists():
         raise CorpusError(f"corpus path {str(path)!r} does not exist.")
     name = name or path.stem
-    if path.is_dir():
-        if (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
-            loaded = datasets.load_from_disk(str(path))
-            return load_corpus(loaded, text_column, label_column, name=name)
-        return _from_text_folders(path, name)
-    kind = _TABLE_SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise CorpusError(f"corpus file must end in one of {sorted(_TABLE_SUFFIXES)}; got {path.name!r}.")
-    return _from_columns(_columns_of(_read_table(path, kind), text_column, label_column), name)
+    try:
+        if path.is_dir():
+            if (path / "dataset_info.json").is_file() or (path / "state.json").is_file():
+                loaded = datasets.load_from_disk(str(path))
+                return load_corpus(loaded, text_column, label_column, name=name)
+            return _from_text_folders(path, name, encoding)
+        kind = _TABLE_SUFFIXES.get(path.suffix.lower())
+        if kind is None:
+            raise CorpusError(f"corpus file must end in one of {sorted(_TABLE_SUFFIXES)}; got {path.name!r}.")
+        return _from_columns(_columns_of(_read_table(path, kind, encoding), text_column, label_column), name)
+    except CorpusError as exc:
+        raise CorpusError(f"{path}: {exc}") from None
+    except UnicodeDecodeError:
+        raise CorpusError(f"{path}: {_undecodable(path, encoding)}") from None
 
 
 def corpus_fingerprint(dataset) -> str:
@@ -97,21 +106,49 @@ def _is_dataframe(obj: Any) -> bool:
     return type(obj).__name__ == "DataFrame" and hasattr(obj, "columns")
 
 
-def _read_table(path: Path, kind: str):
+def _undecodable(path: Path, encoding: str) -> str:
+    """Where a file stops being ``encoding`` text, and the fix (pandas reports offsets within a chunk)."""
+    files = sorted(path.rglob("*.txt")) if path.is_dir() else [path]
+    for file in files:
+        raw = file.read_bytes()
+        try:
+            raw.decode(encoding)
+        except UnicodeDecodeError as exc:
+            where = "" if file == path else f"{file.relative_to(path)}, "
+            line = raw.count(b"\n", 0, exc.start) + 1
+            return (f"not {encoding} text ({where}line {line}: byte 0x{raw[exc.start]:02x} cannot be decoded); "
+                    "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8) or pass its encoding "
+                    "(encoding='latin-1', --encoding latin-1).")
+    return f"not {encoding} text; convert it to UTF-8 or pass its encoding (--encoding)."
+
+
+def _read_table(path: Path, kind: str, encoding: str = "utf-8"):
     import pandas as pd
 
-    if kind in ("csv", "tsv"):  # keep "NA" etc. as text: only a truly empty cell is missing
-        return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", keep_default_na=False, na_values=[""])
-    if kind == "jsonl":
-        return pd.read_json(path, lines=True, dtype=False)
-    return pd.read_parquet(path)
+    if path.stat().st_size == 0:
+        raise CorpusError(f"the file is empty; a {kind.upper()} corpus needs a header (e.g. text,label) "
+                          "and one row per text.")
+    try:
+        if kind in ("csv", "tsv"):  # keep "NA" etc. as text: only a truly empty cell is missing
+            return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", keep_default_na=False, na_values=[""],
+                               encoding=encoding)
+        if kind == "jsonl":
+            return pd.read_json(path, lines=True, dtype=False, encoding=encoding)
+        return pd.read_parquet(path)
+    except pd.errors.EmptyDataError:
+        raise CorpusError(f"the file holds no columns; a {kind.upper()} corpus needs a header (e.g. text,label) "
+                          "and one row per text.") from None
+    except pd.errors.ParserError as exc:
+        cause = " ".join(str(exc).split())
+        raise CorpusError(f"not a readable {kind.upper()} file ({cause}); check its quoting and separators.") from None
 
 
 def _columns_of(frame, text_column: str, label_column: str) -> tuple[list, list]:
     present = [str(c) for c in frame.columns]
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
-            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}.")
+            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
+                              f"with {role}_column= (--{role}-column).")
     labels = [None if _is_missing(v) else (v.item() if hasattr(v, "item") else v) for v in frame[label_column]]
     texts = [None if _is_missing(v) else v for v in frame[text_column]]
     return texts, labels
@@ -127,7 +164,8 @@ def _from_dataset(ds, text_column: str, label_column: str, name: str | None):
     present = list(ds.column_names)
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
-            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}.")
+            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
+                              f"with {role}_column= (--{role}-column).")
     feature = ds.features[label_column]
     texts = list(ds[text_column])
     labels = list(ds[label_column])
@@ -139,12 +177,12 @@ def _from_dataset(ds, text_column: str, label_column: str, name: str | None):
     return _from_columns((texts, labels), name or "corpus")
 
 
-def _from_text_folders(path: Path, name: str):
+def _from_text_folders(path: Path, name: str, encoding: str = "utf-8"):
     texts, labels = [], []
     names = sorted(p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
     for label in names:
         for file in sorted((path / label).glob("*.txt")):
-            texts.append(file.read_text(encoding="utf-8").strip())
+            texts.append(file.read_text(encoding=encoding).strip())
             labels.append(label)
     if not texts:
         raise CorpusError(f"corpus folder {str(path)!r} has no <label>/*.txt files.")

@@ -32,7 +32,8 @@ from . import cache, settings
 from .activations import Activations
 from .data import corpus_fingerprint, corpus_name, load_corpus
 from .errors import CacheError, ModelLoadError
-from .sites import SITES, architecture, find_site_modules, pool, resolve_pooling
+from .scan_settings import ScanArgumentError, check_extraction
+from .sites import architecture, find_site_modules, pool, resolve_pooling
 
 __all__ = ["ModelInfo", "load_model", "model_info", "Extractor", "extract_activations"]
 
@@ -84,8 +85,15 @@ def _resolve_source(model: str | os.PathLike) -> _Source:
     if text.endswith(".gguf"):
         if not path.is_file():
             raise ModelLoadError(f"GGUF file {text!r} does not exist.")
+        with open(path, "rb") as fh:
+            if fh.read(4) != b"GGUF":
+                raise ModelLoadError(f"{text}: not a GGUF file (it does not start with the GGUF magic bytes); "
+                                     "give a .gguf model file, a model folder or a hub id.")
         return _Source("gguf", str(path.parent), path.name, path.stem)
     if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelLoadError(f"{text}: not a model folder (it has no config.json); give a folder written by "
+                                 "save_pretrained (config.json, weights, tokenizer), a .gguf file or a hub id.")
         return _Source("folder", str(path), None, _folder_name(path))
     if isinstance(model, os.PathLike) or text.startswith(("/", ".", "~")) or path.exists():
         raise ModelLoadError(f"model folder {text!r} does not exist (or is not a folder).")
@@ -114,8 +122,17 @@ def _resolve_device(device: str) -> torch.device:
             return torch.device("cuda")
         mps = getattr(torch.backends, "mps", None)
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
-    if str(device).split(":")[0] not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps'; got {device!r}.")
+    check_extraction(device=device)
+    kind = str(device).split(":")[0]
+    if kind == "cuda" and not torch.cuda.is_available() or (
+            kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())):
+        raise ScanArgumentError("device", f"device {device!r} is not available on this machine; use device 'cpu' "
+                                          "or 'auto'.")
+    index = str(device).partition(":")[2]
+    if kind == "cuda" and index and int(index) >= torch.cuda.device_count():
+        raise ScanArgumentError("device", f"device {device!r} is not available on this machine: it has "
+                                          f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
+                                          f"cuda:{torch.cuda.device_count() - 1}.")
     return torch.device(device)
 
 
@@ -181,16 +198,30 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
         tokenizer = AutoTokenizer.from_pretrained(src.model_id, **extra)
         loaded = AutoModel.from_pretrained(src.model_id, dtype=torch_dtype, **extra)
     except (OSError, ValueError, KeyError) as exc:
-        from huggingface_hub import constants
-
-        offline = " (offline: only cached models load)" if constants.HF_HUB_OFFLINE else ""
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelLoadError(f"could not load model {os.fspath(model)!r}{offline}: {first}") from exc
+        raise _load_error(model, src, exc) from exc
+    except Exception as exc:  # a damaged GGUF fails inside the gguf reader (struct.error, IndexError, ...)
+        if src.kind != "gguf":
+            raise
+        raise _load_error(model, src, exc) from exc
     loaded = loaded.eval().to(dev)
     fingerprint = _source_fingerprint(src) if src.kind != "hub" else None
     if fingerprint is None and getattr(loaded.config, "_commit_hash", None):
         fingerprint = _hub_fingerprint(src.model_id, loaded.config._commit_hash)
     return loaded, tokenizer, model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint)
+
+
+def _load_error(model, src: _Source, exc: Exception) -> ModelLoadError:
+    """One line naming the model, the cause (whole, on one line) and the fix."""
+    cause = " ".join(str(exc).split()) or type(exc).__name__
+    cause = cause if len(cause) <= 400 else cause[:397] + "..."
+    if src.kind == "gguf":
+        size = (Path(src.model_id) / src.gguf_file).stat().st_size
+        return ModelLoadError(f"{os.fspath(model)}: not a complete GGUF model ({size} bytes; {cause}). The file "
+                              "looks truncated or damaged: download it again.")
+    from huggingface_hub import constants
+
+    offline = " (offline: only cached models load)" if constants.HF_HUB_OFFLINE else ""
+    return ModelLoadError(f"could not load model {os.fspath(model)!r}{offline}: {cause}")
 
 
 def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None) -> ModelInfo:
@@ -285,14 +316,13 @@ class Extractor:
         self.info = info or model_info(model, tokenizer)
 
     def extract(self, dataset, *, site: str = "hidden", pooling: str = "auto", batch_size: int = 32,
-                max_length: int | None = None, cache_dir=None, progress: bool = True) -> Activations:
+                max_length: int | None = None, cache_dir=None, progress: bool = True,
+                allow_large: bool = False) -> Activations:
         """Pool every text at every layer of ``site``; see :func:`extract_activations`."""
         info = self.info
-        if site not in SITES:
-            raise ValueError(f"site must be one of {SITES}; got {site!r}.")
+        check_extraction(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
+                         allow_large=allow_large)
         resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
         length = _check_max_length(max_length, info.max_length)
         base = self.model.base_model
         modules = [] if site == "hidden" else find_site_modules(base, info.architecture, site)
@@ -383,7 +413,8 @@ def _check_max_length(max_length: int | None, limit: int | None) -> int | None:
 
 def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = "auto", device: str = "auto",
                         dtype: str | torch.dtype | None = None, batch_size: int = 32, max_length: int | None = None,
-                        cache_dir: str | os.PathLike | bool | None = None, progress: bool = True) -> Activations:
+                        cache_dir: str | os.PathLike | bool | None = None, progress: bool = True,
+                        allow_large: bool = False) -> Activations:
     """Pooled activations of ``model`` over a labelled corpus, one array per layer.
 
     Parameters
@@ -407,6 +438,9 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         memory-mapped from disk without loading the model.
     progress : bool, default=True
         Show a tqdm bar (texts/s).
+    allow_large : bool, default=False
+        Lift the upper bounds of ``batch_size`` and ``max_length``
+        (:data:`llm_mri_graphdb.scan_settings.LIMITS`).
 
     Returns
     -------
@@ -415,12 +449,20 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         ``model`` (name, architecture, fingerprint, n_layers, width,
         is_decoder), ``corpus`` (fingerprint, name, n_texts, label_names) and
         ``settings`` (site, resolved pooling, max_length, dtype).
+
+    Raises
+    ------
+    ScanArgumentError
+        For a bad argument, before the corpus is read or the model loaded.
     """
+    check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
+                     max_length=max_length, allow_large=allow_large)  # before any loading or tokenising
     dataset = load_corpus(dataset)
     root = _cache_root(cache_dir)
     if isinstance(model, tuple):
         return Extractor(*model).extract(dataset, site=site, pooling=pooling, batch_size=batch_size,
-                                         max_length=max_length, cache_dir=cache_dir, progress=progress)
+                                         max_length=max_length, cache_dir=cache_dir, progress=progress,
+                                         allow_large=allow_large)
     if root is not None:
         dev = _resolve_device(device)
         fingerprint = _source_fingerprint(_resolve_source(model))
@@ -433,4 +475,4 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         loaded, tokenizer, info = load_model(model, device=device, dtype=dtype)
     return Extractor(loaded, tokenizer, info=info).extract(
         dataset, site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
-        cache_dir=cache_dir, progress=progress)
+        cache_dir=cache_dir, progress=progress, allow_large=allow_large)

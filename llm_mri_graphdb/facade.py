@@ -77,14 +77,33 @@ class ActivationAreas:
     threshold : float, default=0.3
         Correlation threshold of N-D graphs (``get_graph`` may override it).
     progress : bool, default=True
+    allow_large : bool, default=False
+        Lift the size limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`.
+
+    Raises
+    ------
+    ScanArgumentError
+        At construction, before any model is loaded: a bad argument, or a
+        corpus too small for the reducer's components (the fix is named).
     """
 
     def __init__(self, model: Any, dataset: Any, reduction_method: Any, device: str = "cpu", *,
                  site: str = "hidden", pooling: str = "first", batch_size: int = 32, dtype: str | None = None,
                  max_length: int | None = None, store: Any = None, cache: Any = None, threshold: float = 0.3,
-                 progress: bool = True) -> None:
+                 progress: bool = True, allow_large: bool = False) -> None:
+        from .scan_settings import check_corpus_size, check_extraction, check_graph
+
+        check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
+                         max_length=max_length, allow_large=allow_large)
+        check_graph(n_components=int(reduction_method.n_components),
+                    gridsize=int(getattr(reduction_method, "gridsize", 10)), threshold=threshold,
+                    allow_large=allow_large)
         self.model = model
         self.dataset = load_corpus(dataset)
+        names = list(self.dataset.features["label"].names)
+        counts = np.bincount(np.asarray(self.dataset["label"], dtype=np.int64), minlength=len(names))
+        check_corpus_size(dict(zip(names, counts.tolist())), n_components=int(reduction_method.n_components))
+        self.allow_large = allow_large
         self.reduction_method = reduction_method
         self.reducer = reduction_method.to_reducer() if hasattr(reduction_method, "to_reducer") else reduction_method
         self.device = device
@@ -119,7 +138,7 @@ class ActivationAreas:
         self.activations = extract_activations(
             self.model, self.dataset, site=self.site, pooling=self.pooling, device=self.device,
             dtype=self.dtype, batch_size=self.batch_size, max_length=self.max_length,
-            cache_dir=self.cache, progress=self.progress,
+            cache_dir=self.cache, progress=self.progress, allow_large=self.allow_large,
         )
         if self.activations.settings.get("pooling") == "first" and self.activations.model.get("is_decoder"):
             warnings.warn(

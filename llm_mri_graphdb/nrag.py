@@ -44,14 +44,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 
 from ._regions import check_reduced, check_label_sizes, check_params, component_arrays, grid_arrays
 from .activations import Activations
 from .labels import resolve_labels
-from .reduce import reduce_layers
+from .scan_settings import graph_settings, run_settings
 
-__all__ = ["NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
+__all__ = ["NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels", "canonical"]
 
 GRID = "grid"
 COMPONENTS = "components"
@@ -63,11 +62,12 @@ def _frozen(a: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
-def _canonical(value: Any) -> Any:
+def canonical(value: Any) -> Any:
+    """A sorted, plain-Python copy of ``value`` (mappings by key, numpy scalars as Python), for hashing and JSON."""
     if isinstance(value, Mapping):
-        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+        return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
     if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
+        return [canonical(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
     return value
@@ -82,7 +82,7 @@ def run_id_for(model: Mapping[str, Any], corpus: Mapping[str, Any], settings: Ma
     key = {
         "model": model.get("fingerprint") or model.get("name"),
         "corpus": corpus.get("fingerprint") or corpus.get("name"),
-        "settings": _canonical(dict(settings)),
+        "settings": canonical(dict(settings)),
     }
     blob = json.dumps(key, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
@@ -217,105 +217,29 @@ class NRAG:
         )
 
     def to_networkx(self, labels: Any = None):
-        """The NRAG as a ``networkx.DiGraph`` named and shaped as ``llm_mri``'s.
+        """The NRAG as a ``networkx.DiGraph``; see :func:`llm_mri_graphdb.nrag_io.to_networkx`."""
+        from .nrag_io import to_networkx
 
-        Nodes are :meth:`region_ids` with attributes ``layer``, ``x`` and ``y``
-        (grid) or ``component`` (N-D), ``counts`` (label name -> texts) and
-        ``total``. Edges carry ``weights`` (label name -> weight), ``weight``
-        (their sum over the selected labels), ``level`` (source layer) and, when
-        one label is selected, ``label`` (its index in this NRAG's
-        ``label_names``). Graph attributes: ``label_names`` (selected),
-        ``layers`` (``n_layers``, as ``llm_mri`` sets ``graph['layers']``) and,
-        for grid NRAGs, ``gridsize`` (so a drawing of a label subset keeps the
-        full grid's positions).
-        """
-        import networkx as nx
-
-        idx = resolve_labels(self.label_names, labels)
-        sub = self.select_labels(idx)
-        names = sub.label_names
-        G = nx.DiGraph(label_names=list(names), layers=self.n_layers)
-        if self.kind == GRID and self.settings.get("gridsize"):
-            G.graph["gridsize"] = int(self.settings["gridsize"])
-        ids = sub.region_ids()
-        for r, node in enumerate(ids):
-            attrs = {"layer": int(sub.region_layer[r])}
-            if self.kind == GRID:
-                attrs.update(x=int(sub.region_x[r]), y=int(sub.region_y[r]))
-            else:
-                attrs["component"] = int(sub.region_x[r])
-            counts = sub.region_counts[r].tolist()
-            G.add_node(node, **attrs, counts=dict(zip(names, counts)), total=int(sum(counts)))
-        single = {"label": idx[0]} if len(idx) == 1 else {}
-        for s, t, lab, w in zip(sub.edge_source.tolist(), sub.edge_target.tolist(),
-                                sub.edge_label.tolist(), sub.edge_weight.tolist()):
-            u, v = ids[s], ids[t]
-            if G.has_edge(u, v):
-                data = G.edges[u, v]
-                data["weights"][names[lab]] = w
-                data["weight"] += w
-            else:
-                G.add_edge(u, v, weights={names[lab]: w}, weight=w,
-                           level=int(sub.region_layer[s]), **single)
-        return G
+        return to_networkx(self, labels)
 
     def to_graphml(self, path: str | Path, labels: Any = None) -> None:
-        """Write :meth:`to_networkx` as GraphML (dict attributes become ``count_<label>`` and ``weight_<label>``)."""
-        import networkx as nx
+        """Write :meth:`to_networkx` as GraphML; see :func:`llm_mri_graphdb.nrag_io.to_graphml`."""
+        from .nrag_io import to_graphml
 
-        G = self.to_networkx(labels)
-        for _, data in G.nodes(data=True):
-            data.update({f"count_{k}": v for k, v in data.pop("counts").items()})
-        for _, _, data in G.edges(data=True):
-            data.update({f"weight_{k}": v for k, v in data.pop("weights").items()})
-        G.graph["label_names"] = json.dumps(G.graph["label_names"])
-        nx.write_graphml(G, str(path))
+        to_graphml(self, path, labels)
 
     def to_csv(self, folder: str | Path) -> None:
-        """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...), long-form ``edges.csv``
-        and ``nrag.json`` (kind, layers, labels, bounds, metadata), which :meth:`from_csv` reads back."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        ids = np.array(self.region_ids(), dtype=object)
-        regions = pd.DataFrame({"id": ids, "layer": self.region_layer, "x": self.region_x,
-                                "y": self.region_y, "total": self.region_counts.sum(axis=1)})
-        for j, name in enumerate(self.label_names):
-            regions[f"count_{name}"] = self.region_counts[:, j]
-        regions.to_csv(folder / "regions.csv", index=False)
-        pd.DataFrame({
-            "source": ids[self.edge_source], "target": ids[self.edge_target],
-            "level": self.region_layer[self.edge_source],
-            "label": np.array(self.label_names, dtype=object)[self.edge_label],
-            "weight": self.edge_weight,
-        }).to_csv(folder / "edges.csv", index=False)
-        meta = {"kind": self.kind, "n_layers": self.n_layers, "label_names": list(self.label_names),
-                "layer_bounds": None if self.layer_bounds is None else self.layer_bounds.tolist(),
-                "model": self.model, "corpus": self.corpus, "settings": self.settings}
-        (folder / "nrag.json").write_text(json.dumps(_canonical(meta), indent=1, default=str))
+        """Write ``regions.csv``, ``edges.csv`` and ``nrag.json``; see :func:`llm_mri_graphdb.nrag_io.to_csv`."""
+        from .nrag_io import to_csv
+
+        to_csv(self, folder)
 
     @classmethod
     def from_csv(cls, folder: str | Path) -> "NRAG":
         """Read a folder written by :meth:`to_csv` back into an equal NRAG."""
-        folder = Path(folder)
-        missing = [f for f in ("nrag.json", "regions.csv", "edges.csv") if not (folder / f).is_file()]
-        if missing:
-            raise FileNotFoundError(f"{folder} is not an exported NRAG: missing {', '.join(missing)}.")
-        meta = json.loads((folder / "nrag.json").read_text())
-        names = list(meta["label_names"])
-        regions = pd.read_csv(folder / "regions.csv", dtype={"id": str})
-        edges = pd.read_csv(folder / "edges.csv", dtype={"source": str, "target": str, "label": str})
-        index = pd.Series(np.arange(len(regions)), index=regions["id"])
-        unknown = sorted(set(edges["label"]) - set(names))
-        if unknown:
-            raise ValueError(f"edges.csv labels must be among {names}; got {unknown}.")
-        bounds = meta.get("layer_bounds")
-        return cls(meta["kind"], int(meta["n_layers"]), tuple(names), regions["layer"].to_numpy(),
-                   regions["x"].to_numpy(), regions["y"].to_numpy(),
-                   regions[[f"count_{n}" for n in names]].to_numpy(),
-                   index.loc[edges["source"]].to_numpy(), index.loc[edges["target"]].to_numpy(),
-                   edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(), edges["weight"].to_numpy(),
-                   layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
-                   model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}))
+        from .nrag_io import from_csv
+
+        return from_csv(folder)
 
 
 # -- construction -------------------------------------------------------------------
@@ -362,9 +286,7 @@ def build_nrag_from_reduced(
     labels = np.asarray(labels, dtype=np.int64)
     k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning)
     meta = dict(settings or {})
-    meta.update(n_components=k, abs_threshold=bool(abs_threshold) if k > 2 else None,
-                gridsize=int(gridsize) if k == 2 else None, binning=binning if k == 2 else None,
-                threshold=float(threshold) if k > 2 else None)
+    meta.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold))
     meta.setdefault("refit_per_label", False)
     if k == 2:
         arrays = grid_arrays(reduced, labels, len(label_names), gridsize, binning)
@@ -379,32 +301,40 @@ def build_nrag_from_reduced(
 def build_nrag(
     activations: Activations, reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
     binning: str = "width", refit_per_label: bool = False, abs_threshold: bool = False,
+    reduced: Sequence[np.ndarray] | None = None,
 ) -> NRAG:
     """Reduce every layer of ``activations`` with ``reducer`` and build the NRAG.
 
     The reducer is fitted once per layer on all texts. ``refit_per_label=True``
     (component NRAGs only) instead refits it on each label's texts, as
     ``llm_mri`` did, for comparison; components of different labels then need
-    not mean the same thing. See :func:`build_nrag_from_reduced` for the other
-    parameters. Settings record the reducer (name, ``n_components``,
-    ``random_state``, ``scale``, all parameters) merged with the extraction
-    settings of ``activations``.
+    not mean the same thing. ``reduced`` passes layers this reducer already
+    reduced (the pipeline and the facade keep them for probing), so nothing is
+    refitted. See :func:`build_nrag_from_reduced` for the other parameters.
+
+    Settings are :func:`llm_mri_graphdb.scan_settings.run_settings` of the
+    extraction settings and the reducer (its name and every ``get_params()``
+    value): every entry point records a scan the same way, so the same scan
+    gets the same run id and different reducer parameters never share one.
     """
-    params = reducer.get_params() if hasattr(reducer, "get_params") else {}
-    n_components = params.get("n_components", getattr(reducer, "n_components", None))
-    settings = {**dict(activations.settings), "reducer": type(reducer).__name__,
-                "n_components": n_components, "random_state": params.get("random_state"),
-                "scale": params.get("scale"), "reducer_params": params,
-                "refit_per_label": bool(refit_per_label)}
+    from .reduce import reduce_layers
+
     check_params(gridsize, threshold, binning)  # before the (slow) reduction
+    n_components = reduced[0].shape[1] if reduced is not None and len(reduced) else None
+    settings = run_settings(activations.settings, reducer, gridsize=gridsize, threshold=threshold, binning=binning,
+                            abs_threshold=abs_threshold, refit_per_label=refit_per_label, n_components=n_components)
+    n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
     common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
                   model=activations.model, corpus=activations.corpus)
     if not refit_per_label:
-        reduced = reduce_layers(activations, reducer)
+        if reduced is None:
+            reduced = reduce_layers(activations, reducer)
         return build_nrag_from_reduced(reduced, activations.labels, activations.label_names,
                                        settings=settings, **common)
+    if reduced is not None:
+        raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
     if n_components == 2:
         raise ValueError("refit_per_label applies to n_components > 2 only; llm_mri's 2-D graphs "
                          "fit once on all texts; got n_components=2.")
@@ -416,7 +346,5 @@ def build_nrag(
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
     arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold)
-    meta = {**settings, "gridsize": None, "binning": None, "threshold": float(threshold),
-            "abs_threshold": bool(abs_threshold)}
     return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
-                model=activations.model, corpus=activations.corpus, settings=meta)
+                model=activations.model, corpus=activations.corpus, settings=settings)

@@ -8,29 +8,25 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import probe as _probe
-from . import viz
-from .activations import Activations
-from .data import load_corpus
 from .demo import corpus_path as demo_corpus_path, model_path as demo_model_path
 from .errors import StoreUnavailable
-from .extract import extract_activations
-from .nrag import GRID, NRAG, build_nrag_from_reduced
-from .reduce import PCA, SVD, UMAP, reduce_layers
-from .report import write_report
-from .server import LocalNeo4j
-from .settings import cache_home, neo4j_settings
-from .store import MemoryStore, Neo4jStore
+from .scan_settings import ScanArgumentError, check_corpus_size, check_encoding, check_scan
 
-__all__ = ["ScanResult", "nrag_of_scan", "open_store", "make_reducer", "scan", "report_run", "demo_corpus_path", "demo_model_path"]
+if TYPE_CHECKING:  # heavy modules are imported where they are used: importing this module stays cheap
+    import numpy as np
 
-REDUCERS = {"pca": PCA, "svd": SVD, "umap": UMAP}
+    from .activations import Activations
+    from .nrag import NRAG
+
+__all__ = ["ScanResult", "nrag_of_scan", "open_store", "make_reducer", "scan", "report_run", "demo_corpus_path",
+           "demo_model_path", "safe_filename"]
+
 STORES = ("auto", "neo4j", "memory")
 
 
@@ -43,8 +39,12 @@ def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):
     ``cache_home()/"runs"``). ``"neo4j"`` fails when no database is there;
     ``"memory"`` never touches one.
     """
+    from .server import LocalNeo4j
+    from .settings import cache_home, neo4j_settings
+    from .store import MemoryStore, Neo4jStore
+
     if kind not in STORES:
-        raise ValueError(f"store must be one of {STORES}; got {kind!r}.")
+        raise ScanArgumentError("store", f"store must be one of {', '.join(STORES)}; got {kind!r}.")
     if kind != "memory":
         settings = neo4j_settings()
         if settings is None:
@@ -62,10 +62,10 @@ def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):
 
 def make_reducer(name: str, n_components: int = 2, *, random_state: int | None = 42):
     """A reducer by name (``pca``, ``svd``, ``umap``) with our documented scaling defaults."""
-    key = name.lower()
-    if key not in REDUCERS:
-        raise ValueError(f"reducer must be one of {sorted(REDUCERS)}; got {name!r}.")
-    return REDUCERS[key](n_components, random_state=random_state)
+    from .reduce import PCA, SVD, UMAP
+
+    check_scan(reducer=name, n_components=n_components, random_state=random_state, allow_large=True)
+    return {"pca": PCA, "svd": SVD, "umap": UMAP}[name.lower()](n_components, random_state=random_state)
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,8 @@ class ScanResult:
 
 
 def _json_default(value: Any) -> Any:
+    import numpy as np
+
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, np.ndarray):
@@ -109,58 +111,133 @@ def metrics_by_label(store: Any, run_id: str, nrag: NRAG) -> dict[str, dict[str,
     return out
 
 
+def safe_filename(text: str) -> str:
+    """``text`` as one safe file-name part: letters, digits, ``.``, ``_`` and ``-`` kept, the rest ``_``.
+
+    >>> safe_filename("yes/no"), safe_filename("../x"), safe_filename("")
+    ('yes_no', '.._x', '_')
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", str(text))[:100]
+    return "_" if cleaned in ("", ".", "..") else cleaned
+
+
+def _figure_names(label_names) -> list[str]:
+    """One distinct, safe heatmap file name per label (``a/b`` and ``a_b`` do not overwrite each other)."""
+    names, seen = [], set()
+    for i, label in enumerate(label_names):
+        name = f"heatmap_last_layer_{safe_filename(label)}.png"
+        if name in seen:
+            name = f"heatmap_last_layer_{safe_filename(label)}_{i}.png"
+        seen.add(name)
+        names.append(name)
+    return names
+
+
 def _save_figures(nrag: NRAG, folder: Path) -> None:
+    from . import viz
+    from .nrag import GRID
+
     folder.mkdir(parents=True, exist_ok=True)
     figures = {"graph.png": viz.plot_graph(nrag)}
     if nrag.kind == GRID:
         figures["scan.png"] = viz.plot_scan(nrag)
-        for label in nrag.label_names:
-            figures[f"heatmap_last_layer_{label}.png"] = viz.plot_heatmap(nrag, nrag.n_layers - 1, label)
+        for label, name in zip(nrag.label_names, _figure_names(nrag.label_names)):
+            figures[name] = viz.plot_heatmap(nrag, nrag.n_layers - 1, label)
     for name, fig in figures.items():
         (folder / name).write_bytes(viz.figure_to_png_bytes(fig))
 
 
 def nrag_of_scan(activations: Activations, reduced: list[np.ndarray], reducer: Any, *,
-                 gridsize: int = 10, threshold: float = 0.3) -> NRAG:
-    """The NRAG of already reduced layers, with the run settings recorded the same way everywhere."""
-    params = reducer.get_params() if hasattr(reducer, "get_params") else {}
-    settings = {**dict(activations.settings), "reducer": type(reducer).__name__,
-                "n_components": int(reducer.n_components), "random_state": params.get("random_state"),
-                "scale": params.get("scale")}
-    return build_nrag_from_reduced(reduced, activations.labels, activations.label_names, gridsize=gridsize,
-                                   threshold=threshold, model=activations.model, corpus=activations.corpus,
-                                   settings=settings)
+                 gridsize: int = 10, threshold: float = 0.3, binning: str = "width") -> NRAG:
+    """The NRAG of layers ``reducer`` already reduced, recorded as :func:`~llm_mri_graphdb.nrag.build_nrag` does.
+
+    Same scan, same settings record (:func:`llm_mri_graphdb.scan_settings.run_settings`), same run id.
+    """
+    from .nrag import build_nrag
+
+    return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning)
+
+
+def _check_out(out: str | Path) -> Path:
+    path = Path(out)
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise ScanArgumentError("out", f"out {str(path)!r} must be a folder; {str(existing)!r} is a file.")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise ScanArgumentError("out", f"out {str(path)!r} is not writable ({str(existing)!r} is read-only); "
+                                       "choose another folder.")
+    return path
 
 
 def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: str = "label",
          site: str = "hidden", pooling: str = "auto", reducer: str = "pca", n_components: int = 2,
-         gridsize: int = 10, threshold: float = 0.3, random_state: int | None = 42, device: str = "auto",
-         dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
+         gridsize: int = 10, threshold: float = 0.3, binning: str = "width", random_state: int | None = 42,
+         device: str = "auto", dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
-         probe: bool = True, progress: bool = True, corpus_name: str | None = None) -> ScanResult:
+         probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
+         allow_large: bool = False) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
+    The order makes a mistake cheap and a stored run safe:
+
+    1. every argument is checked (:func:`llm_mri_graphdb.scan_settings.check_scan`);
+    2. the corpus is read (not tokenised) and checked to be big enough for the
+       reducer, the graph and the probe (:func:`~llm_mri_graphdb.scan_settings.check_corpus_size`,
+       :func:`~llm_mri_graphdb.probe.check_probe_size`);
+    3. activations are extracted, reduced, the NRAG built and the probe scored;
+    4. the run is stored;
+    5. metrics, figures (file names made safe from labels) and the report are written.
+
     Files go to ``<out>/<run_id>/``: ``metrics.json``, ``probe.json``,
-    ``figures/*.png`` and ``report.html``.
+    ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
+    limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`.
+
+    Raises
+    ------
+    ScanArgumentError
+        A bad argument, or a corpus too small for it, before any model is loaded.
+    CorpusError
+        The corpus cannot be read (its file and the fix are named).
     """
+    from . import probe as _probe
+    from .data import load_corpus
+    from .extract import extract_activations
+    from .reduce import reduce_layers
+
+    check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
+               threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
+               max_length=max_length, random_state=random_state, allow_large=allow_large)
+    check_encoding(encoding)
+    out_root = _check_out(out)
+    dataset = load_corpus(corpus, text_column, label_column, name=corpus_name, encoding=encoding)
+    counts = _label_counts(dataset)
+    check_corpus_size(counts, n_components=n_components)
+    if probe:
+        _probe.check_probe_size(counts)
     reducer_obj = make_reducer(reducer, n_components, random_state=random_state)
-    dataset = load_corpus(corpus, text_column, label_column, name=corpus_name)
+
     activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
                                       batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                                      progress=progress)
+                                      progress=progress, allow_large=allow_large)
     reduced = reduce_layers(activations, reducer_obj)
-    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold)
-    store = store if store is not None else open_store()
-    run_id = store.write(nrag)
-    metrics = metrics_by_label(store, run_id, nrag)
+    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning)
     probe_result = None
     if probe:
+        import numpy as np
+
         probe_result = {
             "curve": _probe.layer_curve(activations.layers, reduced, activations.labels, random_state=random_state),
             "evaluation": _probe.evaluate_model(activations.layer(-1), np.concatenate(reduced, axis=1),
                                                 activations.labels, random_state=random_state),
         }
-    out_dir = Path(out) / run_id
+
+    store = store if store is not None else open_store()
+    run_id = store.write(nrag)
+
+    from .report import write_report
+
+    metrics = metrics_by_label(store, run_id, nrag)
+    out_dir = out_root / safe_filename(run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
     _dump(out_dir / "metrics.json", metrics)
     if probe_result is not None:
@@ -170,11 +247,21 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 
+def _label_counts(dataset) -> dict[str, int]:
+    names = list(dataset.features["label"].names)
+    counts = [0] * len(names)
+    for label in dataset["label"]:
+        counts[int(label)] += 1
+    return dict(zip(names, counts))
+
+
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one)."""
+    from .report import write_report
+
     nrag = store.read(run_id)
     metrics = metrics_by_label(store, run_id, nrag)
-    out_dir = Path(out) / run_id
+    out_dir = Path(out) / safe_filename(run_id)
     probe_file = out_dir / "probe.json"
     probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id)

@@ -10,6 +10,7 @@ layer (full vs reduced activations at every layer).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,9 @@ from sklearn.model_selection import StratifiedShuffleSplit, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["DEFAULT_METRICS", "evaluate_model", "display_metrics", "layer_curve"]
+from .scan_settings import ScanArgumentError
+
+__all__ = ["DEFAULT_METRICS", "evaluate_model", "display_metrics", "layer_curve", "check_probe_size"]
 
 #: The metrics ``llm_mri`` scores when none are named.
 DEFAULT_METRICS = (
@@ -29,6 +32,39 @@ DEFAULT_METRICS = (
     "recall_macro", "recall_weighted",
     "accuracy", "balanced_accuracy",
 )
+
+
+def check_probe_size(label_counts: Mapping[str, int], *, test_size: float = 0.3) -> None:
+    """Check that a corpus is big enough for the probes' stratified splits, before any work.
+
+    ``StratifiedShuffleSplit`` needs two texts of every label, and a test set
+    (``ceil(test_size * n_texts)`` texts) and a training set (the rest) of at
+    least one text per label each.
+
+    Raises
+    ------
+    ScanArgumentError
+        Naming the counts and the fix (more texts, or ``probe=False`` / ``--no-probe``).
+
+    Examples
+    --------
+    >>> check_probe_size({"a": 2, "b": 2})
+    >>> check_probe_size({"a": 1, "b": 3})
+    Traceback (most recent call last):
+    ...
+    llm_mri_graphdb.scan_settings.ScanArgumentError: the probe needs at least 2 texts of every label for its stratified splits; got {'a': 1}. Add texts, or skip the probe with probe=False (--no-probe).
+    """
+    counts = {str(k): int(v) for k, v in label_counts.items()}
+    fix = "Add texts, or skip the probe with probe=False (--no-probe)."
+    small = {k: v for k, v in counts.items() if v < 2}
+    if small:
+        raise ScanArgumentError("probe", f"the probe needs at least 2 texts of every label for its stratified "
+                                         f"splits; got {small}. {fix}")
+    n, k = sum(counts.values()), len(counts)
+    n_test = math.ceil(test_size * n)
+    if min(n_test, n - n_test) < k:
+        raise ScanArgumentError("probe", f"the probe splits {n} texts into {n - n_test} for training and {n_test} "
+                                         f"for testing, each needing one text of each of the {k} labels. {fix}")
 
 
 def _probe(random_state: int | None):

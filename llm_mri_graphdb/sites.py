@@ -30,10 +30,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-import torch
+from typing import TYPE_CHECKING
 
 from .errors import UnsupportedSite
+from .scan_settings import POOLINGS, SITES
+
+if TYPE_CHECKING:  # torch is imported where tensors are handled, not at import
+    import torch
 
 __all__ = [
     "SITES",
@@ -49,8 +52,6 @@ __all__ = [
     "pool",
 ]
 
-SITES = ("hidden", "mlp", "attention")
-POOLINGS = ("auto", "first", "mean", "last")
 _HOOK = {"hidden": "resid_post", "mlp": "mlp_out", "attention": "attn_out"}
 _HOOK_RE = re.compile(r"^blocks\.(\d+)\.hook_(resid_pre|resid_post|mlp_out|attn_out)$")
 
@@ -178,6 +179,8 @@ def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor
     right for left and right padding; ``mean`` averages real tokens only.
     Returns ``[batch, d_model]`` in ``hidden``'s dtype and device.
     """
+    import torch
+
     if pooling == "mean":
         weights = mask.to(hidden.dtype).unsqueeze(1)  # [batch, 1, pos]
         summed = torch.bmm(weights, hidden).squeeze(1)  # [batch, d_model]

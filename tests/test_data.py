@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -130,3 +131,25 @@ def test_corpus_name_defaults_to_fingerprint_prefix():
     assert corpus_name(out) == "corpus"
     out.info.dataset_name = None
     assert corpus_name(out) == f"corpus-{corpus_fingerprint(out)[:8]}"
+
+
+def test_load_corpus_latin1_csv_names_the_file_the_byte_and_the_fix(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text,label\ncaf\u00e9 au lait,a\nth\u00e9,b\n".encode("latin-1"))
+    with pytest.raises(CorpusError, match=rf"^{re.escape(str(path))}: not utf-8 text \(line 2: byte 0xe9 cannot "
+                                          r"be decoded\); convert the file to UTF-8 .*--encoding latin-1"):
+        load_corpus(path)
+    ds = load_corpus(path, encoding="latin-1")
+    assert list(ds["text"]) == ["caf\u00e9 au lait", "th\u00e9"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", r"the file is empty; a CSV corpus needs a header \(e\.g\. text,label\) and one row per text"),
+    (b"\n\n", r"the file holds no columns; a CSV corpus needs a header"),
+    (b"text,label\n", r"corpus is empty; it must hold at least two texts"),
+])
+def test_load_corpus_empty_csv_names_the_file(tmp_path, content, message):
+    path = tmp_path / "empty.csv"
+    path.write_bytes(content)
+    with pytest.raises(CorpusError, match=rf"^{re.escape(str(path))}: {message}"):
+        load_corpus(path)

@@ -9,6 +9,7 @@ from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 from llm_mri_graphdb.data import corpus_fingerprint, load_corpus
 from llm_mri_graphdb.errors import ModelLoadError, UnsupportedSite
 from llm_mri_graphdb.extract import Extractor, extract_activations, load_model
+from llm_mri_graphdb.scan_settings import ScanArgumentError
 
 pytestmark = pytest.mark.unit
 
@@ -130,14 +131,55 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
     ("kwargs", "message"),
     [({"site": "ffn"}, r"site must be one of .*; got 'ffn'"),
      ({"pooling": "max"}, r"pooling must be one of .*; got 'max'"),
-     ({"batch_size": 0}, r"batch_size must be an int >= 1; got 0"),
+     ({"batch_size": 0}, r"batch_size must be an integer >= 1; got 0"),
+     ({"batch_size": 5000}, r"batch_size 5000 is above the limit 4096: .* GiB per layer\. .*allow_large=True"),
+     ({"max_length": 0}, r"max_length must be an integer >= 1 or None; got 0"),
      ({"dtype": "bfloat16", "device": "cpu"}, r"dtype must be float32 on cpu; got 'bfloat16'"),
-     ({"dtype": "int8"}, r"dtype must be one of .*; got 'int8'"),
-     ({"device": "tpu"}, r"device must be 'auto', 'cpu', 'cuda' or 'mps'; got 'tpu'")],
+     ({"dtype": "int8"}, r"dtype must be one of float32, bfloat16, float16; got 'int8'"),
+     ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'")],
 )
-def test_extract_activations_rejects_bad_arguments(folders, corpus, kwargs, message):
-    with pytest.raises(ValueError, match=message):
+def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpus, kwargs, message, monkeypatch):
+    import llm_mri_graphdb.extract as extract_module
+
+    def no_loading(*args, **kw):
+        raise AssertionError("the model was loaded before the arguments were checked")
+
+    monkeypatch.setattr(extract_module, "load_model", no_loading)
+    monkeypatch.setattr(extract_module, "load_corpus", no_loading)
+    with pytest.raises(ScanArgumentError, match=message):
         extract_activations(folders["gpt2"], corpus, progress=False, **kwargs)
+
+
+def test_load_model_folder_without_config_names_the_folder_and_the_fix(tmp_path):
+    (tmp_path / "readme.txt").write_text("not a model")
+    with pytest.raises(ModelLoadError, match=r"not a model folder \(it has no config.json\); give a folder written "
+                                             r"by save_pretrained"):
+        load_model(tmp_path, device="cpu")
+
+
+def test_load_model_truncated_gguf_says_download_again(tmp_path):
+    path = tmp_path / "m.gguf"
+    with open(path, "wb") as fh:  # a valid header that promises one key-value pair, then nothing
+        fh.write(b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little") + (1).to_bytes(8, "little"))
+    with pytest.raises(ModelLoadError, match=r"m\.gguf: not a complete GGUF model \(24 bytes; .*\)\. The file "
+                                             r"looks truncated or damaged: download it again\."):
+        load_model(path, device="cpu")
+    path.write_bytes(b"hello")
+    with pytest.raises(ModelLoadError, match=r"not a GGUF file \(it does not start with the GGUF magic bytes\)"):
+        load_model(path, device="cpu")
+
+
+def test_load_model_unavailable_cuda_is_a_usage_error(tmp_path, monkeypatch):
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ScanArgumentError, match=r"device 'cuda' is not available on this machine; use device 'cpu'"):
+        load_model(tmp_path, device="cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(ScanArgumentError, match=r"device 'cuda:2' is not available on this machine: it has 2 CUDA "
+                                                r"device\(s\), cuda:0 to cuda:1\.$"):
+        load_model(tmp_path, device="cuda:2")
 
 
 def test_extractor_unmapped_architecture_raises_unsupported_site(corpus):

@@ -176,8 +176,8 @@ def test_nrag_to_csv_and_graphml_round_trip(tmp_path):
 
 @pytest.mark.parametrize("kw, match", [
     ({"gridsize": 0}, "gridsize must be an integer >= 1"),
-    ({"threshold": 1.5}, r"threshold must be in \[-1, 1\]"),
-    ({"binning": "log"}, "binning must be 'width' or 'quantile'"),
+    ({"threshold": 1.5}, r"threshold must be a number in \[-1, 1\]; got "),
+    ({"binning": "log"}, "binning must be one of width, quantile; got 'log'"),
 ])
 def test_build_nrag_from_reduced_rejects_bad_settings(kw, match):
     with pytest.raises(ValueError, match=match):
@@ -249,7 +249,7 @@ def test_build_nrag_rejects_nonfinite_activations_naming_layer():
     (PCA(1), {}, "n_components must be >= 2 for an NRAG; got 1"),
     (PCA(7), {}, r"n_components \(7\) must be <= n_features \(6\)"),
     (PCA(2), {"gridsize": 0}, "gridsize must be an integer >= 1"),
-    (PCA(3), {"threshold": -2}, r"threshold must be in \[-1, 1\]"),
+    (PCA(3), {"threshold": -2}, r"threshold must be a number in \[-1, 1\]; got "),
 ])
 def test_build_nrag_rejects_bad_reducer_settings(reducer, kw, match):
     with pytest.raises(ValueError, match=match):

@@ -117,3 +117,44 @@ def test_layer_curve_rejects_layer_count_mismatch(data):
     layers, reduced, y = data
     with pytest.raises(ValueError, match="one entry per layer"):
         layer_curve(layers, reduced[:2], y)
+
+
+def test_check_probe_size_agrees_with_the_stratified_splits():
+    import itertools
+
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    from llm_mri_graphdb.probe import check_probe_size
+    from llm_mri_graphdb.scan_settings import ScanArgumentError
+
+    checked = 0
+    for k in (2, 3, 4):
+        for counts in itertools.product(range(1, 6), repeat=k):
+            y = np.repeat(np.arange(k), counts)
+            try:
+                list(StratifiedShuffleSplit(n_splits=5, test_size=0.3, random_state=0).split(np.zeros((y.size, 1)), y))
+                splits_ok = True
+            except ValueError:
+                splits_ok = False
+            try:
+                check_probe_size({str(c): n for c, n in enumerate(counts)})
+                check_ok = True
+            except ScanArgumentError as exc:
+                assert exc.argument == "probe" and "--no-probe" in str(exc)
+                check_ok = False
+            assert check_ok == splits_ok, counts
+            checked += 1
+    assert checked == 5 ** 2 + 5 ** 3 + 5 ** 4
+
+
+def test_check_probe_size_one_text_per_label_names_the_fix():
+    from llm_mri_graphdb.probe import check_probe_size
+    from llm_mri_graphdb.scan_settings import ScanArgumentError
+
+    with pytest.raises(ScanArgumentError, match=r"^the probe needs at least 2 texts of every label for its stratified "
+                                                r"splits; got \{'yes/no': 1, 'maybe': 1\}\. Add texts, or skip the "
+                                                r"probe with probe=False \(--no-probe\)\.$"):
+        check_probe_size({"yes/no": 1, "maybe": 1})
+    with pytest.raises(ScanArgumentError, match=r"splits 6 texts into 4 for training and 2 for testing, each needing "
+                                                r"one text of each of the 3 labels"):
+        check_probe_size({"a": 2, "b": 2, "c": 2})
