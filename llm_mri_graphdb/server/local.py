@@ -5,7 +5,7 @@ Bolt and HTTP listen on 127.0.0.1 only, authentication is on, and the home
 The password is never on a command line: ``set-initial-password`` reads it
 from a private argument file. ``server.json`` records the pid, and a pid is
 trusted (reported or signalled) only while it is a Java process serving this
-very home. GDS procedures are allowlisted to :data:`GDS_PROCEDURES`.
+very home. The config it writes is :func:`~.config.neo4j_conf`.
 """
 
 from __future__ import annotations
@@ -24,41 +24,14 @@ from pathlib import Path
 from ..errors import ServerError
 from ..settings import Neo4jSettings, cache_home
 from .distribution import Distribution, ensure_distribution
+from .config import JVM_FLAGS, neo4j_conf
 from .host import ServerMemory, java_major_version, port_is_free, runs_home, server_memory
 
-__all__ = ["LocalNeo4j", "ServerInfo", "GDS_PROCEDURES", "password_command"]
+__all__ = ["LocalNeo4j", "ServerInfo", "password_command"]
 
 _MIN_JAVA, _MAX_JAVA = 17, 21
 _ENTRY_POINT = "org.neo4j.server.CommunityEntryPoint"
 _ADMIN_TOOL = "org.neo4j.cli.AdminTool"
-# The JVM flags Neo4j's own launcher passes (server.jvm.additional in its default neo4j.conf).
-_JVM_FLAGS = (
-    "-XX:+UseG1GC",
-    "-XX:-OmitStackTraceInFastThrow",
-    "-XX:+UnlockExperimentalVMOptions",
-    "-XX:+TrustFinalNonStaticFields",
-    "-XX:+DisableExplicitGC",
-    "-Djdk.nio.maxCachedBufferSize=1024",
-    "-Dio.netty.tryReflectionSetAccessible=true",
-    "-Dlog4j2.disable.jmx=true",
-    "--add-opens=java.base/java.nio=ALL-UNNAMED",
-    "--add-opens=java.base/java.io=ALL-UNNAMED",
-    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-    "--add-opens=java.base/java.lang=ALL-UNNAMED",
-    "--enable-native-access=ALL-UNNAMED",
-)
-
-#: GDS procedures and functions the server loads: what the project calls, plus the
-#: common algorithms a user exploring a run in the Browser reaches for. Documented
-#: in loaders/neo4j/README.md; docker-compose.yml uses the same list.
-GDS_PROCEDURES = (
-    "gds.version", "gds.list", "gds.listProgress", "gds.userLog", "gds.license.state", "gds.debug.sysInfo",
-    "gds.graph.*", "gds.util.*",
-    "gds.degree.*", "gds.pageRank.*", "gds.articleRank.*", "gds.betweenness.*", "gds.closeness.*",
-    "gds.eigenvector.*",
-    "gds.louvain.*", "gds.leiden.*", "gds.modularity.*", "gds.labelPropagation.*", "gds.wcc.*",
-    "gds.triangleCount.*", "gds.localClusteringCoefficient.*",
-)
 
 
 def password_command(dist: Distribution, argfile: Path) -> list[str]:
@@ -147,7 +120,7 @@ class LocalNeo4j:
         """The password of this home's ``neo4j`` user (generated on first start)."""
         if not self.password_file.exists():
             raise ServerError(f"No password file at {self.password_file}: start the server first.")
-        return self.password_file.read_text().strip()
+        return self.password_file.read_text().rstrip("\r\n")
 
     def _write_password(self, password: str) -> None:
         fd = os.open(self.password_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -165,32 +138,8 @@ class LocalNeo4j:
         self.home.mkdir(parents=True, exist_ok=True)
         self.home.chmod(0o700)
         self.conf_dir.mkdir(exist_ok=True)
-        gds = ",".join(GDS_PROCEDURES)
-        lines = [
-            "# Written by llm-mri-graphdb; loopback only.",
-            "server.default_listen_address=127.0.0.1",
-            "server.default_advertised_address=127.0.0.1",
-            f"server.bolt.listen_address=127.0.0.1:{self.bolt_port}",
-            f"server.bolt.advertised_address=127.0.0.1:{self.bolt_port}",
-            f"server.http.listen_address=127.0.0.1:{self.http_port}",
-            f"server.http.advertised_address=127.0.0.1:{self.http_port}",
-            "server.https.enabled=false",
-            f"server.directories.plugins={dist.plugins}",
-            f"server.directories.data={self.home / 'data'}",
-            f"server.directories.logs={self.home / 'logs'}",
-            f"server.directories.run={self.home / 'run'}",
-            f"server.directories.import={self.home / 'import'}",
-            "dbms.security.auth_enabled=true",
-            f"dbms.security.procedures.unrestricted={gds}",
-            f"dbms.security.procedures.allowlist={gds}",
-            # browser.retain_connection_credentials is not declared by Community 5.26 (strict config
-            # validation refuses it); loaders/neo4j/README.md says how to keep the Browser from storing it.
-            f"server.memory.heap.initial_size={memory.heap}",
-            f"server.memory.heap.max_size={memory.heap}",
-            f"server.memory.pagecache.size={memory.pagecache}",
-            "dbms.usage_report.enabled=false",
-        ]
-        (self.conf_dir / "neo4j.conf").write_text("\n".join(lines) + "\n")
+        (self.conf_dir / "neo4j.conf").write_text(
+            neo4j_conf(self.home, self.bolt_port, self.http_port, dist, memory))
         return self.conf_dir
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -263,7 +212,7 @@ class LocalNeo4j:
             self._set_initial_password(dist, requested or secrets.token_urlsafe(18))
         (self.home / "logs").mkdir(exist_ok=True)
         console = open(self.home / "logs" / "console.log", "ab")
-        cmd = ["java", f"-Xms{memory.heap}", f"-Xmx{memory.heap}", *_JVM_FLAGS, "-cp", dist.classpath,
+        cmd = ["java", f"-Xms{memory.heap}", f"-Xmx{memory.heap}", *JVM_FLAGS, "-cp", dist.classpath,
                _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={conf_dir}"]
         proc = subprocess.Popen(cmd, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 cwd=self.home, start_new_session=True)
