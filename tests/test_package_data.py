@@ -45,3 +45,13 @@ def test_missing_library_query_file_is_named(empty_cypher_dir):
     (empty_cypher_dir / "queries" / "ghost.cypher").symlink_to(empty_cypher_dir / "nowhere.cypher")
     with pytest.raises(CypherFileMissing, match=r"library query 'ghost' is missing: cannot read .*ghost\.cypher"):
         cypher.load_query("ghost")
+
+
+def test_missing_pom_is_named(tmp_path, monkeypatch):
+    from llm_mri_graphdb.errors import ServerError
+    from llm_mri_graphdb.server import distribution
+
+    monkeypatch.setattr(distribution, "package_folder", lambda name: tmp_path / name)
+    with pytest.raises(ServerError, match=r"the Maven project file .*loaders/neo4j/server/pom\.xml is missing"):
+        distribution.ensure_distribution(root=tmp_path / "dist")
+    assert not (tmp_path / "dist").exists()  # nothing fetched or created

@@ -27,7 +27,12 @@ __all__ = ["Distribution", "ensure_distribution", "mvn_copy"]
 
 def _pom_property(pom: Path, name: str) -> str:
     ns = {"m": "http://maven.apache.org/POM/4.0.0"}
-    node = ET.parse(pom).getroot().find(f"m:properties/m:{name}", ns)
+    try:
+        root = ET.parse(pom).getroot()
+    except OSError as exc:
+        raise ServerError(f"the Maven project file {pom} is missing ({type(exc).__name__}); "
+                          "the package is incomplete, reinstall llm-mri-graphdb.") from exc
+    node = root.find(f"m:properties/m:{name}", ns)
     if node is None or not node.text:
         raise ServerError(f"{pom} has no <{name}> property.")
     return node.text.strip()
