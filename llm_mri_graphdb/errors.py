@@ -15,6 +15,7 @@ __all__ = [
     "GDSNotInstalled",
     "RunNotFound",
     "QueryNotFound",
+    "CypherFileMissing",
     "ModelLoadError",
     "CorpusError",
     "UnsupportedSite",
@@ -50,6 +51,10 @@ class QueryNotFound(LLMMRIError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else "query not found"
+
+
+class CypherFileMissing(LLMMRIError):
+    """A Cypher statement file the package ships is not where it should be (a broken install)."""
 
 
 class ModelLoadError(LLMMRIError):

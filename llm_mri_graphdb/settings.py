@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
-__all__ = ["Neo4jSettings", "neo4j_settings", "cache_home", "project_root"]
+__all__ = ["Neo4jSettings", "neo4j_settings", "cache_home", "package_folder"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,18 @@ def cache_home() -> Path:
     return base.expanduser()
 
 
-def project_root() -> Path:
-    """The source checkout holding ``cypher/`` and ``loaders/`` (an editable install)."""
-    return Path(__file__).resolve().parent.parent
+def package_folder(name: str) -> Path:
+    """A data folder the package ships: ``cypher`` (statements, query library) or ``loaders``.
+
+    Both live at the top of the source checkout and are copied into the wheel as
+    ``llm_mri_graphdb/cypher`` and ``llm_mri_graphdb/loaders``, so they are read
+    through :mod:`importlib.resources` from an installed wheel, and from the
+    checkout next to the package in an editable install or a source tree.
+    """
+    shipped = resources.files("llm_mri_graphdb") / name
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parent.parent / name
 
 
 def neo4j_settings(environ: dict[str, str] | None = None) -> Neo4jSettings | None:

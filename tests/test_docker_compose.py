@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from llm_mri_graphdb.server import GDS_PROCEDURES
+
 pytestmark = pytest.mark.unit
 
 COMPOSE = Path(__file__).resolve().parent.parent / "docker-compose.yml"
@@ -26,3 +28,9 @@ def test_compose_takes_the_password_from_the_environment():
     auth = yaml.safe_load(COMPOSE.read_text())["services"]["neo4j"]["environment"]["NEO4J_AUTH"]
     assert auth.startswith("neo4j/${NEO4J_PASSWORD:?")
     assert not (COMPOSE.parent / ".env").exists() or ".env" in (COMPOSE.parent / ".gitignore").read_text()
+
+
+def test_compose_allowlists_the_same_gds_procedures_as_the_local_server():
+    env = yaml.safe_load(COMPOSE.read_text())["services"]["neo4j"]["environment"]
+    for key in ("NEO4J_dbms_security_procedures_allowlist", "NEO4J_dbms_security_procedures_unrestricted"):
+        assert env[key].split(",") == list(GDS_PROCEDURES)

@@ -12,8 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from llm_mri_graphdb.errors import QueryNotFound
-from llm_mri_graphdb.settings import project_root
+from llm_mri_graphdb.errors import CypherFileMissing, QueryNotFound
+from llm_mri_graphdb.settings import package_folder
 
 __all__ = [
     "cypher_dir",
@@ -37,23 +37,34 @@ NO_DEFAULT = object()
 
 
 def cypher_dir() -> Path:
-    """The ``cypher/`` folder of the checkout."""
-    return project_root() / "cypher"
+    """The ``cypher/`` folder: shipped in the wheel, or at the top of a source checkout."""
+    return package_folder("cypher")
+
+
+def _read(path: Path, what: str) -> str:
+    """Text of a shipped Cypher file; :class:`~llm_mri_graphdb.errors.CypherFileMissing` names it."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CypherFileMissing(
+            f"{what} is missing: cannot read {path} ({type(exc).__name__}); "
+            "the package is incomplete, reinstall llm-mri-graphdb."
+        ) from exc
 
 
 @lru_cache(maxsize=None)
 def load(name: str) -> str:
     """Text of ``cypher/<name>.cypher``.
 
+    Raises :class:`~llm_mri_graphdb.errors.CypherFileMissing` (not ``OSError``)
+    naming the file when it is not there.
+
     >>> "UNWIND $rows" in load("create_regions")
     True
     """
     if not _NAME.match(name):
         raise ValueError(f"name must be lower_snake_case; got {name!r}.")
-    path = cypher_dir() / f"{name}.cypher"
-    if not path.is_file():
-        raise FileNotFoundError(f"no Cypher statement {name!r} at {path}.")
-    return path.read_text(encoding="utf-8")
+    return _read(cypher_dir() / f"{name}.cypher", f"Cypher statement {name!r}")
 
 
 def _strip_comments(text: str) -> str:
@@ -67,8 +78,15 @@ def statements(name: str) -> list[str]:
 
 
 def query_names() -> list[str]:
-    """Names of the shipped queries (``cypher/queries/*.cypher``), sorted."""
-    return sorted(p.stem for p in (cypher_dir() / "queries").glob("*.cypher"))
+    """Names of the shipped queries (``cypher/queries/*.cypher``), sorted.
+
+    Raises :class:`~llm_mri_graphdb.errors.CypherFileMissing` when the library
+    folder itself is missing (an install without its package data).
+    """
+    folder = cypher_dir() / "queries"
+    if not folder.is_dir():
+        raise CypherFileMissing(f"the query library is missing: no folder {folder}; reinstall llm-mri-graphdb.")
+    return sorted(p.stem for p in folder.glob("*.cypher"))
 
 
 @lru_cache(maxsize=None)
@@ -77,7 +95,7 @@ def load_query(name: str) -> str:
     names = query_names()
     if name not in names:
         raise QueryNotFound(f"query must be one of {names}; got {name!r}.")
-    return (cypher_dir() / "queries" / f"{name}.cypher").read_text(encoding="utf-8")
+    return _read(cypher_dir() / "queries" / f"{name}.cypher", f"library query {name!r}")
 
 
 def query_parameters(name: str) -> list[str]:

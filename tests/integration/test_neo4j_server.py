@@ -10,7 +10,7 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError
 
 from llm_mri_graphdb.errors import ServerError
-from llm_mri_graphdb.server import LocalNeo4j, _mvn_copy, free_port
+from llm_mri_graphdb.server import LocalNeo4j, free_port, mvn_copy
 
 pytestmark = pytest.mark.integration
 
@@ -106,14 +106,6 @@ def test_server_refuses_a_wrong_password(neo4j_settings):
             drv.verify_connectivity()
 
 
-def test_server_listens_on_loopback_only(local_neo4j):
-    assert local_neo4j is not None
-    conf = (local_neo4j.home / "conf" / "neo4j.conf").read_text()
-    assert f"server.bolt.listen_address=127.0.0.1:{local_neo4j.bolt_port}" in conf
-    assert f"server.http.listen_address=127.0.0.1:{local_neo4j.http_port}" in conf
-    assert local_neo4j.password_file.stat().st_mode & 0o077 == 0
-
-
 def test_start_on_busy_port_names_the_port(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -140,4 +132,4 @@ def test_failed_download_names_maven_central(tmp_path):
         "<version>0.0.0-does-not-exist</version></dependency></dependencies></project>"
     )
     with pytest.raises(ServerError, match="Maven could not resolve missing jars from Maven Central"):
-        _mvn_copy(pom, tmp_path / "out")
+        mvn_copy(pom, tmp_path / "out")

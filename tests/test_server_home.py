@@ -1,0 +1,174 @@
+"""The local server manager without a JVM: config, home mode, memory, password handling, stale pids."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from llm_mri_graphdb.cli import main
+from llm_mri_graphdb.errors import ServerError
+from llm_mri_graphdb.server import (GDS_PROCEDURES, Distribution, LocalNeo4j, free_port, password_command,
+                                    server_memory)
+
+GIB = 1 << 30
+
+
+@pytest.fixture()
+def fake_dist(tmp_path):
+    """Paths of a distribution; nothing here runs Java."""
+    return Distribution(tmp_path / "dist", "5.26.0", "2.13.0")
+
+
+@pytest.fixture()
+def unrelated_pid():
+    """A live process that is not Neo4j."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _stale_home(tmp_path, pid: int) -> LocalNeo4j:
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "server.json").write_text(json.dumps({
+        "pid": pid, "uri": "bolt://127.0.0.1:1", "http_url": "http://127.0.0.1:2",
+        "neo4j_version": "5.26.0", "gds_version": "2.13.0",
+    }))
+    return LocalNeo4j(home)
+
+
+def test_configure_makes_home_private_and_writes_loopback_config(tmp_path, fake_dist):
+    old = os.umask(0o022)
+    try:
+        server = LocalNeo4j(tmp_path / "new-home", bolt_port=17687, http_port=17474)
+        conf = server.configure(fake_dist, server_memory("1g", "256m")) / "neo4j.conf"
+    finally:
+        os.umask(old)
+    assert server.home.stat().st_mode & 0o777 == 0o700
+    settings = dict(line.split("=", 1) for line in conf.read_text().splitlines() if not line.startswith("#"))
+    assert settings["server.bolt.listen_address"] == "127.0.0.1:17687"
+    assert settings["server.http.listen_address"] == "127.0.0.1:17474"
+    assert settings["server.default_listen_address"] == "127.0.0.1"
+    assert settings["dbms.security.auth_enabled"] == "true"
+    assert settings["server.memory.heap.max_size"] == "1g"
+    assert settings["server.memory.pagecache.size"] == "256m"
+
+
+def test_configure_allowlists_named_gds_procedures_only(tmp_path, fake_dist):
+    server = LocalNeo4j(tmp_path / "home")
+    conf = (server.configure(fake_dist, server_memory("1g", "256m")) / "neo4j.conf").read_text()
+    allow = conf.split("dbms.security.procedures.allowlist=")[1].splitlines()[0].split(",")
+    unrestricted = conf.split("dbms.security.procedures.unrestricted=")[1].splitlines()[0].split(",")
+    assert allow == unrestricted == list(GDS_PROCEDURES)
+    assert "gds.*" not in allow
+    # what the project calls (cypher/*.cypher, the GDS module) and the algorithms the GDS engine adds
+    for name in ("gds.version", "gds.graph.project", "gds.graph.drop", "gds.graph.list", "gds.degree.stream",
+                 "gds.louvain.stream", "gds.leiden.stream", "gds.pageRank.stream", "gds.betweenness.stream",
+                 "gds.util.asNode", "gds.list"):
+        assert any(name == p or (p.endswith(".*") and name.startswith(p[:-1])) for p in allow), name
+
+
+FAKE_JAVA = """#!/bin/sh
+case "$*" in *-version*) echo 'openjdk version "17.0.9"' >&2; exit 0;; esac
+echo "$@" >> "$FAKE_JAVA_LOG"
+for a in "$@"; do case "$a" in @*) cat "${a#@}" >> "$FAKE_JAVA_LOG.argfile";; esac; done
+case "$*" in *set-initial-password*) exit 0;; esac
+exit 3
+"""
+
+
+def test_start_passes_the_initial_password_in_a_private_file(tmp_path, monkeypatch, fake_dist):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "java").write_text(FAKE_JAVA)
+    (bin_dir / "java").chmod(0o755)
+    log = tmp_path / "java.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_JAVA_LOG", str(log))
+    password = 'with spaces "quotes" #hash \\backslash'
+    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), heap="1g",
+                        pagecache="256m", distribution=fake_dist)
+    with pytest.raises(ServerError, match="Neo4j exited with status 3 while starting"):
+        server.start(password=password)
+    argvs = log.read_text().splitlines()
+    assert len(argvs) == 2 and "set-initial-password @" in argvs[0] and "CommunityEntryPoint" in argvs[1]
+    assert all(password not in argv and "spaces" not in argv for argv in argvs)
+    # picocli's @file syntax: one double-quoted argument, quotes and backslashes escaped
+    assert (tmp_path / "java.log.argfile").read_text() == '"with spaces \\"quotes\\" #hash \\\\backslash"\n'
+    assert not (server.home / ".initial-password").exists()
+    assert server.password() == password
+    assert server.password_file.stat().st_mode & 0o777 == 0o600
+    assert server.home.stat().st_mode & 0o777 == 0o700
+    assert password_command(fake_dist, tmp_path / "f")[-2:] == ["set-initial-password", f"@{tmp_path / 'f'}"]
+
+
+@pytest.mark.parametrize(("available", "heap", "pagecache"), [
+    (16 * GIB, "4g", "4g"),           # a quarter each
+    (10 * GIB, "2560m", "2560m"),     # 2.5 GiB, a multiple of 128 MiB
+    (1 * GIB, "512m", "256m"),        # floors
+    (100 * GIB, "8g", "8g"),          # caps
+])
+def test_server_memory_takes_a_quarter_of_available_ram(available, heap, pagecache):
+    memory = server_memory(available=available)
+    assert (memory.heap, memory.pagecache) == (heap, pagecache)
+    assert f"sized from {available / GIB:.1f} GiB available RAM" in memory.describe()
+
+
+def test_server_memory_keeps_given_sizes():
+    memory = server_memory("3g", None, available=16 * GIB)
+    assert (memory.heap, memory.pagecache) == ("3g", "4g")
+    assert server_memory("3g", "1g").describe() == "heap 3g, page cache 1g (as given)"
+    with pytest.raises(ValueError, match="--pagecache: memory size must look like 512m or 4g; got '2 GB'"):
+        server_memory(None, "2 GB")
+
+
+@pytest.mark.parametrize("flag", ["--heap", "--pagecache"])
+def test_neo4j_start_bad_memory_size_exits_2(flag, capsys):
+    assert main(["neo4j", "start", flag, "lots"]) == 2
+    assert "memory size must look like 512m or 4g; got 'lots'" in capsys.readouterr().err
+
+
+def test_stale_pid_is_neither_reported_nor_signalled(tmp_path, unrelated_pid):
+    server = _stale_home(tmp_path, unrelated_pid.pid)
+    assert not server.is_running()
+    assert server.info() is None
+    assert server.stop() is False
+    assert unrelated_pid.poll() is None  # still alive: never signalled
+    assert not server.state_file.exists()  # the stale record is gone
+
+
+def test_cli_status_and_stop_ignore_a_stale_pid(tmp_path, unrelated_pid, capsys):
+    server = _stale_home(tmp_path, unrelated_pid.pid)
+    assert main(["neo4j", "status", "--home", str(server.home)]) == 1
+    assert "No local Neo4j is running" in capsys.readouterr().out
+    assert main(["neo4j", "stop", "--home", str(server.home)]) == 0
+    assert "No local Neo4j was running." in capsys.readouterr().out
+    assert unrelated_pid.poll() is None
+
+
+def test_start_with_another_password_fails_before_java(tmp_path, monkeypatch):
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "password").write_text("the-home-password\n")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no java: reaching it would fail differently
+    monkeypatch.setenv("NEO4J_PASSWORD", "another-password")
+    server = LocalNeo4j(home, bolt_port=free_port(), http_port=free_port())
+    with pytest.raises(ServerError, match=r"^NEO4J_PASSWORD is not the password of the Neo4j home .*"
+                                          r"run `llm-mri-graphdb neo4j reset-password --home .*` to make it the"):
+        server.start()
+    monkeypatch.setenv("NEO4J_PASSWORD", "the-home-password")
+    with pytest.raises(ServerError, match="Java was not found"):  # the same password passes that check
+        server.start()
+
+
+def test_start_refuses_a_short_password_before_java(tmp_path, monkeypatch, fake_dist):
+    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), distribution=fake_dist)
+    with pytest.raises(ServerError, match="at least 8 characters"):
+        server.reset_password("short")
