@@ -84,6 +84,7 @@ exit 3
 """
 
 
+@pytest.mark.integration  # calls LocalNeo4j.start (with a fake java on PATH: no JVM)
 def test_start_passes_the_initial_password_in_a_private_file(tmp_path, monkeypatch, fake_dist):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -153,6 +154,7 @@ def test_cli_status_and_stop_ignore_a_stale_pid(tmp_path, unrelated_pid, capsys)
     assert unrelated_pid.poll() is None
 
 
+@pytest.mark.integration  # calls LocalNeo4j.start (with a fake java on PATH: no JVM)
 def test_start_with_another_password_fails_before_java(tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
