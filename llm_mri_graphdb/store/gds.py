@@ -86,13 +86,14 @@ def gds_version(runner: CypherRunner, uri: str = "the database") -> str:
 def projection(runner: CypherRunner, query: str, **params: Any) -> Iterator[dict[str, Any]]:
     """Project with the named Cypher aggregation query; the graph is dropped on exit.
 
-    Projecting and dropping change only the GDS catalog (memory), never the stored graph.
+    Projecting and dropping change only the GDS catalog (memory), never the stored graph, so
+    both run as read transactions (GDS declares them read-only).
     """
     graph_name = f"nrag-{uuid.uuid4().hex}"
     try:
-        yield runner.write(query, graph_name=graph_name, **params)[0]
+        yield runner.read(query, graph_name=graph_name, **params)[0]
     finally:
-        runner.write("delete_projection", graph_name=graph_name)
+        runner.read("delete_projection", graph_name=graph_name)
 
 
 def _f(value: Any) -> float:
