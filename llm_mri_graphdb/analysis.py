@@ -7,9 +7,10 @@ Definitions
 -----------
 flow graph
     One node per region of the selected labels (as :func:`llm_mri_graphdb.metrics.graph_arrays`),
-    one edge per (source, target) region pair, weight the *positive part* of
-    the summed weight of the selected labels. Grid weights are text counts, so
-    this is the weight itself; in N-D runs negative correlations carry no flow.
+    one edge per (source, target) region pair whose summed weight over the
+    selected labels is positive, with that weight. Grid weights are text
+    counts, so every pair is an edge; in N-D runs pairs whose correlations sum
+    to 0 or less carry no flow and are left out.
 louvain
     ``networkx.community.louvain_communities`` on the undirected flow graph
     (weighted, resolution 1, ``seed``), and its ``modularity``. GDS Louvain
@@ -35,8 +36,9 @@ communities table
     Per community: ``size`` (regions), ``layers_spanned`` (distinct layers),
     ``first_layer``, ``last_layer``, ``label_counts`` (texts of each selected
     label summed over its regions), ``dominant_label`` and ``purity`` (its
-    share of those texts). The run's *circuits* are the communities that span
-    the most layers (ties: larger first).
+    share of those texts). Tables list the communities spanning the most layers
+    first, then the larger, then those holding more texts, then by id; the
+    run's *circuits* are the first rows.
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ from .metrics import graph_arrays
 from .nrag import NRAG
 
 __all__ = ["ALGORITHMS", "COMMUNITY_ALGORITHMS", "CENTRALITY_ALGORITHMS", "check_algorithms", "flow_graph",
-           "gds_pagerank", "community_table", "top_by_layer", "circuits", "analyze_nrag"]
+           "gds_pagerank", "community_table", "rank_communities", "top_by_layer", "circuits", "analyze_nrag"]
 
 COMMUNITY_ALGORITHMS = ("louvain", "leiden")
 CENTRALITY_ALGORITHMS = ("pagerank", "betweenness")
@@ -85,9 +87,9 @@ def flow_graph(nrag: NRAG, labels: Any = None):
     G = nx.DiGraph(label_names=a["label_names"], layers=a["n_layers"])
     for name, layer, counts in zip(names, a["node_layer"].tolist(), a["node_counts"].tolist()):
         G.add_node(name, layer=layer, counts=counts)
-    weight = np.maximum(a["edge_weight"], 0.0).tolist()
     G.add_weighted_edges_from((names[s], names[t], w) for s, t, w in
-                              zip(a["edge_source"].tolist(), a["edge_target"].tolist(), weight))
+                              zip(a["edge_source"].tolist(), a["edge_target"].tolist(), a["edge_weight"].tolist())
+                              if w > 0)
     return G
 
 
@@ -128,7 +130,13 @@ def community_table(G, membership: Mapping[str, int], label_names: Sequence[str]
         layers = sorted({G.nodes[n]["layer"] for n in nodes})
         counts = np.sum([G.nodes[n]["counts"] for n in nodes], axis=0).tolist()
         rows.append(_community_row(community, len(nodes), layers, counts, label_names))
-    return sorted(rows, key=lambda r: (-r["layers_spanned"], -r["size"], r["community"]))
+    return rank_communities(rows)
+
+
+def rank_communities(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows ordered widest span first, then size, then texts held, then community id (both stores)."""
+    return [dict(r) for r in sorted(rows, key=lambda r: (-r["layers_spanned"], -r["size"],
+                                                         -sum(r["label_counts"].values()), r["community"]))]
 
 
 def _community_row(community: int, size: int, layers: Sequence[int], counts: Sequence[float],
@@ -156,7 +164,7 @@ def top_by_layer(G, scores: Mapping[str, float], top: int = 3) -> list[dict[str,
 
 def circuits(table: Sequence[Mapping[str, Any]], top: int = 5) -> list[dict[str, Any]]:
     """The ``top`` communities of a table that span the most layers (the table's order)."""
-    return [dict(r) for r in sorted(table, key=lambda r: (-r["layers_spanned"], -r["size"], r["community"]))[:top]]
+    return rank_communities(table)[:top]
 
 
 def analyze_nrag(nrag: NRAG, algorithms: Sequence[str] | str | None = None, labels: Any = None, *,

@@ -26,7 +26,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from llm_mri_graphdb.analysis import check_algorithms, circuits
+from llm_mri_graphdb.analysis import check_algorithms, circuits, rank_communities
 from llm_mri_graphdb.nrag import resolve_labels
 from llm_mri_graphdb.store.gds import gds_version, projection, to_gds_config
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
@@ -35,7 +35,7 @@ __all__ = ["run_analysis", "REGION_PROPERTIES"]
 
 REGION_PROPERTIES = {"louvain": "community_louvain", "leiden": "community_leiden",
                      "pagerank": "pagerank", "betweenness": "betweenness"}
-_WEIGHT = "positive"
+_WEIGHT = "weight"
 
 
 def _community_rows(runner: CypherRunner, graph: str, prop: str, idx: list[int], names: list[str]) -> list[dict]:
@@ -49,7 +49,7 @@ def _community_rows(runner: CypherRunner, graph: str, prop: str, idx: list[int],
                      "label_counts": dict(zip(names, counts)),
                      "dominant_label": names[top] if total > 0 else None,
                      "purity": counts[top] / total if total > 0 else float("nan")})
-    return rows
+    return rank_communities(rows)
 
 
 def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | str | None = None,
