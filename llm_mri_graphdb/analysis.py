@@ -171,14 +171,15 @@ def analyze_nrag(nrag: NRAG, algorithms: Sequence[str] | str | None = None, labe
                  top: int = 3, seed: int = 42) -> dict[str, Any]:
     """Communities and centrality of ``nrag`` (the embedded store's ``analyze``).
 
+    ``algorithms=None`` runs every algorithm but Leiden (see Definitions).
+
     Returns ``{"labels", "algorithms", "communities": {algo: {"modularity",
     "n_communities", "table", "circuits"}}, "centrality": {algo: rows},
-    "membership": {algo: {region: community}}}``. ``membership`` is only
-    returned in process (the Neo4j store writes it to regions with ``save``).
+    "membership": {algo: {region: community}}}``, as the Neo4j store returns.
     """
     import networkx as nx
 
-    algos = check_algorithms(algorithms)
+    algos = [a for a in ALGORITHMS if a != "leiden"] if algorithms is None else check_algorithms(algorithms)
     if "leiden" in algos:
         raise ValueError("algorithm 'leiden' needs Neo4j GDS (networkx has no Leiden); drop it from --algorithms "
                          "or use the Neo4j store (`llm-mri-graphdb neo4j start`).")

@@ -7,7 +7,8 @@ PageRank and betweenness. Each algorithm runs in ``mutate`` mode, so its
 result lives in the projection only; the community table and the top regions
 per layer are aggregated from the projection inside the database
 (``stream_communities``, ``stream_top_by_layer``), so only one row per
-community and ``top`` rows per layer come back. Projections are dropped on
+community, ``top`` rows per layer and one community id per region
+(``stream_membership``, for the report's figure) come back. Projections are dropped on
 exit. Every statement is read-only unless ``save=True``: then the properties
 are written onto the regions (``community_louvain``, ``community_leiden``,
 ``pagerank``, ``betweenness``; all-label analyses only) and the summary is
@@ -76,7 +77,8 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
     -------
     dict
         ``{"labels", "algorithms", "communities": {algo: {"modularity",
-        "n_communities", "table", "circuits"}}, "centrality": {algo: rows}}``.
+        "n_communities", "table", "circuits"}}, "centrality": {algo: rows},
+        "membership": {algo: {region: community}}}``.
     """
     algos = check_algorithms(algorithms)
     if not isinstance(top, int) or top < 1:
@@ -88,7 +90,8 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
     names = [label_names[i] for i in idx]
     all_labels = sorted(idx) == list(range(len(label_names)))
     query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"label_idx": idx})
-    out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {}}
+    out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {},
+                           "membership": {}}
     community_algos = [a for a in algos if a in ("louvain", "leiden")]
     centrality_algos = [a for a in algos if a in ("pagerank", "betweenness")]
     for algos_here, undirected in ((community_algos, True), (centrality_algos, False)):
@@ -106,6 +109,8 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
                     out["communities"][algo] = {"modularity": float(summary["modularity"]),
                                                 "n_communities": int(summary["n_communities"]),
                                                 "table": table, "circuits": circuits(table)}
+                    columns = runner.read("stream_membership", graph_name=g, property=prop)[0]
+                    out["membership"][algo] = dict(zip(columns["region"], columns["community"]))
                 else:
                     config = to_gds_config(
                         mutate_property=prop, concurrency=1,
@@ -121,7 +126,7 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
         props = {f"{a}_{k}": v for a, c in out["communities"].items() for k, v in c.items()
                  if k in ("modularity", "n_communities")}
         props["algorithms"] = algos
-        props["analysis_json"] = json.dumps(out, sort_keys=True)
+        props["analysis_json"] = json.dumps({k: v for k, v in out.items() if k != "membership"}, sort_keys=True)
         runner.write("merge_analysis_set", run_id=run_id, key=f"{run['version']}|{json.dumps(names)}",
                      labels=names, props=props)
     return out
