@@ -87,3 +87,25 @@ def test_memory_store_analyze_refuses_leiden_in_one_line():
     result = store.analyze(run_id, "louvain,pagerank", labels="neg")
     assert result["labels"] == ["neg"] and set(result["centrality"]) == {"pagerank"}
     assert sum(r["size"] for r in result["communities"]["louvain"]["table"]) == 4
+
+
+def test_cli_analyze_memory_store_prints_circuits(tmp_path, capsys):
+    from llm_mri_graphdb.cli import main
+
+    run_id = MemoryStore(tmp_path).write(query_nrags("t")[0])
+    code = main(["analyze", run_id, "--store", "memory", "--store-path", str(tmp_path),
+                 "--algorithms", "louvain,betweenness"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "louvain: 2 communities, modularity 0.1950" in out and "betweenness: top regions per layer" in out
+    assert [line.split() for line in out.splitlines() if "1_1_0" in line][-1] == ["1", "1", "1_1_0", "3.5"]
+
+
+def test_cli_analyze_bad_algorithm_exits_2_before_opening_a_store(tmp_path, capsys):
+    from llm_mri_graphdb.cli import main
+
+    code = main(["analyze", "nope", "--store", "memory", "--store-path", str(tmp_path / "absent"),
+                 "--algorithms", "louvain,pagrank"])
+    assert code == 2
+    assert "algorithms must be names in" in capsys.readouterr().err
+    assert not (tmp_path / "absent").exists()
