@@ -145,7 +145,8 @@ def _community_row(community: int, size: int, layers: Sequence[int], counts: Seq
     top = int(np.argmax(counts)) if len(counts) else 0
     return {"community": int(community), "size": int(size), "layers_spanned": len(set(layers)),
             "first_layer": int(min(layers)), "last_layer": int(max(layers)),
-            "label_counts": {name: int(c) if float(c).is_integer() else float(c) for name, c in zip(label_names, counts)},
+            "label_counts": {name: int(c) if float(c).is_integer() else float(c)
+                             for name, c in zip(label_names, counts)},
             "dominant_label": label_names[top] if total > 0 else None,
             "purity": float(counts[top]) / total if total > 0 else float("nan")}
 

@@ -32,7 +32,8 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
                 target = node.module or ""
             if target.startswith("llm_mri_graphdb"):
                 names = [a.name for a in node.names]
-                submodules = [f"{target}.{n}" for n in names if (PACKAGE.parent / f"{target}.{n}".replace(".", "/")).with_suffix(".py").exists()]
+                submodules = [f"{target}.{n}" for n in names
+                              if (PACKAGE.parent / f"{target}.{n}".replace(".", "/")).with_suffix(".py").exists()]
                 others = [n for n in names if f"{target}.{n}" not in submodules]
                 # ``from pkg import submodule`` needs the submodule, not names of pkg/__init__
                 out += ([(target, others)] if others else []) + [(m, []) for m in submodules]
