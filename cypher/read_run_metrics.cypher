@@ -14,33 +14,22 @@ MATCH (run:Run {id: $run_id, status: 'complete'})
 WITH run, [i IN $label_idx | run.label_names[i]] AS labels
 MATCH (g:Region {version: run.version})
 WITH run, labels, g, run.kind <> 'grid' OR reduce(c = 0, i IN $label_idx | c + g.counts[i]) > 0 AS kept
+WITH run, labels, g, kept,
+     CASE WHEN NOT kept THEN [] WHEN $all_labels THEN [(g)-[f:FLOWS_TOTAL]->(t) | [t.idx, f.weight]]
+          ELSE [(g)-[f:FLOWS]->(t) WHERE f.label IN labels | [t.idx, f.weight]] END AS out_raw,
+     CASE WHEN NOT kept THEN [] WHEN $all_labels THEN [(g)<-[f:FLOWS_TOTAL]-(s) | [s.idx, f.weight]]
+          ELSE [(g)<-[f:FLOWS]-(s) WHERE f.label IN labels | [s.idx, f.weight]] END AS in_raw
+// one entry per neighbour: a pair's :FLOWS of several selected labels are summed
+WITH run, g, kept,
+     CASE WHEN $all_labels OR size($label_idx) = 1 THEN out_raw ELSE
+       reduce(acc = [], p IN out_raw | CASE WHEN p[0] IN [q IN acc | q[0]]
+         THEN [q IN acc | CASE WHEN q[0] = p[0] THEN [q[0], q[1] + p[1]] ELSE q END] ELSE acc + [p] END) END AS outs,
+     CASE WHEN $all_labels OR size($label_idx) = 1 THEN in_raw ELSE
+       reduce(acc = [], p IN in_raw | CASE WHEN p[0] IN [q IN acc | q[0]]
+         THEN [q IN acc | CASE WHEN q[0] = p[0] THEN [q[0], q[1] + p[1]] ELSE q END] ELSE acc + [p] END) END AS ins
+WITH run, g, kept, [p IN outs | p[0]] AS out_t, [p IN outs | toFloat(p[1])] AS out_w,
+     [p IN ins | p[0]] AS in_t, reduce(s = 0.0, p IN ins | s + p[1]) AS in_w
 ORDER BY g.idx
-CALL (g, labels, kept) {
-  WITH g WHERE $all_labels AND kept
-  OPTIONAL MATCH (g)-[f:FLOWS_TOTAL]->(t:Region)
-  RETURN g AS node, collect(t.idx) AS out_t, collect(toFloat(f.weight)) AS out_w
-  UNION ALL
-  WITH g, labels WHERE NOT $all_labels AND kept
-  OPTIONAL MATCH (g)-[f:FLOWS]->(t:Region) WHERE f.label IN labels
-  WITH g, t, sum(f.weight) AS w
-  RETURN g AS node, collect(t.idx) AS out_t, collect(CASE WHEN t IS NULL THEN null ELSE toFloat(w) END) AS out_w
-  UNION ALL
-  WITH g WHERE NOT kept
-  RETURN g AS node, [] AS out_t, [] AS out_w
-}
-CALL (g, labels, kept) {
-  WITH g WHERE $all_labels AND kept
-  OPTIONAL MATCH (g)<-[f:FLOWS_TOTAL]-(s:Region)
-  RETURN g AS in_node, collect(s.idx) AS in_t, toFloat(coalesce(sum(f.weight), 0.0)) AS in_w
-  UNION ALL
-  WITH g, labels WHERE NOT $all_labels AND kept
-  OPTIONAL MATCH (g)<-[f:FLOWS]-(s:Region) WHERE f.label IN labels
-  WITH g, s, sum(f.weight) AS w
-  RETURN g AS in_node, collect(s.idx) AS in_t, toFloat(coalesce(sum(w), 0.0)) AS in_w
-  UNION ALL
-  WITH g WHERE NOT kept
-  RETURN g AS in_node, [] AS in_t, 0.0 AS in_w
-}
 WITH run, collect(g.layer) AS L, collect([i IN $label_idx | g.counts[i]]) AS CN,
      collect(kept) AS K,
      collect(out_t) AS OT, collect(out_w) AS OW, collect(in_t) AS IT, collect(in_w) AS IW
