@@ -23,15 +23,16 @@ triangle (levels ``layer // 2`` 2-colour it).
 Why not ``gds.degree``? A GDS projection of the run must first aggregate
 every relationship (the same pass this statement makes) and then build the
 in-memory graph; on the ``bench.gds`` run (37,117 regions, 130,914 flows) the
-projection alone took 1.65 s against 1.01 s for the whole in-process
-computation, and the moments, assortativity and projections would still need
-Cypher. What bounds this statement is the same: on Neo4j Community (slotted
-runtime) reading the run's relationships once takes 0.45 to 0.7 s of server
-CPU, already 1.5 to 2 times numpy's whole computation (0.27 to 0.4 s), and the
-list arithmetic over every region costs about as much again; so all-label
-metrics stay 4 to 7 times the in-process time and one-label metrics (0.55 to
-0.7 s of server CPU against 0.07 s) 8 to 11 times. GDS is used where only a
-graph engine helps: communities and centrality
+projection alone takes as long as the whole in-process computation or longer
+(0.48 s against 0.45 s, and 1.65 s against 1.01 s on a busier machine), and
+the moments, assortativity and projections would still need Cypher. What
+bounds this statement is the same: on Neo4j Community (slotted runtime)
+reading the run's relationships once takes 0.45 to 0.7 s of server CPU, 1.5
+to 2 times numpy's whole computation (0.27 to 0.4 s), and the list arithmetic
+over every region costs about as much again. Measured with ``python -m
+bench.gds`` on a shared 2-core machine: all labels 3.7 to 7 times the
+in-process time, one label 5.3 to 11 times. GDS is used where only a graph
+engine helps: communities and centrality
 (:mod:`llm_mri_graphdb.store.gds_algorithms`).
 
 Why not the ``graphdatascience`` client? Every statement here is a named file
