@@ -270,8 +270,9 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
 @app.command("metrics")
 def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
                 label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+                save: Annotated[bool, typer.Option("--save", help="Also save them on the run (Neo4j); read-only otherwise.")] = False,
                 store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
-    """Print the metrics of a stored run as JSON (GDS on Neo4j, in-process on the embedded store).
+    """Print the metrics of a stored run as JSON (computed in Neo4j, or in process on the embedded store).
 
     Example: llm-mri-graphdb metrics 3f2a9c0d1b2e4f5a --label animals
     """
@@ -286,7 +287,7 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
                 resolve_labels(names, list(label))
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="'--label'") from exc
-        result = target.metrics(run_id, label or None)
+        result = target.metrics(run_id, label or None, save=save)
     typer.echo(json.dumps(result, indent=2, default=str))
 
 
@@ -369,6 +370,44 @@ def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders writ
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+@app.command("analyze")
+def analyze_cmd(
+    run_id: Annotated[str, typer.Argument(help="A stored run id.")],
+    algorithms: Annotated[Optional[str], typer.Option(
+        "--algorithms", help="Comma-separated among louvain,leiden,pagerank,betweenness (default: all the store runs).")]
+    = None,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Write communities and centrality onto the regions (Neo4j).")]
+    = False,
+    fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
+) -> None:
+    """Find a run's circuits (communities across layers) and central regions; read-only unless --save.
+
+    Example: llm-mri-graphdb analyze 3f2a9c0d1b2e4f5a --algorithms louvain,pagerank --save
+    """
+    import json
+
+    from .analysis import check_algorithms
+
+    try:
+        algos = None if algorithms is None else check_algorithms(algorithms)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--algorithms") from exc
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json; got {fmt!r}.", param_hint="--format")
+    with _store(store, store_path) as target:
+        result = target.analyze(run_id, algos, label or None, save=save)
+    if fmt == "json":
+        typer.echo(json.dumps({k: v for k, v in result.items() if k != "membership"}, indent=2, default=str))
+        return
+    for algo, found in result["communities"].items():
+        typer.echo(f"{algo}: {found['n_communities']} communities, modularity {found['modularity']:.4f}; circuits:")
+        _print_rows([{k: v for k, v in row.items() if k != "label_counts"} for row in found["circuits"]], "table")
+    for algo, rows in result["centrality"].items():
+        typer.echo(f"{algo}: top regions per layer")
+        _print_rows(rows, "table")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -243,7 +243,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     if probe_result is not None:
         _dump(out_dir / "probe.json", probe_result)
     _save_figures(nrag, out_dir / "figures")
-    report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id)
+    report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
+                          analysis=analysis_for_report(store, run_id, nrag))
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 
@@ -255,6 +256,11 @@ def _label_counts(dataset) -> dict[str, int]:
     return dict(zip(names, counts))
 
 
+def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
+    """The store's read-only ``analyze`` for the report (betweenness only up to 5,000 regions)."""
+    return store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
+
+
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one)."""
     from .report import write_report
@@ -264,4 +270,5 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     out_dir = Path(out) / safe_filename(run_id)
     probe_file = out_dir / "probe.json"
     probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
-    return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id)
+    return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
+                        analysis=analysis_for_report(store, run_id, nrag))

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["build_report", "write_report", "SECTIONS"]
 
-SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Probing")
+SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Communities", "Probing")
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -72,7 +72,7 @@ def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[An
 
 def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
-                 heatmap_layer: int | None = None) -> str:
+                 heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -85,6 +85,9 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         Probing section says when it is missing.
     heatmap_layer : int, optional
         Layer whose per-label heatmaps are shown; default the last.
+    analysis : mapping, optional
+        A store's ``analyze`` result (communities, centrality); the
+        Communities section says when it is missing.
     """
     from . import viz
     from .nrag import GRID
@@ -121,6 +124,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
                      "regions are components, so there is no grid to draw.</p>")
 
     parts += ["<h2 id='layered-graph'>Layered graph</h2>", _png(viz.plot_graph(nrag))]
+    parts += _communities_section(nrag, analysis)
 
     parts.append("<h2 id='probing'>Probing</h2>")
     if probe and probe.get("curve") is not None:
@@ -141,3 +145,49 @@ def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Ma
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(nrag, metrics_by_label, **kwargs), encoding="utf-8")
     return path
+
+
+def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:
+    """Layered graph coloured by community, the circuits table and the centrality tables."""
+    parts = ["<h2 id='communities'>Communities</h2>"]
+    if not analysis or not analysis.get("communities"):
+        return parts + ["<p class='note'>No community analysis for this run: "
+                        "<code>llm-mri-graphdb analyze RUN</code> computes it.</p>"]
+    algo, found = next(iter(analysis["communities"].items()))
+    parts.append(f"<p class='note'>{html.escape(algo)}: {found['n_communities']} communities, modularity "
+                 f"{_fmt(found['modularity'])}. Circuits are the communities spanning the most layers "
+                 "(definitions: llm_mri_graphdb.analysis).</p>")
+    membership = analysis.get("membership", {}).get(algo)
+    if membership:
+        parts.append(_png(_community_figure(nrag, membership)))
+    keys = ["community", "layers_spanned", "first_layer", "last_layer", "size", "dominant_label", "purity"]
+    parts.append(_table([[row[k] for k in keys] for row in found["circuits"]], keys))
+    for name, rows in analysis.get("centrality", {}).items():
+        parts += [f"<h3>{html.escape(name)}: top regions per layer</h3>",
+                  _table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],
+                         ["layer", "rank", "region", name])]
+    return parts
+
+
+def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
+    """Regions as points (layer down, cell or component across), coloured by community, flows in grey."""
+    from matplotlib.collections import LineCollection
+
+    names = nrag.region_ids()
+    width = int(nrag.settings.get("gridsize") or (nrag.region_y.max() + 1 if nrag.n_regions else 1))
+    across = nrag.region_x * width + nrag.region_y if nrag.kind == GRID else nrag.region_x
+    xy = list(zip(across.tolist(), (-nrag.region_layer).tolist()))
+    fig = Figure(figsize=(10, max(3, nrag.n_layers * 0.5)), layout="constrained")
+    ax = fig.add_subplot()
+    segments = [(xy[s], xy[t]) for s, t in zip(nrag.edge_source.tolist(), nrag.edge_target.tolist())]
+    ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.3, zorder=1))
+    shown = [i for i, n in enumerate(names) if n in membership]
+    ids = sorted({membership[names[i]] for i in shown})
+    colour = {c: k % 20 for k, c in enumerate(ids)}
+    ax.scatter([xy[i][0] for i in shown], [xy[i][1] for i in shown], s=12, zorder=2, cmap="tab20",
+               c=[colour[membership[names[i]]] for i in shown], vmin=0, vmax=19)
+    ax.set_xlabel("region (cell or component)")
+    ax.set_ylabel("layer")
+    ax.set_yticks(range(0, -nrag.n_layers, -1), [str(l) for l in range(nrag.n_layers)])
+    ax.set_title("Layered graph coloured by community")
+    return fig

@@ -2,7 +2,9 @@
 
 Both stores share one interface: ``write(nrag) -> run_id``, ``read(run_id)``,
 ``runs()``, ``models()``, ``corpora()``, ``delete(run_id)``,
-``metrics(run_id, labels=None)`` and ``query(name, **params)``.
+``metrics(run_id, labels=None, *, save=False)``, ``analyze(run_id, algorithms,
+labels=None, save=False)`` and ``query(name, **params)``; reading never writes
+unless ``save=True``.
 :func:`llm_mri_graphdb.pipeline.open_store` picks one from the environment.
 The names are imported on first use, so ``import llm_mri_graphdb.store`` does not
 load the neo4j driver until :class:`Neo4jStore` is asked for.

@@ -149,12 +149,20 @@ class MemoryStore:
             row["n_runs"] += 1
         return sorted(out.values(), key=lambda r: (str(r["name"]), r["key"]))
 
-    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None) -> dict[str, Any]:
-        """In-process metrics of a run (:func:`llm_mri_graphdb.metrics.compute_metrics`)."""
+    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None, *, save: bool = False) -> dict[str, Any]:
+        """In-process metrics of a run (:func:`llm_mri_graphdb.metrics.compute_metrics`); ``save`` stores nothing."""
         from llm_mri_graphdb.metrics import compute_metrics
 
         nrag = self._get(run_id)
         return compute_metrics(nrag, [labels] if isinstance(labels, str) else labels)
+
+    def analyze(self, run_id: str, algorithms: Sequence[str] | str | None = None,
+                labels: Sequence[str] | str | None = None, save: bool = False) -> dict[str, Any]:
+        """Communities and centrality in process (:func:`llm_mri_graphdb.analysis.analyze_nrag`);
+        ``save`` is accepted for interface parity and stores nothing (the result holds the membership)."""
+        from llm_mri_graphdb.analysis import analyze_nrag
+
+        return analyze_nrag(self._get(run_id), algorithms, [labels] if isinstance(labels, str) else labels)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """The Cypher library needs Neo4j: raises StoreUnavailable (QueryNotFound for an unknown name)."""

@@ -328,11 +328,20 @@ class Neo4jStore:
         return self._runner.read("read_corpora")
 
     # -- metrics and queries ---------------------------------------------------------
-    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None) -> dict[str, Any]:
-        """Metrics of a run computed with GDS, saved on the run (see :mod:`llm_mri_graphdb.store.gds`)."""
+    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None, *, save: bool = False) -> dict[str, Any]:
+        """Metrics of a run computed in the database; saved on the run only with ``save=True``
+        (see :mod:`llm_mri_graphdb.store.gds`)."""
         from llm_mri_graphdb.store.gds import run_metrics
 
-        return run_metrics(self._runner, run_id, labels, uri=str(self.uri), batch_size=self.batch_size)
+        return run_metrics(self._runner, run_id, labels, save=save, uri=str(self.uri))
+
+    def analyze(self, run_id: str, algorithms: Sequence[str] | str | None = None,
+                labels: Sequence[str] | str | None = None, save: bool = False) -> dict[str, Any]:
+        """Communities and centrality with GDS; written to regions only with ``save=True``
+        (see :mod:`llm_mri_graphdb.store.gds_algorithms`)."""
+        from llm_mri_graphdb.store.gds_algorithms import run_analysis
+
+        return run_analysis(self._runner, run_id, algorithms, labels, save=save, uri=str(self.uri))
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.

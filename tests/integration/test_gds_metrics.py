@@ -1,21 +1,28 @@
-"""GDS metrics equal the in-process metrics to 1e-9, and are saved on the run."""
+"""Metrics computed in Neo4j: hand-computed values, networkx references, in-process parity, saving on request."""
 
 from __future__ import annotations
 
 import math
 import uuid
 
+import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
-from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag
+from networkx.algorithms import bipartite
 
 from llm_mri_graphdb.metrics import compute_metrics
 from llm_mri_graphdb.store import Neo4jStore
-from llm_mri_graphdb.store.gds import to_gds_config
+from llm_mri_graphdb.store.gds import moments, to_gds_config
+from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag
 
 pytestmark = pytest.mark.integration
 
 TAG = uuid.uuid4().hex[:8]
+SAVED = ("MATCH (r:Run {id: $run_id}) OPTIONAL MATCH (r)-[:HAS_METRICS]->(s:MetricSet) "
+         "WITH r, collect(s.labels) AS labels, collect(s.density) AS density "
+         "MATCH (g:Region {version: r.version, name: '1_1_0'}) "
+         "RETURN labels, density, g.degree AS degree, g.strength AS strength")
 
 
 @pytest.fixture(scope="module")
@@ -62,36 +69,78 @@ def test_gds_metrics_equal_in_process(store, stored, kind, labels):
     _assert_same(compute_metrics(nrag, names), store.metrics(nrag.run_id, names))
 
 
-def test_gds_metrics_hand_computed(store, stored):
-    run_id = stored["hand"].run_id
-    m = store.metrics(run_id)
-    # 6 regions, 6 region pairs; strengths 3, 2, 4, 6, 1, 4
-    assert m["n_regions"] == 6 and m["n_edges"] == 6
-    assert m["mean_degree"] == pytest.approx(2.0)
-    assert m["density"] == pytest.approx(6 / 30)
-    assert m["mean_strength"] == pytest.approx(20 / 6)
-    neg = store.metrics(run_id, "neg")  # regions 0_1_1, 1_1_0, 2_0_1, 2_1_1; 3 edges
+def test_gds_metrics_hand_computed_six_regions(store, stored):
+    # Regions 0_0_0, 0_1_1 | 1_0_0, 1_1_0 | 2_0_1, 2_1_1; pairs (all labels) 0_0_0->1_0_0 2, 0_0_0->1_1_0 1,
+    # 0_1_1->1_1_0 2, 1_0_0->2_1_1 2, 1_1_0->2_0_1 1, 1_1_0->2_1_1 2 (see nrag_samples).
+    m = store.metrics(stored["hand"].run_id)
+    assert (m["n_regions"], m["n_edges"], m["n_layers"]) == (6, 6, 3)
+    # degrees 2, 1, 2, 4, 1, 2: deviations 0, -1, 0, 2, -1, 0
+    assert m["mean_degree"] == pytest.approx(2.0, abs=1e-12)
+    assert m["var_degree"] == pytest.approx(6 / 5, abs=1e-12)
+    assert m["skew_degree"] == pytest.approx(math.sqrt(30) / 4, abs=1e-12)   # m2 = m3 = 1
+    assert m["kurt_degree"] == pytest.approx(6 * 7 * 5 * 18 / (4 * 3 * 36) - 3 * 25 / 12, abs=1e-12)
+    # strengths 3, 2, 4, 6, 1, 4
+    assert m["mean_strength"] == pytest.approx(20 / 6, abs=1e-12)
+    assert m["var_strength"] == pytest.approx(138 / 45, abs=1e-12)
+    # edges (out-strength of source, in-strength of target): (3,2) (3,3) (2,3) (2,4) (3,1) (3,4)
+    assert m["assortativity"] == pytest.approx(-4 / math.sqrt(82), abs=1e-12)
+    assert m["density"] == pytest.approx(6 / 30, abs=1e-12)
+    assert m["center_of_mass"] == pytest.approx(-0.5, abs=1e-12)
+    assert m["center_of_strength"] == pytest.approx(-10 / 20, abs=1e-12)
+    assert math.isnan(m["center_of_strength_llm_mri"])
+    assert m["degree_mean_by_layer"] == pytest.approx([1.5, 3.0, 1.5], abs=1e-12)
+    assert m["degree_var_by_layer"] == pytest.approx([0.5, 2.0, 0.5], abs=1e-12)
+    # even projection: 0_0_0->2_0_1, 0_0_0->2_1_1, 0_1_1->2_0_1, 0_1_1->2_1_1, each weight 1 (through 1_1_0)
+    assert m["projection_even_mean_degree"] == pytest.approx(2.0, abs=1e-12)
+    assert m["projection_even_var_degree"] == pytest.approx(0.0, abs=1e-12)
+    assert m["projection_even_mean_strength"] == pytest.approx(2.0, abs=1e-12)
+    assert m["projection_even_density"] == pytest.approx(4 / 12, abs=1e-12)
+    assert m["projection_even_average_clustering"] == 0.0
+    assert math.isnan(m["projection_even_assortativity"])  # constant strengths
+    assert (m["projection_odd_mean_degree"], m["projection_odd_density"]) == (0.0, 0.0)
+    h = -(0.6 * math.log2(0.6) + 0.4 * math.log2(0.4))
+    assert m["occupancy_entropy_by_layer"] == pytest.approx([h, h, -(0.2 * math.log2(0.2) + 0.8 * math.log2(0.8))])
+    assert m["purity_by_layer"] == pytest.approx([1.0, 0.8, 0.8]) and m["purity"] == pytest.approx(13 / 15)
+    assert m["js_divergence_by_layer"]["neg|pos"][0] == pytest.approx(1.0)
+    assert m["transition_entropy_by_layer"][0] == pytest.approx(-(0.4 * math.log2(2 / 3) + 0.2 * math.log2(1 / 3)))
+    neg = store.metrics(stored["hand"].run_id, "neg")  # regions 0_1_1, 1_1_0, 2_0_1, 2_1_1; 3 edges
     assert (neg["n_regions"], neg["n_edges"], neg["density"]) == (4, 3, pytest.approx(3 / 12))
-    records, _, _ = store._driver.execute_query(
-        "MATCH (r:Run {id: $run_id})-[:HAS_METRICS]->(s:MetricSet) "
-        "MATCH (g:Region {version: r.version, name: '1_1_0'}) "
-        "RETURN collect(s.labels) AS labels, collect(s.density) AS density, g.degree AS degree, g.strength AS strength",
-        run_id=run_id, database_=store.database)
-    row = records[0].data()
+
+
+def test_gds_metrics_equal_networkx_on_demo_like_run(store, stored):
+    nrag = stored["grid"]
+    G = nrag.to_networkx()
+    m = store.metrics(nrag.run_id)
+    degree = pd.Series(dict(G.degree()), dtype=float)
+    strength = pd.Series(dict(G.degree(weight="weight")), dtype=float)
+    expected = {"mean_degree": degree.mean(), "var_degree": degree.var(), "skew_degree": degree.skew(),
+                "kurt_degree": degree.kurt(), "mean_strength": strength.mean(), "var_strength": strength.var(),
+                "skew_strength": strength.skew(), "kurt_strength": strength.kurt(),
+                "assortativity": nx.degree_assortativity_coefficient(G, x="out", y="in", weight="weight"),
+                "density": nx.density(G)}
+    layers = nx.get_node_attributes(G, "layer")
+    for parity, side in ((0, "even"), (1, "odd")):
+        P = bipartite.collaboration_weighted_projected_graph(G, [n for n in G if layers[n] % 2 == parity])
+        pdeg, pstr = pd.Series(dict(P.degree()), dtype=float), pd.Series(dict(P.degree(weight="weight")), dtype=float)
+        expected.update({f"projection_{side}_mean_degree": pdeg.mean(), f"projection_{side}_var_degree": pdeg.var(),
+                         f"projection_{side}_mean_strength": pstr.mean(), f"projection_{side}_var_strength": pstr.var(),
+                         f"projection_{side}_average_clustering": nx.average_clustering(P, weight="weight"),
+                         f"projection_{side}_density": nx.density(P)})
+    for key, value in expected.items():
+        assert m[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+
+
+def test_gds_metrics_read_only_unless_saved(store, stored):
+    run_id = stored["hand"].run_id
+    store.metrics(run_id)
+    row = store.runner.run_text(SAVED, {"run_id": run_id}, write=False)[0]
+    assert (row["labels"], row["degree"]) == ([], None)
+    store.metrics(run_id, save=True)
+    store.metrics(run_id, "neg", save=True)
+    row = store.runner.run_text(SAVED, {"run_id": run_id}, write=False)[0]
     assert sorted(row["labels"]) == [["neg"], ["neg", "pos"]]
     assert sorted(row["density"]) == pytest.approx([0.2, 0.25])
-    assert (row["degree"], row["strength"]) == (4.0, 6.0)
-
-
-def test_gds_metrics_drop_their_projection(store, stored):
-    def graphs():
-        records, _, _ = store._driver.execute_query("CALL gds.graph.list() YIELD graphName RETURN graphName",
-                                                    database_=store.database)
-        return {r["graphName"] for r in records}
-
-    before = graphs()
-    store.metrics(stored["grid"].run_id, "b")
-    assert graphs() <= before
+    assert (row["degree"], row["strength"]) == (4.0, 6.0)  # 1_1_0: 2 in + 2 out pairs, weight 3 + 3
 
 
 def test_gds_metrics_unknown_label_names_valid(store, stored):
@@ -104,15 +153,11 @@ def test_to_gds_config_camel_case_drops_none():
         {"orientation": "REVERSE", "relationshipWeightProperty": "w"}
 
 
-def test_gds_metrics_degree_is_in_plus_out(store, stored):
-    nrag = stored["grid"]
-    m = store.metrics(nrag.run_id)
-    deg = np.bincount(nrag.edge_source, minlength=nrag.n_regions) + np.bincount(nrag.edge_target,
-                                                                               minlength=nrag.n_regions)
-    pairs = {(s, t) for s, t in zip(nrag.edge_source.tolist(), nrag.edge_target.tolist())}
-    pair_deg = np.zeros(nrag.n_regions)
-    for s, t in pairs:
-        pair_deg[s] += 1
-        pair_deg[t] += 1
-    assert deg.sum() >= pair_deg.sum()
-    assert m["mean_degree"] == pytest.approx(pair_deg.mean(), rel=1e-12)
+@pytest.mark.parametrize("values", [[1.0, 2.0, 3.0, 4.0], [2.0, 1.0, 2.0, 4.0, 1.0, 2.0], [5.0, 5.0, 5.0, 5.0],
+                                    [1.0, 7.0], [0.5, 0.25, 9.0, 3.0, 3.0, 1e6]])
+def test_moments_match_pandas(values):
+    x = np.array(values)
+    d = x - x.mean()
+    got = moments(x.size, x.mean(), (d ** 2).sum(), (d ** 3).sum(), (d ** 4).sum())
+    s = pd.Series(x)
+    np.testing.assert_allclose(got, [s.mean(), s.var(), s.skew(), s.kurt()], rtol=1e-12, equal_nan=True)

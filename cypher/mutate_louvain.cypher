@@ -1,0 +1,4 @@
+// Louvain communities (weighted, undirected projection) into the projected graph's $config.mutateProperty.
+// Parameters: $graph_name, $config (e.g. {mutateProperty: 'community_louvain', relationshipWeightProperty: 'positive'}).
+CALL gds.louvain.mutate($graph_name, $config) YIELD modularity, communityCount
+RETURN modularity, communityCount AS n_communities

@@ -1,0 +1,111 @@
+"""In-process communities and centrality (the embedded store's analyze)."""
+
+from __future__ import annotations
+
+import itertools
+
+import networkx as nx
+import pytest
+
+from llm_mri_graphdb.analysis import (analyze_nrag, check_algorithms, community_table, flow_graph, gds_pagerank,
+                                      top_by_layer)
+from llm_mri_graphdb.store import MemoryStore
+from tests.integration.nrag_samples import nrag_from_paths, query_nrags, random_components_nrag, random_grid_nrag
+
+
+def _power_iteration(G, d=0.85, iterations=300):
+    """GDS PageRank by plain iteration over dicts: (1 - d) + d * sum of in-neighbours' weighted shares."""
+    out_weight = {u: sum(w for _, _, w in G.out_edges(u, data="weight")) for u in G}
+    score = dict.fromkeys(G, 0.0)
+    for _ in range(iterations):
+        score = {v: (1 - d) + d * sum(score[u] * w / out_weight[u] for u, _, w in G.in_edges(v, data="weight"))
+                 for v in G}
+    return score
+
+
+@pytest.mark.parametrize("nrag", [random_grid_nrag(3, n_texts=80, n_layers=6), query_nrags("t")[0],
+                                  random_components_nrag(4, n_layers=4)], ids=["grid", "hand", "components"])
+def test_gds_pagerank_equals_independent_power_iteration(nrag):
+    G = flow_graph(nrag)
+    expected = _power_iteration(G)
+    got = gds_pagerank(G)
+    assert got.keys() == expected.keys()
+    for node in expected:
+        assert got[node] == pytest.approx(expected[node], abs=1e-6), node
+
+
+def test_gds_pagerank_differs_from_networkx_normalised():
+    G = flow_graph(query_nrags("t")[0])
+    ours = gds_pagerank(G)
+    assert sum(ours.values()) != pytest.approx(1.0)
+    assert sum(nx.pagerank(G, weight="weight").values()) == pytest.approx(1.0)
+    assert ours["1_1_0"] == pytest.approx(0.15 + 0.85 * (0.15 / 3 + 0.15))
+
+
+def test_analyze_nrag_planted_communities_exact():
+    a, b = [(0, 0), (0, 1)], [(2, 2), (2, 1)]
+    paths = [list(p) for p in itertools.product(a, repeat=3)] + [list(p) for p in itertools.product(b, repeat=3)]
+    nrag = nrag_from_paths(paths, [0] * 8 + [1] * 8, ("a", "b"))
+    result = analyze_nrag(nrag, "louvain")
+    groups = {}
+    for region, community in result["membership"]["louvain"].items():
+        groups.setdefault(community, set()).add(region)
+    assert sorted(map(sorted, groups.values())) == [
+        sorted(f"{l}_{x}_{y}" for l in range(3) for x, y in cells) for cells in (a, b)]
+    assert result["communities"]["louvain"]["modularity"] == pytest.approx(0.5)  # two equal disconnected halves
+
+
+def test_community_table_hand_computed():
+    G = flow_graph(query_nrags("t")[0])
+    table = community_table(G, {"0_0_0": 7, "1_0_0": 7, "2_1_1": 7, "0_1_1": 3, "1_1_0": 3, "2_0_1": 3}, ["neg", "pos"])
+    assert table == [
+        {"community": 7, "size": 3, "layers_spanned": 3, "first_layer": 0, "last_layer": 2,
+         "label_counts": {"neg": 1, "pos": 8}, "dominant_label": "pos", "purity": 8 / 9},
+        {"community": 3, "size": 3, "layers_spanned": 3, "first_layer": 0, "last_layer": 2,
+         "label_counts": {"neg": 5, "pos": 1}, "dominant_label": "neg", "purity": 5 / 6}]
+
+
+def test_top_by_layer_ranks_per_layer():
+    G = flow_graph(query_nrags("t")[0])
+    rows = top_by_layer(G, nx.betweenness_centrality(G, normalized=False), top=1)
+    assert [(r["layer"], r["region"], r["score"]) for r in rows] == [(0, "0_0_0", 0.0), (1, "1_1_0", 3.5),
+                                                                    (2, "2_0_1", 0.0)]
+
+
+def test_check_algorithms_names_allowed():
+    assert check_algorithms(None) == ["louvain", "leiden", "pagerank", "betweenness"]
+    assert check_algorithms(["betweenness", "louvain"]) == ["louvain", "betweenness"]
+    with pytest.raises(ValueError, match=r"algorithms must be names in .*got \['pagrank'\]"):
+        check_algorithms("louvain,pagrank")
+
+
+def test_memory_store_analyze_refuses_leiden_in_one_line():
+    store = MemoryStore()
+    run_id = store.write(query_nrags("t")[0])
+    with pytest.raises(ValueError, match="leiden' needs Neo4j GDS"):
+        store.analyze(run_id, "leiden")
+    result = store.analyze(run_id, "louvain,pagerank", labels="neg")
+    assert result["labels"] == ["neg"] and set(result["centrality"]) == {"pagerank"}
+    assert sum(r["size"] for r in result["communities"]["louvain"]["table"]) == 4
+
+
+def test_cli_analyze_memory_store_prints_circuits(tmp_path, capsys):
+    from llm_mri_graphdb.cli import main
+
+    run_id = MemoryStore(tmp_path).write(query_nrags("t")[0])
+    code = main(["analyze", run_id, "--store", "memory", "--store-path", str(tmp_path),
+                 "--algorithms", "louvain,betweenness"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "louvain: 2 communities, modularity 0.1950" in out and "betweenness: top regions per layer" in out
+    assert [line.split() for line in out.splitlines() if "1_1_0" in line][-1] == ["1", "1", "1_1_0", "3.5"]
+
+
+def test_cli_analyze_bad_algorithm_exits_2_before_opening_a_store(tmp_path, capsys):
+    from llm_mri_graphdb.cli import main
+
+    code = main(["analyze", "nope", "--store", "memory", "--store-path", str(tmp_path / "absent"),
+                 "--algorithms", "louvain,pagrank"])
+    assert code == 2
+    assert "algorithms must be names in" in capsys.readouterr().err
+    assert not (tmp_path / "absent").exists()
