@@ -6,7 +6,7 @@ so both stores answer ``analyze`` alike.
 Definitions
 -----------
 flow graph
-    One node per region of the selected labels (as :func:`llm_mri_graphdb.metrics.graph_arrays`),
+    One node per region of the selected labels (as :func:`llm_mri_graphdb.metrics.metric_arrays`),
     one edge per (source, target) region pair whose summed weight over the
     selected labels is positive, with that weight. Grid weights are text
     counts, so every pair is an edge; in N-D runs pairs whose correlations sum
@@ -48,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import graph_arrays
+from .metrics import metric_arrays
 from .nrag import NRAG
 
 __all__ = ["ALGORITHMS", "COMMUNITY_ALGORITHMS", "CENTRALITY_ALGORITHMS", "check_algorithms", "flow_graph",
@@ -82,7 +82,7 @@ def flow_graph(nrag: NRAG, labels: Any = None):
     """
     import networkx as nx
 
-    a = graph_arrays(nrag, labels)
+    a = metric_arrays(nrag, labels)
     names = nrag.select_labels(labels).region_ids()
     G = nx.DiGraph(label_names=a["label_names"], layers=a["n_layers"])
     for name, layer, counts in zip(names, a["node_layer"].tolist(), a["node_counts"].tolist()):

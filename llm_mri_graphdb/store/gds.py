@@ -59,7 +59,8 @@ from typing import Any
 from neo4j.exceptions import ClientError
 
 from llm_mri_graphdb.errors import GDSNotInstalled
-from llm_mri_graphdb.nrag import GRID, resolve_labels
+from llm_mri_graphdb.labels import resolve_labels
+from llm_mri_graphdb.nrag import GRID
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 
 __all__ = ["to_gds_config", "projection", "gds_version", "run_metrics", "save_metrics", "moments", "pearson"]

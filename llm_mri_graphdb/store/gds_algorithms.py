@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from llm_mri_graphdb.analysis import check_algorithms, circuits, rank_communities
-from llm_mri_graphdb.nrag import resolve_labels
+from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.store.gds import gds_version, projection, to_gds_config
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 
