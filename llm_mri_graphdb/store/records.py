@@ -170,7 +170,7 @@ def _positions(layer: np.ndarray) -> np.ndarray:
 
 
 def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
-    """Edges in batches of at most about ``size`` relationships, grouped by source layer.
+    """Edges in batches of about ``size`` relationships (fewer than ``size`` plus one pair's), by source layer.
 
     Returns one list per layer pair that has edges, each batch holding whole
     (source, target) pairs of that layer pair only. Batches of different layer
