@@ -6,7 +6,9 @@ then, on the shape of issue 14 (16 layers, 50x50 grid, 3 labels, 10,000 texts
 through ``build_nrag_from_reduced``: about 18k regions, 296k relationships):
 
 1. the *cold* write: the first write after the server started;
-2. ``--rounds`` rounds of one *warm* write of a new run through ``Neo4jStore``
+2. the *cold bare* write: the first write of a second fresh server, by plain
+   driver code (below), so the cold figure has its own bound;
+3. ``--rounds`` rounds of one *warm* write of a new run through ``Neo4jStore``
    and one *bare* write of the same rows by plain driver code (``UNWIND``
    statements with no staging version, no idempotence guard, no publishing,
    one thread): the database's own cost for that data, measured in the same
@@ -36,7 +38,7 @@ import numpy as np
 from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import neo4j_settings
 
-__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "run", "run_shape", "markdown"]
+__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run", "run_shape", "markdown"]
 
 SHAPES = ("issue14", "own")
 _BARE_REGIONS = """UNWIND $rows AS row
@@ -177,14 +179,30 @@ def _server_config(store) -> dict[str, str]:
             **{row["name"]: row["value"] for row in rows if row["value"] not in (None, "")}}
 
 
+def _make(shape: str) -> Callable[[int], NRAG]:
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}; got {shape!r}.")
+    return issue14_nrag if shape == "issue14" else (lambda seed: synthetic_nrag(seed=seed))
+
+
+def cold_bare(shape: str = "issue14", *, batch_size: int = 20_000, settings=None,
+              server_pid: int | None = None) -> dict:
+    """The bare write of ``shape`` as the first write of a server (start a fresh one for it)."""
+    from llm_mri_graphdb.store import Neo4jStore
+
+    nrag = _make(shape)(1000)
+    with Neo4jStore.from_settings(settings) as store:
+        wall, cpu = _timed(lambda: bare_write(store.runner.driver, nrag, batch_size=batch_size,
+                                              database=store.database), server_pid)
+    return {"s": wall, "server_cpu_s": cpu, "per_s": _n_relationships(nrag) / wall}
+
+
 def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_000, workers: int = 2,
               settings=None, server_pid: int | None = None, metrics: bool = False) -> dict:
     """Cold write, then ``rounds`` of (warm write, bare write) on ``shape``; returns the figures."""
     from llm_mri_graphdb.store import Neo4jStore
 
-    if shape not in SHAPES:
-        raise ValueError(f"shape must be one of {SHAPES}; got {shape!r}.")
-    make = issue14_nrag if shape == "issue14" else (lambda seed: synthetic_nrag(seed=seed))
+    make = _make(shape)
     nrags = [make(seed) for seed in range(2 * rounds + 1)]
     n_rels = _n_relationships(nrags[0])
     out = {"shape": shape, "n_regions": nrags[0].n_regions, "n_flows": int(nrags[0].edge_source.size),
@@ -261,7 +279,8 @@ def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int 
 
 def markdown(r: dict, command: str) -> str:
     """The store section of ``docs/benchmarks.md`` for a :func:`run_shape` result."""
-    rows = [("cold: first write after start", r["cold"])] + \
+    rows = [("cold: first write after start (Neo4jStore)", r["cold"])] + \
+        ([("cold bare UNWIND: first write of another fresh server", r["cold_bare"])] if "cold_bare" in r else []) + \
         [(f"warm write {i + 1} (Neo4jStore)", w) for i, w in enumerate(r["warm"])] + \
         [(f"bare UNWIND {i + 1} (no project code)", b) for i, b in enumerate(r["bare"])]
     server = ", ".join(f"{k}={v}" for k, v in r["server"].items())
@@ -273,7 +292,8 @@ def markdown(r: dict, command: str) -> str:
         "", "| write | seconds | relationships/s | server CPU s |", "|---|---:|---:|---:|",
         *(f"| {name} | {x['s']:.2f} | {x['per_s']:,.0f} | {x['server_cpu_s']:.2f} |" for name, x in rows),
         "", f"Best warm write / best bare UNWIND: **{r['ours_over_bare']:.2f}x** (target <= 1.2x); "
-        f"warm {r['warm_best_per_s']:,.0f}/s, bare {r['bare_best_per_s']:,.0f}/s, cold {r['cold']['per_s']:,.0f}/s.",
+        f"warm {r['warm_best_per_s']:,.0f}/s, bare {r['bare_best_per_s']:,.0f}/s, cold {r['cold']['per_s']:,.0f}/s"
+        + (f"; cold / cold bare: **{r['cold']['s'] / r['cold_bare']['s']:.2f}x**." if "cold_bare" in r else "."),
     ])
 
 
@@ -291,20 +311,30 @@ def main() -> None:
     a = parser.parse_args()
     from llm_mri_graphdb.server import LocalNeo4j, free_port
 
-    server, pid, settings = None, None, neo4j_settings()
-    if not a.use_env:
+    def fresh_server():
         server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
                             http_port=free_port(), heap=a.heap, pagecache=a.pagecache)
-        pid = server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
-        settings = server.settings()
-    elif settings is None:
-        raise SystemExit("--use-env needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD.")
-    try:
+        return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
+
+    if a.use_env:
+        settings = neo4j_settings()
+        if settings is None:
+            raise SystemExit("--use-env needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD.")
         r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, settings=settings,
-                      server_pid=pid, metrics=a.metrics)
-    finally:
-        if server is not None:
+                      metrics=a.metrics)
+    else:
+        server, pid = fresh_server()
+        try:
+            first = cold_bare(a.shape, batch_size=a.batch_size, settings=server.settings(), server_pid=pid)
+        finally:
             server.stop()
+        server, pid = fresh_server()
+        try:
+            r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
+                          settings=server.settings(), server_pid=pid, metrics=a.metrics)
+        finally:
+            server.stop()
+        r["cold_bare"] = first
     command = f"python -m bench.store --shape {a.shape} --rounds {a.rounds}"
     print(json.dumps(r, indent=2) if a.json else markdown(r, command))
 
