@@ -206,7 +206,7 @@ class Neo4jStore:
             self._collect_stale(run_id)
             self._runner.write("create_run", version=version, run_id=run_id, props=run_props(nrag))
             try:
-                self._write_version(nrag, version)
+                retired = self._write_version(nrag, version)
             except _LOST:
                 raise
             except BaseException:
@@ -215,7 +215,8 @@ class Neo4jStore:
                 except (Neo4jError, DriverError):
                     pass  # collected on the next write of this run
                 raise
-            self._collect_stale(run_id)
+            for old in retired:
+                self._delete_version(old)
         except _LOST as exc:
             raise StoreUnavailable(
                 f"lost Neo4j at {self.uri} while writing run {run_id} ({type(exc).__name__}): the stored runs are "
@@ -223,13 +224,17 @@ class Neo4jStore:
                 "(`llm-mri-graphdb runs gc` removes the leftover).") from exc
         return run_id
 
-    def _write_version(self, nrag: NRAG, version: str) -> None:
-        """Regions, then flows (even source layers, then odd), then publish ``version`` in one transaction."""
+    def _write_version(self, nrag: NRAG, version: str) -> list[str]:
+        """Regions, then flows (even source layers, then odd), then publish ``version`` in one transaction.
+
+        Returns the versions the publishing retired (to delete).
+        """
         run_id = nrag.run_id
         rows = region_rows(nrag, version)
+        size = min(self.batch_size, -(-len(rows) // self.workers))  # at least one batch per worker
         self._runner.write_batches("create_regions", workers=self.workers, check=_region_check, batches=[
-            {"rows": rows[start:start + self.batch_size], "run_id": run_id, "version": version}
-            for start in range(0, len(rows), self.batch_size)])
+            {"rows": rows[start:start + size], "run_id": run_id, "version": version}
+            for start in range(0, len(rows), max(size, 1))])
         groups = flow_batches(nrag, self.batch_size)
         labels = list(nrag.label_names)
         for parity in (0, 1):  # a wave's layer pairs share no region, so its groups never contend
@@ -241,11 +246,13 @@ class Neo4jStore:
             "update_run_complete", run_id=run_id, version=version,
             model_key=model, model=side_props(nrag.model, "key", model),
             corpus_key=corpus, corpus=side_props(nrag.corpus, "fingerprint", corpus))
-        if not published:  # a retry of the publishing transaction after it committed finds it done
-            current = self._runner.read("read_run", run_id=run_id)
-            published = bool(current) and current[0]["run"].get("version") == version
-        if not published:
-            raise StoreUnavailable(f"version {version} of run {run_id} vanished before it was published.")
+        if published:
+            return list(published[0]["retired"])
+        current = self._runner.read("read_run", run_id=run_id)  # a retry after the publish committed finds it done
+        if current and current[0]["run"].get("version") == version:
+            return [row["version"] for row in self._runner.read("read_stale_versions", run_id=run_id)
+                    if row["status"] == "deleting"]
+        raise StoreUnavailable(f"version {version} of run {run_id} vanished before it was published.")
 
     def delete(self, run_id: str) -> None:
         """Delete a complete run (hidden at once, then removed in batches), or a leftover version.
