@@ -219,12 +219,17 @@ def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cyp
     Example: llm-mri-graphdb query hub_regions_per_layer --param run_id=3f2a9c0d1b2e4f5a --param top=3
     """
     from .store import parse_params, query_names
+    from .store.cypher import bind_parameters
 
     if name is None:
         for q in query_names():
             typer.echo(q)
         return
-    params = parse_params(list(param or []), name)
+    try:  # types and ranges are checked before a store is opened
+        params = parse_params(list(param or []), name)
+        bind_parameters(name, params)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--param") from exc
     with _store(store, store_path) as target:
         rows = target.query(name, **params)
     _print_rows(rows, fmt)

@@ -97,3 +97,12 @@ def test_parse_params_then_bind_rejects_negative_top_from_cli():
     params = cypher.parse_params(["run_id=r", "top=-1"], query="hub_regions")
     with pytest.raises(ValueError, match="top must be >= 1"):
         cypher.bind_parameters("hub_regions", params)
+
+
+def test_cli_query_out_of_range_param_is_bad_usage(tmp_path, capsys):
+    from llm_mri_graphdb.cli import main
+
+    code = main(["query", "hub_regions", "--param", "run_id=r", "--param", "top=-1",
+                 "--store", "memory", "--store-path", str(tmp_path)])
+    assert code == 2
+    assert "parameter top must be >= 1; got -1" in capsys.readouterr().err
