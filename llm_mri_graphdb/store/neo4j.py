@@ -202,9 +202,11 @@ class Neo4jStore:
             raise ValueError("nrag edges must join regions of neighbouring layers (target layer = source layer + 1).")
         run_id = nrag.run_id
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
+        stage = "before"
         try:
             self._collect_stale(run_id)
             self._runner.write("create_run", version=version, run_id=run_id, props=run_props(nrag))
+            stage = "writing"
             try:
                 retired = self._write_version(nrag, version)
             except _LOST:
@@ -215,13 +217,19 @@ class Neo4jStore:
                 except (Neo4jError, DriverError):
                     pass  # collected on the next write of this run
                 raise
+            stage = "published"
             for old in retired:
                 self._delete_version(old)
         except _LOST as exc:
-            raise StoreUnavailable(
-                f"lost Neo4j at {self.uri} while writing run {run_id} ({type(exc).__name__}): the stored runs are "
-                f"intact and version {version} is left unpublished; start Neo4j and write the run again "
-                "(`llm-mri-graphdb runs gc` removes the leftover).") from exc
+            kept = {
+                "before": "nothing was written; start Neo4j and write the run again.",
+                "writing": f"the stored runs are intact and version {version} is left unpublished; start Neo4j "
+                           "and write the run again (`llm-mri-graphdb runs gc` removes the leftover).",
+                "published": "the run was stored, and the version it replaced is left to delete; "
+                             "`llm-mri-graphdb runs gc` removes it once Neo4j is back.",
+            }[stage]
+            raise StoreUnavailable(f"lost Neo4j at {self.uri} while writing run {run_id} "
+                                   f"({type(exc).__name__}): {kept}") from exc
         return run_id
 
     def _write_version(self, nrag: NRAG, version: str) -> list[str]:
