@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -328,12 +329,14 @@ def main() -> None:
             first = cold_bare(a.shape, batch_size=a.batch_size, settings=server.settings(), server_pid=pid)
         finally:
             server.stop()
+            shutil.rmtree(server.home, ignore_errors=True)
         server, pid = fresh_server()
         try:
             r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
                           settings=server.settings(), server_pid=pid, metrics=a.metrics)
         finally:
             server.stop()
+            shutil.rmtree(server.home, ignore_errors=True)
         r["cold_bare"] = first
     command = f"python -m bench.store --shape {a.shape} --rounds {a.rounds}"
     print(json.dumps(r, indent=2) if a.json else markdown(r, command))
