@@ -1,27 +1,63 @@
-"""Store benchmark: Neo4j write throughput and GDS metric time for a realistic NRAG.
+"""Store benchmark: Neo4j write throughput, cold and warm, against the bare-``UNWIND`` bound.
 
-Run ``python -m bench.store`` (settings from ``NEO4J_URI``/``NEO4J_USER``/
-``NEO4J_PASSWORD``). The synthetic NRAG follows ``n_texts`` texts on random
-walks through a ``gridsize`` x ``gridsize`` grid over ``n_layers`` layers,
-each label starting in its own corner, so cells and edges are as sparse as a
-real 2-D scan. The run is deleted afterwards.
+``python -m bench.store --shape issue14`` starts a disposable Neo4j (heap and
+page cache from ``--heap``/``--pagecache``) in a temporary home on free ports,
+then, on the shape of issue 14 (16 layers, 50x50 grid, 3 labels, 10,000 texts
+through ``build_nrag_from_reduced``: about 18k regions, 296k relationships):
+
+1. the *cold* write: the first write after the server started;
+2. the *cold bare* write: the first write of a second fresh server, by plain
+   driver code (below), so the cold figure has its own bound;
+3. ``--rounds`` rounds of one *warm* write of a new run through ``Neo4jStore``
+   and one *bare* write of the same rows by plain driver code (``UNWIND``
+   statements with no staging version, no idempotence guard, no publishing,
+   one thread): the database's own cost for that data, measured in the same
+   run so the ratio holds on a loaded machine.
+
+Every write stores a distinct run (new regions, new relationships), as a user
+scanning several models does. Each figure also gives the server's CPU seconds
+(read from ``/proc``), which shows when the database itself is the bound.
+``--shape own`` is the 32-layer random-walk shape of earlier runs; ``--metrics``
+adds a read back and GDS metrics. ``--use-env`` measures the server named by
+``NEO4J_URI`` instead (its first write is then not cold).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import tempfile
 import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import neo4j_settings
-from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.testing import nrag_from_paths
 
-__all__ = ["synthetic_nrag", "run"]
+__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run", "run_shape", "markdown"]
+
+SHAPES = ("issue14", "own")
+_BARE_REGIONS = """UNWIND $rows AS row
+CREATE (:Region {uid: row[0], name: row[1], idx: row[2], run_id: $run_id, version: $version,
+                 layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7]})"""
+_BARE_FLOWS = """MATCH (s:Region {version: $version, layer: $layer})
+WITH s ORDER BY s.idx
+WITH collect(s) AS sources
+MATCH (t:Region {version: $version, layer: $layer + 1})
+WITH sources, t ORDER BY t.idx
+WITH sources, collect(t) AS targets
+UNWIND $rows AS row
+WITH sources[row[0]] AS a, targets[row[1]] AS b, row
+CREATE (a)-[:FLOWS_TOTAL {weight: row[2]}]->(b)
+WITH a, b, row
+UNWIND range(0, size(row[3]) - 1) AS k
+CREATE (a)-[:FLOWS {label: row[3][k], weight: row[4][k]}]->(b)"""
 
 
 def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000,
@@ -40,50 +76,194 @@ def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_
                                      "seed": seed})
 
 
-def _timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
+def issue14_nrag(seed: int = 0, *, n_layers: int = 16, gridsize: int = 50, n_labels: int = 3,
+                 n_texts: int = 10_000) -> NRAG:
+    """The shape of issue 14: independent 2-D normal coordinates per layer, binned by ``build_nrag_from_reduced``."""
+    rng = np.random.default_rng(seed)
+    reduced = [rng.normal(size=(n_texts, 2)) for _ in range(n_layers)]
+    return build_nrag_from_reduced(reduced, np.arange(n_texts) % n_labels, [f"label{i}" for i in range(n_labels)],
+                                   gridsize=gridsize, model={"name": "bench-model"},
+                                   corpus={"name": "bench-corpus", "fingerprint": f"bench14-{seed}"},
+                                   settings={"bench": "issue14", "seed": seed})
+
+
+def _n_relationships(nrag: NRAG) -> int:
+    pairs = np.unique(np.stack([nrag.edge_source, nrag.edge_target]), axis=1).shape[1] if nrag.edge_source.size else 0
+    return int(nrag.edge_source.size + pairs)
+
+
+def bare_write(driver, nrag: NRAG, *, batch_size: int = 20_000, database: str | None = None) -> str:
+    """Write the regions and edges of ``nrag`` with plain ``UNWIND`` statements; returns the version used.
+
+    The same nodes, relationships and properties as ``Neo4jStore.write``, with
+    the fastest plain pattern we know (endpoints collected once per layer,
+    rows addressed by position), auto-commit transactions, one thread, and no
+    staging, idempotence guard or publishing. Rows are built here with plain
+    Python, as a script would.
+    """
+    version = f"bare-{uuid.uuid4().hex[:12]}"
+    names = nrag.region_ids()
+    layer, xs, ys = nrag.region_layer.tolist(), nrag.region_x.tolist(), nrag.region_y.tolist()
+    counts = nrag.region_counts.tolist()
+    regions = [[f"{version}:{n}", n, i, layer[i], xs[i], ys[i], counts[i], sum(counts[i])] for i, n in enumerate(names)]
+    first = {}
+    for i, level in enumerate(layer):
+        first.setdefault(level, i)
+    position = [i - first[level] for i, level in enumerate(layer)]
+    src, tgt = nrag.edge_source.tolist(), nrag.edge_target.tolist()
+    label, weight = [nrag.label_names[k] for k in nrag.edge_label.tolist()], nrag.edge_weight.tolist()
+    by_layer: dict[int, list[list]] = {}
+    for k in range(len(src)):
+        rows = by_layer.setdefault(layer[src[k]], [])
+        if rows and rows[-1][0] == position[src[k]] and rows[-1][1] == position[tgt[k]] and rows[-1][5] == src[k]:
+            rows[-1][2] += weight[k]
+            rows[-1][3].append(label[k])
+            rows[-1][4].append(weight[k])
+        else:
+            rows.append([position[src[k]], position[tgt[k]], weight[k], [label[k]], [weight[k]], src[k]])
+    with driver.session(database=database) as session:
+        for start in range(0, len(regions), batch_size):
+            session.run(_BARE_REGIONS, rows=regions[start:start + batch_size], run_id="bare",
+                        version=version).consume()
+        for level, rows in sorted(by_layer.items()):
+            used, batch = 0, []
+            for row in rows:
+                batch.append(row[:5])
+                used += 1 + len(row[3])
+                if used >= batch_size:
+                    session.run(_BARE_FLOWS, rows=batch, version=version, layer=level).consume()
+                    used, batch = 0, []
+            if batch:
+                session.run(_BARE_FLOWS, rows=batch, version=version, layer=level).consume()
+    return version
+
+
+def _cpu_seconds(pid: int | None) -> float:
+    """User plus system CPU seconds of process ``pid`` (0 when unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _timed(fn: Callable[[], object], pid: int | None) -> tuple[float, float]:
+    cpu, start = _cpu_seconds(pid), time.perf_counter()
+    fn()
+    return time.perf_counter() - start, _cpu_seconds(pid) - cpu
+
+
+def _packer() -> str:
+    try:
+        import neo4j._rust  # noqa: F401  (the neo4j-rust-ext package)
+    except ImportError:
+        return "python"
+    return "rust (neo4j-rust-ext)"
+
+
+def _server_config(store) -> dict[str, str]:
+    rows = store.runner.run_text(
+        "SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'server.memory.' "
+        "OR name = 'db.tx_log.rotation.retention_policy' RETURN name, value", {}, write=False)
+    version = store.runner.run_text("CALL dbms.components() YIELD versions, edition "
+                                    "RETURN versions[0] AS version, edition", {}, write=False)[0]
+    return {"neo4j": f"{version['version']} {version['edition']}",
+            **{row["name"]: row["value"] for row in rows if row["value"] not in (None, "")}}
+
+
+def _make(shape: str) -> Callable[[int], NRAG]:
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}; got {shape!r}.")
+    return issue14_nrag if shape == "issue14" else (lambda seed: synthetic_nrag(seed=seed))
+
+
+def cold_bare(shape: str = "issue14", *, batch_size: int = 20_000, settings=None,
+              server_pid: int | None = None) -> dict:
+    """The bare write of ``shape`` as the first write of a server (start a fresh one for it)."""
+    from llm_mri_graphdb.store import Neo4jStore
+
+    nrag = _make(shape)(1000)
+    with Neo4jStore.from_settings(settings) as store:
+        wall, cpu = _timed(lambda: bare_write(store.runner.driver, nrag, batch_size=batch_size,
+                                              database=store.database), server_pid)
+    return {"s": wall, "server_cpu_s": cpu, "per_s": _n_relationships(nrag) / wall}
+
+
+def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_000, workers: int = 2,
+              settings=None, server_pid: int | None = None, metrics: bool = False) -> dict:
+    """Cold write, then ``rounds`` of (warm write, bare write) on ``shape``; returns the figures."""
+    from llm_mri_graphdb.store import Neo4jStore
+
+    make = _make(shape)
+    nrags = [make(seed) for seed in range(2 * rounds + 1)]
+    n_rels = _n_relationships(nrags[0])
+    out = {"shape": shape, "n_regions": nrags[0].n_regions, "n_flows": int(nrags[0].edge_source.size),
+           "n_relationships": n_rels, "batch_size": batch_size, "workers": workers, "packer": _packer(),
+           "cpu_count": os.cpu_count(), "load_average": os.getloadavg()[0]}
+    with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
+        out["server"] = _server_config(store)
+        wall, cpu = _timed(lambda: store.write(nrags[0]), server_pid)
+        out["cold"] = {"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall}
+        ours, bare, versions = [], [], []
+        for i in range(rounds):
+            nrag = nrags[1 + 2 * i]
+            wall, cpu = _timed(lambda: store.write(nrag), server_pid)
+            ours.append({"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall})
+            nrag = nrags[2 + 2 * i]
+            wall, cpu = _timed(lambda: versions.append(bare_write(store.runner.driver, nrag, batch_size=batch_size,
+                                                                  database=store.database)), server_pid)
+            bare.append({"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall})
+        if metrics:
+            run_id = nrags[1].run_id
+            wall, _ = _timed(lambda: out.__setitem__("read_equal", store.read(run_id).equals(nrags[1])), None)
+            out["read_s"] = wall
+            out["gds_metrics_all_s"], _ = _timed(lambda: store.metrics(run_id), None)
+        if server_pid is None:  # a server the bench did not start: leave it as it was
+            for i in range(rounds + 1):
+                store.delete(nrags[0 if i == 0 else 2 * i - 1].run_id)
+            for version in versions:
+                while store.runner.write("delete_regions", version=version, limit=5000)[0]["deleted"]:
+                    pass
+    out["warm"], out["bare"] = ours, bare
+    best_ours, best_bare = min(r["s"] for r in ours), min(r["s"] for r in bare)
+    out["warm_best_per_s"] = n_rels / best_ours
+    out["bare_best_per_s"] = n_rels / best_bare
+    out["ours_over_bare"] = best_ours / best_bare
+    return out
 
 
 def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000, *,
-        batch_size: int = 10_000, workers: int = 2, repeats: int = 2, settings=None) -> dict:
-    """Time writes, a read and GDS metrics; returns the figures.
+        batch_size: int = 20_000, workers: int = 2, repeats: int = 2, settings=None) -> dict:
+    """Figures for ``python -m bench all`` on the random-walk shape (kept for that section)."""
+    from llm_mri_graphdb.metrics import compute_metrics
+    from llm_mri_graphdb.store import Neo4jStore
 
-    The first write on a server that has just started runs before the JVM has
-    compiled the write path, so it is reported on its own (``cold_write_s``)
-    and deleted. Then ``repeats`` fresh writes (each deleted after) and one
-    replacement of a stored run, which also deletes the version it replaces.
-    ``*_per_s`` counts :FLOWS plus :FLOWS_TOTAL relationships over the whole
-    ``write`` call.
-    """
     settings = settings or neo4j_settings()
-    if settings is None:
-        raise SystemExit("Set NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD (or start one: llm-mri-graphdb neo4j start).")
     nrag = synthetic_nrag(n_layers, gridsize, n_labels, n_texts)
-    n_pairs = np.unique(np.stack([nrag.edge_source, nrag.edge_target]), axis=1).shape[1]
-    n_rels = int(nrag.edge_source.shape[0] + n_pairs)
+    n_rels = _n_relationships(nrag)
     out = {"n_layers": n_layers, "gridsize": gridsize, "n_labels": n_labels, "n_texts": n_texts,
-           "n_regions": nrag.n_regions, "n_flows": int(nrag.edge_source.shape[0]), "n_flows_total": int(n_pairs),
-           "n_relationships": n_rels, "batch_size": batch_size, "workers": workers}
+           "n_regions": nrag.n_regions, "n_flows": int(nrag.edge_source.shape[0]), "n_relationships": n_rels,
+           "batch_size": batch_size, "workers": workers}
     with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
-        run_id, out["cold_write_s"] = _timed(lambda: store.write(nrag))
-        store.delete(run_id)
+        out["cold_write_s"], _ = _timed(lambda: store.write(nrag), None)
+        store.delete(nrag.run_id)
         fresh = []
         for i in range(repeats):
-            run_id, seconds = _timed(lambda: store.write(nrag))
-            fresh.append(seconds)
+            fresh.append(_timed(lambda: store.write(nrag), None)[0])
             if i < repeats - 1:
-                store.delete(run_id)
-        _, out["replace_s"] = _timed(lambda: store.write(nrag))
+                store.delete(nrag.run_id)
+        out["replace_s"], _ = _timed(lambda: store.write(nrag), None)
         try:
-            back, out["read_s"] = _timed(lambda: store.read(run_id))
-            out["read_equal"] = back.equals(nrag)
-            _, out["gds_metrics_all_s"] = _timed(lambda: store.metrics(run_id))
-            _, out["gds_metrics_one_label_s"] = _timed(lambda: store.metrics(run_id, labels=nrag.label_names[0]))
-            _, out["in_process_metrics_all_s"] = _timed(lambda: compute_metrics(nrag))
+            start = time.perf_counter()
+            out["read_equal"] = store.read(nrag.run_id).equals(nrag)
+            out["read_s"] = time.perf_counter() - start
+            out["gds_metrics_all_s"], _ = _timed(lambda: store.metrics(nrag.run_id), None)
+            out["gds_metrics_one_label_s"], _ = _timed(lambda: store.metrics(nrag.run_id, nrag.label_names[0]), None)
+            out["in_process_metrics_all_s"], _ = _timed(lambda: compute_metrics(nrag), None)
         finally:
-            store.delete(run_id)
+            store.delete(nrag.run_id)
     out["fresh_write_s"] = fresh
     out["cold_relationships_per_s"] = n_rels / out["cold_write_s"]
     out["fresh_relationships_per_s"] = [n_rels / s for s in fresh]
@@ -91,19 +271,68 @@ def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int 
     return out
 
 
+def markdown(r: dict, command: str) -> str:
+    """The store section of ``docs/benchmarks.md`` for a :func:`run_shape` result."""
+    rows = [("cold: first write after start (Neo4jStore)", r["cold"])] + \
+        ([("cold bare UNWIND: first write of another fresh server", r["cold_bare"])] if "cold_bare" in r else []) + \
+        [(f"warm write {i + 1} (Neo4jStore)", w) for i, w in enumerate(r["warm"])] + \
+        [(f"bare UNWIND {i + 1} (no project code)", b) for i, b in enumerate(r["bare"])]
+    server = ", ".join(f"{k}={v}" for k, v in r["server"].items())
+    return "\n".join([
+        f"`{command}`: {r['n_regions']:,} regions, {r['n_flows']:,} :FLOWS, "
+        f"{r['n_relationships'] - r['n_flows']:,} :FLOWS_TOTAL ({r['n_relationships']:,} relationships); "
+        f"{r['workers']} writer threads, {r['batch_size']:,} relationships a batch, Bolt packer: {r['packer']}; "
+        f"{r['cpu_count']} cores, load average {r['load_average']:.1f} at the start. Server: {server}.",
+        "", "| write | seconds | relationships/s | server CPU s |", "|---|---:|---:|---:|",
+        *(f"| {name} | {x['s']:.2f} | {x['per_s']:,.0f} | {x['server_cpu_s']:.2f} |" for name, x in rows),
+        "", f"Best warm write / best bare UNWIND: **{r['ours_over_bare']:.2f}x** (target <= 1.2x); "
+        f"warm {r['warm_best_per_s']:,.0f}/s, bare {r['bare_best_per_s']:,.0f}/s, cold {r['cold']['per_s']:,.0f}/s"
+        + (f"; cold / cold bare: **{r['cold']['s'] / r['cold_bare']['s']:.2f}x**." if "cold_bare" in r else "."),
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--layers", type=int, default=32)
-    parser.add_argument("--gridsize", type=int, default=50)
-    parser.add_argument("--labels", type=int, default=3)
-    parser.add_argument("--texts", type=int, default=5000)
-    parser.add_argument("--batch-size", type=int, default=10_000)
+    parser.add_argument("--shape", choices=SHAPES, default="issue14")
+    parser.add_argument("--rounds", type=int, default=2, help="warm + bare write pairs after the cold write")
+    parser.add_argument("--batch-size", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--heap", default="2g", help="heap of the disposable server")
+    parser.add_argument("--pagecache", default="1g", help="page cache of the disposable server")
+    parser.add_argument("--use-env", action="store_true", help="measure the server of NEO4J_URI (not cold)")
+    parser.add_argument("--metrics", action="store_true", help="also read back and time GDS metrics")
+    parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     a = parser.parse_args()
-    print(json.dumps(run(a.layers, a.gridsize, a.labels, a.texts, batch_size=a.batch_size,
-                         workers=a.workers, repeats=a.repeats),
-                     indent=2))
+    from llm_mri_graphdb.server import LocalNeo4j, free_port
+
+    def fresh_server():
+        server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
+                            http_port=free_port(), heap=a.heap, pagecache=a.pagecache)
+        return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
+
+    if a.use_env:
+        settings = neo4j_settings()
+        if settings is None:
+            raise SystemExit("--use-env needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD.")
+        r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, settings=settings,
+                      metrics=a.metrics)
+    else:
+        server, pid = fresh_server()
+        try:
+            first = cold_bare(a.shape, batch_size=a.batch_size, settings=server.settings(), server_pid=pid)
+        finally:
+            server.stop()
+            shutil.rmtree(server.home, ignore_errors=True)
+        server, pid = fresh_server()
+        try:
+            r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
+                          settings=server.settings(), server_pid=pid, metrics=a.metrics)
+        finally:
+            server.stop()
+            shutil.rmtree(server.home, ignore_errors=True)
+        r["cold_bare"] = first
+    command = f"python -m bench.store --shape {a.shape} --rounds {a.rounds}"
+    print(json.dumps(r, indent=2) if a.json else markdown(r, command))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
-// Versions of a run left behind by an interrupted write or delete (status "writing" or "deleting").
-// Parameters: $run_id.
-MATCH (r:Run {run_id: $run_id})
-WHERE r.status IN ['writing', 'deleting']
-RETURN r.version AS version
+// Versions left behind by an interrupted write or delete (status "writing" or "deleting"): of one run,
+// or of every run when $run_id is null.
+// Parameters: $run_id (string or null).
+MATCH (r:Run)
+WHERE r.status IN ['writing', 'deleting'] AND ($run_id IS NULL OR r.run_id = $run_id)
+RETURN r.version AS version, r.run_id AS run_id, r.status AS status, r.created_at AS created_at
+ORDER BY r.created_at

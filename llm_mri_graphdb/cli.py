@@ -300,37 +300,49 @@ def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cyp
     Example: llm-mri-graphdb query hub_regions_per_layer --param run_id=3f2a9c0d1b2e4f5a --param top=3
     """
     from .store import parse_params, query_names
+    from .store.cypher import bind_parameters
 
     if name is None:
         for q in query_names():
             typer.echo(q)
         return
-    from .errors import RunNotFound
-
-    params = parse_params(list(param or []), name)
+    try:  # types and ranges are checked before a store is opened
+        params = parse_params(list(param or []), name)
+        bind_parameters(name, params)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--param") from exc
     with _store(store, store_path) as target:
-        if "run_id" in params and params["run_id"] not in {row["run_id"] for row in target.runs()}:
-            raise RunNotFound(f"no run {params['run_id']!r} is stored; list the runs with `llm-mri-graphdb runs ls`.")
         rows = target.query(name, **params)
     _print_rows(rows, fmt)
 
 
 @runs_app.command("ls")
-def runs_ls(fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
-    """List stored runs (model, corpus, settings, status)."""
+def runs_ls(fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
+            all_: Annotated[bool, typer.Option("--all", help="Also list versions an interrupted write or delete left behind.")] = False) -> None:
+    """List stored runs (model, corpus, settings, status).
+
+    Example: llm-mri-graphdb runs ls --all
+    """
     with _store(store, store_path) as target:
-        rows = target.runs()
+        rows = target.runs(all=all_)
     _print_rows(rows, fmt)
 
 
 @runs_app.command("rm")
-def runs_rm(run_id: Annotated[str, typer.Argument(help="The run to delete.")],
+def runs_rm(run_id: Annotated[str, typer.Argument(help="The run (or leftover version, see `runs ls --all`) to delete.")],
             yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
             store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
-    """Delete one run and its regions and edges."""
+    """Delete one run and its regions and edges, or a leftover version.
+
+    Example: llm-mri-graphdb runs rm 3f2a9c0d1b2e4f5a --yes
+    """
+    from .errors import RunNotFound
+
     with _store(store, store_path) as target:
-        target.read(run_id)  # RunNotFound when it is not there
+        if run_id not in {row["run_id"] for row in target.runs(all=True)}:
+            raise RunNotFound(f"run_id must name a stored run or leftover version; got {run_id!r} "
+                              "(see `llm-mri-graphdb runs ls --all`).")
         if dry_run:
             typer.echo(f"Would delete run {run_id}.")
             return
@@ -338,6 +350,30 @@ def runs_rm(run_id: Annotated[str, typer.Argument(help="The run to delete.")],
             raise typer.Abort()
         target.delete(run_id)
     typer.echo(f"Deleted run {run_id}.")
+
+
+@runs_app.command("gc")
+def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
+            store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Delete the versions interrupted writes or deletes left behind (never a complete run).
+
+    Run it when no other scan is writing to the same store: a write in progress is unpublished too.
+    Example: llm-mri-graphdb runs gc --yes
+    """
+    with _store(store, store_path) as target:
+        left = [row for row in target.runs(all=True) if row.get("status") != "complete"]
+        if not left:
+            typer.echo("Nothing to collect: no leftover versions.")
+            return
+        names = ", ".join(row["run_id"] for row in left)
+        if dry_run:
+            typer.echo(f"Would delete {len(left)} leftover version(s): {names}.")
+            return
+        if not yes and not typer.confirm(f"Delete {len(left)} leftover version(s) ({names})?"):
+            raise typer.Abort()
+        removed = target.gc()
+    typer.echo(f"Deleted {len(removed)} leftover version(s): {', '.join(r['version'] for r in removed)}.")
 
 
 @runs_app.command("export")
@@ -421,6 +457,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args or os.environ.get("LLM_MRI_GRAPHDB_DEBUG") == "1"
     args = [a for a in args if a != "--debug"]
+    if debug:  # library loggers (the neo4j driver's retries among them) are silent otherwise
+        import logging
+
+        logging.basicConfig(level=logging.INFO)
     try:
         code = app(args=args, prog_name="llm-mri-graphdb", standalone_mode=False)
     except typer.TyperException as exc:  # click's errors (typer vendors click): usage errors exit 2

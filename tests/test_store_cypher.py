@@ -73,3 +73,38 @@ def test_parse_params_typed_by_query_header():
         cypher.parse_params(["top=two"], query="hub_regions")
     with pytest.raises(ValueError, match="key=value"):
         cypher.parse_params(["top"])
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"run_id": "r", "top": -1}, "parameter top must be >= 1; got -1"),
+    ({"run_id": "r", "top": 0}, "parameter top must be >= 1; got 0"),
+    ({"run_id": "r", "top": "3"}, "parameter top must be int; got '3'"),
+    ({"run_id": "r", "top": 1.5}, "parameter top must be int; got 1.5"),
+    ({"run_id": None}, "parameter run_id must be string, not null"),
+])
+def test_bind_parameters_rejects_bad_values(params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        cypher.bind_parameters("hub_regions", params)
+
+
+def test_bind_parameters_int_parameters_default_to_non_negative():
+    with pytest.raises(ValueError, match="from_layer must be >= 0; got -2"):
+        cypher.bind_parameters("heaviest_label_paths", {"run_id": "r", "label": "a", "from_layer": -2})
+    bound = cypher.bind_parameters("heaviest_label_paths", {"run_id": "r", "label": "a", "from_layer": 0})
+    assert bound == {"run_id": "r", "label": "a", "from_layer": 0, "limit": 5}
+    assert cypher.bind_parameters("hub_regions", {"run_id": "r", "top": 2.0})["top"] == 2
+
+
+def test_parse_params_then_bind_rejects_negative_top_from_cli():
+    params = cypher.parse_params(["run_id=r", "top=-1"], query="hub_regions")
+    with pytest.raises(ValueError, match="top must be >= 1"):
+        cypher.bind_parameters("hub_regions", params)
+
+
+def test_cli_query_out_of_range_param_is_bad_usage(tmp_path, capsys):
+    from llm_mri_graphdb.cli import main
+
+    code = main(["query", "hub_regions", "--param", "run_id=r", "--param", "top=-1",
+                 "--store", "memory", "--store-path", str(tmp_path)])
+    assert code == 2
+    assert "parameter top must be >= 1; got -1" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""MemoryStore: the store interface in memory and on disk."""
+"""LocalStore (alias MemoryStore): the store interface in memory and on disk."""
 
 from __future__ import annotations
 
@@ -100,3 +100,51 @@ def test_open_store_without_a_database_is_the_embedded_store(tmp_path, monkeypat
         open_store("neo4j")
     with pytest.raises(ValueError, match="store must be one of"):
         open_store("sqlite")
+
+
+def test_local_store_is_memory_store():
+    from llm_mri_graphdb.store import LocalStore
+
+    assert MemoryStore is LocalStore and repr(LocalStore()) == "LocalStore(path=None)"
+
+
+def test_local_store_reads_a_run_only_when_asked(tmp_path):
+    nrag = _nrag()
+    LocalStore = MemoryStore
+    LocalStore(tmp_path).write(nrag)
+    (tmp_path / "broken.npz").write_bytes(b"not a zip")  # opening the store must not read it
+    store = LocalStore(tmp_path)
+    assert store.read(nrag.run_id).equals(nrag)
+    with pytest.raises(ValueError, match="broken.npz is not a run saved by llm-mri-graphdb .*; move it out of"):
+        store.runs()  # listing reads every run's metadata, so the broken file shows there
+
+
+def test_local_store_lists_runs_from_metadata_without_arrays(tmp_path):
+    nrag = _nrag()
+    LocalStore = MemoryStore
+    LocalStore(tmp_path).write(nrag)
+    file = tmp_path / f"{nrag.run_id}.npz"
+    with np.load(file) as data:
+        meta = data["meta"]
+    np.savez(file, meta=meta)  # the arrays are gone: listing still works, reading fails
+    store = LocalStore(tmp_path)
+    (row,) = store.runs()
+    assert (row["run_id"], row["n_regions"], row["n_edge_rows"], row["status"]) == (nrag.run_id, 3, 2, "complete")
+    assert store.models()[0]["n_runs"] == 1
+    with pytest.raises(ValueError, match="region_layer is not a file in the archive"):
+        store.read(nrag.run_id)
+
+
+def test_local_store_leftover_of_a_crashed_save_listed_and_collected(tmp_path):
+    store = MemoryStore(tmp_path)
+    run_id = store.write(_nrag())
+    leftover = tmp_path / f".{run_id}.k3j2.npz"
+    leftover.write_bytes(b"half a file")
+    assert [r["run_id"] for r in store.runs()] == [run_id]
+    assert [(r["run_id"], r["status"]) for r in store.runs(all=True)] == \
+        [(run_id, "complete"), (leftover.name, "writing")]
+    assert store.gc() == [{"version": leftover.name, "run_id": run_id, "status": "writing"}]
+    assert not leftover.exists() and store.read(run_id).equals(_nrag())
+    leftover.write_bytes(b"again")
+    store.delete(leftover.name)
+    assert not leftover.exists() and [r["run_id"] for r in store.runs(all=True)] == [run_id]

@@ -6,7 +6,7 @@
 //   $run_id string      the run
 //   $label string       the label to follow
 //   $from_layer int     layer the paths start in (default: 0)
-//   $limit int          paths to return (default: 5)
+//   $limit int          paths to return (default: 5) (min: 1)
 // example: store.query("heaviest_label_paths", run_id="3f2a9c0d1e2b4a5f", label="pos")
 //          llm-mri-graphdb query heaviest_label_paths --param run_id=3f2a9c0d1e2b4a5f --param label=pos
 MATCH (run:Run {id: $run_id, status: 'complete'})

@@ -4,7 +4,7 @@
 // parameters:
 //   $run_id string       the run
 //   $label string|null   one label; null means all labels (default: null)
-//   $top int             hubs per layer (default: 3)
+//   $top int             hubs per layer (default: 3) (min: 1)
 // example: store.query("hub_regions", run_id="3f2a9c0d1e2b4a5f", top=2)
 //          llm-mri-graphdb query hub_regions --param run_id=3f2a9c0d1e2b4a5f --param top=2
 MATCH (run:Run {id: $run_id, status: 'complete'})

@@ -6,7 +6,7 @@
 //   $run_id string    the run
 //   $label_a string   first label
 //   $label_b string   second label
-//   $limit int        rows to return (default: 10)
+//   $limit int        rows to return (default: 10) (min: 1)
 // example: store.query("label_divergence_regions", run_id="3f2a9c0d1e2b4a5f", label_a="pos", label_b="neg")
 //          llm-mri-graphdb query label_divergence_regions --param run_id=3f2a9c0d1e2b4a5f --param label_a=pos --param label_b=neg
 MATCH (run:Run {id: $run_id, status: 'complete'})

@@ -1,7 +1,7 @@
-"""Where NRAG runs live: Neo4j (with GDS metrics and the Cypher library) or memory.
+"""Where NRAG runs live: Neo4j (with GDS metrics and the Cypher library) or the embedded store.
 
 Both stores share one interface: ``write(nrag) -> run_id``, ``read(run_id)``,
-``runs()``, ``models()``, ``corpora()``, ``delete(run_id)``,
+``runs(all=False)``, ``models()``, ``corpora()``, ``delete(run_id)``, ``gc()``,
 ``metrics(run_id, labels=None, *, save=False)``, ``analyze(run_id, algorithms,
 labels=None, save=False)`` and ``query(name, **params)``; reading never writes
 unless ``save=True``.
@@ -15,9 +15,10 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["Neo4jStore", "MemoryStore", "parse_params", "query_names"]
+__all__ = ["Neo4jStore", "LocalStore", "MemoryStore", "parse_params", "query_names"]
 
-_LAZY = {"Neo4jStore": "neo4j", "MemoryStore": "memory", "parse_params": "cypher", "query_names": "cypher"}
+_LAZY = {"Neo4jStore": "neo4j", "LocalStore": "memory", "MemoryStore": "memory", "parse_params": "cypher",
+         "query_names": "cypher"}
 
 
 def __getattr__(name: str) -> Any:

@@ -24,6 +24,7 @@ __all__ = [
     "query_parameters",
     "query_spec",
     "query_defaults",
+    "query_minimums",
     "bind_parameters",
     "parse_value",
     "parse_params",
@@ -31,6 +32,7 @@ __all__ = [
 
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _SPEC = re.compile(r"^//\s*\$([A-Za-z_][A-Za-z0-9_]*)\s+([a-z|]+)\b(?:.*?\(default:\s*(.+?)\))?.*$")
+_MIN = re.compile(r"\(min:\s*(-?\d+)\)")
 _TYPES = {"string": str, "int": int, "float": float, "bool": bool, "list": list}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 NO_DEFAULT = object()
@@ -122,10 +124,44 @@ def query_defaults(name: str) -> dict[str, Any]:
     return {k: d for k, (_, d) in query_spec(name).items() if d is not NO_DEFAULT}
 
 
-def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Check ``params`` against the query's parameters and fill in header defaults.
+def query_minimums(name: str) -> dict[str, int]:
+    """Smallest allowed value of each numeric parameter: ``(min: N)`` in its header line, else 0.
 
-    Raises ValueError naming a missing or unknown parameter.
+    >>> query_minimums("hub_regions")
+    {'top': 1}
+    """
+    out: dict[str, int] = {}
+    for line in load_query(name).splitlines():
+        m = _SPEC.match(line.strip())
+        if m and m.group(2).split("|")[0] in ("int", "float"):
+            low = _MIN.search(line)
+            out[m.group(1)] = int(low.group(1)) if low else 0
+    return out
+
+
+def _check_value(name: str, key: str, value: Any, kind: str, low: int | None) -> None:
+    """ValueError naming ``key`` when ``value`` is not of the declared ``kind`` or below ``low``."""
+    kinds = kind.split("|")
+    if value is None:
+        if "null" not in kinds:
+            raise ValueError(f"query {name!r} parameter {key} must be {kinds[0]}, not null.")
+        return
+    base = kinds[0]
+    numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+    ok = {"string": isinstance(value, str), "int": numeric and float(value).is_integer(), "float": numeric,
+          "bool": isinstance(value, bool), "list": isinstance(value, (list, tuple))}.get(base, True)
+    if not ok:
+        raise ValueError(f"query {name!r} parameter {key} must be {kind}; got {value!r}.")
+    if low is not None and value < low:
+        raise ValueError(f"query {name!r} parameter {key} must be >= {low}; got {value!r}.")
+
+
+def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Check ``params`` against the query's header and fill in its defaults.
+
+    Raises ValueError naming a missing or unknown parameter, a value of the
+    wrong type, or a number below its minimum (``(min: N)`` in the header,
+    else 0).
     """
     wanted = query_parameters(name)
     unknown = sorted(set(params) - set(wanted))
@@ -135,7 +171,12 @@ def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
     missing = [p for p in wanted if p not in bound]
     if missing:
         raise ValueError(f"query {name!r} needs parameter ${missing[0]}; pass {missing[0]}=<value> (takes {wanted}).")
-    return {k: bound[k] for k in wanted}
+    spec, lows = query_spec(name), query_minimums(name)
+    for key in wanted:
+        if key in spec:
+            _check_value(name, key, bound[key], spec[key][0], lows.get(key))
+    return {k: int(bound[k]) if k in spec and spec[k][0].startswith("int") and isinstance(bound[k], float)
+            else bound[k] for k in wanted}
 
 
 def parse_value(text: str) -> Any:

@@ -1,8 +1,11 @@
-"""In-process store: the :class:`Neo4jStore` interface over a dict, optionally saved to a folder.
+"""Embedded store: the :class:`Neo4jStore` interface over files, or over memory alone.
 
-The default when no database is configured. Each run is one ``<run_id>.npz``
-(arrays plus the metadata as JSON), replaced atomically, so a crash mid-save
-leaves the previous file.
+The default when no database is configured. With a folder, each run is one
+``<run_id>.npz`` (arrays plus the metadata as JSON), replaced atomically, so a
+crash mid-save leaves the previous file (and a ``.<run_id>.*.npz`` leftover,
+listed by ``runs(all=True)`` and removed by :meth:`LocalStore.gc`). Nothing is
+read when the store opens: listing reads only each file's metadata, and a
+run's arrays are read when it is asked for.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
 
-__all__ = ["MemoryStore"]
+__all__ = ["LocalStore", "MemoryStore"]
 
 _ARRAYS = ("region_layer", "region_x", "region_y", "region_counts",
            "edge_source", "edge_target", "edge_label", "edge_weight")
@@ -29,44 +32,63 @@ _ARRAYS = ("region_layer", "region_x", "region_y", "region_counts",
 
 def _meta(nrag: NRAG, completed_at: str) -> dict[str, Any]:
     return {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
-            "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at}
+            "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at,
+            "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0])}
 
 
-def _summary(run_id: str, nrag: NRAG, completed_at: str) -> dict[str, Any]:
-    return {"run_id": run_id, "model": nrag.model.get("name"), "corpus": nrag.corpus.get("name"),
-            "corpus_fingerprint": nrag.corpus.get("fingerprint") or nrag.corpus.get("name"),
-            "kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
-            "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]),
-            "completed_at": completed_at}
+def _summary(run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
+    model, corpus = meta["model"], meta["corpus"]
+    return {"run_id": run_id, "model": model.get("name"), "corpus": corpus.get("name"),
+            "corpus_fingerprint": corpus.get("fingerprint") or corpus.get("name"),
+            "kind": meta["kind"], "n_layers": meta["n_layers"], "label_names": list(meta["label_names"]),
+            "n_regions": meta["n_regions"], "n_edge_rows": meta["n_edge_rows"],
+            "completed_at": meta["completed_at"], "status": "complete"}
 
 
-class MemoryStore:
-    """NRAG runs kept in memory; saved under ``path`` (one ``<run_id>.npz`` each) when given.
+def _unreadable(file: Path, exc: Exception) -> ValueError:
+    return ValueError(f"{file} is not a run saved by llm-mri-graphdb ({type(exc).__name__}: {exc}); "
+                      f"move it out of {file.parent}.")
+
+
+def _read_meta(file: Path) -> dict[str, Any]:
+    """The metadata of a saved run without its arrays (sizes from the array headers in older files)."""
+    try:
+        with np.load(file, allow_pickle=False) as data:
+            meta = json.loads(str(data["meta"]))
+            if "n_regions" not in meta:
+                meta["n_regions"] = int(data["region_layer"].shape[0])
+                meta["n_edge_rows"] = int(data["edge_source"].shape[0])
+    except (OSError, ValueError, KeyError) as exc:
+        raise _unreadable(file, exc) from exc
+    return meta
+
+
+class LocalStore:
+    """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
     Parameters
     ----------
     path : str or Path, optional
-        Folder to save runs to and load them from; created if missing.
+        Folder to save runs to and read them from; created if missing.
 
     Examples
     --------
-    >>> store = MemoryStore()
+    >>> store = LocalStore()
     >>> store.runs()
     []
     """
 
     def __init__(self, path: str | os.PathLike | None = None) -> None:
         self.path = None if path is None else Path(path)
-        self._runs: dict[str, tuple[NRAG, str]] = {}
+        self._runs: dict[str, NRAG] = {}  # read or written by this process
+        self._meta: dict[str, dict[str, Any]] = {}
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
-            for file in sorted(self.path.glob("*.npz")):
-                self._runs[file.stem] = self._load(file)
 
     def __repr__(self) -> str:
-        return f"MemoryStore(path={None if self.path is None else str(self.path)!r})"
+        return f"LocalStore(path={None if self.path is None else str(self.path)!r})"
 
-    def __enter__(self) -> "MemoryStore":
+    def __enter__(self) -> "LocalStore":
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -75,16 +97,28 @@ class MemoryStore:
     def close(self) -> None:
         """Nothing to release; present so both stores share one interface."""
 
-    @staticmethod
-    def _load(file: Path) -> tuple[NRAG, str]:
-        with np.load(file, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            arrays = {name: data[name] for name in _ARRAYS}
-            bounds = data["layer_bounds"] if "layer_bounds" in data.files else None
-        nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
-                    layer_bounds=bounds, model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
-                    **arrays)
-        return nrag, meta["completed_at"]
+    # -- files -----------------------------------------------------------------------
+    def _file(self, run_id: str) -> Path | None:
+        if self.path is None or not run_id or "/" in run_id or run_id.startswith("."):
+            return None
+        file = self.path / f"{run_id}.npz"
+        return file if file.is_file() else None
+
+    def _run_ids(self) -> list[str]:
+        if self.path is None:
+            return list(self._meta)
+        return sorted(p.stem for p in self.path.glob("*.npz") if not p.name.startswith("."))
+
+    def _leftovers(self) -> list[Path]:
+        return [] if self.path is None else sorted(self.path.glob(".*.npz"))
+
+    def _metadata(self, run_id: str) -> dict[str, Any]:
+        if run_id not in self._meta:
+            file = self._file(run_id)
+            if file is None:
+                raise RunNotFound(f"run_id must name a stored run; got {run_id!r} (stored: {self._run_ids()}).")
+            self._meta[run_id] = _read_meta(file)
+        return self._meta[run_id]
 
     def _save(self, run_id: str, nrag: NRAG, completed_at: str) -> None:
         arrays = {name: getattr(nrag, name) for name in _ARRAYS}
@@ -101,10 +135,25 @@ class MemoryStore:
             raise
 
     def _get(self, run_id: str) -> NRAG:
-        if run_id not in self._runs:
-            raise RunNotFound(f"run_id must name a stored run; got {run_id!r} (stored: {sorted(self._runs)}).")
-        return self._runs[run_id][0]
+        if run_id in self._runs and (self.path is None or self._file(run_id) is not None):
+            return self._runs[run_id]
+        meta = self._metadata(run_id)
+        if self.path is None:
+            return self._runs[run_id]
+        file = self._file(run_id)
+        try:
+            with np.load(file, allow_pickle=False) as data:
+                arrays = {name: data[name] for name in _ARRAYS}
+                bounds = data["layer_bounds"] if "layer_bounds" in data.files else None
+        except (OSError, ValueError, KeyError) as exc:
+            raise _unreadable(file, exc) from exc
+        nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
+                    layer_bounds=bounds, model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
+                    **arrays)
+        self._runs[run_id] = nrag
+        return nrag
 
+    # -- the store interface ---------------------------------------------------------
     def write(self, nrag: NRAG) -> str:
         """Store ``nrag`` as its run (replacing an earlier one); returns ``nrag.run_id``."""
         if not isinstance(nrag, NRAG):
@@ -113,24 +162,43 @@ class MemoryStore:
         completed_at = datetime.now(timezone.utc).isoformat()
         if self.path is not None:
             self._save(run_id, nrag, completed_at)
-        self._runs[run_id] = (nrag, completed_at)
+        self._runs[run_id] = nrag
+        self._meta[run_id] = json.loads(json.dumps(_meta(nrag, completed_at), default=str))
         return run_id
 
     def read(self, run_id: str) -> NRAG:
-        """The stored NRAG of ``run_id``."""
+        """The stored NRAG of ``run_id`` (its file is read on first use)."""
         return self._get(run_id)
 
     def delete(self, run_id: str) -> None:
-        """Forget a run (and remove its file)."""
-        self._get(run_id)
+        """Forget a run and remove its file, or remove a leftover of an interrupted save."""
+        leftover = next((p for p in self._leftovers() if p.name == run_id), None)
+        if leftover is not None:
+            leftover.unlink(missing_ok=True)
+            return
+        self._metadata(run_id)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
-        del self._runs[run_id]
+        self._runs.pop(run_id, None)
+        self._meta.pop(run_id, None)
 
-    def runs(self) -> list[dict[str, Any]]:
-        """Stored runs, newest first, with the same keys as :meth:`Neo4jStore.runs`."""
-        rows = [_summary(rid, nrag, at) for rid, (nrag, at) in self._runs.items()]
-        return sorted(rows, key=lambda r: (r["completed_at"], r["run_id"]), reverse=True)
+    def gc(self) -> list[dict[str, Any]]:
+        """Remove the leftovers of interrupted saves; returns what was removed."""
+        removed = [{"version": p.name, "run_id": p.name.split(".")[1], "status": "writing"} for p in self._leftovers()]
+        for p in self._leftovers():
+            p.unlink(missing_ok=True)
+        return removed
+
+    def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`
+        """Stored runs, newest first, with the same keys as :meth:`Neo4jStore.runs`.
+
+        With ``all=True`` also the leftovers of interrupted saves (status ``writing``).
+        """
+        rows = sorted((_summary(rid, self._metadata(rid)) for rid in self._run_ids()),
+                      key=lambda r: (r["completed_at"], r["run_id"]), reverse=True)
+        if all:
+            rows += [{"run_id": p.name, "status": "writing"} for p in self._leftovers()]
+        return rows
 
     def models(self) -> list[dict[str, Any]]:
         """Models of the stored runs with their number of runs."""
@@ -142,8 +210,8 @@ class MemoryStore:
 
     def _group(self, side: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for nrag, _ in self._runs.values():
-            meta = getattr(nrag, side)
+        for run_id in self._run_ids():
+            meta = self._metadata(run_id)[side]
             key = str(meta.get("fingerprint") or meta.get("name") or "unknown")
             row = out.setdefault(key, {"key": key, **{f: meta.get(f) for f in fields}, "n_runs": 0})
             row["n_runs"] += 1
@@ -169,3 +237,7 @@ class MemoryStore:
         cypher.load_query(name)
         raise StoreUnavailable(f"query {name!r} runs Cypher and needs Neo4j; set NEO4J_URI or start a server "
                                "with `llm-mri-graphdb neo4j start`.")
+
+
+MemoryStore = LocalStore
+"""The earlier name of :class:`LocalStore`, kept as an alias."""

@@ -5,142 +5,62 @@ A run is written as a fresh *version* (``Run {id: "<run_id>#<hex>", status:
 transactions. One last transaction retires the previous complete version and
 flips the new one to ``id = run_id, status = "complete"``; only then is the
 old version deleted, in batches. Readers only follow complete ``Run`` nodes to
-their ``version``, so they see the old run or the new one, never a mix. A
-version left behind by a crash is collected on the next write of that run.
+their ``version``, so they see the old run or the new one, never a mix. Every
+batch is a no-op once applied, so a transaction the driver retries after a
+lost acknowledgement never doubles an edge. A version left behind by a crash
+is collected on the next write of that run, or by :meth:`Neo4jStore.gc`.
+
+The driver gives up on a lost server after ``retry_s`` seconds and its log
+lines go to the ``neo4j`` logger, which stays silent unless the application
+configures logging (the CLI does with ``--debug``).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import numpy as np
 from neo4j import Driver, GraphDatabase
-from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store.records import (corpus_key, flow_batches, model_key, plain, region_rows, run_props,
+                                           side_props)
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 
-__all__ = ["Neo4jStore"]
+__all__ = ["Neo4jStore", "URI_SCHEMES"]
 
-_RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
-             "label_names", "n_labels", "n_regions", "n_edge_rows", "n_edges", "layer_bounds",
-             "model_json", "corpus_json", "settings_json", "model_name", "corpus_name"}
-_PRIMITIVE = (str, int, float, bool)
-
-
-def _plain(value: Any) -> Any:
-    """Neo4j temporal values to ISO strings, so results are plain Python."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value.iso_format() if hasattr(value, "iso_format") else value
+URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+_RUN_PARAMS = ("run_id", "run_a", "run_b")
+logging.getLogger("neo4j").addHandler(logging.NullHandler())  # no driver lines on stderr unless configured
+_LOST = (ServiceUnavailable, SessionExpired)
 
 
-def _property(value: Any) -> Any:
-    """A Neo4j property value: primitives and homogeneous primitive lists, else None."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, _PRIMITIVE):
-        return value
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, _PRIMITIVE) for v in value) \
-            and len({type(v) for v in value}) == 1:
-        return list(value)
-    return None
+def _check_uri(uri: str) -> None:
+    scheme = urlsplit(uri).scheme.lower()
+    if scheme not in URI_SCHEMES:
+        raise StoreUnavailable(f"NEO4J_URI must start with bolt://, neo4j://, bolt+s:// or neo4j+s:// "
+                               f"(the Bolt port, 7687 by default); got {uri!r}.")
 
 
-def _leaves(mapping: dict[str, Any], path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    for key, value in mapping.items():
-        if isinstance(value, dict):
-            yield from _leaves(value, (*path, str(key)))
-        else:
-            yield (*path, str(key)), value
+def _region_check(params: dict[str, Any], counters: Any) -> None:
+    if counters.nodes_created not in (0, len(params["rows"])):
+        raise RuntimeError(f"a region batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
 
 
-def _flatten(mapping: dict[str, Any]) -> dict[str, Any]:
-    """Leaf settings as Run properties: ``{"extract": {"site": "mlp"}}`` -> ``site``; a clash keeps the path."""
-    leaves = [(path, p) for path, value in _leaves(mapping) if (p := _property(value)) is not None]
-    seen: dict[str, int] = {}
-    for path, _ in leaves:
-        seen[path[-1]] = seen.get(path[-1], 0) + 1
-    return {(path[-1] if seen[path[-1]] == 1 else "_".join(path)): p for path, p in leaves}
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=lambda v: v.item() if isinstance(v, np.generic) else str(v))
-
-
-def _model_key(model: dict[str, Any]) -> str:
-    return str(model.get("fingerprint") or model.get("name") or "unknown")
-
-
-def _corpus_key(corpus: dict[str, Any]) -> str:
-    return str(corpus.get("fingerprint") or corpus.get("name") or "unknown")
-
-
-def _run_props(nrag: NRAG) -> dict[str, Any]:
-    props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
-    pairs = np.unique(np.stack([nrag.edge_source, nrag.edge_target]), axis=1).shape[1] if nrag.edge_source.size else 0
-    props.update(
-        kind=nrag.kind, n_layers=nrag.n_layers, label_names=list(nrag.label_names), n_labels=nrag.n_labels,
-        n_regions=nrag.n_regions, n_edge_rows=int(nrag.edge_source.shape[0]), n_edges=int(pairs),
-        model_json=_json(nrag.model), corpus_json=_json(nrag.corpus), settings_json=_json(nrag.settings),
-        model_name=str(nrag.model.get("name") or _model_key(nrag.model)),
-        corpus_name=str(nrag.corpus.get("name") or _corpus_key(nrag.corpus)),
-    )
-    if nrag.layer_bounds is not None:
-        props["layer_bounds"] = nrag.layer_bounds.ravel().tolist()
-    return props
-
-
-def _side_props(meta: dict[str, Any], key_name: str, key: str) -> dict[str, Any]:
-    props = {k: p for k, v in meta.items() if (p := _property(v)) is not None}
-    props[key_name] = key
-    return props
-
-
-def _region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
-    """``[uid, name, idx, layer, x, y, counts, total]`` per region, in canonical order."""
-    counts = nrag.region_counts.tolist()
-    return [[f"{version}:{name}", name, idx, layer, x, y, c, sum(c)]
-            for idx, (name, layer, x, y, c) in enumerate(zip(nrag.region_ids(), nrag.region_layer.tolist(),
-                                                             nrag.region_x.tolist(), nrag.region_y.tolist(), counts))]
-
-
-def _flow_batches(nrag: NRAG, size: int) -> Iterator[tuple[int, list[list[Any]]]]:
-    """``(layer, rows)`` batches of about ``size`` relationships, never spanning two layer pairs.
-
-    A row is ``[source position, target position, total, label names, weights]``
-    for one (source, target) pair, positions counted within each layer's
-    canonical order (edge rows are sorted by pair, regions by layer).
-    """
-    if nrag.edge_source.size == 0:
-        return
-    layer = nrag.region_layer
-    position = (np.arange(nrag.n_regions) - np.searchsorted(layer, layer)).tolist()
-    src, tgt = nrag.edge_source, nrag.edge_target
-    starts = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])])
-    ends = np.r_[starts[1:], src.size]
-    names = [nrag.label_names[i] for i in nrag.edge_label.tolist()]
-    weights = nrag.edge_weight.tolist()
-    totals = np.add.reduceat(nrag.edge_weight, starts).tolist()
-    src_l, tgt_l, pair_layer = src.tolist(), tgt.tolist(), layer[src[starts]].tolist()
-    batch: list[list[Any]] = []
-    used, current = 0, pair_layer[0]
-    for a, b, total, level in zip(starts.tolist(), ends.tolist(), totals, pair_layer):
-        if batch and (level != current or used >= size):
-            yield current, batch
-            batch, used = [], 0
-        current = level
-        batch.append([position[src_l[a]], position[tgt_l[a]], total, names[a:b], weights[a:b]])
-        used += 1 + b - a
-    yield current, batch
+def _flow_check(params: dict[str, Any], counters: Any) -> None:
+    expected = len(params["s"]) + len(params["fs"])
+    if counters.relationships_created not in (0, expected):
+        raise RuntimeError(f"a flow batch of layer {params['layer']} created {counters.relationships_created} "
+                           f"of {expected} relationships.")
 
 
 class Neo4jStore:
@@ -149,25 +69,31 @@ class Neo4jStore:
     Parameters
     ----------
     uri : str or neo4j.Driver
-        Bolt URI, or a driver the caller owns (it is not closed here).
+        Bolt URI (``bolt://``, ``neo4j://``, ``bolt+s://``, ``neo4j+s://``), or a
+        driver the caller owns (it is not closed here).
     auth : tuple of (str, str), optional
         ``(user, password)``; never printed.
     database : str or None, default=None
         ``None`` is the server's default database.
-    batch_size : int, default=10_000
+    batch_size : int, default=20_000
         Rows (regions) or relationships per write transaction.
     workers : int, default=2
         Write transactions run at once. Flow batches run in two waves (even,
-        then odd source layers), so concurrent batches never share a node.
+        then odd source layers), the batches of one layer pair in order on one
+        thread, so concurrent transactions never share a node.
+    retry_s : float, default=10.0
+        How long the driver retries a transaction on a lost connection before
+        the write gives up (``max_transaction_retry_time``).
 
     Raises
     ------
     StoreUnavailable
-        The server cannot be reached or refuses the credentials.
+        The URI is not a Bolt URI, the server cannot be reached, refuses the
+        credentials, locks logins after failed attempts, or has no such database.
     """
 
     def __init__(self, uri: str | Driver, auth: tuple[str, str] | None = None, database: str | None = None,
-                 *, batch_size: int = 10_000, workers: int = 2) -> None:
+                 *, batch_size: int = 20_000, workers: int = 2, retry_s: float = 10.0) -> None:
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
         if not isinstance(workers, int) or workers < 1:
@@ -177,22 +103,39 @@ class Neo4jStore:
         self.workers = workers
         self._owns_driver = not isinstance(uri, Driver)
         self.uri = uri if self._owns_driver else "<driver>"
-        self._driver = (GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF")
+        if self._owns_driver:
+            _check_uri(str(uri))
+        self._driver = (GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF",
+                                             max_transaction_retry_time=retry_s,
+                                             connection_timeout=min(5.0, retry_s),
+                                             connection_acquisition_timeout=retry_s + 5.0)
                         if self._owns_driver else uri)
         self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()
             for statement in cypher.statements("schema"):
                 self._driver.execute_query(statement, database_=database)
-        except AuthError as exc:
+        except (Neo4jError, DriverError, OSError, ValueError) as exc:
             self.close()
-            user = auth[0] if auth else "<none>"
-            raise StoreUnavailable(f"Neo4j at {self.uri} refused user {user!r}: authentication failed; "
-                                   "check NEO4J_USER and NEO4J_PASSWORD.") from exc
-        except (ServiceUnavailable, OSError, ValueError) as exc:
-            self.close()
-            raise StoreUnavailable(f"cannot reach Neo4j at {self.uri} ({type(exc).__name__}); start one with "
-                                   "`llm-mri-graphdb neo4j start` or set NEO4J_URI.") from exc
+            raise self._connect_error(exc, auth) from exc
+
+    def _connect_error(self, exc: Exception, auth: tuple[str, str] | None) -> Exception:
+        """One line naming the fix for a failure to open the store."""
+        user = auth[0] if auth else "<none>"
+        code = getattr(exc, "code", None) or ""
+        if code.endswith("AuthenticationRateLimit"):
+            return StoreUnavailable(f"Neo4j at {self.uri} locked logins for user {user!r} after too many failed "
+                                    "attempts; wait a few seconds, then retry with the right NEO4J_PASSWORD.")
+        if isinstance(exc, AuthError) or code.startswith("Neo.ClientError.Security."):
+            return StoreUnavailable(f"Neo4j at {self.uri} refused user {user!r}: authentication failed; "
+                                    "check NEO4J_USER and NEO4J_PASSWORD.")
+        if code.endswith("DatabaseNotFound"):
+            return StoreUnavailable(f"Neo4j at {self.uri} has no database {self.database!r}; set NEO4J_DATABASE "
+                                    "to an existing one (SHOW DATABASES) or unset it for the default.")
+        if isinstance(exc, (ServiceUnavailable, SessionExpired, OSError, ValueError)) or not code:
+            return StoreUnavailable(f"cannot reach Neo4j at {self.uri} ({type(exc).__name__}); start one with "
+                                    "`llm-mri-graphdb neo4j start` or set NEO4J_URI.")
+        return StoreUnavailable(f"Neo4j at {self.uri} refused the connection: {getattr(exc, 'message', exc)}")
 
     @classmethod
     def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> "Neo4jStore":
@@ -246,48 +189,104 @@ class Neo4jStore:
         -------
         run_id : str
             ``nrag.run_id``.
+
+        Raises
+        ------
+        StoreUnavailable
+            Neo4j was lost mid-write: the previous version of the run is intact
+            and the unpublished one is left for the next write or :meth:`gc`.
         """
         if not isinstance(nrag, NRAG):
             raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
         if not np.array_equal(nrag.region_layer[nrag.edge_target], nrag.region_layer[nrag.edge_source] + 1):
             raise ValueError("nrag edges must join regions of neighbouring layers (target layer = source layer + 1).")
         run_id = nrag.run_id
-        self._collect_stale(run_id)
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
-        self._runner.write("create_run", version=version, run_id=run_id, props=_run_props(nrag))
+        stage = "before"
         try:
-            rows = _region_rows(nrag, version)
-            self._runner.write_batches("create_regions", workers=self.workers, batches=[
-                {"rows": rows[start:start + self.batch_size], "run_id": run_id, "version": version}
-                for start in range(0, len(rows), self.batch_size)])
-            flows = list(_flow_batches(nrag, self.batch_size))
-            for parity in (0, 1):  # a wave's layer pairs share no region, so its batches never contend
-                self._runner.write_batches("create_flows", workers=self.workers, batches=[
-                    {"rows": batch, "version": version, "layer": layer}
-                    for layer, batch in flows if layer % 2 == parity])
-            published = self._runner.write(
-                "update_run_complete", run_id=run_id, version=version,
-                model_key=_model_key(nrag.model), model=_side_props(nrag.model, "key", _model_key(nrag.model)),
-                corpus_key=_corpus_key(nrag.corpus),
-                corpus=_side_props(nrag.corpus, "fingerprint", _corpus_key(nrag.corpus)),
-            )
-            if not published:
-                raise StoreUnavailable(f"version {version} of run {run_id} vanished before it was published.")
-        except BaseException:
+            self._collect_stale(run_id)
+            self._runner.write("create_run", version=version, run_id=run_id, props=run_props(nrag))
+            stage = "writing"
             try:
-                self._delete_version(version)
-            except (Neo4jError, DriverError):
-                pass  # collected on the next write of this run
-            raise
-        self._collect_stale(run_id)
+                retired = self._write_version(nrag, version)
+            except _LOST:
+                raise
+            except BaseException:
+                try:
+                    self._delete_version(version)
+                except (Neo4jError, DriverError):
+                    pass  # collected on the next write of this run
+                raise
+            stage = "published"
+            for old in retired:
+                self._delete_version(old)
+        except _LOST as exc:
+            kept = {
+                "before": "nothing was written; start Neo4j and write the run again.",
+                "writing": f"the stored runs are intact and version {version} is left unpublished; start Neo4j "
+                           "and write the run again (`llm-mri-graphdb runs gc` removes the leftover).",
+                "published": "the run was stored, and the version it replaced is left to delete; "
+                             "`llm-mri-graphdb runs gc` removes it once Neo4j is back.",
+            }[stage]
+            raise StoreUnavailable(f"lost Neo4j at {self.uri} while writing run {run_id} "
+                                   f"({type(exc).__name__}): {kept}") from exc
         return run_id
 
+    def _write_version(self, nrag: NRAG, version: str) -> list[str]:
+        """Regions, then flows (even source layers, then odd), then publish ``version`` in one transaction.
+
+        Returns the versions the publishing retired (to delete).
+        """
+        run_id = nrag.run_id
+        rows = region_rows(nrag, version)
+        size = min(self.batch_size, -(-len(rows) // self.workers))  # at least one batch per worker
+        self._runner.write_batches("create_regions", workers=self.workers, check=_region_check, batches=[
+            {"rows": rows[start:start + size], "run_id": run_id, "version": version}
+            for start in range(0, len(rows), max(size, 1))])
+        groups = flow_batches(nrag, self.batch_size)
+        labels = list(nrag.label_names)
+        for parity in (0, 1):  # a wave's layer pairs share no region, so its groups never contend
+            self._runner.write_groups("create_flows", workers=self.workers, check=_flow_check, groups=[
+                [{**batch.params(), "version": version, "labels": labels} for batch in group]
+                for group in groups if group[0].layer % 2 == parity])
+        model, corpus = model_key(nrag.model), corpus_key(nrag.corpus)
+        published = self._runner.write(
+            "update_run_complete", run_id=run_id, version=version,
+            model_key=model, model=side_props(nrag.model, "key", model),
+            corpus_key=corpus, corpus=side_props(nrag.corpus, "fingerprint", corpus))
+        if published:
+            return list(published[0]["retired"])
+        current = self._runner.read("read_run", run_id=run_id)  # a retry after the publish committed finds it done
+        if current and current[0]["run"].get("version") == version:
+            return [row["version"] for row in self._runner.read("read_stale_versions", run_id=run_id)
+                    if row["status"] == "deleting"]
+        raise StoreUnavailable(f"version {version} of run {run_id} vanished before it was published.")
+
     def delete(self, run_id: str) -> None:
-        """Delete a complete run (hidden at once, then removed in batches)."""
-        rows = self._runner.write("update_run_deleting", run_id=run_id)
+        """Delete a complete run (hidden at once, then removed in batches), or a leftover version.
+
+        ``run_id`` may also name a version left in ``writing``/``deleting`` by
+        an interrupted write or delete (see ``runs(all=True)``).
+        """
+        rows = self._runner.write("update_run_deleting", run_id=run_id, token=uuid.uuid4().hex)
         if not rows:
-            raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+            stale = {row["version"] for row in self._runner.read("read_stale_versions", run_id=None)}
+            if run_id not in stale:
+                raise RunNotFound(f"run_id must name a stored run; got {run_id!r} "
+                                  "(see `llm-mri-graphdb runs ls --all`).")
+            rows = [{"version": run_id}]
         self._delete_version(rows[0]["version"])
+
+    def gc(self) -> list[dict[str, Any]]:
+        """Delete every version left in ``writing``/``deleting`` by an interrupted write or delete.
+
+        Do not run it while another process writes to this database: its
+        unpublished version would be removed too. Returns the versions removed.
+        """
+        removed = [plain(row) for row in self._runner.read("read_stale_versions", run_id=None)]
+        for row in removed:
+            self._delete_version(row["version"])
+        return removed
 
     # -- reads ---------------------------------------------------------------------
     def read(self, run_id: str) -> NRAG:
@@ -315,9 +314,14 @@ class Neo4jStore:
             settings=json.loads(run["settings_json"]),
         )
 
-    def runs(self) -> list[dict[str, Any]]:
-        """Complete runs, newest first: run_id, model, corpus, kind, sizes, completed_at."""
-        return [_plain(row) for row in self._runner.read("read_runs")]
+    def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`
+        """Complete runs, newest first: run_id, model, corpus, kind, sizes, completed_at, status.
+
+        With ``all=True`` also the versions an interrupted write or delete left
+        in ``writing`` or ``deleting``, listed under their version id.
+        """
+        statuses = ["complete", "writing", "deleting"] if all else ["complete"]
+        return [plain(row) for row in self._runner.read("read_runs", statuses=statuses)]
 
     def models(self) -> list[dict[str, Any]]:
         """Stored models with their number of complete runs."""
@@ -346,13 +350,17 @@ class Neo4jStore:
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.
 
-        Raises QueryNotFound for an unknown name and ValueError naming a missing
-        or unknown parameter.
+        Raises QueryNotFound for an unknown name, ValueError naming a missing,
+        unknown or out-of-range parameter, and RunNotFound when ``run_id``
+        (``run_a``, ``run_b``) names no complete run.
         """
         text = cypher.load_query(name)
         bound = cypher.bind_parameters(name, params)
+        for key in _RUN_PARAMS:
+            if key in bound:
+                complete_run(self._runner, bound[key])
         try:
             rows = self._runner.run_text(text, bound, write=False)
         except ClientError as exc:
             raise ValueError(f"query {name!r} failed: {exc.message}") from exc
-        return [_plain(row) for row in rows]
+        return [plain(row) for row in rows]

@@ -11,16 +11,20 @@ the other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from neo4j import Driver, RoutingControl
+from neo4j.exceptions import IncompleteCommit
 
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.store import cypher
 
 __all__ = ["CypherRunner", "complete_run"]
+
+_IDEMPOTENT = re.compile(r"^// Idempotent\b", re.MULTILINE)
 
 
 def _consume_tx(tx, query: str, params: dict[str, Any]):
@@ -78,9 +82,14 @@ class CypherRunner:
         """One managed write transaction of ``cypher/<name>.cypher``; returns its counters.
 
         ``check(counters)`` runs inside the transaction function, so a batch
-        whose counts are wrong raises before it commits.
+        whose counts are wrong raises before it commits. The driver retries a
+        transaction that failed before its commit; a statement whose header
+        has a line starting ``// Idempotent`` (a no-op once applied) is run once
+        more after a commit whose acknowledgement was lost
+        (:class:`neo4j.exceptions.IncompleteCommit`), so its outcome is known.
         """
         query = cypher.load(name)
+        idempotent = _IDEMPOTENT.search(query) is not None
 
         def work(tx):
             counters = _consume_tx(tx, query, params)
@@ -88,6 +97,12 @@ class CypherRunner:
                 check(counters)
             return counters
 
+        with self.session() as session:
+            try:
+                return session.execute_write(work)
+            except IncompleteCommit:
+                if not idempotent:
+                    raise
         with self.session() as session:
             return session.execute_write(work)
 
@@ -98,15 +113,25 @@ class CypherRunner:
         The first failure cancels the batches not yet started and is raised.
         ``check(params, counters)`` validates each batch inside its transaction.
         """
-        def one(params: dict[str, Any]):
-            return self.write_batch(name, params, None if check is None else (lambda c: check(params, c)))
+        self.write_groups(name, [[params] for params in batches], workers=workers, check=check)
 
-        if workers == 1 or len(batches) <= 1:
-            for params in batches:
-                one(params)
+    def write_groups(self, name: str, groups: Sequence[Sequence[dict[str, Any]]], *, workers: int = 1,
+                     check: Callable[[dict[str, Any], Any], None] | None = None) -> None:
+        """Like :meth:`write_batches`; the batches of one group run in order on one thread.
+
+        Groups whose batches touch disjoint nodes run at once without
+        contending for locks.
+        """
+        def one(group: Sequence[dict[str, Any]]) -> None:
+            for params in group:
+                self.write_batch(name, params, None if check is None else (lambda c, p=params: check(p, c)))
+
+        if workers == 1 or len(groups) <= 1:
+            for group in groups:
+                one(group)
             return
         with ThreadPoolExecutor(workers) as pool:
-            futures = [pool.submit(one, params) for params in batches]
+            futures = [pool.submit(one, group) for group in groups]
             try:
                 for future in futures:
                     future.result()

@@ -1,6 +1,8 @@
-"""``runs export`` / ``runs import``: moving runs between the embedded store and Neo4j."""
+"""``runs`` commands: export/import between the embedded store and Neo4j, leftovers listed and collected."""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
@@ -49,3 +51,57 @@ def test_runs_import_of_a_bad_folder_stores_nothing(tmp_path, capsys):
     assert code == 1
     assert "missing nrag.json" in capsys.readouterr().err
     assert MemoryStore(tmp_path / "memory").runs() == []
+
+
+def _leftover_in_neo4j(store, nrag, monkeypatch) -> str:
+    """A version an interrupted first write left in 'writing' (cleanup prevented too)."""
+    from llm_mri_graphdb.store import neo4j as neo4j_store
+    from llm_mri_graphdb.store.runner import CypherRunner
+
+    with monkeypatch.context() as m:
+        m.setattr(neo4j_store.Neo4jStore, "_delete_version", lambda self, v: None)
+        m.setattr(CypherRunner, "write_groups", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash")))
+        try:
+            store.write(nrag)
+        except RuntimeError:
+            pass
+    (row,) = [r for r in store.runs(all=True) if r["run_id"].startswith(nrag.run_id + "#")]
+    return row["run_id"]
+
+
+def test_runs_ls_all_rm_and_gc_handle_leftovers_in_neo4j(neo4j_settings, monkeypatch, capsys):
+    for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
+                        ("NEO4J_PASSWORD", neo4j_settings.password)):
+        monkeypatch.setenv(name, value)
+    nrag = _nrag(7)
+    with Neo4jStore.from_settings(neo4j_settings) as store:
+        first = _leftover_in_neo4j(store, nrag, monkeypatch)
+        assert main(["runs", "ls", "--store", "neo4j", "--format", "json"]) == 0
+        assert first not in capsys.readouterr().out  # readers never see it
+        assert main(["runs", "ls", "--all", "--store", "neo4j", "--format", "json"]) == 0
+        listed = [r for r in json.loads(capsys.readouterr().out) if r["run_id"] == first]
+        assert [r["status"] for r in listed] == ["writing"]
+        assert main(["runs", "rm", first, "--yes", "--store", "neo4j"]) == 0
+        assert f"Deleted run {first}." in capsys.readouterr().out
+        assert main(["runs", "rm", first, "--yes", "--store", "neo4j"]) == 1
+        assert "runs ls --all" in capsys.readouterr().err
+        second = _leftover_in_neo4j(store, nrag, monkeypatch)
+        assert main(["runs", "gc", "--dry-run", "--store", "neo4j"]) == 0
+        assert f"Would delete 1 leftover version(s): {second}." in capsys.readouterr().out
+        assert main(["runs", "gc", "--yes", "--store", "neo4j"]) == 0
+        assert f"Deleted 1 leftover version(s): {second}." in capsys.readouterr().out
+        assert not [r for r in store.runs(all=True) if r["run_id"].startswith(nrag.run_id)]
+
+
+def test_runs_gc_removes_a_crashed_save_of_the_embedded_store(tmp_path, capsys):
+    store = MemoryStore(tmp_path)
+    run_id = store.write(_nrag(8))
+    (tmp_path / f".{run_id}.x1.npz").write_bytes(b"half")
+    args = ["--store", "memory", "--store-path", str(tmp_path)]
+    assert main(["runs", "ls", "--all", "--format", "json", *args]) == 0
+    assert [r["status"] for r in json.loads(capsys.readouterr().out)] == ["complete", "writing"]
+    assert main(["runs", "gc", "--yes", *args]) == 0
+    assert f"Deleted 1 leftover version(s): .{run_id}.x1.npz." in capsys.readouterr().out
+    assert main(["runs", "gc", "--yes", *args]) == 0
+    assert "Nothing to collect" in capsys.readouterr().out
+    assert [r["run_id"] for r in MemoryStore(tmp_path).runs(all=True)] == [run_id]

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from llm_mri_graphdb.errors import QueryNotFound
+from llm_mri_graphdb.errors import QueryNotFound, RunNotFound
 from llm_mri_graphdb.store import Neo4jStore, query_names
 from tests.integration.nrag_samples import query_nrags
 
@@ -121,9 +121,10 @@ def test_query_unknown_name_lists_available(runs):
         store.query("hubs")
 
 
-def test_query_unknown_run_returns_no_rows(runs):
+def test_query_unknown_run_raises(runs):
     store, _, _ = runs
-    assert store.query("hub_regions", run_id="no-such-run") == []
+    with pytest.raises(RunNotFound, match="'no-such-run'"):
+        store.query("hub_regions", run_id="no-such-run")
 
 
 def test_query_every_shipped_query_tested():
