@@ -175,7 +175,7 @@ def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
 
     names = nrag.region_ids()
     width = int(nrag.settings.get("gridsize") or (nrag.region_y.max() + 1 if nrag.n_regions else 1))
-    across = nrag.region_x * width + nrag.region_y if nrag.kind == GRID else nrag.region_x
+    across = nrag.region_x * width + nrag.region_y if nrag.kind == "grid" else nrag.region_x
     xy = list(zip(across.tolist(), (-nrag.region_layer).tolist()))
     fig = Figure(figsize=(10, max(3, nrag.n_layers * 0.5)), layout="constrained")
     ax = fig.add_subplot()
