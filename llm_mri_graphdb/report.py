@@ -172,6 +172,7 @@ def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list
 def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
     """Regions as points (layer down, cell or component across), coloured by community, flows in grey."""
     from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
 
     names = nrag.region_ids()
     width = int(nrag.settings.get("gridsize") or (nrag.region_y.max() + 1 if nrag.n_regions else 1))

@@ -179,8 +179,9 @@ def test_metrics_unknown_label_exits_2_and_unknown_run_exits_1(model, corpus, tm
     assert '"density"' in capsys.readouterr().out
 
 
-def test_query_of_an_unknown_run_is_an_error_not_no_rows(tmp_path, capsys):
+def test_query_on_the_embedded_store_is_an_error_not_no_rows(tmp_path, capsys):
+    # the Cypher library needs Neo4j (an unknown run there: test_store_neo4j's RunNotFound tests)
     assert main(["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--store", "memory",
                  "--store-path", str(tmp_path / "store")]) == 1
-    assert _one_line_error(capsys) == ("Error: no run '0123456789abcdef' is stored; list the runs with "
-                                       "`llm-mri-graphdb runs ls`.")
+    assert _one_line_error(capsys) == ("Error: query 'hub_regions' runs Cypher and needs Neo4j; set NEO4J_URI or "
+                                       "start a server with `llm-mri-graphdb neo4j start`.")
