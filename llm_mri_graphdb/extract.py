@@ -266,6 +266,139 @@ def _activations(layers, dataset, model_meta: dict, settings_meta: dict) -> Acti
     return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta)
 
 
+@dataclass(frozen=True)
+class BatchPlan:
+    """Token ids of a corpus sorted longest first and cut into batches (one plan, every engine).
+
+    ``batch(i)`` are the corpus rows of batch ``i``; every batch but the last
+    holds ``batch_size`` texts. ``fingerprint`` names the cut, so a resumed
+    cache entry is only continued under the same plan.
+    """
+
+    encoded: list
+    lengths: np.ndarray
+    order: np.ndarray
+    batch_size: int
+
+    @property
+    def n_batches(self) -> int:
+        return -(-len(self.order) // self.batch_size)
+
+    def batch(self, i: int) -> np.ndarray:
+        """Corpus rows of batch ``i``, longest text first."""
+        return self.order[i * self.batch_size:(i + 1) * self.batch_size]
+
+    @property
+    def fingerprint(self) -> str:
+        h = hashlib.sha256(f"sorted-v1\0{self.batch_size}\0".encode())
+        h.update(np.ascontiguousarray(self.order, dtype=np.int64).tobytes())
+        return h.hexdigest()[:24]
+
+    def subset(self, batches) -> BatchPlan:
+        """The plan of ``batches`` only (rows renumbered 0..); its batch ``j`` is ``batches[j]``."""
+        rows = np.concatenate([self.batch(b) for b in batches])
+        return BatchPlan([self.encoded[r] for r in rows], self.lengths[rows],
+                         np.arange(len(rows)), self.batch_size)
+
+
+def plan_batches(tokenizer, texts, *, max_length: int | None, batch_size: int) -> BatchPlan:
+    """Tokenise ``texts`` once without padding and sort them longest first (stable)."""
+    encoded = tokenizer(list(texts), truncation=max_length is not None, max_length=max_length,
+                        return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
+    if lengths.min() == 0:
+        raise ValueError(f"text of row {int(lengths.argmin())} has no tokens; give it some words.")
+    return BatchPlan(encoded, lengths, np.argsort(-lengths, kind="stable"), batch_size)
+
+
+@dataclass
+class ExtractionJob:
+    """A validated extraction: what to compute and where it goes (see :func:`prepare_job`)."""
+
+    dataset: object
+    site: str
+    pooling: str
+    batch_size: int
+    max_length: int | None
+    n_layers: int
+    width: int
+    model_meta: dict
+    settings_meta: dict
+    root: Path | None = None
+    key: str | None = None
+    cached: Activations | None = None
+
+
+def prepare_job(model, info: ModelInfo, dataset, *, dtype_name: str, site: str = "hidden", pooling: str = "auto",
+                batch_size: int = 32, max_length: int | None = None, cache_dir=None,
+                fingerprint=None) -> ExtractionJob:
+    """Check the arguments against the model and look the result up in the cache.
+
+    ``model`` may hold its weights on the ``meta`` device (only its modules are
+    read). ``fingerprint`` is a callable giving the weights' fingerprint when
+    ``info`` has none. ``job.cached`` is the cached result, if any.
+    """
+    if site not in SITES:
+        raise ValueError(f"site must be one of {SITES}; got {site!r}.")
+    resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
+    length = _check_max_length(max_length, info.max_length)
+    if site != "hidden":
+        find_site_modules(model.base_model, info.architecture, site)
+    dataset = load_corpus(dataset)
+    job = ExtractionJob(dataset, site, resolved, batch_size, length,
+                        n_layers=info.n_layers + 1 if site == "hidden" else info.n_layers, width=info.width,
+                        model_meta=asdict(info),
+                        settings_meta={"site": site, "pooling": resolved, "max_length": length, "dtype": dtype_name})
+    job.root = _cache_root(cache_dir)
+    if job.root is not None:
+        fp = info.fingerprint or fingerprint()
+        job.model_meta["fingerprint"] = fp
+        job.key = _key(fp, dataset, site, pooling, max_length, dtype_name)
+        job.cached = _from_cache(job.root, job.key, dataset)
+    return job
+
+
+def run_job(job: ExtractionJob, plan: BatchPlan, compute, *, progress: bool = True) -> Activations:
+    """Fill the job's rows with ``compute(batches)`` and return them in corpus order.
+
+    ``compute`` takes a list of batch indices of ``plan`` and yields
+    ``(batch, block)`` with ``block`` a float32 array ``[layers, batch, width]``,
+    in any order. With a cache the entry is resumable: batches recorded by an
+    interrupted run with the same key and plan are not computed again.
+    """
+    from tqdm.auto import tqdm
+
+    n_texts, dataset = len(plan.order), job.dataset
+    writer = None
+    if job.root is None:
+        out = [np.empty((n_texts, job.width), dtype=np.float32) for _ in range(job.n_layers)]
+    else:
+        writer = cache.CacheWriter(job.root, job.key, n_layers=job.n_layers, n_texts=n_texts, width=job.width,
+                                   plan=plan.fingerprint).__enter__()
+        out = writer.layers
+    try:
+        todo = [b for b in range(plan.n_batches) if writer is None or b not in writer.done]
+        initial = n_texts - sum(len(plan.batch(b)) for b in todo)
+        with tqdm(total=n_texts, initial=initial, unit="text", disable=not progress, desc="extract") as bar:
+            for b, block in compute(todo):
+                rows = plan.batch(b)
+                for layer, values in zip(out, block):
+                    layer[rows] = values
+                if writer is not None:
+                    writer.mark_done(b)
+                bar.update(len(rows))
+        if writer is None:
+            return _activations(out, dataset, job.model_meta, job.settings_meta)
+        writer.commit({"model": job.model_meta, "settings": job.settings_meta,
+                       "corpus_fingerprint": corpus_fingerprint(dataset)})
+    finally:
+        if writer is not None:
+            writer.__exit__(None, None, None)
+    return _from_cache(job.root, job.key, dataset)
+
+
 class Extractor:
     """Pooled activations from one already-loaded model, reused across corpora and sites.
 
@@ -287,53 +420,28 @@ class Extractor:
     def extract(self, dataset, *, site: str = "hidden", pooling: str = "auto", batch_size: int = 32,
                 max_length: int | None = None, cache_dir=None, progress: bool = True) -> Activations:
         """Pool every text at every layer of ``site``; see :func:`extract_activations`."""
-        info = self.info
-        if site not in SITES:
-            raise ValueError(f"site must be one of {SITES}; got {site!r}.")
-        resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
-        if not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
-        length = _check_max_length(max_length, info.max_length)
-        base = self.model.base_model
-        modules = [] if site == "hidden" else find_site_modules(base, info.architecture, site)
-        dataset = load_corpus(dataset)
         param = next(self.model.parameters())
-        settings_meta = {"site": site, "pooling": resolved, "max_length": length, "dtype": _dtype_name(param.dtype)}
-        model_meta = asdict(info)
-        root, key = _cache_root(cache_dir), None
-        if root is not None:
-            fingerprint = info.fingerprint or _weights_fingerprint(self.model)
-            model_meta["fingerprint"] = fingerprint
-            key = _key(fingerprint, dataset, site, pooling, max_length, settings_meta["dtype"])
-            hit = _from_cache(root, key, dataset)
-            if hit is not None:
-                return hit
-        n_layers = info.n_layers + 1 if site == "hidden" else info.n_layers
-        shape = dict(n_layers=n_layers, n_texts=len(dataset), width=info.width)
-        run = dict(base=base, modules=modules, pooling=resolved, batch_size=batch_size,
-                   max_length=length, device=param.device, progress=progress)
-        if root is None:
-            layers = [np.empty((len(dataset), info.width), dtype=np.float32) for _ in range(n_layers)]
-            self._run(dataset, layers, **run)
-            return _activations(layers, dataset, model_meta, settings_meta)
-        with cache.CacheWriter(root, key, **shape) as writer:
-            self._run(dataset, writer.layers, **run)
-            writer.commit({"model": model_meta, "settings": settings_meta,
-                           "corpus_fingerprint": corpus_fingerprint(dataset)})
-        return _from_cache(root, key, dataset)
+        job = prepare_job(self.model, self.info, dataset, dtype_name=_dtype_name(param.dtype), site=site,
+                          pooling=pooling, batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
+                          fingerprint=lambda: _weights_fingerprint(self.model))
+        if job.cached is not None:
+            return job.cached
+        plan = plan_batches(self.tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
+        return run_job(job, plan, lambda todo: self.pooled_batches(plan, todo, site=site, pooling=job.pooling),
+                       progress=progress)
 
-    def _run(self, dataset, out, *, base, modules, pooling, batch_size, max_length, device, progress) -> None:
-        from tqdm.auto import tqdm
+    def pooled_batches(self, plan: BatchPlan, batches, *, site: str, pooling: str):
+        """Yield ``(batch, block)`` for each batch index: ``block`` is float32 ``[layers, batch, width]``.
 
+        ``pooling`` is resolved (``first``, ``mean`` or ``last``). Each batch is
+        padded on the right to its own longest text.
+        """
+        base = self.model.base_model
+        modules = [] if site == "hidden" else find_site_modules(base, self.info.architecture, site)
+        device = next(self.model.parameters()).device
         tok = self.tokenizer
-        texts = list(dataset["text"])
-        encoded = tok(texts, truncation=max_length is not None, max_length=max_length,
-                      return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-        lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
-        if lengths.min() == 0:
-            raise ValueError(f"text of row {int(lengths.argmin())} has no tokens; give it some words.")
-        order = np.argsort(-lengths, kind="stable")  # longest first
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+        encoded, lengths = plan.encoded, plan.lengths
         pooled_parts: list[torch.Tensor] = []
         state: dict[str, torch.Tensor] = {}
 
@@ -342,11 +450,10 @@ class Extractor:
             pooled_parts.append(pool(hidden, state["mask"], pooling))  # [batch, d_model]
 
         handles = [m.register_forward_hook(hook) for m in modules]
-        bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="extract")
         try:
             with torch.inference_mode():
-                for start in range(0, len(order), batch_size):
-                    rows = order[start:start + batch_size]
+                for b in batches:
+                    rows = plan.batch(b)
                     ids = np.full((len(rows), int(lengths[rows[0]])), pad_id, dtype=np.int64)
                     mask = np.zeros(ids.shape, dtype=np.int64)
                     for r, i in enumerate(rows):  # right padding: positions 0..n-1 stay put
@@ -361,14 +468,10 @@ class Extractor:
                     else:
                         states = base(input_ids=input_ids, attention_mask=attention, output_hidden_states=True).hidden_states
                         stacked = torch.stack([pool(h, attention, pooling) for h in states])  # [layers, batch, d_model]
-                    block = stacked.float().cpu().numpy()
-                    for layer, values in zip(out, block):
-                        layer[rows] = values
-                    bar.update(len(rows))
+                    yield b, stacked.float().cpu().numpy()
         finally:
             for handle in handles:
                 handle.remove()
-            bar.close()
 
 
 def _check_max_length(max_length: int | None, limit: int | None) -> int | None:
