@@ -34,7 +34,8 @@ from .data import corpus_fingerprint, corpus_name, load_corpus
 from .errors import CacheError, ModelLoadError
 from .sites import SITES, architecture, find_site_modules, pool, resolve_pooling
 
-__all__ = ["ModelInfo", "load_model", "model_info", "Extractor", "extract_activations"]
+__all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "BatchPlan", "plan_batches",
+           "ExtractionJob", "prepare_job", "run_job", "Extractor", "extract_activations"]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
@@ -191,6 +192,43 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
     if fingerprint is None and getattr(loaded.config, "_commit_hash", None):
         fingerprint = _hub_fingerprint(src.model_id, loaded.config._commit_hash)
     return loaded, tokenizer, model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint)
+
+
+def load_skeleton(model: str | os.PathLike):
+    """Tokenizer, config and ModelInfo of ``model`` without its weights (they stay on ``meta``).
+
+    What a coordinator needs to plan and key an extraction that workers run
+    (see :mod:`llm_mri_graphdb.distributed`): nothing is read but the config
+    and tokenizer files.
+
+    Returns
+    -------
+    model : transformers.PreTrainedModel on the meta device
+    tokenizer : transformers tokenizer
+    info : ModelInfo
+    """
+    from accelerate import init_empty_weights
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    src = _resolve_source(model)
+    extra = {"gguf_file": src.gguf_file} if src.gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(src.model_id, **extra)
+        config = AutoConfig.from_pretrained(src.model_id, **extra)
+    except (OSError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"could not load model {os.fspath(model)!r}: {first}") from exc
+    with init_empty_weights():
+        skeleton = AutoModel.from_config(config)
+    fingerprint = _source_fingerprint(src)
+    if fingerprint is None and getattr(config, "_commit_hash", None):
+        fingerprint = _hub_fingerprint(src.model_id, config._commit_hash)
+    return skeleton, tokenizer, model_info(skeleton, tokenizer, name=src.name, fingerprint=fingerprint)
+
+
+def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
+    """Name of the dtype a model loaded with ``dtype`` on ``device`` computes in (``"float32"`` for None)."""
+    return _dtype_name(_resolve_dtype(dtype, _resolve_device(device)))
 
 
 def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None) -> ModelInfo:
@@ -486,7 +524,9 @@ def _check_max_length(max_length: int | None, limit: int | None) -> int | None:
 
 def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = "auto", device: str = "auto",
                         dtype: str | torch.dtype | None = None, batch_size: int = 32, max_length: int | None = None,
-                        cache_dir: str | os.PathLike | bool | None = None, progress: bool = True) -> Activations:
+                        cache_dir: str | os.PathLike | bool | None = None, progress: bool = True,
+                        engine: str = "local", ray_address: str | None = None,
+                        num_workers: int | None = None) -> Activations:
     """Pooled activations of ``model`` over a labelled corpus, one array per layer.
 
     Parameters
@@ -509,7 +549,19 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         With a cache, a second call with the same key reads the arrays
         memory-mapped from disk without loading the model.
     progress : bool, default=True
-        Show a tqdm bar (texts/s).
+        Show a tqdm bar (texts/s); a resumed extraction starts at the texts already done.
+    engine : {"local", "ray"}, default="local"
+        ``"ray"`` spreads the batches over Ray workers (optional extra
+        ``[ray]``; see :mod:`llm_mri_graphdb.distributed`); same activations,
+        same cache entry.
+    ray_address : str or None, default=None
+        Cluster to join with ``engine="ray"`` (``"auto"``, ``"ray://host:10001"``).
+    num_workers : int or None, default=None
+        Model replicas with ``engine="ray"``: one per GPU, else one per node.
+
+    With a cache, an interrupted extraction (Ctrl-C, a killed process, a lost
+    worker) resumes where it stopped when run again with the same arguments,
+    and the finished entry is identical to an uninterrupted run's.
 
     Returns
     -------
@@ -519,8 +571,14 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         is_decoder), ``corpus`` (fingerprint, name, n_texts, label_names) and
         ``settings`` (site, resolved pooling, max_length, dtype).
     """
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}.")
     dataset = load_corpus(dataset)
     root = _cache_root(cache_dir)
+    if engine == "ray":
+        return _extract_on_ray(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
+                               batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
+                               progress=progress, ray_address=ray_address, num_workers=num_workers)
     if isinstance(model, tuple):
         return Extractor(*model).extract(dataset, site=site, pooling=pooling, batch_size=batch_size,
                                          max_length=max_length, cache_dir=cache_dir, progress=progress)
@@ -537,3 +595,9 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
     return Extractor(loaded, tokenizer, info=info).extract(
         dataset, site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
         cache_dir=cache_dir, progress=progress)
+
+
+def _extract_on_ray(model, dataset, **kwargs) -> Activations:
+    from .distributed import extract_with_ray  # optional extra, imported only when asked for
+
+    return extract_with_ray(model, dataset, **kwargs)
