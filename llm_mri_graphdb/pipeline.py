@@ -152,7 +152,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          gridsize: int = 10, threshold: float = 0.3, random_state: int | None = 42, device: str = "auto",
          dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
-         probe: bool = True, progress: bool = True, corpus_name: str | None = None) -> ScanResult:
+         probe: bool = True, progress: bool = True, corpus_name: str | None = None, engine: str = "local",
+         ray_address: str | None = None, num_workers: int | None = None) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     Files go to ``<out>/<run_id>/``: ``metrics.json``, ``probe.json``,
@@ -162,7 +163,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     dataset = load_corpus(corpus, text_column, label_column, name=corpus_name)
     activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
                                       batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                                      progress=progress)
+                                      progress=progress, engine=engine, ray_address=ray_address,
+                                      num_workers=num_workers)
     reduced = reduce_layers(activations, reducer_obj)
     nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold)
     store = store if store is not None else open_store()
