@@ -59,6 +59,7 @@ __all__ = [
     "cache_key",
     "entry_path",
     "load_entry",
+    "read_rows",
     "CacheWriter",
 ]
 
@@ -135,6 +136,24 @@ def load_entry(root: str | os.PathLike, key: str) -> tuple[list[np.ndarray], dic
                 f"the manifest says {shape} float32."
             )
     return layers, manifest
+
+
+def read_rows(layer: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of ``layer`` as a fresh array.
+
+    A whole memory-mapped cache file is read with plain file reads, so pages
+    read once do not stay mapped: a pass over a layer larger than RAM keeps the
+    resident memory at one chunk. Other arrays are sliced.
+    """
+    filename = getattr(layer, "filename", None)
+    if (isinstance(layer, np.memmap) and filename and layer.flags.c_contiguous and layer.ndim == 2
+            and os.path.getsize(filename) == layer.offset + layer.nbytes):
+        width = layer.shape[1]
+        stop = min(stop, layer.shape[0])
+        count = max(0, stop - start) * width
+        rows = np.fromfile(filename, dtype=layer.dtype, count=count, offset=layer.offset + start * width * layer.itemsize)
+        return rows.reshape(-1, width)
+    return np.array(layer[start:stop])
 
 
 def _intervals(units: set[int]) -> list[list[int]]:

@@ -249,3 +249,13 @@ def test_extract_activations_resumes_after_sigkill_byte_for_byte(folder, tmp_pat
     assert names == sorted(p.name for p in resumed.iterdir()) and "manifest.json" in names
     for name in names:
         assert (resumed / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+def test_read_rows_reads_memory_mapped_and_plain_arrays(tmp_path):
+    values = np.arange(30, dtype=np.float32).reshape(10, 3)
+    np.save(tmp_path / "x.npy", values)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    assert_array_equal(cache.read_rows(mapped, 2, 5), values[2:5])
+    assert_array_equal(cache.read_rows(mapped, 8, 20), values[8:])  # past the end: the rows there are
+    assert_array_equal(cache.read_rows(mapped[1:], 2, 5), values[3:6])  # a view is sliced, not read at offset
+    assert_array_equal(cache.read_rows(values, 0, 2), values[:2])
