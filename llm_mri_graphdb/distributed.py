@@ -27,7 +27,8 @@ import os
 import numpy as np
 
 from .activations import Activations
-from .extract import Extractor, dtype_name, load_model, load_skeleton, plan_batches, prepare_job, run_job
+from .extract import Extractor, dtype_name, load_model, load_skeleton, prepare_job
+from .runner import plan_batches, run_job
 
 __all__ = ["extract_with_ray"]
 
@@ -48,13 +49,17 @@ def _import_ray():
 class _Worker:
     """A Ray actor: loads the model once, then pools the blocks it is sent."""
 
-    def __init__(self, model: str, device: str, dtype, threads: int) -> None:
+    def __init__(self, model: str, device: str, dtype, threads: int, gpus: int = 1) -> None:
         import torch
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()  # one bar per worker would garble the driver's
         if device == "cpu":
             torch.set_num_threads(threads)
+        if device == "cuda" and gpus > 1:
+            loaded, tokenizer, info = _load_spread(model, dtype)
+            self.extractor = Extractor(loaded, tokenizer, info=info)
+            return
         loaded, tokenizer, info = load_model(model, device=device, dtype=dtype)
         self.extractor = Extractor(loaded, tokenizer, info=info)
 
@@ -66,6 +71,15 @@ class _Worker:
         parts = [block for _, block in self.extractor.pooled_batches(plan, range(plan.n_batches),
                                                                      site=site, pooling=pooling)]
         return os.getpid(), np.concatenate(parts, axis=1)
+
+
+def _load_spread(model: str, dtype):
+    """Load ``model`` over every GPU this worker sees (Ray sets CUDA_VISIBLE_DEVICES) with device_map="auto"."""
+    from transformers import AutoModel
+
+    _, tokenizer, info = load_skeleton(model)
+    loaded = AutoModel.from_pretrained(model, device_map="auto", dtype=dtype or "float32").eval()
+    return loaded, tokenizer, info
 
 
 def _blocks(todo: list[int], n_workers: int) -> list[list[int]]:
@@ -103,18 +117,18 @@ def _dispatch(ray, actors, plan, todo: list[int], *, site: str, pooling: str):
         submit(actor)
 
 
-def _worker_count(ray, num_workers: int | None, use_gpu: bool) -> int:
+def _worker_count(ray, num_workers: int | None, use_gpu: bool, gpus_per_worker: int) -> int:
     if num_workers is not None:
         return num_workers
     if use_gpu:
-        return int(ray.cluster_resources().get("GPU", 1))
+        return max(1, int(ray.cluster_resources().get("GPU", 1)) // gpus_per_worker)
     return max(1, len([n for n in ray.nodes() if n.get("Alive")]))
 
 
 def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden", pooling: str = "auto",
                      device: str = "auto", dtype=None, batch_size: int = 32, max_length: int | None = None,
                      cache_dir=None, progress: bool = True, ray_address: str | None = None,
-                     num_workers: int | None = None) -> Activations:
+                     num_workers: int | None = None, gpus_per_worker: int = 1) -> Activations:
     """Pooled activations of ``model`` computed by Ray workers; see :func:`~llm_mri_graphdb.extract.extract_activations`.
 
     Parameters
@@ -124,7 +138,12 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
         ``None`` joins the cluster this process is already connected to, or
         starts a local one on this machine (shut down again at the end).
     num_workers : int or None, default=None
-        Model replicas; ``None`` is one per GPU of the cluster, else one per node.
+        Model replicas; ``None`` is one per ``gpus_per_worker`` GPUs of the
+        cluster, else one per node.
+    gpus_per_worker : int, default=1
+        GPUs of each worker. Above 1, the worker loads the model with
+        ``device_map="auto"``, which places its layers over those GPUs: the
+        way to run a model larger than one GPU.
 
     Other parameters are those of the local engine. ``device="auto"`` uses
     one GPU per worker when the cluster has GPUs, else the CPUs.
@@ -136,6 +155,8 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
     if num_workers is not None and (isinstance(num_workers, bool) or not isinstance(num_workers, int)
                                     or num_workers < 1):
         raise ValueError(f"num_workers must be an int >= 1 or None; got {num_workers!r}.")
+    if isinstance(gpus_per_worker, bool) or not isinstance(gpus_per_worker, int) or gpus_per_worker < 1:
+        raise ValueError(f"gpus_per_worker must be an int >= 1; got {gpus_per_worker!r}.")
     model = os.fspath(model)
     if os.path.exists(model):
         model = os.path.abspath(model)
@@ -147,7 +168,7 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
     try:
         use_gpu = device in ("auto", "cuda") and ray.cluster_resources().get("GPU", 0) > 0
         worker_device = "cuda" if use_gpu else "cpu"
-        n_workers = _worker_count(ray, num_workers, use_gpu)
+        n_workers = _worker_count(ray, num_workers, use_gpu, gpus_per_worker)
         job = prepare_job(skeleton, info, dataset, dtype_name=dtype_name(dtype, worker_device), site=site,
                           pooling=pooling, batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
                           fingerprint=lambda: _no_fingerprint(model))
@@ -155,9 +176,9 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
             return job.cached
         plan = plan_batches(tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // n_workers)
-        worker = ray.remote(num_cpus=0 if use_gpu else threads, num_gpus=1 if use_gpu else 0,
+        worker = ray.remote(num_cpus=0 if use_gpu else threads, num_gpus=gpus_per_worker if use_gpu else 0,
                             max_restarts=-1, max_task_retries=-1)(_Worker)
-        actors = [worker.remote(model, worker_device, dtype, threads) for _ in range(n_workers)]
+        actors = [worker.remote(model, worker_device, dtype, threads, gpus_per_worker) for _ in range(n_workers)]
         return run_job(job, plan, lambda todo: _dispatch(ray, actors, plan, todo, site=site, pooling=job.pooling),
                        progress=progress)
     finally:

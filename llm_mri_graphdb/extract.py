@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import shutil
-import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,14 +26,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import cache, settings
+from . import cache
 from .activations import Activations
-from .data import corpus_fingerprint, corpus_name, load_corpus
-from .errors import CacheError, ModelLoadError
+from .data import load_corpus
+from .errors import ModelLoadError
+from .runner import BatchPlan, ExtractionJob, cache_root, entry_key, plan_batches, read_cached, run_job
 from .sites import SITES, architecture, find_site_modules, pool, resolve_pooling
 
-__all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "BatchPlan", "plan_batches",
-           "ExtractionJob", "prepare_job", "run_job", "Extractor", "extract_activations"]
+__all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "prepare_job", "Extractor",
+           "extract_activations"]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
@@ -101,7 +100,7 @@ def _source_fingerprint(src: _Source) -> str | None:
         return cache.gguf_fingerprint(Path(src.model_id) / src.gguf_file)
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(src.model_id, "config.json")
+    found = try_to_loadread_cached(src.model_id, "config.json")
     return _hub_fingerprint(src.model_id, Path(found).parent.name) if isinstance(found, str) else None
 
 
@@ -272,101 +271,6 @@ def _weights_fingerprint(model) -> str:
     return h.hexdigest()
 
 
-def _cache_root(cache_dir: str | os.PathLike | bool | None) -> Path | None:
-    if cache_dir is None or cache_dir is False:
-        return None
-    return settings.cache_home() / "activations" if cache_dir is True else Path(cache_dir)
-
-
-def _key(model_fp: str, dataset, site: str, pooling: str, max_length: int | None, dtype: str) -> str:
-    return cache.cache_key(model=model_fp, corpus=corpus_fingerprint(dataset), site=site,
-                           pooling=pooling, max_length=max_length, dtype=dtype)
-
-
-def _from_cache(root: Path, key: str, dataset) -> Activations | None:
-    try:
-        found = cache.load_entry(root, key)
-    except CacheError as exc:
-        warnings.warn(f"{exc} Recomputing it.", stacklevel=3)
-        shutil.rmtree(cache.entry_path(root, key), ignore_errors=True)
-        return None
-    if found is None:
-        return None
-    layers, manifest = found
-    return _activations(layers, dataset, manifest["model"], manifest["settings"])
-
-
-def _activations(layers, dataset, model_meta: dict, settings_meta: dict) -> Activations:
-    names = tuple(dataset.features["label"].names)
-    corpus = {"fingerprint": corpus_fingerprint(dataset), "name": corpus_name(dataset),
-              "n_texts": len(dataset), "label_names": list(names)}
-    labels = np.asarray(list(dataset["label"]), dtype=np.int64)
-    return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta)
-
-
-@dataclass(frozen=True)
-class BatchPlan:
-    """Token ids of a corpus sorted longest first and cut into batches (one plan, every engine).
-
-    ``batch(i)`` are the corpus rows of batch ``i``; every batch but the last
-    holds ``batch_size`` texts. ``fingerprint`` names the cut, so a resumed
-    cache entry is only continued under the same plan.
-    """
-
-    encoded: list
-    lengths: np.ndarray
-    order: np.ndarray
-    batch_size: int
-
-    @property
-    def n_batches(self) -> int:
-        return -(-len(self.order) // self.batch_size)
-
-    def batch(self, i: int) -> np.ndarray:
-        """Corpus rows of batch ``i``, longest text first."""
-        return self.order[i * self.batch_size:(i + 1) * self.batch_size]
-
-    @property
-    def fingerprint(self) -> str:
-        h = hashlib.sha256(f"sorted-v1\0{self.batch_size}\0".encode())
-        h.update(np.ascontiguousarray(self.order, dtype=np.int64).tobytes())
-        return h.hexdigest()[:24]
-
-    def subset(self, batches) -> BatchPlan:
-        """The plan of ``batches`` only (rows renumbered 0..); its batch ``j`` is ``batches[j]``."""
-        rows = np.concatenate([self.batch(b) for b in batches])
-        return BatchPlan([self.encoded[r] for r in rows], self.lengths[rows],
-                         np.arange(len(rows)), self.batch_size)
-
-
-def plan_batches(tokenizer, texts, *, max_length: int | None, batch_size: int) -> BatchPlan:
-    """Tokenise ``texts`` once without padding and sort them longest first (stable)."""
-    encoded = tokenizer(list(texts), truncation=max_length is not None, max_length=max_length,
-                        return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-    lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
-    if lengths.min() == 0:
-        raise ValueError(f"text of row {int(lengths.argmin())} has no tokens; give it some words.")
-    return BatchPlan(encoded, lengths, np.argsort(-lengths, kind="stable"), batch_size)
-
-
-@dataclass
-class ExtractionJob:
-    """A validated extraction: what to compute and where it goes (see :func:`prepare_job`)."""
-
-    dataset: object
-    site: str
-    pooling: str
-    batch_size: int
-    max_length: int | None
-    n_layers: int
-    width: int
-    model_meta: dict
-    settings_meta: dict
-    root: Path | None = None
-    key: str | None = None
-    cached: Activations | None = None
-
-
 def prepare_job(model, info: ModelInfo, dataset, *, dtype_name: str, site: str = "hidden", pooling: str = "auto",
                 batch_size: int = 32, max_length: int | None = None, cache_dir=None,
                 fingerprint=None) -> ExtractionJob:
@@ -389,52 +293,13 @@ def prepare_job(model, info: ModelInfo, dataset, *, dtype_name: str, site: str =
                         n_layers=info.n_layers + 1 if site == "hidden" else info.n_layers, width=info.width,
                         model_meta=asdict(info),
                         settings_meta={"site": site, "pooling": resolved, "max_length": length, "dtype": dtype_name})
-    job.root = _cache_root(cache_dir)
+    job.root = cache_root(cache_dir)
     if job.root is not None:
         fp = info.fingerprint or fingerprint()
         job.model_meta["fingerprint"] = fp
-        job.key = _key(fp, dataset, site, pooling, max_length, dtype_name)
-        job.cached = _from_cache(job.root, job.key, dataset)
+        job.key = entry_key(fp, dataset, site, pooling, max_length, dtype_name)
+        job.cached = read_cached(job.root, job.key, dataset)
     return job
-
-
-def run_job(job: ExtractionJob, plan: BatchPlan, compute, *, progress: bool = True) -> Activations:
-    """Fill the job's rows with ``compute(batches)`` and return them in corpus order.
-
-    ``compute`` takes a list of batch indices of ``plan`` and yields
-    ``(batch, block)`` with ``block`` a float32 array ``[layers, batch, width]``,
-    in any order. With a cache the entry is resumable: batches recorded by an
-    interrupted run with the same key and plan are not computed again.
-    """
-    from tqdm.auto import tqdm
-
-    n_texts, dataset = len(plan.order), job.dataset
-    writer = None
-    if job.root is None:
-        out = [np.empty((n_texts, job.width), dtype=np.float32) for _ in range(job.n_layers)]
-    else:
-        writer = cache.CacheWriter(job.root, job.key, n_layers=job.n_layers, n_texts=n_texts, width=job.width,
-                                   plan=plan.fingerprint).__enter__()
-        out = writer.layers
-    try:
-        todo = [b for b in range(plan.n_batches) if writer is None or b not in writer.done]
-        initial = n_texts - sum(len(plan.batch(b)) for b in todo)
-        with tqdm(total=n_texts, initial=initial, unit="text", disable=not progress, desc="extract") as bar:
-            for b, block in compute(todo):
-                rows = plan.batch(b)
-                for layer, values in zip(out, block):
-                    layer[rows] = values
-                if writer is not None:
-                    writer.mark_done(b)
-                bar.update(len(rows))
-        if writer is None:
-            return _activations(out, dataset, job.model_meta, job.settings_meta)
-        writer.commit({"model": job.model_meta, "settings": job.settings_meta,
-                       "corpus_fingerprint": corpus_fingerprint(dataset)})
-    finally:
-        if writer is not None:
-            writer.__exit__(None, None, None)
-    return _from_cache(job.root, job.key, dataset)
 
 
 class Extractor:
@@ -485,7 +350,8 @@ class Extractor:
 
         def hook(module, args, output):
             hidden = output[0] if isinstance(output, tuple) else output  # [batch, pos, d_model]
-            pooled_parts.append(pool(hidden, state["mask"], pooling))  # [batch, d_model]
+            # a model spread over GPUs (device_map="auto") runs each layer on its own device
+            pooled_parts.append(pool(hidden, state["mask"].to(hidden.device), pooling).to(device))  # [batch, d_model]
 
         handles = [m.register_forward_hook(hook) for m in modules]
         try:
@@ -505,7 +371,8 @@ class Extractor:
                         pooled_parts.clear()
                     else:
                         states = base(input_ids=input_ids, attention_mask=attention, output_hidden_states=True).hidden_states
-                        stacked = torch.stack([pool(h, attention, pooling) for h in states])  # [layers, batch, d_model]
+                        stacked = torch.stack([pool(h, attention.to(h.device), pooling).to(device)
+                                               for h in states])  # [layers, batch, d_model]
                     yield b, stacked.float().cpu().numpy()
         finally:
             for handle in handles:
@@ -574,7 +441,7 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
     if engine not in ("local", "ray"):
         raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}.")
     dataset = load_corpus(dataset)
-    root = _cache_root(cache_dir)
+    root = cache_root(cache_dir)
     if engine == "ray":
         return _extract_on_ray(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
                                batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
@@ -586,8 +453,8 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         dev = _resolve_device(device)
         fingerprint = _source_fingerprint(_resolve_source(model))
         if fingerprint is not None:
-            key = _key(fingerprint, dataset, site, pooling, max_length, _dtype_name(_resolve_dtype(dtype, dev)))
-            hit = _from_cache(root, key, dataset)
+            key = entry_key(fingerprint, dataset, site, pooling, max_length, _dtype_name(_resolve_dtype(dtype, dev)))
+            hit = read_cached(root, key, dataset)
             if hit is not None:
                 return hit
     with _quiet_loading(not progress):
