@@ -14,7 +14,7 @@ From the repository root::
     size reads the entry memory-mapped and times PCA 2-D + grid NRAG
     (:func:`llm_mri_graphdb.out_of_core.build_grid_nrag`, ``--memory-budget``,
     so every layer is fitted out of core at both sizes) + metrics; its peak
-    RSS (``ru_maxrss``) is the whole process, imports included.
+    RSS (``VmHWM``) is the whole process, imports included.
 ``ray``
     MiniLM-L6 on the demo corpus repeated to ``--n-texts``, on the CPU: the
     local engine against ``engine="ray"`` with one worker on the same 2 CPUs,
@@ -72,7 +72,7 @@ def write_synthetic(root: Path, n_texts: int, *, seed: int = 0, chunk: int = 50_
 
 
 _MEASURE = """
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from llm_mri_graphdb import cache
 from llm_mri_graphdb.activations import Activations
@@ -86,9 +86,20 @@ acts = Activations(layers, np.load(root + "/labels.npy"), ("a", "b", "c"), setti
 nrag = build_grid_nrag(acts, PCA(2, random_state=0), gridsize=10, memory_budget=budget, scratch_dir=root)
 built = time.perf_counter() - start
 metrics = compute_metrics(nrag)
+# VmHWM, not ru_maxrss: Linux carries the parent's peak at fork into ru_maxrss across exec
+hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
 print(json.dumps({"seconds": time.perf_counter() - start, "build_seconds": built, "regions": nrag.n_regions,
                   "edge_rows": int(nrag.edge_source.shape[0]), "n_metrics": len(metrics),
-                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mib": hwm / 1024}))
+"""
+
+_WRITE = """
+import json, sys, time
+from pathlib import Path
+from bench.scale import write_synthetic
+start = time.perf_counter()
+write_synthetic(Path(sys.argv[1]), int(sys.argv[2]))
+print(json.dumps({"seconds": time.perf_counter() - start}))
 """
 
 
@@ -104,9 +115,7 @@ def out_of_core(sizes=(100_000, 1_000_000), *, memory_budget: str = "128MiB", sc
     for n in sizes:
         folder = Path(tempfile.mkdtemp(prefix="llm-mri-scale-", dir=scratch))
         try:
-            start = time.perf_counter()
-            write_synthetic(folder, n)
-            written = time.perf_counter() - start
+            written = _child(_WRITE, str(folder), str(n))["seconds"]  # its own process: this one stays small
             result = _child(_MEASURE, str(folder), memory_budget)
             rows.append({"n_texts": n, "write_seconds": written,
                          "cache_gb": n * N_LAYERS * WIDTH * 4 / 1e9, **result})
