@@ -37,6 +37,7 @@ from llm_mri_graphdb.extract import Extractor, load_model
 __all__ = ["run", "markdown"]
 
 
+# Llama-3.2-1B's layers; 1.07B parameters with the SmolLM2 vocabulary
 LLAMA_1B = dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
                 num_key_value_heads=8, max_position_embeddings=2048, tie_word_embeddings=True)
 LLAMA_TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
