@@ -18,7 +18,10 @@ SVD then accumulate the shifted sum and Gram matrix of the scaled chunks
 (``width x width``, float64) and take its eigenvectors, which is the exact
 covariance solver of scikit-learn's PCA run chunk by chunk (components equal
 the in-memory fit's up to rounding, with the same signs); when even the Gram
-matrix does not fit, PCA falls back to ``IncrementalPCA``. UMAP fits on a
+matrix does not fit, PCA falls back to ``IncrementalPCA`` (approximate: it
+keeps ``n_components`` directions between chunks). SVD is exact here, where the
+in-memory fit is randomised (``n_iter`` power iterations): they agree when the
+spectrum has a gap after ``n_components``. UMAP fits on a
 random sample of rows that fits and embeds the rest chunk by chunk with
 ``transform``. Coordinates are then computed chunk by chunk.
 """
@@ -67,8 +70,7 @@ class _Reducer(TransformerMixin, BaseEstimator):
     def _scaler(self):
         return {"standard": StandardScaler, "minmax": MinMaxScaler, None: None}[self.scale]
 
-    def _check_size(self, X: np.ndarray) -> None:
-        n_samples, n_features = X.shape
+    def _check_size(self, n_samples: int, n_features: int) -> None:
         if self.n_components > n_features:
             raise ValueError(f"n_components ({self.n_components}) must be <= n_features ({n_features}).")
         if self.n_components > n_samples:
@@ -80,7 +82,7 @@ class _Reducer(TransformerMixin, BaseEstimator):
     def _prepare(self, X, *, reset: bool) -> np.ndarray:
         X = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=2 if reset else 1)
         if reset:
-            self._check_size(X)
+            self._check_size(*X.shape)
             scaler = self._scaler()
             self.scaler_ = None if scaler is None else scaler().fit(X)
         return X if self.scaler_ is None else self.scaler_.transform(X)
@@ -332,11 +334,14 @@ def fit_out_of_core(reducer, layer: np.ndarray, *, memory_budget: int | str | No
     attributes of an in-memory fit (``scaler_``, ``components_``, ``mean_``,
     ``explained_variance_ratio_`` or ``umap_``) and transforms as usual.
     """
+    if not isinstance(reducer, _Reducer):
+        raise TypeError(f"fitting out of core needs a PCA, SVD or UMAP reducer of this package; "
+                        f"got {type(reducer).__name__}. Raise memory_budget to fit it in memory.")
     budget = memory_budget_bytes(memory_budget)
     est = clone(reducer)
     est._validate_params()
     n, width = layer.shape
-    est._check_size(_Shape(n, width))
+    est._check_size(n, width)
     chunk_rows = _chunk_rows(width, budget)
     est.n_features_in_ = width
     scaler = est._scaler()
@@ -369,13 +374,6 @@ def fit_out_of_core(reducer, layer: np.ndarray, *, memory_budget: int | str | No
         explained = np.einsum("ij,jk,ik->i", est.components_, cov, est.components_)  # var(X v) = v^T C v
         est.explained_variance_ratio_ = explained / np.trace(cov)
     return est
-
-
-class _Shape:
-    """Stands in for an array in :meth:`_Reducer._check_size` (only ``shape`` is read)."""
-
-    def __init__(self, n: int, width: int) -> None:
-        self.shape = (n, width)
 
 
 def _fit_incremental_pca(est, layer, chunk_rows, layer_index):
