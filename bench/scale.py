@@ -18,12 +18,14 @@ From the repository root::
 ``ray``
     MiniLM-L6 on the demo corpus repeated to ``--n-texts``, on the CPU: the
     local engine against ``engine="ray"`` with one worker on the same 2 CPUs,
-    each timed from a fresh process, Ray's start-up and model load included.
+    each timed from a fresh process, Ray's start-up and model load included;
+    alternated, best of two.
 ``resume``
     The same model and corpus extracted into a cache: once uninterrupted, then
     a run SIGKILLed when its progress record passes half way, then the rerun;
-    reports the rerun's time against the uninterrupted one and checks the two
-    entries are byte for byte equal.
+    reports the rerun's time against the uninterrupted one (best of two) and
+    checks the two entries are byte for byte equal. Each time includes the
+    process start and the model load.
 
 Prints one JSON object and markdown tables for ``docs/benchmarks.md``.
 """
@@ -152,8 +154,7 @@ engine, model, corpus, root = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 kwargs = {}
 if engine == "ray":
     import ray
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": sys.argv[5]}})
+    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", log_to_driver=False)
     kwargs = {"engine": "ray", "num_workers": 1}
 from llm_mri_graphdb.extract import extract_activations
 acts = extract_activations(model, corpus, device="cpu", batch_size=32, progress=False,
@@ -164,14 +165,14 @@ print(json.dumps({"seconds": time.perf_counter() - start, "n_texts": acts.n_text
 """
 
 
-def ray_overhead(n_texts: int = 4000, repeats: int = 1) -> dict:
+def ray_overhead(n_texts: int = 4000, repeats: int = 2) -> dict:
     """Seconds of the local and the Ray engine (one worker, same 2 CPUs), start-up and model load included."""
     with tempfile.TemporaryDirectory(prefix="llm-mri-ray-") as tmp:
         corpus = _corpus_csv(Path(tmp), n_texts)
         best = {"local": float("inf"), "ray": float("inf")}
         for _ in range(repeats):
             for engine in ("local", "ray"):
-                r = _child(_EXTRACT, engine, _model(), str(corpus), "-", str(ROOT))
+                r = _child(_EXTRACT, engine, _model(), str(corpus), "-")  # workers inherit PYTHONPATH
                 best[engine] = min(best[engine], r["seconds"])
     return {"n_texts": n_texts, "local_seconds": best["local"], "ray_seconds": best["ray"],
             "ray_over_local": best["ray"] / best["local"]}
@@ -193,6 +194,8 @@ def resume(n_texts: int = 1200) -> dict:
         corpus, model = _corpus_csv(tmp, n_texts), _model()
         clean, killed = tmp / "clean", tmp / "killed"
         full = _child(_EXTRACT, "local", model, str(corpus), str(clean))["seconds"]
+        shutil.rmtree(clean)
+        full = min(full, _child(_EXTRACT, "local", model, str(corpus), str(clean))["seconds"])  # noisy machines
         n_batches = -(-n_texts // 32)
         proc = subprocess.Popen([sys.executable, "-c", _EXTRACT, "local", model, str(corpus), str(killed)],
                                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},

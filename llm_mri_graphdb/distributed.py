@@ -174,11 +174,12 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
                           fingerprint=lambda: _no_fingerprint(model))
         if job.cached is not None:
             return job.cached
-        plan = plan_batches(tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // n_workers)
         worker = ray.remote(num_cpus=0 if use_gpu else threads, num_gpus=gpus_per_worker if use_gpu else 0,
                             max_restarts=-1, max_task_retries=-1)(_Worker)
         actors = [worker.remote(model, worker_device, dtype, threads, gpus_per_worker) for _ in range(n_workers)]
+        # the workers load the model while the driver tokenises
+        plan = plan_batches(tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
         return run_job(job, plan, lambda todo: _dispatch(ray, actors, plan, todo, site=site, pooling=job.pooling),
                        progress=progress)
     finally:
