@@ -161,6 +161,14 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
     if os.path.exists(model):
         model = os.path.abspath(model)
     skeleton, tokenizer, info = load_skeleton(model)
+    common = dict(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
+                  fingerprint=lambda: _no_fingerprint(model))
+    # float32 needs no cluster to name: check the arguments and the cache before starting Ray
+    known = dtype_name(dtype, "cpu") if dtype is None or str(dtype).removeprefix("torch.") == "float32" else None
+    job = prepare_job(skeleton, info, dataset, dtype_name=known or "float32",
+                      cache_dir=cache_dir if known else None, **common)
+    if job.cached is not None:
+        return job.cached
     started = not ray.is_initialized()
     if started:
         ray.init(address=ray_address, include_dashboard=False, logging_level="warning", log_to_driver=False)
@@ -169,11 +177,11 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
         use_gpu = device in ("auto", "cuda") and ray.cluster_resources().get("GPU", 0) > 0
         worker_device = "cuda" if use_gpu else "cpu"
         n_workers = _worker_count(ray, num_workers, use_gpu, gpus_per_worker)
-        job = prepare_job(skeleton, info, dataset, dtype_name=dtype_name(dtype, worker_device), site=site,
-                          pooling=pooling, batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                          fingerprint=lambda: _no_fingerprint(model))
-        if job.cached is not None:
-            return job.cached
+        if known is None:  # half precision: valid only on the workers' GPUs
+            job = prepare_job(skeleton, info, dataset, dtype_name=dtype_name(dtype, worker_device),
+                              cache_dir=cache_dir, **common)
+            if job.cached is not None:
+                return job.cached
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // n_workers)
         worker = ray.remote(num_cpus=0 if use_gpu else threads, num_gpus=gpus_per_worker if use_gpu else 0,
                             max_restarts=-1, max_task_retries=-1)(_Worker)

@@ -85,3 +85,17 @@ def test_extract_with_ray_refuses_a_loaded_model(local_ray, models, corpus):
         extract_activations(models["gpt2"], corpus, engine="spark", progress=False)
     with pytest.raises(ValueError, match="num_workers must be an int >= 1 or None; got 0"):
         extract_activations(models["gpt2"], corpus, engine="ray", num_workers=0, progress=False)
+
+
+def test_extract_with_ray_checks_arguments_and_cache_before_starting_ray(models, corpus, tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("Ray was started")
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    monkeypatch.setattr(ray, "init", refuse)
+    with pytest.raises(ValueError, match="site must be one of"):
+        extract_activations(models["bert"], corpus, engine="ray", site="bogus", progress=False)
+    local = extract_activations(models["bert"], corpus, cache_dir=tmp_path, progress=False)
+    cached = extract_activations(models["bert"], corpus, engine="ray", cache_dir=tmp_path, progress=False)
+    assert isinstance(cached.layers[0], np.memmap)
+    assert_array_equal(np.stack(cached.layers), np.stack(local.layers))
