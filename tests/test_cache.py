@@ -140,8 +140,19 @@ def test_extract_activations_interrupted_write_resumes_the_remainder(folder, cor
     (partial,) = tmp_path.glob(".partial-*[!k]")
     assert json.loads((partial / "progress.json").read_text())["done"] == [[0, 1]]
     fail[0], calls[:] = False, []
-    acts = extract_activations(folder, corpus, batch_size=4, cache_dir=tmp_path, progress=False)
+    import tqdm.auto
+
+    starts = []
+
+    class RecordingBar(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            starts.append((kwargs.get("initial"), kwargs.get("total")))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    acts = extract_activations(folder, corpus, batch_size=4, cache_dir=tmp_path, progress=True)
     assert len(calls) == 3  # only the second batch was computed
+    assert [s for s in starts if s[1] == len(TEXTS)] == [(4, 8)]  # the bar starts at the texts already done
     assert [p.name for p in tmp_path.iterdir()] == [_entry(tmp_path).name]  # partial folder and lock gone
     plain = extract_activations(folder, corpus, batch_size=4, progress=False)
     for a, b in zip(acts.layers, plain.layers):
