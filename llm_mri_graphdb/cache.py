@@ -7,7 +7,22 @@ fingerprint, site, pooling, max_length, dtype) holding ``layer_000.npy``,
 batch through :func:`numpy.lib.format.open_memmap` inside a hidden temp folder
 next to the entry, then renames the folder into place, so a reader sees either
 a whole entry or none. A process killed mid-write leaves only a ``.tmp-*``
-folder, which lookups never read. An entry whose manifest is missing or whose
+folder, which lookups never read.
+
+A writer given a ``plan`` (a string naming how the work is cut into numbered
+units, e.g. the hash of the batch order) is *resumable*: its temp folder is
+``.partial-<key>`` and holds ``progress.json`` (the plan and the units done).
+The rows of a unit are written before the unit is recorded, and the record is
+rewritten atomically (``os.replace``) after the layer files are flushed, at
+most every :data:`CHECKPOINT_SECONDS`; so after Ctrl-C, SIGKILL or a lost
+worker, a writer opened again with the same key and plan reopens the files and
+:attr:`CacheWriter.done` lists the units it need not compute again. The
+progress file is removed before the manifest is written, so a resumed entry
+is byte for byte the entry of an uninterrupted run (rows are deterministic).
+A second writer of the same key, while the first holds the lock, falls back
+to a private, non-resumable temp folder.
+
+An entry whose manifest is missing or whose
 files disagree with it raises :class:`~llm_mri_graphdb.errors.CacheError`;
 :func:`llm_mri_graphdb.extract.extract_activations` then warns, deletes it and
 recomputes.
@@ -22,10 +37,12 @@ Model fingerprints are cheap so that a cache hit needs no model load:
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,11 +59,14 @@ __all__ = [
     "cache_key",
     "entry_path",
     "load_entry",
+    "read_rows",
     "CacheWriter",
 ]
 
 CACHE_VERSION = 1
+CHECKPOINT_SECONDS = 1.0  # at most this long between progress records of a resumable writer
 _MANIFEST = "manifest.json"
+_PROGRESS = "progress.json"
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".h5", ".msgpack")
 _MIB = 1 << 20
 
@@ -118,31 +138,138 @@ def load_entry(root: str | os.PathLike, key: str) -> tuple[list[np.ndarray], dic
     return layers, manifest
 
 
+def read_rows(layer: np.ndarray, start: int, stop: int) -> np.ndarray:
+    """Rows ``start:stop`` of ``layer`` as a fresh array.
+
+    A whole memory-mapped cache file is read with plain file reads, so pages
+    read once do not stay mapped: a pass over a layer larger than RAM keeps the
+    resident memory at one chunk. Other arrays are sliced.
+    """
+    filename = getattr(layer, "filename", None)
+    if (isinstance(layer, np.memmap) and filename and layer.flags.c_contiguous and layer.ndim == 2
+            and os.path.getsize(filename) == layer.offset + layer.nbytes):
+        width = layer.shape[1]
+        stop = min(stop, layer.shape[0])
+        count = max(0, stop - start) * width
+        rows = np.fromfile(filename, dtype=layer.dtype, count=count, offset=layer.offset + start * width * layer.itemsize)
+        return rows.reshape(-1, width)
+    return np.array(layer[start:stop])
+
+
+def _intervals(units: set[int]) -> list[list[int]]:
+    """``{0, 1, 2, 5}`` -> ``[[0, 3], [5, 6]]`` (half-open runs)."""
+    runs: list[list[int]] = []
+    for u in sorted(units):
+        if runs and runs[-1][1] == u:
+            runs[-1][1] = u + 1
+        else:
+            runs.append([u, u + 1])
+    return runs
+
+
+def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, sort_keys=True))
+    os.replace(tmp, path)
+
+
 class CacheWriter:
     """Write one entry atomically; use as a context manager.
 
     ``layers`` are float32 memmaps of shape ``(n_texts, width)`` to fill row
     by row; :meth:`commit` flushes them, writes the manifest and renames the
     temp folder into place. Leaving the ``with`` block without a commit
-    removes the temp folder.
+    removes the temp folder, unless the writer is resumable (``plan`` given):
+    then it records its progress and keeps the folder for the next run.
+
+    Parameters
+    ----------
+    root : path
+    key : str
+    n_layers, n_texts, width : int
+    plan : str or None, default=None
+        Names how the work is cut into units (see :meth:`mark_done`); a
+        partial folder recorded under another plan is discarded.
     """
 
-    def __init__(self, root: str | os.PathLike, key: str, *, n_layers: int, n_texts: int, width: int) -> None:
+    def __init__(self, root: str | os.PathLike, key: str, *, n_layers: int, n_texts: int, width: int,
+                 plan: str | None = None) -> None:
         self.root, self.key = Path(root), key
         self.n_layers, self.n_texts, self.width = n_layers, n_texts, width
+        self.plan = plan
         self.layers: list[np.memmap] = []
+        self.done: set[int] = set()
         self._tmp: Path | None = None
+        self._lock: Any = None
+        self._last_checkpoint = 0.0
+        self._dirty = False
+
+    @property
+    def resumable(self) -> bool:
+        """True when this writer keeps its progress across runs."""
+        return self._lock is not None
 
     def __enter__(self) -> CacheWriter:
         self.root.mkdir(parents=True, exist_ok=True)
-        self._tmp = self.root / f".tmp-{self.key}-{uuid.uuid4().hex[:12]}"
+        if self.plan is not None and self._take_lock():
+            self._tmp = self.root / f".partial-{self.key}"
+            if self._reopen():
+                return self
+            shutil.rmtree(self._tmp, ignore_errors=True)
+        else:
+            self._tmp = self.root / f".tmp-{self.key}-{uuid.uuid4().hex[:12]}"
         self._tmp.mkdir()
         shape = (self.n_texts, self.width)
         self.layers = [
             np.lib.format.open_memmap(self._tmp / _layer_file(i), mode="w+", dtype=np.float32, shape=shape)
             for i in range(self.n_layers)
         ]
+        if self.resumable:
+            self.checkpoint(force=True)
         return self
+
+    def _take_lock(self) -> bool:
+        handle = open(self.root / f".partial-{self.key}.lock", "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            return False
+        self._lock = handle
+        return True
+
+    def _reopen(self) -> bool:
+        """Reopen a partial folder of the same plan; False when there is none to reuse."""
+        try:
+            progress = json.loads((self._tmp / _PROGRESS).read_text())
+            if progress.get("plan") != self.plan:
+                return False
+            layers = [np.lib.format.open_memmap(self._tmp / _layer_file(i), mode="r+")
+                      for i in range(self.n_layers)]
+        except (OSError, ValueError):
+            return False
+        if any(a.shape != (self.n_texts, self.width) or a.dtype != np.float32 for a in layers):
+            return False
+        self.layers = layers
+        self.done = {u for start, stop in progress["done"] for u in range(start, stop)}
+        return True
+
+    def mark_done(self, unit: int) -> None:
+        """Record that the rows of ``unit`` are written (checkpointed at most every CHECKPOINT_SECONDS)."""
+        self.done.add(unit)
+        self._dirty = True
+        self.checkpoint()
+
+    def checkpoint(self, *, force: bool = False) -> None:
+        """Flush the layer files, then record the units done (resumable writers only)."""
+        if not self.resumable or self._tmp is None:
+            return
+        if not force and (not self._dirty or time.monotonic() - self._last_checkpoint < CHECKPOINT_SECONDS):
+            return
+        for layer in self.layers:
+            layer.flush()
+        _write_json_atomic(self._tmp / _PROGRESS, {"plan": self.plan, "done": _intervals(self.done)})
+        self._last_checkpoint, self._dirty = time.monotonic(), False
 
     def commit(self, manifest: Mapping[str, Any]) -> Path:
         """Finish the entry; returns its folder (another process's, if it won the race)."""
@@ -150,6 +277,7 @@ class CacheWriter:
         for layer in self.layers:
             layer.flush()
         self.layers = []
+        (self._tmp / _PROGRESS).unlink(missing_ok=True)
         full = {**manifest, "key": self.key, "version": CACHE_VERSION,
                 "n_layers": self.n_layers, "n_texts": self.n_texts, "width": self.width}
         (self._tmp / _MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=True, default=str))
@@ -161,10 +289,23 @@ class CacheWriter:
                 raise
             shutil.rmtree(self._tmp, ignore_errors=True)  # a concurrent writer finished first
         self._tmp = None
+        self._release(remove=True)
         return final
 
+    def _release(self, *, remove: bool) -> None:
+        if self._lock is not None:
+            if remove:
+                Path(self._lock.name).unlink(missing_ok=True)
+            self._lock.close()  # closing the file releases the flock
+            self._lock = None
+
     def __exit__(self, *exc: object) -> None:
+        if self._tmp is not None and self.resumable:
+            self.checkpoint(force=True)  # keep the rows written so far for the next run
+            self.layers = []
+            self._tmp = None
         self.layers = []
         if self._tmp is not None:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
+        self._release(remove=False)

@@ -191,6 +191,8 @@ def scan_cmd(
     cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    ray: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
     out: OutOpt = Path("reports"),
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
@@ -213,9 +215,14 @@ def scan_cmd(
         check_encoding(encoding)
         if not corpus.exists():
             raise typer.BadParameter(f"corpus file {corpus} does not exist.", param_hint="'CORPUS'")
+        if workers is not None and ray is None:
+            raise typer.BadParameter("--workers sets the Ray workers; add --ray local (or --ray auto).",
+                                     param_hint="'--workers'")
         with _store(store, store_path) as target:
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
-                          store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, **settings)
+                          store=target, out=out, probe=probe, progress=not quiet, encoding=encoding,
+                          engine="local" if ray is None else "ray",
+                          ray_address=None if ray in (None, "local") else ray, num_workers=workers, **settings)
             where = type(target).__name__
     except ScanArgumentError as exc:
         raise _usage(exc) from exc

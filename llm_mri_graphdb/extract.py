@@ -19,8 +19,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import shutil
-import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,14 +26,16 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import cache, settings
+from . import cache
 from .activations import Activations
-from .data import corpus_fingerprint, corpus_name, load_corpus
-from .errors import CacheError, ModelLoadError
+from .data import load_corpus
+from .errors import ModelLoadError
+from .extract_jobs import BatchPlan, ExtractionJob, cache_root, entry_key, plan_batches, read_cached, run_job
 from .scan_settings import ScanArgumentError, check_extraction
 from .sites import architecture, find_site_modules, pool, resolve_pooling
 
-__all__ = ["ModelInfo", "load_model", "model_info", "Extractor", "extract_activations"]
+__all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "prepare_job", "Extractor",
+           "extract_activations"]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
@@ -108,7 +108,7 @@ def _source_fingerprint(src: _Source) -> str | None:
         return cache.gguf_fingerprint(Path(src.model_id) / src.gguf_file)
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_load_from_cache(src.model_id, "config.json")
+    found = try_to_loadread_cached(src.model_id, "config.json")
     return _hub_fingerprint(src.model_id, Path(found).parent.name) if isinstance(found, str) else None
 
 
@@ -224,6 +224,42 @@ def _load_error(model, src: _Source, exc: Exception) -> ModelLoadError:
     return ModelLoadError(f"could not load model {os.fspath(model)!r}{offline}: {cause}")
 
 
+def load_skeleton(model: str | os.PathLike):
+    """Tokenizer, config and ModelInfo of ``model`` without its weights (they stay on ``meta``).
+
+    What a coordinator needs to plan and key an extraction that workers run
+    (see :mod:`llm_mri_graphdb.distributed`): nothing is read but the config
+    and tokenizer files.
+
+    Returns
+    -------
+    model : transformers.PreTrainedModel on the meta device
+    tokenizer : transformers tokenizer
+    info : ModelInfo
+    """
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    src = _resolve_source(model)
+    extra = {"gguf_file": src.gguf_file} if src.gguf_file else {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(src.model_id, **extra)
+        config = AutoConfig.from_pretrained(src.model_id, **extra)
+    except (OSError, ValueError, KeyError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelLoadError(f"could not load model {os.fspath(model)!r}: {first}") from exc
+    with torch.device("meta"):  # no memory for the weights
+        skeleton = AutoModel.from_config(config)
+    fingerprint = _source_fingerprint(src)
+    if fingerprint is None and getattr(config, "_commit_hash", None):
+        fingerprint = _hub_fingerprint(src.model_id, config._commit_hash)
+    return skeleton, tokenizer, model_info(skeleton, tokenizer, name=src.name, fingerprint=fingerprint)
+
+
+def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
+    """Name of the dtype a model loaded with ``dtype`` on ``device`` computes in (``"float32"`` for None)."""
+    return _dtype_name(_resolve_dtype(dtype, _resolve_device(device)))
+
+
 def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None) -> ModelInfo:
     """Describe an already-loaded model; sets ``eos`` as the tokenizer's pad token if it has none."""
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
@@ -265,36 +301,33 @@ def _weights_fingerprint(model) -> str:
     return h.hexdigest()
 
 
-def _cache_root(cache_dir: str | os.PathLike | bool | None) -> Path | None:
-    if cache_dir is None or cache_dir is False:
-        return None
-    return settings.cache_home() / "activations" if cache_dir is True else Path(cache_dir)
+def prepare_job(model, info: ModelInfo, dataset, *, dtype_name: str, site: str = "hidden", pooling: str = "auto",
+                batch_size: int = 32, max_length: int | None = None, cache_dir=None,
+                fingerprint=None, allow_large: bool = False) -> ExtractionJob:
+    """Check the arguments against the model and look the result up in the cache.
 
-
-def _key(model_fp: str, dataset, site: str, pooling: str, max_length: int | None, dtype: str) -> str:
-    return cache.cache_key(model=model_fp, corpus=corpus_fingerprint(dataset), site=site,
-                           pooling=pooling, max_length=max_length, dtype=dtype)
-
-
-def _from_cache(root: Path, key: str, dataset) -> Activations | None:
-    try:
-        found = cache.load_entry(root, key)
-    except CacheError as exc:
-        warnings.warn(f"{exc} Recomputing it.", stacklevel=3)
-        shutil.rmtree(cache.entry_path(root, key), ignore_errors=True)
-        return None
-    if found is None:
-        return None
-    layers, manifest = found
-    return _activations(layers, dataset, manifest["model"], manifest["settings"])
-
-
-def _activations(layers, dataset, model_meta: dict, settings_meta: dict) -> Activations:
-    names = tuple(dataset.features["label"].names)
-    corpus = {"fingerprint": corpus_fingerprint(dataset), "name": corpus_name(dataset),
-              "n_texts": len(dataset), "label_names": list(names)}
-    labels = np.asarray(list(dataset["label"]), dtype=np.int64)
-    return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta)
+    ``model`` may hold its weights on the ``meta`` device (only its modules are
+    read). ``fingerprint`` is a callable giving the weights' fingerprint when
+    ``info`` has none. ``job.cached`` is the cached result, if any.
+    """
+    check_extraction(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
+                     allow_large=allow_large)
+    resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
+    length = _check_max_length(max_length, info.max_length)
+    if site != "hidden":
+        find_site_modules(model.base_model, info.architecture, site)
+    dataset = load_corpus(dataset)
+    job = ExtractionJob(dataset, site, resolved, batch_size, length,
+                        n_layers=info.n_layers + 1 if site == "hidden" else info.n_layers, width=info.width,
+                        model_meta=asdict(info),
+                        settings_meta={"site": site, "pooling": resolved, "max_length": length, "dtype": dtype_name})
+    job.root = cache_root(cache_dir)
+    if job.root is not None:
+        fp = info.fingerprint or fingerprint()
+        job.model_meta["fingerprint"] = fp
+        job.key = entry_key(fp, dataset, site, pooling, max_length, dtype_name)
+        job.cached = read_cached(job.root, job.key, dataset)
+    return job
 
 
 class Extractor:
@@ -319,64 +352,41 @@ class Extractor:
                 max_length: int | None = None, cache_dir=None, progress: bool = True,
                 allow_large: bool = False) -> Activations:
         """Pool every text at every layer of ``site``; see :func:`extract_activations`."""
-        info = self.info
-        check_extraction(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
-                         allow_large=allow_large)
-        resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
-        length = _check_max_length(max_length, info.max_length)
-        base = self.model.base_model
-        modules = [] if site == "hidden" else find_site_modules(base, info.architecture, site)
-        dataset = load_corpus(dataset)
         param = next(self.model.parameters())
-        settings_meta = {"site": site, "pooling": resolved, "max_length": length, "dtype": _dtype_name(param.dtype)}
-        model_meta = asdict(info)
-        root, key = _cache_root(cache_dir), None
-        if root is not None:
-            fingerprint = info.fingerprint or _weights_fingerprint(self.model)
-            model_meta["fingerprint"] = fingerprint
-            key = _key(fingerprint, dataset, site, pooling, max_length, settings_meta["dtype"])
-            hit = _from_cache(root, key, dataset)
-            if hit is not None:
-                return hit
-        n_layers = info.n_layers + 1 if site == "hidden" else info.n_layers
-        shape = dict(n_layers=n_layers, n_texts=len(dataset), width=info.width)
-        run = dict(base=base, modules=modules, pooling=resolved, batch_size=batch_size,
-                   max_length=length, device=param.device, progress=progress)
-        if root is None:
-            layers = [np.empty((len(dataset), info.width), dtype=np.float32) for _ in range(n_layers)]
-            self._run(dataset, layers, **run)
-            return _activations(layers, dataset, model_meta, settings_meta)
-        with cache.CacheWriter(root, key, **shape) as writer:
-            self._run(dataset, writer.layers, **run)
-            writer.commit({"model": model_meta, "settings": settings_meta,
-                           "corpus_fingerprint": corpus_fingerprint(dataset)})
-        return _from_cache(root, key, dataset)
+        job = prepare_job(self.model, self.info, dataset, dtype_name=_dtype_name(param.dtype), site=site,
+                          pooling=pooling, batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
+                          fingerprint=lambda: _weights_fingerprint(self.model), allow_large=allow_large)
+        if job.cached is not None:
+            return job.cached
+        plan = plan_batches(self.tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
+        return run_job(job, plan, lambda todo: self.pooled_batches(plan, todo, site=site, pooling=job.pooling),
+                       progress=progress)
 
-    def _run(self, dataset, out, *, base, modules, pooling, batch_size, max_length, device, progress) -> None:
-        from tqdm.auto import tqdm
+    def pooled_batches(self, plan: BatchPlan, batches, *, site: str, pooling: str):
+        """Yield ``(batch, block)`` for each batch index: ``block`` is float32 ``[layers, batch, width]``.
 
+        ``pooling`` is resolved (``first``, ``mean`` or ``last``). Each batch is
+        padded on the right to its own longest text.
+        """
+        base = self.model.base_model
+        modules = [] if site == "hidden" else find_site_modules(base, self.info.architecture, site)
+        device = next(self.model.parameters()).device
         tok = self.tokenizer
-        texts = list(dataset["text"])
-        encoded = tok(texts, truncation=max_length is not None, max_length=max_length,
-                      return_attention_mask=False, return_token_type_ids=False)["input_ids"]
-        lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
-        if lengths.min() == 0:
-            raise ValueError(f"text of row {int(lengths.argmin())} has no tokens; give it some words.")
-        order = np.argsort(-lengths, kind="stable")  # longest first
         pad_id = tok.pad_token_id if tok.pad_token_id is not None else 0
+        encoded, lengths = plan.encoded, plan.lengths
         pooled_parts: list[torch.Tensor] = []
         state: dict[str, torch.Tensor] = {}
 
         def hook(module, args, output):
             hidden = output[0] if isinstance(output, tuple) else output  # [batch, pos, d_model]
-            pooled_parts.append(pool(hidden, state["mask"], pooling))  # [batch, d_model]
+            # a model spread over GPUs (device_map="auto") runs each layer on its own device
+            pooled_parts.append(pool(hidden, state["mask"].to(hidden.device), pooling).to(device))  # [batch, d_model]
 
         handles = [m.register_forward_hook(hook) for m in modules]
-        bar = tqdm(total=len(texts), unit="text", disable=not progress, desc="extract")
         try:
             with torch.inference_mode():
-                for start in range(0, len(order), batch_size):
-                    rows = order[start:start + batch_size]
+                for b in batches:
+                    rows = plan.batch(b)
                     ids = np.full((len(rows), int(lengths[rows[0]])), pad_id, dtype=np.int64)
                     mask = np.zeros(ids.shape, dtype=np.int64)
                     for r, i in enumerate(rows):  # right padding: positions 0..n-1 stay put
@@ -390,15 +400,12 @@ class Extractor:
                         pooled_parts.clear()
                     else:
                         states = base(input_ids=input_ids, attention_mask=attention, output_hidden_states=True).hidden_states
-                        stacked = torch.stack([pool(h, attention, pooling) for h in states])  # [layers, batch, d_model]
-                    block = stacked.float().cpu().numpy()
-                    for layer, values in zip(out, block):
-                        layer[rows] = values
-                    bar.update(len(rows))
+                        stacked = torch.stack([pool(h, attention.to(h.device), pooling).to(device)
+                                               for h in states])  # [layers, batch, d_model]
+                    yield b, stacked.float().cpu().numpy()
         finally:
             for handle in handles:
                 handle.remove()
-            bar.close()
 
 
 def _check_max_length(max_length: int | None, limit: int | None) -> int | None:
@@ -414,7 +421,8 @@ def _check_max_length(max_length: int | None, limit: int | None) -> int | None:
 def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = "auto", device: str = "auto",
                         dtype: str | torch.dtype | None = None, batch_size: int = 32, max_length: int | None = None,
                         cache_dir: str | os.PathLike | bool | None = None, progress: bool = True,
-                        allow_large: bool = False) -> Activations:
+                        allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
+                        num_workers: int | None = None) -> Activations:
     """Pooled activations of ``model`` over a labelled corpus, one array per layer.
 
     Parameters
@@ -437,10 +445,22 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         With a cache, a second call with the same key reads the arrays
         memory-mapped from disk without loading the model.
     progress : bool, default=True
-        Show a tqdm bar (texts/s).
+        Show a tqdm bar (texts/s); a resumed extraction starts at the texts already done.
     allow_large : bool, default=False
         Lift the upper bounds of ``batch_size`` and ``max_length``
         (:data:`llm_mri_graphdb.scan_settings.LIMITS`).
+    engine : {"local", "ray"}, default="local"
+        ``"ray"`` spreads the batches over Ray workers (optional extra
+        ``[ray]``; see :mod:`llm_mri_graphdb.distributed`); same activations,
+        same cache entry.
+    ray_address : str or None, default=None
+        Cluster to join with ``engine="ray"`` (``"auto"``, ``"ray://host:10001"``).
+    num_workers : int or None, default=None
+        Model replicas with ``engine="ray"``: one per GPU, else one per node.
+
+    With a cache, an interrupted extraction (Ctrl-C, a killed process, a lost
+    worker) resumes where it stopped when run again with the same arguments,
+    and the finished entry is identical to an uninterrupted run's.
 
     Returns
     -------
@@ -457,8 +477,14 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
     """
     check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
                      max_length=max_length, allow_large=allow_large)  # before any loading or tokenising
+    if engine not in ("local", "ray"):
+        raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}.")
     dataset = load_corpus(dataset)
-    root = _cache_root(cache_dir)
+    root = cache_root(cache_dir)
+    if engine == "ray":
+        return _extract_on_ray(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
+                               batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
+                               progress=progress, ray_address=ray_address, num_workers=num_workers)
     if isinstance(model, tuple):
         return Extractor(*model).extract(dataset, site=site, pooling=pooling, batch_size=batch_size,
                                          max_length=max_length, cache_dir=cache_dir, progress=progress,
@@ -467,8 +493,8 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         dev = _resolve_device(device)
         fingerprint = _source_fingerprint(_resolve_source(model))
         if fingerprint is not None:
-            key = _key(fingerprint, dataset, site, pooling, max_length, _dtype_name(_resolve_dtype(dtype, dev)))
-            hit = _from_cache(root, key, dataset)
+            key = entry_key(fingerprint, dataset, site, pooling, max_length, _dtype_name(_resolve_dtype(dtype, dev)))
+            hit = read_cached(root, key, dataset)
             if hit is not None:
                 return hit
     with _quiet_loading(not progress):
@@ -476,3 +502,9 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
     return Extractor(loaded, tokenizer, info=info).extract(
         dataset, site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
         cache_dir=cache_dir, progress=progress, allow_large=allow_large)
+
+
+def _extract_on_ray(model, dataset, **kwargs) -> Activations:
+    from .distributed import extract_with_ray  # optional extra, imported only when asked for
+
+    return extract_with_ray(model, dataset, **kwargs)

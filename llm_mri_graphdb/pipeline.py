@@ -175,7 +175,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          device: str = "auto", dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
-         allow_large: bool = False) -> ScanResult:
+         allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
+         num_workers: int | None = None) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -218,7 +219,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
 
     activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
                                       batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                                      progress=progress, allow_large=allow_large)
+                                      progress=progress, allow_large=allow_large, engine=engine,
+                                      ray_address=ray_address, num_workers=num_workers)
     reduced = reduce_layers(activations, reducer_obj)
     nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning)
     probe_result = None

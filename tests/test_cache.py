@@ -124,23 +124,64 @@ def test_extract_activations_cache_matches_uncached(folder, corpus, tmp_path):
         assert_array_equal(a, b)
 
 
-def test_extract_activations_interrupted_write_leaves_no_entry(folder, corpus, tmp_path, monkeypatch):
+def test_extract_activations_interrupted_write_resumes_the_remainder(folder, corpus, tmp_path, monkeypatch):
     calls = []
     real_pool = extract.pool
 
-    def failing_pool(*args):
+    def counting_pool(*args):
         calls.append(1)
-        if len(calls) > 3:  # fail in the second batch, after rows were written
+        if fail[0] and len(calls) > 3:  # 3 pooled layers a batch: fail in the second batch
             raise RuntimeError("killed")
         return real_pool(*args)
 
-    monkeypatch.setattr(extract, "pool", failing_pool)
+    fail = [True]
+    monkeypatch.setattr(extract, "pool", counting_pool)
     with pytest.raises(RuntimeError, match="killed"):
         extract_activations(folder, corpus, batch_size=4, cache_dir=tmp_path, progress=False)
-    assert list(tmp_path.iterdir()) == []
-    monkeypatch.setattr(extract, "pool", real_pool)
-    acts = extract_activations(folder, corpus, batch_size=4, cache_dir=tmp_path, progress=False)
-    assert np.isfinite(np.stack(acts.layers)).all()
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == []  # no entry to read
+    (partial,) = tmp_path.glob(".partial-*[!k]")
+    assert json.loads((partial / "progress.json").read_text())["done"] == [[0, 1]]
+    fail[0], calls[:] = False, []
+    import tqdm.auto
+
+    starts = []
+
+    class RecordingBar(tqdm.auto.tqdm):
+        def __init__(self, *args, **kwargs):
+            starts.append((kwargs.get("initial"), kwargs.get("total")))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", RecordingBar)
+    acts = extract_activations(folder, corpus, batch_size=4, cache_dir=tmp_path, progress=True)
+    assert len(calls) == 3  # only the second batch was computed
+    assert [s for s in starts if s[1] == len(TEXTS)] == [(4, 8)]  # the bar starts at the texts already done
+    assert [p.name for p in tmp_path.iterdir()] == [_entry(tmp_path).name]  # partial folder and lock gone
+    plain = extract_activations(folder, corpus, batch_size=4, progress=False)
+    for a, b in zip(acts.layers, plain.layers):
+        assert_array_equal(a, b)
+
+
+def _entry(root):
+    (entry,) = [p for p in root.iterdir() if not p.name.startswith(".")]
+    return entry
+
+
+def test_cache_writer_resumes_units_of_the_same_plan(tmp_path):
+    with cache.CacheWriter(tmp_path, "k", n_layers=1, n_texts=4, width=2, plan="p") as writer:
+        assert writer.resumable and writer.done == set()
+        writer.layers[0][0:2] = 7
+        writer.mark_done(0)
+    with cache.CacheWriter(tmp_path, "k", n_layers=1, n_texts=4, width=2, plan="p") as writer:
+        assert writer.done == {0}
+        assert_array_equal(writer.layers[0][:2], 7)
+        with cache.CacheWriter(tmp_path, "k", n_layers=1, n_texts=4, width=2, plan="p") as second:
+            assert not second.resumable and second.done == set()  # the lock is taken: private folder
+    with cache.CacheWriter(tmp_path, "k", n_layers=1, n_texts=4, width=2, plan="other") as writer:
+        assert writer.done == set()  # another plan starts again
+        assert_array_equal(writer.layers[0], 0)
+        writer.commit({})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["k"]
+    assert sorted(p.name for p in (tmp_path / "k").iterdir()) == ["layer_000.npy", "manifest.json"]
 
 
 def test_extract_activations_recomputes_a_broken_entry(folder, corpus, tmp_path):
@@ -158,3 +199,76 @@ def test_extract_activations_cache_true_uses_cache_home(folder, corpus, tmp_path
     monkeypatch.setenv("LLM_MRI_GRAPHDB_HOME", str(tmp_path))
     extract_activations(folder, corpus, cache_dir=True, progress=False)
     assert len(list((tmp_path / "activations").iterdir())) == 1
+
+
+_SLOW_EXTRACTION = """
+import sys, time
+import pandas as pd
+from llm_mri_graphdb import cache, extract
+cache.CHECKPOINT_SECONDS = 0.0
+real_pool = extract.pool
+def slow_pool(*args):
+    time.sleep(0.03)
+    return real_pool(*args)
+extract.pool = slow_pool
+texts, labels, folder, root = eval(sys.argv[1])
+corpus = pd.DataFrame({"text": texts, "label": labels})
+extract.extract_activations(folder, corpus, batch_size=2, cache_dir=root, progress=False)
+"""
+
+
+def test_extract_activations_resumes_after_sigkill_byte_for_byte(folder, tmp_path, monkeypatch):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    texts, labels = TEXTS * 6, LABELS * 6  # 48 texts, 24 batches of 2
+    frame = pd.DataFrame({"text": texts, "label": labels})
+    killed_root, clean_root = tmp_path / "killed", tmp_path / "clean"
+    arg = repr((texts, labels, str(folder), str(killed_root)))
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_EXTRACTION, arg], cwd=os.getcwd())
+    deadline = time.monotonic() + 120
+    done = 0
+    try:
+        while done < 10 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            for progress in killed_root.glob(".partial-*/progress.json"):
+                try:
+                    done = sum(b - a for a, b in json.loads(progress.read_text())["done"])
+                except (OSError, ValueError):
+                    pass
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert 10 <= done < 24, f"the extraction was not stopped half way ({done} batches done)"
+    (progress,) = killed_root.glob(".partial-*/progress.json")
+    recorded = sum(b - a for a, b in json.loads(progress.read_text())["done"])
+
+    batches = []
+    real = extract.Extractor.pooled_batches
+
+    def counting(self, plan, todo, **kwargs):
+        batches.extend(todo)
+        return real(self, plan, todo, **kwargs)
+
+    monkeypatch.setattr(extract.Extractor, "pooled_batches", counting)
+    extract_activations(folder, frame, batch_size=2, cache_dir=killed_root, progress=False)
+    assert len(batches) == 24 - recorded  # only the remainder was computed
+    extract_activations(folder, frame, batch_size=2, cache_dir=clean_root, progress=False)
+    resumed, clean = _entry(killed_root), _entry(clean_root)
+    assert [p.name for p in killed_root.iterdir()] == [resumed.name] and resumed.name == clean.name
+    names = sorted(p.name for p in clean.iterdir())
+    assert names == sorted(p.name for p in resumed.iterdir()) and "manifest.json" in names
+    for name in names:
+        assert (resumed / name).read_bytes() == (clean / name).read_bytes(), name
+
+
+def test_read_rows_reads_memory_mapped_and_plain_arrays(tmp_path):
+    values = np.arange(30, dtype=np.float32).reshape(10, 3)
+    np.save(tmp_path / "x.npy", values)
+    mapped = np.load(tmp_path / "x.npy", mmap_mode="r")
+    assert_array_equal(cache.read_rows(mapped, 2, 5), values[2:5])
+    assert_array_equal(cache.read_rows(mapped, 8, 20), values[8:])  # past the end: the rows there are
+    assert_array_equal(cache.read_rows(mapped[1:], 2, 5), values[3:6])  # a view is sliced, not read at offset
+    assert_array_equal(cache.read_rows(values, 0, 2), values[:2])
