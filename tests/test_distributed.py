@@ -7,13 +7,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import ray  # the test extra installs the optional [ray] engine
 from numpy.testing import assert_allclose, assert_array_equal
 from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 from llm_mri_graphdb import distributed
 from llm_mri_graphdb.extract import extract_activations
 
-ray = pytest.importorskip("ray", reason="the Ray engine is the optional extra [ray]")
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
