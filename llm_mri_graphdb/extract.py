@@ -108,7 +108,7 @@ def _source_fingerprint(src: _Source) -> str | None:
         return cache.gguf_fingerprint(Path(src.model_id) / src.gguf_file)
     from huggingface_hub import try_to_load_from_cache
 
-    found = try_to_loadread_cached(src.model_id, "config.json")
+    found = try_to_load_from_cache(src.model_id, "config.json")
     return _hub_fingerprint(src.model_id, Path(found).parent.name) if isinstance(found, str) else None
 
 

@@ -13,7 +13,7 @@ it works with the network off), which the report embeds and a notebook shows.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np

@@ -37,7 +37,6 @@ Construction (:func:`build_nrag`, :func:`build_nrag_from_reduced`):
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,8 +48,9 @@ from ._regions import check_reduced, check_label_sizes, check_params, component_
 from .activations import Activations
 from .labels import resolve_labels
 from .scan_settings import graph_settings, run_settings
+from .values import to_json
 
-__all__ = ["NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels", "canonical"]
+__all__ = ["NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
 
 GRID = "grid"
 COMPONENTS = "components"
@@ -62,17 +62,6 @@ def _frozen(a: Any, dtype: Any) -> np.ndarray:
     return arr
 
 
-def canonical(value: Any) -> Any:
-    """A sorted, plain-Python copy of ``value`` (mappings by key, numpy scalars as Python), for hashing and JSON."""
-    if isinstance(value, Mapping):
-        return {str(k): canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [canonical(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def run_id_for(model: Mapping[str, Any], corpus: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
     """Stable run id: one run per (model, corpus, settings).
 
@@ -82,9 +71,9 @@ def run_id_for(model: Mapping[str, Any], corpus: Mapping[str, Any], settings: Ma
     key = {
         "model": model.get("fingerprint") or model.get("name"),
         "corpus": corpus.get("fingerprint") or corpus.get("name"),
-        "settings": canonical(dict(settings)),
+        "settings": dict(settings),
     }
-    blob = json.dumps(key, sort_keys=True, default=str).encode()
+    blob = to_json(key).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 

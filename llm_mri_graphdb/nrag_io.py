@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .nrag import GRID, NRAG, canonical, resolve_labels
+from .nrag import GRID, NRAG, resolve_labels
+from .values import to_json
 
 __all__ = ["to_networkx", "to_graphml", "to_csv", "from_csv"]
 
@@ -96,7 +97,7 @@ def to_csv(nrag: NRAG, folder: str | Path) -> None:
     meta = {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "layer_bounds": None if nrag.layer_bounds is None else nrag.layer_bounds.tolist(),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings}
-    (folder / "nrag.json").write_text(json.dumps(canonical(meta), indent=1, default=str))
+    (folder / "nrag.json").write_text(to_json(meta, indent=1))
 
 
 def from_csv(folder: str | Path) -> NRAG:

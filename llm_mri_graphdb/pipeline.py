@@ -7,7 +7,6 @@ The CLI's ``scan``, ``report`` and ``demo`` commands are thin wrappers over
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .demo import corpus_path as demo_corpus_path, model_path as demo_model_path
 from .errors import StoreUnavailable
 from .scan_settings import ScanArgumentError, check_corpus_size, check_encoding, check_scan
+from .values import to_json
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used: importing this module stays cheap
     import numpy as np
@@ -80,27 +80,8 @@ class ScanResult:
     report: Path
 
 
-def _json_default(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
 def _dump(path: Path, data: Any) -> None:
-    def clean(v: Any) -> Any:
-        if isinstance(v, float) and math.isnan(v):
-            return None
-        if isinstance(v, dict):
-            return {k: clean(x) for k, x in v.items()}
-        if isinstance(v, list):
-            return [clean(x) for x in v]
-        return v
-
-    path.write_text(json.dumps(clean(data), indent=2, default=_json_default))
+    path.write_text(to_json(data, indent=2, strict=True))  # NaN as null
 
 
 def metrics_by_label(store: Any, run_id: str, nrag: NRAG) -> dict[str, dict[str, Any]]:

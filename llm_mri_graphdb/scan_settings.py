@@ -31,6 +31,7 @@ from numbers import Integral, Real
 from typing import Any
 
 from .errors import LLMMRIError
+from .values import plain
 
 __all__ = [
     "SITES", "POOLINGS", "REDUCERS", "DTYPES", "DEVICES", "BINNINGS", "LIMITS",
@@ -192,28 +193,13 @@ def check_corpus_size(label_counts: Mapping[str, int], *, n_components: int = 2)
 
 
 # -- the run record ----------------------------------------------------------------------
-def _plain(value: Any) -> Any:
-    """A JSON-safe, stable copy of a parameter value (estimators and objects by their repr)."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, Integral):
-        return int(value)
-    if isinstance(value, Real):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return repr(value)
-
-
 def reducer_settings(reducer: Any) -> dict[str, Any]:
     """The record of a reducer: its class name and every ``get_params()`` value.
 
     ``n_components``, ``random_state`` and ``scale`` are repeated at the top
     level, where stores and reports read them.
     """
-    params = _plain(dict(reducer.get_params(deep=False))) if hasattr(reducer, "get_params") else {}
+    params = plain(dict(reducer.get_params(deep=False))) if hasattr(reducer, "get_params") else {}
     k = params.get("n_components", getattr(reducer, "n_components", None))
     return {"reducer": type(reducer).__name__, "n_components": None if k is None else int(k),
             "random_state": params.get("random_state"), "scale": params.get("scale"), "reducer_params": params}

@@ -216,3 +216,13 @@ def test_load_model_gguf_without_package_raises(tmp_path, monkeypatch):
     (tmp_path / "m.gguf").write_bytes(b"GGUF")
     with pytest.raises(ModelLoadError, match="needs the 'gguf' package: pip install gguf"):
         load_model(tmp_path / "m.gguf", device="cpu")
+
+
+def test_extract_activations_hub_id_with_cache_looks_up_the_hub_cache_then_fails_in_one_line(corpus, tmp_path,
+                                                                                           monkeypatch):
+    # a hub id is fingerprinted from the local hub cache before anything loads (no network here)
+    import huggingface_hub
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(ModelLoadError, match="could not load model 'no-such-org/no-such-model' \\(offline"):
+        extract_activations("no-such-org/no-such-model", corpus, cache_dir=tmp_path, progress=False)

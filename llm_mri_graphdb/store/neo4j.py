@@ -31,8 +31,9 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
+from llm_mri_graphdb.values import plain
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.records import (corpus_key, flow_batches, model_key, plain, region_rows, run_props,
+from llm_mri_graphdb.store.records import (corpus_key, flow_batches, model_key, region_rows, run_props,
                                            side_props)
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 

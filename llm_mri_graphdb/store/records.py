@@ -8,7 +8,6 @@ packer then handles a few long lists instead of one small list per row.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -16,23 +15,15 @@ from typing import Any
 import numpy as np
 
 from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.values import to_json
 
 __all__ = ["FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "region_rows",
-           "flow_batches", "n_relationships", "plain"]
+           "flow_batches", "n_relationships"]
 
 _RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
              "label_names", "n_labels", "n_regions", "n_edge_rows", "n_edges", "layer_bounds",
              "model_json", "corpus_json", "settings_json", "model_name", "corpus_name", "delete_token"}
 _PRIMITIVE = (str, int, float, bool)
-
-
-def plain(value: Any) -> Any:
-    """Neo4j temporal values to ISO strings, so results are plain Python."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value.iso_format() if hasattr(value, "iso_format") else value
 
 
 def _property(value: Any) -> Any:
@@ -62,10 +53,6 @@ def _flatten(mapping: dict[str, Any]) -> dict[str, Any]:
     for path, _ in leaves:
         seen[path[-1]] = seen.get(path[-1], 0) + 1
     return {(path[-1] if seen[path[-1]] == 1 else "_".join(path)): p for path, p in leaves}
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=lambda v: v.item() if isinstance(v, np.generic) else str(v))
 
 
 def model_key(model: dict[str, Any]) -> str:
@@ -99,7 +86,7 @@ def run_props(nrag: NRAG) -> dict[str, Any]:
     props.update(
         kind=nrag.kind, n_layers=nrag.n_layers, label_names=list(nrag.label_names), n_labels=nrag.n_labels,
         n_regions=nrag.n_regions, n_edge_rows=int(nrag.edge_source.shape[0]), n_edges=int(_pairs(nrag)[4].size),
-        model_json=_json(nrag.model), corpus_json=_json(nrag.corpus), settings_json=_json(nrag.settings),
+        model_json=to_json(nrag.model), corpus_json=to_json(nrag.corpus), settings_json=to_json(nrag.settings),
         model_name=str(nrag.model.get("name") or model_key(nrag.model)),
         corpus_name=str(nrag.corpus.get("name") or corpus_key(nrag.corpus)),
     )
@@ -119,6 +106,7 @@ def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
     """``[uid, name, idx, layer, x, y, counts, total]`` per region, in canonical order.
 
     >>> from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.values import to_json
     >>> g = NRAG("grid", 2, ("a",), [0, 1], [0, 1], [0, 0], [[2], [2]], [0], [1], [0], [2.0])
     >>> region_rows(g, "v")[1]
     ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2]
@@ -177,6 +165,7 @@ def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
     pairs of one parity (even or odd source layer) share no region.
 
     >>> from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.values import to_json
     >>> g = NRAG("grid", 2, ("a", "b"), [0, 1, 1], [0, 0, 1], [0, 0, 0], [[1, 1], [1, 0], [0, 1]],
     ...          [0, 0], [1, 2], [0, 1], [1.0, 1.0])
     >>> [(b.layer, b.s, b.t, b.total, b.fl) for b in flow_batches(g, 10)[0]]
