@@ -63,7 +63,7 @@ from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag import GRID
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 
-__all__ = ["to_gds_config", "projection", "gds_version", "run_metrics", "save_metrics", "moments", "pearson"]
+__all__ = ["to_gds_config", "projection", "gds_version", "run_selection", "run_metrics", "save_metrics", "moments", "pearson"]
 
 _NAN = float("nan")
 _PROJ_KEYS = ("mean_degree", "var_degree", "mean_strength", "var_strength", "average_clustering",
@@ -193,6 +193,19 @@ def _mean(values: list[float]) -> float:
     return float(sum(values) / len(values)) if values else _NAN  # nan propagates, as np.mean
 
 
+def run_selection(runner: CypherRunner, run_id: str, labels: Sequence[str] | str | None, *,
+                  uri: str = "the database") -> tuple[dict[str, Any], list[int], list[str], bool]:
+    """The complete run, the label selection's indices and names, and whether it is every label.
+
+    Raises RunNotFound, GDSNotInstalled, and ValueError naming the valid labels.
+    """
+    run = complete_run(runner, run_id)
+    gds_version(runner, uri)
+    label_names = list(run["label_names"])
+    idx = resolve_labels(label_names, labels)
+    return run, idx, [label_names[i] for i in idx], sorted(idx) == list(range(len(label_names)))
+
+
 def save_metrics(runner: CypherRunner, run: dict[str, Any], names: list[str], result: dict[str, Any],
                  all_labels: bool) -> None:
     """Merge ``result`` on the run as a ``(:MetricSet)``; for all labels also set region degree/strength."""
@@ -222,12 +235,7 @@ def run_metrics(runner: CypherRunner, run_id: str, labels: Sequence[str] | str |
     Raises RunNotFound for an unknown run, GDSNotInstalled without GDS, and
     ValueError naming the valid labels for an unknown one.
     """
-    run = complete_run(runner, run_id)
-    gds_version(runner, uri)
-    label_names = list(run["label_names"])
-    idx = resolve_labels(label_names, labels)
-    names = [label_names[i] for i in idx]
-    all_labels = sorted(idx) == list(range(len(label_names)))
+    run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
     row = runner.read("read_run_metrics", run_id=run_id, label_idx=list(idx), all_labels=all_labels)[0]
     result = _metrics_from_row(row, run["n_layers"], names, run["kind"] == GRID)
     if save:

@@ -28,9 +28,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from llm_mri_graphdb.analysis import check_algorithms, circuits, rank_communities
-from llm_mri_graphdb.labels import resolve_labels
-from llm_mri_graphdb.store.gds import gds_version, projection, to_gds_config
-from llm_mri_graphdb.store.runner import CypherRunner, complete_run
+from llm_mri_graphdb.store.gds import projection, run_selection, to_gds_config
+from llm_mri_graphdb.store.runner import CypherRunner
 
 __all__ = ["run_analysis", "REGION_PROPERTIES"]
 
@@ -83,12 +82,7 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
     algos = check_algorithms(algorithms)
     if not isinstance(top, int) or top < 1:
         raise ValueError(f"top must be an int >= 1; got {top!r}.")
-    run = complete_run(runner, run_id)
-    gds_version(runner, uri)
-    label_names = list(run["label_names"])
-    idx = resolve_labels(label_names, labels)
-    names = [label_names[i] for i in idx]
-    all_labels = sorted(idx) == list(range(len(label_names)))
+    run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
     query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"label_idx": idx})
     out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {},
                            "membership": {}}
