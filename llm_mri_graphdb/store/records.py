@@ -106,7 +106,6 @@ def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
     """``[uid, name, idx, layer, x, y, counts, total]`` per region, in canonical order.
 
     >>> from llm_mri_graphdb.nrag import NRAG
-from llm_mri_graphdb.values import to_json
     >>> g = NRAG("grid", 2, ("a",), [0, 1], [0, 1], [0, 0], [[2], [2]], [0], [1], [0], [2.0])
     >>> region_rows(g, "v")[1]
     ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2]
@@ -165,7 +164,6 @@ def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
     pairs of one parity (even or odd source layer) share no region.
 
     >>> from llm_mri_graphdb.nrag import NRAG
-from llm_mri_graphdb.values import to_json
     >>> g = NRAG("grid", 2, ("a", "b"), [0, 1, 1], [0, 0, 1], [0, 0, 0], [[1, 1], [1, 0], [0, 1]],
     ...          [0, 0], [1, 2], [0, 1], [1.0, 1.0])
     >>> [(b.layer, b.s, b.t, b.total, b.fl) for b in flow_batches(g, 10)[0]]
