@@ -199,7 +199,7 @@ def reducer_settings(reducer: Any) -> dict[str, Any]:
     ``n_components``, ``random_state`` and ``scale`` are repeated at the top
     level, where stores and reports read them.
     """
-    params = plain(dict(reducer.get_params(deep=False))) if hasattr(reducer, "get_params") else {}
+    params = plain(dict(sorted(reducer.get_params(deep=False).items()))) if hasattr(reducer, "get_params") else {}
     k = params.get("n_components", getattr(reducer, "n_components", None))
     return {"reducer": type(reducer).__name__, "n_components": None if k is None else int(k),
             "random_state": params.get("random_state"), "scale": params.get("scale"), "reducer_params": params}
