@@ -72,7 +72,7 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
         region_layer=keys // (g * g), region_x=keys // g % g, region_y=keys % g,
         region_counts=counts.reshape(n_regions, n_labels),
         edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
-        edge_weight=weight.astype(np.float64), layer_bounds=bounds,
+        edge_weight=weight.astype(np.float64), layer_bounds=bounds, paths=inv.T,
     )
 
 

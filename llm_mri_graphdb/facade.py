@@ -207,6 +207,41 @@ class ActivationAreas:
             raise ValueError("save() needs a store: pass Neo4jStore(...) or MemoryStore(), or set store= at construction.")
         return target.write(self._require_scan())
 
+    # -- texts in the scan ---------------------------------------------------------------
+    def region_texts(self, layer: int, region: str | tuple[int, int], label: str | int | None = None,
+                     limit: int | None = None) -> pd.DataFrame:
+        """The texts in one region of a grid scan (``index``, ``text``, ``label``), in corpus order.
+
+        ``region`` is ``(x, y)`` or its name ``"layer_x_y"``; ``label`` keeps one label's texts.
+        """
+        import pandas as pd
+
+        from .texts import region_texts
+
+        name = f"{layer}_{region[0]}_{region[1]}" if isinstance(region, tuple) else str(region)
+        rows = region_texts(self._require_scan(), name, self.dataset["text"], self.activations.labels,
+                            label=label, limit=limit)
+        return pd.DataFrame(rows, columns=["index", "text", "label"])
+
+    def text_path(self, i: int) -> pd.DataFrame:
+        """Where text ``i`` goes: its region at every layer with that region's label counts."""
+        import pandas as pd
+
+        from .texts import text_path
+
+        return pd.DataFrame(text_path(self._require_scan(), i))
+
+    def show(self, color_by: str = "label"):
+        """An interactive NVL view of the scan (``neo4j-viz``): regions with their label counts and example texts.
+
+        Displays itself in a notebook; :func:`llm_mri_graphdb.interactive.view_html` renders it to a page.
+        """
+        from .interactive import graph_view, region_examples
+
+        nrag = self._require_scan()
+        examples = None if nrag.paths is None else region_examples(nrag.paths, self.dataset["text"], nrag.n_regions)
+        return graph_view(nrag, examples=examples, color_by=color_by)
+
     # -- what Evaluation reads (llm_mri's private names) --------------------------------
     def _get_nrag_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         import pandas as pd

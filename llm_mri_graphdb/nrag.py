@@ -100,6 +100,11 @@ class NRAG:
     model, corpus, settings : mapping
         Metadata; ``settings`` holds reducer, n_components, gridsize,
         threshold, random_state and the extraction settings.
+    paths : ndarray of shape (n_texts, n_layers) or None
+        Grid NRAGs built from texts: the region (index into the region
+        arrays) of every text at every layer, in corpus order. ``None`` for
+        component NRAGs (every text has every component) and for graphs read
+        back from a store. Not part of :meth:`equals` or the run id.
     """
 
     kind: Literal["grid", "components"]
@@ -117,6 +122,7 @@ class NRAG:
     model: Mapping[str, Any] = field(default_factory=dict)
     corpus: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    paths: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (GRID, COMPONENTS):
@@ -143,6 +149,16 @@ class NRAG:
         set_("model", dict(self.model))
         set_("corpus", dict(self.corpus))
         set_("settings", dict(self.settings))
+        if self.paths is not None:
+            paths = _frozen(self.paths, np.int64)
+            if paths.ndim != 2 or paths.shape[1] != self.n_layers or (
+                    paths.size and (paths.min() < 0 or paths.max() >= self.n_regions)):
+                raise ValueError(f"paths must have shape (n_texts, n_layers={self.n_layers}) and hold region "
+                                 f"indices below {self.n_regions}; got shape {paths.shape}.")
+            if paths.size and not np.array_equal(self.region_layer[paths], np.broadcast_to(
+                    np.arange(self.n_layers), paths.shape)):
+                raise ValueError("paths must name, in column l, regions of layer l.")
+            set_("paths", paths)
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -186,7 +202,8 @@ class NRAG:
         given order. For grid NRAGs, regions that no selected label occupies are
         dropped too; component NRAGs keep every region (each is a component).
         ``layer_bounds`` and the metadata are kept, so heatmaps keep their axes
-        and ``run_id`` still names the run the subset came from.
+        and ``run_id`` still names the run the subset came from. ``paths`` is
+        dropped (texts of other labels point at regions the subset may lack).
         """
         idx = resolve_labels(self.label_names, labels)
         counts = self.region_counts[:, idx]

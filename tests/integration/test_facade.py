@@ -136,3 +136,29 @@ def test_first_token_pooling_on_a_decoder_warns_and_names_last(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         ActivationAreas(str(folder), corpus, PCA(n_components=2), pooling="last", progress=False).process_activation_areas()
+
+
+def test_region_texts_and_text_path_rebuilt_from_the_reduced_coordinates(areas_2d):
+    import pandas as pd
+
+    # the cell of every text at layer 4, computed again from the reduced coordinates with pandas.cut
+    coords = areas_2d.reduced[4]
+    cells = list(zip(pd.cut(coords[:, 0], 10, labels=False), pd.cut(coords[:, 1], 10, labels=False)))
+    x, y = cells[0]
+    got = areas_2d.region_texts(4, (int(x), int(y)))
+    want = [i for i, c in enumerate(cells) if c == (x, y)]
+    assert got["index"].tolist() == want
+    assert got["text"].tolist() == [areas_2d.dataset["text"][i] for i in want]
+    names = areas_2d.dataset.features["label"].names
+    assert got["label"].tolist() == [names[areas_2d.dataset["label"][i]] for i in want]
+    path = areas_2d.text_path(0)
+    assert path["region"].tolist()[4] == f"4_{x}_{y}" and path["layer"].tolist() == list(range(7))
+
+
+def test_show_gives_an_nvl_view_with_example_texts(areas_2d):
+    view = areas_2d.show()
+    assert len(view.nodes) == areas_2d.nrag.n_regions
+    region0 = next(n for n in view.nodes if n.id == areas_2d.text_path(0)["region"][6])
+    examples = [v for k, v in sorted(region0.properties.items()) if k.startswith("example ")]
+    # examples are a region's first texts in corpus order, so text 0 leads those of its own region
+    assert examples[0] == " ".join(areas_2d.dataset["text"][0].split())[:160]
