@@ -25,7 +25,7 @@ __all__ = ["graph_view", "view_html", "region_examples", "COLOR_BY"]
 COLOR_BY = ("label", "layer")
 # Okabe-Ito: distinguishable under the common colour-vision deficiencies.
 _PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
-_LAYER_GAP, _ROW_GAP = 260.0, 70.0
+_LAYER_GAP, _ROW_GAP, _CELL = 260.0, 70.0, 60.0
 
 
 def region_examples(paths: np.ndarray, texts: Sequence[str], n_regions: int, *,
@@ -65,12 +65,13 @@ def _shorten(text: str, max_chars: int) -> str:
 
 
 def _positions(nrag: NRAG) -> tuple[np.ndarray, np.ndarray]:
-    """Column per layer; inside a column, regions in canonical (x, y) order, centred."""
+    """Grid scans: each layer a panel of its ``gridsize x gridsize`` cells, panels side by side;
+    component scans: a column per layer, components top to bottom."""
     layer = nrag.region_layer
-    first = np.searchsorted(layer, layer)
-    rank = np.arange(nrag.n_regions) - first
-    size = np.bincount(layer, minlength=nrag.n_layers)[layer]
-    return layer * _LAYER_GAP, (rank - (size - 1) / 2.0) * _ROW_GAP
+    if nrag.kind == "grid":
+        g = int(nrag.settings.get("gridsize") or (max(nrag.region_x.max(initial=0), nrag.region_y.max(initial=0)) + 1))
+        return layer * (g + 2) * _CELL + nrag.region_x * _CELL, (g - 1 - nrag.region_y) * _CELL
+    return layer * _LAYER_GAP, nrag.region_x * _ROW_GAP
 
 
 def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, color_by: str = "label",
@@ -134,6 +135,13 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
     return VisualizationGraph(nodes=nodes, relationships=relationships)
 
 
-def view_html(view, *, height: str = "640px") -> str:
-    """One self-contained HTML page (NVL inlined) of a :func:`graph_view`, layout kept as placed."""
-    return view.render(layout="free", height=height, show_layout_button=False).data
+def view_html(view, *, height: str = "640px", width_px: int = 1100) -> str:
+    """One self-contained HTML page (NVL inlined) of a :func:`graph_view`, zoomed to show every region."""
+    xs = [n.x for n in view.nodes] or [0.0]
+    ys = [n.y for n in view.nodes] or [0.0]
+    span_x, span_y = max(xs) - min(xs) + 2 * _CELL, max(ys) - min(ys) + 2 * _CELL
+    height_px = float(str(height).removesuffix("px")) if str(height).endswith("px") else 640.0
+    zoom = max(0.08, min(2.0, width_px / span_x, height_px / span_y))
+    pan = ((max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2)
+    return view.render(layout="free", height=height, show_layout_button=False, initial_zoom=zoom,
+                       pan_position=pan).data

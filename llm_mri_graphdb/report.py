@@ -13,7 +13,7 @@ import base64
 import html
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 __all__ = ["build_report", "write_report", "SECTIONS"]
 
-SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Communities", "Probing")
+SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Interactive graph",
+            "Communities", "Probing")
 
 _STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
@@ -72,7 +73,8 @@ def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[An
 
 def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
-                 heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None) -> str:
+                 heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
+                 texts: Sequence[str] | None = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -88,6 +90,9 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     analysis : mapping, optional
         A store's ``analyze`` result (communities, centrality); the
         Communities section says when it is missing.
+    texts : sequence of str, optional
+        The corpus texts; with the NRAG's ``paths`` the interactive graph
+        lists up to five example texts per region.
     """
     from . import viz
     from .nrag import GRID
@@ -124,6 +129,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
                      "regions are components, so there is no grid to draw.</p>")
 
     parts += ["<h2 id='layered-graph'>Layered graph</h2>", _png(viz.plot_graph(nrag))]
+    parts += _interactive_section(nrag, texts)
     parts += _communities_section(nrag, analysis)
 
     parts.append("<h2 id='probing'>Probing</h2>")
@@ -145,6 +151,22 @@ def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Ma
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(nrag, metrics_by_label, **kwargs), encoding="utf-8")
     return path
+
+
+def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
+    """The NVL view (neo4j-viz, inlined: works offline) in a sandboxed frame."""
+    from .interactive import graph_view, region_examples, view_html
+
+    examples = None
+    if texts is not None and nrag.paths is not None:
+        examples = region_examples(nrag.paths, texts, nrag.n_regions)
+    page = view_html(graph_view(nrag, examples=examples), height="600px")
+    note = ("Regions coloured by their dominant label and sized by their texts; click a region, then the "
+            "panel button (top right), for its label counts" + (" and up to five example texts." if examples
+                                                                 else "; example texts come with a scan."))
+    return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>",
+            f"<iframe title='NRAG' style='width:100%;height:640px;border:1px solid #eee' "
+            f"srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"]
 
 
 def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:

