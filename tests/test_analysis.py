@@ -10,24 +10,14 @@ import pytest
 from llm_mri_graphdb.analysis import (analyze_nrag, check_algorithms, community_table, flow_graph, gds_pagerank,
                                       top_by_layer)
 from llm_mri_graphdb.store import MemoryStore
-from tests.integration.nrag_samples import nrag_from_paths, query_nrags, random_components_nrag, random_grid_nrag
-
-
-def _power_iteration(G, d=0.85, iterations=300):
-    """GDS PageRank by plain iteration over dicts: (1 - d) + d * sum of in-neighbours' weighted shares."""
-    out_weight = {u: sum(w for _, _, w in G.out_edges(u, data="weight")) for u in G}
-    score = dict.fromkeys(G, 0.0)
-    for _ in range(iterations):
-        score = {v: (1 - d) + d * sum(score[u] * w / out_weight[u] for u, _, w in G.in_edges(v, data="weight"))
-                 for v in G}
-    return score
+from tests.integration.nrag_samples import nrag_from_paths, power_iteration_pagerank, query_nrags, random_components_nrag, random_grid_nrag
 
 
 @pytest.mark.parametrize("nrag", [random_grid_nrag(3, n_texts=80, n_layers=6), query_nrags("t")[0],
                                   random_components_nrag(4, n_layers=4)], ids=["grid", "hand", "components"])
 def test_gds_pagerank_equals_independent_power_iteration(nrag):
     G = flow_graph(nrag)
-    expected = _power_iteration(G)
+    expected = power_iteration_pagerank(G)
     got = gds_pagerank(G)
     assert got.keys() == expected.keys()
     for node in expected:

@@ -81,3 +81,12 @@ def plain_server(tmp_path_factory):
 def plain_neo4j(plain_server):
     """Connection settings of the Neo4j without GDS (read fresh: a test may reset its password)."""
     return plain_server.server.settings()
+
+
+@pytest.fixture(scope="module")
+def store(neo4j_settings):
+    """A Neo4jStore on the session's GDS server, one per test module."""
+    from llm_mri_graphdb.store import Neo4jStore
+
+    with Neo4jStore.from_settings(neo4j_settings) as opened:
+        yield opened

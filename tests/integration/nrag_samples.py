@@ -38,3 +38,15 @@ def query_nrags(tag: str) -> tuple[NRAG, NRAG]:
     b = nrag_from_paths(QUERY_PATHS_B, QUERY_LABELS_B, ("neg", "pos"), model={"name": f"qm-b-{tag}"},
                         corpus=corpus, settings=settings)
     return a, b
+
+
+def power_iteration_pagerank(G, d=0.85, iterations=300):
+    """PageRank as GDS defines it, by plain iteration over a networkx graph's dicts (independent of both
+    implementations under test): (1 - d) + d * the in-neighbours' weighted shares; no normalisation, and the
+    mass of dangling nodes is dropped."""
+    out_weight = {u: sum(w for _, _, w in G.out_edges(u, data="weight")) for u in G}
+    score = dict.fromkeys(G, 1.0)
+    for _ in range(iterations):
+        score = {v: (1 - d) + d * sum(score[u] * w / out_weight[u] for u, _, w in G.in_edges(v, data="weight"))
+                 for v in G}
+    return score

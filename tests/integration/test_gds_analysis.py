@@ -11,9 +11,9 @@ import pytest
 
 from llm_mri_graphdb.analysis import flow_graph
 from llm_mri_graphdb.pipeline import report_run
-from llm_mri_graphdb.store import MemoryStore, Neo4jStore
+from llm_mri_graphdb.store import MemoryStore
 from llm_mri_graphdb.store.runner import CypherRunner
-from tests.integration.nrag_samples import nrag_from_paths, query_nrags, random_grid_nrag
+from tests.integration.nrag_samples import nrag_from_paths, power_iteration_pagerank, query_nrags, random_grid_nrag
 
 TAG = uuid.uuid4().hex[:8]
 REGIONS = ("MATCH (run:Run {id: $run_id, status: 'complete'}) MATCH (g:Region {version: run.version}) "
@@ -36,12 +36,6 @@ PLANTED = {frozenset(f"{l}_{x}_{y}" for l in range(3) for x, y in cells) for cel
 
 
 @pytest.fixture(scope="module")
-def store(neo4j_settings):
-    with Neo4jStore.from_settings(neo4j_settings) as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def stored(store):
     nrags = {"planted": planted_nrag(), "demo": random_grid_nrag(21, n_texts=120, n_layers=6, tag=TAG),
              "hand": query_nrags(TAG)[0]}
@@ -61,16 +55,6 @@ def _partition(regions, key):
     for name, row in regions.items():
         groups.setdefault(row[key], set()).add(name)
     return [frozenset(g) for g in groups.values()]
-
-
-def _power_iteration(G, d=0.85, iterations=200):
-    """PageRank as GDS defines it, by plain iteration over dicts (no normalisation, dangling mass dropped)."""
-    out_weight = {u: sum(w for _, _, w in G.out_edges(u, data="weight")) for u in G}
-    score = dict.fromkeys(G, 1.0)
-    for _ in range(iterations):
-        score = {v: (1 - d) + d * sum(score[u] * w / out_weight[u] for u, _, w in G.in_edges(v, data="weight"))
-                 for v in G}
-    return score
 
 
 def test_analyze_planted_communities_recovered_by_gds_and_embedded(store, stored):
@@ -110,7 +94,7 @@ def test_analyze_pagerank_equals_independent_power_iteration(store, stored):
     store.analyze(nrag.run_id, "pagerank,betweenness", save=True)
     regions = _regions(store, nrag.run_id)
     G = flow_graph(nrag)
-    expected = _power_iteration(G)
+    expected = power_iteration_pagerank(G)
     assert set(regions) >= set(expected)
     for name, score in expected.items():
         assert regions[name]["pagerank"] == pytest.approx(score, abs=1e-6), name

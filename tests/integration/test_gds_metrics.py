@@ -12,7 +12,6 @@ import pytest
 from networkx.algorithms import bipartite
 
 from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.store.gds import moments, to_gds_config
 from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag
 
@@ -23,12 +22,6 @@ SAVED = ("MATCH (r:Run {id: $run_id}) OPTIONAL MATCH (r)-[:HAS_METRICS]->(s:Metr
          "WITH r, collect(s.labels) AS labels, collect(s.density) AS density "
          "MATCH (g:Region {version: r.version, name: '1_1_0'}) "
          "RETURN labels, density, g.degree AS degree, g.strength AS strength")
-
-
-@pytest.fixture(scope="module")
-def store(neo4j_settings):
-    with Neo4jStore.from_settings(neo4j_settings) as s:
-        yield s
 
 
 @pytest.fixture(scope="module")
