@@ -1,6 +1,6 @@
 """llm-mri-graphdb: a brain scanner for language models whose scans live in Neo4j.
 
-The facade names (``ActivationAreas``, ``Metrics``, ``Evaluation``) are imported
+The facade names (``ActivationAreas``, ``Metrics``, ``Evaluation``, ``compare``) are imported
 lazily so that ``import llm_mri_graphdb`` stays cheap for the CLI and the store.
 """
 
@@ -10,9 +10,9 @@ from importlib import import_module
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["ActivationAreas", "Metrics", "Evaluation", "__version__"]
+__all__ = ["ActivationAreas", "Metrics", "Evaluation", "compare", "__version__"]
 
-_LAZY = {"ActivationAreas": "facade", "Metrics": "facade", "Evaluation": "facade"}
+_LAZY = {"ActivationAreas": "facade", "Metrics": "facade", "Evaluation": "facade", "compare": "facade"}
 
 
 def __getattr__(name: str) -> Any:

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 # Heavy stages (torch, scikit-learn, matplotlib, the stores) are imported in the
 # methods that run them, so ``from llm_mri_graphdb import ActivationAreas`` is cheap.
 
-__all__ = ["ActivationAreas", "Metrics", "Evaluation"]
+__all__ = ["ActivationAreas", "Metrics", "Evaluation", "compare"]
 
 
 class ActivationAreas:
@@ -359,3 +359,20 @@ class Evaluation:
         from . import viz
 
         return viz.plot_metric_deltas(result).figure
+
+
+def compare(areas_a: ActivationAreas, areas_b: ActivationAreas):
+    """Which layers of two scans of the same corpus agree: linear CKA and AMI for every layer pair.
+
+    Both scans must have run (:meth:`ActivationAreas.process_activation_areas`) on the
+    same texts in the same order; any models, any depths. Returns a
+    :class:`llm_mri_graphdb.alignment.LayerAlignment` (``.cka``, ``.ami``, ``.best()``);
+    ``viz.plot_alignment(result.cka)`` draws it.
+    """
+    from .alignment import align_layers
+
+    nrag_a, nrag_b = areas_a._require_scan(), areas_b._require_scan()
+    if list(areas_a.dataset["text"]) != list(areas_b.dataset["text"]):
+        raise ValueError("compare needs two scans of the same corpus (the same texts in the same order).")
+    return align_layers(areas_a.activations.layers, areas_b.activations.layers, nrag_a.paths, nrag_b.paths,
+                        names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))

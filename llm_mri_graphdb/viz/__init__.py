@@ -16,6 +16,7 @@ label's edge, any number of labels.
 
 from __future__ import annotations
 
+from .alignment import plot_alignment
 from .figure import figure_to_png_bytes
 from .graph import plot_graph
 from .heatmap import plot_heatmap, plot_scan
@@ -27,5 +28,6 @@ __all__ = [
     "plot_scan",
     "plot_probe",
     "plot_metric_deltas",
+    "plot_alignment",
     "figure_to_png_bytes",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from numpy.testing import assert_allclose
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -162,3 +163,17 @@ def test_show_gives_an_nvl_view_with_example_texts(areas_2d):
     examples = [v for k, v in sorted(region0.properties.items()) if k.startswith("example ")]
     # examples are a region's first texts in corpus order, so text 0 leads those of its own region
     assert examples[0] == " ".join(areas_2d.dataset["text"][0].split())[:160]
+
+
+def test_compare_minilm_with_itself_and_with_its_mlp_site(areas_2d, corpus, cache):
+    from llm_mri_graphdb import compare
+
+    same = compare(areas_2d, areas_2d)
+    assert_allclose(np.diag(same.cka)[1:], 1.0, atol=1e-9)  # layer 0 ([CLS] before any layer) is constant
+    assert_allclose(np.diag(same.ami), 1.0, atol=1e-9)
+    mlp = ActivationAreas(model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=2),
+                          cache=cache, progress=False, site="mlp")
+    mlp.process_activation_areas()
+    result = compare(areas_2d, mlp)
+    assert result.cka.shape == (7, 6) and result.ami.shape == (7, 6)
+    assert np.nanmax(result.cka) <= 1.0 + 1e-12 and np.nanmin(result.cka) >= -1e-12

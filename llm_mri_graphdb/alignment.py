@@ -29,10 +29,11 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["linear_cka", "cka_matrix", "ami_matrix", "best_matches"]
+__all__ = ["linear_cka", "cka_matrix", "ami_matrix", "best_matches", "LayerAlignment", "align_layers"]
 
 _BLOCK_ROWS = 4096
 
@@ -153,3 +154,45 @@ def best_matches(similarity: np.ndarray) -> np.ndarray:
     """For every layer of ``a`` (row), the layer of ``b`` (column) most similar to it (nan-safe)."""
     sim = np.where(np.isnan(similarity), -np.inf, similarity)
     return np.argmax(sim, axis=1)
+
+
+@dataclass(frozen=True)
+class LayerAlignment:
+    """How the layers of two scans of one corpus agree.
+
+    Attributes
+    ----------
+    cka : ndarray of shape (n_layers_a, n_layers_b) or None
+        Linear CKA of the activations; ``None`` when they were not given.
+    ami : ndarray of shape (n_layers_a, n_layers_b) or None
+        AMI of the region assignments; ``None`` when a scan has no paths.
+    names : tuple of (str, str)
+        The two models' names.
+    """
+
+    cka: np.ndarray | None
+    ami: np.ndarray | None
+    names: tuple[str, str] = ("a", "b")
+
+    def best(self, measure: str = "cka") -> list[int]:
+        """For every layer of ``a``, the layer of ``b`` it agrees with most under ``measure``."""
+        matrix = {"cka": self.cka, "ami": self.ami}.get(measure, ...)
+        if matrix is ...:
+            raise ValueError(f"measure must be 'cka' or 'ami'; got {measure!r}.")
+        if matrix is None:
+            raise ValueError(f"this alignment has no {measure} (see LayerAlignment).")
+        return best_matches(matrix).tolist()
+
+
+def align_layers(layers_a: Sequence[np.ndarray] | None, layers_b: Sequence[np.ndarray] | None,
+                 paths_a: np.ndarray | None = None, paths_b: np.ndarray | None = None, *,
+                 names: tuple[str, str] = ("a", "b"), block_rows: int = _BLOCK_ROWS) -> LayerAlignment:
+    """CKA of the activations and AMI of the region paths of two scans over the same texts.
+
+    Either pair may be ``None`` (the measure is then ``None``), not both.
+    """
+    if (layers_a is None or layers_b is None) and (paths_a is None or paths_b is None):
+        raise ValueError("align_layers needs the activations of both scans (CKA) or their region paths (AMI).")
+    cka = None if layers_a is None or layers_b is None else cka_matrix(layers_a, layers_b, block_rows=block_rows)
+    ami = None if paths_a is None or paths_b is None else ami_matrix(paths_a, paths_b)
+    return LayerAlignment(cka, ami, tuple(names))

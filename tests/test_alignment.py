@@ -7,7 +7,7 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.stats import ortho_group
 
-from llm_mri_graphdb.compare import ami_matrix, best_matches, cka_matrix, linear_cka
+from llm_mri_graphdb.alignment import ami_matrix, best_matches, cka_matrix, linear_cka
 
 
 def _gram_cka(x, y):
@@ -94,3 +94,37 @@ def test_ami_matrix_diagonal_and_hand_computed():
 def test_ami_matrix_rejects_different_texts():
     with pytest.raises(ValueError, match="same texts"):
         ami_matrix(np.zeros((4, 2), int), np.zeros((3, 2), int))
+
+
+def test_align_layers_of_a_scan_with_itself_is_one_on_the_diagonal_and_best_matches_itself():
+    from llm_mri_graphdb.alignment import align_layers
+    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+
+    rng = np.random.default_rng(11)
+    labels = rng.integers(0, 2, 50)
+    layers = [rng.standard_normal((50, 6)) + labels[:, None] * k for k in range(3)]
+    nrag = build_nrag_from_reduced([x[:, :2] for x in layers], labels, ["x", "y"], gridsize=3)
+    result = align_layers(layers, layers, nrag.paths, nrag.paths, names=("m", "m"))
+    assert_allclose(np.diag(result.cka), 1.0, atol=1e-12)
+    assert_allclose(np.diag(result.ami), 1.0, atol=1e-12)
+    assert result.best("cka") == [0, 1, 2] and result.best("ami") == [0, 1, 2]
+    with pytest.raises(ValueError, match="measure must be 'cka' or 'ami'; got 'cca'"):
+        result.best("cca")
+    only_ami = align_layers(None, None, nrag.paths, nrag.paths)
+    assert only_ami.cka is None
+    with pytest.raises(ValueError, match="this alignment has no cka"):
+        only_ami.best("cka")
+    with pytest.raises(ValueError, match="needs the activations of both scans"):
+        align_layers(layers, None)
+
+
+def test_plot_alignment_boxes_the_best_layer_of_b_for_each_layer_of_a():
+    from llm_mri_graphdb.viz import plot_alignment
+
+    matrix = np.array([[0.9, 0.2, 0.1], [0.3, 0.4, 0.8]])
+    ax = plot_alignment(matrix, measure="CKA", names=("bert", "llama"))
+    boxes = ax.collections[0].get_offsets()
+    assert boxes.tolist() == [[0.0, 0.0], [2.0, 1.0]]
+    assert ax.get_xlabel() == "layer of llama" and ax.get_title() == "CKA: bert vs llama"
+    with pytest.raises(ValueError, match="matrix must be 2-D"):
+        plot_alignment(np.zeros(3))
