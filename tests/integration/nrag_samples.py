@@ -6,6 +6,9 @@ benchmarks); the hand-checked query sample is here.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.testing import nrag_from_paths, random_components_nrag, random_grid_nrag
 
@@ -50,3 +53,15 @@ def power_iteration_pagerank(G, d=0.85, iterations=300):
         score = {v: (1 - d) + d * sum(score[u] * w / out_weight[u] for u, _, w in G.in_edges(v, data="weight"))
                  for v in G}
     return score
+
+
+@contextmanager
+def stored_runs(store, nrags: dict[str, NRAG]) -> Iterator[dict[str, NRAG]]:
+    """Write ``nrags`` into ``store`` for the block, then delete their runs."""
+    for nrag in nrags.values():
+        store.write(nrag)
+    try:
+        yield nrags
+    finally:
+        for nrag in nrags.values():
+            store.delete(nrag.run_id)

@@ -13,7 +13,7 @@ from llm_mri_graphdb.analysis import flow_graph
 from llm_mri_graphdb.pipeline import report_run
 from llm_mri_graphdb.store import MemoryStore
 from llm_mri_graphdb.store.runner import CypherRunner
-from tests.integration.nrag_samples import nrag_from_paths, power_iteration_pagerank, query_nrags, random_grid_nrag
+from tests.integration.nrag_samples import stored_runs, nrag_from_paths, power_iteration_pagerank, query_nrags, random_grid_nrag
 
 TAG = uuid.uuid4().hex[:8]
 REGIONS = ("MATCH (run:Run {id: $run_id, status: 'complete'}) MATCH (g:Region {version: run.version}) "
@@ -39,11 +39,8 @@ PLANTED = {frozenset(f"{l}_{x}_{y}" for l in range(3) for x, y in cells) for cel
 def stored(store):
     nrags = {"planted": planted_nrag(), "demo": random_grid_nrag(21, n_texts=120, n_layers=6, tag=TAG),
              "hand": query_nrags(TAG)[0]}
-    for nrag in nrags.values():
-        store.write(nrag)
-    yield nrags
-    for nrag in nrags.values():
-        store.delete(nrag.run_id)
+    with stored_runs(store, nrags):
+        yield nrags
 
 
 def _regions(store, run_id):

@@ -13,7 +13,7 @@ from networkx.algorithms import bipartite
 
 from llm_mri_graphdb.metrics import compute_metrics
 from llm_mri_graphdb.store.gds import moments, to_gds_config
-from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag
+from tests.integration.nrag_samples import stored_runs, query_nrags, random_components_nrag, random_grid_nrag
 
 pytestmark = pytest.mark.integration
 
@@ -29,11 +29,8 @@ def stored(store):
     nrags = {"grid": random_grid_nrag(11, n_texts=60, n_layers=5, tag=TAG),
              "components": random_components_nrag(12, n_layers=5, n_components=4, tag=TAG),
              "hand": query_nrags(TAG)[0]}
-    for nrag in nrags.values():
-        store.write(nrag)
-    yield nrags
-    for nrag in nrags.values():
-        store.delete(nrag.run_id)
+    with stored_runs(store, nrags):
+        yield nrags
 
 
 def _assert_same(expected, actual, path="metrics"):
