@@ -74,7 +74,7 @@ def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[An
 def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
                  heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
-                 texts: Sequence[str] | None = None) -> str:
+                 texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -91,8 +91,12 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         A store's ``analyze`` result (communities, centrality); the
         Communities section says when it is missing.
     texts : sequence of str, optional
-        The corpus texts; with the NRAG's ``paths`` the interactive graph
-        lists up to five example texts per region.
+        The corpus texts; with the NRAG's ``paths`` the interactive graph and
+        the interactive heatmaps list up to five example texts per region or cell
+        on hover.
+    text_labels : sequence of int, optional
+        Label index of every text: a heatmap cell of label L then lists texts
+        of label L (otherwise texts of any label in the cell).
     """
     from . import viz
     from .nrag import GRID
@@ -124,6 +128,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         parts.append(_png(viz.plot_scan(nrag)))
         parts.append(f"<p class='note'>Layer {layer}, one heatmap per label on the same axes.</p>")
         parts += [_png(viz.plot_heatmap(nrag, layer, label)) for label in nrag.label_names]
+        parts += _heatmaps_section(nrag, texts, text_labels)
     else:
         parts.append(f"<p class='note'>This scan has {nrag.settings.get('n_components')} components per layer: "
                      "regions are components, so there is no grid to draw.</p>")
@@ -153,6 +158,17 @@ def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Ma
     return path
 
 
+def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequence[int] | None) -> list[str]:
+    """Every layer's heatmap per label as inline SVG, each cell's example texts on hover."""
+    from .heatmap_html import heatmap_panels
+
+    with_texts = texts is not None and nrag.paths is not None
+    note = ("Every layer, one row per label, on one log colour scale; hover a cell for its label counts"
+            + (" and up to five of its texts." if with_texts else "; example texts come with a scan."))
+    return ["<h3 id='interactive-heatmaps'>Interactive heatmaps</h3>", f"<p class='note'>{note}</p>",
+            heatmap_panels(nrag, texts=texts if with_texts else None, text_labels=text_labels)]
+
+
 def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
     """The NVL view (neo4j-viz, inlined: works offline) in a sandboxed frame."""
     from .interactive import graph_view, region_examples, view_html
@@ -161,9 +177,9 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
     if texts is not None and nrag.paths is not None:
         examples = region_examples(nrag.paths, texts, nrag.n_regions)
     page = view_html(graph_view(nrag, examples=examples), height="600px")
-    note = ("Regions coloured by their dominant label and sized by their texts; click a region, then the "
-            "panel button (top right), for its label counts" + (" and up to five example texts." if examples
-                                                                 else "; example texts come with a scan."))
+    note = ("Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
+            "texts; hover a region for its label counts" + (" and up to five example texts." if examples
+                                                            else "; example texts come with a scan."))
     return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>",
             f"<iframe title='NRAG' style='width:100%;height:640px;border:1px solid #eee' "
             f"srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"]
