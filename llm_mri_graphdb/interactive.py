@@ -124,7 +124,8 @@ def _check_layers(layers: Any, n_layers: int) -> np.ndarray:
 
 
 def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, color_by: str = "label",
-               labels: Any = None, layers: int | Sequence[int] | None = None, min_weight: float = 0.0):
+               labels: Any = None, layers: int | Sequence[int] | None = None, min_weight: float = 0.0,
+               max_relationships: int | None = None):
     """The NRAG as a :class:`neo4j_viz.VisualizationGraph`.
 
     Every node is a region with the properties ``layer``, ``texts``, one count
@@ -146,6 +147,9 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
         layers that are not adjacent are not drawn (flows join adjacent layers).
     min_weight : float, default=0.0
         Region pairs whose summed flow is not above this are left out.
+    max_relationships : int, optional
+        Keep only this many region pairs, the strongest flows (ties in region
+        order); default all. Bounds the page size of a large scan.
 
     Returns
     -------
@@ -180,7 +184,7 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
         if examples is not None:
             for k, text in enumerate(examples[r], start=1):
                 props[f"example {k}"] = text
-        nodes.append(Node(id=ids[r], caption=ids[r], size=float(size_scale[r]),
+        nodes.append(Node(id=ids[r], caption=ids[r], size=round(float(size_scale[r]), 2),
                           color=PALETTE[key % len(PALETTE)], x=float(xs[r]), y=float(ys[r]), pinned=True,
                           properties=props))
     pairs: dict[tuple[int, int], dict[str, float]] = {}
@@ -188,11 +192,16 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
                             sub.edge_weight.tolist()):
         if shown[s] and shown[t]:
             pairs.setdefault((s, t), {})[names[lab]] = w
+    kept = [(st, w) for st, w in pairs.items() if sum(w.values()) > min_weight]
+    if max_relationships is not None and len(kept) > max_relationships:
+        strongest = sorted(range(len(kept)), key=lambda k: -sum(kept[k][1].values()))[:max_relationships]
+        kept = [kept[k] for k in sorted(strongest)]
     wmax = max((sum(v.values()) for v in pairs.values()), default=1.0) or 1.0
     relationships = [
-        Relationship(source=ids[s], target=ids[t], width=float(0.5 + 6.0 * abs(sum(w.values())) / abs(wmax)),
+        Relationship(id=f"{ids[s]}>{ids[t]}", source=ids[s], target=ids[t],
+                     width=round(0.5 + 6.0 * abs(sum(w.values())) / abs(wmax), 2),
                      color="#888888", properties={"weight": float(sum(w.values())), **w})
-        for (s, t), w in pairs.items() if sum(w.values()) > min_weight
+        for (s, t), w in kept
     ]
     return VisualizationGraph(nodes=nodes, relationships=relationships)
 

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
     from .nrag import NRAG
 
-__all__ = ["build_report", "write_report", "SECTIONS"]
+__all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS"]
+
+#: Region pairs (flows) drawn in the report's interactive graph: the strongest, so a large scan's page stays small.
+MAX_FLOWS = 5000
 
 SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Interactive graph",
             "Communities", "Probing")
@@ -170,19 +173,30 @@ def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequ
 
 
 def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
-    """The NVL view (neo4j-viz, inlined: works offline) in a sandboxed frame."""
+    """The NVL view (neo4j-viz and our hover script, inlined: works offline) in a frame."""
+    import numpy as np
+
     from .interactive import graph_view, region_examples, view_html
 
     examples = None
     if texts is not None and nrag.paths is not None:
         examples = region_examples(nrag.paths, texts, nrag.n_regions)
-    page = view_html(graph_view(nrag, examples=examples), height="600px")
+    page = view_html(graph_view(nrag, examples=examples, max_relationships=MAX_FLOWS), height="600px")
     note = ("Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
             "texts; hover a region for its label counts" + (" and up to five example texts." if examples
                                                             else "; example texts come with a scan."))
+    n_pairs = len(np.unique(nrag.edge_source * nrag.n_regions + nrag.edge_target))
+    if n_pairs > MAX_FLOWS:
+        note += f" The {MAX_FLOWS:,} strongest of {n_pairs:,} flows are drawn."
     return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>",
             f"<iframe title='NRAG' style='width:100%;height:640px;border:1px solid #eee' "
-            f"srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"]
+            f"srcdoc='{_attribute(page)}'></iframe>"]
+
+
+def _attribute(text: str) -> str:
+    """``text`` for a single-quoted attribute: only ``&`` and ``'`` escaped (``html.escape`` would also turn the
+    inlined page's many ``"``, ``<`` and ``>`` into entities, several megabytes more for a large scan)."""
+    return text.replace("&", "&amp;").replace("'", "&#39;")
 
 
 def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:

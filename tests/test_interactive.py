@@ -85,3 +85,13 @@ def test_view_html_inlines_hover_script_and_escapes_texts(tiny):
     assert "window.llmMriView" in page and hostile not in page and "<script src=" not in page
     assert '"colorBy": "layer"' in view_html(graph_view(nrag, color_by="layer"))
     assert "llm-mri-view" not in view_html(graph_view(nrag), hover=False)
+
+
+def test_graph_view_max_relationships_keeps_the_strongest_flows():
+    # layer 0 -> 1 flows: (0,0)->(0,0) three texts, (1,1)->(1,1) two, (0,0)->(1,1) one
+    layer0 = np.array([[0.0, 0.0]] * 4 + [[1.0, 1.0]] * 2)
+    layer1 = np.array([[0.0, 0.0]] * 3 + [[1.0, 1.0]] * 3)
+    nrag = build_nrag_from_reduced([layer0, layer1], [0, 1, 0, 1, 0, 1], ["a", "b"], gridsize=2)
+    flows = lambda view: [(r.source, r.target, r.properties["weight"]) for r in view.relationships]  # noqa: E731
+    assert flows(graph_view(nrag, max_relationships=2)) == [("0_0_0", "1_0_0", 3.0), ("0_1_1", "1_1_1", 2.0)]
+    assert len(graph_view(nrag).relationships) == 3 and graph_view(nrag, min_weight=1.0).relationships[0].id == "0_0_0>1_0_0"
