@@ -98,7 +98,7 @@ def test_report_hover_shows_region_and_cell_texts_offline(report):
             heat_tip = page.locator("body > .llm-mri-tip")
             heat_tip.wait_for(state="visible", timeout=5000)
             assert "Layer 2 \u00b7 cell (1, 1)" in heat_tip.inner_text()
-            assert "neg: 1 texts in this cell" in heat_tip.inner_text()
+            assert "neg: 1 text in this cell" in heat_tip.inner_text()
             assert heat_tip.locator("li").all_inner_texts() == [TEXTS[6]]
             page.locator("svg[data-layer='2'][data-label='pos'] rect[data-r='2_1_1']").hover()
             assert heat_tip.locator("li").all_inner_texts() == [TEXTS[0], TEXTS[1], HOSTILE,

@@ -36,7 +36,7 @@
     for (let k = 1; ("example " + k) in p; k++) examples.push(p["example " + k]);
     return {
       title: "Region " + node.id,
-      meta: "layer " + p.layer + " \u00b7 " + p.texts + " texts \u00b7 mostly " + p["dominant label"],
+      meta: "layer " + p.layer + " \u00b7 " + llmMriTexts(p.texts) + " \u00b7 mostly " + p["dominant label"],
       counts: meta.labels.map((name, i) => [name, p[name], colour(i)]),
       examples: examples.slice(0, meta.maxExamples),
       note: meta.hasExamples ? "" : "no example texts in this view",

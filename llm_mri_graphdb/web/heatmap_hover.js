@@ -12,7 +12,7 @@
     const ids = cell.dataset.t ? cell.dataset.t.split(" ").map(Number) : [];
     tip.show({
       title: "Layer " + svg.dataset.layer + " \u00b7 cell (" + cell.dataset.x + ", " + cell.dataset.y + ")",
-      meta: label + ": " + (counts[Number(cell.dataset.label)] || 0) + " texts in this cell",
+      meta: label + ": " + llmMriTexts(counts[Number(cell.dataset.label)] || 0) + " in this cell",
       counts: data.labels.map((name, i) => [name, counts[i] || 0, data.colours[i]]),
       examplesTitle: data.perLabel ? "example texts (" + label + ")" : "example texts (all labels)",
       examples: ids.map((i) => data.texts[i]),

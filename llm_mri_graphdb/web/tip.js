@@ -1,5 +1,7 @@
 /* The tooltip shared by graph_hover.js and heatmap_hover.js. Built with DOM nodes and textContent only,
    so example texts can never inject markup. */
+function llmMriTexts(n) { return n + (Number(n) === 1 ? " text" : " texts"); }
+
 function llmMriTip() {
   const tip = document.createElement("div");
   tip.className = "llm-mri-tip";
