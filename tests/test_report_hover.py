@@ -23,7 +23,7 @@ SHOTS = Path("/tmp")
 
 # 12 texts, 6 "pos" then 6 "neg", gridsize 3 (coordinates 0, 1, 2 fall in cells 0, 1, 2).
 # Last layer: texts 0..6 share cell (1, 1), texts 7..10 cell (2, 2), text 11 cell (0, 0).
-HOSTILE = '<img src=x onerror="window.pwned=1"> & "quoted"'
+HOSTILE = '<img src=x onerror="window.pwned=1"> & "double" \'single\' &amp;'
 TEXTS = ["the film was a joy", "a warm, clever story", HOSTILE, "long " * 60, "great acting throughout",
          "I loved every minute", "dull and far too long", "a waste of time", "flat characters",
          "the plot goes nowhere", "I walked out", "never again"]
@@ -105,6 +105,10 @@ def test_report_hover_shows_region_and_cell_texts_offline(report):
                                                                 "long " * 39 + "long\u2026", TEXTS[4]]
             page.screenshot(path=str(SHOTS / "report_hover_heatmap.png"))
             assert errors == []
+            assert attempted == []  # nothing but the file itself was requested
+            # the recorder does see a request that leaves the machine
+            page.evaluate("fetch('http://example.com/probe').catch(() => null)")
+            page.wait_for_timeout(200)
+            assert attempted == ["http://example.com/probe"]
         finally:
             browser.close()
-    assert attempted == []  # nothing but the file itself was requested
