@@ -1,18 +1,23 @@
 """Interactive graph view of an NRAG with Neo4j's ``neo4j-viz`` (NVL), fully offline.
 
 :func:`graph_view` turns a run into a :class:`neo4j_viz.VisualizationGraph`:
-one node per region, placed in columns by layer, coloured by its dominant
-label (or by layer), sized by the texts it holds, with its label counts and up
-to ``max_examples`` example texts as properties that the viewer shows on hover;
-one relationship per region pair, as wide as the flow. :func:`view_html`
-renders it into one self-contained HTML page (NVL's JavaScript is inlined, so
-it works with the network off), which the report embeds and a notebook shows.
+one node per region, placed in one panel per layer (optionally a subset of
+layers), coloured by its dominant label (or by layer), sized by the texts it
+holds, with its label counts and up to five example texts as properties; one
+relationship per region pair, as wide as the flow. :func:`view_html` renders
+it into one self-contained HTML page: NVL's JavaScript and our hover script
+(``llm_mri_graphdb/web``: a tooltip with the region's label counts and example
+texts, and a label/layer colour switch) are inlined, so it works with the
+network off. The report embeds that page with :func:`framed`, and a notebook
+shows a view the same way.
 
 ``neo4j-viz`` is imported when a view is made, never at package import.
 """
 
 from __future__ import annotations
 
+import functools
+import html
 import json
 from collections.abc import Sequence
 from importlib import resources
@@ -23,7 +28,7 @@ import numpy as np
 from .nrag import NRAG
 
 __all__ = ["graph_view", "view_html", "region_examples", "region_example_ids", "shorten", "web_asset",
-           "COLOR_BY", "PALETTE"]
+           "framed", "COLOR_BY", "PALETTE"]
 
 COLOR_BY = ("label", "layer")
 # Okabe-Ito: distinguishable under the common colour-vision deficiencies.
@@ -154,13 +159,15 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
     Returns
     -------
     neo4j_viz.VisualizationGraph
+        Shown in a notebook as :func:`view_html` (with hover tooltips);
+        ``.render()`` gives neo4j-viz's own page.
     """
     if color_by not in COLOR_BY:
         raise ValueError(f"color_by must be one of {COLOR_BY}; got {color_by!r}.")
     if examples is not None and len(examples) != nrag.n_regions:
         raise ValueError(f"examples must hold one list per region ({nrag.n_regions}); got {len(examples)}.")
     shown_layers = _check_layers(layers, nrag.n_layers)
-    from neo4j_viz import Node, Relationship, VisualizationGraph
+    from neo4j_viz import Node, Relationship
 
     keep_all = labels is None
     sub = nrag if keep_all else nrag.select_labels(labels)
@@ -203,7 +210,34 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
                      color="#888888", properties={"weight": float(sum(w.values())), **w})
         for (s, t), w in kept
     ]
-    return VisualizationGraph(nodes=nodes, relationships=relationships)
+    return _view_class()(nodes=nodes, relationships=relationships)
+
+
+@functools.cache
+def _view_class() -> type:
+    """:class:`neo4j_viz.VisualizationGraph` that a notebook shows with the hover tooltips (built on first use,
+    so neo4j-viz is imported only when a view is made)."""
+    from neo4j_viz import VisualizationGraph
+
+    class RegionGraphView(VisualizationGraph):
+        """A :func:`graph_view`: a notebook displays it as :func:`view_html` in a frame (hover for texts)."""
+
+        def _repr_html_(self) -> str:
+            return framed(view_html(self, height="600px"))
+
+    return RegionGraphView
+
+
+def framed(page: str, *, title: str = "NRAG", height_px: int = 640) -> str:
+    """``page`` in an ``<iframe srcdoc>``, so its scripts and style stay apart from the host page.
+
+    The attribute is single-quoted with only ``&`` and ``'`` escaped: ``html.escape``
+    would also turn the inlined page's many ``"``, ``<`` and ``>`` into entities,
+    megabytes more for a large scan.
+    """
+    doc = page.replace("&", "&amp;").replace("'", "&#39;")
+    return (f"<iframe title='{html.escape(title, quote=True)}' style='width:100%;height:{int(height_px)}px;"
+            f"border:1px solid #eee' srcdoc='{doc}'></iframe>")
 
 
 def web_asset(name: str) -> str:

@@ -176,7 +176,7 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
     """The NVL view (neo4j-viz and our hover script, inlined: works offline) in a frame."""
     import numpy as np
 
-    from .interactive import graph_view, region_examples, view_html
+    from .interactive import framed, graph_view, region_examples, view_html
 
     examples = None
     if texts is not None and nrag.paths is not None:
@@ -188,15 +188,7 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
     n_pairs = len(np.unique(nrag.edge_source * nrag.n_regions + nrag.edge_target))
     if n_pairs > MAX_FLOWS:
         note += f" The {MAX_FLOWS:,} strongest of {n_pairs:,} flows are drawn."
-    return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>",
-            f"<iframe title='NRAG' style='width:100%;height:640px;border:1px solid #eee' "
-            f"srcdoc='{_attribute(page)}'></iframe>"]
-
-
-def _attribute(text: str) -> str:
-    """``text`` for a single-quoted attribute: only ``&`` and ``'`` escaped (``html.escape`` would also turn the
-    inlined page's many ``"``, ``<`` and ``>`` into entities, several megabytes more for a large scan)."""
-    return text.replace("&", "&amp;").replace("'", "&#39;")
+    return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>", framed(page)]
 
 
 def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:

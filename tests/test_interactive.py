@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import html as html_lib
 import json
 import re
 
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.interactive import PALETTE, graph_view, region_example_ids, region_examples, view_html
+from llm_mri_graphdb.interactive import (PALETTE, framed, graph_view, region_example_ids, region_examples,
+                                         view_html)
 from llm_mri_graphdb.nrag import build_nrag_from_reduced
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,15 @@ def test_graph_view_max_relationships_keeps_the_strongest_flows():
     flows = lambda view: [(r.source, r.target, r.properties["weight"]) for r in view.relationships]  # noqa: E731
     assert flows(graph_view(nrag, max_relationships=2)) == [("0_0_0", "1_0_0", 3.0), ("0_1_1", "1_1_1", 2.0)]
     assert len(graph_view(nrag).relationships) == 3 and graph_view(nrag, min_weight=1.0).relationships[0].id == "0_0_0>1_0_0"
+
+
+def test_graph_view_shows_itself_framed_with_hover_in_a_notebook(tiny):
+    from neo4j_viz import VisualizationGraph
+
+    view = graph_view(tiny[0])
+    assert isinstance(view, VisualizationGraph)
+    frame = view._repr_html_()
+    doc = re.fullmatch(r"<iframe title='NRAG' style='[^']*' srcdoc='([^']*)'></iframe>", frame, re.S).group(1)
+    assert 'id="llm-mri-view"' in html_lib.unescape(doc) and "neo4j-viz-data" in doc
+    assert framed("a'b&amp;c", title="x<y") == ("<iframe title='x&lt;y' style='width:100%;height:640px;border:1px "
+                                                "solid #eee' srcdoc='a&#39;b&amp;amp;c'></iframe>")
