@@ -21,6 +21,7 @@ import numpy as np
 
 from .interactive import PALETTE, region_example_ids, shorten, web_asset
 from .nrag import NRAG
+from .viz.layout import gridsize_of
 
 __all__ = ["heatmap_panels"]
 
@@ -79,7 +80,7 @@ def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_label
     used = sorted({i for chosen in ids for i in chosen})
     slot = {i: k for k, i in enumerate(used)}
 
-    g = int(nrag.settings.get("gridsize") or (max(nrag.region_x.max(initial=0), nrag.region_y.max(initial=0)) + 1))
+    g = gridsize_of(nrag)
     cell = panel_px / g
     region_names = nrag.region_ids()
     vmax = max(int(nrag.region_counts.max(initial=0)), 1)
