@@ -231,16 +231,17 @@ class ActivationAreas:
 
         return pd.DataFrame(text_path(self._require_scan(), i))
 
-    def show(self, color_by: str = "label"):
+    def show(self, color_by: str = "label", layers: int | Sequence[int] | None = None):
         """An interactive NVL view of the scan (``neo4j-viz``): regions with their label counts and example texts.
 
-        Displays itself in a notebook; :func:`llm_mri_graphdb.interactive.view_html` renders it to a page.
+        ``layers`` picks the layers shown (default all). Displays itself in a notebook;
+        :func:`llm_mri_graphdb.interactive.view_html` renders it to a page with hover tooltips.
         """
         from .interactive import graph_view, region_examples
 
         nrag = self._require_scan()
         examples = None if nrag.paths is None else region_examples(nrag.paths, self.dataset["text"], nrag.n_regions)
-        return graph_view(nrag, examples=examples, color_by=color_by)
+        return graph_view(nrag, examples=examples, color_by=color_by, layers=layers)
 
     # -- what Evaluation reads (llm_mri's private names) --------------------------------
     def _get_nrag_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -227,7 +227,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         _dump(out_dir / "probe.json", probe_result)
     _save_figures(nrag, out_dir / "figures")
     report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
-                          analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"])
+                          analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
+                          text_labels=activations.labels)
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 

@@ -23,7 +23,10 @@ if TYPE_CHECKING:
 
     from .nrag import NRAG
 
-__all__ = ["build_report", "write_report", "SECTIONS"]
+__all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS"]
+
+#: Region pairs (flows) drawn in the report's interactive graph: the strongest, so a large scan's page stays small.
+MAX_FLOWS = 5000
 
 SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Interactive graph",
             "Communities", "Probing")
@@ -74,7 +77,7 @@ def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[An
 def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
                  heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
-                 texts: Sequence[str] | None = None) -> str:
+                 texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -91,8 +94,12 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         A store's ``analyze`` result (communities, centrality); the
         Communities section says when it is missing.
     texts : sequence of str, optional
-        The corpus texts; with the NRAG's ``paths`` the interactive graph
-        lists up to five example texts per region.
+        The corpus texts; with the NRAG's ``paths`` the interactive graph and
+        the interactive heatmaps list up to five example texts per region or cell
+        on hover.
+    text_labels : sequence of int, optional
+        Label index of every text: a heatmap cell of label L then lists texts
+        of label L (otherwise texts of any label in the cell).
     """
     from . import viz
     from .nrag import GRID
@@ -124,6 +131,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         parts.append(_png(viz.plot_scan(nrag)))
         parts.append(f"<p class='note'>Layer {layer}, one heatmap per label on the same axes.</p>")
         parts += [_png(viz.plot_heatmap(nrag, layer, label)) for label in nrag.label_names]
+        parts += _heatmaps_section(nrag, texts, text_labels)
     else:
         parts.append(f"<p class='note'>This scan has {nrag.settings.get('n_components')} components per layer: "
                      "regions are components, so there is no grid to draw.</p>")
@@ -153,20 +161,34 @@ def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Ma
     return path
 
 
+def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequence[int] | None) -> list[str]:
+    """Every layer's heatmap per label as inline SVG, each cell's example texts on hover."""
+    from .heatmap_html import heatmap_panels
+
+    with_texts = texts is not None and nrag.paths is not None
+    note = ("Every layer, one row per label, on one log colour scale; hover a cell for its label counts"
+            + (" and up to five of its texts." if with_texts else "; example texts come with a scan."))
+    return ["<h3 id='interactive-heatmaps'>Interactive heatmaps</h3>", f"<p class='note'>{note}</p>",
+            heatmap_panels(nrag, texts=texts if with_texts else None, text_labels=text_labels)]
+
+
 def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
-    """The NVL view (neo4j-viz, inlined: works offline) in a sandboxed frame."""
-    from .interactive import graph_view, region_examples, view_html
+    """The NVL view (neo4j-viz and our hover script, inlined: works offline) in a frame."""
+    import numpy as np
+
+    from .interactive import framed, graph_view, region_examples, view_html
 
     examples = None
     if texts is not None and nrag.paths is not None:
         examples = region_examples(nrag.paths, texts, nrag.n_regions)
-    page = view_html(graph_view(nrag, examples=examples), height="600px")
-    note = ("Regions coloured by their dominant label and sized by their texts; click a region, then the "
-            "panel button (top right), for its label counts" + (" and up to five example texts." if examples
-                                                                 else "; example texts come with a scan."))
-    return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>",
-            f"<iframe title='NRAG' style='width:100%;height:640px;border:1px solid #eee' "
-            f"srcdoc=\"{html.escape(page, quote=True)}\"></iframe>"]
+    page = view_html(graph_view(nrag, examples=examples, max_relationships=MAX_FLOWS), height="600px")
+    note = ("Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
+            "texts; hover a region for its label counts" + (" and up to five example texts." if examples
+                                                            else "; example texts come with a scan."))
+    n_pairs = len(np.unique(nrag.edge_source * nrag.n_regions + nrag.edge_target))
+    if n_pairs > MAX_FLOWS:
+        note += f" The {MAX_FLOWS:,} strongest of {n_pairs:,} flows are drawn."
+    return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>", framed(page)]
 
 
 def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:
