@@ -7,7 +7,8 @@ with Neo4j 5.26) reads ``browser.post_connect_cmd`` after each login and runs
 its ``;``-separated commands (each prefixed with ``:``), and fetches remote
 guides and styles only from hosts named in
 ``browser.remote_content_hostname_whitelist`` (its 5.26 name; the Browser
-compares the URL's host name, not the port). The guide process is trusted
+compares the URL's host name, not the port). ``client.allow_telemetry=false``
+keeps the Browser of a loopback-only server from reporting usage. The guide process is trusted
 (reported or signalled) only while its command line is this package's guide
 script serving this very home, like the server's own pid.
 """
@@ -29,7 +30,7 @@ from .guide import LOOPBACK
 __all__ = ["GuideServer", "browser_conf", "browser_folder", "serves_guide", "start_guide", "stop_guide"]
 
 GUIDE_SCRIPT = Path(__file__).with_name("guide.py")
-#: Hosts the Browser may fetch guides and styles from: its defaults plus the guide server's.
+#: Hosts the Browser may fetch guides and styles from: Neo4j 5.26's default plus the guide server's.
 _DEFAULT_REMOTE_HOSTS = ("guides.neo4j.com", "localhost")
 
 
@@ -49,6 +50,7 @@ def browser_conf(guide_url: str) -> list[str]:
         f"browser.remote_content_hostname_whitelist={hosts}",
         # style first: frames stack newest on top, so the guide is the frame the user sees
         f"browser.post_connect_cmd=style {guide_url}/nrag.grass; play {guide_url}/guide.html",
+        "client.allow_telemetry=false",
     ]
 
 

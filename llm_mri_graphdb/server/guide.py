@@ -46,7 +46,9 @@ class GuideHandler(BaseHTTPRequestHandler):
     folder: Path
     origins: frozenset[str]
     server_version = "llm-mri-graphdb-guide"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
 
     def _cors(self) -> None:
         origin = self.headers.get("Origin")
