@@ -71,7 +71,7 @@ def guide_folder(tmp_path):
 def guide_http(guide_folder):
     """A guide server in a thread; yields its base URL."""
     server = make_server(guide_folder, BROWSER_PORT)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     try:
         yield f"http://{server.server_address[0]}:{server.server_address[1]}"
