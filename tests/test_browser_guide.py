@@ -47,7 +47,8 @@ def test_neo4j_conf_has_browser_settings_only_with_a_guide(tmp_path):
     dist, memory = Distribution(tmp_path, "5.26.0", "2.13.0"), server_memory("1g", "256m")
     with_guide = _conf(neo4j_conf(tmp_path, 1, 2, dist, memory, GUIDE_URL))
     without = _conf(neo4j_conf(tmp_path, 1, 2, dist, memory))
-    assert {k: v for k, v in with_guide.items() if k not in without} == dict(l.split("=", 1) for l in browser_conf(GUIDE_URL))
+    added = {key: value for key, value in with_guide.items() if key not in without}
+    assert added == dict(line.split("=", 1) for line in browser_conf(GUIDE_URL))
     assert not any(key.startswith(("browser.", "client.")) for key in without)
 
 
