@@ -96,6 +96,17 @@ def test_neo4j_status_names_the_guide_server(plain_server, capsys):
         assert resp.read() == (browser_folder() / "guide.html").read_bytes()
 
 
+def test_neo4j_start_on_a_running_home_names_the_guide(plain_server, monkeypatch, capsys):
+    server = plain_server.server
+    info = server.info()
+    monkeypatch.setenv("NEO4J_PASSWORD", server.password())
+    args = ["--bolt-port", str(server.bolt_port), "--http-port", str(server.http_port)]
+    assert main(["neo4j", "start", "--home", str(server.home), *args]) == 0
+    assert f"  Guide:    {info.guide_url}/guide.html (pid {info.guide_pid}; opens in the Browser on login" in \
+        capsys.readouterr().out
+    assert server.info().guide_pid == info.guide_pid  # the same guide server, not a second one
+
+
 # What the guide may read that a run holds only after `metrics --save` / `analyze --save` (GDS, absent here).
 WRITTEN_LATER = {"MetricSet", "HAS_METRICS", "labels", "mean_degree", "density", "assortativity", "purity", "degree",
                  "strength", "community_louvain", "community_leiden", "pagerank", "betweenness"}
