@@ -95,7 +95,7 @@ def neo4j_stop(home: HomeOpt = None) -> None:
 
 @neo4j_app.command("status")
 def neo4j_status(home: HomeOpt = None) -> None:
-    """Say whether the local Neo4j runs, where, its memory, and its Neo4j and GDS versions."""
+    """Say whether the local Neo4j runs, where, its memory, its Neo4j and GDS versions, and its guide server."""
     server = _server(home)
     info = server.info()
     if info is None:

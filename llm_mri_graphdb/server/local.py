@@ -60,7 +60,10 @@ def _check_password(password: str) -> None:
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """How to reach a running local server, and the memory it was given."""
+    """How to reach a running local server, the memory it was given, and its Browser guide server.
+
+    ``guide_pid`` is None when the guide server recorded for it no longer runs.
+    """
 
     uri: str
     http_url: str
