@@ -66,7 +66,8 @@ def neo4j_start(
     """Start a local Neo4j (downloading it from Maven Central on first use) and print its URI.
 
     The password is NEO4J_PASSWORD when set (a home keeps the one it was created
-    with), else generated and kept in HOME/password.
+    with), else generated and kept in HOME/password. A small loopback server next
+    to it serves the Browser guide and style; the Browser opens both on login.
 
     Example: llm-mri-graphdb neo4j start --bolt-port 7687 --heap 4g
     """
@@ -75,19 +76,26 @@ def neo4j_start(
     typer.echo(f"Neo4j {info.neo4j_version} + GDS {info.gds_version} is running (pid {info.pid}).")
     typer.echo(f"  NEO4J_URI={info.uri}")
     typer.echo(f"  Browser:  {info.http_url}/browser/  (user neo4j, password in {server.password_file})")
+    typer.echo(f"  Guide:    {_guide_line(info)}")
     typer.echo(f"  Memory:   {info.memory}")
+
+
+def _guide_line(info) -> str:
+    if info.guide_pid is None:
+        return "its server is not running: `neo4j stop`, then `neo4j start`, brings it back."
+    return f"{info.guide_url}/guide.html (pid {info.guide_pid}; opens in the Browser on login, with nrag.grass)"
 
 
 @neo4j_app.command("stop")
 def neo4j_stop(home: HomeOpt = None) -> None:
-    """Stop the local Neo4j cleanly (only if server.json names this home's own Java process)."""
+    """Stop the local Neo4j and its guide server (only processes server.json names for this home)."""
     stopped = _server(home).stop()
     typer.echo("Neo4j stopped." if stopped else "No local Neo4j was running.")
 
 
 @neo4j_app.command("status")
 def neo4j_status(home: HomeOpt = None) -> None:
-    """Say whether the local Neo4j runs, where, its memory, and its Neo4j and GDS versions."""
+    """Say whether the local Neo4j runs, where, its memory, its Neo4j and GDS versions, and its guide server."""
     server = _server(home)
     info = server.info()
     if info is None:
@@ -98,6 +106,7 @@ def neo4j_status(home: HomeOpt = None) -> None:
         f"Running (pid {info.pid}) at {info.uri}, Browser {info.http_url}/browser/: "
         f"Neo4j {versions['neo4j']} {versions['edition']}, GDS {versions['gds']}; memory: {info.memory}."
     )
+    typer.echo(f"Guide: {_guide_line(info)}")
 
 
 @neo4j_app.command("reset-password")

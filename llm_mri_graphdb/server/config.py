@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .browser import browser_conf
 from .distribution import Distribution
 from .host import ServerMemory
 
@@ -39,8 +40,13 @@ GDS_PROCEDURES = (
 )
 
 
-def neo4j_conf(home: Path, bolt_port: int, http_port: int, dist: Distribution, memory: ServerMemory) -> str:
-    """Text of ``neo4j.conf``: loopback only, authentication on, allowlisted GDS, the given memory."""
+def neo4j_conf(home: Path, bolt_port: int, http_port: int, dist: Distribution, memory: ServerMemory,
+               guide_url: str | None = None) -> str:
+    """Text of ``neo4j.conf``: loopback only, authentication on, allowlisted GDS, the given memory.
+
+    With ``guide_url`` (the guide server's ``http://127.0.0.1:<port>``) the Browser
+    applies ``nrag.grass`` and opens ``guide.html`` on login (:func:`~.browser.browser_conf`).
+    """
     gds = ",".join(GDS_PROCEDURES)
     lines = [
         "# Written by llm-mri-graphdb; loopback only.",
@@ -65,5 +71,6 @@ def neo4j_conf(home: Path, bolt_port: int, http_port: int, dist: Distribution, m
         f"server.memory.heap.max_size={memory.heap}",
         f"server.memory.pagecache.size={memory.pagecache}",
         "dbms.usage_report.enabled=false",
+        *(browser_conf(guide_url) if guide_url else ()),
     ]
     return "\n".join(lines) + "\n"

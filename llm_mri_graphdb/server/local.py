@@ -5,7 +5,9 @@ Bolt and HTTP listen on 127.0.0.1 only, authentication is on, and the home
 The password is never on a command line: ``set-initial-password`` reads it
 from a private argument file. ``server.json`` records the pid, and a pid is
 trusted (reported or signalled) only while it is a Java process serving this
-very home. The config it writes is :func:`~.config.neo4j_conf`.
+very home. The config it writes is :func:`~.config.neo4j_conf`; next to the
+server runs the Browser guide's loopback server (:mod:`.browser`), recorded in
+``server.json`` too and trusted by the same rule.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from ..errors import ServerError
 from ..settings import Neo4jSettings, cache_home
+from .browser import GuideServer, serves_guide, start_guide, stop_guide
 from .distribution import Distribution, ensure_distribution
 from .config import JVM_FLAGS, neo4j_conf
 from .host import ServerMemory, java_major_version, port_is_free, runs_home, server_memory
@@ -57,7 +60,10 @@ def _check_password(password: str) -> None:
 
 @dataclass(frozen=True)
 class ServerInfo:
-    """How to reach a running local server, and the memory it was given."""
+    """How to reach a running local server, the memory it was given, and its Browser guide server.
+
+    ``guide_pid`` is None when the guide server recorded for it no longer runs.
+    """
 
     uri: str
     http_url: str
@@ -66,6 +72,8 @@ class ServerInfo:
     neo4j_version: str
     gds_version: str
     memory: str = ""
+    guide_url: str = ""
+    guide_pid: int | None = None
 
     def settings(self, password: str) -> Neo4jSettings:
         return Neo4jSettings(uri=self.uri, user="neo4j", password=password)
@@ -133,14 +141,25 @@ class LocalNeo4j:
         except (OSError, ValueError):
             return None
 
-    def configure(self, dist: Distribution, memory: ServerMemory) -> Path:
-        """Create the home (mode 0700) and write ``conf/neo4j.conf``; returns the config folder."""
+    def configure(self, dist: Distribution, memory: ServerMemory, guide_url: str | None = None) -> Path:
+        """Create the home (mode 0700) and write ``conf/neo4j.conf``; returns the config folder.
+
+        ``guide_url`` is the Browser guide server's base URL (see :func:`~.config.neo4j_conf`).
+        """
+        self._make_home()
+        (self.conf_dir / "neo4j.conf").write_text(
+            neo4j_conf(self.home, self.bolt_port, self.http_port, dist, memory, guide_url))
+        return self.conf_dir
+
+    def _make_home(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.home.chmod(0o700)
         self.conf_dir.mkdir(exist_ok=True)
-        (self.conf_dir / "neo4j.conf").write_text(
-            neo4j_conf(self.home, self.bolt_port, self.http_port, dist, memory))
-        return self.conf_dir
+
+    def _guide(self, state: dict) -> GuideServer | None:
+        """The recorded guide server while it is this home's, else None."""
+        pid = state.get("guide_pid")
+        return GuideServer(int(pid), state["guide_url"]) if pid and serves_guide(pid, self.home) else None
 
     # -- lifecycle ----------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -153,10 +172,12 @@ class LocalNeo4j:
         state = self._state()
         if not state or not runs_home(state.get("pid", -1), self.home):
             return None
+        guide = self._guide(state)
         return ServerInfo(
             uri=state["uri"], http_url=state["http_url"], pid=int(state["pid"]), home=self.home,
             neo4j_version=state["neo4j_version"], gds_version=state["gds_version"],
-            memory=state.get("memory", ""),
+            memory=state.get("memory", ""), guide_url=state.get("guide_url", ""),
+            guide_pid=guide.pid if guide else None,
         )
 
     def check_password(self, password: str | None) -> None:
@@ -183,7 +204,7 @@ class LocalNeo4j:
         running = self.info()
         if running:
             return running
-        self.state_file.unlink(missing_ok=True)  # stale: its pid is not this home's server
+        self.stop()  # stale: its pid is not this home's server (a guide server left behind is stopped)
         if not self.password_file.exists() and (self.home / "data" / "databases" / "system").exists():
             raise ServerError(
                 f"The Neo4j home {self.home} holds a database but no password file: run "
@@ -207,10 +228,20 @@ class LocalNeo4j:
         except ValueError as exc:
             raise ServerError(str(exc)) from None
         dist = self._distribution or ensure_distribution()
-        conf_dir = self.configure(dist, memory)
-        if not self.password_file.exists():
-            self._set_initial_password(dist, requested or secrets.token_urlsafe(18))
-        (self.home / "logs").mkdir(exist_ok=True)
+        self._make_home()
+        guide = start_guide(self.home, self.http_port)
+        try:
+            conf_dir = self.configure(dist, memory, guide.url)
+            if not self.password_file.exists():
+                self._set_initial_password(dist, requested or secrets.token_urlsafe(18))
+            return self._start_java(dist, memory, conf_dir, guide, timeout)
+        except BaseException:
+            stop_guide(guide.pid, self.home)
+            raise
+
+    def _start_java(self, dist: Distribution, memory: ServerMemory, conf_dir: Path, guide: GuideServer,
+                    timeout: float) -> ServerInfo:
+        """Run the server with the Browser pointed at ``guide``; record both pids; wait for Bolt."""
         console = open(self.home / "logs" / "console.log", "ab")
         cmd = ["java", f"-Xms{memory.heap}", f"-Xmx{memory.heap}", *JVM_FLAGS, "-cp", dist.classpath,
                _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={conf_dir}"]
@@ -220,11 +251,11 @@ class LocalNeo4j:
         info = ServerInfo(
             uri=f"bolt://127.0.0.1:{self.bolt_port}", http_url=f"http://127.0.0.1:{self.http_port}",
             pid=proc.pid, home=self.home, neo4j_version=dist.neo4j_version, gds_version=dist.gds_version,
-            memory=memory.describe(),
+            memory=memory.describe(), guide_url=guide.url, guide_pid=guide.pid,
         )
         self.state_file.write_text(json.dumps({
             "pid": proc.pid, "uri": info.uri, "http_url": info.http_url, "neo4j_version": dist.neo4j_version,
-            "gds_version": dist.gds_version, "memory": info.memory,
+            "gds_version": dist.gds_version, "memory": info.memory, "guide_url": guide.url, "guide_pid": guide.pid,
         }))
         self._wait_for_bolt(proc, info, timeout)
         return info
@@ -274,11 +305,14 @@ class LocalNeo4j:
         """Stop the server cleanly (SIGTERM, then SIGKILL after ``timeout``); False if none ran.
 
         A pid in ``server.json`` that is not this home's Java is never
-        signalled: the stale file is removed and False returned.
+        signalled: the stale file is removed and False returned. The guide
+        server is stopped with it (only while it is this home's).
         """
         state = self._state()
         if not state:
             return False
+        if state.get("guide_pid"):
+            stop_guide(state["guide_pid"], self.home)
         pid = state.get("pid", -1)
         if not runs_home(pid, self.home):
             self.state_file.unlink(missing_ok=True)
