@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.labels import resolve_label
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store.records import corpus_key, membership_groups, text_batches
@@ -71,12 +72,16 @@ def read_text_arrays(runner: CypherRunner, run: dict[str, Any]) -> tuple[np.ndar
         return None, None
     names = runner.read_in_session("read_text_labels", corpus=run["corpus_key"])[0]["labels"]
     index = {name: i for i, name in enumerate(run["label_names"])}
+    if len(names) != n_texts or not set(names) <= set(index):
+        raise RunNotFound(f"the texts of run {run['run_id']!r} changed while it was read; read it again.")
     text_labels = np.array([index[name] for name in names], np.int64)
     if not run.get("text_paths"):
         return None, text_labels
     cols = runner.read_in_session("read_memberships", version=run["version"])[0]
     paths = np.full((n_texts, int(run["n_layers"])), -1, np.int64)
     paths[np.asarray(cols["text"], np.int64), np.asarray(cols["layer"], np.int64)] = cols["region"]
+    if len(cols["text"]) != paths.size or (paths < 0).any():
+        raise RunNotFound(f"the memberships of run {run['run_id']!r} changed while it was read; read it again.")
     return paths, text_labels
 
 
