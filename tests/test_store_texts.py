@@ -71,6 +71,16 @@ def test_local_store_write_checks_texts(nrag):
     assert store.runs() == []
 
 
+def test_nrag_text_labels_checked_and_dropped_by_select_labels(nrag):
+    with pytest.raises(ValueError, match=r"text_labels must have shape \(n_texts=5,\) and index label_names \(0..1\)"):
+        dataclasses.replace(nrag, text_labels=[0, 1, 2, 0, 0])
+    with pytest.raises(ValueError, match=r"text_labels must have shape \(n_texts=5,\)"):
+        dataclasses.replace(nrag, text_labels=[0, 1])
+    subset = nrag.select_labels(["pos"])
+    assert subset.paths is None and subset.text_labels is None and subset.activations_path == "/cache/entry"
+    assert subset.run_id == nrag.run_id == dataclasses.replace(nrag, activations_path=None).run_id
+
+
 def test_records_text_batches_and_membership_positions(nrag):
     assert text_batches(TEXTS, ["pos"] * 5, 2) == [
         {"idx": [0, 1], "text": TEXTS[:2], "label": ["pos", "pos"]},

@@ -258,6 +258,9 @@ def test_demo_activations_path_is_the_cache_entry(demo):
     path = Path(nrag.activations_path)
     assert path.is_absolute() and path.parent == Path(demo["cache"]).resolve()
     assert (path / "manifest.json").is_file() and (path / "layer_000.npy").is_file()
+    again = extract_activations(str(demo_model_path()), demo_corpus_path(), device="cpu", cache_dir=demo["cache"],
+                                progress=False)  # a cache hit reports the same entry
+    assert again.path == nrag.activations_path
     for store in (demo["neo4j"], demo["local"]):
         back = store.read(nrag.run_id)
         assert back.activations_path == nrag.activations_path
