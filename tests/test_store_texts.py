@@ -81,6 +81,17 @@ def test_nrag_text_labels_checked_and_dropped_by_select_labels(nrag):
     assert subset.run_id == nrag.run_id == dataclasses.replace(nrag, activations_path=None).run_id
 
 
+def test_csv_round_trip_keeps_paths_text_labels_and_activations_path(nrag, tmp_path):
+    nrag.to_csv(tmp_path)
+    back = type(nrag).from_csv(tmp_path)
+    assert back.equals(nrag) and back.activations_path == "/cache/entry"
+    np.testing.assert_array_equal(back.paths, nrag.paths)
+    np.testing.assert_array_equal(back.text_labels, LABELS)
+    dataclasses.replace(nrag, paths=None, text_labels=None, activations_path=None).to_csv(tmp_path)
+    back = type(nrag).from_csv(tmp_path)
+    assert back.paths is None and back.text_labels is None and back.activations_path is None
+
+
 def test_records_text_batches_and_membership_positions(nrag):
     assert text_batches(TEXTS, ["pos"] * 5, 2) == [
         {"idx": [0, 1], "text": TEXTS[:2], "label": ["pos", "pos"]},
