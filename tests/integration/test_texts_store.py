@@ -322,7 +322,8 @@ def test_neo4j_failed_write_keeps_the_published_run_and_its_texts(neo, monkeypat
         monkeypatch.undo()
         row = _count(neo, "MATCH (r:Run {run_id: $id}) WITH collect(r) AS runs "
                           "MATCH (:Text)-[m:IN]->(g:Region {run_id: $id}) "
-                          "RETURN size(runs) AS runs, count(m) AS n, count(DISTINCT g.version) AS versions", id=nrag.run_id)
+                          "RETURN size(runs) AS runs, count(m) AS n, count(DISTINCT g.version) AS versions",
+                     id=nrag.run_id)
         assert row == {"runs": 1, "n": 15, "versions": 1}
         assert [r["index"] for r in neo.region_texts(nrag.run_id, "1_1_0")] == [2, 3, 4]
     finally:
