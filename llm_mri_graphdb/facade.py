@@ -239,11 +239,9 @@ class ActivationAreas:
         ``layers`` picks the layers shown (default all). Displays itself in a notebook;
         :func:`llm_mri_graphdb.interactive.view_html` renders it to a page with hover tooltips.
         """
-        from .interactive import graph_view, region_examples
+        from .interactive import scan_view
 
-        nrag = self._require_scan()
-        examples = None if nrag.paths is None else region_examples(nrag.paths, self.dataset["text"], nrag.n_regions)
-        return graph_view(nrag, examples=examples, color_by=color_by, layers=layers)
+        return scan_view(self._require_scan(), self.dataset["text"], color_by=color_by, layers=layers)
 
     # -- what Evaluation reads (llm_mri's private names) --------------------------------
     def _get_nrag_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .nrag import NRAG
 
-__all__ = ["graph_view", "view_html", "region_examples", "region_example_ids", "shorten", "web_asset",
+__all__ = ["graph_view", "scan_view", "view_html", "region_examples", "region_example_ids", "shorten", "web_asset",
            "framed", "COLOR_BY", "PALETTE"]
 
 COLOR_BY = ("label", "layer")
@@ -259,6 +259,28 @@ def _same_colour(colour: Any, hex_colour: str) -> bool:
     """Whether a neo4j-viz colour (pydantic ``Color``, whose ``str`` may be a CSS name) is ``#rrggbb``."""
     rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
     return tuple(colour.as_rgb_tuple()[:3]) == rgb if hasattr(colour, "as_rgb_tuple") else str(colour).lower() == hex_colour.lower()
+
+
+def scan_view(nrag: NRAG, texts: Sequence[str] | None = None, *, color_by: str = "label",
+              layers: int | Sequence[int] | None = None, max_relationships: int | None = None):
+    """:func:`graph_view` of a scan with up to five example texts per region when ``texts`` and ``nrag.paths`` allow.
+
+    The one way the facade (``areas.show()``), the stores (``store.show(run_id)``)
+    and the report turn a scan and its corpus into a view.
+
+    Parameters
+    ----------
+    nrag : NRAG
+    texts : sequence of str, optional
+        The corpus texts in the order of ``nrag.paths``' rows; without them (or
+        without paths, as for component runs) regions carry counts only.
+    color_by, layers, max_relationships
+        As in :func:`graph_view`.
+    """
+    examples = None
+    if texts is not None and nrag.paths is not None:
+        examples = region_examples(nrag.paths, texts, nrag.n_regions)
+    return graph_view(nrag, examples=examples, color_by=color_by, layers=layers, max_relationships=max_relationships)
 
 
 def view_html(view, *, height: str = "640px", width_px: int = 1100, hover: bool = True,

@@ -247,7 +247,8 @@ def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
 
 
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
-    """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one)."""
+    """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
+    example texts when the run was stored with them)."""
     from .report import write_report
 
     nrag = store.read(run_id)
@@ -255,5 +256,7 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     out_dir = Path(out) / safe_filename(run_id)
     probe_file = out_dir / "probe.json"
     probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
+    texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
-                        analysis=analysis_for_report(store, run_id, nrag))
+                        analysis=analysis_for_report(store, run_id, nrag), texts=texts,
+                        text_labels=nrag.text_labels)

@@ -167,7 +167,7 @@ def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequ
 
     with_texts = texts is not None and nrag.paths is not None
     note = ("Every layer, one row per label, on one log colour scale; hover a cell for its label counts"
-            + (" and up to five of its texts." if with_texts else "; example texts come with a scan."))
+            + (" and up to five of its texts." if with_texts else "; example texts come with runs stored with their texts."))
     return ["<h3 id='interactive-heatmaps'>Interactive heatmaps</h3>", f"<p class='note'>{note}</p>",
             heatmap_panels(nrag, texts=texts if with_texts else None, text_labels=text_labels)]
 
@@ -176,15 +176,13 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
     """The NVL view (neo4j-viz and our hover script, inlined: works offline) in a frame."""
     import numpy as np
 
-    from .interactive import framed, graph_view, region_examples, view_html
+    from .interactive import framed, scan_view, view_html
 
-    examples = None
-    if texts is not None and nrag.paths is not None:
-        examples = region_examples(nrag.paths, texts, nrag.n_regions)
-    page = view_html(graph_view(nrag, examples=examples, max_relationships=MAX_FLOWS), height="600px")
+    examples = texts is not None and nrag.paths is not None
+    page = view_html(scan_view(nrag, texts, max_relationships=MAX_FLOWS), height="600px")
     note = ("Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
             "texts; hover a region for its label counts" + (" and up to five example texts." if examples
-                                                            else "; example texts come with a scan."))
+                                                            else "; example texts come with runs stored with their texts."))
     n_pairs = len(np.unique(nrag.edge_source * nrag.n_regions + nrag.edge_target))
     if n_pairs > MAX_FLOWS:
         note += f" The {MAX_FLOWS:,} strongest of {n_pairs:,} flows are drawn."

@@ -127,3 +127,15 @@ def test_cli_texts_and_path_bad_input_exit_2(nrag, tmp_path, capsys, argv, messa
     code = main([a.format(run=run_id) for a in argv] + ["--store", "memory", "--store-path", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and message.format(run=run_id) in err and len(err.strip().splitlines()) == 1
+
+
+def test_report_of_a_stored_run_lists_its_texts_on_hover(nrag, tmp_path):
+    from llm_mri_graphdb.pipeline import report_run
+
+    store = LocalStore(tmp_path / "runs")
+    with_texts = store.write(nrag, texts=["hover-text-" + t for t in TEXTS])
+    page = report_run(store, with_texts, out=tmp_path / "reports").read_text()
+    assert "hover-text-über café" in page and "example texts come with runs stored" not in page
+    without = store.write(dataclasses.replace(nrag, settings={**nrag.settings, "tag": "no texts"}))
+    page = report_run(store, without, out=tmp_path / "reports").read_text()
+    assert "hover-text-" not in page and "example texts come with runs stored with their texts" in page

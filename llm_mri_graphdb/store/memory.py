@@ -325,5 +325,18 @@ class LocalStore:
         return text_queries.diverging_texts(a, b, layer_a, layer_b, limit=limit)
 
 
+    def texts(self, run_id: str) -> list[str]:
+        """The corpus texts of a run stored with texts, in corpus order."""
+        return list(self._with_texts(run_id, paths=False)[1])
+
+    def show(self, run_id: str, *, color_by: str = "label", layers: int | Sequence[int] | None = None):
+        """The interactive NVL view of a stored run (:func:`llm_mri_graphdb.interactive.scan_view`),
+        with example texts when the run was stored with them; shows itself in a notebook."""
+        from llm_mri_graphdb.interactive import scan_view
+
+        nrag = self._get(run_id)
+        return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None,
+                         color_by=color_by, layers=layers)
+
 MemoryStore = LocalStore
 """The earlier name of :class:`LocalStore`, kept as an alias."""

@@ -21,6 +21,7 @@ on that corpus is deleted (``delete_texts``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -177,3 +178,17 @@ class TextQuestions:
                         limit: int = 20) -> list[dict[str, Any]]:
         """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
         return _diverging_texts(self, run_a, run_b, layer_a, layer_b, limit)
+
+    def texts(self, run_id: str) -> list[str]:
+        """The corpus texts of a run stored with texts, in corpus order."""
+        run = _texts_run(self, run_id, paths=False)
+        return list(self.runner.read("read_run_texts", corpus=run["corpus_key"])[0]["texts"])
+
+    def show(self, run_id: str, *, color_by: str = "label", layers: int | Sequence[int] | None = None):
+        """The interactive NVL view of a stored run (:func:`llm_mri_graphdb.interactive.scan_view`),
+        with example texts when the run was stored with them; shows itself in a notebook."""
+        from llm_mri_graphdb.interactive import scan_view
+
+        nrag = self.read(run_id)
+        return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None,
+                         color_by=color_by, layers=layers)

@@ -92,6 +92,16 @@ def test_text_path_hand_checked(stores):
         {"layer": 2, "region": "2_1_1", "total": 4, "neg": 1, "pos": 3}]
 
 
+def test_texts_and_show_of_a_stored_run(stores):
+    store, a, _ = stores
+    assert store.texts(a) == TEXTS
+    nodes = {node.id: node.properties for node in store.show(a).nodes}
+    assert sorted(nodes) == ["0_0_0", "0_1_1", "1_0_0", "1_1_0", "2_0_1", "2_1_1"]
+    assert [nodes["1_1_0"][f"example {k}"] for k in (1, 2, 3)] == [TEXTS[2], TEXTS[3], TEXTS[4]]
+    assert (nodes["1_1_0"]["neg"], nodes["1_1_0"]["pos"]) == (2, 1)
+    assert sorted(node.id for node in store.show(a, layers=[-1], color_by="layer").nodes) == ["2_0_1", "2_1_1"]
+
+
 def test_co_travellers_hand_checked(stores):
     store, a, _ = stores
     assert [(r["index"], r["shared"]) for r in store.co_travellers(a, 0)] == [(1, 3), (2, 2), (4, 1)]
