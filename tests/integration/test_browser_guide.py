@@ -46,7 +46,7 @@ def guide_run(plain_server):
                                    "label_names": ["animals", "space"]},
                            settings={"reducer": "pca", "n_components": 2, "gridsize": 11, "tag": "browser-guide"})
     with Neo4jStore.from_settings(plain_server.server.settings()) as store:
-        run_id = store.write(nrag)
+        run_id = store.write(nrag, texts=[f"guide text {i}" for i in range(len(CELLS))])
         try:
             yield run_id
         finally:
@@ -115,7 +115,7 @@ _MISSING = re.compile(r"The (?:property|relationship type|label) `([^`]+)` does 
 
 def test_guide_queries_run_on_a_stored_run(plain_server, guide_run):
     """Every runnable block runs; it names no label, type or property the schema lacks; the reads find the run."""
-    params = {"run_id": guide_run, "label": None, "top": 3, "algorithm": "louvain"}
+    params = {"run_id": guide_run, "label": None, "top": 3, "algorithm": "louvain", "idx": 0}
     settings = plain_server.server.settings()
     rows, missing = [], set()
     with GraphDatabase.driver(settings.uri, auth=settings.auth) as driver:
@@ -130,9 +130,11 @@ def test_guide_queries_run_on_a_stored_run(plain_server, guide_run):
             missing |= {m.group(1) for s in summary.gql_status_objects if (m := _MISSING.search(s.status_description))}
     assert missing <= WRITTEN_LATER, missing - WRITTEN_LATER
     # runs, flows by label, flows in total, layer_profile, hub_regions, metric set, strengths, circuits,
-    # community labels set, shown, removed
+    # community labels set, shown, removed, texts of the biggest last-layer region (one text each, the first
+    # by name: 12_0_0), text 0's path as rows and as paths
     first_layers = sum(len(CELLS) for _ in range(3))  # three layers, every text standing still: one edge each
-    assert rows == [rows[0], first_layers, first_layers, N_LAYERS * 2, N_LAYERS * 3, 0, 0, 0, 1, 0, 1]
+    assert rows == [rows[0], first_layers, first_layers, N_LAYERS * 2, N_LAYERS * 3, 0, 0, 0, 1, 0, 1, 1,
+                    N_LAYERS, N_LAYERS]
     assert rows[0] >= 1
 
 
@@ -166,7 +168,7 @@ def test_browser_opens_the_guide_and_applies_the_style_on_login(plain_server, gu
             _login(page, info, server.password())
             carousel = page.wait_for_selector('[data-testid="carousel"]', timeout=60_000)
             assert "NRAG runs in Neo4j" in carousel.inner_text()
-            assert "1 / 7" in carousel.inner_text()
+            assert "1 / 8" in carousel.inner_text()
             commands = [f.inner_text() for f in page.query_selector_all('[data-testid="frameCommand"]')]
             assert commands[:2] == [f":play {info.guide_url}/guide.html", f":style {info.guide_url}/nrag.grass"]
             assert not page.query_selector_all('[data-testid="cypherFrameErrorMessage"]')
