@@ -37,6 +37,9 @@ class Activations:
         At least ``fingerprint`` and ``name``.
     settings : mapping
         Extraction settings: ``site``, ``pooling``, ``max_length``, ``dtype``.
+    path : str or None
+        Absolute path of the activation cache entry the layers were read from
+        (``None`` when no cache was used); not part of ``settings`` (nor of a run id).
     """
 
     layers: Sequence[np.ndarray]
@@ -45,6 +48,7 @@ class Activations:
     model: Mapping[str, Any] = field(default_factory=dict)
     corpus: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    path: str | None = None
 
     def __post_init__(self) -> None:
         labels = np.asarray(self.labels)

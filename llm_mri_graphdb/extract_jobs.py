@@ -52,16 +52,17 @@ def read_cached(root: Path, key: str, dataset) -> Activations | None:
     if found is None:
         return None
     layers, manifest = found
-    return as_activations(layers, dataset, manifest["model"], manifest["settings"])
+    return as_activations(layers, dataset, manifest["model"], manifest["settings"],
+                          path=str(cache.entry_path(root, key).resolve()))
 
 
-def as_activations(layers, dataset, model_meta: dict, settings_meta: dict) -> Activations:
-    """Wrap layers in corpus order with the corpus's labels and metadata."""
+def as_activations(layers, dataset, model_meta: dict, settings_meta: dict, path: str | None = None) -> Activations:
+    """Wrap layers in corpus order with the corpus's labels and metadata (``path``: the cache entry, if any)."""
     names = tuple(dataset.features["label"].names)
     corpus = {"fingerprint": corpus_fingerprint(dataset), "name": corpus_name(dataset),
               "n_texts": len(dataset), "label_names": list(names)}
     labels = np.asarray(list(dataset["label"]), dtype=np.int64)
-    return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta)
+    return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta, path=path)
 
 
 @dataclass(frozen=True)

@@ -200,12 +200,14 @@ class ActivationAreas:
         ax = viz.plot_graph(G, colormap=colormap, fix_node_positions=fix_node_positions)
         return ax.figure
 
-    def save(self, store: Any = None) -> str:
-        """Write the scan to a store (Neo4j or embedded) and return its run id."""
+    def save(self, store: Any = None, texts: bool = True) -> str:
+        """Write the scan to a store (Neo4j or embedded) and return its run id; ``texts=False`` stores no texts."""
         target = store if store is not None else self.store
         if target is None:
             raise ValueError("save() needs a store: pass Neo4jStore(...) or MemoryStore(), or set store= at construction.")
-        return target.write(self._require_scan())
+        nrag = self._require_scan()
+        keep = texts and nrag.text_labels is not None
+        return target.write(nrag, texts=list(self.dataset["text"]) if keep else None)
 
     # -- texts in the scan ---------------------------------------------------------------
     def region_texts(self, layer: int, region: str | tuple[int, int], label: str | int | None = None,

@@ -104,7 +104,16 @@ class NRAG:
         Grid NRAGs built from texts: the region (index into the region
         arrays) of every text at every layer, in corpus order. ``None`` for
         component NRAGs (every text has every component) and for graphs read
-        back from a store. Not part of :meth:`equals` or the run id.
+        back from a store that holds no texts of the run. Not part of
+        :meth:`equals` or the run id.
+    text_labels : ndarray of shape (n_texts,) or None
+        Label index (into ``label_names``) of every text, in corpus order, for
+        NRAGs built from texts (both kinds); kept with ``paths``. Not part of
+        :meth:`equals` or the run id.
+    activations_path : str or None
+        Absolute path of the activation cache entry the scan read or wrote
+        (:func:`llm_mri_graphdb.cache.entry_path`), ``None`` without a cache.
+        Not part of :meth:`equals` or the run id.
     """
 
     kind: Literal["grid", "components"]
@@ -123,6 +132,8 @@ class NRAG:
     corpus: Mapping[str, Any] = field(default_factory=dict)
     settings: Mapping[str, Any] = field(default_factory=dict)
     paths: np.ndarray | None = None
+    text_labels: np.ndarray | None = None
+    activations_path: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (GRID, COMPONENTS):
@@ -159,6 +170,15 @@ class NRAG:
                     np.arange(self.n_layers), paths.shape)):
                 raise ValueError("paths must name, in column l, regions of layer l.")
             set_("paths", paths)
+        if self.text_labels is not None:
+            codes = _frozen(self.text_labels, np.int64)
+            n_texts = codes.shape[0] if self.paths is None else self.paths.shape[0]
+            if codes.shape != (n_texts,) or (codes.size and (codes.min() < 0 or codes.max() >= self.n_labels)):
+                raise ValueError(f"text_labels must have shape (n_texts={n_texts},) and index label_names "
+                                 f"(0..{self.n_labels - 1}); got shape {codes.shape}.")
+            set_("text_labels", codes)
+        if self.activations_path is not None:
+            set_("activations_path", str(self.activations_path))
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -202,8 +222,9 @@ class NRAG:
         given order. For grid NRAGs, regions that no selected label occupies are
         dropped too; component NRAGs keep every region (each is a component).
         ``layer_bounds`` and the metadata are kept, so heatmaps keep their axes
-        and ``run_id`` still names the run the subset came from. ``paths`` is
-        dropped (texts of other labels point at regions the subset may lack).
+        and ``run_id`` still names the run the subset came from. ``paths`` and
+        ``text_labels`` are dropped (texts of other labels point at regions the
+        subset may lack); ``activations_path`` is kept.
         """
         idx = resolve_labels(self.label_names, labels)
         counts = self.region_counts[:, idx]
@@ -219,7 +240,7 @@ class NRAG:
             self.kind, self.n_layers, tuple(self.label_names[i] for i in idx),
             self.region_layer[keep], self.region_x[keep], self.region_y[keep], counts[keep],
             src[order], tgt[order], lab[order], w[order], self.layer_bounds,
-            self.model, self.corpus, self.settings,
+            self.model, self.corpus, self.settings, activations_path=self.activations_path,
         )
 
     def to_networkx(self, labels: Any = None):
@@ -253,7 +274,7 @@ def build_nrag_from_reduced(
     reduced: Sequence[np.ndarray], labels: Any, label_names: Sequence[str], *,
     gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
     model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
-    settings: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None, activations_path: str | None = None,
 ) -> NRAG:
     """Build an NRAG from per-layer reduced coordinates (one fit on all texts).
 
@@ -275,6 +296,9 @@ def build_nrag_from_reduced(
         Compare ``|rho|`` with ``threshold`` (component NRAGs).
     model, corpus, settings : mapping, optional
         Metadata; the construction settings are merged into ``settings``.
+    activations_path : str, optional
+        The activation cache entry the layers were reduced from (kept as
+        :attr:`NRAG.activations_path`).
 
     Returns
     -------
@@ -301,7 +325,8 @@ def build_nrag_from_reduced(
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
         arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
     return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
-                model=model or {}, corpus=corpus or {}, settings=meta)
+                model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
+                activations_path=activations_path)
 
 
 def build_nrag(
@@ -333,7 +358,7 @@ def build_nrag(
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
     common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
-                  model=activations.model, corpus=activations.corpus)
+                  model=activations.model, corpus=activations.corpus, activations_path=activations.path)
     if not refit_per_label:
         if reduced is None:
             reduced = reduce_layers(activations, reducer)
@@ -353,4 +378,5 @@ def build_nrag(
         per_label.append(reduce_layers(subset, reducer))
     arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold)
     return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
-                model=activations.model, corpus=activations.corpus, settings=settings)
+                model=activations.model, corpus=activations.corpus, settings=settings, text_labels=labels,
+                activations_path=activations.path)

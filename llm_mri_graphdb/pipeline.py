@@ -157,7 +157,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-         num_workers: int | None = None) -> ScanResult:
+         num_workers: int | None = None, texts: bool = True) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -172,7 +172,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
 
     Files go to ``<out>/<run_id>/``: ``metrics.json``, ``probe.json``,
     ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
-    limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`.
+    limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
+    stores the run without its texts (no ``(:Text)`` nodes or memberships).
 
     Raises
     ------
@@ -215,7 +216,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         }
 
     store = store if store is not None else open_store()
-    run_id = store.write(nrag)
+    run_id = store.write(nrag, texts=list(dataset["text"]) if texts else None)
 
     from .report import write_report
 

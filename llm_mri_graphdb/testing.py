@@ -40,7 +40,8 @@ def nrag_from_paths(paths: Any, labels: Any, label_names: Sequence[str], *, laye
     Returns
     -------
     nrag : NRAG
-        Regions sorted by ``(layer, x, y)``, edge rows by ``(source, target, label)``.
+        Regions sorted by ``(layer, x, y)``, edge rows by ``(source, target, label)``; ``paths`` and
+        ``text_labels`` set, so the texts can be stored with it.
 
     Examples
     --------
@@ -63,7 +64,7 @@ def nrag_from_paths(paths: Any, labels: Any, label_names: Sequence[str], *, laye
         layer_bounds = np.tile([0.0, 1.0, 0.0, 1.0], (n_layers, 1))
     return NRAG("grid", n_layers, tuple(label_names), regions[:, 0], regions[:, 1], regions[:, 2], counts,
                 edges[:, 0], edges[:, 1], edges[:, 2], weight.astype(np.float64),
-                layer_bounds=np.asarray(layer_bounds, np.float64),
+                layer_bounds=np.asarray(layer_bounds, np.float64), paths=inverse, text_labels=labels,
                 model=model or {"name": "tiny-model", "architecture": "gpt2", "n_layers": n_layers, "width": 8},
                 corpus=corpus or {"name": "tiny-corpus", "fingerprint": "fp-tiny", "n_texts": n_texts,
                                   "label_names": list(label_names)},

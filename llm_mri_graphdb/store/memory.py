@@ -5,11 +5,15 @@ The default when no database is configured. With a folder, each run is one
 crash mid-save leaves the previous file (and a ``.<run_id>.*.npz`` leftover,
 listed by ``runs(all=True)`` and removed by :meth:`LocalStore.gc`). Nothing is
 read when the store opens: listing reads only each file's metadata, and a
-run's arrays are read when it is asked for.
+run's arrays are read when it is asked for. A run written with texts also
+holds its ``paths``, ``text_labels`` and the texts (UTF-8 bytes and offsets,
+read only when a text question needs them); the text questions are answered
+by :mod:`llm_mri_graphdb.texts`, with the rows the Neo4j queries give.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -20,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from llm_mri_graphdb import texts as text_queries
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
@@ -28,12 +33,25 @@ __all__ = ["LocalStore", "MemoryStore"]
 
 _ARRAYS = ("region_layer", "region_x", "region_y", "region_counts",
            "edge_source", "edge_target", "edge_label", "edge_weight")
+_OPTIONAL = ("layer_bounds", "paths", "text_labels")
 
 
-def _meta(nrag: NRAG, completed_at: str) -> dict[str, Any]:
+def _meta(nrag: NRAG, completed_at: str, n_texts: int) -> dict[str, Any]:
     return {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at,
-            "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0])}
+            "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]), "n_texts": n_texts,
+            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path}
+
+
+def _encode_texts(texts: list[str]) -> dict[str, np.ndarray]:
+    blobs = [t.encode("utf-8") for t in texts]
+    offsets = np.cumsum([0] + [len(b) for b in blobs], dtype=np.int64)
+    return {"text_blob": np.frombuffer(b"".join(blobs), dtype=np.uint8), "text_offsets": offsets}
+
+
+def _decode_texts(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
+    raw = blob.tobytes()
+    return [raw[a:b].decode("utf-8") for a, b in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
 
 
 def _summary(run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -82,6 +100,7 @@ class LocalStore:
         self.path = None if path is None else Path(path)
         self._runs: dict[str, NRAG] = {}  # read or written by this process
         self._meta: dict[str, dict[str, Any]] = {}
+        self._texts: dict[str, list[str]] = {}
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
 
@@ -120,11 +139,12 @@ class LocalStore:
             self._meta[run_id] = _read_meta(file)
         return self._meta[run_id]
 
-    def _save(self, run_id: str, nrag: NRAG, completed_at: str) -> None:
+    def _save(self, run_id: str, nrag: NRAG, completed_at: str, texts: list[str] | None) -> None:
         arrays = {name: getattr(nrag, name) for name in _ARRAYS}
-        if nrag.layer_bounds is not None:
-            arrays["layer_bounds"] = nrag.layer_bounds
-        meta = json.dumps(_meta(nrag, completed_at), sort_keys=True, default=str)
+        arrays.update({name: getattr(nrag, name) for name in _OPTIONAL if getattr(nrag, name) is not None})
+        if texts is not None:
+            arrays.update(_encode_texts(texts))
+        meta = json.dumps(_meta(nrag, completed_at, len(texts or ())), sort_keys=True, default=str)
         fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".npz", dir=self.path)
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -144,26 +164,37 @@ class LocalStore:
         try:
             with np.load(file, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
-                bounds = data["layer_bounds"] if "layer_bounds" in data.files else None
+                arrays.update({name: data[name] if name in data.files else None for name in _OPTIONAL})
         except (OSError, ValueError, KeyError) as exc:
             raise _unreadable(file, exc) from exc
         nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
-                    layer_bounds=bounds, model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
-                    **arrays)
+                    model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
+                    activations_path=meta.get("activations_path"), **arrays)
         self._runs[run_id] = nrag
         return nrag
 
     # -- the store interface ---------------------------------------------------------
-    def write(self, nrag: NRAG) -> str:
-        """Store ``nrag`` as its run (replacing an earlier one); returns ``nrag.run_id``."""
+    def write(self, nrag: NRAG, texts: Sequence[str] | None = None) -> str:
+        """Store ``nrag`` as its run (replacing an earlier one); returns ``nrag.run_id``.
+
+        ``texts`` (the corpus texts in corpus order, or None/False) are kept
+        with the NRAG's ``paths`` and ``text_labels``; without them neither is
+        kept, as in :meth:`Neo4jStore.write`.
+        """
         if not isinstance(nrag, NRAG):
             raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
+        texts = text_queries.check_texts(nrag, texts)
+        if texts is None and (nrag.paths is not None or nrag.text_labels is not None):
+            nrag = dataclasses.replace(nrag, paths=None, text_labels=None)
         run_id = nrag.run_id
         completed_at = datetime.now(timezone.utc).isoformat()
         if self.path is not None:
-            self._save(run_id, nrag, completed_at)
+            self._save(run_id, nrag, completed_at, texts)
         self._runs[run_id] = nrag
-        self._meta[run_id] = json.loads(json.dumps(_meta(nrag, completed_at), default=str))
+        self._meta[run_id] = json.loads(json.dumps(_meta(nrag, completed_at, len(texts or ())), default=str))
+        self._texts.pop(run_id, None)
+        if texts is not None and self.path is None:
+            self._texts[run_id] = texts
         return run_id
 
     def read(self, run_id: str) -> NRAG:
@@ -181,6 +212,7 @@ class LocalStore:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
         self._runs.pop(run_id, None)
         self._meta.pop(run_id, None)
+        self._texts.pop(run_id, None)
 
     def gc(self) -> list[dict[str, Any]]:
         """Remove the leftovers of interrupted saves; returns what was removed."""
@@ -237,6 +269,59 @@ class LocalStore:
         cypher.load_query(name)
         raise StoreUnavailable(f"query {name!r} runs Cypher and needs Neo4j; set NEO4J_URI or start a server "
                                "with `llm-mri-graphdb neo4j start`.")
+
+
+    # -- texts -------------------------------------------------------------------------
+    def _with_texts(self, run_id: str, *, paths: bool = True) -> tuple[NRAG, list[str]]:
+        """The run's NRAG and texts, after the checks the Neo4j store makes (texts read on first use)."""
+        nrag = self._get(run_id)
+        meta = self._metadata(run_id)
+        text_queries.require_texts(run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None, paths=paths)
+        if run_id not in self._texts:
+            file = self._file(run_id)
+            try:
+                with np.load(file, allow_pickle=False) as data:
+                    self._texts[run_id] = _decode_texts(data["text_blob"], data["text_offsets"])
+            except (OSError, ValueError, KeyError) as exc:
+                raise _unreadable(file, exc) from exc
+        return nrag, self._texts[run_id]
+
+    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
+                     offset: int = 0) -> list[dict[str, Any]]:
+        """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
+        nrag, texts = self._with_texts(run_id)
+        limit, offset = text_queries.check_count(limit, "limit"), text_queries.check_count(offset, "offset")
+        try:
+            text_queries.region_index(nrag, region)
+        except ValueError:
+            raise ValueError(f"region must be an occupied region of run {run_id} such as {nrag.region_ids()[0]!r} "
+                             f"('layer_x_y'); got {region!r}.") from None
+        return text_queries.region_texts(nrag, region, texts, nrag.text_labels, label=label, limit=limit, offset=offset)
+
+    def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
+        """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
+        nrag, texts = self._with_texts(run_id)
+        return text_queries.text_path(nrag, text_queries.check_text_index(idx, len(texts)))
+
+    def co_travellers(self, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
+        """Texts sharing text ``idx``'s region at the most layers: ``index``, ``text``, ``label``, ``shared``."""
+        nrag, texts = self._with_texts(run_id)
+        return text_queries.co_travellers(nrag, idx, texts, nrag.text_labels, limit=limit)
+
+    def label_crossings(self, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
+        nrag, texts = self._with_texts(run_id)
+        return text_queries.label_crossings(nrag, texts, nrag.text_labels, limit=limit)
+
+    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
+                        limit: int = 20) -> list[dict[str, Any]]:
+        """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
+        (a, _), (b, _) = self._with_texts(run_a), self._with_texts(run_b)
+        fa, fb = (str(n.corpus.get("fingerprint") or n.corpus.get("name")) for n in (a, b))
+        if fa != fb:
+            raise ValueError(f"run_a and run_b must be on the same corpus; {run_a} is on {a.corpus.get('name')!r} "
+                             f"and {run_b} on {b.corpus.get('name')!r}.")
+        return text_queries.diverging_texts(a, b, layer_a, layer_b, limit=limit)
 
 
 MemoryStore = LocalStore

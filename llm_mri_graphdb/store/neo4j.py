@@ -1,4 +1,4 @@
-"""Neo4j store: NRAGs as ``(:Run)``, ``(:Region)``, ``[:FLOWS]`` and ``[:FLOWS_TOTAL]``.
+"""Neo4j store: NRAGs as ``(:Run)``, ``(:Region)``, ``[:FLOWS]`` and ``[:FLOWS_TOTAL]``, texts as ``(:Text)``.
 
 A run is written as a fresh *version* (``Run {id: "<run_id>#<hex>", status:
 "writing"}`` plus regions keyed ``<version>:<region>``) in batched ``UNWIND``
@@ -9,6 +9,8 @@ their ``version``, so they see the old run or the new one, never a mix. Every
 batch is a no-op once applied, so a transaction the driver retries after a
 lost acknowledgement never doubles an edge. A version left behind by a crash
 is collected on the next write of that run, or by :meth:`Neo4jStore.gc`.
+Texts and their ``IN`` memberships are written with the staging version (see
+:mod:`llm_mri_graphdb.store.neo4j_texts`).
 
 The driver gives up on a lost server after ``retry_s`` seconds and its log
 lines go to the ``neo4j`` logger, which stays silent unless the application
@@ -29,10 +31,11 @@ from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.nrag import GRID, NRAG
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
+from llm_mri_graphdb.texts import check_texts
 from llm_mri_graphdb.values import plain
-from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store import cypher, neo4j_texts
 from llm_mri_graphdb.store.records import (corpus_key, flow_batches, model_key, region_rows, run_props,
                                            side_props)
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
@@ -174,19 +177,34 @@ class Neo4jStore:
         return self._runner
 
     def _delete_version(self, version: str) -> None:
-        """Delete a retired or failed version in batches, its Run node last."""
+        """Delete a retired or failed version in batches: text memberships, regions, its Run node, and the
+        texts of its corpus when no other run uses them."""
         limit = max(1, self.batch_size // 4)
+        while self._runner.write("delete_memberships", version=version, limit=self.batch_size)[0]["deleted"]:
+            pass
         while self._runner.write("delete_regions", version=version, limit=limit)[0]["deleted"]:
             pass
-        self._runner.write("delete_version", version=version)
+        for row in self._runner.write("delete_version", version=version):
+            if row["corpus"] is not None:
+                neo4j_texts.delete_texts(self._runner, row["corpus"], self.batch_size)
 
     def _collect_stale(self, run_id: str) -> None:
         for row in self._runner.read("read_stale_versions", run_id=run_id):
             self._delete_version(row["version"])
 
     # -- writes --------------------------------------------------------------------
-    def write(self, nrag: NRAG) -> str:
+    def write(self, nrag: NRAG, texts: Sequence[str] | None = None) -> str:
         """Store ``nrag`` as its run, replacing a previous version atomically.
+
+        Parameters
+        ----------
+        nrag : NRAG
+        texts : sequence of str, None or False, default=None
+            The corpus texts in corpus order (``nrag.text_labels`` gives their
+            labels), stored once per corpus as ``(:Text)`` nodes; for a grid
+            NRAG with ``paths`` also one ``(:Text)-[:IN]->(:Region)`` per text
+            and layer. Component runs store no ``IN``: a text has a score on
+            every component, so it has no single region. None or False: no texts.
 
         Returns
         -------
@@ -203,15 +221,18 @@ class Neo4jStore:
             raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
         if not np.array_equal(nrag.region_layer[nrag.edge_target], nrag.region_layer[nrag.edge_source] + 1):
             raise ValueError("nrag edges must join regions of neighbouring layers (target layer = source layer + 1).")
+        texts = check_texts(nrag, texts)
         run_id = nrag.run_id
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
         stage = "before"
         try:
             self._collect_stale(run_id)
-            self._runner.write("create_run", version=version, run_id=run_id, props=run_props(nrag))
+            with_paths = texts is not None and nrag.kind == GRID and nrag.paths is not None
+            self._runner.write("create_run", version=version, run_id=run_id,
+                               props=run_props(nrag, n_texts=len(texts or ()), text_paths=with_paths))
             stage = "writing"
             try:
-                retired = self._write_version(nrag, version)
+                retired = self._write_version(nrag, version, texts)
             except _LOST:
                 raise
             except BaseException:
@@ -235,8 +256,9 @@ class Neo4jStore:
                                    f"({type(exc).__name__}): {kept}") from exc
         return run_id
 
-    def _write_version(self, nrag: NRAG, version: str) -> list[str]:
-        """Regions, then flows (even source layers, then odd), then publish ``version`` in one transaction.
+    def _write_version(self, nrag: NRAG, version: str, texts: list[str] | None) -> list[str]:
+        """Regions, flows (even source layers, then odd), texts and their memberships, then publish ``version``
+        in one transaction.
 
         Returns the versions the publishing retired (to delete).
         """
@@ -252,6 +274,9 @@ class Neo4jStore:
             self._runner.write_groups("create_flows", workers=self.workers, check=_flow_check, groups=[
                 [{**batch.params(), "version": version, "labels": labels} for batch in group]
                 for group in groups if group[0].layer % 2 == parity])
+        if texts is not None:
+            neo4j_texts.write_texts(self._runner, nrag, texts, version, batch_size=self.batch_size,
+                                    workers=self.workers)
         model, corpus = model_key(nrag.model), corpus_key(nrag.corpus)
         published = self._runner.write(
             "update_run_complete", run_id=run_id, version=version,
@@ -289,11 +314,18 @@ class Neo4jStore:
         removed = [plain(row) for row in self._runner.read("read_stale_versions", run_id=None)]
         for row in removed:
             self._delete_version(row["version"])
+        for row in self._runner.read("read_orphan_text_corpora"):  # a delete interrupted before its texts went
+            neo4j_texts.delete_texts(self._runner, row["corpus"], self.batch_size)
         return removed
 
     # -- reads ---------------------------------------------------------------------
     def read(self, run_id: str) -> NRAG:
-        """The stored NRAG of ``run_id``, equal (:meth:`NRAG.equals`) to the one written."""
+        """The stored NRAG of ``run_id``, equal (:meth:`NRAG.equals`) to the one written.
+
+        ``paths`` and ``text_labels`` come back when the run was written with
+        texts (``paths`` for grid runs only), ``activations_path`` when the
+        NRAG had one.
+        """
         run = complete_run(self._runner, run_id)
         version = run["version"]
         regions = self._runner.read_in_session("read_regions", version=version)[0]
@@ -306,6 +338,7 @@ class Neo4jStore:
         lab = np.array([label_index[name] for name in flows["label"]], np.int64)
         order = np.lexsort((lab, tgt, src))
         bounds = run.get("layer_bounds")
+        paths, text_labels = neo4j_texts.read_text_arrays(self._runner, run)
         return NRAG(
             kind=run["kind"], n_layers=run["n_layers"], label_names=tuple(label_names),
             region_layer=regions["layer"], region_x=regions["x"], region_y=regions["y"],
@@ -314,7 +347,8 @@ class Neo4jStore:
             edge_weight=np.array(flows["weight"], np.float64)[order],
             layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64).reshape(-1, 4),
             model=json.loads(run["model_json"]), corpus=json.loads(run["corpus_json"]),
-            settings=json.loads(run["settings_json"]),
+            settings=json.loads(run["settings_json"]), paths=paths, text_labels=text_labels,
+            activations_path=run.get("activations_path"),
         )
 
     def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`
@@ -367,3 +401,26 @@ class Neo4jStore:
         except ClientError as exc:
             raise ValueError(f"query {name!r} failed: {exc.message}") from exc
         return [plain(row) for row in rows]
+
+    # -- texts -------------------------------------------------------------------------
+    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
+                     offset: int = 0) -> list[dict[str, Any]]:
+        """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
+        return neo4j_texts.region_texts(self, run_id, region, label, limit, offset)
+
+    def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
+        """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
+        return neo4j_texts.text_path(self, run_id, idx)
+
+    def co_travellers(self, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
+        """Texts sharing text ``idx``'s region at the most layers: ``index``, ``text``, ``label``, ``shared``."""
+        return neo4j_texts.co_travellers(self, run_id, idx, limit)
+
+    def label_crossings(self, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
+        return neo4j_texts.label_crossings(self, run_id, limit)
+
+    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
+                        limit: int = 20) -> list[dict[str, Any]]:
+        """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
+        return neo4j_texts.diverging_texts(self, run_a, run_b, layer_a, layer_b, limit)

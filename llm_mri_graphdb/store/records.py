@@ -18,11 +18,12 @@ from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.values import to_json
 
 __all__ = ["FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "region_rows",
-           "flow_batches", "n_relationships"]
+           "flow_batches", "n_relationships", "text_batches", "membership_groups"]
 
 _RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
              "label_names", "n_labels", "n_regions", "n_edge_rows", "n_edges", "layer_bounds",
-             "model_json", "corpus_json", "settings_json", "model_name", "corpus_name", "delete_token"}
+             "model_json", "corpus_json", "settings_json", "model_name", "corpus_name", "delete_token",
+             "corpus_key", "n_texts", "text_paths", "activations_path"}
 _PRIMITIVE = (str, int, float, bool)
 
 
@@ -80,8 +81,14 @@ def n_relationships(nrag: NRAG) -> int:
     return int(nrag.edge_source.shape[0] + _pairs(nrag)[4].shape[0])
 
 
-def run_props(nrag: NRAG) -> dict[str, Any]:
-    """Properties of the ``Run`` node: flattened settings, sizes and the metadata as JSON."""
+def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict[str, Any]:
+    """Properties of the ``Run`` node: flattened settings, sizes and the metadata as JSON.
+
+    ``corpus_key`` names the corpus from the first transaction on (texts are
+    kept while any run, published or not, has it); ``n_texts`` is the number of
+    texts stored with the run (0: none) and ``text_paths`` whether their
+    ``IN`` memberships are; ``activations_path`` is set when the NRAG has one.
+    """
     props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
     props.update(
         kind=nrag.kind, n_layers=nrag.n_layers, label_names=list(nrag.label_names), n_labels=nrag.n_labels,
@@ -89,7 +96,10 @@ def run_props(nrag: NRAG) -> dict[str, Any]:
         model_json=to_json(nrag.model), corpus_json=to_json(nrag.corpus), settings_json=to_json(nrag.settings),
         model_name=str(nrag.model.get("name") or model_key(nrag.model)),
         corpus_name=str(nrag.corpus.get("name") or corpus_key(nrag.corpus)),
+        corpus_key=corpus_key(nrag.corpus), n_texts=int(n_texts), text_paths=bool(text_paths),
     )
+    if nrag.activations_path is not None:
+        props["activations_path"] = nrag.activations_path
     if nrag.layer_bounds is not None:
         props["layer_bounds"] = nrag.layer_bounds.ravel().tolist()
     return props
@@ -192,3 +202,34 @@ def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
                                    *(flows[k][rows].tolist() for k in ("fs", "ft", "fl", "fw"))))
         groups.append(group)
     return groups
+
+
+def text_batches(texts: list[str], labels: list[str], size: int) -> list[dict[str, Any]]:
+    """Columns ``idx``, ``text``, ``label`` of ``merge_texts`` in batches of at most ``size`` texts.
+
+    >>> text_batches(["x", "y", "z"], ["a", "b", "a"], 2)[1]
+    {'idx': [2], 'text': ['z'], 'label': ['a']}
+    """
+    return [{"idx": list(range(start, min(start + size, len(texts)))), "text": list(texts[start:start + size]),
+             "label": list(labels[start:start + size])} for start in range(0, len(texts), size)]
+
+
+def membership_groups(nrag: NRAG, size: int, workers: int = 1) -> list[list[dict[str, Any]]]:
+    """``create_memberships`` batches (``layer``, ``start``, ``r``) of a grid NRAG with ``paths``.
+
+    The texts are cut into ``workers`` ranges (at most ``size`` texts each);
+    a group holds every layer of one range, so groups share no ``Text`` node.
+    ``r`` is each text's region as its position within the layer.
+
+    >>> from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    >>> layer = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, 1.0]])
+    >>> g = build_nrag_from_reduced([layer, layer], [0, 0, 1], ["a", "b"], gridsize=2)
+    >>> [(b["layer"], b["start"], b["r"]) for b in membership_groups(g, 2)[0]]
+    [(0, 0, [0, 0]), (1, 0, [0, 0])]
+    """
+    paths = nrag.paths
+    n_texts = paths.shape[0]
+    step = max(1, min(size, -(-n_texts // max(1, workers))))
+    position = _positions(nrag.region_layer)[paths]  # (n_texts, n_layers)
+    return [[{"layer": layer, "start": start, "r": position[start:start + step, layer].tolist()}
+             for layer in range(nrag.n_layers)] for start in range(0, n_texts, step)]

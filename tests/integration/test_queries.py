@@ -129,4 +129,6 @@ def test_query_unknown_run_raises(runs):
 
 def test_query_every_shipped_query_tested():
     analysis_queries = {"circuits", "bottlenecks"}  # need `analyze --save`: tests/integration/test_gds_analysis.py
-    assert TESTED | analysis_queries == set(query_names())
+    text_queries = {"region_texts", "text_path", "co_travellers", "label_crossings",
+                    "diverging_texts"}  # need texts: tests/integration/test_texts_store.py
+    assert TESTED | analysis_queries | text_queries == set(query_names())
