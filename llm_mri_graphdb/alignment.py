@@ -220,7 +220,10 @@ def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *
         norms_b = _self_norms(layers_b, means_b, block_rows, dtype)
     denominator = np.outer(norms_a, norms_b)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(denominator > 0.0, numerator / np.where(denominator > 0.0, denominator, 1.0), np.nan)
+        cka = np.where(denominator > 0.0, numerator / np.where(denominator > 0.0, denominator, 1.0), np.nan)
+    if same:
+        np.fill_diagonal(cka, np.where(norms_a > 0.0, 1.0, np.nan))  # numerator / denominator, without rounding
+    return cka
 
 
 def linear_cka(x: np.ndarray, y: np.ndarray, *, block_rows: int = _BLOCK_ROWS) -> float:
@@ -260,31 +263,44 @@ class LayerAlignment:
         AMI of the region assignments; ``None`` when a scan has no paths.
     names : tuple of (str, str)
         The two models' names.
+    runs : tuple of (str, str)
+        The two stored run ids (empty for in-process scans).
+    notes : tuple of str
+        One line per measure that could not be computed, saying why.
     """
 
     cka: np.ndarray | None
     ami: np.ndarray | None
     names: tuple[str, str] = ("a", "b")
+    runs: tuple[str, str] = ("", "")
+    notes: tuple[str, ...] = ()
 
-    def best(self, measure: str = "cka") -> list[int]:
-        """For every layer of ``a``, the layer of ``b`` it agrees with most under ``measure``."""
+    def matrix(self, measure: str = "cka") -> np.ndarray:
+        """The matrix of ``measure`` (``'cka'`` or ``'ami'``); ValueError when it was not computed."""
         matrix = {"cka": self.cka, "ami": self.ami}.get(measure, ...)
         if matrix is ...:
             raise ValueError(f"measure must be 'cka' or 'ami'; got {measure!r}.")
         if matrix is None:
-            raise ValueError(f"this alignment has no {measure} (see LayerAlignment).")
-        return best_matches(matrix).tolist()
+            raise ValueError(f"this alignment has no {measure} (see LayerAlignment.notes).")
+        return matrix
+
+    def best(self, measure: str = "cka") -> list[int]:
+        """For every layer of ``a``, the layer of ``b`` it agrees with most under ``measure``."""
+        return best_matches(self.matrix(measure)).tolist()
 
 
 def align_layers(layers_a: Sequence[np.ndarray] | None, layers_b: Sequence[np.ndarray] | None,
                  paths_a: np.ndarray | None = None, paths_b: np.ndarray | None = None, *,
-                 names: tuple[str, str] = ("a", "b"), block_rows: int = _BLOCK_ROWS) -> LayerAlignment:
+                 names: tuple[str, str] = ("a", "b"), runs: tuple[str, str] = ("", ""),
+                 notes: tuple[str, ...] = (), block_rows: int = _BLOCK_ROWS) -> LayerAlignment:
     """CKA of the activations and AMI of the region paths of two scans over the same texts.
 
     Either pair may be ``None`` (the measure is then ``None``), not both.
+    Passing the same list for ``layers_a`` and ``layers_b`` compares a scan
+    with itself: its CKA diagonal is exactly 1.
     """
     if (layers_a is None or layers_b is None) and (paths_a is None or paths_b is None):
         raise ValueError("align_layers needs the activations of both scans (CKA) or their region paths (AMI).")
     cka = None if layers_a is None or layers_b is None else cka_matrix(layers_a, layers_b, block_rows=block_rows)
     ami = None if paths_a is None or paths_b is None else ami_matrix(paths_a, paths_b)
-    return LayerAlignment(cka, ami, tuple(names))
+    return LayerAlignment(cka, ami, (str(names[0]), str(names[1])), (str(runs[0]), str(runs[1])), tuple(notes))

@@ -213,6 +213,8 @@ class LocalStore:
         self._runs.pop(run_id, None)
         self._meta.pop(run_id, None)
         self._texts.pop(run_id, None)
+        from llm_mri_graphdb.store.alignment import forget_run  # the alignments it is part of
+        forget_run(self, run_id)
 
     def gc(self) -> list[dict[str, Any]]:
         """Remove the leftovers of interrupted saves; returns what was removed."""

@@ -304,6 +304,8 @@ class Neo4jStore:
                                   "(see `llm-mri-graphdb runs ls --all`).")
             rows = [{"version": run_id}]
         self._delete_version(rows[0]["version"])
+        from llm_mri_graphdb.store.alignment import forget_run  # its Layer nodes and ALIGNS
+        forget_run(self, run_id)
 
     def gc(self) -> list[dict[str, Any]]:
         """Delete every version left in ``writing``/``deleting`` by an interrupted write or delete.
