@@ -40,7 +40,7 @@ from .mutual_info import ami_matrix
 
 __all__ = ["linear_cka", "cka_matrix", "ami_matrix", "best_matches", "LayerAlignment", "align_layers"]
 
-_BLOCK_ROWS = 8192
+_BLOCK_ROWS = 4096
 _MAX_CROSS = 1 << 26  # entries of one cross-product accumulator (float64): 512 MiB, plus half that in float32
 
 
@@ -76,8 +76,18 @@ def _fill(out: np.ndarray, layers: Sequence[np.ndarray], means: Sequence[np.ndar
     column = 0
     for x, mean in zip(layers, means):
         width = x.shape[1]
-        np.subtract(read_rows(x, start, stop), mean.astype(out.dtype), out=out[:, column:column + width])
+        rows = x[start:stop] if type(x) is np.ndarray else read_rows(x, start, stop)  # memmaps: plain file reads
+        np.subtract(rows, mean.astype(out.dtype), out=out[:, column:column + width])
         column += width
+
+
+def _buffer(shape: tuple[int, int], dtype) -> np.ndarray:
+    """A block buffer written once in order first: its pages are then mapped before the column-slice
+    writes of :func:`_fill`, which fault them in several times more slowly (measured: 0.43 s against 0.07 s
+    for 160 MiB)."""
+    out = np.empty(shape, dtype=dtype)
+    out.fill(0.0)
+    return out
 
 
 def _self_norms(layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block_rows: int, dtype) -> np.ndarray:
@@ -130,11 +140,11 @@ def _cross_sums(layers_a, means_a, layers_b, means_b, block_rows: int, dtype, ma
     for ga in groups_a:
         xs, mx = [layers_a[i] for i in ga], [means_a[i] for i in ga]
         starts_a = np.cumsum([0] + [widths_a[i] for i in ga[:-1]])
-        block_a = np.empty((rows, sum(widths_a[i] for i in ga)), dtype=dtype)
+        block_a = _buffer((rows, sum(widths_a[i] for i in ga)), dtype)
         for gb in groups_b:
             ys, my = [layers_b[j] for j in gb], [means_b[j] for j in gb]
             starts_b = np.cumsum([0] + [widths_b[j] for j in gb[:-1]])
-            block_b = np.empty((rows, sum(widths_b[j] for j in gb)), dtype=dtype)
+            block_b = _buffer((rows, sum(widths_b[j] for j in gb)), dtype)
             partial = np.empty((block_a.shape[1], block_b.shape[1]), dtype=dtype)
             cross = np.zeros(partial.shape)  # [widths of a's group, widths of b's group]
             for start in range(0, n, block_rows):
@@ -171,7 +181,7 @@ def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *
     layers_b : sequence of ndarray of shape (n_texts, q_j)
         Row ``t`` of every array is text ``t``; widths may differ. Memory-mapped
         cache files are read block by block.
-    block_rows : int, default=8192
+    block_rows : int, default=4096
         Texts read and multiplied at a time.
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
         Precision of each block's product. Rows are centred in float64 first
@@ -194,7 +204,7 @@ def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *
     ``[X_1 .. X_La]^T [Y_1 .. Y_Lb]``, whose ``(i, j)`` block is ``X_i^T Y_j``;
     so the work is one large GEMM rather than ``La * Lb`` small ones. With
     float32 products each entry of ``X_i^T Y_j`` carries a relative rounding
-    error of order ``sqrt(block_rows) * 2^-24`` (about 5e-6 at 8192 rows,
+    error of order ``sqrt(block_rows) * 2^-24`` (about 4e-6 at 4096 rows,
     random-walk accumulation), and centring before the cast removes the
     cancellation an uncentred product would suffer; the test suite checks the
     result against the float64 path to 1e-6 absolute on data with a large
@@ -234,7 +244,7 @@ def linear_cka(x: np.ndarray, y: np.ndarray, *, block_rows: int = _BLOCK_ROWS) -
     x : ndarray of shape (n_texts, p)
     y : ndarray of shape (n_texts, q)
         Row ``i`` of both is text ``i``; widths may differ.
-    block_rows : int, default=8192
+    block_rows : int, default=4096
         Rows read at a time.
 
     Returns
