@@ -10,8 +10,8 @@ warm the next). Inside it, two synthetic 13-layer scans of ``n_texts`` texts
 (float32 activations with a drifting low-rank signal, and grid paths from
 binning two of their directions 10 x 10, as a 2-D scan would) are compared
 with :func:`llm_mri_graphdb.alignment.align_layers` (169 layer pairs, linear CKA
-and AMI). Baselines measured in the same process, alternated with the measured
-call, best of ``--repeats``:
+and AMI). Baselines measured in the same process right after the measured
+call, best of ``--repeats`` each:
 
 * ``gemm32`` / ``gemm64``: one numpy product ``X^T Y`` of the concatenated
   layers (``n_texts x 13*p`` by ``n_texts x 13*q``) in float32 / float64, the
@@ -99,11 +99,11 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     x32, y32 = np.concatenate(layers_a, axis=1), np.concatenate(layers_b, axis=1)
     x64, y64 = x32.astype(np.float64), y32.astype(np.float64)
     compare = lambda: align_layers(layers_a, layers_b, paths_a, paths_b)  # noqa: E731
-    compare()  # first call: imports and page faults out of the timing
-    gemm32, total = [], []
-    for _ in range(repeats):  # alternated, so drifting load hits both alike
-        gemm32.append(_best_wall_cpu(lambda: x32.T @ y32, 1))
-        total.append(_best_wall_cpu(compare, 1))
+    compare()  # first call: imports out of the timing
+    # not alternated: a call right after the 100 MB GEMM output is freed runs about 0.5 s slower (page
+    # faults of fresh memory), which would charge the baseline's cost to the measured call
+    total = [_best_wall_cpu(compare, 1) for _ in range(repeats)]
+    gemm32 = [_best_wall_cpu(lambda: x32.T @ y32, 1) for _ in range(repeats)]
     with tempfile.TemporaryDirectory() as root:
         cached_a, cached_b = _cached(root, layers_a, "a"), _cached(root, layers_b, "b")
         from_cache = _best(lambda: align_layers(cached_a, cached_b, paths_a, paths_b), repeats)
