@@ -12,8 +12,9 @@ layer pair:
   It is 1 for identical inputs, invariant to orthogonal transforms and
   isotropic scaling, and not invariant to arbitrary invertible linear maps.
   Every layer pair comes from one concatenated product per block of rows
-  (centred in float64, multiplied in float32 by default, summed in float64),
-  so 10k texts x 4096 wide need a few hundred MiB, never an n x n Gram matrix.
+  (centred on float64 column means, multiplied in float32 by default, summed
+  in float64), so 10k texts x 4096 wide need under 1 GiB, never an n x n Gram
+  matrix.
 * **adjusted mutual information** between the region assignments of a layer of
   each run (equal to :func:`sklearn.metrics.adjusted_mutual_info_score`,
   computed for all pairs at once by :mod:`llm_mri_graphdb.mutual_info`): 1
@@ -184,8 +185,8 @@ def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *
     block_rows : int, default=4096
         Texts read and multiplied at a time.
     dtype : {numpy.float32, numpy.float64}, default=numpy.float32
-        Precision of each block's product. Rows are centred in float64 first
-        and block products are summed in float64; float32 products (the
+        Precision of each block's product. Rows are centred on column means
+        computed in float64, and block products are summed in float64; float32 products (the
         activations are cached in float32 anyway) run twice as fast and agree
         with ``float64`` to about 1e-6 (see Notes).
     max_cross : int, default=2**26

@@ -178,11 +178,14 @@ def _summaries(store: Any) -> dict[str, dict[str, Any]]:
 
 
 def read_alignment(store: Any, run_a: str, run_b: str) -> LayerAlignment | None:
-    """The stored alignment of two runs, oriented ``run_a`` x ``run_b``; ``None`` when none is stored.
+    """The stored alignment of two runs, oriented ``run_a`` x ``run_b``; ``None`` when none is stored
+    (or a run is no longer stored).
 
     A measure stored as null for every pair is ``None``; single missing pairs are nan.
     """
     runs = _summaries(store)
+    if run_a not in runs or run_b not in runs:
+        return None
     names = tuple(str(runs.get(r, {}).get("model") or r) for r in (run_a, run_b))
     if _is_local(store):
         entries = _local_entries(store)
