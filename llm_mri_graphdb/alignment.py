@@ -13,7 +13,7 @@ layer pair:
   isotropic scaling, and not invariant to arbitrary invertible linear maps.
   Every layer pair comes from one concatenated product per block of rows
   (centred on float64 column means, multiplied in float32 by default, summed
-  in float64), so 10k texts x 4096 wide need under 1 GiB, never an n x n Gram
+  in float64), so 10k texts x 4096 wide need about 1 GiB, never an n x n Gram
   matrix.
 * **adjusted mutual information** between the region assignments of a layer of
   each run (equal to :func:`sklearn.metrics.adjusted_mutual_info_score`,
