@@ -20,6 +20,11 @@ scanning several models does. Each figure also gives the server's CPU seconds
 ``--shape own`` is the 32-layer random-walk shape of earlier runs; ``--metrics``
 adds a read back and GDS metrics. ``--use-env`` measures the server named by
 ``NEO4J_URI`` instead (its first write is then not cold).
+
+``--texts`` measures the texts instead (:func:`run_texts`): 10,000 texts x 13
+layers (130,000 ``IN`` memberships) written with a run, as the warm write of a
+run with texts minus the same write without them, against a bare ``UNWIND``
+of the same Text nodes and memberships in the same run.
 """
 
 from __future__ import annotations
@@ -40,7 +45,8 @@ from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
-__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run", "run_shape", "markdown"]
+__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run", "run_shape", "markdown", "run_texts",
+           "bare_texts"]
 
 SHAPES = ("issue14", "own")
 _BARE_REGIONS = """UNWIND $rows AS row
@@ -58,6 +64,21 @@ CREATE (a)-[:FLOWS_TOTAL {weight: row[2]}]->(b)
 WITH a, b, row
 UNWIND range(0, size(row[3]) - 1) AS k
 CREATE (a)-[:FLOWS {label: row[3][k], weight: row[4][k]}]->(b)"""
+
+_BARE_TEXTS = """MERGE (c:Corpus {fingerprint: $corpus})
+WITH c
+UNWIND range(0, size($idx) - 1) AS i
+CREATE (c)-[:HAS_TEXT]->(:Text {uid: $corpus + ':' + toString($idx[i]), corpus: $corpus, idx: $idx[i],
+                                text: $text[i], label: $label[i]})"""
+_BARE_IN = """MATCH (g:Region {version: $version, layer: $layer})
+WITH g ORDER BY g.idx
+WITH collect(g) AS regions
+MATCH (t:Text {corpus: $corpus}) WHERE $start <= t.idx < $start + size($r)
+WITH regions, t ORDER BY t.idx
+WITH regions, collect(t) AS texts
+UNWIND range(0, size($r) - 1) AS i
+WITH texts[i] AS t, regions[$r[i]] AS g
+CREATE (t)-[:IN]->(g)"""
 
 
 def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000,
@@ -271,6 +292,82 @@ def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int 
     return out
 
 
+def _texts_of(nrag: NRAG) -> list[str]:
+    return [f"text {i} of {nrag.corpus['fingerprint']}: a sentence of about sixty characters." for i in
+            range(nrag.paths.shape[0])]
+
+
+def bare_texts(driver, nrag: NRAG, version: str, corpus: str, *, batch_size: int = 20_000,
+               database: str | None = None) -> None:
+    """Text nodes (``CREATE``) and the ``IN`` memberships of ``nrag`` against a bare ``version``, by plain
+    driver code: one thread, auto-commit, no MERGE, idempotence guard or count check."""
+    texts, labels = _texts_of(nrag), [nrag.label_names[k] for k in nrag.text_labels.tolist()]
+    first = {}
+    for i, level in enumerate(nrag.region_layer.tolist()):
+        first.setdefault(level, i)
+    with driver.session(database=database) as session:
+        for start in range(0, len(texts), batch_size):
+            session.run(_BARE_TEXTS, corpus=corpus, idx=list(range(start, min(start + batch_size, len(texts)))),
+                        text=texts[start:start + batch_size], label=labels[start:start + batch_size]).consume()
+        for layer in range(nrag.n_layers):
+            r = (nrag.paths[:, layer] - first[layer]).tolist()
+            for start in range(0, len(r), batch_size):
+                session.run(_BARE_IN, version=version, corpus=corpus, layer=layer, start=start,
+                            r=r[start:start + batch_size]).consume()
+
+
+def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, settings=None,
+              server_pid: int | None = None, n_texts: int = 10_000, n_layers: int = 13) -> dict:
+    """Texts written with a run: warm writes with and without texts, and the bare UNWIND of the same texts.
+
+    Each round writes a run without texts, a run of the same shape with its
+    texts (a new corpus: Text nodes, HAS_TEXT and ``IN`` all created), and a
+    bare version with bare texts; the texts' share of our write is the
+    difference of the first two.
+    """
+    from llm_mri_graphdb.store import Neo4jStore
+
+    make = lambda seed: issue14_nrag(seed, n_layers=n_layers, gridsize=10, n_texts=n_texts)  # noqa: E731
+    n_mem = n_texts * n_layers
+    out = {"n_texts": n_texts, "n_layers": n_layers, "n_memberships": n_mem, "batch_size": batch_size,
+           "workers": workers, "cpu_count": os.cpu_count(), "load_average": os.getloadavg()[0], "rounds": []}
+    with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
+        warm = make(100)  # warm up every statement (and the JIT) once, texts and bare included
+        store.write(warm, texts=_texts_of(warm))
+        store.delete(warm.run_id)
+        version = bare_write(store.runner.driver, warm, database=store.database)
+        corpus = f"bare-warm-{uuid.uuid4().hex[:8]}"
+        bare_texts(store.runner.driver, warm, version, corpus, batch_size=batch_size, database=store.database)
+        written, bare = [], [(version, corpus)]
+        for i in range(rounds):
+            plain, texty, other = make(200 + 3 * i), make(201 + 3 * i), make(202 + 3 * i)
+            t_plain, _ = _timed(lambda: store.write(plain), server_pid)
+            t_texts, cpu = _timed(lambda: store.write(texty, texts=_texts_of(texty)), server_pid)
+            version = bare_write(store.runner.driver, other, batch_size=batch_size, database=store.database)
+            corpus = f"bare-texts-{uuid.uuid4().hex[:8]}"
+            t_bare, cpu_bare = _timed(lambda: bare_texts(store.runner.driver, other, version, corpus,
+                                                         batch_size=batch_size, database=store.database), server_pid)
+            written += [plain.run_id, texty.run_id]
+            bare.append((version, corpus))
+            out["rounds"].append({"write_s": t_plain, "write_with_texts_s": t_texts, "texts_s": t_texts - t_plain,
+                                  "memberships_per_s": n_mem / max(t_texts - t_plain, 1e-9),
+                                  "bare_texts_s": t_bare, "bare_memberships_per_s": n_mem / t_bare})
+        for run_id in written:
+            store.delete(run_id)
+        for version, corpus in bare:
+            while store.runner.write("delete_memberships", version=version, limit=batch_size)[0]["deleted"]:
+                pass
+            while store.runner.write("delete_regions", version=version, limit=5000)[0]["deleted"]:
+                pass
+            while (rows := store.runner.write("delete_texts", corpus=corpus, limit=batch_size)) and rows[0]["deleted"]:
+                pass
+            store.runner.run_text("MATCH (c:Corpus {fingerprint: $c}) DETACH DELETE c", {"c": corpus}, write=True)
+    best = min(r["texts_s"] for r in out["rounds"])
+    best_bare = min(r["bare_texts_s"] for r in out["rounds"])
+    out.update(memberships_best_per_s=n_mem / best, bare_best_per_s=n_mem / best_bare, ours_over_bare=best / best_bare)
+    return out
+
+
 def markdown(r: dict, command: str) -> str:
     """The store section of ``docs/benchmarks.md`` for a :func:`run_shape` result."""
     rows = [("cold: first write after start (Neo4jStore)", r["cold"])] + \
@@ -302,6 +399,7 @@ def main() -> None:
     parser.add_argument("--use-env", action="store_true", help="measure the server of NEO4J_URI (not cold)")
     parser.add_argument("--metrics", action="store_true", help="also read back and time GDS metrics")
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
+    parser.add_argument("--texts", action="store_true", help="measure texts and IN memberships (10k x 13)")
     a = parser.parse_args()
     from llm_mri_graphdb.server import LocalNeo4j, free_port
 
@@ -310,6 +408,18 @@ def main() -> None:
                             http_port=free_port(), heap=a.heap, pagecache=a.pagecache)
         return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
 
+    if a.texts:
+        settings = neo4j_settings() if a.use_env else None
+        server = None if a.use_env else fresh_server()
+        try:
+            r = run_texts(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
+                          settings=settings or server[0].settings(), server_pid=None if server is None else server[1])
+        finally:
+            if server is not None:
+                server[0].stop()
+                shutil.rmtree(server[0].home, ignore_errors=True)
+        print(json.dumps(r, indent=2))
+        return
     if a.use_env:
         settings = neo4j_settings()
         if settings is None:

@@ -190,6 +190,7 @@ def scan_cmd(
     encoding: Annotated[str, typer.Option(help="Text encoding of a CSV/TSV/JSONL corpus, e.g. latin-1.")] = "utf-8",
     cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
+    texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     ray: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
     workers: Annotated[Optional[int], typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
@@ -220,7 +221,7 @@ def scan_cmd(
                                      param_hint="'--workers'")
         with _store(store, store_path) as target:
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
-                          store=target, out=out, probe=probe, progress=not quiet, encoding=encoding,
+                          store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
                           engine="local" if ray is None else "ray",
                           ray_address=None if ray in (None, "local") else ray, num_workers=workers, **settings)
             where = type(target).__name__
@@ -237,6 +238,7 @@ def demo_cmd(
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
 ) -> None:
     """Scan the bundled demo corpus with the packaged MiniLM model and write the report.
 
@@ -252,7 +254,7 @@ def demo_cmd(
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
         result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
-                      store=target, out=out, progress=not quiet)
+                      store=target, out=out, progress=not quiet, texts=texts)
     m = result.metrics["all"]
     typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "
                f"labels {', '.join(result.nrag.label_names)}; density {m['density']:.4f}, "
@@ -321,6 +323,42 @@ def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cyp
     with _store(store, store_path) as target:
         rows = target.query(name, **params)
     _print_rows(rows, fmt)
+
+
+RunArg = Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")]
+
+
+def _text_rows(store: str, store_path: Path | None, method: str, *args, **kwargs) -> list[dict]:
+    """Rows of a store's text question; a bad region, index or label is bad usage (exit 2)."""
+    with _store(store, store_path) as target:
+        try:
+            return getattr(target, method)(*args, **kwargs)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command("texts")
+def texts_cmd(run_id: RunArg, region: Annotated[str, typer.Argument(help="Region name layer_x_y, e.g. 6_3_4.")],
+              label: Annotated[Optional[str], typer.Option("--label", help="Only texts of this label.")] = None,
+              limit: Annotated[int, typer.Option("--limit", min=0, help="Rows to print.")] = 20,
+              offset: Annotated[int, typer.Option("--offset", min=0, help="Rows to skip first.")] = 0,
+              fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """List the texts in one region of a grid run, in corpus order.
+
+    Example: llm-mri-graphdb texts 3f2a9c0d1b2e4f5a 6_3_4 --label pos --limit 10
+    """
+    _print_rows(_text_rows(store, store_path, "region_texts", run_id, region, label=label, limit=limit,
+                           offset=offset), fmt)
+
+
+@app.command("path")
+def path_cmd(run_id: RunArg, text_idx: Annotated[int, typer.Argument(help="The text's position in the corpus.")],
+             fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Show where one text goes: its region at every layer with the region's label counts.
+
+    Example: llm-mri-graphdb path 3f2a9c0d1b2e4f5a 17
+    """
+    _print_rows(_text_rows(store, store_path, "text_path", run_id, text_idx), fmt)
 
 
 @runs_app.command("ls")

@@ -77,7 +77,9 @@ def to_graphml(nrag: NRAG, path: str | Path, labels: Any = None) -> None:
 
 def to_csv(nrag: NRAG, folder: str | Path) -> None:
     """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...), long-form ``edges.csv``
-    and ``nrag.json`` (kind, layers, labels, bounds, metadata), which :func:`from_csv` reads back."""
+    and ``nrag.json`` (kind, layers, labels, bounds, metadata, activations_path), which :func:`from_csv`
+    reads back; with ``text_labels`` also ``texts.csv`` (index, label and, with ``paths``, the region
+    id of every text at every layer as ``layer_<l>``)."""
     import pandas as pd
 
     folder = Path(folder)
@@ -96,8 +98,16 @@ def to_csv(nrag: NRAG, folder: str | Path) -> None:
     }).to_csv(folder / "edges.csv", index=False)
     meta = {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "layer_bounds": None if nrag.layer_bounds is None else nrag.layer_bounds.tolist(),
-            "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings}
+            "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings,
+            "activations_path": nrag.activations_path}
     (folder / "nrag.json").write_text(to_json(meta, indent=1))
+    (folder / "texts.csv").unlink(missing_ok=True)
+    if nrag.text_labels is not None:
+        texts = pd.DataFrame({"index": np.arange(nrag.text_labels.size),
+                              "label": np.array(nrag.label_names, dtype=object)[nrag.text_labels]})
+        for layer in range(nrag.n_layers if nrag.paths is not None else 0):
+            texts[f"layer_{layer}"] = ids[nrag.paths[:, layer]]
+        texts.to_csv(folder / "texts.csv", index=False)
 
 
 def from_csv(folder: str | Path) -> NRAG:
@@ -117,10 +127,18 @@ def from_csv(folder: str | Path) -> NRAG:
     if unknown:
         raise ValueError(f"edges.csv labels must be among {names}; got {unknown}.")
     bounds = meta.get("layer_bounds")
+    paths = text_labels = None
+    if (folder / "texts.csv").is_file():
+        texts = pd.read_csv(folder / "texts.csv", dtype=str, keep_default_na=False)
+        text_labels = texts["label"].map({n: i for i, n in enumerate(names)}).to_numpy()
+        columns = [f"layer_{layer}" for layer in range(int(meta["n_layers"]))]
+        if all(c in texts for c in columns):
+            paths = np.stack([index.loc[texts[c]].to_numpy() for c in columns], axis=1)
     return NRAG(meta["kind"], int(meta["n_layers"]), tuple(names), regions["layer"].to_numpy(),
                regions["x"].to_numpy(), regions["y"].to_numpy(),
                regions[[f"count_{n}" for n in names]].to_numpy(),
                index.loc[edges["source"]].to_numpy(), index.loc[edges["target"]].to_numpy(),
                edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(), edges["weight"].to_numpy(),
                layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
-               model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}))
+               model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}),
+               paths=paths, text_labels=text_labels, activations_path=meta.get("activations_path"))

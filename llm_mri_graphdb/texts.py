@@ -38,7 +38,7 @@ __all__ = ["region_index", "region_members", "region_texts", "text_path", "co_tr
 def _require_paths(nrag: NRAG) -> np.ndarray:
     if nrag.paths is None:
         raise ValueError("this NRAG holds no text paths: they exist for grid scans built from texts "
-                         "(not for component scans, label subsets, or runs read back from a store).")
+                         "(not for component scans, label subsets, or runs stored without texts).")
     return nrag.paths
 
 

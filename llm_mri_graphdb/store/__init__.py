@@ -1,10 +1,11 @@
 """Where NRAG runs live: Neo4j (with GDS metrics and the Cypher library) or the embedded store.
 
-Both stores share one interface: ``write(nrag) -> run_id``, ``read(run_id)``,
+Both stores share one interface: ``write(nrag, texts=None) -> run_id``, ``read(run_id)``,
 ``runs(all=False)``, ``models()``, ``corpora()``, ``delete(run_id)``, ``gc()``,
 ``metrics(run_id, labels=None, *, save=False)``, ``analyze(run_id, algorithms,
-labels=None, save=False)`` and ``query(name, **params)``; reading never writes
-unless ``save=True``.
+labels=None, save=False)``, ``query(name, **params)`` and the text questions
+``region_texts``, ``text_path``, ``co_travellers``, ``label_crossings`` and
+``diverging_texts`` (same rows from both); reading never writes unless ``save=True``.
 :func:`llm_mri_graphdb.pipeline.open_store` picks one from the environment.
 The names are imported on first use, so ``import llm_mri_graphdb.store`` does not
 load the neo4j driver until :class:`Neo4jStore` is asked for.

@@ -278,7 +278,8 @@ class LocalStore:
         """The run's NRAG and texts, after the checks the Neo4j store makes (texts read on first use)."""
         nrag = self._get(run_id)
         meta = self._metadata(run_id)
-        text_queries.require_texts(run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None, paths=paths)
+        text_queries.require_texts(run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None,
+                                   paths=paths)
         if run_id not in self._texts:
             file = self._file(run_id)
             try:

@@ -67,8 +67,8 @@ def _flow_check(params: dict[str, Any], counters: Any) -> None:
                            f"of {expected} relationships.")
 
 
-class Neo4jStore:
-    """NRAG runs in Neo4j, metrics through GDS, and the named Cypher library.
+class Neo4jStore(neo4j_texts.TextQuestions):
+    """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
     Parameters
     ----------
@@ -403,26 +403,3 @@ class Neo4jStore:
         except ClientError as exc:
             raise ValueError(f"query {name!r} failed: {exc.message}") from exc
         return [plain(row) for row in rows]
-
-    # -- texts -------------------------------------------------------------------------
-    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
-                     offset: int = 0) -> list[dict[str, Any]]:
-        """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
-        return neo4j_texts.region_texts(self, run_id, region, label, limit, offset)
-
-    def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
-        """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
-        return neo4j_texts.text_path(self, run_id, idx)
-
-    def co_travellers(self, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
-        """Texts sharing text ``idx``'s region at the most layers: ``index``, ``text``, ``label``, ``shared``."""
-        return neo4j_texts.co_travellers(self, run_id, idx, limit)
-
-    def label_crossings(self, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
-        """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
-        return neo4j_texts.label_crossings(self, run_id, limit)
-
-    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
-                        limit: int = 20) -> list[dict[str, Any]]:
-        """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
-        return neo4j_texts.diverging_texts(self, run_a, run_b, layer_a, layer_b, limit)

@@ -25,14 +25,14 @@ from typing import Any
 
 import numpy as np
 
+from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.labels import resolve_label
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store.records import corpus_key, membership_groups, text_batches
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
 from llm_mri_graphdb.texts import check_count, check_layer, check_text_index, require_texts
 
-__all__ = ["write_texts", "read_text_arrays", "delete_texts", "region_texts", "text_path", "co_travellers",
-           "label_crossings", "diverging_texts"]
+__all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
 
 def _membership_check(params: dict[str, Any], counters: Any) -> None:
@@ -71,12 +71,16 @@ def read_text_arrays(runner: CypherRunner, run: dict[str, Any]) -> tuple[np.ndar
         return None, None
     names = runner.read_in_session("read_text_labels", corpus=run["corpus_key"])[0]["labels"]
     index = {name: i for i, name in enumerate(run["label_names"])}
+    if len(names) != n_texts or not set(names) <= set(index):
+        raise RunNotFound(f"the texts of run {run['run_id']!r} changed while it was read; read it again.")
     text_labels = np.array([index[name] for name in names], np.int64)
     if not run.get("text_paths"):
         return None, text_labels
     cols = runner.read_in_session("read_memberships", version=run["version"])[0]
     paths = np.full((n_texts, int(run["n_layers"])), -1, np.int64)
     paths[np.asarray(cols["text"], np.int64), np.asarray(cols["layer"], np.int64)] = cols["region"]
+    if len(cols["text"]) != paths.size or (paths < 0).any():
+        raise RunNotFound(f"the memberships of run {run['run_id']!r} changed while it was read; read it again.")
     return paths, text_labels
 
 
@@ -102,7 +106,7 @@ def _check_region(store: Any, run: dict[str, Any], region: str) -> None:
                          f"('layer_x_y'); got {region!r}.")
 
 
-def region_texts(store: Any, run_id: str, region: str, label: str | None = None, limit: int = 20,
+def _region_texts(store: Any, run_id: str, region: str, label: str | None = None, limit: int = 20,
                  offset: int = 0) -> list[dict[str, Any]]:
     """Rows of query ``region_texts`` (see :meth:`Neo4jStore.region_texts`)."""
     run = _texts_run(store, run_id)
@@ -113,7 +117,7 @@ def region_texts(store: Any, run_id: str, region: str, label: str | None = None,
     return store.query("region_texts", run_id=run_id, region=str(region), label=label, limit=limit, offset=offset)
 
 
-def text_path(store: Any, run_id: str, idx: int) -> list[dict[str, Any]]:
+def _text_path(store: Any, run_id: str, idx: int) -> list[dict[str, Any]]:
     """Rows of query ``text_path`` with the counts spread into one column per label."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
@@ -122,26 +126,54 @@ def text_path(store: Any, run_id: str, idx: int) -> list[dict[str, Any]]:
             for row in store.query("text_path", run_id=run_id, idx=idx)]
 
 
-def co_travellers(store: Any, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
+def _co_travellers(store: Any, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``co_travellers``."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
     return store.query("co_travellers", run_id=run_id, idx=idx, limit=check_count(limit, "limit"))
 
 
-def label_crossings(store: Any, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
+def _label_crossings(store: Any, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``label_crossings``."""
     _texts_run(store, run_id)
     return store.query("label_crossings", run_id=run_id, limit=check_count(limit, "limit"))
 
 
-def diverging_texts(store: Any, run_a: str, run_b: str, layer_a: int, layer_b: int,
+def _diverging_texts(store: Any, run_a: str, run_b: str, layer_a: int, layer_b: int,
                     limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``diverging_texts``."""
     a, b = _texts_run(store, run_a), _texts_run(store, run_b)
     if a["corpus_key"] != b["corpus_key"]:
         raise ValueError(f"run_a and run_b must be on the same corpus; {run_a} is on {a['corpus_name']!r} and "
                          f"{run_b} on {b['corpus_name']!r}.")
-    layer_a, layer_b = check_layer(layer_a, int(a["n_layers"]), "layer_a"), check_layer(layer_b, int(b["n_layers"]), "layer_b")
+    layer_a = check_layer(layer_a, int(a["n_layers"]), "layer_a")
+    layer_b = check_layer(layer_b, int(b["n_layers"]), "layer_b")
     return store.query("diverging_texts", run_a=run_a, run_b=run_b, layer_a=layer_a, layer_b=layer_b,
                        limit=check_count(limit, "limit"))
+
+
+class TextQuestions:
+    """The text questions as methods of :class:`~llm_mri_graphdb.store.neo4j.Neo4jStore` (needs its
+    ``runner`` and ``query``), with the signatures of :class:`~llm_mri_graphdb.store.memory.LocalStore`'s."""
+
+    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
+                     offset: int = 0) -> list[dict[str, Any]]:
+        """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
+        return _region_texts(self, run_id, region, label, limit, offset)
+
+    def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
+        """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
+        return _text_path(self, run_id, idx)
+
+    def co_travellers(self, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
+        """Texts sharing text ``idx``'s region at the most layers: ``index``, ``text``, ``label``, ``shared``."""
+        return _co_travellers(self, run_id, idx, limit)
+
+    def label_crossings(self, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
+        """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
+        return _label_crossings(self, run_id, limit)
+
+    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
+                        limit: int = 20) -> list[dict[str, Any]]:
+        """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
+        return _diverging_texts(self, run_a, run_b, layer_a, layer_b, limit)

@@ -258,6 +258,9 @@ def test_demo_activations_path_is_the_cache_entry(demo):
     path = Path(nrag.activations_path)
     assert path.is_absolute() and path.parent == Path(demo["cache"]).resolve()
     assert (path / "manifest.json").is_file() and (path / "layer_000.npy").is_file()
+    again = extract_activations(str(demo_model_path()), demo_corpus_path(), device="cpu", cache_dir=demo["cache"],
+                                progress=False)  # a cache hit reports the same entry
+    assert again.path == nrag.activations_path
     for store in (demo["neo4j"], demo["local"]):
         back = store.read(nrag.run_id)
         assert back.activations_path == nrag.activations_path
@@ -299,3 +302,36 @@ def test_demo_neo4j_and_local_store_answer_the_same(demo):
                                 {"label": int(nrag.text_labels[5]), "offset": 1})]:
         got = getattr(neo, name)(*args, **kwargs)
         assert got and got == getattr(local, name)(*args, **kwargs), name
+
+
+def test_neo4j_failed_write_keeps_the_published_run_and_its_texts(neo, monkeypatch):
+    """A write failing after its memberships (here: a wrong membership count) removes only its own version."""
+    corpus = f"fail-{TAG}"
+    nrag = nrag_from_paths(QUERY_PATHS, QUERY_LABELS, ("neg", "pos"), model={"name": f"tm-{TAG}"},
+                           corpus={"name": corpus, "fingerprint": corpus}, settings={"tag": f"fail-{TAG}"})
+    read = neo.runner.read
+
+    def wrong_count(name, **params):
+        return [{"n": -1}] if name == "read_membership_count" else read(name, **params)
+
+    try:
+        neo.write(nrag, texts=TEXTS)
+        monkeypatch.setattr(neo.runner, "read", wrong_count)
+        with pytest.raises(RuntimeError, match=r"holds -1 of its 15 text memberships"):
+            neo.write(nrag, texts=TEXTS)
+        monkeypatch.undo()
+        row = _count(neo, "MATCH (r:Run {run_id: $id}) WITH collect(r) AS runs "
+                          "MATCH (:Text)-[m:IN]->(g:Region {run_id: $id}) "
+                          "RETURN size(runs) AS runs, count(m) AS n, count(DISTINCT g.version) AS versions",
+                     id=nrag.run_id)
+        assert row == {"runs": 1, "n": 15, "versions": 1}
+        assert [r["index"] for r in neo.region_texts(nrag.run_id, "1_1_0")] == [2, 3, 4]
+    finally:
+        monkeypatch.undo()
+        neo.delete(nrag.run_id)
+    monkeypatch.setattr(neo.runner, "read", wrong_count)  # a first write that fails leaves no texts behind
+    with pytest.raises(RuntimeError, match="text memberships"):
+        neo.write(nrag, texts=TEXTS)
+    monkeypatch.undo()
+    assert _texts_of(neo, corpus) == 0
+    assert _count(neo, "MATCH (r:Run {run_id: $id}) RETURN count(r) AS n", id=nrag.run_id)["n"] == 0
