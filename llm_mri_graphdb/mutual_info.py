@@ -42,7 +42,6 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
 
 __all__ = ["ami_matrix", "adjusted_mutual_info"]
 
@@ -99,6 +98,8 @@ def _expected_terms(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
     Pairs are grouped by the length of their window (powers of two), and each
     group is one padded rectangle of terms, so every step broadcasts.
     """
+    from scipy.special import gammaln
+
     log_fact = gammaln(np.arange(n + 1, dtype=np.float64) + 1.0)  # log k!, k = 0..n
     start, stop = _window(u, v, n)
     lengths = stop - start

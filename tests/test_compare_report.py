@@ -61,3 +61,16 @@ def test_cli_compare_unknown_run_fails_in_one_line(tmp_path, capsys):
     code = main(["compare", "nope-a", "nope-b", "--store", "memory", "--store-path", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "nope-a" in err
+
+
+def test_cli_compare_runs_of_different_corpora_fail_in_one_line(tmp_path, capsys):
+    a, _ = cached_scan(tmp_path, "dc", "mini", 1, 3, 6)
+    b, _ = cached_scan(tmp_path, "dc", "smol", 2, 2, 4, corpus="other")
+    store = LocalStore(tmp_path / "runs")
+    store.write(a, texts=TEXTS)
+    store.write(b, texts=TEXTS)
+    code = main(["compare", a.run_id, b.run_id, "--store", "memory", "--store-path", str(tmp_path / "runs"),
+                 "--out", str(tmp_path / "reports")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and "must scan the same corpus" in err
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "runs" / "alignments.json").exists()

@@ -37,10 +37,11 @@ def test_compare_runs_equals_the_in_process_measures(scans):
 
 def test_compare_runs_of_a_run_with_itself_is_one_on_the_diagonal(scans):
     store, a, _, _, _ = scans
-    result = compare_runs(store, a.run_id, a.run_id)
+    result = store.compare(a.run_id, a.run_id)  # the store methods are the module's functions
     assert np.diag(result.cka).tolist() == [1.0, 1.0, 1.0]
     assert_allclose(np.diag(result.ami), 1.0, atol=1e-12)
-    rows = layer_alignment(store, a.run_id)
+    assert_allclose(store.alignment(a.run_id, a.run_id).cka, result.cka, rtol=1e-15)
+    rows = store.layer_alignment(a.run_id)
     assert [(r["layer"], r["best_layer"], r["score"]) for r in rows] == [(0, 0, 1.0), (1, 1, 1.0), (2, 2, 1.0)]
 
 

@@ -14,7 +14,9 @@ and saves the result:
   next to its ``.npz`` files (in memory when the store has no folder).
 
 Both stores answer :func:`read_alignment` and :func:`layer_alignment` with
-the same values; ``layer_alignment`` on Neo4j is the library query
+the same values, also as their methods ``store.compare(run_a, run_b)``,
+``store.alignment(run_a, run_b)`` and ``store.layer_alignment(run_a)``
+(:class:`AlignmentQuestions`); ``layer_alignment`` on Neo4j is the library query
 ``cypher/queries/layer_alignment.cypher``. Deleting a run removes its layers and
 their alignments (:func:`forget_run`, called by both stores' ``delete``).
 A missing measure (CKA without cached activations, AMI of a run without
@@ -40,7 +42,8 @@ from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
 
-__all__ = ["MEASURES", "compare_runs", "write_alignment", "read_alignment", "layer_alignment", "forget_run"]
+__all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "write_alignment", "read_alignment", "layer_alignment",
+           "forget_run"]
 
 MEASURES = ("cka", "ami")
 _FILE = "alignments.json"
@@ -292,3 +295,19 @@ def _save_local(store: Any, entries: dict[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+class AlignmentQuestions:
+    """``compare``, ``alignment`` and ``layer_alignment`` as methods of both stores (a base class of each)."""
+
+    def compare(self, run_a: str, run_b: str, *, save: bool = True) -> LayerAlignment:
+        """:func:`compare_runs` on this store."""
+        return compare_runs(self, run_a, run_b, save=save)
+
+    def alignment(self, run_a: str, run_b: str) -> LayerAlignment | None:
+        """:func:`read_alignment` on this store."""
+        return read_alignment(self, run_a, run_b)
+
+    def layer_alignment(self, run_a: str, *, measure: str = "cka", other: str | None = None) -> list[dict[str, Any]]:
+        """:func:`layer_alignment` on this store."""
+        return layer_alignment(self, run_a, measure=measure, other=other)

@@ -94,9 +94,10 @@ def test_compare_runs_in_neo4j_equals_the_local_store_and_leaves_no_stale_aligns
     stored = read_alignment(neo4j, a.run_id, b.run_id)  # the last write, (b, a), read as (a, b)
     assert_allclose(stored.cka, again.cka.T, rtol=1e-12)
     assert_allclose(stored.ami, again.ami.T, rtol=1e-12)
-    itself = compare_runs(neo4j, a.run_id, a.run_id)
+    itself = neo4j.compare(a.run_id, a.run_id)  # the store methods are the module's functions
     assert np.diag(itself.cka).tolist() == [1.0, 1.0, 1.0]
-    assert [r["best_layer"] for r in layer_alignment(neo4j, a.run_id, other=a.run_id)] == [0, 1, 2]
+    assert_allclose(neo4j.alignment(a.run_id, a.run_id).cka, itself.cka, rtol=1e-15)
+    assert [r["best_layer"] for r in neo4j.layer_alignment(a.run_id, other=a.run_id)] == [0, 1, 2]
     assert _count(neo4j, [a.run_id]) == 9
 
 
