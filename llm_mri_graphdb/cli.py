@@ -500,6 +500,33 @@ def analyze_cmd(
         _print_rows(rows, "table")
 
 
+@app.command("compare")
+def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
+                run_b: Annotated[str, typer.Argument(help="Another run of the same corpus (or RUN_A again).")],
+                out: Annotated[Path, typer.Option("--out", help="Output folder; the page goes to OUT/compare_RUN_A_RUN_B/.")] = Path("reports"),
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Compare the layers of two runs of one corpus (CKA, AMI), store the alignment and write its report.
+
+    Example: llm-mri-graphdb compare 3f2a9c0d1b2e4f5a 9b8c7d6e5f4a3b2c --out reports
+    """
+    import warnings
+
+    from .compare_report import write_comparison_report
+    from .store.alignment import compare_runs
+
+    with _store(store, store_path) as target, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the notes are printed below, once
+        result = compare_runs(target, run_a, run_b, save=True)
+    for note in result.notes:
+        typer.echo(f"Note: {note}", err=True)
+    a, b = result.names
+    for measure in ("cka", "ami"):
+        if getattr(result, measure) is not None:
+            pairs = ", ".join(f"{i}->{j}" for i, j in enumerate(result.best(measure)))
+            typer.echo(f"Best {measure.upper()} match of each layer of {a} in {b}: {pairs}")
+    typer.echo(f"Report: {write_comparison_report(result, out)}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: every failure is one line on stderr; exit 0 done, 1 failure, 2 bad usage.
 

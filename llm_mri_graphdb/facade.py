@@ -32,6 +32,8 @@ from .data import load_corpus
 from .labels import resolve_labels
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import networkx as nx
     import pandas as pd
     from matplotlib.axes import Axes
@@ -362,18 +364,26 @@ class Evaluation:
         return viz.plot_metric_deltas(result).figure
 
 
-def compare(areas_a: ActivationAreas, areas_b: ActivationAreas):
+def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Path | None = None):
     """Which layers of two scans of the same corpus agree: linear CKA and AMI for every layer pair.
 
     Both scans must have run (:meth:`ActivationAreas.process_activation_areas`) on the
     same texts in the same order; any models, any depths. Returns a
     :class:`llm_mri_graphdb.alignment.LayerAlignment` (``.cka``, ``.ami``, ``.best()``);
-    ``viz.plot_alignment(result.cka)`` draws it.
+    ``viz.plot_alignment(result.cka)`` draws it. With ``out``, the comparison
+    report (both heatmaps, best matches) is also written to
+    ``out/compare_<model a>_<model b>/comparison.html``. For stored runs, see
+    :func:`llm_mri_graphdb.store.alignment.compare_runs`.
     """
     from .alignment import align_layers
 
     nrag_a, nrag_b = areas_a._require_scan(), areas_b._require_scan()
     if list(areas_a.dataset["text"]) != list(areas_b.dataset["text"]):
         raise ValueError("compare needs two scans of the same corpus (the same texts in the same order).")
-    return align_layers(areas_a.activations.layers, areas_b.activations.layers, nrag_a.paths, nrag_b.paths,
-                        names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))
+    result = align_layers(areas_a.activations.layers, areas_b.activations.layers, nrag_a.paths, nrag_b.paths,
+                          names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))
+    if out is not None:
+        from .compare_report import write_comparison_report
+
+        write_comparison_report(result, out)
+    return result

@@ -8,13 +8,16 @@ from numpy.testing import assert_allclose
 from scipy.stats import ortho_group
 
 from llm_mri_graphdb.alignment import ami_matrix, best_matches, cka_matrix, linear_cka
+from llm_mri_graphdb.mutual_info import adjusted_mutual_info
 
 
 def _gram_cka(x, y):
-    """CKA through centred Gram matrices (HSIC form), independent of the feature form."""
-    n = x.shape[0]
-    h = np.eye(n) - np.ones((n, n)) / n
-    kx, ky = h @ x @ x.T @ h, h @ y @ y.T @ h
+    """CKA through double-centred Gram matrices (HSIC form), independent of the feature form."""
+    def centred_gram(z):
+        k = z @ z.T
+        return k - k.mean(axis=0) - k.mean(axis=1)[:, None] + k.mean()
+
+    kx, ky = centred_gram(x), centred_gram(y)
     return np.sum(kx * ky) / (np.linalg.norm(kx) * np.linalg.norm(ky))
 
 
@@ -77,8 +80,80 @@ def test_cka_matrix_of_a_run_with_itself_has_unit_diagonal():
     m = cka_matrix(layers, layers, block_rows=16)
     assert_allclose(np.diag(m), 1.0, atol=1e-12)
     assert_allclose(m, m.T, atol=1e-12)
-    assert m[1, 2] == pytest.approx(linear_cka(layers[1], layers[2]), rel=1e-12)
+    assert m[1, 2] == pytest.approx(linear_cka(layers[1], layers[2]), abs=1e-6)
     assert best_matches(m).tolist() == [0, 1, 2, 3]
+
+
+def _offset_layers(rng, n, widths, offset):
+    """Float32 layers sharing a low-rank signal, with a large common offset and different scales."""
+    base = rng.standard_normal((n, 16))
+    return [(base @ rng.standard_normal((16, w)) * (1 + k) + rng.standard_normal((n, w)) * (0.3 + k) + offset)
+            .astype(np.float32) for k, w in enumerate(widths)]
+
+
+def test_cka_matrix_float32_products_match_the_float64_reference():
+    rng = np.random.default_rng(5)
+    a = _offset_layers(rng, 1500, [48, 32, 40], offset=50.0)
+    b = _offset_layers(rng, 1500, [24, 56], offset=-20.0)
+    mixed = cka_matrix(a, b, block_rows=600)
+    exact = cka_matrix(a, b, block_rows=600, dtype=np.float64)
+    reference = np.array([[_gram_cka(x.astype(np.float64), y.astype(np.float64)) for y in b] for x in a])
+    assert_allclose(exact, reference, rtol=1e-10)
+    assert_allclose(mixed, exact, atol=1e-6)
+    assert np.all((mixed > 0.0) & (mixed < 1.0))
+
+
+def test_cka_matrix_groups_and_blocks_do_not_change_the_value():
+    rng = np.random.default_rng(6)
+    a, b = _offset_layers(rng, 500, [12, 20, 8], 3.0), _offset_layers(rng, 500, [16, 4], -1.0)
+    one = cka_matrix(a, b, dtype=np.float64)
+    grouped = cka_matrix(a, b, dtype=np.float64, block_rows=77, max_cross=20 * 16)  # 3 x 2 groups, 7 blocks
+    assert_allclose(grouped, one, rtol=1e-12)
+    assert_allclose(grouped[2, 1], linear_cka(a[2], b[1]), rtol=1e-12)
+
+
+def test_cka_matrix_rejects_bad_dtype_and_empty_runs():
+    x = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="dtype must be float32 or float64; got float16"):
+        cka_matrix([x], [x], dtype=np.float16)
+    with pytest.raises(ValueError, match="must each hold at least one layer"):
+        cka_matrix([], [x])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_adjusted_mutual_info_equals_sklearn_on_random_partitions(seed):
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 3000))
+    x = rng.integers(0, int(rng.integers(2, 40)), n)
+    y = (x * 7 + rng.integers(0, 3, n)) % int(rng.integers(2, 300)) if seed % 2 else rng.integers(0, 50, n)
+    assert adjusted_mutual_info(x, y) == pytest.approx(adjusted_mutual_info_score(x, y), abs=1e-10)
+
+
+@pytest.mark.parametrize("case", ["one cluster", "both one cluster", "all singletons", "singletons both",
+                                  "identical", "relabelled", "two items"])
+def test_adjusted_mutual_info_equals_sklearn_on_edge_cases(case):
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    rng = np.random.default_rng(0)
+    n = 500
+    other = rng.integers(0, 6, n)
+    x, y = {"one cluster": (np.zeros(n, int), other), "both one cluster": (np.zeros(n, int), np.full(n, 3)),
+            "all singletons": (np.arange(n), other), "singletons both": (np.arange(n), np.arange(n)[::-1]),
+            "identical": (other, other), "relabelled": (other, (other + 3) * 10),
+            "two items": (np.array([0, 1]), np.array([1, 1]))}[case]
+    assert adjusted_mutual_info(x, y) == pytest.approx(adjusted_mutual_info_score(x, y), abs=1e-10)
+
+
+def test_ami_matrix_equals_sklearn_on_every_layer_pair():
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    rng = np.random.default_rng(9)
+    a = rng.integers(0, 30, (2000, 4)) * np.array([1, 2, 1, 5])
+    b = np.column_stack([a[:, 0] // 3, rng.integers(0, 80, 2000), a[:, 3] % 7])
+    expected = [[adjusted_mutual_info_score(a[:, i], b[:, j]) for j in range(3)] for i in range(4)]
+    assert_allclose(ami_matrix(a, b), expected, atol=1e-10)
 
 
 def test_ami_matrix_diagonal_and_hand_computed():

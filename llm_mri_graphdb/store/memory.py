@@ -28,6 +28,7 @@ from llm_mri_graphdb import texts as text_queries
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
 
 __all__ = ["LocalStore", "MemoryStore"]
 
@@ -81,7 +82,7 @@ def _read_meta(file: Path) -> dict[str, Any]:
     return meta
 
 
-class LocalStore:
+class LocalStore(AlignmentQuestions):
     """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
     Parameters
@@ -213,6 +214,7 @@ class LocalStore:
         self._runs.pop(run_id, None)
         self._meta.pop(run_id, None)
         self._texts.pop(run_id, None)
+        forget_run(self, run_id)  # the alignments it is part of
 
     def gc(self) -> list[dict[str, Any]]:
         """Remove the leftovers of interrupted saves; returns what was removed."""

@@ -36,6 +36,7 @@ from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.texts import check_texts
 from llm_mri_graphdb.values import plain
 from llm_mri_graphdb.store import cypher, neo4j_texts
+from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
 from llm_mri_graphdb.store.records import (corpus_key, flow_batches, model_key, region_rows, run_props,
                                            side_props)
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
@@ -67,7 +68,7 @@ def _flow_check(params: dict[str, Any], counters: Any) -> None:
                            f"of {expected} relationships.")
 
 
-class Neo4jStore(neo4j_texts.TextQuestions):
+class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
     """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
     Parameters
@@ -304,6 +305,7 @@ class Neo4jStore(neo4j_texts.TextQuestions):
                                   "(see `llm-mri-graphdb runs ls --all`).")
             rows = [{"version": run_id}]
         self._delete_version(rows[0]["version"])
+        forget_run(self, run_id)  # its Layer nodes and ALIGNS
 
     def gc(self) -> list[dict[str, Any]]:
         """Delete every version left in ``writing``/``deleting`` by an interrupted write or delete.

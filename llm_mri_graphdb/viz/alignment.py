@@ -9,10 +9,29 @@ from .figure import new_axes
 
 __all__ = ["plot_alignment"]
 
+_ANNOTATE_CELLS = 400  # values are written in the cells of matrices up to this size (20 x 20 layers)
+
 
 def plot_alignment(matrix: np.ndarray, *, measure: str = "CKA", names: tuple[str, str] = ("a", "b"),
                    ax: Axes | None = None) -> Axes:
-    """One cell per layer pair, coloured in [0, 1]; the best layer of ``b`` for each layer of ``a`` is boxed."""
+    """One cell per layer pair, coloured in [0, 1]; the best layer of ``b`` for each layer of ``a`` is boxed.
+
+    Parameters
+    ----------
+    matrix : ndarray of shape (n_layers_a, n_layers_b)
+        CKA or AMI of every layer pair (nan: not computed).
+    measure : str, default="CKA"
+        Colour bar label and title.
+    names : tuple of (str, str)
+        The two models' names.
+    ax : Axes, optional
+        Drawn into when given; a new figure otherwise.
+
+    Returns
+    -------
+    ax : Axes
+        Values are written in the cells of matrices up to 20 x 20.
+    """
     matrix = np.asarray(matrix, dtype=float)
     if matrix.ndim != 2 or 0 in matrix.shape:
         raise ValueError(f"matrix must be 2-D (layers of a, layers of b); got shape {matrix.shape}.")
@@ -21,7 +40,12 @@ def plot_alignment(matrix: np.ndarray, *, measure: str = "CKA", names: tuple[str
     image = ax.imshow(matrix, vmin=0.0, vmax=1.0, cmap="viridis", aspect="auto")
     ax.figure.colorbar(image, ax=ax, label=measure)
     best = np.argmax(np.where(np.isnan(matrix), -np.inf, matrix), axis=1)
-    ax.scatter(best, np.arange(matrix.shape[0]), marker="s", s=120, facecolors="none", edgecolors="white")
+    ax.scatter(best, np.arange(matrix.shape[0]), marker="s", s=160, facecolors="none", edgecolors="#d62728",
+               linewidths=1.5)
+    if matrix.size <= _ANNOTATE_CELLS:
+        for (i, j), value in np.ndenumerate(matrix):
+            ax.text(j, i, "-" if np.isnan(value) else f"{value:.2f}", ha="center", va="center", fontsize=7,
+                    color="black" if not np.isnan(value) and value > 0.6 else "white")
     ax.set_xlabel(f"layer of {names[1]}")
     ax.set_ylabel(f"layer of {names[0]}")
     ax.set_xticks(range(matrix.shape[1]))

@@ -131,4 +131,5 @@ def test_query_every_shipped_query_tested():
     analysis_queries = {"circuits", "bottlenecks"}  # need `analyze --save`: tests/integration/test_gds_analysis.py
     text_queries = {"region_texts", "text_path", "co_travellers", "label_crossings",
                     "diverging_texts"}  # need texts: tests/integration/test_texts_store.py
-    assert TESTED | analysis_queries | text_queries == set(query_names())
+    alignment_queries = {"layer_alignment"}  # needs stored alignments: tests/integration/test_store_alignment.py
+    assert TESTED | analysis_queries | text_queries | alignment_queries == set(query_names())
