@@ -41,6 +41,7 @@ from llm_mri_graphdb.cache import load_entry
 from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.values import plain
 
 __all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "write_alignment", "read_alignment", "layer_alignment",
            "forget_run"]
@@ -139,9 +140,7 @@ def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True) -> La
 
 def _plain(matrix: np.ndarray | None) -> list[list[float | None]] | None:
     """A matrix as nested lists with nan as None (JSON and Neo4j have no nan that sorts as we want)."""
-    if matrix is None:
-        return None
-    return [[None if np.isnan(v) else float(v) for v in row] for row in np.asarray(matrix, dtype=float)]
+    return None if matrix is None else plain(np.asarray(matrix, dtype=float), nan=None)
 
 
 def _shape(alignment: LayerAlignment) -> tuple[int, int]:
