@@ -68,7 +68,7 @@ def test_heatmap_panels_escapes_texts_and_rejects_bad_input(tiny):
 
 def test_report_has_interactive_heatmaps_for_grid_scans_only(tiny):
     page = build_report(tiny, {"all": compute_metrics(tiny)})
-    assert "id='interactive-heatmaps'" in page and "example texts come with a scan" in page
+    assert "id='interactive-heatmaps'" in page and "example texts come with runs stored with their texts" in page
     assert page.count("<svg") == 4  # 2 labels x 2 layers
     components = random_components_nrag(0)
     assert "llm-mri-heatmaps" not in build_report(components, {"all": compute_metrics(components)})
