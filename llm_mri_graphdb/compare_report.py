@@ -75,7 +75,7 @@ def build_comparison_report(alignment: LayerAlignment) -> str:
         facts += [["run a", run_a], ["run b", run_b]]
     shape = (alignment.cka if alignment.cka is not None else alignment.ami).shape
     facts += [["layers of a", shape[0]], ["layers of b", shape[1]]]
-    parts.append(_table(facts, ["", ""]))
+    parts.append(_table(facts, ["", "compared"]))
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in alignment.notes]
     for measure in ("cka", "ami"):
         matrix = getattr(alignment, measure)
