@@ -1,0 +1,95 @@
+"""Reading stored runs: ``query`` (the Cypher library), ``texts``, ``path`` and ``compare``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .options import FormatOpt, RunArg, StoreOpt, StorePathOpt, app, open_target, print_rows
+
+
+@app.command("query")
+def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cypher/queries/ (omit to list them).")] = None,
+              param: Annotated[Optional[list[str]], typer.Option("--param", help="k=v, repeatable.")] = None,
+              fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Run a named query of the Cypher library and print its rows.
+
+    Example: llm-mri-graphdb query hub_regions_per_layer --param run_id=3f2a9c0d1b2e4f5a --param top=3
+    """
+    from ..store import parse_params, query_names
+    from ..store.cypher import bind_parameters
+
+    if name is None:
+        for q in query_names():
+            typer.echo(q)
+        return
+    try:  # types and ranges are checked before a store is opened
+        params = parse_params(list(param or []), name)
+        bind_parameters(name, params)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--param") from exc
+    with open_target(store, store_path) as target:
+        rows = target.query(name, **params)
+    print_rows(rows, fmt)
+
+
+def _text_rows(store: str, store_path: Path | None, method: str, *args, **kwargs) -> list[dict]:
+    """Rows of a store's text question; a bad region, index or label is bad usage (exit 2)."""
+    with open_target(store, store_path) as target:
+        try:
+            return getattr(target, method)(*args, **kwargs)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command("texts")
+def texts_cmd(run_id: RunArg, region: Annotated[str, typer.Argument(help="Region name layer_x_y, e.g. 6_3_4.")],
+              label: Annotated[Optional[str], typer.Option("--label", help="Only texts of this label.")] = None,
+              limit: Annotated[int, typer.Option("--limit", min=0, help="Rows to print.")] = 20,
+              offset: Annotated[int, typer.Option("--offset", min=0, help="Rows to skip first.")] = 0,
+              fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """List the texts in one region of a grid run, in corpus order.
+
+    Example: llm-mri-graphdb texts 3f2a9c0d1b2e4f5a 6_3_4 --label pos --limit 10
+    """
+    print_rows(_text_rows(store, store_path, "region_texts", run_id, region, label=label, limit=limit,
+                           offset=offset), fmt)
+
+
+@app.command("path")
+def path_cmd(run_id: RunArg, text_idx: Annotated[int, typer.Argument(help="The text's position in the corpus.")],
+             fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Show where one text goes: its region at every layer with the region's label counts.
+
+    Example: llm-mri-graphdb path 3f2a9c0d1b2e4f5a 17
+    """
+    print_rows(_text_rows(store, store_path, "text_path", run_id, text_idx), fmt)
+
+
+@app.command("compare")
+def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
+                run_b: Annotated[str, typer.Argument(help="Another run of the same corpus (or RUN_A again).")],
+                out: Annotated[Path, typer.Option("--out", help="Output folder; the page goes to OUT/compare_RUN_A_RUN_B/.")] = Path("reports"),
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Compare the layers of two runs of one corpus (CKA, AMI), store the alignment and write its report.
+
+    Example: llm-mri-graphdb compare 3f2a9c0d1b2e4f5a 9b8c7d6e5f4a3b2c --out reports
+    """
+    import warnings
+
+    from ..compare_report import write_comparison_report
+    from ..store.alignment import compare_runs
+
+    with open_target(store, store_path) as target, warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the notes are printed below, once
+        result = compare_runs(target, run_a, run_b, save=True)
+    for note in result.notes:
+        typer.echo(f"Note: {note}", err=True)
+    a, b = result.names
+    for measure in ("cka", "ami"):
+        if getattr(result, measure) is not None:
+            pairs = ", ".join(f"{i}->{j}" for i, j in enumerate(result.best(measure)))
+            typer.echo(f"Best {measure.upper()} match of each layer of {a} in {b}: {pairs}")
+    typer.echo(f"Report: {write_comparison_report(result, out)}")

@@ -1,0 +1,101 @@
+"""``llm-mri-graphdb runs ls|rm|gc|export|import``: the stored runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from .options import FormatOpt, StoreOpt, StorePathOpt, app, open_target, print_rows
+
+runs_app = typer.Typer(no_args_is_help=True, help="List and remove stored runs.")
+app.add_typer(runs_app, name="runs")
+
+
+@runs_app.command("ls")
+def runs_ls(fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
+            all_: Annotated[bool, typer.Option("--all", help="Also list versions an interrupted write or delete left behind.")] = False) -> None:
+    """List stored runs (model, corpus, settings, status).
+
+    Example: llm-mri-graphdb runs ls --all
+    """
+    with open_target(store, store_path) as target:
+        rows = target.runs(all=all_)
+    print_rows(rows, fmt)
+
+
+@runs_app.command("rm")
+def runs_rm(run_id: Annotated[str, typer.Argument(help="The run (or leftover version, see `runs ls --all`) to delete.")],
+            yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
+            store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Delete one run and its regions and edges, or a leftover version.
+
+    Example: llm-mri-graphdb runs rm 3f2a9c0d1b2e4f5a --yes
+    """
+    from ..errors import RunNotFound
+
+    with open_target(store, store_path) as target:
+        if run_id not in {row["run_id"] for row in target.runs(all=True)}:
+            raise RunNotFound(f"run_id must name a stored run or leftover version; got {run_id!r} "
+                              "(see `llm-mri-graphdb runs ls --all`).")
+        if dry_run:
+            typer.echo(f"Would delete run {run_id}.")
+            return
+        if not yes and not typer.confirm(f"Delete run {run_id}?"):
+            raise typer.Abort()
+        target.delete(run_id)
+    typer.echo(f"Deleted run {run_id}.")
+
+
+@runs_app.command("gc")
+def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
+            store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Delete the versions interrupted writes or deletes left behind (never a complete run).
+
+    Run it when no other scan is writing to the same store: a write in progress is unpublished too.
+    Example: llm-mri-graphdb runs gc --yes
+    """
+    with open_target(store, store_path) as target:
+        left = [row for row in target.runs(all=True) if row.get("status") != "complete"]
+        if not left:
+            typer.echo("Nothing to collect: no leftover versions.")
+            return
+        names = ", ".join(row["run_id"] for row in left)
+        if dry_run:
+            typer.echo(f"Would delete {len(left)} leftover version(s): {names}.")
+            return
+        if not yes and not typer.confirm(f"Delete {len(left)} leftover version(s) ({names})?"):
+            raise typer.Abort()
+        removed = target.gc()
+    typer.echo(f"Deleted {len(removed)} leftover version(s): {', '.join(r['version'] for r in removed)}.")
+
+
+@runs_app.command("export")
+def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")],
+                folder: Annotated[Path, typer.Argument(help="Folder to write regions.csv, edges.csv, nrag.json into.")],
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Export one run as CSV files (any store), for another database or `runs import`.
+
+    Example: llm-mri-graphdb runs export 3f2a9c0d1b2e4f5a exports/3f2a9c0d1b2e4f5a
+    """
+    with open_target(store, store_path) as target:
+        target.read(run_id).to_csv(folder)
+    typer.echo(f"Exported run {run_id} to {folder}.")
+
+
+@runs_app.command("import")
+def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders written by `runs export`.")],
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Bulk-import exported runs into the store (each replaces the run of the same id).
+
+    Example: llm-mri-graphdb runs import exports/* --store neo4j
+    """
+    from ..nrag import NRAG
+
+    nrags = [NRAG.from_csv(folder) for folder in folders]  # read all first: a bad folder stores nothing
+    with open_target(store, store_path) as target:
+        for folder, nrag in zip(folders, nrags):
+            typer.echo(f"Imported {folder} as run {target.write(nrag)}.")

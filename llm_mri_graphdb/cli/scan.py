@@ -1,0 +1,184 @@
+"""The main job: ``scan``, ``demo``, ``report``, ``metrics`` and ``analyze``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ..scan_settings import BINNINGS, DTYPES, LIMITS, POOLINGS, REDUCERS, SITES, ScanArgumentError, check_encoding, check_scan
+from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error
+
+Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
+    ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+
+
+@app.command("scan")
+def scan_cmd(
+    model: Annotated[str, typer.Argument(help="Hub id, model folder, or .gguf file.")],
+    corpus: Annotated[Path, typer.Argument(help="CSV, JSONL, Parquet, a folder of label sub-folders, or a saved dataset.")],
+    text_column: Annotated[str, typer.Option(help="Column holding the texts.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Column holding the labels.")] = "label",
+    site: Annotated[Site, typer.Option(help="hidden (residual stream), mlp, or attention.")] = "hidden",
+    pooling: Annotated[Pooling, typer.Option(help="auto: last for decoders, first (CLS) for encoders.")] = "auto",
+    reducer: Annotated[Reducer, typer.Option(case_sensitive=False, help="Reducer fitted once per layer on all texts.")] = "pca",
+    components: Annotated[int, typer.Option(min=2, help=f"2 gives a grid NRAG; more a component NRAG (<= {LIMITS['n_components']}).")] = 2,
+    gridsize: Annotated[int, typer.Option(min=1, help=f"Cells per axis of each layer's grid (<= {LIMITS['gridsize']}).")] = 10,
+    threshold: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Spearman threshold of component NRAGs.")] = 0.3,
+    binning: Annotated[Binning, typer.Option(help="Grid cells of equal width, or of equal counts (quantile).")] = "width",
+    random_state: Annotated[int, typer.Option(min=0, help="Seed of the reducer and the probes.")] = 42,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
+    dtype: Annotated[Optional[Dtype], typer.Option(help="float32 (CPU default); bfloat16 or float16 on a GPU.")] = None,
+    batch_size: Annotated[int, typer.Option(min=1, help=f"Texts per forward pass (<= {LIMITS['batch_size']}).")] = 32,
+    max_length: Annotated[Optional[int], typer.Option(min=1, help="Truncate texts to this many tokens (default: the model's limit).")] = None,
+    allow_large: Annotated[bool, typer.Option("--allow-large", help="Lift the upper bounds of --gridsize, --components, --batch-size and --max-length.")] = False,
+    encoding: Annotated[str, typer.Option(help="Text encoding of a CSV/TSV/JSONL corpus, e.g. latin-1.")] = "utf-8",
+    cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
+    probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
+    texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    ray: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
+    out: OutOpt = Path("reports"),
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+) -> None:
+    """Scan a model on a labelled corpus, store the run, write figures, metrics and the report.
+
+    Every option is checked before the model is loaded; bad usage exits 2.
+
+    Example: llm-mri-graphdb scan ./model corpus.csv --text-column text --label-column label --gridsize 10
+    """
+    from ..pipeline import scan
+
+    values = {v: getattr(x, "value", x) for v, x in
+              (("site", site), ("pooling", pooling), ("reducer", reducer), ("binning", binning), ("dtype", dtype))}
+    settings = dict(**values, n_components=components, gridsize=gridsize, threshold=threshold,
+                    random_state=random_state, device=device, batch_size=batch_size, max_length=max_length,
+                    allow_large=allow_large)
+    try:
+        check_scan(**settings)  # cheap: before the store is opened or anything read
+        check_encoding(encoding)
+        if not corpus.exists():
+            raise typer.BadParameter(f"corpus file {corpus} does not exist.", param_hint="'CORPUS'")
+        if workers is not None and ray is None:
+            raise typer.BadParameter("--workers sets the Ray workers; add --ray local (or --ray auto).",
+                                     param_hint="'--workers'")
+        with open_target(store, store_path) as target:
+            result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
+                          store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
+                          engine="local" if ray is None else "ray",
+                          ray_address=None if ray in (None, "local") else ray, num_workers=workers, **settings)
+            where = type(target).__name__
+    except ScanArgumentError as exc:
+        raise usage_error(exc) from exc
+    typer.echo(f"Stored run {result.run_id} in {where}.")
+    typer.echo(f"Report: {result.report}")
+
+
+@app.command("demo")
+def demo_cmd(
+    out: OutOpt = Path("reports"),
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
+) -> None:
+    """Scan the bundled demo corpus with the packaged MiniLM model and write the report.
+
+    Example: llm-mri-graphdb neo4j start && llm-mri-graphdb demo
+    """
+    from ..pipeline import demo_corpus_path, demo_model_path, scan
+
+    try:
+        check_scan(device=device)
+    except ScanArgumentError as exc:
+        raise usage_error(exc) from exc
+    with open_target(store, store_path) as target:
+        where = type(target).__name__
+        typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
+        result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
+                      store=target, out=out, progress=not quiet, texts=texts)
+    m = result.metrics["all"]
+    typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "
+               f"labels {', '.join(result.nrag.label_names)}; density {m['density']:.4f}, "
+               f"mean degree {m['mean_degree']:.3f}.")
+    typer.echo(f"Report: {result.report}")
+
+
+@app.command("report")
+def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
+               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Write one self-contained HTML report of a stored run.
+
+    Example: llm-mri-graphdb report 3f2a9c0d1b2e4f5a --out reports
+    """
+    from ..pipeline import report_run
+
+    with open_target(store, store_path) as target:
+        path = report_run(target, run_id, out=out)
+    typer.echo(f"Report: {path}")
+
+
+@app.command("metrics")
+def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
+                label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+                save: Annotated[bool, typer.Option("--save", help="Also save them on the run (Neo4j); read-only otherwise.")] = False,
+                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+    """Print the metrics of a stored run as JSON (computed in Neo4j, or in process on the embedded store).
+
+    Example: llm-mri-graphdb metrics 3f2a9c0d1b2e4f5a --label animals
+    """
+    import json
+
+    from ..nrag import resolve_labels
+
+    with open_target(store, store_path) as target:
+        if label:
+            names = target.read(run_id).label_names  # RunNotFound for an unknown run
+            try:
+                resolve_labels(names, list(label))
+            except ValueError as exc:
+                raise typer.BadParameter(str(exc), param_hint="'--label'") from exc
+        result = target.metrics(run_id, label or None, save=save)
+    typer.echo(json.dumps(result, indent=2, default=str))
+
+
+@app.command("analyze")
+def analyze_cmd(
+    run_id: Annotated[str, typer.Argument(help="A stored run id.")],
+    algorithms: Annotated[Optional[str], typer.Option(
+        "--algorithms", help="Comma-separated among louvain,leiden,pagerank,betweenness (default: all the store runs).")]
+    = None,
+    label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+    save: Annotated[bool, typer.Option("--save", help="Write communities and centrality onto the regions (Neo4j).")]
+    = False,
+    fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
+) -> None:
+    """Find a run's circuits (communities across layers) and central regions; read-only unless --save.
+
+    Example: llm-mri-graphdb analyze 3f2a9c0d1b2e4f5a --algorithms louvain,pagerank --save
+    """
+    import json
+
+    from ..analysis import check_algorithms
+
+    try:
+        algos = None if algorithms is None else check_algorithms(algorithms)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--algorithms") from exc
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter(f"--format must be table or json; got {fmt!r}.", param_hint="--format")
+    with open_target(store, store_path) as target:
+        result = target.analyze(run_id, algos, label or None, save=save)
+    if fmt == "json":
+        typer.echo(json.dumps({k: v for k, v in result.items() if k != "membership"}, indent=2, default=str))
+        return
+    for algo, found in result["communities"].items():
+        typer.echo(f"{algo}: {found['n_communities']} communities, modularity {found['modularity']:.4f}; circuits:")
+        print_rows([{k: v for k, v in row.items() if k != "label_counts"} for row in found["circuits"]], "table")
+    for algo, rows in result["centrality"].items():
+        typer.echo(f"{algo}: top regions per layer")
+        print_rows(rows, "table")
