@@ -255,11 +255,12 @@ class NRAG:
 
         to_graphml(self, path, labels)
 
-    def to_csv(self, folder: str | Path) -> None:
-        """Write ``regions.csv``, ``edges.csv`` and ``nrag.json``; see :func:`llm_mri_graphdb.nrag_io.to_csv`."""
+    def to_csv(self, folder: str | Path, texts: Sequence[str] | None = None) -> None:
+        """Write ``regions.csv``, ``edges.csv`` and ``nrag.json`` (and ``texts.csv`` with the texts' labels,
+        paths and, given ``texts``, the texts); see :func:`llm_mri_graphdb.nrag_io.to_csv`."""
         from .nrag_io import to_csv
 
-        to_csv(self, folder)
+        to_csv(self, folder, texts)
 
     @classmethod
     def from_csv(cls, folder: str | Path) -> "NRAG":

@@ -7,6 +7,7 @@ The :class:`~llm_mri_graphdb.nrag.NRAG` methods ``to_networkx``, ``to_graphml``,
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,12 @@ def to_graphml(nrag: NRAG, path: str | Path, labels: Any = None) -> None:
     nx.write_graphml(G, str(path))
 
 
-def to_csv(nrag: NRAG, folder: str | Path) -> None:
+def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -> None:
     """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...), long-form ``edges.csv``
     and ``nrag.json`` (kind, layers, labels, bounds, metadata, activations_path), which :func:`from_csv`
-    reads back; with ``text_labels`` also ``texts.csv`` (index, label and, with ``paths``, the region
-    id of every text at every layer as ``layer_<l>``)."""
+    reads back; with ``text_labels`` also ``texts.csv`` (index, label, with ``texts`` the text itself
+    (:func:`read_texts` reads them), and with ``paths`` the region id of every text at every layer as
+    ``layer_<l>``)."""
     import pandas as pd
 
     folder = Path(folder)
@@ -103,11 +105,26 @@ def to_csv(nrag: NRAG, folder: str | Path) -> None:
     (folder / "nrag.json").write_text(to_json(meta, indent=1))
     (folder / "texts.csv").unlink(missing_ok=True)
     if nrag.text_labels is not None:
-        texts = pd.DataFrame({"index": np.arange(nrag.text_labels.size),
+        if texts is not None and len(texts) != nrag.text_labels.size:
+            raise ValueError(f"texts must hold the {nrag.text_labels.size} texts of the NRAG; got {len(texts)}.")
+        table = pd.DataFrame({"index": np.arange(nrag.text_labels.size),
                               "label": np.array(nrag.label_names, dtype=object)[nrag.text_labels]})
+        if texts is not None:
+            table["text"] = [str(t) for t in texts]
         for layer in range(nrag.n_layers if nrag.paths is not None else 0):
-            texts[f"layer_{layer}"] = ids[nrag.paths[:, layer]]
-        texts.to_csv(folder / "texts.csv", index=False)
+            table[f"layer_{layer}"] = ids[nrag.paths[:, layer]]
+        table.to_csv(folder / "texts.csv", index=False)
+
+
+def read_texts(folder: str | Path) -> list[str] | None:
+    """The texts :func:`to_csv` wrote into ``folder/texts.csv``, in corpus order; None when it wrote none."""
+    import pandas as pd
+
+    file = Path(folder) / "texts.csv"
+    if not file.is_file():
+        return None
+    table = pd.read_csv(file, dtype=str, keep_default_na=False)
+    return table["text"].tolist() if "text" in table else None
 
 
 def from_csv(folder: str | Path) -> NRAG:

@@ -139,3 +139,20 @@ def test_report_of_a_stored_run_lists_its_texts_on_hover(nrag, tmp_path):
     without = store.write(dataclasses.replace(nrag, settings={**nrag.settings, "tag": "no texts"}))
     page = report_run(store, without, out=tmp_path / "reports").read_text()
     assert "hover-text-" not in page and "example texts come with runs stored with their texts" in page
+
+
+def test_runs_export_then_import_keeps_the_texts(nrag, tmp_path, capsys):
+    source, target = tmp_path / "source", tmp_path / "target"
+    texts = [t + ',\n"quoted" NA' for t in TEXTS]  # separators, a newline, quotes and a pandas NA marker
+    run_id = LocalStore(source).write(nrag, texts=texts)
+    plain = LocalStore(source).write(dataclasses.replace(nrag, settings={**nrag.settings, "tag": "no texts"}))
+    for rid in (run_id, plain):
+        assert main(["runs", "export", rid, str(tmp_path / "export" / rid), "--store", "memory",
+                     "--store-path", str(source)]) == 0
+    assert main(["runs", "import", str(tmp_path / "export" / run_id), str(tmp_path / "export" / plain),
+                 "--store", "memory", "--store-path", str(target)]) == 0
+    back = LocalStore(target)
+    assert back.texts(run_id) == texts
+    assert back.region_texts(run_id, "1_1_0") == LocalStore(source).region_texts(run_id, "1_1_0")
+    with pytest.raises(ValueError, match="stored without texts"):
+        back.texts(plain)

@@ -75,14 +75,16 @@ def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for conf
 
 @runs_app.command("export")
 def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")],
-                folder: Annotated[Path, typer.Argument(help="Folder to write regions.csv, edges.csv, nrag.json into.")],
+                folder: Annotated[Path, typer.Argument(help="Folder to write regions.csv, edges.csv, nrag.json and texts.csv into.")],
                 store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
-    """Export one run as CSV files (any store), for another database or `runs import`.
+    """Export one run as CSV files (any store), with its texts when it was stored with them,
+    for another database or `runs import`.
 
     Example: llm-mri-graphdb runs export 3f2a9c0d1b2e4f5a exports/3f2a9c0d1b2e4f5a
     """
     with open_target(store, store_path) as target:
-        target.read(run_id).to_csv(folder)
+        nrag = target.read(run_id)
+        nrag.to_csv(folder, _stored_texts(target, run_id) if nrag.text_labels is not None else None)
     typer.echo(f"Exported run {run_id} to {folder}.")
 
 
@@ -94,8 +96,18 @@ def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders writ
     Example: llm-mri-graphdb runs import exports/* --store neo4j
     """
     from ..nrag import NRAG
+    from ..nrag_io import read_texts
 
-    nrags = [NRAG.from_csv(folder) for folder in folders]  # read all first: a bad folder stores nothing
+    # read all first: a bad folder stores nothing
+    exported = [(NRAG.from_csv(folder), read_texts(folder)) for folder in folders]
     with open_target(store, store_path) as target:
-        for folder, nrag in zip(folders, nrags):
-            typer.echo(f"Imported {folder} as run {target.write(nrag)}.")
+        for folder, (nrag, texts) in zip(folders, exported):
+            typer.echo(f"Imported {folder} as run {target.write(nrag, texts=texts)}.")
+
+
+def _stored_texts(target, run_id: str) -> list[str] | None:
+    """The run's texts, or None when it was stored without them."""
+    try:
+        return target.texts(run_id)
+    except ValueError:
+        return None
