@@ -82,6 +82,25 @@ def _read_meta(file: Path) -> dict[str, Any]:
     return meta
 
 
+def _text_path_rows(store: "LocalStore", p: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows of query ``text_path``: the counts as one list aligned with ``label_names``."""
+    names = list(store.read(p["run_id"]).label_names)
+    return [{"layer": r["layer"], "region": r["region"], "total": r["total"], "counts": [r[n] for n in names],
+             "label_names": names} for r in store.text_path(p["run_id"], p["idx"])]
+
+
+#: Library queries the embedded store answers in process: name -> rows from the bound parameters.
+_IN_PROCESS = {
+    "region_texts": lambda s, p: s.region_texts(p["run_id"], p["region"], label=p["label"], limit=p["limit"],
+                                                offset=p["offset"]),
+    "text_path": _text_path_rows,
+    "co_travellers": lambda s, p: s.co_travellers(p["run_id"], p["idx"], limit=p["limit"]),
+    "label_crossings": lambda s, p: s.label_crossings(p["run_id"], limit=p["limit"]),
+    "diverging_texts": lambda s, p: s.diverging_texts(p["run_a"], p["run_b"], p["layer_a"], p["layer_b"],
+                                                      limit=p["limit"]),
+    "layer_alignment": lambda s, p: s.layer_alignment(p["run_a"], measure=p["measure"], other=p["other"]),
+}
+
 class LocalStore(AlignmentQuestions):
     """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
@@ -267,13 +286,19 @@ class LocalStore(AlignmentQuestions):
         return analyze_nrag(self._get(run_id), algorithms, [labels] if isinstance(labels, str) else labels)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """The Cypher library needs Neo4j: raises StoreUnavailable (QueryNotFound for an unknown name)."""
+        """The library queries about texts and layer alignment, answered in process with the rows Neo4j gives.
+
+        ``region_texts``, ``text_path``, ``co_travellers``, ``label_crossings``,
+        ``diverging_texts`` and ``layer_alignment`` run here (their parameters
+        checked as for Neo4j); the others need Neo4j and raise StoreUnavailable
+        (QueryNotFound for an unknown name).
+        """
         cypher.load_query(name)
-        raise StoreUnavailable(f"query {name!r} runs Cypher and needs Neo4j; set NEO4J_URI or start a server "
-                               "with `llm-mri-graphdb neo4j start`.")
+        if name not in _IN_PROCESS:
+            raise StoreUnavailable(f"query {name!r} runs Cypher and needs Neo4j; set NEO4J_URI or start a server "
+                                   "with `llm-mri-graphdb neo4j start`.")
+        return _IN_PROCESS[name](self, cypher.bind_parameters(name, params))
 
-
-    # -- texts -------------------------------------------------------------------------
     def _with_texts(self, run_id: str, *, paths: bool = True) -> tuple[NRAG, list[str]]:
         """The run's NRAG and texts, after the checks the Neo4j store makes (texts read on first use)."""
         nrag = self._get(run_id)

@@ -75,6 +75,9 @@ def test_layer_alignment_hand_computed_in_neo4j_and_equal_in_the_local_store(bot
     for run in (a.run_id, b.run_id, c.run_id):
         for measure in ("cka", "ami"):
             assert layer_alignment(neo4j, run, measure=measure) == layer_alignment(local, run, measure=measure)
+            # the library query itself, on Neo4j through Cypher and on the embedded store in process
+            assert neo4j.query("layer_alignment", run_a=run, measure=measure) == \
+                local.query("layer_alignment", run_a=run, measure=measure)
     stored = read_alignment(neo4j, b.run_id, a.run_id)
     assert_allclose(stored.cka, CKA.T)
     assert_allclose(stored.ami, AMI.T)

@@ -102,6 +102,22 @@ def test_texts_and_show_of_a_stored_run(stores):
     assert sorted(node.id for node in store.show(a, layers=[-1], color_by="layer").nodes) == ["2_0_1", "2_1_1"]
 
 
+@pytest.mark.parametrize("name, params", [
+    ("region_texts", {"region": "1_1_0", "label": "neg"}),
+    ("region_texts", {"region": "2_1_1", "limit": 2, "offset": 1}), ("text_path", {"idx": 3}), ("co_travellers", {"idx": 0}), ("label_crossings", {}),
+])
+def test_library_text_queries_give_the_same_rows_on_both_stores(sample, name, params):
+    (both, a, _) = sample
+    rows = both["neo4j"].query(name, run_id=a, **params)
+    assert rows and rows == both["local"].query(name, run_id=a, **params)
+
+
+def test_library_diverging_texts_gives_the_same_rows_on_both_stores(sample):
+    both, a, c = sample
+    rows = both["neo4j"].query("diverging_texts", run_a=a, run_b=c, layer_a=2, layer_b=2)
+    assert rows and rows == both["local"].query("diverging_texts", run_a=a, run_b=c, layer_a=2, layer_b=2)
+
+
 def test_co_travellers_hand_checked(stores):
     store, a, _ = stores
     assert [(r["index"], r["shared"]) for r in store.co_travellers(a, 0)] == [(1, 3), (2, 2), (4, 1)]
