@@ -19,17 +19,12 @@ from typing import Any
 import numpy as np
 
 from .alignment import LayerAlignment
+from .report import PAGE_STYLE, html_table
 
 __all__ = ["build_comparison_report", "write_comparison_report", "comparison_folder"]
 
 _TITLES = {"cka": "Linear CKA of the activations", "ami": "Adjusted mutual information of the regions"}
-_STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
-h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.2rem .45rem;text-align:right}
-th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}
-.note{color:#8a4b00;font-size:.9rem}
-"""
+_STYLE = PAGE_STYLE + "table{font-size:.85rem}td,th{padding:.2rem .45rem}.note{color:#8a4b00}"
 
 
 def _cell(value: Any) -> str:
@@ -39,9 +34,7 @@ def _cell(value: Any) -> str:
 
 
 def _table(rows: list[list[Any]], header: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_cell(c)}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{head}</tr>{body}</table>"
+    return html_table(rows, header, _cell)
 
 
 def _heatmap(matrix: np.ndarray, measure: str, names: tuple[str, str]) -> str:

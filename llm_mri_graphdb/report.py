@@ -13,7 +13,7 @@ import base64
 import html
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from .nrag import NRAG
 
-__all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS"]
+__all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS", "PAGE_STYLE", "html_table"]
 
 #: Region pairs (flows) drawn in the report's interactive graph: the strongest, so a large scan's page stays small.
 MAX_FLOWS = 5000
@@ -31,7 +31,8 @@ MAX_FLOWS = 5000
 SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Interactive graph",
             "Communities", "Probing")
 
-_STYLE = """
+#: The CSS of our HTML pages (the scan report, the comparison report).
+PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
@@ -53,9 +54,11 @@ def _fmt(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _table(rows: list[list[Any]], header: list[str]) -> str:
+def html_table(rows: list[list[Any]], header: list[str], cell: Callable[[Any], str] | None = None) -> str:
+    """An HTML table of ``rows`` under ``header``; ``cell`` formats a value (default: floats to 6 digits)."""
+    cell = cell or _fmt
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{_fmt(c)}</td>" for c in row) + "</tr>" for row in rows)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -107,7 +110,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     run_id = run_id or nrag.run_id
     model = nrag.model.get("name", "?")
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",
-             f"<style>{_STYLE}</style></head><body>",
+             f"<style>{PAGE_STYLE}</style></head><body>",
              f"<h1>Scan of {html.escape(str(model))}</h1>"]
 
     settings = {k: v for k, v in nrag.settings.items() if not isinstance(v, Mapping)}
@@ -116,14 +119,14 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
             ["labels", ", ".join(nrag.label_names)], ["layers", nrag.n_layers],
             ["regions", nrag.n_regions], ["edge rows (per label)", len(nrag.edge_weight)],
             *([k, json.dumps(v) if isinstance(v, (list, dict)) else v] for k, v in sorted(settings.items()))]
-    parts += ["<h2 id='scan'>Scan</h2>", _table(info, ["", "value"])]
+    parts += ["<h2 id='scan'>Scan</h2>", html_table(info, ["", "value"])]
 
     rows, header = _scalar_rows(metrics_by_label)
     parts += ["<h2 id='metrics'>Metrics</h2>",
               "<p class='note'>Definitions: llm_mri_graphdb.metrics. 'all' pools every label.</p>",
-              _table(rows, header)]
+              html_table(rows, header)]
     rows, header = _layer_rows(metrics_by_label["all"], nrag.n_layers)
-    parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", _table(rows, header)]
+    parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", html_table(rows, header)]
 
     parts.append("<h2 id='activation-regions'>Activation regions</h2>")
     if nrag.kind == GRID:
@@ -145,7 +148,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         parts.append(_png(viz.plot_probe(probe["curve"], evaluation=probe.get("evaluation"))))
         if probe.get("evaluation"):
             delta = probe["evaluation"]["delta"]
-            parts.append(_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
+            parts.append(html_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
     else:
         parts.append("<p class='note'>No probing results for this run: they are computed by "
                      "<code>llm-mri-graphdb scan</code> from the activations, which the store does not keep.</p>")
@@ -203,10 +206,10 @@ def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list
     if membership:
         parts.append(_png(_community_figure(nrag, membership)))
     keys = ["community", "layers_spanned", "first_layer", "last_layer", "size", "dominant_label", "purity"]
-    parts.append(_table([[row[k] for k in keys] for row in found["circuits"]], keys))
+    parts.append(html_table([[row[k] for k in keys] for row in found["circuits"]], keys))
     for name, rows in analysis.get("centrality", {}).items():
         parts += [f"<h3>{html.escape(name)}: top regions per layer</h3>",
-                  _table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],
+                  html_table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],
                          ["layer", "rank", "region", name])]
     return parts
 
