@@ -9,7 +9,7 @@ Each case runs in a fresh process (imports and allocations of one case never
 warm the next). Inside it, two synthetic 13-layer scans of ``n_texts`` texts
 (float32 activations with a drifting low-rank signal, and grid paths from
 binning two of their directions 10 x 10, as a 2-D scan would) are compared
-with :func:`llm_mri_graphdb.alignment.align_layers` (169 layer pairs, linear CKA
+with :func:`llm_mri_graphdb.analysis.alignment.align_layers` (169 layer pairs, linear CKA
 and AMI). Baselines measured in the same process right after the measured
 call, best of ``--repeats`` each:
 

@@ -76,8 +76,8 @@ def write_synthetic(root: Path, n_texts: int, *, seed: int = 0, chunk: int = 50_
 _MEASURE = """
 import json, sys, time
 import numpy as np
-from llm_mri_graphdb import cache
-from llm_mri_graphdb.activations import Activations
+from llm_mri_graphdb.extract import cache
+from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.nrag.out_of_core import build_grid_nrag
 from llm_mri_graphdb.reduce import PCA
