@@ -13,8 +13,16 @@ import torch
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.extract.jobs import cache_root, entry_key, read_cached
-from llm_mri_graphdb.extract.local import (Extractor, _dtype_name, _quiet_loading, _resolve_device, _resolve_dtype,
-                                           _resolve_source, _source_fingerprint, load_model)
+from llm_mri_graphdb.extract.local import (
+    Extractor,
+    _dtype_name,
+    _quiet_loading,
+    _resolve_device,
+    _resolve_dtype,
+    _resolve_source,
+    _source_fingerprint,
+    load_model,
+)
 from llm_mri_graphdb.scan_settings import check_extraction
 
 __all__ = ["extract_activations"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-__all__ = ["Neo4jStore", "URI_SCHEMES"]
+__all__ = ["URI_SCHEMES", "Neo4jStore"]
 
 _LAZY = {"Neo4jStore": "store", "URI_SCHEMES": "store"}
 
