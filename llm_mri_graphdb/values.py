@@ -1,4 +1,5 @@
-"""One cleaner of values for JSON, hashing and Neo4j results: :func:`plain`.
+"""One cleaner of values for JSON, hashing and Neo4j results (:func:`plain`), and what identifies a model
+or corpus (:func:`identity`: its fingerprint, else its name).
 
 Settings, metadata, metrics and query rows cross three borders: they are
 hashed into run ids, written as JSON files, and read back from Neo4j. Each
@@ -14,7 +15,21 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["plain", "to_json"]
+__all__ = ["plain", "to_json", "identity", "identity_key"]
+
+
+def identity(meta: Mapping[str, Any]) -> Any:
+    """What identifies a model or corpus: its ``fingerprint``, else its ``name`` (None without either).
+
+    >>> identity({"name": "gpt2"}), identity({"name": "gpt2", "fingerprint": "ab12"})
+    ('gpt2', 'ab12')
+    """
+    return meta.get("fingerprint") or meta.get("name")
+
+
+def identity_key(meta: Mapping[str, Any]) -> str:
+    """:func:`identity` as the key of a stored model or corpus (``"unknown"`` without either)."""
+    return str(identity(meta) or "unknown")
 
 
 def plain(value: Any, *, nan: Any = math.nan) -> Any:

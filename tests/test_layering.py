@@ -171,7 +171,7 @@ def test_layering_finds_an_import_of_a_higher_stage():
 def test_layering_package_has_no_import_cycle():
     graph = _graph()
     # function-level imports are read: the stores build the graph view inside ``show``
-    assert "llm_mri_graphdb.report.interactive" in graph["llm_mri_graphdb.store.local"]
+    assert "llm_mri_graphdb.report.interactive" in graph["llm_mri_graphdb.store.base"]
     assert "llm_mri_graphdb.store.neo4j.runner" in graph["llm_mri_graphdb.store.neo4j.metrics"]
     assert _cycle(graph) is None
 

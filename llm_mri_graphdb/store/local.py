@@ -24,11 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from llm_mri_graphdb.analysis.alignment import LayerAlignment
+from llm_mri_graphdb.errors import StoreUnavailable
 from llm_mri_graphdb.nrag import texts as text_queries
-from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.store import alignment as shared_alignment
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
+from llm_mri_graphdb.store.base import Store, run_not_found
+from llm_mri_graphdb.values import identity, identity_key
 
 __all__ = ["LocalStore", "MemoryStore"]
 
@@ -58,7 +61,7 @@ def _decode_texts(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
 def _summary(run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     model, corpus = meta["model"], meta["corpus"]
     return {"run_id": run_id, "model": model.get("name"), "corpus": corpus.get("name"),
-            "corpus_fingerprint": corpus.get("fingerprint") or corpus.get("name"),
+            "corpus_fingerprint": identity(corpus),
             "kind": meta["kind"], "n_layers": meta["n_layers"], "label_names": list(meta["label_names"]),
             "n_regions": meta["n_regions"], "n_edge_rows": meta["n_edge_rows"],
             "completed_at": meta["completed_at"], "status": "complete"}
@@ -82,7 +85,7 @@ def _read_meta(file: Path) -> dict[str, Any]:
     return meta
 
 
-def _text_path_rows(store: "LocalStore", p: dict[str, Any]) -> list[dict[str, Any]]:
+def _text_path_rows(store: LocalStore, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of query ``text_path``: the counts as one list aligned with ``label_names``."""
     names = list(store.read(p["run_id"]).label_names)
     return [{"layer": r["layer"], "region": r["region"], "total": r["total"], "counts": [r[n] for n in names],
@@ -101,7 +104,8 @@ _IN_PROCESS = {
     "layer_alignment": lambda s, p: s.layer_alignment(p["run_a"], measure=p["measure"], other=p["other"]),
 }
 
-class LocalStore(AlignmentQuestions):
+
+class LocalStore(Store):
     """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
     Parameters
@@ -121,20 +125,15 @@ class LocalStore(AlignmentQuestions):
         self._runs: dict[str, NRAG] = {}  # read or written by this process
         self._meta: dict[str, dict[str, Any]] = {}
         self._texts: dict[str, list[str]] = {}
+        self._alignments: dict[str, Any] = {}  # without a folder: "<run_a> <run_b>" -> entry
         if self.path is not None:
             self.path.mkdir(parents=True, exist_ok=True)
 
     def __repr__(self) -> str:
         return f"LocalStore(path={None if self.path is None else str(self.path)!r})"
 
-    def __enter__(self) -> "LocalStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def close(self) -> None:
-        """Nothing to release; present so both stores share one interface."""
+        """Nothing to release."""
 
     # -- files -----------------------------------------------------------------------
     def _file(self, run_id: str) -> Path | None:
@@ -155,7 +154,7 @@ class LocalStore(AlignmentQuestions):
         if run_id not in self._meta:
             file = self._file(run_id)
             if file is None:
-                raise RunNotFound(f"run_id must name a stored run; got {run_id!r} (stored: {self._run_ids()}).")
+                raise run_not_found(run_id)
             self._meta[run_id] = _read_meta(file)
         return self._meta[run_id]
 
@@ -194,16 +193,8 @@ class LocalStore(AlignmentQuestions):
         return nrag
 
     # -- the store interface ---------------------------------------------------------
-    def write(self, nrag: NRAG, texts: Sequence[str] | None = None) -> str:
-        """Store ``nrag`` as its run (replacing an earlier one); returns ``nrag.run_id``.
-
-        ``texts`` (the corpus texts in corpus order, or None/False) are kept
-        with the NRAG's ``paths`` and ``text_labels``; without them neither is
-        kept, as in :meth:`Neo4jStore.write`.
-        """
-        if not isinstance(nrag, NRAG):
-            raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
-        texts = text_queries.check_texts(nrag, texts)
+    def _write(self, nrag: NRAG, texts: list[str] | None) -> str:
+        """Store ``nrag`` as its run (replacing an earlier one); without texts, no paths or text labels."""
         if texts is None and (nrag.paths is not None or nrag.text_labels is not None):
             nrag = dataclasses.replace(nrag, paths=None, text_labels=None)
         run_id = nrag.run_id
@@ -230,10 +221,12 @@ class LocalStore(AlignmentQuestions):
         self._metadata(run_id)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
-        self._runs.pop(run_id, None)
-        self._meta.pop(run_id, None)
-        self._texts.pop(run_id, None)
-        forget_run(self, run_id)  # the alignments it is part of
+        for held in (self._runs, self._meta, self._texts):
+            held.pop(run_id, None)
+        entries = self._alignment_entries()  # the alignments it is part of
+        kept = {key: entry for key, entry in entries.items() if run_id not in key.split(" ")}
+        if len(kept) != len(entries):
+            self._save_alignment_entries(kept)
 
     def gc(self) -> list[dict[str, Any]]:
         """Remove the leftovers of interrupted saves; returns what was removed."""
@@ -243,10 +236,8 @@ class LocalStore(AlignmentQuestions):
         return removed
 
     def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`
-        """Stored runs, newest first, with the same keys as :meth:`Neo4jStore.runs`.
-
-        With ``all=True`` also the leftovers of interrupted saves (status ``writing``).
-        """
+        """Stored runs, newest first (:meth:`Store.runs`); with ``all=True`` also the leftovers of
+        interrupted saves (status ``writing``)."""
         rows = sorted((_summary(rid, self._metadata(rid)) for rid in self._run_ids()),
                       key=lambda r: (r["completed_at"], r["run_id"]), reverse=True)
         if all:
@@ -265,7 +256,7 @@ class LocalStore(AlignmentQuestions):
         out: dict[str, dict[str, Any]] = {}
         for run_id in self._run_ids():
             meta = self._metadata(run_id)[side]
-            key = str(meta.get("fingerprint") or meta.get("name") or "unknown")
+            key = identity_key(meta)
             row = out.setdefault(key, {"key": key, **{f: meta.get(f) for f in fields}, "n_runs": 0})
             row["n_runs"] += 1
         return sorted(out.values(), key=lambda r: (str(r["name"]), r["key"]))
@@ -345,25 +336,64 @@ class LocalStore(AlignmentQuestions):
                         limit: int = 20) -> list[dict[str, Any]]:
         """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
         (a, _), (b, _) = self._with_texts(run_a), self._with_texts(run_b)
-        fa, fb = (str(n.corpus.get("fingerprint") or n.corpus.get("name")) for n in (a, b))
-        if fa != fb:
+        if identity_key(a.corpus) != identity_key(b.corpus):
             raise ValueError(f"run_a and run_b must be on the same corpus; {run_a} is on {a.corpus.get('name')!r} "
                              f"and {run_b} on {b.corpus.get('name')!r}.")
         return text_queries.diverging_texts(a, b, layer_a, layer_b, limit=limit)
-
 
     def texts(self, run_id: str) -> list[str]:
         """The corpus texts of a run stored with texts, in corpus order."""
         return list(self._with_texts(run_id, paths=False)[1])
 
-    def show(self, run_id: str, *, color_by: str = "label", layers: int | Sequence[int] | None = None):
-        """The interactive NVL view of a stored run (:func:`llm_mri_graphdb.report.interactive.scan_view`),
-        with example texts when the run was stored with them; shows itself in a notebook."""
-        from llm_mri_graphdb.report.interactive import scan_view
+    # -- alignment steps (Store.compare computes) ----------------------------------------
+    def _alignment_entries(self) -> dict[str, Any]:
+        return dict(self._alignments) if self.path is None else shared_alignment.read_entries(self.path)
 
-        nrag = self._get(run_id)
-        return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None,
-                         color_by=color_by, layers=layers)
+    def _save_alignment_entries(self, entries: dict[str, Any]) -> None:
+        if self.path is not None:
+            shared_alignment.save_entries(self.path, entries)
+        self._alignments = entries if self.path is None else {}
+
+    def _save_alignment(self, alignment: LayerAlignment) -> None:
+        run_a, run_b = alignment.runs
+        entries = self._alignment_entries()
+        entries.pop(f"{run_b} {run_a}", None)
+        entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b,
+                                       "cka": shared_alignment.matrix_lists(alignment.cka),
+                                       "ami": shared_alignment.matrix_lists(alignment.ami),
+                                       "computed_at": datetime.now(timezone.utc).isoformat()}
+        self._save_alignment_entries(entries)
+
+    def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
+                        names: tuple[str, ...]) -> LayerAlignment | None:
+        entries = self._alignment_entries()
+        entry, flip = entries.get(f"{run_a} {run_b}"), False
+        if entry is None:
+            entry, flip = entries.get(f"{run_b} {run_a}"), True
+        if entry is None:
+            return None
+        cka, ami = shared_alignment.list_matrix(entry["cka"]), shared_alignment.list_matrix(entry["ami"])
+        if flip:
+            cka, ami = (None if cka is None else cka.T), (None if ami is None else ami.T)
+        return LayerAlignment(cka, ami, names, runs=(run_a, run_b))
+
+    def _layer_alignment(self, run_a: str, measure: str, other: str | None) -> list[dict[str, Any]]:
+        runs = {row["run_id"]: row for row in self.runs()}
+        if run_a not in runs:
+            raise run_not_found(run_a)
+        out = []
+        for key in sorted(self._alignment_entries()):
+            first, second = key.split(" ")
+            if run_a not in (first, second):
+                continue
+            other_run = second if first == run_a else first
+            summary = runs.get(other_run)
+            if summary is None or (other is not None and other not in (other_run, summary["model"])):
+                continue
+            stored = self.alignment(run_a, other_run)
+            out += shared_alignment.best_rows(stored, other_run, summary, measure)
+        return sorted(out, key=lambda r: (str(r["model"]), r["run_id"], r["layer"]))
+
 
 MemoryStore = LocalStore
 """The earlier name of :class:`LocalStore`, kept as an alias."""

@@ -82,7 +82,7 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
     algos = check_algorithms(algorithms)
     if not isinstance(top, int) or top < 1:
         raise ValueError(f"top must be an int >= 1; got {top!r}.")
-    run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
+    run, idx, names, all_labels = run_selection(runner, run_id, labels, gds=True, uri=uri)
     query, extra = ("project_run_total", {}) if all_labels else ("project_run_labels", {"label_idx": idx})
     out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {},
                            "membership": {}}

@@ -1,4 +1,4 @@
-"""Run metrics computed in Neo4j, and the Graph Data Science helpers of the store.
+"""Run metrics computed in Neo4j (no plugin needed), and the Graph Data Science helpers of the store.
 
 Metrics
 -------
@@ -194,13 +194,15 @@ def _mean(values: list[float]) -> float:
 
 
 def run_selection(runner: CypherRunner, run_id: str, labels: Sequence[str] | str | None, *,
-                  uri: str = "the database") -> tuple[dict[str, Any], list[int], list[str], bool]:
+                  gds: bool = False, uri: str = "the database") -> tuple[dict[str, Any], list[int], list[str], bool]:
     """The complete run, the label selection's indices and names, and whether it is every label.
 
-    Raises RunNotFound, GDSNotInstalled, and ValueError naming the valid labels.
+    Raises RunNotFound, GDSNotInstalled (only with ``gds=True``: the caller runs GDS algorithms), and
+    ValueError naming the valid labels.
     """
     run = complete_run(runner, run_id)
-    gds_version(runner, uri)
+    if gds:
+        gds_version(runner, uri)
     label_names = list(run["label_names"])
     idx = resolve_labels(label_names, labels)
     return run, idx, [label_names[i] for i in idx], sorted(idx) == list(range(len(label_names)))
@@ -232,8 +234,8 @@ def run_metrics(runner: CypherRunner, run_id: str, labels: Sequence[str] | str |
         Merge the result on the run (:func:`save_metrics`); otherwise only
         read statements are sent.
 
-    Raises RunNotFound for an unknown run, GDSNotInstalled without GDS, and
-    ValueError naming the valid labels for an unknown one.
+    Raises RunNotFound for an unknown run and ValueError naming the valid labels for an unknown one;
+    needs no GDS plugin (one Cypher statement).
     """
     run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
     row = runner.read("read_run_metrics", run_id=run_id, label_idx=list(idx), all_labels=all_labels)[0]

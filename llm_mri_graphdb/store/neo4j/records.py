@@ -17,7 +17,7 @@ import numpy as np
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.values import to_json
 
-__all__ = ["FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "region_rows",
+__all__ = ["region_batch_check", "flow_batch_check", "FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "region_rows",
            "flow_batches", "n_relationships", "text_batches", "membership_groups"]
 
 _RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
@@ -233,3 +233,17 @@ def membership_groups(nrag: NRAG, size: int, workers: int = 1) -> list[list[dict
     position = _positions(nrag.region_layer)[paths]  # (n_texts, n_layers)
     return [[{"layer": layer, "start": start, "r": position[start:start + step, layer].tolist()}
              for layer in range(nrag.n_layers)] for start in range(0, n_texts, step)]
+
+
+def region_batch_check(params: dict[str, Any], counters: Any) -> None:
+    """RuntimeError unless a region batch created all its nodes or none (a retried batch)."""
+    if counters.nodes_created not in (0, len(params["rows"])):
+        raise RuntimeError(f"a region batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
+
+
+def flow_batch_check(params: dict[str, Any], counters: Any) -> None:
+    """RuntimeError unless a flow batch created all its relationships or none (a retried batch)."""
+    expected = len(params["s"]) + len(params["fs"])
+    if counters.relationships_created not in (0, expected):
+        raise RuntimeError(f"a flow batch of layer {params['layer']} created {counters.relationships_created} "
+                           f"of {expected} relationships.")

@@ -19,8 +19,8 @@ from typing import Any
 from neo4j import Driver, RoutingControl
 from neo4j.exceptions import IncompleteCommit
 
-from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store.base import run_not_found
 
 __all__ = ["CypherRunner", "complete_run"]
 
@@ -145,5 +145,5 @@ def complete_run(runner: CypherRunner, run_id: str) -> dict[str, Any]:
     """The ``Run`` node of a complete run; :class:`~llm_mri_graphdb.errors.RunNotFound` otherwise."""
     rows = runner.read("read_run", run_id=run_id)
     if not rows:
-        raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+        raise run_not_found(run_id)
     return rows[0]["run"]

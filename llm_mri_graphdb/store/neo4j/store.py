@@ -16,8 +16,8 @@ The driver gives up on a lost server after ``retry_s`` seconds and its log
 lines go to the ``neo4j`` logger, which stays silent unless the application
 configures logging (the CLI does with ``--debug``).
 
-Above 400 lines: one class, the store's public methods over the runner; the abstract ``Store``
-(issue 21) is to take the shared checks and template steps out of it.
+The shared checks and template steps (the NRAG and texts before a write, ``compare``) are
+:class:`~llm_mri_graphdb.store.base.Store`'s; this class fills in the steps over the runner.
 """
 
 from __future__ import annotations
@@ -33,16 +33,18 @@ import numpy as np
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
+from llm_mri_graphdb.analysis.alignment import LayerAlignment
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag.model import GRID, NRAG
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
-from llm_mri_graphdb.nrag.texts import check_texts
-from llm_mri_graphdb.values import plain
 from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store.base import Store, run_not_found
+from llm_mri_graphdb.store.neo4j import alignment as neo4j_alignment
 from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
-from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
-from llm_mri_graphdb.store.neo4j.records import corpus_key, flow_batches, model_key, region_rows, run_props, side_props
+from llm_mri_graphdb.store.neo4j.records import (corpus_key, flow_batch_check, flow_batches, model_key, region_batch_check,
+                                                 region_rows, run_props, side_props)
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
+from llm_mri_graphdb.values import plain
 
 __all__ = ["Neo4jStore", "URI_SCHEMES"]
 
@@ -59,19 +61,7 @@ def _check_uri(uri: str) -> None:
                                f"(the Bolt port, 7687 by default); got {uri!r}.")
 
 
-def _region_check(params: dict[str, Any], counters: Any) -> None:
-    if counters.nodes_created not in (0, len(params["rows"])):
-        raise RuntimeError(f"a region batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
-
-
-def _flow_check(params: dict[str, Any], counters: Any) -> None:
-    expected = len(params["s"]) + len(params["fs"])
-    if counters.relationships_created not in (0, expected):
-        raise RuntimeError(f"a flow batch of layer {params['layer']} created {counters.relationships_created} "
-                           f"of {expected} relationships.")
-
-
-class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
+class Neo4jStore(neo4j_texts.TextQuestions, Store):
     """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
     Parameters
@@ -148,12 +138,12 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         return StoreUnavailable(f"Neo4j at {self.uri} refused the connection: {getattr(exc, 'message', exc)}")
 
     @classmethod
-    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> "Neo4jStore":
+    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> Neo4jStore:
         """Open the store described by :class:`~llm_mri_graphdb.settings.Neo4jSettings`."""
         return cls(settings.uri, settings.auth, settings.database, **kwargs)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Neo4jStore":
+    def from_env(cls, **kwargs: Any) -> Neo4jStore:
         """Open the store named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``."""
         settings = neo4j_settings()
         if settings is None:
@@ -162,12 +152,6 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
 
     def __repr__(self) -> str:
         return f"Neo4jStore(uri={self.uri!r}, database={self.database!r})"
-
-    def __enter__(self) -> "Neo4jStore":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the driver if this store opened it."""
@@ -197,18 +181,12 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
             self._delete_version(row["version"])
 
     # -- writes --------------------------------------------------------------------
-    def write(self, nrag: NRAG, texts: Sequence[str] | None = None) -> str:
-        """Store ``nrag`` as its run, replacing a previous version atomically.
+    def _write(self, nrag: NRAG, texts: list[str] | None) -> str:
+        """Store ``nrag`` as its run, replacing a previous version atomically (:meth:`Store.write` checked it).
 
-        Parameters
-        ----------
-        nrag : NRAG
-        texts : sequence of str, None or False, default=None
-            The corpus texts in corpus order (``nrag.text_labels`` gives their
-            labels), stored once per corpus as ``(:Text)`` nodes; for a grid
-            NRAG with ``paths`` also one ``(:Text)-[:IN]->(:Region)`` per text
-            and layer. Component runs store no ``IN``: a text has a score on
-            every component, so it has no single region. None or False: no texts.
+        Texts are stored once per corpus as ``(:Text)`` nodes; for a grid NRAG with ``paths`` also one
+        ``(:Text)-[:IN]->(:Region)`` per text and layer. Component runs store no ``IN``: a text has a score
+        on every component, so it has no single region.
 
         Returns
         -------
@@ -221,11 +199,6 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
             Neo4j was lost mid-write: the previous version of the run is intact
             and the unpublished one is left for the next write or :meth:`gc`.
         """
-        if not isinstance(nrag, NRAG):
-            raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
-        if not np.array_equal(nrag.region_layer[nrag.edge_target], nrag.region_layer[nrag.edge_source] + 1):
-            raise ValueError("nrag edges must join regions of neighbouring layers (target layer = source layer + 1).")
-        texts = check_texts(nrag, texts)
         run_id = nrag.run_id
         version = f"{run_id}#{uuid.uuid4().hex[:12]}"
         stage = "before"
@@ -269,13 +242,13 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         run_id = nrag.run_id
         rows = region_rows(nrag, version)
         size = min(self.batch_size, -(-len(rows) // self.workers))  # at least one batch per worker
-        self._runner.write_batches("create_regions", workers=self.workers, check=_region_check, batches=[
+        self._runner.write_batches("create_regions", workers=self.workers, check=region_batch_check, batches=[
             {"rows": rows[start:start + size], "run_id": run_id, "version": version}
             for start in range(0, len(rows), max(size, 1))])
         groups = flow_batches(nrag, self.batch_size)
         labels = list(nrag.label_names)
         for parity in (0, 1):  # a wave's layer pairs share no region, so its groups never contend
-            self._runner.write_groups("create_flows", workers=self.workers, check=_flow_check, groups=[
+            self._runner.write_groups("create_flows", workers=self.workers, check=flow_batch_check, groups=[
                 [{**batch.params(), "version": version, "labels": labels} for batch in group]
                 for group in groups if group[0].layer % 2 == parity])
         if texts is not None:
@@ -304,11 +277,10 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         if not rows:
             stale = {row["version"] for row in self._runner.read("read_stale_versions", run_id=None)}
             if run_id not in stale:
-                raise RunNotFound(f"run_id must name a stored run; got {run_id!r} "
-                                  "(see `llm-mri-graphdb runs ls --all`).")
+                raise run_not_found(run_id)
             rows = [{"version": run_id}]
         self._delete_version(rows[0]["version"])
-        forget_run(self, run_id)  # its Layer nodes and ALIGNS
+        neo4j_alignment.forget_alignments(self._runner, run_id)  # its Layer nodes and ALIGNS
 
     def gc(self) -> list[dict[str, Any]]:
         """Delete every version left in ``writing``/``deleting`` by an interrupted write or delete.
@@ -406,3 +378,14 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         except ClientError as exc:
             raise ValueError(f"query {name!r} failed: {exc.message}") from exc
         return [plain(row) for row in rows]
+
+    # -- alignment steps (Store.compare computes) ----------------------------------------
+    def _save_alignment(self, alignment: LayerAlignment) -> None:
+        neo4j_alignment.save_alignment(self._runner, alignment)
+
+    def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
+                        names: tuple[str, ...]) -> LayerAlignment | None:
+        return neo4j_alignment.read_alignment(self._runner, run_a, run_b, runs, names)
+
+    def _layer_alignment(self, run_a: str, measure: str, other: str | None) -> list[dict[str, Any]]:
+        return self.query("layer_alignment", run_a=run_a, measure=measure, other=other)

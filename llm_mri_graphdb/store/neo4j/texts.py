@@ -21,17 +21,19 @@ on that corpus is deleted (``delete_texts``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, membership_groups, text_batches
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
-from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
+
+if TYPE_CHECKING:
+    from llm_mri_graphdb.store.neo4j.store import Neo4jStore
 
 __all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
@@ -94,20 +96,20 @@ def delete_texts(runner: CypherRunner, corpus: str, limit: int) -> None:
 
 
 # -- the text queries, checked first (one line naming the fix), then run from the library ---------------------
-def _texts_run(store: Any, run_id: str, *, paths: bool = True) -> dict[str, Any]:
+def _texts_run(store: Neo4jStore, run_id: str, *, paths: bool = True) -> dict[str, Any]:
     run = complete_run(store.runner, run_id)
     require_texts(run_id, run["kind"], int(run.get("n_texts") or 0), bool(run.get("text_paths")), paths=paths)
     return run
 
 
-def _check_region(store: Any, run: dict[str, Any], region: str) -> None:
+def _check_region(store: Neo4jStore, run: dict[str, Any], region: str) -> None:
     row = store.runner.read("read_region", version=run["version"], region=str(region))[0]
     if not row["found"]:
         raise ValueError(f"region must be an occupied region of run {run['run_id']} such as {row['example']!r} "
                          f"('layer_x_y'); got {region!r}.")
 
 
-def _region_texts(store: Any, run_id: str, region: str, label: str | None = None, limit: int = 20,
+def _region_texts(store: Neo4jStore, run_id: str, region: str, label: str | None = None, limit: int = 20,
                  offset: int = 0) -> list[dict[str, Any]]:
     """Rows of query ``region_texts`` (see :meth:`Neo4jStore.region_texts`)."""
     run = _texts_run(store, run_id)
@@ -118,7 +120,7 @@ def _region_texts(store: Any, run_id: str, region: str, label: str | None = None
     return store.query("region_texts", run_id=run_id, region=str(region), label=label, limit=limit, offset=offset)
 
 
-def _text_path(store: Any, run_id: str, idx: int) -> list[dict[str, Any]]:
+def _text_path(store: Neo4jStore, run_id: str, idx: int) -> list[dict[str, Any]]:
     """Rows of query ``text_path`` with the counts spread into one column per label."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
@@ -127,20 +129,20 @@ def _text_path(store: Any, run_id: str, idx: int) -> list[dict[str, Any]]:
             for row in store.query("text_path", run_id=run_id, idx=idx)]
 
 
-def _co_travellers(store: Any, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
+def _co_travellers(store: Neo4jStore, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``co_travellers``."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
     return store.query("co_travellers", run_id=run_id, idx=idx, limit=check_count(limit, "limit"))
 
 
-def _label_crossings(store: Any, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
+def _label_crossings(store: Neo4jStore, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``label_crossings``."""
     _texts_run(store, run_id)
     return store.query("label_crossings", run_id=run_id, limit=check_count(limit, "limit"))
 
 
-def _diverging_texts(store: Any, run_a: str, run_b: str, layer_a: int, layer_b: int,
+def _diverging_texts(store: Neo4jStore, run_a: str, run_b: str, layer_a: int, layer_b: int,
                     limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``diverging_texts``."""
     a, b = _texts_run(store, run_a), _texts_run(store, run_b)
@@ -183,12 +185,3 @@ class TextQuestions:
         """The corpus texts of a run stored with texts, in corpus order."""
         run = _texts_run(self, run_id, paths=False)
         return list(self.runner.read("read_run_texts", corpus=run["corpus_key"])[0]["texts"])
-
-    def show(self, run_id: str, *, color_by: str = "label", layers: int | Sequence[int] | None = None):
-        """The interactive NVL view of a stored run (:func:`llm_mri_graphdb.report.interactive.scan_view`),
-        with example texts when the run was stored with them; shows itself in a notebook."""
-        from llm_mri_graphdb.report.interactive import scan_view
-
-        nrag = self.read(run_id)
-        return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None,
-                         color_by=color_by, layers=layers)

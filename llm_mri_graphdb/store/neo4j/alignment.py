@@ -1,0 +1,49 @@
+"""Layer alignments in Neo4j: ``(:Layer {run_id, index})-[:ALIGNS {cka, ami}]->(:Layer)``, for
+:class:`~llm_mri_graphdb.store.neo4j.store.Neo4jStore`'s alignment steps (the computation is
+:meth:`Store.compare <llm_mri_graphdb.store.base.Store.compare>`'s)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from llm_mri_graphdb.analysis.alignment import LayerAlignment
+from llm_mri_graphdb.store import cypher
+from llm_mri_graphdb.store.alignment import matrix_lists
+from llm_mri_graphdb.store.neo4j.runner import CypherRunner
+
+__all__ = ["save_alignment", "read_alignment", "forget_alignments"]
+
+
+def save_alignment(runner: CypherRunner, alignment: LayerAlignment) -> None:
+    """Merge the pair's ``ALIGNS`` (replacing its earlier ones, whichever direction they were stored in)."""
+    run_a, run_b = alignment.runs
+    cka, ami = matrix_lists(alignment.cka), matrix_lists(alignment.ami)
+    n_a, n_b = (alignment.cka if alignment.cka is not None else alignment.ami).shape
+    rows = [{"a": i, "b": j, "cka": None if cka is None else cka[i][j], "ami": None if ami is None else ami[i][j]}
+            for i in range(n_a) for j in range(n_b)]
+    for statement in cypher.statements("schema_alignment"):
+        runner.run_text(statement, {}, write=True)
+    runner.write("merge_alignment", run_a=run_a, run_b=run_b, rows=rows)
+
+
+def read_alignment(runner: CypherRunner, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
+                   names: tuple[str, ...]) -> LayerAlignment | None:
+    """The stored alignment of two stored runs, oriented ``run_a`` x ``run_b``; None when none is stored."""
+    rows = runner.read("read_alignment", run_a=run_a, run_b=run_b)
+    if not rows:
+        return None
+    shape = (int(runs[run_a]["n_layers"]), int(runs[run_b]["n_layers"]))
+    cka, ami = np.full(shape, np.nan), np.full(shape, np.nan)
+    for row in rows:
+        i, j = (row["source"], row["target"]) if row["source_run"] == run_a else (row["target"], row["source"])
+        cka[i, j] = np.nan if row["cka"] is None else row["cka"]
+        ami[i, j] = np.nan if row["ami"] is None else row["ami"]
+    return LayerAlignment(None if np.isnan(cka).all() else cka, None if np.isnan(ami).all() else ami, names,
+                          runs=(run_a, run_b))
+
+
+def forget_alignments(runner: CypherRunner, run_id: str) -> None:
+    """Remove a deleted run's ``Layer`` nodes and their ``ALIGNS``."""
+    runner.write("delete_layers", run_id=run_id)
