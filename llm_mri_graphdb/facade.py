@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
+    from llm_mri_graphdb.store.base import Store
+
     from llm_mri_graphdb.extract.activations import Activations
     from llm_mri_graphdb.nrag.model import NRAG
 
@@ -91,7 +93,7 @@ class ActivationAreas:
 
     def __init__(self, model: Any, dataset: Any, reduction_method: Any, device: str = "cpu", *,
                  site: str = "hidden", pooling: str = "first", batch_size: int = 32, dtype: str | None = None,
-                 max_length: int | None = None, store: Any = None, cache: Any = None, threshold: float = 0.3,
+                 max_length: int | None = None, store: Store | None = None, cache: Any = None, threshold: float = 0.3,
                  progress: bool = True, allow_large: bool = False) -> None:
         from .scan_settings import check_corpus_size, check_extraction, check_graph
 
@@ -202,7 +204,7 @@ class ActivationAreas:
         ax = viz.plot_graph(G, colormap=colormap, fix_node_positions=fix_node_positions)
         return ax.figure
 
-    def save(self, store: Any = None, texts: bool = True) -> str:
+    def save(self, store: Store | None = None, texts: bool = True) -> str:
         """Write the scan to a store (Neo4j or embedded) and return its run id; ``texts=False`` stores no texts."""
         target = store if store is not None else self.store
         if target is None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # heavy modules are imported where they are used: importing t
 
     from llm_mri_graphdb.extract.activations import Activations
     from llm_mri_graphdb.nrag.model import NRAG
+    from llm_mri_graphdb.store.base import Store
 
 __all__ = ["ScanResult", "nrag_of_scan", "open_store", "make_reducer", "scan", "report_run", "demo_corpus_path",
            "demo_model_path", "safe_filename"]
@@ -32,7 +33,7 @@ STORES = ("auto", "neo4j", "local")
 STORE_ALIASES = {"memory": "local"}  # former names, accepted with a FutureWarning
 
 
-def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):
+def open_store(kind: str = "auto", *, memory_path: str | Path | None = None) -> Store:
     """The store to use: Neo4j when configured or started locally, else the embedded store.
 
     ``kind="auto"`` takes ``NEO4J_URI`` (with ``NEO4J_USER``/``NEO4J_PASSWORD``),
@@ -90,7 +91,7 @@ def _dump(path: Path, data: Any) -> None:
     path.write_text(to_json(data, indent=2, strict=True))  # NaN as null
 
 
-def metrics_by_label(store: Any, run_id: str, nrag: NRAG) -> dict[str, dict[str, Any]]:
+def metrics_by_label(store: Store, run_id: str, nrag: NRAG) -> dict[str, dict[str, Any]]:
     """Metrics of all labels together and of each label alone, computed by the store."""
     out = {"all": store.metrics(run_id)}
     for label in nrag.label_names:
@@ -160,7 +161,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          site: str = "hidden", pooling: str = "auto", reducer: str = "pca", n_components: int = 2,
          gridsize: int = 10, threshold: float = 0.3, binning: str = "width", random_state: int | None = 42,
          device: str = "auto", dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
-         cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
+         cache_dir: str | Path | None = None, store: Store | None = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
          num_workers: int | None = None, texts: bool = True) -> ScanResult:
@@ -221,21 +222,25 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
                                                 activations.labels, random_state=random_state),
         }
 
-    store = store if store is not None else open_store()
-    run_id = store.write(nrag, texts=list(dataset["text"]) if texts else None)
-
     from llm_mri_graphdb.report.scan import write_report
 
-    metrics = metrics_by_label(store, run_id, nrag)
-    out_dir = out_root / safe_filename(run_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _dump(out_dir / "metrics.json", metrics)
-    if probe_result is not None:
-        _dump(out_dir / "probe.json", probe_result)
-    _save_figures(nrag, out_dir / "figures")
-    report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
-                          analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
-                          text_labels=activations.labels)
+    opened = open_store() if store is None else None  # a store scan opens, scan closes
+    target = store if opened is None else opened
+    try:
+        run_id = target.write(nrag, texts=list(dataset["text"]) if texts else None)
+        metrics = metrics_by_label(target, run_id, nrag)
+        out_dir = out_root / safe_filename(run_id)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _dump(out_dir / "metrics.json", metrics)
+        if probe_result is not None:
+            _dump(out_dir / "probe.json", probe_result)
+        _save_figures(nrag, out_dir / "figures")
+        report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
+                              analysis=analysis_for_report(target, run_id, nrag), texts=dataset["text"],
+                              text_labels=activations.labels)
+    finally:
+        if opened is not None:
+            opened.close()
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 
@@ -247,12 +252,12 @@ def _label_counts(dataset) -> dict[str, int]:
     return dict(zip(names, counts))
 
 
-def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
+def analysis_for_report(store: Store, run_id: str, nrag: NRAG) -> dict[str, Any]:
     """The store's read-only ``analyze`` for the report (betweenness only up to 5,000 regions)."""
     return store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
 
 
-def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
+def report_run(store: Store, run_id: str, *, out: str | Path = "reports") -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
     example texts when the run was stored with them)."""
     from llm_mri_graphdb.report.scan import write_report

@@ -36,7 +36,7 @@ def test_memory_store_round_trip():
         (nrag.run_id, "m", "c", 3, 2)
     assert store.models() == [{"key": "m", "name": "m", "architecture": None, "n_layers": None, "width": None,
                                "n_runs": 1}]
-    assert store.corpora()[0]["key"] == "fp"
+    assert store.corpora() == [{"key": "fp", "name": "c", "n_texts": None, "label_names": None, "n_runs": 1}]
 
 
 def test_memory_store_write_replaces_same_run():

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from ..scan_settings import ScanArgumentError
+
+if TYPE_CHECKING:
+    from ..store.base import Store
 
 __all__ = ["app", "HomeOpt", "StoreOpt", "StorePathOpt", "OutOpt", "FormatOpt", "RunArg", "open_target",
            "print_rows", "choices", "option_name", "usage_error", "one_line"]
@@ -24,7 +27,7 @@ FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 RunArg = Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")]
 
 
-def open_target(kind: str, path: Path | None):
+def open_target(kind: str, path: Path | None) -> Store:
     """The store a command reads or writes (:func:`llm_mri_graphdb.pipeline.open_store`)."""
     from ..pipeline import open_store
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from .options import FormatOpt, StoreOpt, StorePathOpt, app, open_target, print_rows
+
+if TYPE_CHECKING:
+    from ..store.base import Store
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and remove stored runs.")
 app.add_typer(runs_app, name="runs")
@@ -105,7 +108,7 @@ def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders writ
             typer.echo(f"Imported {folder} as run {target.write(nrag, texts=texts)}.")
 
 
-def _stored_texts(target, run_id: str) -> list[str] | None:
+def _stored_texts(target: Store, run_id: str) -> list[str] | None:
     """The run's texts, or None when it was stored without them."""
     try:
         return target.texts(run_id)

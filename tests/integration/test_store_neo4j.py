@@ -149,7 +149,9 @@ def test_neo4j_store_runs_models_corpora(store, cleanup):
     assert row["n_regions"] == nrag.n_regions and row["label_names"] == list("abcde")
     assert isinstance(row["completed_at"], str)
     assert any(m["name"] == "tiny-model" and m["n_runs"] >= 1 for m in store.models())
-    assert any(c["fingerprint"] == "fp-tiny" for c in store.corpora())
+    on_tiny = sum(r["corpus_fingerprint"] == "fp-tiny" for r in store.runs())  # counted from the runs
+    assert [c for c in store.corpora() if c["key"] == "fp-tiny"] == [
+        {"key": "fp-tiny", "name": "tiny-corpus", "n_texts": 40, "label_names": list("abcde"), "n_runs": on_tiny}]
 
 
 def test_neo4j_store_unknown_run_raises(store):
