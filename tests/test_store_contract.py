@@ -32,3 +32,27 @@ def test_stores_subclass_the_contract():
     assert not LocalStore.__abstractmethods__ and not Neo4jStore.__abstractmethods__
     with pytest.raises(TypeError, match="abstract"):
         Store()  # type: ignore[abstract]
+
+
+def test_scan_closes_the_store_it_opens_and_only_that(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from llm_mri_graphdb import pipeline
+    from tests.tiny_models import LABELS, TEXTS, save_tiny_model
+
+    closed: list = []
+
+    class ClosingRecorded(LocalStore):
+        def close(self) -> None:
+            closed.append(self.path)
+
+    monkeypatch.setattr(pipeline, "open_store", lambda *a, **k: ClosingRecorded(tmp_path / "opened"))
+    model = save_tiny_model("bert", tmp_path / "bert")
+    corpus = tmp_path / "corpus.csv"
+    pd.DataFrame({"text": TEXTS, "label": LABELS}).to_csv(corpus, index=False)
+    run = dict(device="cpu", gridsize=3, probe=False, progress=False, out=tmp_path / "out")
+    result = pipeline.scan(str(model), str(corpus), **run)
+    assert closed == [tmp_path / "opened"]
+    assert ClosingRecorded(tmp_path / "opened").read(result.run_id).equals(result.nrag)
+    pipeline.scan(str(model), str(corpus), store=ClosingRecorded(tmp_path / "given"), **run)
+    assert closed == [tmp_path / "opened"]  # a store the caller passed stays open
