@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.model import GRID, NRAG
+from llm_mri_graphdb.nrag.regions import cell_arrays
 
 __all__ = ["nrag_from_paths", "random_grid_nrag", "random_components_nrag"]
 
@@ -52,19 +53,13 @@ def nrag_from_paths(paths: Any, labels: Any, label_names: Sequence[str], *, laye
     paths = np.asarray(paths, np.int64)
     labels = np.asarray(labels, np.int64)
     n_texts, n_layers, _ = paths.shape
-    layer = np.broadcast_to(np.arange(n_layers), (n_texts, n_layers))
-    cells = np.stack([layer, paths[..., 0], paths[..., 1]], axis=-1).reshape(-1, 3)
-    regions, inverse = np.unique(cells, axis=0, return_inverse=True)  # sorted by (layer, x, y)
-    inverse = inverse.reshape(n_texts, n_layers)
-    counts = np.zeros((regions.shape[0], len(label_names)), np.int64)
-    np.add.at(counts, (inverse.ravel(), np.repeat(labels, n_layers)), 1)
-    rows = np.stack([inverse[:, :-1].ravel(), inverse[:, 1:].ravel(), np.repeat(labels, n_layers - 1)], axis=1)
-    edges, weight = np.unique(rows, axis=0, return_counts=True)  # sorted by (source, target, label)
+    g = int(paths.max(initial=0)) + 1
+    cells = (np.arange(n_layers)[:, None] * g + paths[..., 0].T) * g + paths[..., 1].T  # [n_layers, n_texts]
+    arrays = cell_arrays(cells, labels, len(label_names), g)
     if layer_bounds is None:
         layer_bounds = np.tile([0.0, 1.0, 0.0, 1.0], (n_layers, 1))
-    return NRAG("grid", n_layers, tuple(label_names), regions[:, 0], regions[:, 1], regions[:, 2], counts,
-                edges[:, 0], edges[:, 1], edges[:, 2], weight.astype(np.float64),
-                layer_bounds=np.asarray(layer_bounds, np.float64), paths=inverse, text_labels=labels,
+    return NRAG(GRID, n_layers, tuple(label_names), **arrays, layer_bounds=np.asarray(layer_bounds, np.float64),
+                text_labels=labels,
                 model=model or {"name": "tiny-model", "architecture": "gpt2", "n_layers": n_layers, "width": 8},
                 corpus=corpus or {"name": "tiny-corpus", "fingerprint": "fp-tiny", "n_texts": n_texts,
                                   "label_names": list(label_names)},

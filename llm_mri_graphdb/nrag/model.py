@@ -50,7 +50,7 @@ from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.scan_settings import graph_settings, run_settings
 from llm_mri_graphdb.values import identity, to_json
 
-__all__ = ["NRAG", "check_edges", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
+__all__ = ["GRID", "COMPONENTS", "NRAG", "check_edges", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
 
 def _frozen(a: Any, dtype: Any) -> np.ndarray:
     arr = np.array(a, dtype=dtype, copy=True)

@@ -32,19 +32,11 @@ import pandas as pd
 from llm_mri_graphdb.nrag.regions import bin_axis, check_params
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import GRID, NRAG
+from llm_mri_graphdb.scan_settings import run_settings
 from llm_mri_graphdb.reduce.layers import (fit_out_of_core, fits_in_memory, memory_budget_bytes, reduce_layers,
                                            transform_chunks)
 
 __all__ = ["build_grid_nrag"]
-
-
-def _reducer_settings(activations: Activations, reducer: Any, gridsize: int, binning: str) -> dict:
-    """The settings :func:`llm_mri_graphdb.nrag.build_nrag` records for a 2-D reducer."""
-    params = reducer.get_params() if hasattr(reducer, "get_params") else {}
-    return {**dict(activations.settings), "reducer": type(reducer).__name__, "n_components": 2,
-            "random_state": params.get("random_state"), "scale": params.get("scale"), "reducer_params": params,
-            "refit_per_label": False, "abs_threshold": None, "gridsize": int(gridsize), "binning": binning,
-            "threshold": None}
 
 
 class _Coordinates:
@@ -150,4 +142,5 @@ def build_grid_nrag(activations: Activations, reducer: Any, *, gridsize: int = 1
     return NRAG(GRID, n_layers, tuple(names), occupied // (g * g), occupied // g % g, occupied % g,
                 counts[occupied], np.searchsorted(occupied, source_key), np.searchsorted(occupied, target_key),
                 edge_label, weights.astype(np.float64), layer_bounds=bounds, model=activations.model,
-                corpus=activations.corpus, settings=_reducer_settings(activations, reducer, gridsize, binning))
+                corpus=activations.corpus, settings=run_settings(activations.settings, reducer, gridsize=gridsize, binning=binning,
+                                          n_components=2))

@@ -55,17 +55,20 @@ def check_params(gridsize: int, threshold: float, binning: str) -> None:
     check_graph(gridsize=gridsize, threshold=threshold, binning=binning, allow_large=True)
 
 
-def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
-    n_layers, g = len(reduced), int(gridsize)
-    cell = np.empty((n_layers, labels.shape[0]), np.int64)
-    bounds = np.empty((n_layers, 4))
-    for l, coords in enumerate(reduced):
-        xb, xe = bin_axis(coords[:, 0], g, binning)
-        yb, ye = bin_axis(coords[:, 1], g, binning)
-        cell[l] = (l * g + xb) * g + yb
-        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
-    keys, inv = np.unique(cell.ravel(), return_inverse=True)
-    inv = inv.reshape(cell.shape)
+def cell_arrays(cells: np.ndarray, labels: np.ndarray, n_labels: int, gridsize: int) -> dict:
+    """Region and edge arrays (and ``paths``) of texts whose cell at layer ``l`` is ``cells[l, text]``.
+
+    A cell is the key ``(l * gridsize + x) * gridsize + y``; a region is an occupied cell, sorted by
+    ``(layer, x, y)``, and an edge row counts a label's texts in two cells of neighbouring layers, sorted
+    by ``(source, target, label)``: the one construction every grid NRAG goes through.
+
+    >>> a = cell_arrays(np.array([[0, 3], [4, 4]]), np.array([0, 1]), 2, 2)
+    >>> a["region_layer"].tolist(), a["edge_source"].tolist(), a["edge_weight"].tolist()
+    ([0, 0, 1], [0, 1], [1.0, 1.0])
+    """
+    g = int(gridsize)
+    keys, inv = np.unique(cells.ravel(), return_inverse=True)
+    inv = inv.reshape(cells.shape)
     n_regions = keys.shape[0]
     counts = np.bincount((inv * n_labels + labels).ravel(), minlength=n_regions * n_labels)
     code = (inv[:-1] * n_regions + inv[1:]) * n_labels + labels  # (n_layers - 1, n_texts)
@@ -75,8 +78,20 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
         region_layer=keys // (g * g), region_x=keys // g % g, region_y=keys % g,
         region_counts=counts.reshape(n_regions, n_labels),
         edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
-        edge_weight=weight.astype(np.float64), layer_bounds=bounds, paths=inv.T,
+        edge_weight=weight.astype(np.float64), paths=inv.T,
     )
+
+
+def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
+    n_layers, g = len(reduced), int(gridsize)
+    cell = np.empty((n_layers, labels.shape[0]), np.int64)
+    bounds = np.empty((n_layers, 4))
+    for l, coords in enumerate(reduced):
+        xb, xe = bin_axis(coords[:, 0], g, binning)
+        yb, ye = bin_axis(coords[:, 1], g, binning)
+        cell[l] = (l * g + xb) * g + yb
+        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
+    return {**cell_arrays(cell, labels, n_labels, g), "layer_bounds": bounds}
 
 
 def rank_z(x: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from llm_mri_graphdb.report.interactive import PALETTE, region_example_ids, shorten, web_asset
-from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.model import GRID, NRAG
 from llm_mri_graphdb.viz.layout import gridsize_of
 
 __all__ = ["heatmap_panels"]
@@ -64,7 +64,7 @@ def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_label
         A fragment (``<div>``, one ``<svg>`` per label and layer, a JSON block,
         style and script) to place in a page's body.
     """
-    if nrag.kind != "grid":
+    if nrag.kind != GRID:
         raise ValueError("interactive heatmaps need a grid (2-component) scan; this scan has components.")
     names = list(nrag.label_names)
     n_labels = len(names)

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.model import GRID, NRAG
+from llm_mri_graphdb.viz.layout import gridsize_of
 
 __all__ = ["graph_view", "scan_view", "view_html", "region_examples", "region_example_ids", "shorten", "web_asset",
            "framed", "COLOR_BY", "PALETTE"]
@@ -111,8 +112,8 @@ def shorten(text: str, max_chars: int = 200) -> str:
 def _positions(nrag: NRAG, column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Grid scans: each shown layer a panel of its ``gridsize x gridsize`` cells, panels side by side;
     component scans: a column per shown layer, components top to bottom. ``column[r]``: panel of region r."""
-    if nrag.kind == "grid":
-        g = int(nrag.settings.get("gridsize") or (max(nrag.region_x.max(initial=0), nrag.region_y.max(initial=0)) + 1))
+    if nrag.kind == GRID:
+        g = gridsize_of(nrag)
         return column * (g + 2) * _CELL + nrag.region_x * _CELL, (g - 1 - nrag.region_y) * _CELL
     return column * _LAYER_GAP, nrag.region_x * _ROW_GAP
 

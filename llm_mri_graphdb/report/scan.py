@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_mri_graphdb.nrag.regions import GRID
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
@@ -220,8 +222,8 @@ def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
     from matplotlib.figure import Figure
 
     names = nrag.region_ids()
-    width = int(nrag.settings.get("gridsize") or (nrag.region_y.max() + 1 if nrag.n_regions else 1))
-    across = nrag.region_x * width + nrag.region_y if nrag.kind == "grid" else nrag.region_x
+    width = gridsize_of(nrag)
+    across = nrag.region_x * width + nrag.region_y if nrag.kind == GRID else nrag.region_x
     xy = list(zip(across.tolist(), (-nrag.region_layer).tolist()))
     fig = Figure(figsize=(10, max(3, nrag.n_layers * 0.5)), layout="constrained")
     ax = fig.add_subplot()

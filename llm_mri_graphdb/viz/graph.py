@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
 from ..labels import resolve_label
-from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.model import GRID, NRAG
 from .figure import new_axes
 from .layout import barycentric, drawing_arrays
 
@@ -79,10 +79,10 @@ def plot_graph(
     src, tgt = remap[src], remap[tgt]
     layer, x, y = d["layer"][nodes], d["x"][nodes], d["y"][nodes]
     g = d["gridsize"]
-    key = x * g + y if d["kind"] == "grid" else x
+    key = x * g + y if d["kind"] == GRID else x
     if fix_node_positions:
         hpos = key.astype(float)
-        span = float(g * g - 1 if d["kind"] == "grid" else max(key.max(), 1))
+        span = float(g * g - 1 if d["kind"] == GRID else max(key.max(), 1))
     else:
         hpos = barycentric(layer, key, src, tgt, w)
         span = float(max(np.bincount(layer).max() - 1, 1))

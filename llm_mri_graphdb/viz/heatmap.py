@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..labels import resolve_label
-from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.model import GRID, NRAG
 from .figure import new_axes
 from .layout import gridsize_of
 
@@ -23,7 +23,7 @@ __all__ = ["plot_heatmap", "plot_scan"]
 
 
 def _check_grid(nrag: NRAG) -> None:
-    if nrag.kind != "grid":
+    if nrag.kind != GRID:
         n = nrag.settings.get("n_components", int(nrag.region_x.max(initial=-1)) + 1)
         raise ValueError(f"a grid needs a 2-component scan; this scan has {n} components.")
 

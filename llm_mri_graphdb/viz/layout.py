@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.model import COMPONENTS, GRID, NRAG
 
 __all__ = ["barycentric", "drawing_arrays", "gridsize_of"]
 
@@ -37,7 +37,7 @@ def _graph_from_nrag(nrag: NRAG) -> dict[str, Any]:
     return {
         "kind": nrag.kind,
         "n_layers": nrag.n_layers,
-        "gridsize": gridsize_of(nrag) if nrag.kind == "grid" else None,
+        "gridsize": gridsize_of(nrag) if nrag.kind == GRID else None,
         "label_names": list(nrag.label_names),
         "layer": nrag.region_layer, "x": nrag.region_x, "y": nrag.region_y,
         "rows": (nrag.edge_source, nrag.edge_target, nrag.edge_label, nrag.edge_weight),
@@ -71,12 +71,12 @@ def _graph_from_networkx(G: nx.Graph) -> dict[str, Any]:
                 names.append(str(key))
             src.append(index[u]); tgt.append(index[v]); lab.append(names.index(str(key))); wts.append(float(w))
     layers = parts[:, 0]
-    kind = "grid" if (parts[:, 2] >= 0).any() else "components"
+    kind = GRID if (parts[:, 2] >= 0).any() else COMPONENTS
     return {
         "kind": kind,
         "n_layers": int(G.graph.get("layers", layers.max(initial=-1) + 1)),
         "gridsize": (int(G.graph.get("gridsize", max(parts[:, 1].max(initial=0), parts[:, 2].max(initial=0)) + 1))
-                     if kind == "grid" else None),
+                     if kind == GRID else None),
         "label_names": names,
         "layer": layers, "x": parts[:, 1], "y": parts[:, 2],
         "rows": tuple(np.asarray(a, dtype=t) for a, t in

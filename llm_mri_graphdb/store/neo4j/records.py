@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from llm_mri_graphdb.nrag.model import NRAG
-from llm_mri_graphdb.values import to_json
+from llm_mri_graphdb.values import identity_key, to_json
 
 __all__ = ["region_batch_check", "flow_batch_check", "FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "region_rows",
            "flow_batches", "n_relationships", "text_batches", "membership_groups"]
@@ -57,13 +57,13 @@ def _flatten(mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def model_key(model: dict[str, Any]) -> str:
-    """Key of a ``Model`` node: its fingerprint, else its name."""
-    return str(model.get("fingerprint") or model.get("name") or "unknown")
+    """Key of a ``Model`` node: its fingerprint, else its name (:func:`~llm_mri_graphdb.values.identity_key`)."""
+    return identity_key(model)
 
 
 def corpus_key(corpus: dict[str, Any]) -> str:
-    """Key of a ``Corpus`` node: its fingerprint, else its name."""
-    return str(corpus.get("fingerprint") or corpus.get("name") or "unknown")
+    """Key of a ``Corpus`` node: its fingerprint, else its name (:func:`~llm_mri_graphdb.values.identity_key`)."""
+    return identity_key(corpus)
 
 
 def _pairs(nrag: NRAG) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
