@@ -86,11 +86,11 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
     n_layers, g = len(reduced), int(gridsize)
     cell = np.empty((n_layers, labels.shape[0]), np.int64)
     bounds = np.empty((n_layers, 4))
-    for l, coords in enumerate(reduced):
+    for layer, coords in enumerate(reduced):
         xb, xe = bin_axis(coords[:, 0], g, binning)
         yb, ye = bin_axis(coords[:, 1], g, binning)
-        cell[l] = (l * g + xb) * g + yb
-        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
+        cell[layer] = (layer * g + xb) * g + yb
+        bounds[layer] = (xe[0], xe[-1], ye[0], ye[-1])
     return {**cell_arrays(cell, labels, n_labels, g), "layer_bounds": bounds}
 
 

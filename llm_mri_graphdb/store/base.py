@@ -205,12 +205,12 @@ class Store(ABC):
         runs = {row["run_id"]: row for row in self.runs()}
         if run_a not in runs or run_b not in runs:
             return None
-        names = tuple(str(runs[r].get("model") or r) for r in (run_a, run_b))
+        names = (str(runs[run_a].get("model") or run_a), str(runs[run_b].get("model") or run_b))
         return self._read_alignment(run_a, run_b, runs, names)
 
     @abstractmethod
     def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                        names: tuple[str, ...]) -> LayerAlignment | None:
+                        names: tuple[str, str]) -> LayerAlignment | None:
         """The stored alignment of two stored runs (``runs``: the summaries of :meth:`runs` by id)."""
 
     def layer_alignment(self, run_a: str, *, measure: str = "cka", other: str | None = None) -> list[dict[str, Any]]:

@@ -365,7 +365,7 @@ class LocalStore(Store):
         self._save_alignment_entries(entries)
 
     def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                        names: tuple[str, ...]) -> LayerAlignment | None:
+                        names: tuple[str, str]) -> LayerAlignment | None:
         entries = self._alignment_entries()
         entry, flip = entries.get(f"{run_a} {run_b}"), False
         if entry is None:
@@ -391,7 +391,7 @@ class LocalStore(Store):
             if summary is None or (other is not None and other not in (other_run, summary["model"])):
                 continue
             stored = self.alignment(run_a, other_run)
-            out += shared_alignment.best_rows(stored, other_run, summary, measure)
+            out += [] if stored is None else shared_alignment.best_rows(stored, other_run, summary, measure)
         return sorted(out, key=lambda r: (str(r["model"]), r["run_id"], r["layer"]))
 
 

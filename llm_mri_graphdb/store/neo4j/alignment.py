@@ -29,7 +29,7 @@ def save_alignment(runner: CypherRunner, alignment: LayerAlignment) -> None:
 
 
 def read_alignment(runner: CypherRunner, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                   names: tuple[str, ...]) -> LayerAlignment | None:
+                   names: tuple[str, str]) -> LayerAlignment | None:
     """The stored alignment of two stored runs, oriented ``run_a`` x ``run_b``; None when none is stored."""
     rows = runner.read("read_alignment", run_a=run_a, run_b=run_b)
     if not rows:

@@ -384,7 +384,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         neo4j_alignment.save_alignment(self._runner, alignment)
 
     def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                        names: tuple[str, ...]) -> LayerAlignment | None:
+                        names: tuple[str, str]) -> LayerAlignment | None:
         return neo4j_alignment.read_alignment(self._runner, run_a, run_b, runs, names)
 
     def _layer_alignment(self, run_a: str, measure: str, other: str | None) -> list[dict[str, Any]]:
