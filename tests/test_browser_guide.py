@@ -224,10 +224,22 @@ def _library_body(name: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("//")).strip()
 
 
-@pytest.mark.parametrize("name", ["layer_profile", "hub_regions", "circuits", "text_path"])
-def test_guide_copies_of_library_queries_are_the_library_files(name):
-    blocks = re.findall(r'<pre class="code runnable">(.*?)</pre>', (browser_folder() / "guide.html").read_text(), re.S)
-    assert _library_body(name) in [html.unescape(b) for b in blocks]
+def _guide_blocks() -> list[tuple[str | None, str]]:
+    """``(data-query name or None, Cypher)`` of every runnable block of the guide."""
+    text = (browser_folder() / "guide.html").read_text()
+    return [(name or None, html.unescape(body)) for name, body in
+            re.findall(r'<pre class="code runnable"(?: data-query="(\w+)")?>(.*?)</pre>', text, re.S)]
+
+
+def test_guide_copies_of_library_queries_are_the_library_files():
+    """A block marked ``data-query="<name>"`` is ``cypher/queries/<name>.cypher`` without its comments, and
+    no unmarked block is a library query (so a copy cannot drift unmarked)."""
+    blocks = _guide_blocks()
+    library = {p.stem: _library_body(p.stem) for p in (package_folder("cypher") / "queries").glob("*.cypher")}
+    marked = {name: body for name, body in blocks if name is not None}
+    assert set(marked) >= {"layer_profile", "hub_regions", "circuits", "text_path"}
+    assert {name: library.get(name) for name in marked} == marked
+    assert [body for name, body in blocks if name is None and body in library.values()] == []
 
 
 def _grass_rules(text: str) -> dict[str, dict[str, str]]:
