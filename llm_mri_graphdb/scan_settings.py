@@ -35,7 +35,7 @@ from .values import plain
 
 __all__ = [
     "SITES", "POOLINGS", "REDUCERS", "DTYPES", "DEVICES", "BINNINGS", "LIMITS",
-    "ScanArgumentError", "check_extraction", "check_graph", "check_scan", "check_corpus_size",
+    "ScanArgumentError", "check_dtype", "check_extraction", "check_graph", "check_scan", "check_corpus_size",
     "check_encoding", "reducer_settings", "graph_settings", "run_settings",
 ]
 
@@ -132,12 +132,7 @@ def check_extraction(*, site: str = "hidden", pooling: str = "auto", device: str
     _check_choice("pooling", pooling, POOLINGS)
     if not isinstance(device, str) or not (device == "auto" or _DEVICE_RE.match(device)):
         raise ScanArgumentError("device", f"device must be one of {', '.join(DEVICES)} (or cuda:N); got {device!r}.")
-    if dtype is not None:
-        name = dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
-        _check_choice("dtype", name, DTYPES)
-        if name != "float32" and device == "cpu":
-            raise ScanArgumentError("dtype", f"dtype must be float32 on cpu; got {name!r}. "
-                                             "Half precision needs device cuda or mps.")
+    check_dtype(dtype, device)
     _check_size("batch_size", batch_size, 1, allow_large=allow_large)
     _check_size("max_length", max_length, 1, allow_large=allow_large, none_ok=True)
 
@@ -190,6 +185,17 @@ def check_corpus_size(label_counts: Mapping[str, int], *, n_components: int = 2)
             raise ScanArgumentError(
                 "n_components", f"n_components {n_components} needs at least 3 texts of every label for a "
                                 f"Spearman correlation; got {small}. Use n_components=2 (a grid) or add texts.")
+
+
+def check_dtype(dtype: Any, device: str) -> str:
+    """The name of ``dtype`` (a name, a ``torch.dtype`` or None for float32), checked against ``device``
+    (``"cpu"`` takes float32 only); ScanArgumentError otherwise. The one dtype check of the package."""
+    name = "float32" if dtype is None else dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
+    _check_choice("dtype", name, DTYPES)
+    if name != "float32" and device == "cpu":
+        raise ScanArgumentError("dtype", f"dtype must be float32 on cpu; got {name!r}. "
+                                         "Half precision needs device cuda or mps.")
+    return name
 
 
 # -- the run record ----------------------------------------------------------------------

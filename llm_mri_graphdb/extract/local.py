@@ -37,7 +37,7 @@ from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.extract.jobs import BatchPlan, ExtractionJob, cache_root, entry_key, plan_batches, read_cached, run_job
 from llm_mri_graphdb.extract.sites import architecture, find_site_modules, pool, resolve_pooling
-from llm_mri_graphdb.scan_settings import ScanArgumentError, check_extraction
+from llm_mri_graphdb.scan_settings import ScanArgumentError, check_dtype, check_extraction
 
 __all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "prepare_job", "Extractor"]
 
@@ -141,14 +141,7 @@ def _resolve_device(device: str) -> torch.device:
 
 
 def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
-    if dtype is None:
-        return torch.float32
-    resolved = _DTYPES.get(dtype) if isinstance(dtype, str) else dtype
-    if resolved not in _DTYPES.values():
-        raise ValueError(f"dtype must be one of {sorted(_DTYPES)} or None; got {dtype!r}.")
-    if resolved != torch.float32 and device.type == "cpu":
-        raise ValueError(f"dtype must be float32 on cpu; got {_dtype_name(resolved)!r}. Half precision needs cuda or mps.")
-    return resolved
+    return _DTYPES[check_dtype(dtype, device.type)]
 
 
 def _dtype_name(dtype: torch.dtype) -> str:

@@ -83,10 +83,8 @@ def region_texts(nrag: NRAG, region: str, texts: Sequence[str], text_labels: Seq
     if len(texts) != paths.shape[0] or len(text_labels) != paths.shape[0]:
         raise ValueError(f"texts and text_labels must hold the {paths.shape[0]} texts the NRAG was built from; "
                          f"got {len(texts)} and {len(text_labels)}.")
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
-        raise ValueError(f"limit must be an int >= 0 or None; got {limit!r}.")
-    if not isinstance(offset, int) or offset < 0:
-        raise ValueError(f"offset must be an int >= 0; got {offset!r}.")
+    limit = None if limit is None else check_count(limit, "limit")
+    offset = check_count(offset, "offset")
     members = region_members(nrag, region)
     codes = np.asarray(text_labels, dtype=np.int64)
     if label is not None:
@@ -99,8 +97,7 @@ def region_texts(nrag: NRAG, region: str, texts: Sequence[str], text_labels: Seq
 def text_path(nrag: NRAG, index: int) -> list[dict[str, Any]]:
     """Text ``index``'s region at every layer: ``{"layer", "region", "total", <label>: count, ...}`` rows."""
     paths = _require_paths(nrag)
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < paths.shape[0]:
-        raise ValueError(f"index must be a text index in [0, {paths.shape[0] - 1}]; got {index!r}.")
+    index = check_text_index(index, paths.shape[0], "index")
     ids = nrag.region_ids()
     rows = []
     for layer, r in enumerate(paths[int(index)].tolist()):

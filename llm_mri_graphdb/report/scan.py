@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llm_mri_graphdb.nrag.regions import GRID
+from llm_mri_graphdb.viz.layout import gridsize_of
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
