@@ -132,7 +132,7 @@ class ActivationAreas:
     def n_components(self) -> int:
         return int(self.reduction_method.n_components)
 
-    def process_activation_areas(self) -> "ActivationAreas":
+    def process_activation_areas(self) -> ActivationAreas:
         """Extract activations once, reduce every layer once, and build the NRAG of all labels."""
         from llm_mri_graphdb.extract.run import extract_activations
         from llm_mri_graphdb.reduce.layers import reduce_layers
@@ -165,8 +165,9 @@ class ActivationAreas:
     # -- llm_mri API -------------------------------------------------------------------
     def get_grid(self, layer: int, category_name: str | None = None, **style: Any) -> Axes:
         """Heatmap of one layer's cell counts for a label (all labels when None), on fixed axes."""
-        from . import viz
         from llm_mri_graphdb.nrag.model import GRID
+
+        from . import viz
 
         nrag = self._require_scan()
         if nrag.kind != GRID:

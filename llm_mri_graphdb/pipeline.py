@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo import corpus_path as demo_corpus_path, model_path as demo_model_path
+from .demo import corpus_path as demo_corpus_path
+from .demo import model_path as demo_model_path
 from .errors import StoreUnavailable
 from .scan_settings import ScanArgumentError, check_corpus_size, check_encoding, check_scan
 from .values import to_json
@@ -121,8 +122,9 @@ def _figure_names(label_names) -> list[str]:
 
 
 def _save_figures(nrag: NRAG, folder: Path) -> None:
-    from . import viz
     from llm_mri_graphdb.nrag.model import GRID
+
+    from . import viz
 
     folder.mkdir(parents=True, exist_ok=True)
     figures = {"graph.png": viz.plot_graph(nrag)}
@@ -189,9 +191,10 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         The corpus cannot be read (its file and the fix are named).
     """
     from llm_mri_graphdb.analysis import probe as _probe
-    from .data import load_corpus
     from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.reduce.layers import reduce_layers
+
+    from .data import load_corpus
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,

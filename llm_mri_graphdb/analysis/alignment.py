@@ -36,8 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llm_mri_graphdb.extract.cache import read_rows
 from llm_mri_graphdb.analysis.mutual_info import ami_matrix
+from llm_mri_graphdb.extract.cache import read_rows
 
 __all__ = ["linear_cka", "cka_matrix", "ami_matrix", "best_matches", "LayerAlignment", "align_layers"]
 

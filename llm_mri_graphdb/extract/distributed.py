@@ -27,8 +27,8 @@ import os
 import numpy as np
 
 from llm_mri_graphdb.extract.activations import Activations
-from llm_mri_graphdb.extract.local import Extractor, dtype_name, load_model, load_skeleton, prepare_job
 from llm_mri_graphdb.extract.jobs import plan_batches, run_job
+from llm_mri_graphdb.extract.local import Extractor, dtype_name, load_model, load_skeleton, prepare_job
 
 __all__ = ["extract_with_ray"]
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb import settings
-from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.data import corpus_fingerprint, corpus_name
 from llm_mri_graphdb.errors import CacheError
+from llm_mri_graphdb.extract import cache
+from llm_mri_graphdb.extract.activations import Activations
 
 __all__ = ["cache_root", "entry_key", "read_cached", "as_activations", "BatchPlan", "plan_batches",
            "ExtractionJob", "run_job"]

@@ -35,7 +35,15 @@ from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.errors import ModelLoadError
 from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb.extract.activations import Activations
-from llm_mri_graphdb.extract.jobs import BatchPlan, ExtractionJob, cache_root, entry_key, plan_batches, read_cached, run_job
+from llm_mri_graphdb.extract.jobs import (
+    BatchPlan,
+    ExtractionJob,
+    cache_root,
+    entry_key,
+    plan_batches,
+    read_cached,
+    run_job,
+)
 from llm_mri_graphdb.extract.sites import architecture, find_site_modules, pool, resolve_pooling
 from llm_mri_graphdb.scan_settings import ScanArgumentError, check_extraction
 

@@ -29,11 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from llm_mri_graphdb.nrag.regions import bin_axis, check_params
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import GRID, NRAG
-from llm_mri_graphdb.reduce.layers import (fit_out_of_core, fits_in_memory, memory_budget_bytes, reduce_layers,
-                                           transform_chunks)
+from llm_mri_graphdb.nrag.regions import bin_axis, check_params
+from llm_mri_graphdb.reduce.layers import (
+    fit_out_of_core,
+    fits_in_memory,
+    memory_budget_bytes,
+    reduce_layers,
+    transform_chunks,
+)
 
 __all__ = ["build_grid_nrag"]
 

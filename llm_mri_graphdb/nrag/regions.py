@@ -59,11 +59,11 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
     n_layers, g = len(reduced), int(gridsize)
     cell = np.empty((n_layers, labels.shape[0]), np.int64)
     bounds = np.empty((n_layers, 4))
-    for l, coords in enumerate(reduced):
+    for layer, coords in enumerate(reduced):
         xb, xe = bin_axis(coords[:, 0], g, binning)
         yb, ye = bin_axis(coords[:, 1], g, binning)
-        cell[l] = (l * g + xb) * g + yb
-        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
+        cell[layer] = (layer * g + xb) * g + yb
+        bounds[layer] = (xe[0], xe[-1], ye[0], ye[-1])
     keys, inv = np.unique(cell.ravel(), return_inverse=True)
     inv = inv.reshape(cell.shape)
     n_regions = keys.shape[0]
@@ -93,11 +93,11 @@ def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshol
     src, tgt, lab, w = [], [], [], []
     for c, layers in enumerate(reduced_by_label):
         z = [rank_z(x) for x in layers]
-        rho = np.clip(np.stack([z[l].T @ z[l + 1] for l in range(n_layers - 1)]), -1.0, 1.0)
+        rho = np.clip(np.stack([z[layer].T @ z[layer + 1] for layer in range(n_layers - 1)]), -1.0, 1.0)
         with np.errstate(invalid="ignore"):
             keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
-        l, i, j = np.nonzero(keep)
-        src.append(l * k + i), tgt.append((l + 1) * k + j), lab.append(np.full(l.shape, c)), w.append(rho[keep])
+        layer, i, j = np.nonzero(keep)
+        src.append(layer * k + i), tgt.append((layer + 1) * k + j), lab.append(np.full(layer.shape, c)), w.append(rho[keep])
     src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in (src, tgt, lab, w))
     order = np.lexsort((lab, tgt, src))
     label_counts = np.bincount(labels, minlength=n_labels)

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.report.interactive import PALETTE, region_example_ids, shorten, web_asset
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.report.interactive import PALETTE, region_example_ids, shorten, web_asset
 from llm_mri_graphdb.viz.layout import gridsize_of
 
 __all__ = ["heatmap_panels"]

@@ -28,8 +28,8 @@ from pathlib import Path
 from ..errors import ServerError
 from ..settings import Neo4jSettings, cache_home
 from .browser import GuideServer, serves_guide, start_guide, stop_guide
-from .distribution import Distribution, ensure_distribution
 from .config import JVM_FLAGS, neo4j_conf
+from .distribution import Distribution, ensure_distribution
 from .host import ServerMemory, java_major_version, port_is_free, runs_home, server_memory
 
 __all__ = ["LocalNeo4j", "ServerInfo", "password_command"]

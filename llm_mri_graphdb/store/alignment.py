@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from llm_mri_graphdb.analysis.alignment import LayerAlignment, align_layers, best_matches
-from llm_mri_graphdb.extract.cache import load_entry
 from llm_mri_graphdb.errors import CacheError
+from llm_mri_graphdb.extract.cache import load_entry
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.values import plain
@@ -48,7 +48,7 @@ __all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "write_alignment", 
 
 MEASURES = ("cka", "ami")
 _FILE = "alignments.json"
-_IN_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_IN_MEMORY: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _is_local(store: Any) -> bool:
@@ -254,7 +254,7 @@ def _best_rows(stored: LayerAlignment, other_run: str, summary: dict[str, Any], 
     for layer, j in enumerate(best.tolist()):
         if np.isnan(matrix[layer, j]):
             continue
-        value = lambda m: None if m is None or np.isnan(m[layer, j]) else float(m[layer, j])  # noqa: E731
+        value = lambda m, layer=layer, j=j: None if m is None or np.isnan(m[layer, j]) else float(m[layer, j])  # noqa: E731
         rows.append({"layer": layer, "model": summary["model"], "run_id": other_run, "best_layer": int(j),
                      "n_layers": summary["n_layers"], "score": float(matrix[layer, j]),
                      "cka": value(stored.cka), "ami": value(stored.ami)})

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.nrag import texts as text_queries
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
+from llm_mri_graphdb.nrag import texts as text_queries
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
@@ -82,7 +82,7 @@ def _read_meta(file: Path) -> dict[str, Any]:
     return meta
 
 
-def _text_path_rows(store: "LocalStore", p: dict[str, Any]) -> list[dict[str, Any]]:
+def _text_path_rows(store: LocalStore, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of query ``text_path``: the counts as one list aligned with ``label_names``."""
     names = list(store.read(p["run_id"]).label_names)
     return [{"layer": r["layer"], "region": r["region"], "total": r["total"], "counts": [r[n] for n in names],
@@ -127,7 +127,7 @@ class LocalStore(AlignmentQuestions):
     def __repr__(self) -> str:
         return f"LocalStore(path={None if self.path is None else str(self.path)!r})"
 
-    def __enter__(self) -> "LocalStore":
+    def __enter__(self) -> LocalStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -16,8 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
-from ..labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
+
+from ..labels import resolve_label
 from .figure import new_axes
 from .layout import barycentric, drawing_arrays
 
@@ -67,7 +68,7 @@ def plot_graph(
     """
     d = drawing_arrays(nrag_or_graph)
     names = d["label_names"]
-    chosen = list(range(len(names))) if labels is None else [resolve_label(names, l) for l in labels]
+    chosen = list(range(len(names))) if labels is None else [resolve_label(names, label) for label in labels]
     src, tgt, lab, w = d["rows"]
     keep = np.isin(lab, chosen) & (np.abs(w) > 0)
     src, tgt, lab, w = src[keep], tgt[keep], lab[keep], np.abs(w[keep])
@@ -139,7 +140,7 @@ def plot_graph(
 
     ax.set_xlim(-0.02 * slots - 0.5, span + 0.02 * slots + 0.5)
     ax.set_ylim(-(d["n_layers"] - 1) - 0.5, 0.5)
-    ax.set_yticks(-np.arange(d["n_layers"]), [f"layer {l}" for l in range(d["n_layers"])],
+    ax.set_yticks(-np.arange(d["n_layers"]), [f"layer {layer}" for layer in range(d["n_layers"])],
                   fontsize=8 if d["n_layers"] <= 30 else 5)
     ax.set_xticks([])
     for side in ("top", "right", "bottom", "left"):

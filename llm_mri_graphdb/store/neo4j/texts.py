@@ -29,9 +29,9 @@ import numpy as np
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, membership_groups, text_batches
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
-from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
 
 __all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
