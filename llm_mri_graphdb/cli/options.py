@@ -51,7 +51,8 @@ def print_rows(rows: list[dict], fmt: str) -> None:
 
 def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
     """An Enum of ``values``, which typer shows and checks as a choice."""
-    return Enum(name, [(v, v) for v in values], type=str)
+    # typeshed types the functional API's result as a member, not a class
+    return Enum(name, [(v, v) for v in values], type=str)  # type: ignore[return-value]
 
 
 #: Library argument -> CLI option, for errors that name the option.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
@@ -20,8 +20,33 @@ from ..scan_settings import (
 )
 from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error
 
-Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
-    ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+if TYPE_CHECKING:  # typer builds the choices at run time; a checker sees their str values
+    Site = str
+    Pooling = str
+    Reducer = str
+    Dtype = str
+    Binning = str
+else:
+    Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
+        ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+
+
+class _ScanSettings(TypedDict):
+    """The arguments ``scan`` shares with :func:`~llm_mri_graphdb.scan_settings.check_scan`."""
+
+    site: str
+    pooling: str
+    reducer: str
+    binning: str
+    dtype: str | None
+    n_components: int
+    gridsize: int
+    threshold: float
+    random_state: int
+    device: str
+    batch_size: int
+    max_length: int | None
+    allow_large: bool
 
 
 @app.command("scan")
@@ -62,11 +87,13 @@ def scan_cmd(
     """
     from ..pipeline import scan
 
-    values = {v: getattr(x, "value", x) for v, x in
-              (("site", site), ("pooling", pooling), ("reducer", reducer), ("binning", binning), ("dtype", dtype))}
-    settings = dict(**values, n_components=components, gridsize=gridsize, threshold=threshold,
-                    random_state=random_state, device=device, batch_size=batch_size, max_length=max_length,
-                    allow_large=allow_large)
+    def value(choice: str | None) -> str | None:  # the str of a choice Enum member
+        return getattr(choice, "value", choice)
+
+    settings = _ScanSettings(site=str(value(site)), pooling=str(value(pooling)), reducer=str(value(reducer)),
+                             binning=str(value(binning)), dtype=value(dtype), n_components=components,
+                             gridsize=gridsize, threshold=threshold, random_state=random_state, device=device,
+                             batch_size=batch_size, max_length=max_length, allow_large=allow_large)
     try:
         check_scan(**settings)  # cheap: before the store is opened or anything read
         check_encoding(encoding)
