@@ -22,6 +22,8 @@ from .values import to_json
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used: importing this module stays cheap
     import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from llm_mri_graphdb.extract.activations import Activations
     from llm_mri_graphdb.nrag.model import NRAG
@@ -127,7 +129,7 @@ def _save_figures(nrag: NRAG, folder: Path) -> None:
     from . import viz
 
     folder.mkdir(parents=True, exist_ok=True)
-    figures = {"graph.png": viz.plot_graph(nrag)}
+    figures: dict[str, Axes | Figure] = {"graph.png": viz.plot_graph(nrag)}
     if nrag.kind == GRID:
         figures["scan.png"] = viz.plot_scan(nrag)
         for label, name in zip(nrag.label_names, _figure_names(nrag.label_names)):

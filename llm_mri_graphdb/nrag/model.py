@@ -362,13 +362,13 @@ def build_nrag(
     n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
-    common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
-                  model=activations.model, corpus=activations.corpus, activations_path=activations.path)
     if not refit_per_label:
         if reduced is None:
             reduced = reduce_layers(activations, reducer)
-        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names,
-                                       settings=settings, **common)
+        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names, settings=settings,
+                                       gridsize=gridsize, threshold=threshold, binning=binning,
+                                       abs_threshold=abs_threshold, model=activations.model,
+                                       corpus=activations.corpus, activations_path=activations.path)
     if reduced is not None:
         raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
     if n_components == 2:

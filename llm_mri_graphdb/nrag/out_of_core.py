@@ -84,7 +84,8 @@ def _edges(coords: _Coordinates, layer: int, axis: int, gridsize: int, binning: 
 
 def _cut(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Cell of every value under fixed edges, as ``bin_axis`` gives for the whole column."""
-    return np.asarray(pd.cut(values, edges, labels=False, include_lowest=True), dtype=np.int64)
+    # pandas-stubs take Sequence[float] bins, not the ndarray pandas documents and accepts
+    return np.asarray(pd.cut(values, edges, labels=False, include_lowest=True), dtype=np.int64)  # type: ignore[call-overload]
 
 
 def _merge(codes: np.ndarray, counts: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from matplotlib.lines import Line2D
 from llm_mri_graphdb.nrag.model import NRAG
 
 from ..labels import resolve_label
-from .figure import new_axes
+from .figure import new_axes, root_figure
 from .layout import barycentric, drawing_arrays
 
 __all__ = ["plot_graph"]
@@ -102,7 +102,7 @@ def plot_graph(
     slots = span + 1
     if ax is None:
         ax = new_axes((float(np.clip(slots * 0.13, 8, 22)), float(np.clip(0.55 * d["n_layers"] + 1.2, 3, 14))))
-    fig_w = ax.get_position().width * ax.figure.get_figwidth() * 72
+    fig_w = ax.get_position().width * root_figure(ax).get_figwidth() * 72
     slot_pt = fig_w / slots
 
     # one segment per (edge, label); labels sharing an edge sit side by side
@@ -120,7 +120,8 @@ def plot_graph(
                      np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]])], axis=1)
     rgba = np.array([color_of[li] for li in lab[e]]).reshape(-1, 4)
     rgba[:, 3] = 0.3 + 0.55 * rel[e]
-    ax.add_collection(LineCollection(segs, colors=rgba, linewidths=0.3 + 2.7 * rel[e], zorder=1, capstyle="round"))
+    # the stubs take a sequence of segments; matplotlib documents and accepts the (n, 2, 2) array too
+    ax.add_collection(LineCollection(segs, colors=rgba, linewidths=0.3 + 2.7 * rel[e], zorder=1, capstyle="round"))  # type: ignore[arg-type]
 
     # node colour: label colours blended by share of incident weight
     inc = np.zeros((nodes.size, len(names)))
