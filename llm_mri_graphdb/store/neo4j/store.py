@@ -119,7 +119,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
                                              max_transaction_retry_time=retry_s,
                                              connection_timeout=min(5.0, retry_s),
                                              connection_acquisition_timeout=retry_s + 5.0)
-                        if self._owns_driver else uri)
+                        if not isinstance(uri, Driver) else uri)
         self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()
