@@ -72,8 +72,8 @@ def region_example_ids(paths: np.ndarray, n_regions: int, *, text_labels: Any = 
     order = np.argsort(keys, axis=0, kind="stable")  # texts of a region stay in corpus order
     for layer in range(keys.shape[1]):
         column = keys[order[:, layer], layer]
-        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if column.size else []
-        for start in np.asarray(starts).tolist():
+        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if column.size else np.empty(0, np.intp)
+        for start in starts.tolist():
             key = int(column[start])
             chosen = order[start:start + max_examples, layer]
             ids[key] = chosen[keys[chosen, layer] == key].tolist()
