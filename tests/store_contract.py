@@ -29,22 +29,49 @@ from llm_mri_graphdb.testing import nrag_from_paths, random_components_nrag
 # The hand-checked sample of tests/integration/nrag_samples.py: 3 layers, labels ("neg", "pos").
 #   t0 pos (0,0) (0,0) (1,1)    t1 pos (0,0) (0,0) (1,1)    t2 pos (0,0) (1,0) (1,1)
 #   t3 neg (1,1) (1,0) (0,1)    t4 neg (1,1) (1,0) (1,1)
-PATHS = [[(0, 0), (0, 0), (1, 1)], [(0, 0), (0, 0), (1, 1)], [(0, 0), (1, 0), (1, 1)],
-         [(1, 1), (1, 0), (0, 1)], [(1, 1), (1, 0), (1, 1)]]
+PATHS = [
+    [(0, 0), (0, 0), (1, 1)],
+    [(0, 0), (0, 0), (1, 1)],
+    [(0, 0), (1, 0), (1, 1)],
+    [(1, 1), (1, 0), (0, 1)],
+    [(1, 1), (1, 0), (1, 1)],
+]
 LABELS = [1, 1, 1, 0, 0]
 # A second run on the same corpus: layer 2 puts t0 alone in (0,0), t1..t4 in (1,1).
-PATHS_B = [[(0, 0), (0, 0), (0, 0)], [(0, 0), (0, 0), (1, 1)], [(1, 1), (1, 1), (1, 1)],
-           [(1, 1), (1, 0), (1, 1)], [(1, 1), (1, 0), (1, 1)]]
-RUN_KEYS = ["run_id", "model", "corpus", "corpus_fingerprint", "kind", "n_layers", "label_names", "n_regions",
-            "n_edge_rows", "completed_at", "status"]
+PATHS_B = [
+    [(0, 0), (0, 0), (0, 0)],
+    [(0, 0), (0, 0), (1, 1)],
+    [(1, 1), (1, 1), (1, 1)],
+    [(1, 1), (1, 0), (1, 1)],
+    [(1, 1), (1, 0), (1, 1)],
+]
+RUN_KEYS = [
+    "run_id",
+    "model",
+    "corpus",
+    "corpus_fingerprint",
+    "kind",
+    "n_layers",
+    "label_names",
+    "n_regions",
+    "n_edge_rows",
+    "completed_at",
+    "status",
+]
 
 
 def sample(tag: str, paths: list = PATHS, run: str = "a", *, corpus: str | None = None) -> NRAG:
     """The sample run ``run`` of model ``cm-<run>-<tag>`` on corpus ``cc-<tag>`` (fingerprint ``cf-<tag>``)."""
     corpus = corpus or tag
     meta = {"name": f"cc-{corpus}", "fingerprint": f"cf-{corpus}", "n_texts": 5, "label_names": ["neg", "pos"]}
-    return nrag_from_paths(paths, LABELS, ("neg", "pos"), model={"name": f"cm-{run}-{tag}"}, corpus=meta,
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": 2, "tag": f"{run}-{tag}"})
+    return nrag_from_paths(
+        paths,
+        LABELS,
+        ("neg", "pos"),
+        model={"name": f"cm-{run}-{tag}"},
+        corpus=meta,
+        settings={"reducer": "pca", "n_components": 2, "gridsize": 2, "tag": f"{run}-{tag}"},
+    )
 
 
 def texts(tag: str) -> list[str]:
@@ -111,15 +138,21 @@ def check_write_refuses_bad_input(store: Store, tag: str) -> None:
     nrag = sample(tag)
     with pytest.raises(TypeError, match=r"^nrag must be an NRAG; got str\.$"):
         store.write("not an nrag")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=r"^texts must hold the 5 texts the NRAG was built from, in corpus "
-                                         r"order; got 4\.$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^texts must hold the 5 texts the NRAG was built from, in corpus "
+        r"order; got 4\.$",
+    ):
         store.write(nrag, texts=texts(tag)[:4])
     skip = sample(tag, run="skip")
     target = np.array(skip.edge_target)
     target[0] = int(np.flatnonzero(skip.region_layer == 2)[0])  # layer 0 -> layer 2
     object.__setattr__(skip, "edge_target", target)  # past NRAG's own check, as a corrupted object would be
-    with pytest.raises(ValueError, match=r"^nrag edges must join regions of neighbouring layers \(target layer = "
-                                         r"source layer \+ 1\); edge row 0 joins layer 0 to layer 2"):
+    with pytest.raises(
+        ValueError,
+        match=r"^nrag edges must join regions of neighbouring layers \(target layer = "
+        r"source layer \+ 1\); edge row 0 joins layer 0 to layer 2",
+    ):
         store.write(skip)
     assert skip.run_id not in {row["run_id"] for row in store.runs()}
 
@@ -129,19 +162,38 @@ def check_runs_models_corpora(store: Store, tag: str) -> None:
     with written(store, (a, texts(tag)), (b, None)) as (run_a, run_b):
         rows = {row["run_id"]: row for row in store.runs()}
         assert list(rows[run_a]) == RUN_KEYS
-        expected = {"run_id": run_a, "model": f"cm-a-{tag}", "corpus": f"cc-{tag}", "corpus_fingerprint": f"cf-{tag}",
-                    "kind": "grid", "n_layers": 3, "label_names": ["neg", "pos"], "n_regions": 6, "n_edge_rows": 7,
-                    "status": "complete"}
+        expected = {
+            "run_id": run_a,
+            "model": f"cm-a-{tag}",
+            "corpus": f"cc-{tag}",
+            "corpus_fingerprint": f"cf-{tag}",
+            "kind": "grid",
+            "n_layers": 3,
+            "label_names": ["neg", "pos"],
+            "n_regions": 6,
+            "n_edge_rows": 7,
+            "status": "complete",
+        }
         assert {k: rows[run_a][k] for k in expected} == expected
         assert isinstance(rows[run_a]["completed_at"], str)
         order = [r["run_id"] for r in store.runs() if r["run_id"] in (run_a, run_b)]
         assert order == [run_b, run_a]  # newest first
         models = [m for m in store.models() if m["name"].endswith(tag)]
-        assert models == [{"key": f"cm-{r}-{tag}", "name": f"cm-{r}-{tag}", "architecture": None, "n_layers": None,
-                           "width": None, "n_runs": 1} for r in ("a", "b")]
+        assert models == [
+            {
+                "key": f"cm-{r}-{tag}",
+                "name": f"cm-{r}-{tag}",
+                "architecture": None,
+                "n_layers": None,
+                "width": None,
+                "n_runs": 1,
+            }
+            for r in ("a", "b")
+        ]
         corpora = [c for c in store.corpora() if c["name"] == f"cc-{tag}"]
-        assert corpora == [{"key": f"cf-{tag}", "name": f"cc-{tag}", "n_texts": 5, "label_names": ["neg", "pos"],
-                            "n_runs": 2}]
+        assert corpora == [
+            {"key": f"cf-{tag}", "name": f"cc-{tag}", "n_texts": 5, "label_names": ["neg", "pos"], "n_runs": 2}
+        ]
 
 
 def check_delete_and_unknown_runs(store: Store, tag: str) -> None:
@@ -171,26 +223,30 @@ def check_text_questions(store: Store, tag: str) -> None:
     a, b = sample(tag), sample(tag, PATHS_B, "b")
     with written(store, (a, texts(tag)), (b, texts(tag))) as (run_a, run_b):
         t = texts(tag)
-        assert store.region_texts(run_a, "0_0_0") == [
-            {"index": i, "text": t[i], "label": "pos"} for i in (0, 1, 2)]
+        assert store.region_texts(run_a, "0_0_0") == [{"index": i, "text": t[i], "label": "pos"} for i in (0, 1, 2)]
         assert store.region_texts(run_a, "1_1_0", label="neg", limit=1, offset=1) == [
-            {"index": 4, "text": t[4], "label": "neg"}]
+            {"index": 4, "text": t[4], "label": "neg"}
+        ]
         assert store.text_path(run_a, 3) == [
             {"layer": 0, "region": "0_1_1", "total": 2, "neg": 2, "pos": 0},
             {"layer": 1, "region": "1_1_0", "total": 3, "neg": 2, "pos": 1},
-            {"layer": 2, "region": "2_0_1", "total": 1, "neg": 1, "pos": 0}]
+            {"layer": 2, "region": "2_0_1", "total": 1, "neg": 1, "pos": 0},
+        ]
         assert store.co_travellers(run_a, 0) == [
             {"index": 1, "text": t[1], "label": "pos", "shared": 3},
             {"index": 2, "text": t[2], "label": "pos", "shared": 2},
-            {"index": 4, "text": t[4], "label": "neg", "shared": 1}]
+            {"index": 4, "text": t[4], "label": "neg", "shared": 1},
+        ]
         crossings = store.label_crossings(run_a)
         assert [row["index"] for row in crossings] == [4]
         assert list(crossings[0])[:3] == ["index", "text", "label"]
         diverging = store.diverging_texts(run_a, run_b, 2, 2)
         assert diverging and all(list(row) == list(diverging[0]) for row in diverging)
         for call, line in [
-            (lambda: store.region_texts(run_a, "9_9_9"),
-             r"^region must be an occupied region of run \w+ such as '0_0_0' \('layer_x_y'\); got '9_9_9'\.$"),
+            (
+                lambda: store.region_texts(run_a, "9_9_9"),
+                r"^region must be an occupied region of run \w+ such as '0_0_0' \('layer_x_y'\); got '9_9_9'\.$",
+            ),
             (lambda: store.text_path(run_a, 5), r"^idx must be a text index in \[0, 4\]; got 5\.$"),
             (lambda: store.co_travellers(run_a, 0, limit=-1), r"^limit must be an int >= 0; got -1\.$"),
             (lambda: store.region_texts(run_a, "0_0_0", offset=-2), r"^offset must be an int >= 0; got -2\.$"),
@@ -204,11 +260,17 @@ def check_text_questions_refuse_runs_without_texts(store: Store, tag: str) -> No
     a, other = sample(tag), sample(tag, run="other", corpus=f"{tag}-other")
     bare = sample(tag, run="bare")
     with written(store, (a, texts(tag)), (other, texts(tag)), (bare, None)) as (run_a, run_other, run_bare):
-        with pytest.raises(ValueError, match=rf"^run {run_bare} was stored without texts; scan it again without "
-                                             r"--no-texts \(texts=True\) to ask about its texts\.$"):
+        with pytest.raises(
+            ValueError,
+            match=rf"^run {run_bare} was stored without texts; scan it again without "
+            r"--no-texts \(texts=True\) to ask about its texts\.$",
+        ):
             store.label_crossings(run_bare)
-        with pytest.raises(ValueError, match=rf"^run_a and run_b must be on the same corpus; {run_a} is on "
-                                             rf"'cc-{tag}' and {run_other} on 'cc-{tag}-other'\.$"):
+        with pytest.raises(
+            ValueError,
+            match=rf"^run_a and run_b must be on the same corpus; {run_a} is on "
+            rf"'cc-{tag}' and {run_other} on 'cc-{tag}-other'\.$",
+        ):
             store.diverging_texts(run_a, run_other, 0, 0)
 
 
@@ -216,7 +278,8 @@ def check_query(store: Store, tag: str) -> None:
     nrag = sample(tag)
     with written(store, (nrag, texts(tag))) as (run_id,):
         assert store.query("co_travellers", run_id=run_id, idx=0, limit=1) == [
-            {"index": 1, "text": texts(tag)[1], "label": "pos", "shared": 3}]
+            {"index": 1, "text": texts(tag)[1], "label": "pos", "shared": 3}
+        ]
         with pytest.raises(QueryNotFound):
             store.query("no_such_query")
         with pytest.raises(ValueError, match="limit"):
@@ -233,8 +296,9 @@ def check_alignment(store: Store, tag: str) -> None:
         back = store.alignment(run_b, run_a)
         np.testing.assert_allclose(back.ami, result.ami.T, atol=1e-12)
         rows = store.layer_alignment(run_a, measure="ami")
-        assert [list(row) for row in rows][:1] == [["layer", "model", "run_id", "best_layer", "n_layers", "score",
-                                                    "cka", "ami"]]
+        assert [list(row) for row in rows][:1] == [
+            ["layer", "model", "run_id", "best_layer", "n_layers", "score", "cka", "ami"]
+        ]
         assert [(r["layer"], r["run_id"], r["cka"]) for r in rows] == [(i, run_b, None) for i in range(3)]
         assert store.layer_alignment(run_a, measure="cka") == []
         with pytest.raises(ValueError, match=r"^measure must be one of \('cka', 'ami'\); got 'cca'\.$"):
@@ -260,16 +324,45 @@ def check_show(store: Store, tag: str) -> None:
 
 
 CHECKS: list[Callable[[Store, str], None]] = [
-    check_write_read_round_trip, check_write_replaces_the_run, check_write_refuses_bad_input,
-    check_runs_models_corpora, check_delete_and_unknown_runs, check_metrics_equal_in_process,
-    check_text_questions, check_text_questions_refuse_runs_without_texts, check_query, check_alignment,
-    check_analyze_names_its_parts, check_show,
+    check_write_read_round_trip,
+    check_write_replaces_the_run,
+    check_write_refuses_bad_input,
+    check_runs_models_corpora,
+    check_delete_and_unknown_runs,
+    check_metrics_equal_in_process,
+    check_text_questions,
+    check_text_questions_refuse_runs_without_texts,
+    check_query,
+    check_alignment,
+    check_analyze_names_its_parts,
+    check_show,
 ]
 
 #: Public methods of Store and the checks that call them (kept honest by test_every_store_method_is_checked).
-COVERED = {"write", "read", "texts", "runs", "models", "corpora", "delete", "gc", "metrics", "analyze", "query",
-           "region_texts", "text_path", "co_travellers", "label_crossings", "diverging_texts", "show", "compare",
-           "alignment", "layer_alignment", "close", "save_alignment"}
+COVERED = {
+    "write",
+    "read",
+    "texts",
+    "runs",
+    "models",
+    "corpora",
+    "delete",
+    "gc",
+    "metrics",
+    "analyze",
+    "query",
+    "region_texts",
+    "text_path",
+    "co_travellers",
+    "label_crossings",
+    "diverging_texts",
+    "show",
+    "compare",
+    "alignment",
+    "layer_alignment",
+    "close",
+    "save_alignment",
+}
 
 
 def public_methods() -> set[str]:

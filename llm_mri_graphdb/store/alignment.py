@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
     from llm_mri_graphdb.store.base import Store
 
 __all__ = ["MEASURES", "compare_runs", "write_alignment", "read_alignment", "layer_alignment", "same_corpus",
-           "alignment_inputs", "matrix_lists", "list_matrix", "read_entries", "save_entries", "best_rows"]
+           "alignment_inputs", "matrix_lists", "list_matrix", "read_entries", "save_entries", "with_entry",
+           "entry_alignment", "best_rows"]
 
 MEASURES = ("cka", "ami")
 FILE = "alignments.json"
@@ -90,7 +92,7 @@ def alignment_inputs(run_a: str, nrag_a: NRAG, run_b: str, nrag_b: NRAG) -> tupl
     layers_a, why_a = _activations(run_a, nrag_a, n_texts)
     layers_b, why_b = (layers_a, why_a) if run_b == run_a else _activations(run_b, nrag_b, n_texts)
     if layers_a is None or layers_b is None:
-        notes.append(str(why_a or why_b))
+        notes.append(why_a or why_b or "the activations of a run are not available.")
         layers_a = layers_b = None
     if layers_a is None and paths_a is None:
         raise ValueError(f"runs {run_a} and {run_b} can be compared by neither measure: " + " ".join(notes))
@@ -131,6 +133,30 @@ def save_entries(folder: Path, entries: dict[str, Any]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def with_entry(entries: dict[str, Any], alignment: LayerAlignment) -> dict[str, Any]:
+    """``entries`` (of ``alignments.json``) with ``alignment`` replacing its pair's entry, either direction."""
+    run_a, run_b = alignment.runs
+    entries = {key: entry for key, entry in entries.items() if key != f"{run_b} {run_a}"}
+    entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b, "cka": matrix_lists(alignment.cka),
+                                   "ami": matrix_lists(alignment.ami),
+                                   "computed_at": datetime.now(timezone.utc).isoformat()}
+    return entries
+
+
+def entry_alignment(entries: dict[str, Any], run_a: str, run_b: str,
+                    names: tuple[str, str]) -> LayerAlignment | None:
+    """The alignment of ``entries`` for the pair, oriented ``run_a`` x ``run_b``; None when none is saved."""
+    entry, flip = entries.get(f"{run_a} {run_b}"), False
+    if entry is None:
+        entry, flip = entries.get(f"{run_b} {run_a}"), True
+    if entry is None:
+        return None
+    cka, ami = list_matrix(entry["cka"]), list_matrix(entry["ami"])
+    if flip:
+        cka, ami = (None if cka is None else cka.T), (None if ami is None else ami.T)
+    return LayerAlignment(cka, ami, names, runs=(run_a, run_b))
 
 
 def best_rows(stored: LayerAlignment, other_run: str, summary: dict[str, Any], measure: str) -> list[dict[str, Any]]:

@@ -105,13 +105,17 @@ class Store(ABC):
 
     # -- metrics and queries -----------------------------------------------------------
     @abstractmethod
-    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None, *,
-                save: bool = False) -> dict[str, Any]:
+    def metrics(self, run_id: str, labels: Sequence[str] | str | None = None, *, save: bool = False) -> dict[str, Any]:
         """The metrics of :func:`llm_mri_graphdb.analysis.metrics.compute_metrics` for ``labels`` (None: all)."""
 
     @abstractmethod
-    def analyze(self, run_id: str, algorithms: Sequence[str] | str | None = None,
-                labels: Sequence[str] | str | None = None, save: bool = False) -> dict[str, Any]:
+    def analyze(
+        self,
+        run_id: str,
+        algorithms: Sequence[str] | str | None = None,
+        labels: Sequence[str] | str | None = None,
+        save: bool = False,
+    ) -> dict[str, Any]:
         """Communities and centrality of a run."""
 
     @abstractmethod
@@ -120,8 +124,9 @@ class Store(ABC):
 
     # -- the text questions --------------------------------------------------------------
     @abstractmethod
-    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
-                     offset: int = 0) -> list[dict[str, Any]]:
+    def region_texts(
+        self, run_id: str, region: str, label: str | None = None, limit: int = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
         """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
 
     @abstractmethod
@@ -137,8 +142,9 @@ class Store(ABC):
         """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
 
     @abstractmethod
-    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
-                        limit: int = 20) -> list[dict[str, Any]]:
+    def diverging_texts(
+        self, run_a: str, run_b: str, layer_a: int, layer_b: int, limit: int = 20
+    ) -> list[dict[str, Any]]:
         """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
 
     def show(self, run_id: str, *, color_by: str = "label", layers: int | Sequence[int] | None = None) -> Any:
@@ -147,8 +153,7 @@ class Store(ABC):
         from llm_mri_graphdb.report.interactive import scan_view
 
         nrag = self.read(run_id)
-        return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None,
-                         color_by=color_by, layers=layers)
+        return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None, color_by=color_by, layers=layers)
 
     # -- alignment -------------------------------------------------------------------
     def compare(self, run_a: str, run_b: str, *, save: bool = True) -> LayerAlignment:
@@ -180,9 +185,15 @@ class Store(ABC):
         layers_a, layers_b, paths_a, paths_b, notes = alignment_inputs(run_a, nrag_a, run_b, nrag_b)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
-        result = align_layers(layers_a, layers_b, paths_a, paths_b,
-                              names=(str(nrag_a.model.get("name", run_a)), str(nrag_b.model.get("name", run_b))),
-                              runs=(run_a, run_b), notes=tuple(notes))
+        result = align_layers(
+            layers_a,
+            layers_b,
+            paths_a,
+            paths_b,
+            names=(str(nrag_a.model.get("name", run_a)), str(nrag_b.model.get("name", run_b))),
+            runs=(run_a, run_b),
+            notes=tuple(notes),
+        )
         if save:
             self.save_alignment(result)
         return result
@@ -192,6 +203,8 @@ class Store(ABC):
         run_a, run_b = alignment.runs
         if not run_a or not run_b:
             raise ValueError("alignment.runs must name the two stored runs; use store.compare(run_a, run_b).")
+        if alignment.cka is None and alignment.ami is None:
+            raise ValueError("an alignment must hold CKA or AMI; this one holds neither.")
         self._save_alignment(alignment)
 
     @abstractmethod
@@ -209,8 +222,9 @@ class Store(ABC):
         return self._read_alignment(run_a, run_b, runs, names)
 
     @abstractmethod
-    def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                        names: tuple[str, str]) -> LayerAlignment | None:
+    def _read_alignment(
+        self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]], names: tuple[str, str]
+    ) -> LayerAlignment | None:
         """The stored alignment of two stored runs (``runs``: the summaries of :meth:`runs` by id)."""
 
     def layer_alignment(self, run_a: str, *, measure: str = "cka", other: str | None = None) -> list[dict[str, Any]]:

@@ -67,6 +67,13 @@ def _summary(run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
             "completed_at": meta["completed_at"], "status": "complete"}
 
 
+def _text_labels(nrag: NRAG) -> np.ndarray:
+    """The label of every text of a run stored with texts (which always keeps them)."""
+    if nrag.text_labels is None:
+        raise ValueError(f"run {nrag.run_id} holds no text labels; write it again with its texts.")
+    return nrag.text_labels
+
+
 def _unreadable(file: Path, exc: Exception) -> ValueError:
     return ValueError(f"{file} is not a run saved by llm-mri-graphdb ({type(exc).__name__}: {exc}); "
                       f"move it out of {file.parent}.")
@@ -158,17 +165,24 @@ class LocalStore(Store):
             self._meta[run_id] = _read_meta(file)
         return self._meta[run_id]
 
-    def _save(self, run_id: str, nrag: NRAG, completed_at: str, texts: list[str] | None) -> None:
+    def _stored_file(self, run_id: str) -> Path:
+        """The file of a saved run; RunNotFound when it is gone (another process deleted it)."""
+        file = self._file(run_id)
+        if file is None:
+            raise run_not_found(run_id)
+        return file
+
+    def _save(self, folder: Path, run_id: str, nrag: NRAG, completed_at: str, texts: list[str] | None) -> None:
         arrays = {name: getattr(nrag, name) for name in _ARRAYS}
         arrays.update({name: getattr(nrag, name) for name in _OPTIONAL if getattr(nrag, name) is not None})
         if texts is not None:
             arrays.update(_encode_texts(texts))
         meta = json.dumps(_meta(nrag, completed_at, len(texts or ())), sort_keys=True, default=str)
-        fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".npz", dir=self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".npz", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, meta=np.array(meta), **arrays)
-            os.replace(tmp, self.path / f"{run_id}.npz")
+            os.replace(tmp, folder / f"{run_id}.npz")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -179,7 +193,7 @@ class LocalStore(Store):
         meta = self._metadata(run_id)
         if self.path is None:
             return self._runs[run_id]
-        file = self._file(run_id)
+        file = self._stored_file(run_id)
         try:
             with np.load(file, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
@@ -200,7 +214,7 @@ class LocalStore(Store):
         run_id = nrag.run_id
         completed_at = datetime.now(timezone.utc).isoformat()
         if self.path is not None:
-            self._save(run_id, nrag, completed_at, texts)
+            self._save(self.path, run_id, nrag, completed_at, texts)
         self._runs[run_id] = nrag
         self._meta[run_id] = json.loads(json.dumps(_meta(nrag, completed_at, len(texts or ())), default=str))
         self._texts.pop(run_id, None)
@@ -297,7 +311,7 @@ class LocalStore(Store):
         text_queries.require_texts(run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None,
                                    paths=paths)
         if run_id not in self._texts:
-            file = self._file(run_id)
+            file = self._stored_file(run_id)
             try:
                 with np.load(file, allow_pickle=False) as data:
                     self._texts[run_id] = _decode_texts(data["text_blob"], data["text_offsets"])
@@ -315,7 +329,7 @@ class LocalStore(Store):
         except ValueError:
             raise ValueError(f"region must be an occupied region of run {run_id} such as {nrag.region_ids()[0]!r} "
                              f"('layer_x_y'); got {region!r}.") from None
-        return text_queries.region_texts(nrag, region, texts, nrag.text_labels, label=label, limit=limit, offset=offset)
+        return text_queries.region_texts(nrag, region, texts, _text_labels(nrag), label=label, limit=limit, offset=offset)
 
     def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
         """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
@@ -325,12 +339,12 @@ class LocalStore(Store):
     def co_travellers(self, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
         """Texts sharing text ``idx``'s region at the most layers: ``index``, ``text``, ``label``, ``shared``."""
         nrag, texts = self._with_texts(run_id)
-        return text_queries.co_travellers(nrag, idx, texts, nrag.text_labels, limit=limit)
+        return text_queries.co_travellers(nrag, idx, texts, _text_labels(nrag), limit=limit)
 
     def label_crossings(self, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
         """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
         nrag, texts = self._with_texts(run_id)
-        return text_queries.label_crossings(nrag, texts, nrag.text_labels, limit=limit)
+        return text_queries.label_crossings(nrag, texts, _text_labels(nrag), limit=limit)
 
     def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
                         limit: int = 20) -> list[dict[str, Any]]:
@@ -355,27 +369,11 @@ class LocalStore(Store):
         self._alignments = entries if self.path is None else {}
 
     def _save_alignment(self, alignment: LayerAlignment) -> None:
-        run_a, run_b = alignment.runs
-        entries = self._alignment_entries()
-        entries.pop(f"{run_b} {run_a}", None)
-        entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b,
-                                       "cka": shared_alignment.matrix_lists(alignment.cka),
-                                       "ami": shared_alignment.matrix_lists(alignment.ami),
-                                       "computed_at": datetime.now(timezone.utc).isoformat()}
-        self._save_alignment_entries(entries)
+        self._save_alignment_entries(shared_alignment.with_entry(self._alignment_entries(), alignment))
 
     def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
                         names: tuple[str, str]) -> LayerAlignment | None:
-        entries = self._alignment_entries()
-        entry, flip = entries.get(f"{run_a} {run_b}"), False
-        if entry is None:
-            entry, flip = entries.get(f"{run_b} {run_a}"), True
-        if entry is None:
-            return None
-        cka, ami = shared_alignment.list_matrix(entry["cka"]), shared_alignment.list_matrix(entry["ami"])
-        if flip:
-            cka, ami = (None if cka is None else cka.T), (None if ami is None else ami.T)
-        return LayerAlignment(cka, ami, names, runs=(run_a, run_b))
+        return shared_alignment.entry_alignment(self._alignment_entries(), run_a, run_b, names)
 
     def _layer_alignment(self, run_a: str, measure: str, other: str | None) -> list[dict[str, Any]]:
         runs = {row["run_id"]: row for row in self.runs()}

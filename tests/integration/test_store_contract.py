@@ -27,11 +27,15 @@ def test_neo4j_store_meets_the_contract(check, store):
 
 def _questions(store, run_a: str, run_b: str) -> dict:
     return {
-        "runs": [{k: v for k, v in r.items() if k != "completed_at"} for r in store.runs()
-                 if r["run_id"] in (run_a, run_b)],
-        "metrics": store.metrics(run_a), "metrics_pos": store.metrics(run_a, ["pos"]),
-        "region_texts": store.region_texts(run_a, "2_1_1"), "text_path": store.text_path(run_a, 2),
-        "co_travellers": store.co_travellers(run_a, 3), "label_crossings": store.label_crossings(run_a),
+        "runs": [
+            {k: v for k, v in r.items() if k != "completed_at"} for r in store.runs() if r["run_id"] in (run_a, run_b)
+        ],
+        "metrics": store.metrics(run_a),
+        "metrics_pos": store.metrics(run_a, ["pos"]),
+        "region_texts": store.region_texts(run_a, "2_1_1"),
+        "text_path": store.text_path(run_a, 2),
+        "co_travellers": store.co_travellers(run_a, 3),
+        "label_crossings": store.label_crossings(run_a),
         "diverging_texts": store.diverging_texts(run_a, run_b, 2, 2, limit=50),
         "query": store.query("text_path", run_id=run_a, idx=4),
         "texts": store.texts(run_a),

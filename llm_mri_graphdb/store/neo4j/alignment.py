@@ -20,16 +20,22 @@ def save_alignment(runner: CypherRunner, alignment: LayerAlignment) -> None:
     """Merge the pair's ``ALIGNS`` (replacing its earlier ones, whichever direction they were stored in)."""
     run_a, run_b = alignment.runs
     cka, ami = matrix_lists(alignment.cka), matrix_lists(alignment.ami)
-    n_a, n_b = (alignment.cka if alignment.cka is not None else alignment.ami).shape
-    rows = [{"a": i, "b": j, "cka": None if cka is None else cka[i][j], "ami": None if ami is None else ami[i][j]}
-            for i in range(n_a) for j in range(n_b)]
+    matrix = alignment.cka if alignment.cka is not None else alignment.ami
+    assert matrix is not None  # Store.save_alignment checked
+    n_a, n_b = matrix.shape
+    rows = [
+        {"a": i, "b": j, "cka": None if cka is None else cka[i][j], "ami": None if ami is None else ami[i][j]}
+        for i in range(n_a)
+        for j in range(n_b)
+    ]
     for statement in cypher.statements("schema_alignment"):
         runner.run_text(statement, {}, write=True)
     runner.write("merge_alignment", run_a=run_a, run_b=run_b, rows=rows)
 
 
-def read_alignment(runner: CypherRunner, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                   names: tuple[str, str]) -> LayerAlignment | None:
+def read_alignment(
+    runner: CypherRunner, run_a: str, run_b: str, runs: dict[str, dict[str, Any]], names: tuple[str, str]
+) -> LayerAlignment | None:
     """The stored alignment of two stored runs, oriented ``run_a`` x ``run_b``; None when none is stored."""
     rows = runner.read("read_alignment", run_a=run_a, run_b=run_b)
     if not rows:
@@ -40,8 +46,9 @@ def read_alignment(runner: CypherRunner, run_a: str, run_b: str, runs: dict[str,
         i, j = (row["source"], row["target"]) if row["source_run"] == run_a else (row["target"], row["source"])
         cka[i, j] = np.nan if row["cka"] is None else row["cka"]
         ami[i, j] = np.nan if row["ami"] is None else row["ami"]
-    return LayerAlignment(None if np.isnan(cka).all() else cka, None if np.isnan(ami).all() else ami, names,
-                          runs=(run_a, run_b))
+    return LayerAlignment(
+        None if np.isnan(cka).all() else cka, None if np.isnan(ami).all() else ami, names, runs=(run_a, run_b)
+    )
 
 
 def forget_alignments(runner: CypherRunner, run_id: str) -> None:

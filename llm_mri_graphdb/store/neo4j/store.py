@@ -41,8 +41,16 @@ from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.base import Store, run_not_found
 from llm_mri_graphdb.store.neo4j import alignment as neo4j_alignment
 from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
-from llm_mri_graphdb.store.neo4j.records import (corpus_key, flow_batch_check, flow_batches, model_key, region_batch_check,
-                                                 region_rows, run_props, side_props)
+from llm_mri_graphdb.store.neo4j.records import (
+    corpus_key,
+    flow_batch_check,
+    flow_batches,
+    model_key,
+    region_batch_check,
+    region_rows,
+    run_props,
+    side_props,
+)
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 from llm_mri_graphdb.values import plain
 
@@ -109,7 +117,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
                                              max_transaction_retry_time=retry_s,
                                              connection_timeout=min(5.0, retry_s),
                                              connection_acquisition_timeout=retry_s + 5.0)
-                        if self._owns_driver else uri)
+                        if not isinstance(uri, Driver) else uri)
         self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()

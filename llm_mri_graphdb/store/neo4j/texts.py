@@ -52,6 +52,8 @@ def write_texts(runner: CypherRunner, nrag: NRAG, texts: list[str], version: str
     text and layer (nothing is published then).
     """
     corpus = corpus_key(nrag.corpus)
+    if nrag.text_labels is None:
+        raise ValueError("texts need the NRAG's text_labels: build it from texts (build_nrag).")
     labels = [nrag.label_names[i] for i in nrag.text_labels.tolist()]
     runner.write_batches("merge_texts", [{"corpus": corpus, **batch}
                                          for batch in text_batches(texts, labels, batch_size)])
@@ -158,6 +160,12 @@ def _diverging_texts(store: Neo4jStore, run_a: str, run_b: str, layer_a: int, la
 class TextQuestions:
     """The text questions as methods of :class:`~llm_mri_graphdb.store.neo4j.Neo4jStore` (needs its
     ``runner`` and ``query``), with the signatures of :class:`~llm_mri_graphdb.store.local.LocalStore`'s."""
+
+    if TYPE_CHECKING:  # provided by Neo4jStore
+        @property
+        def runner(self) -> CypherRunner: ...
+
+        def read(self, run_id: str) -> NRAG: ...
 
     def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
                      offset: int = 0) -> list[dict[str, Any]]:
