@@ -202,9 +202,11 @@ def check_delete_and_unknown_runs(store: Store, tag: str) -> None:
     store.delete(nrag.run_id)
     assert nrag.run_id not in {row["run_id"] for row in store.runs()}
     line = rf"^run_id must name a stored run; got '{nrag.run_id}' \(see `llm-mri-graphdb runs ls`\)\.$"
-    for call in (store.read, store.delete, store.metrics, store.texts, lambda r: store.text_path(r, 0)):
+    for call in (store.read, store.metrics, store.texts, lambda r: store.text_path(r, 0)):
         with pytest.raises(RunNotFound, match=line):
             call(nrag.run_id)
+    with pytest.raises(RunNotFound, match=line.replace("runs ls", "runs ls --all")):  # delete takes leftovers too
+        store.delete(nrag.run_id)
     assert store.gc() == [] or all(row["run_id"] != nrag.run_id for row in store.gc())
 
 

@@ -29,9 +29,11 @@ from llm_mri_graphdb.store.alignment import MEASURES, alignment_inputs, same_cor
 __all__ = ["Store", "run_not_found"]
 
 
-def run_not_found(run_id: str) -> RunNotFound:
-    """The one line both stores raise for a run id that names no stored (complete) run."""
-    return RunNotFound(f"run_id must name a stored run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+def run_not_found(run_id: str, *, leftovers: bool = False) -> RunNotFound:
+    """The one line both stores raise for a run id that names no stored (complete) run; ``leftovers``: the
+    caller (``delete``) also takes the versions an interrupted write left, listed by ``runs ls --all``."""
+    listing = "runs ls --all" if leftovers else "runs ls"
+    return RunNotFound(f"run_id must name a stored run; got {run_id!r} (see `llm-mri-graphdb {listing}`).")
 
 
 class Store(ABC):

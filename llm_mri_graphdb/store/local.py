@@ -232,7 +232,8 @@ class LocalStore(Store):
         if leftover is not None:
             leftover.unlink(missing_ok=True)
             return
-        self._metadata(run_id)
+        if run_id not in self._run_ids():
+            raise run_not_found(run_id, leftovers=True)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
         for held in (self._runs, self._meta, self._texts):

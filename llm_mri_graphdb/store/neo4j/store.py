@@ -285,7 +285,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         if not rows:
             stale = {row["version"] for row in self._runner.read("read_stale_versions", run_id=None)}
             if run_id not in stale:
-                raise run_not_found(run_id)
+                raise run_not_found(run_id, leftovers=True)
             rows = [{"version": run_id}]
         self._delete_version(rows[0]["version"])
         neo4j_alignment.forget_alignments(self._runner, run_id)  # its Layer nodes and ALIGNS
