@@ -49,6 +49,7 @@ from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag.regions import (
     COMPONENTS,
     GRID,
+    check_edges,
     check_label_sizes,
     check_params,
     check_reduced,
@@ -58,7 +59,7 @@ from llm_mri_graphdb.nrag.regions import (
 from llm_mri_graphdb.scan_settings import graph_settings, run_settings
 from llm_mri_graphdb.values import identity, to_json
 
-__all__ = ["GRID", "COMPONENTS", "NRAG", "check_edges", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
+__all__ = ["GRID", "COMPONENTS", "NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
 
 def _frozen(a: Any, dtype: Any) -> np.ndarray:
     arr = np.array(a, dtype=dtype, copy=True)
@@ -79,24 +80,6 @@ def run_id_for(model: Mapping[str, Any], corpus: Mapping[str, Any], settings: Ma
     }
     blob = to_json(key).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
-
-
-def check_edges(nrag: NRAG) -> None:
-    """ValueError unless every edge joins two regions of the NRAG in neighbouring layers (target layer =
-    source layer + 1): the metrics (Cypher and numpy) and the stores rely on it."""
-    n = nrag.n_regions
-    for name in ("edge_source", "edge_target"):
-        ends = getattr(nrag, name)
-        if ends.size and (ends.min() < 0 or ends.max() >= n):
-            raise ValueError(f"{name} must hold region indices in [0, {n - 1}]; got values in "
-                             f"[{ends.min()}, {ends.max()}].")
-    skips = np.flatnonzero(nrag.region_layer[nrag.edge_target] != nrag.region_layer[nrag.edge_source] + 1)
-    if skips.size:
-        i = int(skips[0])
-        src, tgt = int(nrag.edge_source[i]), int(nrag.edge_target[i])
-        raise ValueError(f"nrag edges must join regions of neighbouring layers (target layer = source layer + 1); "
-                         f"edge row {i} joins layer {nrag.region_layer[src]} to layer {nrag.region_layer[tgt]} "
-                         f"({skips.size} such rows).")
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,7 +160,7 @@ class NRAG:
         n_rows = self.edge_source.shape[0]
         if not all(a.shape == (n_rows,) for a in (self.edge_target, self.edge_label, self.edge_weight)):
             raise ValueError("edge_source, edge_target, edge_label and edge_weight must have one shape.")
-        check_edges(self)
+        check_edges(self.region_layer, self.edge_source, self.edge_target)
         if self.layer_bounds is not None:
             set_("layer_bounds", _frozen(self.layer_bounds, np.float64))
         set_("model", dict(self.model))

@@ -56,6 +56,22 @@ def check_params(gridsize: int, threshold: float, binning: str) -> None:
     check_graph(gridsize=gridsize, threshold=threshold, binning=binning, allow_large=True)
 
 
+def check_edges(region_layer: np.ndarray, edge_source: np.ndarray, edge_target: np.ndarray) -> None:
+    """ValueError unless every edge joins two regions in neighbouring layers (target layer = source layer + 1):
+    the metrics (Cypher and numpy) and the stores rely on it. Checked by every NRAG and every store write."""
+    n = region_layer.shape[0]
+    for name, ends in (("edge_source", edge_source), ("edge_target", edge_target)):
+        if ends.size and (ends.min() < 0 or ends.max() >= n):
+            raise ValueError(f"{name} must hold region indices in [0, {n - 1}]; got values in "
+                             f"[{ends.min()}, {ends.max()}].")
+    skips = np.flatnonzero(region_layer[edge_target] != region_layer[edge_source] + 1)
+    if skips.size:
+        i = int(skips[0])
+        raise ValueError(f"nrag edges must join regions of neighbouring layers (target layer = source layer + 1); "
+                         f"edge row {i} joins layer {region_layer[edge_source[i]]} to layer "
+                         f"{region_layer[edge_target[i]]} ({skips.size} such rows).")
+
+
 def cell_arrays(cells: np.ndarray, labels: np.ndarray, n_labels: int, gridsize: int) -> dict:
     """Region and edge arrays (and ``paths``) of texts whose cell at layer ``l`` is ``cells[l, text]``.
 

@@ -22,7 +22,8 @@ from typing import Any
 
 from llm_mri_graphdb.analysis.alignment import LayerAlignment, align_layers
 from llm_mri_graphdb.errors import RunNotFound
-from llm_mri_graphdb.nrag.model import NRAG, check_edges
+from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.regions import check_edges
 from llm_mri_graphdb.nrag.texts import check_texts
 from llm_mri_graphdb.store.alignment import MEASURES, alignment_inputs, same_corpus
 
@@ -68,7 +69,7 @@ class Store(ABC):
         """
         if not isinstance(nrag, NRAG):
             raise TypeError(f"nrag must be an NRAG; got {type(nrag).__name__}.")
-        check_edges(nrag)
+        check_edges(nrag.region_layer, nrag.edge_source, nrag.edge_target)
         return self._write(nrag, check_texts(nrag, texts))
 
     @abstractmethod
