@@ -229,8 +229,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
 
     from llm_mri_graphdb.report.scan import write_report
 
-    opened = open_store() if store is None else None  # a store scan opens, scan closes
-    target = store if opened is None else opened
+    target = store if store is not None else open_store()  # a store scan opens, scan closes
     try:
         run_id = target.write(nrag, texts=list(dataset["text"]) if texts else None)
         metrics = metrics_by_label(target, run_id, nrag)
@@ -244,8 +243,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
                               analysis=analysis_for_report(target, run_id, nrag), texts=dataset["text"],
                               text_labels=activations.labels)
     finally:
-        if opened is not None:
-            opened.close()
+        if store is None:
+            target.close()
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 

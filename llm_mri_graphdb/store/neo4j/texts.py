@@ -32,9 +32,6 @@ from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_inde
 from llm_mri_graphdb.store.neo4j.records import corpus_key, membership_groups, text_batches
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 
-if TYPE_CHECKING:
-    from llm_mri_graphdb.store.neo4j.store import Neo4jStore
-
 __all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
 
@@ -98,20 +95,20 @@ def delete_texts(runner: CypherRunner, corpus: str, limit: int) -> None:
 
 
 # -- the text queries, checked first (one line naming the fix), then run from the library ---------------------
-def _texts_run(store: Neo4jStore, run_id: str, *, paths: bool = True) -> dict[str, Any]:
+def _texts_run(store: TextQuestions, run_id: str, *, paths: bool = True) -> dict[str, Any]:
     run = complete_run(store.runner, run_id)
     require_texts(run_id, run["kind"], int(run.get("n_texts") or 0), bool(run.get("text_paths")), paths=paths)
     return run
 
 
-def _check_region(store: Neo4jStore, run: dict[str, Any], region: str) -> None:
+def _check_region(store: TextQuestions, run: dict[str, Any], region: str) -> None:
     row = store.runner.read("read_region", version=run["version"], region=str(region))[0]
     if not row["found"]:
         raise ValueError(f"region must be an occupied region of run {run['run_id']} such as {row['example']!r} "
                          f"('layer_x_y'); got {region!r}.")
 
 
-def _region_texts(store: Neo4jStore, run_id: str, region: str, label: str | None = None, limit: int = 20,
+def _region_texts(store: TextQuestions, run_id: str, region: str, label: str | None = None, limit: int = 20,
                  offset: int = 0) -> list[dict[str, Any]]:
     """Rows of query ``region_texts`` (see :meth:`Neo4jStore.region_texts`)."""
     run = _texts_run(store, run_id)
@@ -122,7 +119,7 @@ def _region_texts(store: Neo4jStore, run_id: str, region: str, label: str | None
     return store.query("region_texts", run_id=run_id, region=str(region), label=label, limit=limit, offset=offset)
 
 
-def _text_path(store: Neo4jStore, run_id: str, idx: int) -> list[dict[str, Any]]:
+def _text_path(store: TextQuestions, run_id: str, idx: int) -> list[dict[str, Any]]:
     """Rows of query ``text_path`` with the counts spread into one column per label."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
@@ -131,20 +128,20 @@ def _text_path(store: Neo4jStore, run_id: str, idx: int) -> list[dict[str, Any]]
             for row in store.query("text_path", run_id=run_id, idx=idx)]
 
 
-def _co_travellers(store: Neo4jStore, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
+def _co_travellers(store: TextQuestions, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``co_travellers``."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
     return store.query("co_travellers", run_id=run_id, idx=idx, limit=check_count(limit, "limit"))
 
 
-def _label_crossings(store: Neo4jStore, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
+def _label_crossings(store: TextQuestions, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``label_crossings``."""
     _texts_run(store, run_id)
     return store.query("label_crossings", run_id=run_id, limit=check_count(limit, "limit"))
 
 
-def _diverging_texts(store: Neo4jStore, run_a: str, run_b: str, layer_a: int, layer_b: int,
+def _diverging_texts(store: TextQuestions, run_a: str, run_b: str, layer_a: int, layer_b: int,
                     limit: int = 20) -> list[dict[str, Any]]:
     """Rows of query ``diverging_texts``."""
     a, b = _texts_run(store, run_a), _texts_run(store, run_b)
@@ -166,6 +163,8 @@ class TextQuestions:
         def runner(self) -> CypherRunner: ...
 
         def read(self, run_id: str) -> NRAG: ...
+
+        def query(self, name: str, **params: Any) -> list[dict[str, Any]]: ...
 
     def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
                      offset: int = 0) -> list[dict[str, Any]]:
