@@ -30,25 +30,27 @@ of the same Text nodes and memberships in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
-from llm_mri_graphdb.settings import neo4j_settings
+from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
-__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run", "run_shape", "markdown", "run_texts",
-           "bare_texts"]
+__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run_shape", "markdown", "run_texts",
+           "bare_texts", "markdown_texts", "fresh_neo4j", "section"]
 
-SHAPES = ("issue14", "own")
+NAME, TITLE = "store", "Neo4j store: writes"
+SHAPES = ("issue14", "own", "quick")
 _BARE_REGIONS = """UNWIND $rows AS row
 CREATE (:Region {uid: row[0], name: row[1], idx: row[2], run_id: $run_id, version: $version,
                  layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7]})"""
@@ -197,6 +199,8 @@ def _server_config(store) -> dict[str, str]:
 def _make(shape: str) -> Callable[[int], NRAG]:
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}; got {shape!r}.")
+    if shape == "quick":  # a smoke shape for `python -m bench store --quick`
+        return lambda seed: issue14_nrag(seed, n_layers=4, gridsize=10, n_texts=500)
     return issue14_nrag if shape == "issue14" else (lambda seed: synthetic_nrag(seed=seed))
 
 
@@ -252,43 +256,6 @@ def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_0
     out["warm_best_per_s"] = n_rels / best_ours
     out["bare_best_per_s"] = n_rels / best_bare
     out["ours_over_bare"] = best_ours / best_bare
-    return out
-
-
-def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000, *,
-        batch_size: int = 20_000, workers: int = 2, repeats: int = 2, settings=None) -> dict:
-    """Figures for ``python -m bench all`` on the random-walk shape (kept for that section)."""
-    from llm_mri_graphdb.metrics import compute_metrics
-    from llm_mri_graphdb.store import Neo4jStore
-
-    settings = settings or neo4j_settings()
-    nrag = synthetic_nrag(n_layers, gridsize, n_labels, n_texts)
-    n_rels = _n_relationships(nrag)
-    out = {"n_layers": n_layers, "gridsize": gridsize, "n_labels": n_labels, "n_texts": n_texts,
-           "n_regions": nrag.n_regions, "n_flows": int(nrag.edge_source.shape[0]), "n_relationships": n_rels,
-           "batch_size": batch_size, "workers": workers}
-    with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
-        out["cold_write_s"], _ = _timed(lambda: store.write(nrag), None)
-        store.delete(nrag.run_id)
-        fresh = []
-        for i in range(repeats):
-            fresh.append(_timed(lambda: store.write(nrag), None)[0])
-            if i < repeats - 1:
-                store.delete(nrag.run_id)
-        out["replace_s"], _ = _timed(lambda: store.write(nrag), None)
-        try:
-            start = time.perf_counter()
-            out["read_equal"] = store.read(nrag.run_id).equals(nrag)
-            out["read_s"] = time.perf_counter() - start
-            out["gds_metrics_all_s"], _ = _timed(lambda: store.metrics(nrag.run_id), None)
-            out["gds_metrics_one_label_s"], _ = _timed(lambda: store.metrics(nrag.run_id, nrag.label_names[0]), None)
-            out["in_process_metrics_all_s"], _ = _timed(lambda: compute_metrics(nrag), None)
-        finally:
-            store.delete(nrag.run_id)
-    out["fresh_write_s"] = fresh
-    out["cold_relationships_per_s"] = n_rels / out["cold_write_s"]
-    out["fresh_relationships_per_s"] = [n_rels / s for s in fresh]
-    out["replace_relationships_per_s"] = n_rels / out["replace_s"]
     return out
 
 
@@ -388,6 +355,70 @@ def markdown(r: dict, command: str) -> str:
     ])
 
 
+def markdown_texts(r: dict, command: str) -> str:
+    """The texts part of the docs block for a :func:`run_texts` result."""
+    return "\n".join([
+        f"`{command}`: {r['n_texts']:,} texts x {r['n_layers']} layers, {r['n_memberships']:,} "
+        "`(:Text)-[:IN]->(:Region)` memberships written with a grid run, against a bare `UNWIND` of the same texts "
+        "and memberships in the same run. The membership time is the warm write with texts minus the same write "
+        f"without them, so it includes creating the `Text` nodes; load average {r['load_average']:.1f} at the start.",
+        "", "| round | write s | write with texts s | texts s | memberships/s | bare texts s | bare memberships/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *(f"| {i + 1} | {x['write_s']:.2f} | {x['write_with_texts_s']:.2f} | {x['texts_s']:.2f} | "
+          f"{x['memberships_per_s']:,.0f} | {x['bare_texts_s']:.2f} | {x['bare_memberships_per_s']:,.0f} |"
+          for i, x in enumerate(r["rounds"])),
+        "", f"Best: ours **{r['memberships_best_per_s']:,.0f} memberships/s**, bare {r['bare_best_per_s']:,.0f}/s; "
+        f"ours / bare time: **{r['ours_over_bare']:.2f}x** (target >= 50,000 memberships/s).",
+    ])
+
+
+def _fresh_server(heap: str = "2g", pagecache: str = "1g"):
+    from llm_mri_graphdb.server import LocalNeo4j, free_port
+
+    server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
+                        http_port=free_port(), heap=heap, pagecache=pagecache)
+    return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
+
+
+@contextlib.contextmanager
+def fresh_neo4j(heap: str = "2g", pagecache: str = "1g") -> Iterator[tuple[Neo4jSettings, int]]:
+    """A disposable Neo4j + GDS on free ports in a temporary home: ``(settings, server pid)``; removed after."""
+    server, pid = _fresh_server(heap, pagecache)
+    try:
+        yield server.settings(), pid
+    finally:
+        server.stop()
+        shutil.rmtree(server.home, ignore_errors=True)
+
+
+def _on_fresh_server(fn: Callable[..., dict], **kwargs) -> dict:
+    """``fn(settings=..., server_pid=..., **kwargs)`` on a disposable server started for it."""
+    with fresh_neo4j() as (settings, pid):
+        return fn(settings=settings, server_pid=pid, **kwargs)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`): three disposable servers, one per part.
+
+    The issue-14 shape, cold bare write, then two rounds of warm and bare writes;
+    then texts, 10,000 x 13, three rounds. ``quick``: 4 layers x 10x10 x 500
+    texts, one round, 500 texts x 3 layers. About 4-6 minutes in full.
+    """
+    shape, rounds = ("quick", 1) if quick else ("issue14", 2)
+    first = _on_fresh_server(cold_bare, shape=shape)
+    r = _on_fresh_server(run_shape, shape=shape, rounds=rounds)
+    r["cold_bare"] = first
+    sizes = dict(n_texts=500, n_layers=3) if quick else {}
+    texts = _on_fresh_server(run_texts, rounds=1 if quick else 3, **sizes)
+    return "\n\n".join([
+        "### Writes: cold, warm, and the bare-UNWIND bound",
+        markdown(r, f"python -m bench.store --shape {shape} --rounds {rounds}"),
+        "### Texts and memberships with a run",
+        markdown_texts(texts, f"python -m bench.store --texts --rounds {1 if quick else 3}"
+                              + (" (500 texts x 3 layers)" if quick else "")),
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", choices=SHAPES, default="issue14")
@@ -401,12 +432,9 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--texts", action="store_true", help="measure texts and IN memberships (10k x 13)")
     a = parser.parse_args()
-    from llm_mri_graphdb.server import LocalNeo4j, free_port
 
     def fresh_server():
-        server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
-                            http_port=free_port(), heap=a.heap, pagecache=a.pagecache)
-        return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
+        return _fresh_server(a.heap, a.pagecache)
 
     if a.texts:
         settings = neo4j_settings() if a.use_env else None
@@ -418,7 +446,7 @@ def main() -> None:
             if server is not None:
                 server[0].stop()
                 shutil.rmtree(server[0].home, ignore_errors=True)
-        print(json.dumps(r, indent=2))
+        print(json.dumps(r, indent=2) if a.json else markdown_texts(r, f"python -m bench.store --texts --rounds {a.rounds}"))
         return
     if a.use_env:
         settings = neo4j_settings()
