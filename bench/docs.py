@@ -35,6 +35,7 @@ import datetime as dt
 import os
 import platform
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,12 +79,8 @@ def machine() -> str:
         memory = f"{mem_kb / 2**20:.0f} GiB"
     except (OSError, StopIteration):
         memory = "unknown memory"
-    try:
-        import torch
-
-        threads = f", torch {torch.__version__} with {torch.get_num_threads()} threads"
-    except ImportError:
-        threads = ""
+    torch = sys.modules.get("torch")  # threads only when a bench loaded torch; never imported for this line
+    threads = f", torch {torch.__version__} with {torch.get_num_threads()} threads" if torch else ""
     return f"{os.cpu_count()} cores ({cpu_model()}), {memory}{threads}"
 
 
@@ -135,7 +132,8 @@ def _cells(line: str) -> tuple[str, ...]:
 def replace_block(text: str, name: str, body: str) -> tuple[str, int]:
     """``text`` with every block ``name`` holding ``body``; also the number of blocks replaced."""
     body = body.rstrip("\n") + "\n"
-    return _BLOCK.subn(lambda m: m[1] + body + m[4] if m["name"] == name else m[0], text)
+    found = [m for m in _BLOCK.finditer(text) if m["name"] == name]
+    return _BLOCK.sub(lambda m: m[1] + body + m[4] if m["name"] == name else m[0], text), len(found)
 
 
 def write(sections: dict[str, tuple[str, str]], *, root: Path = ROOT, files: tuple[str, ...] = DOC_FILES) -> list[str]:

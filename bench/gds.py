@@ -94,11 +94,11 @@ def markdown(r: dict, command: str) -> str:
 
 def section(quick: bool = False) -> str:
     """The docs block (protocol of :mod:`bench.docs`) on a disposable server; ``quick``: 4 layers x 10x10, 300 texts."""
-    from bench.store import fresh_neo4j
+    from bench.store import QUICK_MEMORY, fresh_neo4j
 
     shape = dict(n_layers=4, gridsize=10, n_texts=300) if quick else {}
     kwargs = dict(repeats=1, algorithms=("louvain", "pagerank")) if quick else {}
-    with fresh_neo4j() as (settings, _):
+    with fresh_neo4j(**(QUICK_MEMORY if quick else {})) as (settings, _):
         r = run(**shape, **kwargs, settings=settings)
     args = " --layers 4 --gridsize 10 --texts 300 --repeats 1 --algorithms louvain,pagerank" if quick else ""
     return markdown(r, f"python -m bench.gds{args}")

@@ -47,7 +47,7 @@ from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
 __all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run_shape", "markdown", "run_texts",
-           "bare_texts", "markdown_texts", "fresh_neo4j", "section"]
+           "bare_texts", "markdown_texts", "fresh_neo4j", "QUICK_MEMORY", "section"]
 
 NAME, TITLE = "store", "Neo4j store: writes"
 SHAPES = ("issue14", "own", "quick")
@@ -391,9 +391,12 @@ def fresh_neo4j(heap: str = "2g", pagecache: str = "1g") -> Iterator[tuple[Neo4j
         shutil.rmtree(server.home, ignore_errors=True)
 
 
-def _on_fresh_server(fn: Callable[..., dict], **kwargs) -> dict:
+QUICK_MEMORY = {"heap": "512m", "pagecache": "128m"}  # a smoke run's server: small, so it fits a shared machine
+
+
+def _on_fresh_server(fn: Callable[..., dict], *, memory: dict[str, str] | None = None, **kwargs) -> dict:
     """``fn(settings=..., server_pid=..., **kwargs)`` on a disposable server started for it."""
-    with fresh_neo4j() as (settings, pid):
+    with fresh_neo4j(**(memory or {})) as (settings, pid):
         return fn(settings=settings, server_pid=pid, **kwargs)
 
 
@@ -405,11 +408,12 @@ def section(quick: bool = False) -> str:
     texts, one round, 500 texts x 3 layers. About 4-6 minutes in full.
     """
     shape, rounds = ("quick", 1) if quick else ("issue14", 2)
-    first = _on_fresh_server(cold_bare, shape=shape)
-    r = _on_fresh_server(run_shape, shape=shape, rounds=rounds)
+    memory = QUICK_MEMORY if quick else None
+    first = _on_fresh_server(cold_bare, shape=shape, memory=memory)
+    r = _on_fresh_server(run_shape, shape=shape, rounds=rounds, memory=memory)
     r["cold_bare"] = first
     sizes = dict(n_texts=500, n_layers=3) if quick else {}
-    texts = _on_fresh_server(run_texts, rounds=1 if quick else 3, **sizes)
+    texts = _on_fresh_server(run_texts, rounds=1 if quick else 3, memory=memory, **sizes)
     return "\n\n".join([
         "### Writes: cold, warm, and the bare-UNWIND bound",
         markdown(r, f"python -m bench.store --shape {shape} --rounds {rounds}"),
