@@ -51,8 +51,8 @@ def version(name):
         return m.version(name)
     except m.PackageNotFoundError:
         return None
-print(json.dumps({"python": platform.python_version(), **{n: version(n) for n in %r}}))
-""" % (PACKAGES,)
+print(json.dumps({"python": platform.python_version(), **{n: version(n) for n in PACKAGES}}))
+""".replace("PACKAGES", repr(PACKAGES))
 
 NAME, TITLE = "compare", "Against llm_mri 0.2.1 and the bare forward pass"
 

@@ -437,41 +437,22 @@ def main() -> None:
     parser.add_argument("--texts", action="store_true", help="measure texts and IN memberships (10k x 13)")
     a = parser.parse_args()
 
-    def fresh_server():
-        return _fresh_server(a.heap, a.pagecache)
-
+    memory = {"heap": a.heap, "pagecache": a.pagecache}
     if a.texts:
-        settings = neo4j_settings() if a.use_env else None
-        server = None if a.use_env else fresh_server()
-        try:
-            r = run_texts(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
-                          settings=settings or server[0].settings(), server_pid=None if server is None else server[1])
-        finally:
-            if server is not None:
-                server[0].stop()
-                shutil.rmtree(server[0].home, ignore_errors=True)
+        kwargs = dict(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers)
+        r = (run_texts(settings=neo4j_settings(), **kwargs) if a.use_env
+             else _on_fresh_server(run_texts, memory=memory, **kwargs))
         print(json.dumps(r, indent=2) if a.json else markdown_texts(r, f"python -m bench.store --texts --rounds {a.rounds}"))
         return
+    kwargs = dict(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, metrics=a.metrics)
     if a.use_env:
         settings = neo4j_settings()
         if settings is None:
             raise SystemExit("--use-env needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD.")
-        r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, settings=settings,
-                      metrics=a.metrics)
+        r = run_shape(a.shape, settings=settings, **kwargs)
     else:
-        server, pid = fresh_server()
-        try:
-            first = cold_bare(a.shape, batch_size=a.batch_size, settings=server.settings(), server_pid=pid)
-        finally:
-            server.stop()
-            shutil.rmtree(server.home, ignore_errors=True)
-        server, pid = fresh_server()
-        try:
-            r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
-                          settings=server.settings(), server_pid=pid, metrics=a.metrics)
-        finally:
-            server.stop()
-            shutil.rmtree(server.home, ignore_errors=True)
+        first = _on_fresh_server(cold_bare, shape=a.shape, batch_size=a.batch_size, memory=memory)
+        r = _on_fresh_server(run_shape, shape=a.shape, memory=memory, **kwargs)
         r["cold_bare"] = first
     command = f"python -m bench.store --shape {a.shape} --rounds {a.rounds}"
     print(json.dumps(r, indent=2) if a.json else markdown(r, command))

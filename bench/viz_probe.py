@@ -24,8 +24,8 @@ def synthetic_nrag(n_layers: int, gridsize: int, n_labels: int, n_texts: int, se
     y = rng.integers(0, n_labels, n_texts)
     centres = rng.normal(size=(n_labels, 2)) * 3
     cells = []
-    for l in range(n_layers):
-        pts = centres[y] * (l / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2))
+    for layer in range(n_layers):
+        pts = centres[y] * (layer / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2))
         lo, hi = pts.min(0), pts.max(0)
         cells.append(np.clip(((pts - lo) / (hi - lo) * gridsize).astype(np.int64), 0, gridsize - 1))
     paths = np.stack(cells, axis=1)  # (n_texts, n_layers, 2)
@@ -45,19 +45,19 @@ def timed(fn, *args, **kw):
 def run(cases=((6, 10, 2, 300), (13, 10, 4, 300), (25, 20, 10, 2000)), *, probe_texts: int = 300) -> dict:
     """Seconds per figure on each ``(layers, grid, labels, texts)`` case, and of the probes."""
     rows = []
-    for L, g, k, n in cases:
-        nrag = synthetic_nrag(L, g, k, n)
-        tg, _ = timed(lambda: figure_to_png_bytes(plot_graph(nrag)))
-        tf, _ = timed(lambda: figure_to_png_bytes(plot_graph(nrag, fix_node_positions=False)))
-        ts, _ = timed(lambda: figure_to_png_bytes(plot_scan(nrag)))
-        th, _ = timed(lambda: figure_to_png_bytes(plot_heatmap(nrag, L // 2)))
-        rows.append({"layers": L, "grid": g, "labels": k, "texts": n, "regions": nrag.n_regions,
+    for n_layers, g, k, n in cases:
+        nrag = synthetic_nrag(n_layers, g, k, n)
+        tg, _ = timed(lambda x: figure_to_png_bytes(plot_graph(x)), nrag)
+        tf, _ = timed(lambda x: figure_to_png_bytes(plot_graph(x, fix_node_positions=False)), nrag)
+        ts, _ = timed(lambda x: figure_to_png_bytes(plot_scan(x)), nrag)
+        th, _ = timed(lambda x, mid: figure_to_png_bytes(plot_heatmap(x, mid)), nrag, n_layers // 2)
+        rows.append({"layers": n_layers, "grid": g, "labels": k, "texts": n, "regions": nrag.n_regions,
                      "edge_rows": int(nrag.edge_source.size), "graph_s": tg, "graph_free_s": tf, "scan_s": ts,
                      "heatmap_s": th})
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(4), probe_texts // 4)
     centres = rng.normal(size=(4, 384))
-    layers = [centres[y] * l / 12 + rng.normal(size=(y.size, 384)) for l in range(13)]
+    layers = [centres[y] * i / 12 + rng.normal(size=(y.size, 384)) for i in range(13)]
     reduced = [x[:, :2] for x in layers]
     te, _ = timed(evaluate_model, layers[-1], reduced, y)
     tc, _ = timed(layer_curve, layers, reduced, y)
