@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
