@@ -108,8 +108,15 @@ print(json.dumps({"seconds": time.perf_counter() - start}))
 
 
 def _child(code: str, *args: str, timeout: float = 3600) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, check=True, capture_output=True,
-                         text=True, timeout=timeout, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    """Run ``code`` in a fresh python; its last stdout line as JSON, or RuntimeError with the child's stderr."""
+    # Under `uv run`, Ray starts its workers through `uv run` too (RAY_ENABLE_UV_RUN_RUNTIME_ENV), which fails
+    # in a --frozen --no-sync environment ("worker startup repeatedly failed"); the venv's python needs no hook.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
+    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
+                         text=True, timeout=timeout, env=env)
+    if out.returncode != 0:
+        raise RuntimeError(f"a bench.scale child ({' '.join(args[:1])}) exited with {out.returncode}:\n"
+                           f"{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
