@@ -218,6 +218,7 @@ extract_activations(folder, corpus, batch_size=2, cache_dir=root, progress=False
 """
 
 
+@pytest.mark.slow  # a child process imports torch + transformers and is SIGKILLed: 18 CPU s, the unit tier's largest
 def test_extract_activations_resumes_after_sigkill_byte_for_byte(folder, tmp_path, monkeypatch):
     import signal
     import subprocess
