@@ -13,7 +13,7 @@ from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.extract import extract_activations
 
-pytestmark = pytest.mark.unit
+# unit by default (tests/conftest.py); the SIGKILL test below is slow
 
 
 @pytest.fixture(scope="module")
