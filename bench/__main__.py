@@ -28,8 +28,20 @@ import time
 from bench import docs
 
 # Order of the run and of new blocks. Neo4j benches start a disposable server unless NEO4J_URI is set.
-BENCHES = ("compare", "extract", "nrag", "store", "gds", "imports", "scale", "alignment", "alignment_models",
-           "report_size", "viz_probe", "gpu")
+BENCHES = (
+    "compare",
+    "extract",
+    "nrag",
+    "store",
+    "gds",
+    "imports",
+    "scale",
+    "alignment",
+    "alignment_models",
+    "report_size",
+    "viz_probe",
+    "gpu",
+)
 
 
 def _module(name: str):

@@ -50,14 +50,29 @@ def run(max_length: int = 64) -> dict:
     smollm = _smollm_path()
     with tempfile.TemporaryDirectory(prefix="bench-align-models-") as tmp:
         store = LocalStore(Path(tmp) / "store")
-        common = dict(cache_dir=Path(tmp) / "cache", store=store, out=Path(tmp) / "reports", probe=False,
-                      progress=False, device="cpu", corpus_name="llm-mri-graphdb-demo", max_length=max_length,
-                      pooling="mean")
+        common = dict(
+            cache_dir=Path(tmp) / "cache",
+            store=store,
+            out=Path(tmp) / "reports",
+            probe=False,
+            progress=False,
+            device="cpu",
+            corpus_name="llm-mri-graphdb-demo",
+            max_length=max_length,
+            pooling="mean",
+        )
         mini = scan(str(demo.model_path()), demo.corpus_path(), **common).run_id
         smol = scan(str(smollm), demo.corpus_path(), **common).run_id
         result = compare_runs(store, mini, smol, save=False)
-    return {"max_length": max_length, "models": result.names, "cka": result.cka, "ami": result.ami,
-            "best_cka": result.best("cka"), "best_ami": result.best("ami"), "notes": result.notes}
+    return {
+        "max_length": max_length,
+        "models": result.names,
+        "cka": result.cka,
+        "ami": result.ami,
+        "best_cka": result.best("cka"),
+        "best_ami": result.best("ami"),
+        "notes": result.notes,
+    }
 
 
 def markdown(r: dict, command: str) -> str:
@@ -67,22 +82,29 @@ def markdown(r: dict, command: str) -> str:
 
     def cell(row: int, col) -> str:
         if isinstance(col, tuple):
-            return f"{cka[row, col[0]:min(col[1], n_b)].max():.3f}"
+            return f"{cka[row, col[0] : min(col[1], n_b)].max():.3f}"
         return f"{cka[row, col]:.3f}" if col < n_b else "-"
 
     heads = [f"{c[0]}-{c[1] - 1} (max)" if isinstance(c, tuple) else str(c) for c in SMOLLM_COLUMNS]
-    lines = [f"`{command}`: {r['models'][0]} ({n_a} layers) against {r['models'][1]} ({n_b}), the 300 demo texts, "
-             f"mean pooling, `max_length={r['max_length']}`, PCA 2-D, gridsize 10. CKA, rows MiniLM layers, "
-             "selected SmolLM2 layers:", "",
-             "| MiniLM \\ SmolLM2 | " + " | ".join(heads) + " | best |", "|---|" + "---:|" * (len(heads) + 1)]
+    lines = [
+        f"`{command}`: {r['models'][0]} ({n_a} layers) against {r['models'][1]} ({n_b}), the 300 demo texts, "
+        f"mean pooling, `max_length={r['max_length']}`, PCA 2-D, gridsize 10. CKA, rows MiniLM layers, "
+        "selected SmolLM2 layers:",
+        "",
+        "| MiniLM \\ SmolLM2 | " + " | ".join(heads) + " | best |",
+        "|---|" + "---:|" * (len(heads) + 1),
+    ]
     for row in MINILM_ROWS:
         i = row % n_a
         name = {0: f"{i} (embeddings)", n_a - 1: f"{i} (last)"}.get(i, str(i))
         lines.append(f"| {name} | " + " | ".join(cell(i, c) for c in SMOLLM_COLUMNS) + f" | {r['best_cka'][i]} |")
-    lines += ["", f"Best CKA match of every MiniLM layer: {', '.join(map(str, r['best_cka']))} "
-              f"({float(cka.max(axis=1).min()):.2f}-{float(cka.max(axis=1).max()):.2f}). AMI of the 10 x 10 region "
-              f"assignments: at most {float(np.max(r['ami'])):.2f}; best AMI matches: "
-              f"{', '.join(map(str, r['best_ami']))}." + (f" Notes: {'; '.join(r['notes'])}." if r["notes"] else "")]
+    lines += [
+        "",
+        f"Best CKA match of every MiniLM layer: {', '.join(map(str, r['best_cka']))} "
+        f"({float(cka.max(axis=1).min()):.2f}-{float(cka.max(axis=1).max()):.2f}). AMI of the 10 x 10 region "
+        f"assignments: at most {float(np.max(r['ami'])):.2f}; best AMI matches: "
+        f"{', '.join(map(str, r['best_ami']))}." + (f" Notes: {'; '.join(r['notes'])}." if r["notes"] else ""),
+    ]
     return "\n".join(lines)
 
 

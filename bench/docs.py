@@ -44,8 +44,7 @@ DOC_FILES = ("docs/benchmarks.md", "docs/alignment.md", "README.md")
 DEFAULT_DOC = "docs/benchmarks.md"
 _BLOCK = re.compile(r"(<!-- bench:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S)
 
-__all__ = ["Unavailable", "Table", "cpu_model", "machine", "provenance", "blocks", "tables", "replace_block",
-           "write"]
+__all__ = ["Unavailable", "Table", "cpu_model", "machine", "provenance", "blocks", "tables", "replace_block", "write"]
 
 
 class Unavailable(RuntimeError):
@@ -74,8 +73,11 @@ def cpu_model() -> str:
 def machine() -> str:
     """Cores, CPU model, memory and torch's thread count, in one phrase."""
     try:
-        mem_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal"))
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
         memory = f"{mem_kb / 2**20:.0f} GiB"
     except (OSError, StopIteration):
         memory = "unknown memory"
@@ -88,8 +90,10 @@ def provenance(command: str, *, load_average: float | None = None, now: dt.datet
     """The line that opens every block: command, date, machine, load, and the shared-machine note."""
     now = now or dt.datetime.now(dt.timezone.utc)
     load = os.getloadavg()[0] if load_average is None else load_average
-    return (f"`{command}`, {now:%Y-%m-%d %H:%M} UTC, {machine()}; load average {load:.1f} at the start. "
-            "The machine was shared with other jobs: compare ratios within one table, not seconds across runs.")
+    return (
+        f"`{command}`, {now:%Y-%m-%d %H:%M} UTC, {machine()}; load average {load:.1f} at the start. "
+        "The machine was shared with other jobs: compare ratios within one table, not seconds across runs."
+    )
 
 
 def blocks(text: str) -> dict[str, str]:
@@ -103,19 +107,24 @@ def tables(markdown: str) -> list[Table]:
     lines = markdown.splitlines()
     i = 0
     while i < len(lines):
-        if (lines[i].startswith("|") and i + 1 < len(lines)
-                and re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[i + 1].strip())):
+        if (
+            lines[i].startswith("|")
+            and i + 1 < len(lines)
+            and re.fullmatch(r"\|(\s*:?-+:?\s*\|)+", lines[i + 1].strip())
+        ):
             header = _cells(lines[i])
             if len(_cells(lines[i + 1])) != len(header):
-                raise ValueError(f"table at line {i + 1}: the rule has {len(_cells(lines[i + 1]))} cells, "
-                                 f"the header {len(header)}")
+                raise ValueError(
+                    f"table at line {i + 1}: the rule has {len(_cells(lines[i + 1]))} cells, the header {len(header)}"
+                )
             rows = []
             i += 2
             while i < len(lines) and lines[i].startswith("|"):
                 row = _cells(lines[i])
                 if len(row) != len(header):
-                    raise ValueError(f"table row at line {i + 1} has {len(row)} cells, its header {len(header)}: "
-                                     f"{lines[i]!r}")
+                    raise ValueError(
+                        f"table row at line {i + 1} has {len(row)} cells, its header {len(header)}: {lines[i]!r}"
+                    )
                 rows.append(row)
                 i += 1
             found.append(Table(header, tuple(rows)))
@@ -161,7 +170,10 @@ def write(sections: dict[str, tuple[str, str]], *, root: Path = ROOT, files: tup
         text = path.read_text() if path.exists() else "# Benchmarks\n"
         for name in missing:
             title, body = sections[name]
-            text = text.rstrip("\n") + f"\n\n## {title}\n\n<!-- bench:{name} -->\n{body.rstrip()}\n<!-- /bench:{name} -->\n"
+            text = (
+                text.rstrip("\n")
+                + f"\n\n## {title}\n\n<!-- bench:{name} -->\n{body.rstrip()}\n<!-- /bench:{name} -->\n"
+            )
             written.append(f"{DEFAULT_DOC}: {name} (new block)")
         path.write_text(text)
     return written

@@ -50,15 +50,23 @@ def test_write_replaces_blocks_in_every_file_and_appends_new_ones(tmp_path):
     (tmp_path / "docs").mkdir()
     (tmp_path / "docs" / "benchmarks.md").write_text(DOC)
     (tmp_path / "README.md").write_text("# Tool\n\n<!-- bench:extract -->\nstale\n<!-- /bench:extract -->\n\nEnd.\n")
-    written = docs.write({"extract": ("Extraction", "fresh\n"), "gpu": ("GPU extraction", "| x |\n|---|\n| 1 |\n")},
-                         root=tmp_path, files=("docs/benchmarks.md", "docs/missing.md", "README.md"))
+    written = docs.write(
+        {"extract": ("Extraction", "fresh\n"), "gpu": ("GPU extraction", "| x |\n|---|\n| 1 |\n")},
+        root=tmp_path,
+        files=("docs/benchmarks.md", "docs/missing.md", "README.md"),
+    )
     assert written == ["docs/benchmarks.md: extract", "README.md: extract", "docs/benchmarks.md: gpu (new block)"]
     bench_md = (tmp_path / "docs" / "benchmarks.md").read_text()
-    assert docs.blocks(bench_md) == {"extract": "fresh\n", "store": docs.blocks(DOC)["store"],
-                                     "gpu": "| x |\n|---|\n| 1 |\n"}
+    assert docs.blocks(bench_md) == {
+        "extract": "fresh\n",
+        "store": docs.blocks(DOC)["store"],
+        "gpu": "| x |\n|---|\n| 1 |\n",
+    }
     assert "Prose a person wrote, kept as it is." in bench_md and "Notes between blocks." in bench_md
     assert bench_md.index("## GPU extraction") > bench_md.index("<!-- /bench:store -->")
-    assert (tmp_path / "README.md").read_text() == "# Tool\n\n<!-- bench:extract -->\nfresh\n<!-- /bench:extract -->\n\nEnd.\n"
+    assert (
+        tmp_path / "README.md"
+    ).read_text() == "# Tool\n\n<!-- bench:extract -->\nfresh\n<!-- /bench:extract -->\n\nEnd.\n"
 
 
 def test_tables_parses_cells_and_refuses_a_ragged_row():
@@ -69,8 +77,9 @@ def test_tables_parses_cells_and_refuses_a_ragged_row():
 
 
 def test_provenance_names_command_date_cpu_load_and_the_shared_machine():
-    line = docs.provenance("python -m bench nrag", load_average=3.25,
-                           now=dt.datetime(2026, 12, 2, 17, 5, tzinfo=dt.timezone.utc))
+    line = docs.provenance(
+        "python -m bench nrag", load_average=3.25, now=dt.datetime(2026, 12, 2, 17, 5, tzinfo=dt.timezone.utc)
+    )
     assert line.startswith("`python -m bench nrag`, 2026-12-02 17:05 UTC, ")
     assert docs.cpu_model() in line and "load average 3.2 at the start" in line
     assert "shared with other jobs" in line
@@ -82,8 +91,11 @@ def _constants(tree: ast.Module) -> dict[str, object]:
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
-            pairs = (zip(target.elts, value.elts) if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
-                     else [(target, value)])
+            pairs = (
+                zip(target.elts, value.elts)
+                if isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                else [(target, value)]
+            )
             out.update({t.id: v.value for t, v in pairs if isinstance(t, ast.Name) and isinstance(v, ast.Constant)})
     return out
 
@@ -117,5 +129,6 @@ def test_docs_blocks_are_the_benches_and_their_tables_parse():
         text = (docs.ROOT / rel).read_text()
         assert set(docs.blocks(text)) <= set(BENCHES), rel
         docs.tables(text)
-    assert {"compare", "alignment"} <= set(docs.blocks((docs.ROOT / "README.md").read_text())
-                                            ) | set(docs.blocks((docs.ROOT / "docs/alignment.md").read_text()))
+    assert {"compare", "alignment"} <= set(docs.blocks((docs.ROOT / "README.md").read_text())) | set(
+        docs.blocks((docs.ROOT / "docs/alignment.md").read_text())
+    )

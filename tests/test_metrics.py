@@ -15,7 +15,6 @@ from llm_mri_graphdb.analysis.metrics import (
     METRIC_KEYS,
     compute_metrics,
     metric_arrays,
-    metrics_from_arrays,
     projection_graph,
 )
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced

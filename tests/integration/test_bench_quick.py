@@ -24,15 +24,23 @@ REFERENCE = docs.ROOT / "bench" / "reference" / ".venv" / "bin" / "python"
 def test_bench_all_quick_prints_every_block_and_writes_nothing():
     before = {rel: (docs.ROOT / rel).read_text() for rel in docs.DOC_FILES}
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEO4J_")}
-    proc = subprocess.run([sys.executable, "-m", "bench", "all", "--quick"], cwd=docs.ROOT, env=env,
-                          capture_output=True, text=True, timeout=3600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "all", "--quick"],
+        cwd=docs.ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
     assert proc.returncode == 0, proc.stderr[-5000:]
     blocks = docs.blocks(proc.stdout)
     expected = [name for name in BENCHES if name != "compare" or REFERENCE.exists()]
     assert list(blocks) == expected, proc.stderr[-3000:]
     if not REFERENCE.exists():
-        assert "Not run: compare: bench/reference/.venv/bin/python is missing: run `bash bench/reference/setup.sh`" \
+        assert (
+            "Not run: compare: bench/reference/.venv/bin/python is missing: run `bash bench/reference/setup.sh`"
             in proc.stdout
+        )
     for name, body in blocks.items():
         assert body.startswith(f"`python -m bench {name} --quick`, "), name
         assert docs.cpu_model() in body.splitlines()[0] and "shared with other jobs" in body.splitlines()[0], name

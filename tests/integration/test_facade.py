@@ -11,7 +11,6 @@ from matplotlib.figure import Figure
 from numpy.testing import assert_allclose
 
 from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics, demo
-from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.dimensionality_reduction import PCA
 from llm_mri_graphdb.store import MemoryStore
