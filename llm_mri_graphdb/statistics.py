@@ -1,0 +1,587 @@
+"""Nulls, intervals and contrasts for the per-label metrics of a grid NRAG.
+
+A grid NRAG built from texts keeps every text's region at every layer
+(:attr:`NRAG.paths`). A label's sub-graph is a function of which texts it
+holds: its regions are the cells its texts occupy, its edge ``A -> B`` between
+layers ``l`` and ``l + 1`` weighs the number of its texts in ``A`` at ``l`` and
+in ``B`` at ``l + 1``. So a resample of texts only changes the per-label edge
+weights, and every per-label metric of :func:`llm_mri_graphdb.metrics.compute_metrics`
+can be recomputed from them without rebuilding an NRAG:
+
+* **permutation null** (size-matched): the label codes of the texts are
+  shuffled over the same reduction and grid, so every label keeps its size;
+* **stratified bootstrap**: each label's texts are drawn with replacement
+  (a text drawn twice counts twice), the grid fixed;
+* **pairwise contrasts**: the difference of a metric between two labels, its
+  bootstrap interval, and a permutation p within the two labels' texts.
+
+The kernel (:func:`resample_metrics`) lays every resample's per-label weights
+out as one dense ``(n_regions(l), n_regions(l + 1))`` block per layer pair,
+filled by one ``np.bincount`` per chunk of resamples, and computes the metrics
+from those blocks as batched array operations (the projections' two-step
+reachability as a batched matrix product). Each value equals
+:func:`~llm_mri_graphdb.metrics.compute_metrics` on the NRAG rebuilt from the
+same resample (:func:`rebuild_from_paths`); the tests check this to 1e-12.
+
+Metrics tested (:data:`STATISTIC_METRICS`): every scalar per-label metric that
+is neither a constant nor an identity on a grid NRAG. Left out:
+``mean_strength`` (= 2 n (L - 1) / n_regions for a label of n texts),
+``center_of_strength`` (-0.5 on every grid NRAG), ``center_of_strength_llm_mri``
+(always nan), ``projection_*_average_clustering`` (always 0: projected edges
+join layers l and l + 2 only), ``purity`` (1 for one label) and ``n_layers``.
+``js_divergence_mean`` is a metric of a label pair; its rows carry the label
+``"a|b"``.
+
+p-values are two-sided with the +1 correction,
+``p = (1 + #{|null - mean(null)| >= |value - mean(null)|}) / (1 + n_null)``,
+over the finite null values; ``p_adjusted`` corrects over every row of the
+frame (Holm by default, Benjamini-Hochberg with ``correction="bh"``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from .labels import resolve_labels
+from .nrag import GRID, NRAG
+
+__all__ = [
+    "CONTRAST_COLUMNS",
+    "PAIR_METRICS",
+    "STATISTICS_COLUMNS",
+    "STATISTIC_METRICS",
+    "adjust_p",
+    "check_resamples",
+    "metric_contrasts",
+    "metric_statistics",
+    "rebuild_from_paths",
+    "resample_metrics",
+]
+
+STATISTIC_METRICS = (
+    "n_regions", "n_edges",
+    "mean_degree", "var_degree", "skew_degree", "kurt_degree",
+    "var_strength", "skew_strength", "kurt_strength",
+    "assortativity", "density", "center_of_mass",
+    *(f"projection_{side}_{k}" for side in ("even", "odd")
+      for k in ("mean_degree", "var_degree", "mean_strength", "var_strength", "assortativity", "density")),
+    "occupancy_entropy_mean", "transition_entropy_mean",
+)
+PAIR_METRICS = ("js_divergence_mean",)
+STATISTICS_COLUMNS = ("label", "metric", "value", "ci_low", "ci_high", "null_mean", "null_sd", "z", "p", "p_adjusted")
+CONTRAST_COLUMNS = ("label_a", "label_b", "metric", "difference", "ci_low", "ci_high", "p", "p_adjusted")
+CORRECTIONS = ("holm", "bh")
+_BLOCK_BUDGET = 2**23  # cells of a chunk's dense 0/1 blocks (32 MiB of float32)
+
+
+# -- inputs ---------------------------------------------------------------------------
+def check_resamples(n_permutations: int, n_bootstrap: int, confidence: float = 0.95,
+                    correction: str = "holm") -> None:
+    """One clear line for a bad resampling setting."""
+    for name, value in (("n_permutations", n_permutations), ("n_bootstrap", n_bootstrap)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0 (0 disables it); got {value!r}.")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}.")
+    if correction not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}; got {correction!r}.")
+
+
+class _Paths:
+    """The selected texts' label codes (0..n_selected - 1) and their edges, indexed for the kernel.
+
+    Nodes are the NRAG's regions (index ``0 .. n_regions - 1``, sorted by layer);
+    edges are the distinct (region at l, region at l + 1) pairs the selected
+    texts take, and ``edge_of_text[t, l]`` is text t's edge between l and l + 1.
+    """
+
+    def __init__(self, nrag: NRAG, labels: Any) -> None:
+        if nrag.kind != GRID:
+            raise ValueError("metric statistics need a grid NRAG (n_components=2): a component NRAG's edges are "
+                             "Spearman correlations, not text counts; scan with n_components=2.")
+        if nrag.paths is None or nrag.text_labels is None:
+            raise ValueError("metric statistics need the per-text region paths of the run; this NRAG has none "
+                             "(read it from a store that keeps the run's texts, or rebuild it from the scan).")
+        if nrag.n_layers < 2:
+            raise ValueError(f"metric statistics need an NRAG of >= 2 layers; got {nrag.n_layers}.")
+        idx = resolve_labels(nrag.label_names, labels)
+        code_of = np.full(nrag.n_labels, -1, np.int64)
+        code_of[idx] = np.arange(len(idx))
+        codes = code_of[nrag.text_labels]
+        keep = codes >= 0
+        self.names = tuple(nrag.label_names[i] for i in idx)
+        self.codes = codes[keep]
+        self.sizes = np.bincount(self.codes, minlength=len(idx))
+        empty = [n for n, s in zip(self.names, self.sizes) if s == 0]
+        if empty:
+            raise ValueError(f"every selected label needs texts; none for {empty}.")
+        self.n_layers = L = nrag.n_layers
+        self.n_nodes = N = nrag.n_regions
+        self.node_layer = nrag.region_layer
+        self.layer_start = np.searchsorted(nrag.region_layer, np.arange(L))
+        self.layer_sizes = np.diff(np.append(self.layer_start, N))
+        paths = nrag.paths[keep]
+        keys, inv = np.unique(paths[:, :-1] * N + paths[:, 1:], return_inverse=True)
+        self.edge_of_text = inv.reshape(paths.shape[0], L - 1)
+        self.edge_source, self.edge_target = keys // N, keys % N
+        self.edge_layer = nrag.region_layer[self.edge_source]
+        self.n_edges = E = keys.shape[0]
+        self.layer_edges = np.searchsorted(self.edge_layer, np.arange(L))  # edges sorted by source layer
+        local_src = self.edge_source - self.layer_start[self.edge_layer]
+        local_tgt = self.edge_target - self.layer_start[np.minimum(self.edge_layer + 1, L - 1)]
+        self.edge_cell = local_src * self.layer_sizes[np.minimum(self.edge_layer + 1, L - 1)] + local_tgt
+        ones, rows = np.ones(E), np.arange(E)
+        self.source_incidence = sp.csc_matrix((ones, (rows, self.edge_source)), shape=(E, N))
+        self.target_incidence = sp.csc_matrix((ones, (rows, self.edge_target)), shape=(E, N))
+        self.layer_incidence = sp.csc_matrix((ones, (rows, self.edge_layer)), shape=(E, L - 1))
+
+
+# -- the vectorised kernel ------------------------------------------------------------------
+def _moments(values: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
+    """pandas' mean, var (ddof=1), skew and kurt over the masked entries of each row."""
+    n = mask.sum(1).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(mask, values, 0.0).sum(1) / n
+        dev = np.where(mask, values - mean[:, None], 0.0)
+        dev2 = dev * dev
+        m2 = dev2.sum(1)
+        m3 = (dev2 * dev).sum(1)
+        m4 = (dev2 * dev2).sum(1)
+        var = np.where(n > 1, m2 / (n - 1), np.nan)
+        skew = np.where(n >= 3, m3 / (m2 * np.sqrt(m2)) * (n * np.sqrt(n - 1) / (n - 2)), np.nan)
+        kurt = np.where(n >= 4, (n - 1) / ((n - 2) * (n - 3)) * (n * (n + 1) * (m4 / (m2 * m2)) - 3 * (n - 1)),
+                        np.nan)
+    return {"mean": mean, "var": var, "skew": skew, "kurt": kurt}
+
+
+def _entropy_segments(counts: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Shannon entropy (bits) of each row's counts within each segment (layer), shape (B, n_segments)."""
+    total = np.add.reduceat(counts, starts, axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        plogp = np.where(counts > 0, counts * np.log2(np.where(counts > 0, counts, 1.0)), 0.0)
+        h = np.log2(total) - np.add.reduceat(plogp, starts, axis=1) / total
+    return np.where(total > 0, h, np.nan)
+
+
+def _xlog2x(x: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(x > 0, x * np.log2(np.where(x > 0, x, 1.0)), 0.0)
+
+
+def _node_sums(paths: _Paths, values: np.ndarray, side: str = "both"):
+    """Per-node sums of edge values (B, n_edges) over out-edges ("source"), in-edges ("target") or both."""
+    vt = values.T  # sparse @ dense runs on the (n_edges, B) layout without a copy of a C-ordered transpose
+    if side == "source":
+        return (paths.source_incidence.T @ vt).T
+    if side == "target":
+        return (paths.target_incidence.T @ vt).T
+    return (paths.source_incidence.T @ vt).T, (paths.target_incidence.T @ vt).T
+
+
+def _chunk_metrics(paths: _Paths, W: np.ndarray) -> dict[str, np.ndarray]:
+    """Every statistic metric of B graphs given by their weights ``W`` (B, n_edges) on the edges of ``paths``."""
+    L = paths.n_layers
+    A = (W > 0).astype(np.float64)
+    out_s, in_s = _node_sums(paths, W)
+    out_d, in_d = _node_sums(paths, A)
+    last = paths.node_layer == L - 1
+    counts = np.where(last, in_s, out_s)
+    present = counts > 0
+    n = present.sum(1).astype(np.float64)
+    m = A.sum(1)
+    res: dict[str, np.ndarray] = {"n_regions": n, "n_edges": m}
+    for name, values in (("degree", out_d + in_d), ("strength", out_s + in_s)):
+        for k, v in _moments(values, present).items():
+            res[f"{k}_{name}"] = v
+    src, tgt = paths.edge_source, paths.edge_target
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # Pearson over edges of source out-strength and target in-strength; edge moments from degree-weighted nodes
+        mx, my = (out_s * out_d).sum(1) / m, (in_s * in_d).sum(1) / m
+        xc, yc = out_s - mx[:, None], in_s - my[:, None]
+        vx, vy = (xc * xc * out_d).sum(1) / m, (yc * yc * in_d).sum(1) / m
+        cov = (A * xc[:, src] * yc[:, tgt]).sum(1) / m
+        denom = np.sqrt(vx * vy)
+        res["assortativity"] = np.where((m > 0) & (denom > 0), cov / denom, np.nan)
+        res["density"] = np.where(n > 1, m / (n * (n - 1)), 0.0)
+        res["center_of_mass"] = (present * (paths.node_layer - L / 2)).sum(1) / n
+        # H(next | current) = (sum_a out_a log out_a - sum_e w_e log w_e) / total, per layer pair
+        table = _xlog2x(np.arange(int(W.max()) + 1 if W.size else 1, dtype=np.float64))
+        edge_term = (paths.layer_incidence.T @ table[W.astype(np.int64)].T).T  # (B, L - 1)
+        node_term = np.add.reduceat(_xlog2x(out_s), paths.layer_start, axis=1)[:, :L - 1]
+        total = np.add.reduceat(out_s, paths.layer_start, axis=1)[:, :L - 1]
+        trans = np.where(total > 0, (node_term - edge_term) / total, np.nan)
+    res["transition_entropy_mean"] = trans.mean(1)
+    res["occupancy_entropy_mean"] = _entropy_segments(counts, paths.layer_start).mean(1)
+    res.update(_projections(paths, A, out_d, in_d, present))
+    res["_counts"] = counts
+    return res
+
+
+def _projections(paths: _Paths, A, out_d, in_d, present) -> dict[str, np.ndarray]:
+    """Metrics of the collaboration-weighted projections onto the nodes of even and odd layers.
+
+    A projected edge u -> v (layers l, l + 2) exists when a two-step path
+    u -> w -> v does; it weighs the sum over such w of 1 / (out_degree(w) - 1)
+    (0 when out_degree(w) == 1). Reachability is a batched product of the dense
+    0/1 blocks of consecutive layer pairs; strengths need no product:
+    out(u) = sum_w A[u, w] od(w) / (od(w) - 1), in(v) = sum_w A[w, v] id(w) / (od(w) - 1).
+    """
+    L, B = paths.n_layers, A.shape[0]
+    src, tgt = paths.edge_source, paths.edge_target
+    inv = np.divide(1.0, out_d - 1, out=np.zeros_like(out_d), where=out_d > 1)
+    pout_s = _node_sums(paths, A * (inv * out_d)[:, tgt], "source")
+    pin_s = _node_sums(paths, A * (inv * in_d)[:, src], "target")
+    pout_d, pin_d = np.zeros_like(out_d), np.zeros_like(out_d)
+    start, size, edges = paths.layer_start, paths.layer_sizes, paths.layer_edges
+    blocks = []
+    for l in range(L - 1):
+        block = np.zeros((B, size[l] * size[l + 1]), np.float32)
+        block[:, paths.edge_cell[edges[l]:edges[l + 1]]] = A[:, edges[l]:edges[l + 1]]
+        blocks.append(block.reshape(B, size[l], size[l + 1]))
+    reach: dict[int, np.ndarray] = {}
+    for l in range(L - 2):
+        M = np.matmul(blocks[l], blocks[l + 1])  # two-step path counts l -> l + 2, exact in float32
+        np.minimum(M, 1.0, out=M)
+        reach[l] = M
+        pout_d[:, start[l]:start[l] + size[l]] = M.sum(2)  # integers < 2**24: exact
+        pin_d[:, start[l + 2]:start[l + 2] + size[l + 2]] = M.sum(1)
+    res = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for parity, side in ((0, "even"), (1, "odd")):
+            mask = present & (paths.node_layer % 2 == parity)
+            n = mask.sum(1).astype(np.float64)
+            m = (pout_d * mask).sum(1)
+            dm, sm = _moments(pout_d + pin_d, mask), _moments(pout_s + pin_s, mask)
+            mx = (pout_s * pout_d * mask).sum(1) / m
+            my = (pin_s * pin_d * mask).sum(1) / m
+            xc, yc = pout_s - mx[:, None], pin_s - my[:, None]
+            cov = np.zeros(B)
+            for l in range(parity, L - 2, 2):
+                u, v = slice(start[l], start[l] + size[l]), slice(start[l + 2], start[l + 2] + size[l + 2])
+                cov += np.einsum("ba,ba->b", xc[:, u], np.matmul(reach[l].astype(np.float64), yc[:, v, None])[:, :, 0])
+            vx = (xc * xc * pout_d * mask).sum(1)
+            vy = (yc * yc * pin_d * mask).sum(1)
+            denom = np.sqrt(vx / m * (vy / m))
+            assort = np.where((m > 0) & (denom > 0), cov / m / denom, np.nan)
+            res.update({f"projection_{side}_mean_degree": dm["mean"], f"projection_{side}_var_degree": dm["var"],
+                        f"projection_{side}_mean_strength": sm["mean"], f"projection_{side}_var_strength": sm["var"],
+                        f"projection_{side}_assortativity": assort,
+                        f"projection_{side}_density": np.where(n > 1, m / (n * (n - 1)), 0.0)})
+    return res
+
+
+def _pair_js(paths: _Paths, counts: np.ndarray, n_resamples: int, n_groups: int) -> np.ndarray:
+    """Mean over layers of the Jensen-Shannon divergence between every pair of groups, (n_resamples, n_pairs)."""
+    pairs = list(combinations(range(n_groups), 2))
+    c = counts.reshape(n_resamples, n_groups, -1)
+    starts = paths.layer_start
+    with np.errstate(invalid="ignore", divide="ignore"):
+        total = np.add.reduceat(c, starts, axis=2)
+        p = c / np.repeat(total, paths.layer_sizes, axis=2)
+    out = np.zeros((n_resamples, len(pairs)))
+    for k, (a, b) in enumerate(pairs):
+        pa, pb = p[:, a], p[:, b]
+        h = (_entropy_segments((pa + pb) / 2, starts)
+             - (_entropy_segments(pa, starts) + _entropy_segments(pb, starts)) / 2)
+        out[:, k] = h.mean(1)
+    return out
+
+
+def resample_metrics(paths: _Paths, occurrences: Sequence[tuple[np.ndarray, np.ndarray]], n_groups: int, *,
+                     pairs: bool = True) -> dict[str, np.ndarray]:
+    """Metrics of ``n_groups`` text groups in each of several resamples.
+
+    Parameters
+    ----------
+    paths : _Paths
+        The selected texts' regions (from an NRAG).
+    occurrences : sequence of (text_index, group) pairs
+        One per resample: ``text_index`` (ndarray of int, into the selected
+        texts; repeats count twice) and ``group`` (same shape, 0..n_groups-1).
+    n_groups : int
+    pairs : bool, default=True
+        Also compute ``js_divergence_mean`` for every pair of groups.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Every :data:`STATISTIC_METRICS` entry of shape (n_resamples, n_groups)
+        and, with ``pairs``, ``js_divergence_mean`` of shape
+        (n_resamples, n_groups * (n_groups - 1) / 2) in ``combinations`` order.
+    """
+    sizes = paths.layer_sizes
+    E = paths.n_edges
+    cells = max(int((sizes[:-1] * sizes[1:]).sum()), E) * n_groups  # a resample's dense block cells
+    chunk = max(1, _BLOCK_BUDGET // max(cells, 1))
+    parts: list[dict[str, np.ndarray]] = []
+    for start in range(0, len(occurrences), chunk):
+        batch = occurrences[start:start + chunk]
+        R = len(batch)
+        B = R * n_groups
+        texts = np.concatenate([t for t, _ in batch])
+        bg = np.concatenate([r * n_groups + g for r, (_, g) in enumerate(batch)])
+        # one bincount per chunk of resamples: every (graph, edge) weight
+        W = np.bincount((paths.edge_of_text[texts] * B + bg[:, None]).ravel(), minlength=B * E)
+        res = _chunk_metrics(paths, W.reshape(E, B).astype(np.float64).T)
+        counts = res.pop("_counts")
+        part = {k: v.reshape(R, n_groups) for k, v in res.items()}
+        if pairs:
+            part["js_divergence_mean"] = _pair_js(paths, counts, R, n_groups)
+        parts.append(part)
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+# -- reference path ------------------------------------------------------------------------
+def rebuild_from_paths(nrag: NRAG, text_index: np.ndarray, group: np.ndarray,
+                       group_names: Sequence[str]) -> NRAG:
+    """The grid NRAG of the texts ``text_index`` (repeats count twice) labelled ``group``, on ``nrag``'s grid.
+
+    The slow reference of the resampling kernel: regions are the occupied
+    cells, edge weights count texts, exactly as
+    :func:`~llm_mri_graphdb.nrag.build_nrag_from_reduced` counts them.
+    ``text_index`` indexes ``nrag.paths``.
+    """
+    paths = nrag.paths[np.asarray(text_index, np.int64)]
+    group = np.asarray(group, np.int64)
+    k = len(group_names)
+    used, inv = np.unique(paths.ravel(), return_inverse=True)
+    inv = inv.reshape(paths.shape)
+    n = used.shape[0]
+    counts = np.bincount((inv * k + group[:, None]).ravel(), minlength=n * k).reshape(n, k)
+    code = (inv[:, :-1] * n + inv[:, 1:]) * k + group[:, None]
+    rows, weight = np.unique(code.ravel(), return_counts=True)
+    pair = rows // k
+    return NRAG(GRID, nrag.n_layers, tuple(group_names), nrag.region_layer[used], nrag.region_x[used],
+                nrag.region_y[used], counts, pair // n, pair % n, rows % k, weight.astype(np.float64),
+                nrag.layer_bounds, nrag.model, nrag.corpus, nrag.settings, paths=inv, text_labels=group)
+
+
+# -- resampling schemes -----------------------------------------------------------------------
+def _streams(seed: int | None) -> tuple[np.random.Generator, np.random.Generator, np.random.Generator]:
+    """Independent generators for the label null, the bootstrap and the contrast null."""
+    return tuple(np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3))  # type: ignore[return-value]
+
+
+def _permutations(codes: np.ndarray, n: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    index = np.arange(codes.shape[0])
+    return [(index, rng.permutation(codes)) for _ in range(n)]
+
+
+def _bootstraps(codes: np.ndarray, n: int, rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    members = [np.flatnonzero(codes == c) for c in range(int(codes.max()) + 1)]
+    draws = [m[rng.integers(0, m.shape[0], size=(n, m.shape[0]))] for m in members]
+    groups = np.concatenate([np.full(m.shape[0], c) for c, m in enumerate(members)])
+    return [(np.concatenate([d[r] for d in draws]), groups) for r in range(n)]
+
+
+def _observed(codes: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    return [(np.arange(codes.shape[0]), codes)]
+
+
+# -- summaries ----------------------------------------------------------------------------------
+def adjust_p(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.ndarray:
+    """Holm (step-down, family-wise) or Benjamini-Hochberg (false discovery rate) adjusted p-values.
+
+    nan entries stay nan and are not counted in the family.
+
+    Examples
+    --------
+    >>> adjust_p([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    >>> adjust_p([0.01, 0.04, 0.03], "bh").round(3).tolist()
+    [0.03, 0.04, 0.04]
+    """
+    if method not in CORRECTIONS:
+        raise ValueError(f"correction must be one of {CORRECTIONS}; got {method!r}.")
+    p = np.asarray(p, np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = np.flatnonzero(np.isfinite(p))
+    m = ok.shape[0]
+    if m == 0:
+        return out
+    order = ok[np.argsort(p[ok], kind="stable")]
+    ranked = p[order]
+    if method == "holm":
+        adj = np.maximum.accumulate(ranked * (m - np.arange(m)))
+    else:
+        adj = np.minimum.accumulate((ranked * m / np.arange(1, m + 1))[::-1])[::-1]
+    out[order] = np.minimum(adj, 1.0)
+    return out
+
+
+def _null_summary(value: np.ndarray, null: np.ndarray) -> dict[str, np.ndarray]:
+    """null_mean, null_sd, z and the two-sided +1 p of ``value`` (shape k) against ``null`` (shape (R, k))."""
+    finite = np.isfinite(null)
+    cnt = finite.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(finite, null, 0.0).sum(0) / cnt
+        sd = np.sqrt(np.where(finite, (null - mean) ** 2, 0.0).sum(0) / (cnt - 1))
+        z = np.where(sd > 0, (value - mean) / sd, np.nan)
+        dist = np.abs(value - mean)
+        tol = 1e-9 * np.maximum(np.abs(mean), 1e-300)
+        extreme = (finite & (np.abs(null - mean) >= dist - tol)).sum(0)
+        p = (1.0 + extreme) / (1.0 + cnt)
+    ok = np.isfinite(value) & (cnt > 1)
+    return {"null_mean": np.where(cnt > 0, mean, np.nan), "null_sd": np.where(cnt > 1, sd, np.nan),
+            "z": np.where(ok, z, np.nan), "p": np.where(ok, p, np.nan)}
+
+
+def _interval(boot: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile interval over the finite bootstrap values of each column (nan without any)."""
+    lo, hi = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
+    k = boot.shape[1]
+    if boot.shape[0] == 0:
+        return np.full(k, np.nan), np.full(k, np.nan)
+    finite = np.isfinite(boot).any(0)
+    safe = np.where(finite[None, :], boot, 0.0)
+    with np.errstate(invalid="ignore"):
+        low = np.nanpercentile(safe, lo, axis=0)
+        high = np.nanpercentile(safe, hi, axis=0)
+    return np.where(finite, low, np.nan), np.where(finite, high, np.nan)
+
+
+def _flatten(values: dict[str, np.ndarray], names: Sequence[str]) -> tuple[list[str], list[str], np.ndarray]:
+    """Rows (label, metric) and a (R, n_rows) matrix: per-label metrics, then the pair metrics."""
+    pair_names = [f"{a}|{b}" for a, b in combinations(names, 2)]
+    labels, metrics, columns = [], [], []
+    for metric in STATISTIC_METRICS:
+        for g, name in enumerate(names):
+            labels.append(name), metrics.append(metric), columns.append(values[metric][:, g])
+    for metric in PAIR_METRICS:
+        for k, name in enumerate(pair_names):
+            labels.append(name), metrics.append(metric), columns.append(values[metric][:, k])
+    R = next(iter(values.values())).shape[0]
+    return labels, metrics, np.stack(columns, axis=1) if columns else np.empty((R, 0))
+
+
+def metric_statistics(nrag: NRAG, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
+                      seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm") -> pd.DataFrame:
+    """Every per-label metric with its bootstrap interval and its size-matched label-permutation null.
+
+    Parameters
+    ----------
+    nrag : NRAG
+        A grid NRAG with per-text paths (built from texts, or read from a store
+        that keeps the run's texts).
+    labels : sequence of str or int, optional
+        The labels to test (None = all); texts of other labels are left out of
+        the permutations.
+    n_permutations : int, default=200
+        Label permutations of the null (0: no null; ``null_*``, ``z``, ``p`` nan).
+    n_bootstrap : int, default=200
+        Stratified bootstrap resamples (0: no interval).
+    seed : int or None, default=0
+        Seeds both; the same seed gives the same frame.
+    confidence : float, default=0.95
+        Percentile interval coverage.
+    correction : {"holm", "bh"}, default="holm"
+        Multiple-test correction over all rows of the frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`STATISTICS_COLUMNS`, one row per (label, metric) of
+        :data:`STATISTIC_METRICS` (labels in selection order within each
+        metric), then one row per label pair of ``js_divergence_mean``.
+        ``frame.attrs`` records the settings.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    >>> rng = np.random.default_rng(0)
+    >>> layers = [rng.normal(size=(60, 2)) for _ in range(3)]
+    >>> g = build_nrag_from_reduced(layers, np.arange(60) % 2, ["a", "b"], gridsize=4)
+    >>> stats = metric_statistics(g, n_permutations=50, n_bootstrap=50)
+    >>> stats.loc[stats.metric == "n_regions", ["label", "value"]].values.tolist()
+    [['a', 25.0], ['b', 26.0]]
+    """
+    check_resamples(n_permutations, n_bootstrap, confidence, correction)
+    paths = _Paths(nrag, labels)
+    G = len(paths.names)
+    perm_rng, boot_rng, _ = _streams(seed)
+    observed = resample_metrics(paths, _observed(paths.codes), G)
+    row_labels, row_metrics, value = _flatten(observed, paths.names)
+    value = value[0]
+    k = value.shape[0]
+    if n_permutations:
+        null = _flatten(resample_metrics(paths, _permutations(paths.codes, n_permutations, perm_rng), G),
+                        paths.names)[2]
+        summary = _null_summary(value, null)
+    else:
+        summary = {c: np.full(k, np.nan) for c in ("null_mean", "null_sd", "z", "p")}
+    if n_bootstrap:
+        boot = _flatten(resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G), paths.names)[2]
+        low, high = _interval(boot, confidence)
+    else:
+        low = high = np.full(k, np.nan)
+    frame = pd.DataFrame({"label": row_labels, "metric": row_metrics, "value": value, "ci_low": low,
+                          "ci_high": high, **summary, "p_adjusted": adjust_p(summary["p"], correction)})
+    frame.attrs.update(n_permutations=int(n_permutations), n_bootstrap=int(n_bootstrap), seed=seed,
+                       confidence=confidence, correction=correction)
+    return frame.loc[:, list(STATISTICS_COLUMNS)]
+
+
+def metric_contrasts(nrag: NRAG, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
+                     seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm") -> pd.DataFrame:
+    """Pairwise label differences of every per-label metric, with interval and permutation p.
+
+    For each pair (a, b) of selected labels and each metric of
+    :data:`STATISTIC_METRICS`: ``difference`` = metric(a) - metric(b); its
+    percentile interval from the stratified bootstrap (the same resamples as
+    :func:`metric_statistics` with the same seed); ``p``, two-sided with the +1
+    correction, from permutations of the labels within a's and b's texts
+    (both keep their sizes); ``p_adjusted`` over all rows (Holm, or
+    Benjamini-Hochberg with ``correction="bh"``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CONTRAST_COLUMNS`, one row per (pair, metric).
+    """
+    check_resamples(n_permutations, n_bootstrap, confidence, correction)
+    paths = _Paths(nrag, labels)
+    G = len(paths.names)
+    _, boot_rng, pair_rng = _streams(seed)
+    pairs = list(combinations(range(G), 2))
+    if not pairs:
+        raise ValueError(f"metric contrasts need >= 2 labels; got {list(paths.names)}.")
+    observed = resample_metrics(paths, _observed(paths.codes), G, pairs=False)
+    diff = np.stack([observed[m][0, a] - observed[m][0, b] for a, b in pairs for m in STATISTIC_METRICS])
+    k = diff.shape[0]
+    if n_permutations:
+        members = [np.flatnonzero((paths.codes == a) | (paths.codes == b)) for a, b in pairs]
+        occ = []
+        for _ in range(n_permutations):
+            texts, groups = [], []
+            for j, ((a, b), idx) in enumerate(zip(pairs, members)):
+                texts.append(idx)
+                groups.append(2 * j + (pair_rng.permutation(paths.codes[idx]) == b))
+            occ.append((np.concatenate(texts), np.concatenate(groups)))
+        null_values = resample_metrics(paths, occ, 2 * len(pairs), pairs=False)
+        null = np.stack([null_values[m][:, 2 * j] - null_values[m][:, 2 * j + 1]
+                         for j in range(len(pairs)) for m in STATISTIC_METRICS], axis=1)
+        p = _null_summary(diff, null)["p"]
+    else:
+        p = np.full(k, np.nan)
+    if n_bootstrap:
+        boot_values = resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G, pairs=False)
+        boot = np.stack([boot_values[m][:, a] - boot_values[m][:, b] for a, b in pairs for m in STATISTIC_METRICS],
+                        axis=1)
+        low, high = _interval(boot, confidence)
+    else:
+        low = high = np.full(k, np.nan)
+    frame = pd.DataFrame({
+        "label_a": [paths.names[a] for a, _ in pairs for _ in STATISTIC_METRICS],
+        "label_b": [paths.names[b] for _, b in pairs for _ in STATISTIC_METRICS],
+        "metric": [m for _ in pairs for m in STATISTIC_METRICS],
+        "difference": diff, "ci_low": low, "ci_high": high, "p": p, "p_adjusted": adjust_p(p, correction)})
+    frame.attrs.update(n_permutations=int(n_permutations), n_bootstrap=int(n_bootstrap), seed=seed,
+                       confidence=confidence, correction=correction)
+    return frame
