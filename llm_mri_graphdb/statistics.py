@@ -43,7 +43,9 @@ never reach 0.05 with 200 permutations, while over 4 labels it reaches 0.02.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
@@ -59,12 +61,14 @@ __all__ = [
     "PAIR_METRICS",
     "STATISTICS_COLUMNS",
     "STATISTIC_METRICS",
+    "TextPaths",
     "adjust_p",
     "check_resamples",
     "metric_contrasts",
     "metric_statistics",
     "rebuild_from_paths",
     "resample_metrics",
+    "statistics_record",
 ]
 
 STATISTIC_METRICS = (
@@ -96,6 +100,42 @@ def check_resamples(n_permutations: int, n_bootstrap: int, confidence: float = 0
         raise ValueError(f"correction must be one of {CORRECTIONS}; got {correction!r}.")
 
 
+@dataclass(frozen=True)
+class TextPaths:
+    """What the statistics read of a run: every text's region at every layer and its label.
+
+    Built from an NRAG (:meth:`of`) or from a store's rows (the Neo4j store
+    reads them through Cypher), so both give the kernel the same arrays.
+
+    Parameters
+    ----------
+    kind : {"grid", "components"}
+    n_layers : int
+    label_names : tuple of str
+    region_layer : ndarray of shape (n_regions,)
+        Layer of each region, regions in canonical order (sorted by layer).
+    paths : ndarray of shape (n_texts, n_layers) or None
+        Region index of every text at every layer.
+    text_labels : ndarray of shape (n_texts,) or None
+        Label index of every text.
+    """
+
+    kind: str
+    n_layers: int
+    label_names: tuple[str, ...]
+    region_layer: np.ndarray
+    paths: np.ndarray | None
+    text_labels: np.ndarray | None
+
+    @classmethod
+    def of(cls, nrag: NRAG) -> TextPaths:
+        return cls(nrag.kind, nrag.n_layers, tuple(nrag.label_names), nrag.region_layer, nrag.paths, nrag.text_labels)
+
+
+def _text_paths(source: NRAG | TextPaths) -> TextPaths:
+    return source if isinstance(source, TextPaths) else TextPaths.of(source)
+
+
 class _Paths:
     """The selected texts' label codes (0..n_selected - 1) and their edges, indexed for the kernel.
 
@@ -104,36 +144,38 @@ class _Paths:
     texts take, and ``edge_of_text[t, l]`` is text t's edge between l and l + 1.
     """
 
-    def __init__(self, nrag: NRAG, labels: Any) -> None:
+    def __init__(self, source: NRAG | TextPaths, labels: Any) -> None:
+        nrag = _text_paths(source)
         if nrag.kind != GRID:
             raise ValueError("metric statistics need a grid NRAG (n_components=2): a component NRAG's edges are "
                              "Spearman correlations, not text counts; scan with n_components=2.")
         if nrag.paths is None or nrag.text_labels is None:
-            raise ValueError("metric statistics need the per-text region paths of the run; this NRAG has none "
-                             "(read it from a store that keeps the run's texts, or rebuild it from the scan).")
+            raise ValueError("metric statistics need the per-text region paths of the run; this one has none "
+                             "(store the run with its texts, e.g. scan without --no-texts, or rebuild it).")
         if nrag.n_layers < 2:
             raise ValueError(f"metric statistics need an NRAG of >= 2 layers; got {nrag.n_layers}.")
-        idx = resolve_labels(nrag.label_names, labels)
-        code_of = np.full(nrag.n_labels, -1, np.int64)
+        label_names = nrag.label_names
+        idx = resolve_labels(label_names, labels)
+        code_of = np.full(len(label_names), -1, np.int64)
         code_of[idx] = np.arange(len(idx))
-        codes = code_of[nrag.text_labels]
+        codes = code_of[np.asarray(nrag.text_labels, np.int64)]
         keep = codes >= 0
-        self.names = tuple(nrag.label_names[i] for i in idx)
+        self.names = tuple(label_names[i] for i in idx)
         self.codes = codes[keep]
         self.sizes = np.bincount(self.codes, minlength=len(idx))
         empty = [n for n, s in zip(self.names, self.sizes) if s == 0]
         if empty:
             raise ValueError(f"every selected label needs texts; none for {empty}.")
         self.n_layers = L = nrag.n_layers
-        self.n_nodes = N = nrag.n_regions
-        self.node_layer = nrag.region_layer
+        self.node_layer = np.asarray(nrag.region_layer, np.int64)
+        self.n_nodes = N = self.node_layer.shape[0]
         self.layer_start = np.searchsorted(nrag.region_layer, np.arange(L))
         self.layer_sizes = np.diff(np.append(self.layer_start, N))
-        paths = nrag.paths[keep]
+        paths = np.asarray(nrag.paths, np.int64)[keep]
         keys, inv = np.unique(paths[:, :-1] * N + paths[:, 1:], return_inverse=True)
         self.edge_of_text = inv.reshape(paths.shape[0], L - 1)
         self.edge_source, self.edge_target = keys // N, keys % N
-        self.edge_layer = nrag.region_layer[self.edge_source]
+        self.edge_layer = self.node_layer[self.edge_source]
         self.n_edges = E = keys.shape[0]
         self.layer_edges = np.searchsorted(self.edge_layer, np.arange(L))  # edges sorted by source layer
         local_src = self.edge_source - self.layer_start[self.edge_layer]
@@ -473,15 +515,15 @@ def _flatten(values: dict[str, np.ndarray], names: Sequence[str]) -> tuple[list[
     return labels, metrics, np.stack(columns, axis=1) if columns else np.empty((R, 0))
 
 
-def metric_statistics(nrag: NRAG, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
+def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
                       seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm") -> pd.DataFrame:
     """Every per-label metric with its bootstrap interval and its size-matched label-permutation null.
 
     Parameters
     ----------
-    nrag : NRAG
+    nrag : NRAG or TextPaths
         A grid NRAG with per-text paths (built from texts, or read from a store
-        that keeps the run's texts).
+        that keeps the run's texts), or the paths a store read.
     labels : sequence of str or int, optional
         The labels to test (None = all); texts of other labels are left out of
         the permutations.
@@ -542,7 +584,7 @@ def metric_statistics(nrag: NRAG, labels: Any = None, n_permutations: int = 200,
     return frame.loc[:, list(STATISTICS_COLUMNS)]
 
 
-def metric_contrasts(nrag: NRAG, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
+def metric_contrasts(nrag: NRAG | TextPaths, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
                      seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm") -> pd.DataFrame:
     """Pairwise label differences of every per-label metric, with interval and permutation p.
 
@@ -600,3 +642,15 @@ def metric_contrasts(nrag: NRAG, labels: Any = None, n_permutations: int = 200, 
     frame.attrs.update(n_permutations=int(n_permutations), n_bootstrap=int(n_bootstrap), seed=seed,
                        confidence=confidence, correction=correction)
     return frame
+
+
+def statistics_record(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, Any]:
+    """A statistics frame as plain columns and its settings, for a store or ``metrics.json``.
+
+    ``key`` names the selection and settings, so one run keeps one record per
+    (labels, n_permutations, n_bootstrap, seed, confidence, correction).
+    """
+    settings = {"labels": list(labels), **{k: frame.attrs.get(k) for k in
+                                            ("n_permutations", "n_bootstrap", "seed", "confidence", "correction")}}
+    columns = {c: frame[c].tolist() for c in frame.columns}
+    return {"key": json.dumps(settings, sort_keys=True), "settings": settings, "columns": columns}

@@ -19,7 +19,7 @@ import typer
 from ..errors import LLMMRIError
 from ..scan_settings import ScanArgumentError
 from .options import app, one_line, option_name
-from . import scan, explore, runs, server  # noqa: F401, I001 - each registers its commands on `app`, in --help's order
+from . import scan, statistics, explore, runs, server  # noqa: F401, I001 - each registers its commands on `app`, in --help's order
 
 __all__ = ["app", "main"]
 
