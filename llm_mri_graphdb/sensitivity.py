@@ -99,7 +99,9 @@ def sensitivity_summary(values: pd.DataFrame) -> pd.DataFrame:
     """
     settings = ["seed", "gridsize", "binning"]
     v = values.assign(seed=values.seed.astype(object).where(values.seed.notna(), "-"))
-    rng = lambda s: s.max() - s.min()
+    def rng(s: pd.Series) -> float:
+        return s.max() - s.min()
+
     over_settings = v.groupby(["metric", "label"], sort=False).value.agg(rng).groupby(level=0, sort=False).mean()
     over_labels = v.groupby(["metric", *settings], sort=False).value.agg(rng).groupby(level=0, sort=False).mean()
     out = pd.DataFrame({"spread_settings": over_settings, "spread_labels": over_labels})
@@ -125,6 +127,24 @@ def run_activations(nrag: NRAG) -> list[np.ndarray]:
     return found[0]
 
 
+def run_reducer_factory(nrag: NRAG) -> tuple[Any, bool]:
+    """``(factory, is_umap)``: ``factory(seed=None)`` makes a fresh reducer with the run's class and parameters
+    (``seed`` replaces the random state of a UMAP)."""
+    from . import reduce as reducers
+
+    name = str(nrag.settings.get("reducer", "PCA"))
+    cls = {"PCA": reducers.PCA, "SVD": reducers.SVD, "UMAP": reducers.UMAP}.get(name)
+    if cls is None:
+        raise ValueError(f"refitting knows the reducers PCA, SVD and UMAP; run {nrag.run_id} used {name}.")
+    params = dict(nrag.settings.get("reducer_params") or {})
+    is_umap = cls is reducers.UMAP
+
+    def factory(seed: int | None = None) -> Any:
+        return cls(**{**params, **({"random_state": seed} if is_umap and seed is not None else {})})
+
+    return factory, is_umap
+
+
 def run_sensitivity(nrag: NRAG, *, gridsizes: Sequence[int] = GRIDSIZES, binnings: Sequence[str] = BINNINGS,
                     seeds: Sequence[int] = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`sensitivity_values` and :func:`sensitivity_summary` of a stored run.
@@ -133,24 +153,13 @@ def run_sensitivity(nrag: NRAG, *, gridsizes: Sequence[int] = GRIDSIZES, binning
     vary only for UMAP. Needs the run's texts' labels (a run stored with its
     texts) and its activation cache entry.
     """
-    from . import reduce as reducers
-
     if nrag.kind != GRID:
         raise ValueError("the sensitivity panel compares grids; this run is a component NRAG (n_components > 2).")
     if nrag.text_labels is None:
         raise ValueError(f"the sensitivity panel needs the labels of run {nrag.run_id}'s texts; it was stored "
                          "without them: scan it again without --no-texts.")
     layers = run_activations(nrag)
-    name = str(nrag.settings.get("reducer", "PCA"))
-    cls = {"PCA": reducers.PCA, "SVD": reducers.SVD, "UMAP": reducers.UMAP}.get(name)
-    if cls is None:
-        raise ValueError(f"the sensitivity panel knows the reducers PCA, SVD and UMAP; run {nrag.run_id} used {name}.")
-    params = dict(nrag.settings.get("reducer_params") or {})
-    is_umap = cls is reducers.UMAP
-
-    def factory(seed):
-        return cls(**{**params, **({"random_state": seed} if is_umap else {})})
-
+    factory, is_umap = run_reducer_factory(nrag)
     values = sensitivity_values(layers, nrag.text_labels, nrag.label_names, factory,
                                 seeds=tuple(seeds) if is_umap else (None,), gridsizes=gridsizes, binnings=binnings)
     return values, sensitivity_summary(values)

@@ -67,6 +67,7 @@ __all__ = [
     "metric_contrasts",
     "metric_statistics",
     "rebuild_from_paths",
+    "refit_bootstrap",
     "resample_metrics",
     "statistics_record",
 ]
@@ -285,17 +286,17 @@ def _projections(paths: _Paths, A, out_d, in_d, present) -> dict[str, np.ndarray
     pout_d, pin_d = np.zeros_like(out_d), np.zeros_like(out_d)
     start, size, edges = paths.layer_start, paths.layer_sizes, paths.layer_edges
     blocks = []
-    for l in range(L - 1):
-        block = np.zeros((B, size[l] * size[l + 1]), np.float32)
-        block[:, paths.edge_cell[edges[l]:edges[l + 1]]] = A[:, edges[l]:edges[l + 1]]
-        blocks.append(block.reshape(B, size[l], size[l + 1]))
+    for k in range(L - 1):
+        block = np.zeros((B, size[k] * size[k + 1]), np.float32)
+        block[:, paths.edge_cell[edges[k]:edges[k + 1]]] = A[:, edges[k]:edges[k + 1]]
+        blocks.append(block.reshape(B, size[k], size[k + 1]))
     reach: dict[int, np.ndarray] = {}
-    for l in range(L - 2):
-        M = np.matmul(blocks[l], blocks[l + 1])  # two-step path counts l -> l + 2, exact in float32
+    for k in range(L - 2):
+        M = np.matmul(blocks[k], blocks[k + 1])  # two-step path counts k -> k + 2, exact in float32
         np.minimum(M, 1.0, out=M)
-        reach[l] = M
-        pout_d[:, start[l]:start[l] + size[l]] = M.sum(2)  # integers < 2**24: exact
-        pin_d[:, start[l + 2]:start[l + 2] + size[l + 2]] = M.sum(1)
+        reach[k] = M
+        pout_d[:, start[k]:start[k] + size[k]] = M.sum(2)  # integers < 2**24: exact
+        pin_d[:, start[k + 2]:start[k + 2] + size[k + 2]] = M.sum(1)
     res = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for parity, side in ((0, "even"), (1, "odd")):
@@ -307,9 +308,9 @@ def _projections(paths: _Paths, A, out_d, in_d, present) -> dict[str, np.ndarray
             my = (pin_s * pin_d * mask).sum(1) / m
             xc, yc = pout_s - mx[:, None], pin_s - my[:, None]
             cov = np.zeros(B)
-            for l in range(parity, L - 2, 2):
-                u, v = slice(start[l], start[l] + size[l]), slice(start[l + 2], start[l + 2] + size[l + 2])
-                cov += np.einsum("ba,ba->b", xc[:, u], np.matmul(reach[l].astype(np.float64), yc[:, v, None])[:, :, 0])
+            for k in range(parity, L - 2, 2):
+                u, v = slice(start[k], start[k] + size[k]), slice(start[k + 2], start[k + 2] + size[k + 2])
+                cov += np.einsum("ba,ba->b", xc[:, u], np.matmul(reach[k].astype(np.float64), yc[:, v, None])[:, :, 0])
             vx = (xc * xc * pout_d * mask).sum(1)
             vy = (yc * yc * pin_d * mask).sum(1)
             denom = np.sqrt(vx / m * (vy / m))
@@ -491,6 +492,11 @@ def _interval(boot: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarr
     return np.where(finite, low, np.nan), np.where(finite, high, np.nan)
 
 
+def _grid_setting(nrag: Any, name: str, default: Any) -> Any:
+    settings = getattr(nrag, "settings", None) or {}
+    return settings.get(name) if settings.get(name) is not None else default
+
+
 def _adjust_by_metric(p: np.ndarray, metric: Sequence[str], correction: str) -> np.ndarray:
     """``adjust_p`` within each metric's rows."""
     out = np.full(p.shape, np.nan)
@@ -515,8 +521,59 @@ def _flatten(values: dict[str, np.ndarray], names: Sequence[str]) -> tuple[list[
     return labels, metrics, np.stack(columns, axis=1) if columns else np.empty((R, 0))
 
 
+def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reducer_factory: Any, *, labels: Any = None,
+                    n_bootstrap: int = 200, seed: int | None = 0, gridsize: int = 10,
+                    binning: str = "width") -> dict[str, np.ndarray]:
+    """Per-label metrics of bootstrap resamples that refit the reducer and redraw the grid inside each resample.
+
+    Slow (one reducer fit per layer per resample) and wider than the fixed-reduction bootstrap: it adds the
+    reduction's and the grid's variability to the texts'. Resamples are the same stratified draws as
+    :func:`metric_statistics` with the same seed.
+
+    Parameters
+    ----------
+    layers : sequence of ndarray of shape (n_texts, width)
+        The run's pooled activations (e.g. :func:`llm_mri_graphdb.sensitivity.run_activations`), texts in
+        corpus order.
+    nrag : NRAG or TextPaths
+        The run (its text labels).
+    reducer_factory : callable
+        ``reducer_factory()`` returns a fresh 2-component reducer.
+    labels, n_bootstrap, seed
+        As for :func:`metric_statistics`.
+    gridsize, binning
+        The run's grid settings.
+
+    Returns
+    -------
+    dict of str to ndarray of shape (n_bootstrap, n_labels), and ``js_divergence_mean`` of shape
+    (n_bootstrap, n_pairs); ``_flatten`` order as in the frame.
+    """
+    from .nrag import build_nrag_from_reduced
+
+    source = _text_paths(nrag)
+    if source.text_labels is None:
+        raise ValueError("the refitted bootstrap needs the labels of the run's texts; store the run with its texts.")
+    idx = resolve_labels(source.label_names, labels)
+    code_of = np.full(len(source.label_names), -1, np.int64)
+    code_of[idx] = np.arange(len(idx))
+    codes = code_of[np.asarray(source.text_labels, np.int64)]
+    selected = np.flatnonzero(codes >= 0)
+    names = tuple(source.label_names[i] for i in idx)
+    _, boot_rng, _ = _streams(seed)
+    parts = []
+    for texts, groups in _bootstraps(codes[selected], n_bootstrap, boot_rng):
+        rows = selected[texts]
+        reduced = [np.asarray(reducer_factory().fit_transform(np.asarray(x)[rows]), np.float64) for x in layers]
+        rebuilt = build_nrag_from_reduced(reduced, groups, names, gridsize=gridsize, binning=binning)
+        paths = _Paths(rebuilt, None)
+        parts.append(resample_metrics(paths, _observed(paths.codes), len(names)))
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
 def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
-                      seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm") -> pd.DataFrame:
+                      seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm",
+                      refit: tuple[Sequence[np.ndarray], Any] | None = None) -> pd.DataFrame:
     """Every per-label metric with its bootstrap interval and its size-matched label-permutation null.
 
     Parameters
@@ -537,6 +594,10 @@ def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations
         Percentile interval coverage.
     correction : {"holm", "bh"}, default="holm"
         Multiple-test correction within each metric, over its labels (pairs).
+    refit : (layers, reducer_factory), optional
+        Take the intervals from :func:`refit_bootstrap` (the reducer refitted and
+        the grid redrawn inside each resample, from the run's activations)
+        instead of the fixed-reduction bootstrap. Slow.
 
     Returns
     -------
@@ -571,7 +632,14 @@ def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations
         summary = _null_summary(value, null)
     else:
         summary = {c: np.full(k, np.nan) for c in ("null_mean", "null_sd", "z", "p")}
-    if n_bootstrap:
+    if n_bootstrap and refit is not None:
+        layers, factory = refit
+        source = _text_paths(nrag)
+        boot = _flatten(refit_bootstrap(layers, source, factory, labels=labels, n_bootstrap=n_bootstrap, seed=seed,
+                                        gridsize=int(_grid_setting(nrag, "gridsize", 10)),
+                                        binning=str(_grid_setting(nrag, "binning", "width"))), paths.names)[2]
+        low, high = _interval(boot, confidence)
+    elif n_bootstrap:
         boot = _flatten(resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G), paths.names)[2]
         low, high = _interval(boot, confidence)
     else:
@@ -580,7 +648,7 @@ def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations
                           "ci_high": high, **summary,
                           "p_adjusted": _adjust_by_metric(summary["p"], row_metrics, correction)})
     frame.attrs.update(n_permutations=int(n_permutations), n_bootstrap=int(n_bootstrap), seed=seed,
-                       confidence=confidence, correction=correction)
+                       confidence=confidence, correction=correction, refit=refit is not None)
     return frame.loc[:, list(STATISTICS_COLUMNS)]
 
 
@@ -616,7 +684,7 @@ def metric_contrasts(nrag: NRAG | TextPaths, labels: Any = None, n_permutations:
         occ = []
         for _ in range(n_permutations):
             texts, groups = [], []
-            for j, ((a, b), idx) in enumerate(zip(pairs, members)):
+            for j, ((_, b), idx) in enumerate(zip(pairs, members)):
                 texts.append(idx)
                 groups.append(2 * j + (pair_rng.permutation(paths.codes[idx]) == b))
             occ.append((np.concatenate(texts), np.concatenate(groups)))

@@ -179,3 +179,21 @@ def test_bad_inputs_name_the_problem():
         metric_statistics(dataclasses.replace(nrag, paths=None))
     with pytest.raises(ValueError, match="need >= 2 labels"):
         metric_contrasts(nrag, labels=["l0"])
+
+
+def test_refit_bootstrap_with_an_identity_reducer_is_the_fixed_bootstrap():
+    # a "reducer" that returns its input, on integer coordinates 0..3 that every resample spans (P(a resample
+    # of 60 uniform draws misses 0 or 3) ~ 1e-7): the redrawn grid has the run's cells, so the refitted
+    # bootstrap draws the same resamples and finds the same values as the fixed one
+    class Identity:
+        def fit_transform(self, x):
+            return x
+
+    rng = np.random.default_rng(11)
+    coords = [rng.integers(0, 4, (120, 2)).astype(float) for _ in range(3)]
+    nrag = build_nrag_from_reduced(coords, np.arange(120) % 2, ["a", "b"], gridsize=4)
+    fixed = metric_statistics(nrag, n_permutations=0, n_bootstrap=15, seed=4)
+    refit = metric_statistics(nrag, n_permutations=0, n_bootstrap=15, seed=4, refit=(coords, Identity))
+    assert refit.attrs["refit"] and not fixed.attrs["refit"]
+    assert np.isfinite(refit.ci_low).sum() > 40
+    assert_allclose(refit[["ci_low", "ci_high"]].to_numpy(), fixed[["ci_low", "ci_high"]].to_numpy(), atol=1e-12)

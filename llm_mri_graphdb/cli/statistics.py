@@ -35,6 +35,7 @@ def statistics_cmd(
     correction: Annotated[str, typer.Option(help="holm (family-wise) or bh (Benjamini-Hochberg), within each metric.")] = "holm",
     contrasts: Annotated[bool, typer.Option("--contrasts", help="Pairwise label differences instead of per-label values.")] = False,
     save: Annotated[bool, typer.Option("--save", help="Also keep them with the run; read-only otherwise.")] = False,
+    refit: Annotated[bool, typer.Option("--refit", help="Refit the reducer inside each bootstrap resample (slow; needs the run's --cache entry).")] = False,
     fmt: FormatOpt = "table",
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
@@ -45,9 +46,9 @@ def statistics_cmd(
     """
     if correction not in ("holm", "bh"):
         raise typer.BadParameter(f"--correction must be holm or bh; got {correction!r}.", param_hint="'--correction'")
-    if contrasts and save:
-        raise typer.BadParameter("--save keeps the per-label statistics; drop --contrasts to save them.",
-                                 param_hint="'--save'")
+    if contrasts and (save or refit):
+        raise typer.BadParameter("--save and --refit apply to the per-label statistics; drop --contrasts.",
+                                 param_hint="'--contrasts'")
     with open_target(store, store_path) as target:
         if label:
             from ..nrag import resolve_labels
@@ -62,9 +63,9 @@ def statistics_cmd(
                                                 correction=correction)
             else:
                 frame = target.metric_statistics(run_id, label or None, permutations, bootstrap, seed,
-                                                 correction=correction, save=save)
+                                                 correction=correction, save=save, refit=refit)
         except ValueError as exc:
-            if "per-text region paths" in str(exc) or "grid NRAG" in str(exc) or "need >= 2 labels" in str(exc):
+            if any(s in str(exc) for s in ("per-text region paths", "grid NRAG", "need >= 2 labels", "activation")):
                 raise typer.BadParameter(str(exc), param_hint="'RUN_ID'") from exc
             raise
     print_rows(_rows(frame), fmt)

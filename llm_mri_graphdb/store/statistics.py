@@ -87,12 +87,24 @@ class StatisticsQuestions:
 
     def metric_statistics(self, run_id: str, labels: Sequence[str] | str | None = None, n_permutations: int = 200,
                           n_bootstrap: int = 200, seed: int | None = 0, *, confidence: float = 0.95,
-                          correction: str = "holm", save: bool = False) -> pd.DataFrame:
-        """:func:`llm_mri_graphdb.statistics.metric_statistics` of a stored run; kept on the run with ``save``."""
+                          correction: str = "holm", save: bool = False, refit: bool = False) -> pd.DataFrame:
+        """:func:`llm_mri_graphdb.statistics.metric_statistics` of a stored run; kept on the run with ``save``.
+
+        ``refit=True`` takes the intervals from bootstrap resamples that refit the run's reducer (slow; needs
+        the run's activation cache entry, see :func:`llm_mri_graphdb.sensitivity.run_activations`).
+        """
         selection = [labels] if isinstance(labels, str) else labels
-        paths = self._text_paths(run_id)  # type: ignore[attr-defined]
+        refit_with = None
+        if refit:
+            from llm_mri_graphdb.sensitivity import run_activations, run_reducer_factory
+
+            nrag = self.read(run_id)  # type: ignore[attr-defined]
+            refit_with = (run_activations(nrag), run_reducer_factory(nrag)[0])
+            paths = TextPaths.of(nrag)
+        else:
+            paths = self._text_paths(run_id)  # type: ignore[attr-defined]
         frame = metric_statistics(paths, selection, n_permutations, n_bootstrap, seed, confidence=confidence,
-                                  correction=correction)
+                                  correction=correction, refit=refit_with)
         if save:
             self.save_statistics(run_id, frame)
         return frame
