@@ -276,9 +276,10 @@ def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
 
 
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutations: int = 200,
-               bootstrap: int = 200, seed: int = 0) -> Path:
+               bootstrap: int = 200, seed: int = 0, sensitivity: bool = False) -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
-    example texts and metric statistics when the run was stored with its texts)."""
+    example texts and metric statistics when the run was stored with its texts; the settings-sensitivity
+    panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
     from .report import write_report
 
     nrag = store.read(run_id)
@@ -289,4 +290,11 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutat
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                         analysis=analysis_for_report(store, run_id, nrag), texts=texts,
-                        text_labels=nrag.text_labels, statistics=run_statistics(nrag, permutations, bootstrap, seed))
+                        text_labels=nrag.text_labels, statistics=run_statistics(nrag, permutations, bootstrap, seed),
+                        sensitivity=_sensitivity(nrag) if sensitivity else None)
+
+
+def _sensitivity(nrag: NRAG):
+    from .sensitivity import run_sensitivity
+
+    return run_sensitivity(nrag)[1]

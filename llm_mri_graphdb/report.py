@@ -120,7 +120,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
                  heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
                  texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None,
-                 statistics: Any = None) -> str:
+                 statistics: Any = None, sensitivity: Any = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -147,6 +147,10 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         :func:`llm_mri_graphdb.statistics.metric_statistics` of the run: the
         Statistics section shows each value with its interval and marks the
         ones whose adjusted p is below 0.05.
+    sensitivity : pandas.DataFrame, optional
+        :func:`llm_mri_graphdb.sensitivity.sensitivity_summary` of the run
+        (``report --sensitivity``): each metric's spread over settings and over
+        labels, flagged where the settings move it more.
     """
     from . import viz
     from .nrag import GRID
@@ -172,6 +176,17 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     rows, header = _layer_rows(metrics_by_label["all"], nrag.n_layers)
     parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", html_table(rows, header)]
     parts += _statistics_section(nrag, statistics)
+    if sensitivity is not None:
+        parts += ["<h2 id='sensitivity'>Sensitivity to the settings</h2>",
+                  "<p class='note'>The run's grid rebuilt at gridsize 8, 10 and 12 with equal-width and quantile "
+                  "cells (and 3 reducer seeds for UMAP) from its activations: spread_settings is the range of a "
+                  "metric over those settings (mean over labels), spread_labels its range over labels (mean over "
+                  "settings). &#9888; marks a metric the settings move more than the labels do "
+                  "(llm-mri-graphdb sensitivity RUN).</p>",
+                  html_table([[r.metric, r.spread_settings, r.spread_labels, r.ratio, "&#9888;" if r.flagged else ""]
+                              for r in sensitivity.itertuples()],
+                             ["metric", "spread over settings", "spread over labels", "ratio", "flag"],
+                             cell=lambda c: c if isinstance(c, str) else _fmt(c))]
 
     parts.append("<h2 id='activation-regions'>Activation regions</h2>")
     if nrag.kind == GRID:

@@ -80,3 +80,12 @@ def test_bad_resampling_counts_exit_2(scanned, capsys):
     assert "--permutations" in capsys.readouterr().err
     assert main(["statistics", run_id, "--store", "memory", "--store-path", str(root / "store"), "--correction",
                  "bonferroni"]) == 2
+
+
+def test_report_on_request_shows_the_sensitivity_panel(scanned):
+    root, _, run_id = scanned
+    assert main(["report", run_id, "--store", "memory", "--store-path", str(root / "store"), "--out",
+                 str(root / "again"), "--sensitivity", "--permutations", "10", "--bootstrap", "5"]) == 0
+    report = (root / "again" / run_id / "report.html").read_text()
+    assert "<h2 id='sensitivity'>" in report and "spread over settings" in report
+    assert "10 permutations" in report

@@ -118,7 +118,11 @@ def demo_cmd(
 
 @app.command("report")
 def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
-               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None,
+               permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+               bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+               seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
+               sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Add the settings-sensitivity panel (needs the run's --cache entry).")] = False) -> None:
     """Write one self-contained HTML report of a stored run.
 
     Example: llm-mri-graphdb report 3f2a9c0d1b2e4f5a --out reports
@@ -126,7 +130,13 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
     from ..pipeline import report_run
 
     with open_target(store, store_path) as target:
-        path = report_run(target, run_id, out=out)
+        try:
+            path = report_run(target, run_id, out=out, permutations=permutations, bootstrap=bootstrap, seed=seed,
+                              sensitivity=sensitivity)
+        except ValueError as exc:
+            if "activation" not in str(exc):
+                raise
+            raise typer.BadParameter(str(exc), param_hint="'--sensitivity'") from exc
     typer.echo(f"Report: {path}")
 
 
