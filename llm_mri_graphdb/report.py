@@ -93,7 +93,9 @@ def _statistics_section(nrag: NRAG, statistics: Any) -> list[str]:
         f"&#9733; marks p_adjusted &lt; 0.05 against the size-matched label-permutation null "
         f"({attrs.get('n_permutations')} permutations, two-sided, {attrs.get('correction')} correction over the "
         f"labels of each metric; seed {attrs.get('seed')}). z = (value - null mean) / null SD. Label pairs "
-        "(a|b) carry the Jensen-Shannon divergence. Definitions: llm_mri_graphdb.statistics.</p>")
+        "(a|b) carry the Jensen-Shannon divergence. A resample holds about 63 % distinct texts, so counts of "
+        "occupied regions and edges (and the entropies) are smaller in it: their interval sits below the value and "
+        "gives the spread, not the location. Definitions: llm_mri_graphdb.statistics.</p>")
 
     def fmt(x: float) -> str:
         return "nan" if x != x else f"{x:.4g}"
