@@ -34,7 +34,7 @@ import json, sys, time
 t0 = time.perf_counter()
 import numpy as np
 from llm_mri_graphdb.metrics import compute_metrics, metric_statistics
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 t_import = time.perf_counter() - t0
 a = json.loads(sys.argv[1])
 rng = np.random.default_rng(a["seed"])
@@ -106,13 +106,13 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
     import numpy as np
 
     from llm_mri_graphdb.metrics import metric_contrasts, metric_statistics
-    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
     from llm_mri_graphdb.pipeline import demo_corpus_path, demo_model_path, scan
-    from llm_mri_graphdb.store import MemoryStore
+    from llm_mri_graphdb.store import LocalStore
 
     with tempfile.TemporaryDirectory() as tmp:
         result = scan(str(demo_model_path()), demo_corpus_path(), device="cpu", corpus_name="llm-mri-graphdb-demo",
-                      store=MemoryStore(Path(tmp) / "store"), out=Path(tmp) / "out", progress=False, probe=False,
+                      store=LocalStore(Path(tmp) / "store"), out=Path(tmp) / "out", progress=False, probe=False,
                       permutations=0, bootstrap=0)
     nrag = result.nrag
     t = time.perf_counter()

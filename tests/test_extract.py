@@ -139,7 +139,7 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
      ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'")],
 )
 def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpus, kwargs, message, monkeypatch):
-    import llm_mri_graphdb.extract as extract_module
+    import llm_mri_graphdb.extract.run as extract_module
 
     def no_loading(*args, **kw):
         raise AssertionError("the model was loaded before the arguments were checked")

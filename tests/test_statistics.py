@@ -7,22 +7,19 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
-from llm_mri_graphdb.statistics import (
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.analysis.resampling import _bootstraps, _observed, _Paths, _permutations
+from llm_mri_graphdb.analysis.statistics import (
     CONTRAST_COLUMNS,
     STATISTIC_METRICS,
     STATISTICS_COLUMNS,
-    _bootstraps,
-    _observed,
-    _Paths,
-    _permutations,
     adjust_p,
     metric_contrasts,
     metric_statistics,
     rebuild_from_paths,
     resample_metrics,
 )
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
 pytestmark = pytest.mark.unit
 

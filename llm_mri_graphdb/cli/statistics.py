@@ -51,7 +51,7 @@ def statistics_cmd(
                                  param_hint="'--contrasts'")
     with open_target(store, store_path) as target:
         if label:
-            from ..nrag import resolve_labels
+            from ..labels import resolve_labels
 
             try:
                 resolve_labels(target.read(run_id).label_names, list(label))
@@ -88,7 +88,7 @@ def sensitivity_cmd(
 
     Example: llm-mri-graphdb sensitivity 3f2a9c0d1b2e4f5a
     """
-    from ..sensitivity import GRIDSIZES, run_sensitivity
+    from ..analysis.sensitivity import GRIDSIZES, run_sensitivity
 
     with open_target(store, store_path) as target:
         nrag = target.read(run_id)

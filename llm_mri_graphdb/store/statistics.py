@@ -2,8 +2,8 @@
 
 Each store reads what the kernel needs, the per-text region paths (on Neo4j the
 ``(:Text)-[:IN]->(:Region)`` memberships, through ``cypher/read_statistics_input.cypher``),
-into a :class:`llm_mri_graphdb.statistics.TextPaths`, and runs the same numpy
-kernel (:func:`llm_mri_graphdb.statistics.metric_statistics`), so equal seeds
+into a :class:`llm_mri_graphdb.analysis.statistics.TextPaths`, and runs the same numpy
+kernel (:func:`llm_mri_graphdb.analysis.statistics.metric_statistics`), so equal seeds
 give equal frames. ``save=True`` keeps the result with the run's metrics: a
 ``(:Run)-[:HAS_STATISTICS]->(:StatisticSet)`` on Neo4j (columns as list
 properties, one set per selection and settings), ``<run_id>.statistics.json``
@@ -22,13 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from llm_mri_graphdb.errors import RunNotFound
-from llm_mri_graphdb.statistics import (
+from llm_mri_graphdb.analysis.statistics import (
     TextPaths,
     metric_contrasts,
     metric_statistics,
     statistics_record,
 )
+from llm_mri_graphdb.errors import RunNotFound
 
 __all__ = ["StatisticsQuestions", "local_statistics_file", "save_local_statistics", "text_paths_from_rows"]
 
@@ -88,15 +88,15 @@ class StatisticsQuestions:
     def metric_statistics(self, run_id: str, labels: Sequence[str] | str | None = None, n_permutations: int = 200,
                           n_bootstrap: int = 200, seed: int | None = 0, *, confidence: float = 0.95,
                           correction: str = "holm", save: bool = False, refit: bool = False) -> pd.DataFrame:
-        """:func:`llm_mri_graphdb.statistics.metric_statistics` of a stored run; kept on the run with ``save``.
+        """:func:`llm_mri_graphdb.analysis.statistics.metric_statistics` of a stored run; kept on the run with ``save``.
 
         ``refit=True`` takes the intervals from bootstrap resamples that refit the run's reducer (slow; needs
-        the run's activation cache entry, see :func:`llm_mri_graphdb.sensitivity.run_activations`).
+        the run's activation cache entry, see :func:`llm_mri_graphdb.analysis.sensitivity.run_activations`).
         """
         selection = [labels] if isinstance(labels, str) else labels
         refit_with = None
         if refit:
-            from llm_mri_graphdb.sensitivity import run_activations, run_reducer_factory
+            from llm_mri_graphdb.analysis.sensitivity import run_activations, run_reducer_factory
 
             nrag = self.read(run_id)  # type: ignore[attr-defined]
             refit_with = (run_activations(nrag), run_reducer_factory(nrag)[0])
@@ -110,14 +110,14 @@ class StatisticsQuestions:
         return frame
 
     def save_statistics(self, run_id: str, frame: pd.DataFrame) -> None:
-        """Keep a :func:`~llm_mri_graphdb.statistics.metric_statistics` frame of ``run_id`` with the run."""
+        """Keep a :func:`~llm_mri_graphdb.analysis.statistics.metric_statistics` frame of ``run_id`` with the run."""
         names = [n for n in dict.fromkeys(frame.label) if "|" not in n]
         self._save_statistics(run_id, statistics_record(frame, names))  # type: ignore[attr-defined]
 
     def metric_contrasts(self, run_id: str, labels: Sequence[str] | str | None = None, n_permutations: int = 200,
                          n_bootstrap: int = 200, seed: int | None = 0, *, confidence: float = 0.95,
                          correction: str = "holm") -> pd.DataFrame:
-        """:func:`llm_mri_graphdb.statistics.metric_contrasts` of a stored run."""
+        """:func:`llm_mri_graphdb.analysis.statistics.metric_contrasts` of a stored run."""
         selection = [labels] if isinstance(labels, str) else labels
         return metric_contrasts(self._text_paths(run_id), selection, n_permutations, n_bootstrap,  # type: ignore[attr-defined]
                                 seed, confidence=confidence, correction=correction)

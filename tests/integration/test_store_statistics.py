@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llm_mri_graphdb.statistics import STATISTICS_COLUMNS, metric_statistics
+from llm_mri_graphdb.analysis.statistics import STATISTICS_COLUMNS, metric_statistics
 from llm_mri_graphdb.store import LocalStore
 from llm_mri_graphdb.testing import random_grid_nrag
 
