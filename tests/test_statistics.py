@@ -152,12 +152,18 @@ def test_metric_contrasts_difference_interval_and_p():
     assert frame.p.dropna().between(1 / 100, 1).all()
 
 
-def test_label_subset_leaves_other_texts_out():
+def test_label_subset_reports_the_rows_of_the_full_frame():
     nrag = random_nrag(8, n=150)
-    sub = metric_statistics(nrag, labels=["l2", "l0"], n_permutations=10, n_bootstrap=0)
+    full = metric_statistics(nrag, n_permutations=30, n_bootstrap=20).set_index(["label", "metric"])
+    sub = metric_statistics(nrag, labels=["l2", "l0"], n_permutations=30, n_bootstrap=20)
     assert sub.label.unique().tolist() == ["l2", "l0", "l2|l0"]
-    expected = compute_metrics(nrag, ["l2"])["n_regions"]
-    assert sub.set_index(["label", "metric"]).value[("l2", "n_regions")] == expected
+    rows = sub.set_index(["label", "metric"])
+    same_rows = full.loc[[k if k[0] != "l2|l0" else ("l0|l2", k[1]) for k in rows.index]]
+    cols = ["value", "ci_low", "ci_high", "null_mean", "null_sd", "z", "p"]  # p_adjusted: a smaller family here
+    assert_allclose(rows[cols].to_numpy(float), same_rows[cols].to_numpy(float), atol=1e-12)
+    assert rows.value[("l2", "n_regions")] == compute_metrics(nrag, ["l2"])["n_regions"]
+    pairs = metric_contrasts(nrag, labels=["l2", "l0"], n_permutations=10, n_bootstrap=10)
+    assert pairs[["label_a", "label_b"]].drop_duplicates().values.tolist() == [["l2", "l0"]]
 
 
 def test_bad_inputs_name_the_problem():

@@ -5,8 +5,9 @@ texts (a label, a permuted label, a bootstrap resample of one) has the sub-graph
 whose regions are the cells its texts occupy and whose edge ``A -> B`` between
 layers ``l`` and ``l + 1`` weighs the number of its texts in ``A`` at ``l`` and in
 ``B`` at ``l + 1``. :func:`resample_metrics` lays the weights of many groups out
-as one ``(groups, edges)`` array, filled by one ``np.bincount`` per chunk of
-resamples, and computes every metric of
+as one ``(groups, edges)`` array, built per chunk of resamples as the sparse
+edge-text incidence times the texts' multiplicities in the groups (one
+``np.bincount``), and computes every metric of
 :data:`~llm_mri_graphdb.analysis.statistics.STATISTIC_METRICS` from it as batched
 array operations (node sums through sparse incidence products; the projections'
 two-step reachability through batched products of dense 0/1 blocks per layer
@@ -117,6 +118,9 @@ class _Paths:
         self.source_incidence = sp.csc_matrix((ones, (rows, self.edge_source)), shape=(E, N))
         self.target_incidence = sp.csc_matrix((ones, (rows, self.edge_target)), shape=(E, N))
         self.layer_incidence = sp.csc_matrix((ones, (rows, self.edge_layer)), shape=(E, L - 1))
+        n = paths.shape[0]  # text_incidence[e, t] = 1 when text t takes edge e
+        self.text_incidence = sp.csr_matrix((np.ones(n * (L - 1)), (self.edge_of_text.T.ravel(), np.tile(np.arange(n), L - 1))),
+                                            shape=(E, n))
 
 
 # -- the vectorised kernel ------------------------------------------------------------------
@@ -303,9 +307,10 @@ def resample_metrics(paths: _Paths, occurrences: Sequence[tuple[np.ndarray, np.n
         B = R * n_groups
         texts = np.concatenate([t for t, _ in batch])
         bg = np.concatenate([r * n_groups + g for r, (_, g) in enumerate(batch)])
-        # one bincount per chunk of resamples: every (graph, edge) weight
-        W = np.bincount((paths.edge_of_text[texts] * B + bg[:, None]).ravel(), minlength=B * E)
-        res = _chunk_metrics(paths, W.reshape(E, B).astype(np.float64).T)
+        # every (graph, edge) weight: texts x graphs multiplicities (one bincount), times the edge-text incidence
+        n = paths.codes.shape[0]
+        multiplicity = np.bincount(texts * B + bg, minlength=n * B).reshape(n, B).astype(np.float64)
+        res = _chunk_metrics(paths, (paths.text_incidence @ multiplicity).T)
         counts = res.pop("_counts")
         part = {k: v.reshape(R, n_groups) for k, v in res.items()}
         if pairs:

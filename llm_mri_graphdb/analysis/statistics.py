@@ -176,21 +176,27 @@ def _adjust_by_metric(p: np.ndarray, metric: Sequence[str], correction: str) -> 
     return out
 
 
-def _flatten(values: dict[str, np.ndarray], names: Sequence[str]) -> tuple[list[str], list[str], np.ndarray]:
-    """Rows (label, metric) and a (R, n_rows) matrix: per-label metrics, then the pair metrics."""
-    pair_names = [f"{a}|{b}" for a, b in combinations(names, 2)]
+def _flatten(values: dict[str, np.ndarray], names: Sequence[str],
+             selected: Sequence[int]) -> tuple[list[str], list[str], np.ndarray]:
+    """Rows (label, metric) and a (R, n_rows) matrix: the selected labels' metrics, then their pairs' metrics.
+
+    ``values`` holds every label (``names``); pairs are in the kernel's ``combinations(range(n_labels), 2)``
+    order and named in selection order (the divergence is symmetric).
+    """
+    pair_index = {pair: k for k, pair in enumerate(combinations(range(len(names)), 2))}
     labels, metrics, columns = [], [], []
     for metric in STATISTIC_METRICS:
-        for g, name in enumerate(names):
-            labels.append(name), metrics.append(metric), columns.append(values[metric][:, g])
+        for g in selected:
+            labels.append(names[g]), metrics.append(metric), columns.append(values[metric][:, g])
     for metric in PAIR_METRICS:
-        for k, name in enumerate(pair_names):
-            labels.append(name), metrics.append(metric), columns.append(values[metric][:, k])
+        for a, b in combinations(selected, 2):
+            k = pair_index[(min(a, b), max(a, b))]
+            labels.append(f"{names[a]}|{names[b]}"), metrics.append(metric), columns.append(values[metric][:, k])
     R = next(iter(values.values())).shape[0]
     return labels, metrics, np.stack(columns, axis=1) if columns else np.empty((R, 0))
 
 
-def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reducer_factory: Any, *, labels: Any = None,
+def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reducer_factory: Any, *,
                     n_bootstrap: int = 200, seed: int | None = 0, gridsize: int = 10,
                     binning: str = "width") -> dict[str, np.ndarray]:
     """Per-label metrics of bootstrap resamples that refit the reducer and redraw the grid inside each resample.
@@ -208,7 +214,7 @@ def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reduce
         The run (its text labels).
     reducer_factory : callable
         ``reducer_factory()`` returns a fresh 2-component reducer.
-    labels, n_bootstrap, seed
+    n_bootstrap, seed
         As for :func:`metric_statistics`.
     gridsize, binning
         The run's grid settings.
@@ -216,23 +222,18 @@ def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reduce
     Returns
     -------
     dict of str to ndarray of shape (n_bootstrap, n_labels), and ``js_divergence_mean`` of shape
-    (n_bootstrap, n_pairs); ``_flatten`` order as in the frame.
+    (n_bootstrap, n_pairs), every label of the run.
     """
     from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
     source = _text_paths(nrag)
     if source.text_labels is None:
         raise ValueError("the refitted bootstrap needs the labels of the run's texts; store the run with its texts.")
-    idx = resolve_labels(source.label_names, labels)
-    code_of = np.full(len(source.label_names), -1, np.int64)
-    code_of[idx] = np.arange(len(idx))
-    codes = code_of[np.asarray(source.text_labels, np.int64)]
-    selected = np.flatnonzero(codes >= 0)
-    names = tuple(source.label_names[i] for i in idx)
+    codes = np.asarray(source.text_labels, np.int64)
+    names = tuple(source.label_names)
     _, boot_rng, _ = _streams(seed)
     parts = []
-    for texts, groups in _bootstraps(codes[selected], n_bootstrap, boot_rng):
-        rows = selected[texts]
+    for rows, groups in _bootstraps(codes, n_bootstrap, boot_rng):
         reduced = [np.asarray(reducer_factory().fit_transform(np.asarray(x)[rows]), np.float64) for x in layers]
         rebuilt = build_nrag_from_reduced(reduced, groups, names, gridsize=gridsize, binning=binning)
         paths = _Paths(rebuilt, None)
@@ -251,8 +252,9 @@ def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations
         A grid NRAG with per-text paths (built from texts, or read from a store
         that keeps the run's texts), or the paths a store read.
     labels : sequence of str or int, optional
-        The labels to test (None = all); texts of other labels are left out of
-        the permutations.
+        The labels to report (None = all), in this order. The null permutes
+        the labels of all texts either way, so a label's row does not depend
+        on the selection.
     n_permutations : int, default=200
         Label permutations of the null (0: no null; ``null_*``, ``z``, ``p`` nan).
     n_bootstrap : int, default=200
@@ -288,28 +290,30 @@ def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations
     [['a', 25.0], ['b', 26.0]]
     """
     check_resamples(n_permutations, n_bootstrap, confidence, correction)
-    paths = _Paths(nrag, labels)
+    paths = _Paths(nrag, None)
     G = len(paths.names)
+    selected = resolve_labels(paths.names, labels)
     perm_rng, boot_rng, _ = _streams(seed)
     observed = resample_metrics(paths, _observed(paths.codes), G)
-    row_labels, row_metrics, value = _flatten(observed, paths.names)
+    row_labels, row_metrics, value = _flatten(observed, paths.names, selected)
     value = value[0]
     k = value.shape[0]
     if n_permutations:
         null = _flatten(resample_metrics(paths, _permutations(paths.codes, n_permutations, perm_rng), G),
-                        paths.names)[2]
+                        paths.names, selected)[2]
         summary = _null_summary(value, null)
     else:
         summary = {c: np.full(k, np.nan) for c in ("null_mean", "null_sd", "z", "p")}
     if n_bootstrap and refit is not None:
         layers, factory = refit
         source = _text_paths(nrag)
-        boot = _flatten(refit_bootstrap(layers, source, factory, labels=labels, n_bootstrap=n_bootstrap, seed=seed,
+        boot = _flatten(refit_bootstrap(layers, source, factory, n_bootstrap=n_bootstrap, seed=seed,
                                         gridsize=int(_grid_setting(nrag, "gridsize", 10)),
-                                        binning=str(_grid_setting(nrag, "binning", "width"))), paths.names)[2]
+                                        binning=str(_grid_setting(nrag, "binning", "width"))), paths.names, selected)[2]
         low, high = _interval(boot, confidence)
     elif n_bootstrap:
-        boot = _flatten(resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G), paths.names)[2]
+        boot = _flatten(resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G), paths.names,
+                        selected)[2]
         low, high = _interval(boot, confidence)
     else:
         low = high = np.full(k, np.nan)
@@ -339,12 +343,13 @@ def metric_contrasts(nrag: NRAG | TextPaths, labels: Any = None, n_permutations:
         Columns :data:`CONTRAST_COLUMNS`, one row per (pair, metric).
     """
     check_resamples(n_permutations, n_bootstrap, confidence, correction)
-    paths = _Paths(nrag, labels)
+    paths = _Paths(nrag, None)
     G = len(paths.names)
     _, boot_rng, pair_rng = _streams(seed)
-    pairs = list(combinations(range(G), 2))
+    selected = resolve_labels(paths.names, labels)
+    pairs = list(combinations(selected, 2))
     if not pairs:
-        raise ValueError(f"metric contrasts need >= 2 labels; got {list(paths.names)}.")
+        raise ValueError(f"metric contrasts need >= 2 labels; got {[paths.names[i] for i in selected]}.")
     observed = resample_metrics(paths, _observed(paths.codes), G, pairs=False)
     diff = np.stack([observed[m][0, a] - observed[m][0, b] for a, b in pairs for m in STATISTIC_METRICS])
     k = diff.shape[0]
