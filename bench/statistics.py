@@ -154,6 +154,31 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
         f"{settings.get('gridsize')}, binning {settings.get('binning')}; {nrag.n_layers} layers, "
         f"{nrag.n_regions} regions; texts per label {sizes}. Computed in {seconds:.1f} s on {cpu_model()}.",
         "",
+        "## Where the statistics are",
+        "",
+        "- `llm_mri_graphdb.metrics.metric_statistics(nrag, labels=None, n_permutations=200, n_bootstrap=200, "
+        "seed=0)` returns one row per (label, metric) with `label, metric, value, ci_low, ci_high, null_mean, "
+        "null_sd, z, p, p_adjusted`, then one row per label pair for `js_divergence_mean`; "
+        "`metric_contrasts(...)` one row per (pair, metric) with `difference, ci_low, ci_high, p, p_adjusted`. "
+        "`correction=\"bh\"` switches Holm to Benjamini-Hochberg.",
+        "- Both stores give the same frame for a stored run (`store.metric_statistics(run_id, ...)`; Neo4j reads "
+        "the texts' `IN` memberships through `cypher/read_statistics_input.cypher` and runs the same numpy kernel; "
+        "equal to 1e-9, `tests/integration/test_store_statistics.py`). `save=True` keeps them with the run: a "
+        "`(:Run)-[:HAS_STATISTICS]->(:StatisticSet)` on Neo4j, `<run_id>.statistics.json` in the local store.",
+        "- `llm-mri-graphdb scan` and `demo` compute them by default (`--permutations N --bootstrap N --seed S`, "
+        "0 and 0 skip them), save them on the run, write them to `metrics.json` under `statistics` and show "
+        "them in the report (value [interval], ★ where p_adjusted < 0.05).",
+        "- `llm-mri-graphdb statistics RUN` prints them (`--contrasts` for the pairs, `--refit` to refit the "
+        "reducer inside each bootstrap resample from the run's `--cache` entry, `--save`); "
+        "`llm-mri-graphdb sensitivity RUN` and `report RUN --sensitivity` give the settings panel below.",
+        "- Tested metrics: every scalar per-label metric that is neither a constant nor an identity on a grid "
+        "NRAG. Left out: `mean_strength` (2 n (L - 1) / n_regions), `center_of_strength` (-0.5), "
+        "`center_of_strength_llm_mri` (nan), `projection_*_average_clustering` (0) and `purity` (1 for one "
+        "label). The per-layer lists are not tested one by one.",
+        "- The null permutes the labels of all texts over the fixed reduction and grid (a text's cell path "
+        "stays); each resample's metrics equal `compute_metrics` of the NRAG rebuilt from it to 1e-12 "
+        "(`tests/test_statistics.py`).",
+        "",
         "## How to read it",
         "",
         "- **value [ci_low, ci_high]**: the label's metric and its 95 % percentile interval over stratified bootstrap "
@@ -163,7 +188,8 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
         "- **z, p**: against the size-matched label-permutation null (the same texts, paths and grid; labels "
         "shuffled, each label keeps its size). p is two-sided with the +1 correction, so it is at least "
         f"1/{permutations + 1:,}. **p_adj** is Holm-corrected within each metric over the labels (pairs); "
-        "a ★ marks p_adj < 0.05.",
+        "a ★ marks p_adj < 0.05. The family is the metric, not the frame: with 200 permutations p >= 1/201, and "
+        "Holm over the ~100 rows of a frame could never reach 0.05.",
         "- A small p says the label's texts are arranged differently from a random subset of the same size; most "
         "occupancy metrics (n_regions, degree and strength moments, density, entropies) measure one thing, how "
         "compact a label is, and move together.",
