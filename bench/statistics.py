@@ -101,6 +101,34 @@ def table(r: dict) -> str:
 
 
 # -- the demo page ----------------------------------------------------------------------------------
+WHERE = [
+    "## Where the statistics are",
+    "",
+    "- `llm_mri_graphdb.metrics.metric_statistics(nrag, labels=None, n_permutations=200, n_bootstrap=200, "
+    "seed=0)` returns one row per (label, metric) with `label, metric, value, ci_low, ci_high, null_mean, "
+    "null_sd, z, p, p_adjusted`, then one row per label pair for `js_divergence_mean`; "
+    "`metric_contrasts(...)` one row per (pair, metric) with `difference, ci_low, ci_high, p, p_adjusted`. "
+    "`correction=\"bh\"` switches Holm to Benjamini-Hochberg.",
+    "- Both stores give the same frame for a stored run (`store.metric_statistics(run_id, ...)`; Neo4j reads "
+    "the texts' `IN` memberships through `cypher/read_statistics_input.cypher` and runs the same numpy kernel; "
+    "equal to 1e-9, `tests/integration/test_store_statistics.py`). `save=True` keeps them with the run: a "
+    "`(:Run)-[:HAS_STATISTICS]->(:StatisticSet)` on Neo4j, `<run_id>.statistics.json` in the local store.",
+    "- `llm-mri-graphdb scan` and `demo` compute them by default (`--permutations N --bootstrap N --seed S`, "
+    "0 and 0 skip them), save them on the run, write them to `metrics.json` under `statistics` and show "
+    "them in the report (value [interval], ★ where p_adjusted < 0.05).",
+    "- `llm-mri-graphdb statistics RUN` prints them (`--contrasts` for the pairs, `--refit` to refit the "
+    "reducer inside each bootstrap resample from the run's `--cache` entry, `--save`); "
+    "`llm-mri-graphdb sensitivity RUN` and `report RUN --sensitivity` give the settings panel below.",
+    "- Tested metrics: every scalar per-label metric that is neither a constant nor an identity on a grid "
+    "NRAG. Left out: `mean_strength` (2 n (L - 1) / n_regions), `center_of_strength` (-0.5), "
+    "`center_of_strength_llm_mri` (nan), `projection_*_average_clustering` (0) and `purity` (1 for one "
+    "label). The per-layer lists are not tested one by one.",
+    "- The null permutes the labels of all texts over the fixed reduction and grid (a text's cell path "
+    "stays); each resample's metrics equal `compute_metrics` of the NRAG rebuilt from it to 1e-12 "
+    "(`tests/test_statistics.py`).",
+    "",
+]
+
 def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, calibration_nrags: int = 40) -> str:
     """Scan the demo corpus with default settings and write what its statistics say, as markdown."""
     import numpy as np
@@ -154,31 +182,7 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
         f"{settings.get('gridsize')}, binning {settings.get('binning')}; {nrag.n_layers} layers, "
         f"{nrag.n_regions} regions; texts per label {sizes}. Computed in {seconds:.1f} s on {cpu_model()}.",
         "",
-        "## Where the statistics are",
-        "",
-        "- `llm_mri_graphdb.metrics.metric_statistics(nrag, labels=None, n_permutations=200, n_bootstrap=200, "
-        "seed=0)` returns one row per (label, metric) with `label, metric, value, ci_low, ci_high, null_mean, "
-        "null_sd, z, p, p_adjusted`, then one row per label pair for `js_divergence_mean`; "
-        "`metric_contrasts(...)` one row per (pair, metric) with `difference, ci_low, ci_high, p, p_adjusted`. "
-        "`correction=\"bh\"` switches Holm to Benjamini-Hochberg.",
-        "- Both stores give the same frame for a stored run (`store.metric_statistics(run_id, ...)`; Neo4j reads "
-        "the texts' `IN` memberships through `cypher/read_statistics_input.cypher` and runs the same numpy kernel; "
-        "equal to 1e-9, `tests/integration/test_store_statistics.py`). `save=True` keeps them with the run: a "
-        "`(:Run)-[:HAS_STATISTICS]->(:StatisticSet)` on Neo4j, `<run_id>.statistics.json` in the local store.",
-        "- `llm-mri-graphdb scan` and `demo` compute them by default (`--permutations N --bootstrap N --seed S`, "
-        "0 and 0 skip them), save them on the run, write them to `metrics.json` under `statistics` and show "
-        "them in the report (value [interval], ★ where p_adjusted < 0.05).",
-        "- `llm-mri-graphdb statistics RUN` prints them (`--contrasts` for the pairs, `--refit` to refit the "
-        "reducer inside each bootstrap resample from the run's `--cache` entry, `--save`); "
-        "`llm-mri-graphdb sensitivity RUN` and `report RUN --sensitivity` give the settings panel below.",
-        "- Tested metrics: every scalar per-label metric that is neither a constant nor an identity on a grid "
-        "NRAG. Left out: `mean_strength` (2 n (L - 1) / n_regions), `center_of_strength` (-0.5), "
-        "`center_of_strength_llm_mri` (nan), `projection_*_average_clustering` (0) and `purity` (1 for one "
-        "label). The per-layer lists are not tested one by one.",
-        "- The null permutes the labels of all texts over the fixed reduction and grid (a text's cell path "
-        "stays); each resample's metrics equal `compute_metrics` of the NRAG rebuilt from it to 1e-12 "
-        "(`tests/test_statistics.py`).",
-        "",
+        *WHERE,
         "## How to read it",
         "",
         "- **value [ci_low, ci_high]**: the label's metric and its 95 % percentile interval over stratified bootstrap "
@@ -217,7 +221,10 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
     sig = contrasts[contrasts.p_adjusted < 0.05]
     lines += ["", "## Which metrics separate which labels", "",
               f"Pairwise differences (label_a - label_b) with p_adj < 0.05 (permutations within the two labels' "
-              f"texts, Holm over the pairs of each metric): {len(sig)} of {len(contrasts)}.", ""]
+              f"texts, Holm over the pairs of each metric): {len(sig)} of {len(contrasts)}. The interval comes from the "
+              "bootstrap and p from permutations: for metrics that count regions or edges (n_edges, density, the "
+              "variances) the resamples' duplicated texts shrink both labels' values, so an interval may straddle 0 "
+              "while p_adj < 0.05; for those, read p.", ""]
     if len(sig):
         lines += ["| metric | pair | difference [95 % CI] | p_adj |", "|---|---|---|---:|"]
         for r in sig.itertuples():
