@@ -329,6 +329,8 @@ def rebuild_from_paths(nrag: NRAG, text_index: np.ndarray, group: np.ndarray,
     :func:`~llm_mri_graphdb.nrag.build_nrag_from_reduced` counts them.
     ``text_index`` indexes ``nrag.paths``.
     """
+    if nrag.paths is None:
+        raise ValueError("rebuild_from_paths needs an NRAG with per-text paths (built from texts).")
     paths = nrag.paths[np.asarray(text_index, np.int64)]
     group = np.asarray(group, np.int64)
     k = len(group_names)

@@ -169,9 +169,9 @@ def _grid_setting(nrag: Any, name: str, default: Any) -> Any:
 def _adjust_by_metric(p: np.ndarray, metric: Sequence[str], correction: str) -> np.ndarray:
     """``adjust_p`` within each metric's rows."""
     out = np.full(p.shape, np.nan)
-    metric = np.asarray(metric)
-    for name in dict.fromkeys(metric.tolist()):
-        rows = metric == name
+    names = np.asarray(metric)
+    for name in dict.fromkeys(names.tolist()):
+        rows = names == name
         out[rows] = adjust_p(p[rows], correction)
     return out
 
@@ -184,14 +184,12 @@ def _flatten(values: dict[str, np.ndarray], names: Sequence[str],
     order and named in selection order (the divergence is symmetric).
     """
     pair_index = {pair: k for k, pair in enumerate(combinations(range(len(names)), 2))}
-    labels, metrics, columns = [], [], []
-    for metric in STATISTIC_METRICS:
-        for g in selected:
-            labels.append(names[g]), metrics.append(metric), columns.append(values[metric][:, g])
-    for metric in PAIR_METRICS:
-        for a, b in combinations(selected, 2):
-            k = pair_index[(min(a, b), max(a, b))]
-            labels.append(f"{names[a]}|{names[b]}"), metrics.append(metric), columns.append(values[metric][:, k])
+    rows = [(names[g], metric, values[metric][:, g]) for metric in STATISTIC_METRICS for g in selected]
+    rows += [(f"{names[a]}|{names[b]}", metric, values[metric][:, pair_index[(min(a, b), max(a, b))]])
+             for metric in PAIR_METRICS for a, b in combinations(selected, 2)]
+    labels = [label for label, _, _ in rows]
+    metrics = [metric for _, metric, _ in rows]
+    columns = [column for _, _, column in rows]
     R = next(iter(values.values())).shape[0]
     return labels, metrics, np.stack(columns, axis=1) if columns else np.empty((R, 0))
 

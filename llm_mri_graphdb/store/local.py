@@ -245,7 +245,9 @@ class LocalStore(StatisticsQuestions, AlignmentQuestions):
         self._metadata(run_id)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
-            local_statistics_file(self, run_id).unlink(missing_ok=True)
+            statistics = local_statistics_file(self, run_id)
+            if statistics is not None:
+                statistics.unlink(missing_ok=True)
         self._runs.pop(run_id, None)
         self._meta.pop(run_id, None)
         self._texts.pop(run_id, None)
