@@ -14,7 +14,7 @@ from llm_mri_graphdb.store import LocalStore
 
 from .tiny_models import LABELS, TEXTS, save_tiny_model
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.slow  # a tiny BERT scanned several times end to end: minutes on 2 loaded cores
 
 
 @pytest.fixture(scope="module")
