@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 SITES = ("hidden", "mlp", "attention")
-POOLINGS = ("auto", "first", "mean", "last")
+#: ``auto`` resolves to one of the others (:func:`llm_mri_graphdb.sites.resolve_pooling`).
+POOLINGS = ("auto", "first", "mean", "last", "mean_skip_first", "max")
 REDUCERS = ("pca", "svd", "umap")
 DTYPES = ("float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -21,7 +21,7 @@ def scan_cmd(
     text_column: Annotated[str, typer.Option(help="Column holding the texts.")] = "text",
     label_column: Annotated[str, typer.Option(help="Column holding the labels.")] = "label",
     site: Annotated[Site, typer.Option(help="hidden (residual stream), mlp, or attention.")] = "hidden",
-    pooling: Annotated[Pooling, typer.Option(help="auto: last for decoders, first (CLS) for encoders.")] = "auto",
+    pooling: Annotated[Pooling, typer.Option(help="auto: the model's sentence-transformers pooling, else mean (encoders) or mean_skip_first (decoders: position 0 is the attention sink).")] = "auto",
     reducer: Annotated[Reducer, typer.Option(case_sensitive=False, help="Reducer fitted once per layer on all texts.")] = "pca",
     components: Annotated[int, typer.Option(min=2, help=f"2 gives a grid NRAG; more a component NRAG (<= {LIMITS['n_components']}).")] = 2,
     gridsize: Annotated[int, typer.Option(min=1, help=f"Cells per axis of each layer's grid (<= {LIMITS['gridsize']}).")] = 10,
