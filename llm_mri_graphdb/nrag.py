@@ -114,6 +114,12 @@ class NRAG:
         Absolute path of the activation cache entry the scan read or wrote
         (:func:`llm_mri_graphdb.cache.entry_path`), ``None`` without a cache.
         Not part of :meth:`equals` or the run id.
+    degenerate_layers : tuple of int or None
+        Layers where every text lands on one point (constant pooled
+        activations or reduced coordinates, or one grid cell; see
+        :mod:`llm_mri_graphdb.scan_quality`), found when the NRAG is built and
+        kept by the stores; ``None`` when unknown. Not part of :meth:`equals`
+        or the run id.
     """
 
     kind: Literal["grid", "components"]
@@ -134,6 +140,7 @@ class NRAG:
     paths: np.ndarray | None = None
     text_labels: np.ndarray | None = None
     activations_path: str | None = None
+    degenerate_layers: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (GRID, COMPONENTS):
@@ -179,6 +186,11 @@ class NRAG:
             set_("text_labels", codes)
         if self.activations_path is not None:
             set_("activations_path", str(self.activations_path))
+        if self.degenerate_layers is not None:
+            layers = tuple(sorted({int(v) for v in self.degenerate_layers}))
+            if layers and (layers[0] < 0 or layers[-1] >= self.n_layers):
+                raise ValueError(f"degenerate_layers must be layer indices in 0..{self.n_layers - 1}; got {layers}.")
+            set_("degenerate_layers", layers)
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -241,6 +253,7 @@ class NRAG:
             self.region_layer[keep], self.region_x[keep], self.region_y[keep], counts[keep],
             src[order], tgt[order], lab[order], w[order], self.layer_bounds,
             self.model, self.corpus, self.settings, activations_path=self.activations_path,
+            degenerate_layers=self.degenerate_layers,
         )
 
     def to_networkx(self, labels: Any = None):
@@ -276,6 +289,7 @@ def build_nrag_from_reduced(
     gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
     model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None, activations_path: str | None = None,
+    activations: Sequence[np.ndarray] | None = None,
 ) -> NRAG:
     """Build an NRAG from per-layer reduced coordinates (one fit on all texts).
 
@@ -300,6 +314,10 @@ def build_nrag_from_reduced(
     activations_path : str, optional
         The activation cache entry the layers were reduced from (kept as
         :attr:`NRAG.activations_path`).
+    activations : list of ndarray of shape (n_texts, width), optional
+        The pooled layers ``reduced`` came from: a constant one is reported in
+        :attr:`NRAG.degenerate_layers` as such (else it shows as constant
+        reduced coordinates).
 
     Returns
     -------
@@ -325,9 +343,20 @@ def build_nrag_from_reduced(
         check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
         arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
-    return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
+    nrag = NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
                 model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
                 activations_path=activations_path)
+    return _with_degenerate(nrag, reduced, activations)
+
+
+def _with_degenerate(nrag: NRAG, reduced, activations) -> NRAG:
+    """``nrag`` with its :attr:`NRAG.degenerate_layers` found (see :mod:`llm_mri_graphdb.scan_quality`)."""
+    from dataclasses import replace
+
+    from .scan_quality import degenerate_layers
+
+    found = degenerate_layers(nrag, reduced=reduced, activations=activations)
+    return replace(nrag, degenerate_layers=tuple(found))
 
 
 def build_nrag(
@@ -364,7 +393,7 @@ def build_nrag(
         if reduced is None:
             reduced = reduce_layers(activations, reducer)
         return build_nrag_from_reduced(reduced, activations.labels, activations.label_names,
-                                       settings=settings, **common)
+                                       settings=settings, activations=activations.layers, **common)
     if reduced is not None:
         raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
     if n_components == 2:
@@ -378,6 +407,7 @@ def build_nrag(
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
     arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold)
-    return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
+    nrag = NRAG(COMPONENTS, activations.n_layers, names, **arrays,
                 model=activations.model, corpus=activations.corpus, settings=settings, text_labels=labels,
                 activations_path=activations.path)
+    return _with_degenerate(nrag, None, activations.layers)  # per-label fits: only the activations compare

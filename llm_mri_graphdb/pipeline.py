@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,11 +85,20 @@ def _dump(path: Path, data: Any) -> None:
     path.write_text(to_json(data, indent=2, strict=True))  # NaN as null
 
 
-def metrics_by_label(store: Any, run_id: str, nrag: NRAG) -> dict[str, dict[str, Any]]:
-    """Metrics of all labels together and of each label alone, computed by the store."""
-    out = {"all": store.metrics(run_id)}
+def metrics_by_label(store: Any, run_id: str, nrag: NRAG, *, reference: bool = False) -> dict[str, dict[str, Any]]:
+    """Metrics of all labels together and of each label alone, computed by the store.
+
+    Constants and identities on the run's kind are left out
+    (:func:`llm_mri_graphdb.scan_quality.default_metrics`) unless ``reference=True``.
+    """
+    from .scan_quality import default_metrics
+
+    def shown(metrics: dict[str, Any]) -> dict[str, Any]:
+        return metrics if reference else default_metrics(metrics, nrag.kind)
+
+    out = {"all": shown(store.metrics(run_id))}
     for label in nrag.label_names:
-        out[label] = store.metrics(run_id, [label])
+        out[label] = shown(store.metrics(run_id, [label]))
     return out
 
 
@@ -170,8 +180,12 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     4. the run is stored;
     5. metrics, figures (file names made safe from labels) and the report are written.
 
-    Files go to ``<out>/<run_id>/``: ``metrics.json``, ``probe.json``,
-    ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
+    Files go to ``<out>/<run_id>/``: ``metrics.json`` (metrics of ``all``
+    labels and of each label, constants left out, plus ``scan_quality``:
+    resolved pooling, degenerate layers, metrics without them, what the grid
+    keeps; :func:`llm_mri_graphdb.scan_quality.quality_record`), ``probe.json``,
+    ``figures/*.png`` and ``report.html``. A layer where every text lands on
+    one point is warned about in one line (:class:`~llm_mri_graphdb.scan_quality.DegenerateLayerWarning`). ``allow_large=True`` lifts the size
     limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
 
@@ -186,6 +200,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     from .data import load_corpus
     from .extract import extract_activations
     from .reduce import reduce_layers
+    from .scan_quality import (DegenerateLayerWarning, degenerate_layers, degenerate_warning, explained_variance,
+                               quality_record)
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
@@ -205,6 +221,13 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
                                       ray_address=ray_address, num_workers=num_workers)
     reduced = reduce_layers(activations, reducer_obj)
     nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning)
+    reasons = degenerate_layers(nrag, reduced=reduced, activations=activations.layers)
+    line = degenerate_warning(nrag, reasons)
+    if line is not None:
+        warnings.warn(line, DegenerateLayerWarning, stacklevel=2)
+    scale = getattr(reducer_obj, "scale", None)
+    explained = None if reducer.lower() == "umap" else [explained_variance(x, z, scale)
+                                                        for x, z in zip(activations.layers, reduced)]
     probe_result = None
     if probe:
         import numpy as np
@@ -221,15 +244,16 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     from .report import write_report
 
     metrics = metrics_by_label(store, run_id, nrag)
+    quality = quality_record(nrag, reasons=reasons, explained=explained)
     out_dir = out_root / safe_filename(run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _dump(out_dir / "metrics.json", metrics)
+    _dump(out_dir / "metrics.json", {**metrics, "scan_quality": quality})
     if probe_result is not None:
         _dump(out_dir / "probe.json", probe_result)
     _save_figures(nrag, out_dir / "figures")
     report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                           analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
-                          text_labels=activations.labels)
+                          text_labels=activations.labels, quality=quality)
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 
@@ -250,6 +274,7 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
     example texts when the run was stored with them)."""
     from .report import write_report
+    from .scan_quality import quality_record
 
     nrag = store.read(run_id)
     metrics = metrics_by_label(store, run_id, nrag)
@@ -257,6 +282,9 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     probe_file = out_dir / "probe.json"
     probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
+    metrics_file = out_dir / "metrics.json"
+    written = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    quality = written.get("scan_quality") or quality_record(nrag)  # the scan's record knows reasons and variance
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                         analysis=analysis_for_report(store, run_id, nrag), texts=texts,
-                        text_labels=nrag.text_labels)
+                        text_labels=nrag.text_labels, quality=quality)

@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..scan_settings import BINNINGS, DTYPES, LIMITS, POOLINGS, REDUCERS, SITES, ScanArgumentError, check_encoding, check_scan
-from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error
+from .options import (FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, one_line_warnings, open_target,
+                      print_rows, usage_error)
 
 Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
     ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
@@ -65,7 +66,7 @@ def scan_cmd(
         if workers is not None and ray is None:
             raise typer.BadParameter("--workers sets the Ray workers; add --ray local (or --ray auto).",
                                      param_hint="'--workers'")
-        with open_target(store, store_path) as target:
+        with open_target(store, store_path) as target, one_line_warnings():
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
                           store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
                           engine="local" if ray is None else "ray",
@@ -96,7 +97,7 @@ def demo_cmd(
         check_scan(device=device)
     except ScanArgumentError as exc:
         raise usage_error(exc) from exc
-    with open_target(store, store_path) as target:
+    with open_target(store, store_path) as target, one_line_warnings():
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
         result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
@@ -104,7 +105,8 @@ def demo_cmd(
     m = result.metrics["all"]
     typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "
                f"labels {', '.join(result.nrag.label_names)}; density {m['density']:.4f}, "
-               f"mean degree {m['mean_degree']:.3f}.")
+               f"mean degree {m['mean_degree']:.3f}; pooling {result.nrag.settings.get('pooling')}, "
+               f"degenerate layers: {list(result.nrag.degenerate_layers or []) or 'none'}.")
     typer.echo(f"Report: {result.report}")
 
 
@@ -126,11 +128,14 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
 def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
                 label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
                 save: Annotated[bool, typer.Option("--save", help="Also save them on the run (Neo4j); read-only otherwise.")] = False,
+                reference: Annotated[bool, typer.Option("--reference", help="Also print the metrics that are constant or an identity on this kind of run (llm_mri's full set).")] = False,
                 store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Print the metrics of a stored run as JSON (computed in Neo4j, or in process on the embedded store).
 
     Example: llm-mri-graphdb metrics 3f2a9c0d1b2e4f5a --label animals
     """
+    from ..scan_quality import default_metrics
+
     import json
 
     from ..nrag import resolve_labels
@@ -143,6 +148,9 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="'--label'") from exc
         result = target.metrics(run_id, label or None, save=save)
+        if not reference:
+            kind = next((r["kind"] for r in target.runs() if r["run_id"] == run_id), "grid")
+            result = default_metrics(result, kind)
     typer.echo(json.dumps(result, indent=2, default=str))
 
 
