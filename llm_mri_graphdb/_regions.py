@@ -27,7 +27,7 @@ def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarra
 
 
 def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
-                  gridsize: int, threshold: float, binning: str) -> int:
+                  gridsize: int, threshold: float, binning: str, fdr: float | None = None) -> int:
     if len(reduced) == 0:
         raise ValueError("reduced must hold at least one layer; got none.")
     n_texts = labels.shape[0]
@@ -42,14 +42,14 @@ def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names
     if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
         raise ValueError(f"labels must index label_names (0..{len(label_names) - 1}); "
                          f"got values in [{labels.min()}, {labels.max()}].")
-    check_params(gridsize, threshold, binning)
+    check_params(gridsize, threshold, binning, fdr)
     return k
 
 
-def check_params(gridsize: int, threshold: float, binning: str) -> None:
+def check_params(gridsize: int, threshold: float, binning: str, fdr: float | None = None) -> None:
     """Lower bounds and choices of the construction settings (no upper bounds: the builders take what they are given;
     the scan entry points bound sizes through :func:`llm_mri_graphdb.scan_settings.check_scan`)."""
-    check_graph(gridsize=gridsize, threshold=threshold, binning=binning, allow_large=True)
+    check_graph(gridsize=gridsize, threshold=threshold, binning=binning, fdr=fdr, allow_large=True)
 
 
 def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
@@ -84,8 +84,46 @@ def rank_z(x: np.ndarray) -> np.ndarray:
         return r / np.sqrt((r * r).sum(axis=0))
 
 
-def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold) -> dict:
-    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts."""
+def spearman_pvalues(rho: np.ndarray, n: int) -> np.ndarray:
+    """Two-sided p-values of Spearman correlations over ``n`` texts, as ``scipy.stats.spearmanr`` gives them.
+
+    ``t = rho sqrt((n - 2) / (1 - rho^2))`` against Student's t with ``n - 2``
+    degrees of freedom; nan stays nan, ``|rho| = 1`` gives 0.
+    """
+    from scipy.stats import t as student_t
+
+    rho = np.asarray(rho, dtype=np.float64)
+    if n <= 2:
+        return np.where(np.isnan(rho), np.nan, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = rho * np.sqrt((n - 2) / np.maximum(1.0 - rho * rho, 0.0))
+    return 2.0 * student_t.sf(np.abs(tstat), n - 2)
+
+
+def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
+    """Which of the p-values Benjamini-Hochberg rejects at false discovery rate ``q`` (nan never; m counts the rest).
+
+    >>> benjamini_hochberg(np.array([0.001, 0.02, 0.03, 0.5]), 0.05).tolist()
+    [True, True, True, False]
+    """
+    p = np.asarray(p, dtype=np.float64)
+    flat = p.ravel()
+    tested = np.flatnonzero(~np.isnan(flat))
+    reject = np.zeros(flat.shape, bool)
+    if tested.size:
+        order = tested[np.argsort(flat[tested], kind="stable")]
+        passed = flat[order] <= q * np.arange(1, order.size + 1) / order.size
+        if passed.any():
+            reject[order[: np.flatnonzero(passed)[-1] + 1]] = True
+    return reject.reshape(p.shape)
+
+
+def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold, fdr=None) -> dict:
+    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts.
+
+    With ``fdr``, an edge must also be significant under Benjamini-Hochberg at
+    that false discovery rate over the label's ``(n_layers - 1) k^2`` tests.
+    """
     n_layers, k = len(reduced_by_label[0]), reduced_by_label[0][0].shape[1]
     src, tgt, lab, w = [], [], [], []
     for c, layers in enumerate(reduced_by_label):
@@ -93,6 +131,8 @@ def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshol
         rho = np.clip(np.stack([z[l].T @ z[l + 1] for l in range(n_layers - 1)]), -1.0, 1.0)
         with np.errstate(invalid="ignore"):
             keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
+        if fdr is not None:
+            keep &= benjamini_hochberg(spearman_pvalues(rho, layers[0].shape[0]), fdr)
         l, i, j = np.nonzero(keep)
         src.append(l * k + i), tgt.append((l + 1) * k + j), lab.append(np.full(l.shape, c)), w.append(rho[keep])
     src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in (src, tgt, lab, w))

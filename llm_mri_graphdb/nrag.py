@@ -29,7 +29,8 @@ Construction (:func:`build_nrag`, :func:`build_nrag_from_reduced`):
   (component i of layer l, component j of layer l+1) of a label carries the
   Spearman correlation (average ranks) of the two components over that label's
   texts, kept when ``> threshold`` (``|rho| > threshold`` with
-  ``abs_threshold=True``). ``llm_mri`` labelled its correlation matrix
+  ``abs_threshold=True``) and, with ``fdr``, when Benjamini-Hochberg at that
+  false discovery rate rejects rho = 0 among the label's tests. ``llm_mri`` labelled its correlation matrix
   transposed (the edge i -> j got rho(i', j) with i' = j); we do not.
   Region counts are the label's text count (every text has every component).
 """
@@ -287,7 +288,7 @@ class NRAG:
 def build_nrag_from_reduced(
     reduced: Sequence[np.ndarray], labels: Any, label_names: Sequence[str], *,
     gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
-    model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
+    fdr: float | None = None, model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None, activations_path: str | None = None,
     activations: Sequence[np.ndarray] | None = None,
 ) -> NRAG:
@@ -309,6 +310,14 @@ def build_nrag_from_reduced(
         ``pandas.cut`` (equal width) or ``pandas.qcut`` (equal count) cells.
     abs_threshold : bool, default=False
         Compare ``|rho|`` with ``threshold`` (component NRAGs).
+    fdr : float in (0, 1] or None, default=None
+        Component NRAGs: also require the edge's Spearman correlation to be
+        significant under Benjamini-Hochberg at this false discovery rate, over
+        the label's ``(n_layers - 1) n_components^2`` tests (p-values as
+        ``scipy.stats.spearmanr``'s). A fixed ``|rho| > 0.3`` over 600 tests
+        keeps chance correlations: on 30 texts, ``rho > 0.3`` has p = 0.11
+        each. ``None`` (``llm_mri``'s rule) corrects nothing; the scan entry
+        points (:func:`llm_mri_graphdb.pipeline.scan`, the CLI) pass 0.05.
     model, corpus, settings : mapping, optional
         Metadata; the construction settings are merged into ``settings``.
     activations_path : str, optional
@@ -333,16 +342,17 @@ def build_nrag_from_reduced(
     """
     reduced = [np.asarray(x, dtype=np.float64) for x in reduced]
     labels = np.asarray(labels, dtype=np.int64)
-    k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning)
+    k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning, fdr)
     meta = dict(settings or {})
-    meta.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold))
+    meta.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
+                               fdr=fdr))
     meta.setdefault("refit_per_label", False)
     if k == 2:
         arrays = grid_arrays(reduced, labels, len(label_names), gridsize, binning)
     else:
         check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
-        arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
+        arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold, fdr)
     nrag = NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
                 model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
                 activations_path=activations_path)
@@ -362,7 +372,7 @@ def _with_degenerate(nrag: NRAG, reduced, activations) -> NRAG:
 def build_nrag(
     activations: Activations, reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
     binning: str = "width", refit_per_label: bool = False, abs_threshold: bool = False,
-    reduced: Sequence[np.ndarray] | None = None,
+    reduced: Sequence[np.ndarray] | None = None, fdr: float | None = None,
 ) -> NRAG:
     """Reduce every layer of ``activations`` with ``reducer`` and build the NRAG.
 
@@ -380,14 +390,15 @@ def build_nrag(
     """
     from .reduce import reduce_layers
 
-    check_params(gridsize, threshold, binning)  # before the (slow) reduction
+    check_params(gridsize, threshold, binning, fdr)  # before the (slow) reduction
     n_components = reduced[0].shape[1] if reduced is not None and len(reduced) else None
     settings = run_settings(activations.settings, reducer, gridsize=gridsize, threshold=threshold, binning=binning,
-                            abs_threshold=abs_threshold, refit_per_label=refit_per_label, n_components=n_components)
+                            abs_threshold=abs_threshold, refit_per_label=refit_per_label, n_components=n_components,
+                            fdr=fdr)
     n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
-    common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
+    common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold, fdr=fdr,
                   model=activations.model, corpus=activations.corpus, activations_path=activations.path)
     if not refit_per_label:
         if reduced is None:
@@ -406,7 +417,7 @@ def build_nrag(
         mask = labels == c
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
-    arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold)
+    arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold, fdr)
     nrag = NRAG(COMPONENTS, activations.n_layers, names, **arrays,
                 model=activations.model, corpus=activations.corpus, settings=settings, text_labels=labels,
                 activations_path=activations.path)

@@ -139,14 +139,15 @@ def _save_figures(nrag: NRAG, folder: Path) -> None:
 
 
 def nrag_of_scan(activations: Activations, reduced: list[np.ndarray], reducer: Any, *,
-                 gridsize: int = 10, threshold: float = 0.3, binning: str = "width") -> NRAG:
+                 gridsize: int = 10, threshold: float = 0.3, binning: str = "width", fdr: float | None = None) -> NRAG:
     """The NRAG of layers ``reducer`` already reduced, recorded as :func:`~llm_mri_graphdb.nrag.build_nrag` does.
 
     Same scan, same settings record (:func:`llm_mri_graphdb.scan_settings.run_settings`), same run id.
     """
     from .nrag import build_nrag
 
-    return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning)
+    return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning,
+                      fdr=fdr)
 
 
 def _check_out(out: str | Path) -> Path:
@@ -167,7 +168,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-         num_workers: int | None = None, texts: bool = True) -> ScanResult:
+         num_workers: int | None = None, texts: bool = True, fdr: float | None = 0.05) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -188,6 +189,9 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     one point is warned about in one line (:class:`~llm_mri_graphdb.scan_quality.DegenerateLayerWarning`). ``allow_large=True`` lifts the size
     limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
+    ``fdr`` is the Benjamini-Hochberg rate that component edges (``n_components
+    > 2``) must also pass (see :func:`llm_mri_graphdb.nrag.build_nrag_from_reduced`;
+    1 or None: no correction).
 
     Raises
     ------
@@ -205,7 +209,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
-               max_length=max_length, random_state=random_state, allow_large=allow_large)
+               max_length=max_length, random_state=random_state, allow_large=allow_large, fdr=fdr)
     check_encoding(encoding)
     out_root = _check_out(out)
     dataset = load_corpus(corpus, text_column, label_column, name=corpus_name, encoding=encoding)
@@ -220,7 +224,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
                                       progress=progress, allow_large=allow_large, engine=engine,
                                       ray_address=ray_address, num_workers=num_workers)
     reduced = reduce_layers(activations, reducer_obj)
-    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning)
+    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning,
+                        fdr=fdr)
     reasons = degenerate_layers(nrag, reduced=reduced, activations=activations.layers)
     line = degenerate_warning(nrag, reasons)
     if line is not None:
@@ -266,8 +271,14 @@ def _label_counts(dataset) -> dict[str, int]:
 
 
 def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
-    """The store's read-only ``analyze`` for the report (betweenness only up to 5,000 regions)."""
-    return store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
+    """The store's read-only ``analyze`` for the report (betweenness only up to 5,000 regions), with
+    ``evidence``: Louvain over 10 seeds beside its shuffled-texts null
+    (:func:`llm_mri_graphdb.analysis.community_evidence`, in process on the run's NRAG, for either store)."""
+    from .analysis import community_evidence
+
+    result = store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
+    result["evidence"] = community_evidence(nrag)
+    return result
 
 
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:

@@ -255,20 +255,37 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
 
 
 def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:
-    """Layered graph coloured by community, the circuits table and the centrality tables."""
+    """Layered graph coloured by community, the seed ensemble beside its null, the widest communities, centrality."""
     parts = ["<h2 id='communities'>Communities</h2>"]
     if not analysis or not analysis.get("communities"):
         return parts + ["<p class='note'>No community analysis for this run: "
                         "<code>llm-mri-graphdb analyze RUN</code> computes it.</p>"]
     algo, found = next(iter(analysis["communities"].items()))
-    parts.append(f"<p class='note'>{html.escape(algo)}: {found['n_communities']} communities, modularity "
-                 f"{_fmt(found['modularity'])}. Circuits are the communities spanning the most layers "
+    evidence = analysis.get("evidence")
+    if evidence:
+        null = evidence.get("null")
+        said = (f"Louvain over {evidence['n_seeds']} seeds: modularity {_fmt(evidence['modularity_mean'])} "
+                f"(SD {_fmt(evidence['modularity_sd'])}), partitions agree at mean pairwise AMI "
+                f"{_fmt(evidence['mean_pairwise_ami'])}; consensus: {evidence['consensus']['n_communities']} "
+                "communities (regions placed together by more than half of the seeds).")
+        if null:
+            said += (f" Null (the same algorithm on {null['n']} flow graphs of shuffled texts, same regions): "
+                     f"modularity {_fmt(null['modularity_mean'])} ± {_fmt(null['modularity_sd'])}, "
+                     f"z = {_fmt(null['z'])}.")
+            if not null["z"] > 3:
+                said += " The communities are not clearly more modular than chance."
+        else:
+            said += " No null: it needs the texts' paths (a grid run stored with its texts)."
+        parts.append(f"<p>{said}</p>")
+    parts.append(f"<p class='note'>{html.escape(algo)} (one seed): {found['n_communities']} communities, modularity "
+                 f"{_fmt(found['modularity'])}. Cross-layer communities are those spanning the most layers: "
+                 "modularity communities of the flow graph, not mechanistic circuits "
                  "(definitions: llm_mri_graphdb.analysis).</p>")
     membership = analysis.get("membership", {}).get(algo)
     if membership:
         parts.append(_png(_community_figure(nrag, membership)))
     keys = ["community", "layers_spanned", "first_layer", "last_layer", "size", "dominant_label", "purity"]
-    parts.append(html_table([[row[k] for k in keys] for row in found["circuits"]], keys))
+    parts.append(html_table([[row[k] for k in keys] for row in found["cross_layer_communities"]], keys))
     for name, rows in analysis.get("centrality", {}).items():
         parts += [f"<h3>{html.escape(name)}: top regions per layer</h3>",
                   html_table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],

@@ -27,6 +27,7 @@ def scan_cmd(
     components: Annotated[int, typer.Option(min=2, help=f"2 gives a grid NRAG; more a component NRAG (<= {LIMITS['n_components']}).")] = 2,
     gridsize: Annotated[int, typer.Option(min=1, help=f"Cells per axis of each layer's grid (<= {LIMITS['gridsize']}).")] = 10,
     threshold: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Spearman threshold of component NRAGs.")] = 0.3,
+    fdr: Annotated[float, typer.Option(help="Component NRAGs, in (0, 1]: edges must also pass Benjamini-Hochberg on their Spearman p-values at this false discovery rate (1: no correction).")] = 0.05,
     binning: Annotated[Binning, typer.Option(help="Grid cells of equal width, or of equal counts (quantile).")] = "width",
     random_state: Annotated[int, typer.Option(min=0, help="Seed of the reducer and the probes.")] = 42,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
@@ -57,7 +58,7 @@ def scan_cmd(
               (("site", site), ("pooling", pooling), ("reducer", reducer), ("binning", binning), ("dtype", dtype))}
     settings = dict(**values, n_components=components, gridsize=gridsize, threshold=threshold,
                     random_state=random_state, device=device, batch_size=batch_size, max_length=max_length,
-                    allow_large=allow_large)
+                    allow_large=allow_large, fdr=fdr)
     try:
         check_scan(**settings)  # cheap: before the store is opened or anything read
         check_encoding(encoding)
@@ -165,7 +166,7 @@ def analyze_cmd(
     = False,
     fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
 ) -> None:
-    """Find a run's circuits (communities across layers) and central regions; read-only unless --save.
+    """Find a run's cross-layer communities and central regions; read-only unless --save.
 
     Example: llm-mri-graphdb analyze 3f2a9c0d1b2e4f5a --algorithms louvain,pagerank --save
     """
@@ -181,12 +182,29 @@ def analyze_cmd(
         raise typer.BadParameter(f"--format must be table or json; got {fmt!r}.", param_hint="--format")
     with open_target(store, store_path) as target:
         result = target.analyze(run_id, algos, label or None, save=save)
+        if "louvain" in result["algorithms"]:
+            from ..analysis import community_evidence
+
+            result["evidence"] = community_evidence(target.read(run_id), label or None)
     if fmt == "json":
+        if "evidence" in result:
+            result["evidence"] = {**result["evidence"], "consensus": {
+                k: v for k, v in result["evidence"]["consensus"].items() if k != "membership"}}
         typer.echo(json.dumps({k: v for k, v in result.items() if k != "membership"}, indent=2, default=str))
         return
     for algo, found in result["communities"].items():
-        typer.echo(f"{algo}: {found['n_communities']} communities, modularity {found['modularity']:.4f}; circuits:")
-        print_rows([{k: v for k, v in row.items() if k != "label_counts"} for row in found["circuits"]], "table")
+        typer.echo(f"{algo}: {found['n_communities']} communities, modularity {found['modularity']:.4f}; "
+                   "cross-layer communities:")
+        print_rows([{k: v for k, v in row.items() if k != "label_counts"} for row in found["cross_layer_communities"]],
+                   "table")
+    evidence = result.get("evidence")
+    if evidence:
+        null = evidence["null"]
+        typer.echo(f"louvain over {evidence['n_seeds']} seeds: modularity {evidence['modularity_mean']:.4f} "
+                   f"(SD {evidence['modularity_sd']:.4f}), mean pairwise AMI {evidence['mean_pairwise_ami']:.3f}, "
+                   f"{evidence['consensus']['n_communities']} consensus communities; "
+                   + (f"shuffled-texts null {null['modularity_mean']:.4f} ± {null['modularity_sd']:.4f}, "
+                      f"z = {null['z']:.1f}." if null else "no null (the run has no text paths)."))
     for algo, rows in result["centrality"].items():
         typer.echo(f"{algo}: top regions per layer")
         print_rows(rows, "table")
