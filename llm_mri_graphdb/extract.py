@@ -212,10 +212,8 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
     dev = _resolve_device(device)
     torch_dtype = _resolve_dtype(dtype, dev)
     src = _resolve_source(model)
-    if src.kind == "gguf" and importlib.util.find_spec("gguf") is None:
-        raise ModelLoadError(
-            f"reading {src.gguf_file!r} needs the 'gguf' package: pip install gguf (or llm-mri-graphdb[gguf])."
-        )
+    if src.kind == "gguf":
+        _require_gguf_packages(src.gguf_file)
     extra = {"gguf_file": src.gguf_file} if src.gguf_file else {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(src.model_id, **extra)
@@ -234,14 +232,43 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
                                          declared_pooling=_source_pooling(src))
 
 
+# What transformers needs to read a GGUF file: the reader, and accelerate to place the dequantised weights.
+GGUF_PACKAGES = {"gguf": "gguf", "accelerate": "accelerate"}  # import name -> distribution
+
+
+def _require_gguf_packages(gguf_file: str | None) -> None:
+    """Raise one line naming every package a GGUF load needs that is missing, and the install command."""
+    missing = [dist for module, dist in GGUF_PACKAGES.items() if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ModelLoadError(
+            f"reading the GGUF file {gguf_file!r} needs the package{'s' if len(missing) > 1 else ''} "
+            f"{' and '.join(missing)}: pip install \"llm-mri-graphdb[gguf]\"."
+        )
+
+
+def _gguf_damage(path: Path) -> str | None:
+    """Why the bytes of ``path`` are not a complete GGUF file, or None when the gguf reader parses it whole."""
+    from gguf import GGUFReader
+
+    try:
+        GGUFReader(path)
+    except Exception as exc:  # the reader fails on short or corrupt files with struct/index/value errors
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
+
+
 def _load_error(model, src: _Source, exc: Exception) -> ModelLoadError:
     """One line naming the model, the cause (whole, on one line) and the fix."""
     cause = " ".join(str(exc).split()) or type(exc).__name__
     cause = cause if len(cause) <= 400 else cause[:397] + "..."
     if src.kind == "gguf":
-        size = (Path(src.model_id) / src.gguf_file).stat().st_size
-        return ModelLoadError(f"{os.fspath(model)}: not a complete GGUF model ({size} bytes; {cause}). The file "
-                              "looks truncated or damaged: download it again.")
+        path = Path(src.model_id) / src.gguf_file
+        damage = _gguf_damage(path)
+        if damage is not None:
+            return ModelLoadError(f"{os.fspath(model)}: not a complete GGUF model ({path.stat().st_size} bytes; "
+                                  f"the GGUF reader says: {damage}). The file looks truncated or damaged: download it again.")
+        return ModelLoadError(f"could not load the GGUF model {os.fspath(model)} (the file itself reads whole): "
+                              f"{cause}")
     from huggingface_hub import constants
 
     offline = " (offline: only cached models load)" if constants.HF_HUB_OFFLINE else ""
