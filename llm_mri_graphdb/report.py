@@ -264,14 +264,14 @@ def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list
     evidence = analysis.get("evidence")
     if evidence:
         null = evidence.get("null")
-        said = (f"Louvain over {evidence['n_seeds']} seeds: modularity {_fmt(evidence['modularity_mean'])} "
-                f"(SD {_fmt(evidence['modularity_sd'])}), partitions agree at mean pairwise AMI "
-                f"{_fmt(evidence['mean_pairwise_ami'])}; consensus: {evidence['consensus']['n_communities']} "
+        said = (f"Louvain over {evidence['n_seeds']} seeds: modularity {evidence['modularity_mean']:.3f} "
+                f"(SD {evidence['modularity_sd']:.3f}), partitions agree at mean pairwise AMI "
+                f"{evidence['mean_pairwise_ami']:.2f}; consensus: {evidence['consensus']['n_communities']} "
                 "communities (regions placed together by more than half of the seeds).")
         if null:
             said += (f" Null (the same algorithm on {null['n']} flow graphs of shuffled texts, same regions): "
-                     f"modularity {_fmt(null['modularity_mean'])} ± {_fmt(null['modularity_sd'])}, "
-                     f"z = {_fmt(null['z'])}.")
+                     f"modularity {null['modularity_mean']:.3f} ± {null['modularity_sd']:.3f}, "
+                     f"z = {null['z']:.1f}.")
             if not null["z"] > 3:
                 said += " The communities are not clearly more modular than chance."
         else:

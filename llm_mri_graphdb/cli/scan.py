@@ -75,7 +75,9 @@ def scan_cmd(
             where = type(target).__name__
     except ScanArgumentError as exc:
         raise usage_error(exc) from exc
-    typer.echo(f"Stored run {result.run_id} in {where}.")
+    typer.echo(f"Stored run {result.run_id} in {where}: {result.nrag.n_layers} layers, {result.nrag.n_regions} "
+               f"regions; pooling {result.nrag.settings.get('pooling')}, degenerate layers: "
+               f"{list(result.nrag.degenerate_layers or []) or 'none'}.")
     typer.echo(f"Report: {result.report}")
 
 
