@@ -112,7 +112,7 @@ def test_bench_imports_are_declared():
 
 
 def test_the_gguf_extra_holds_what_transformers_needs_to_load_a_gguf_file():
-    from llm_mri_graphdb.extract import GGUF_PACKAGES
+    from llm_mri_graphdb.extract.local import GGUF_PACKAGES
 
     assert set(GGUF_PACKAGES.values()) <= _declared()["gguf"]
     assert set(GGUF_PACKAGES.values()) <= _declared()["test"]

@@ -97,7 +97,7 @@ def test_extract_activations_auto_takes_sentence_transformers_pooling(folders, c
 
 
 def test_extract_activations_auto_changes_the_run_id(folders, corpus):
-    from llm_mri_graphdb.nrag import run_id_for
+    from llm_mri_graphdb.nrag.model import run_id_for
 
     auto = extract_activations(folders["llama"], corpus, progress=False)
     last = extract_activations(folders["llama"], corpus, pooling="last", progress=False)
@@ -172,7 +172,7 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
      ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'")],
 )
 def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpus, kwargs, message, monkeypatch):
-    import llm_mri_graphdb.extract as extract_module
+    import llm_mri_graphdb.extract.run as extract_module
 
     def no_loading(*args, **kw):
         raise AssertionError("the model was loaded before the arguments were checked")

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
-from llm_mri_graphdb.scan_quality import (
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
+from llm_mri_graphdb.analysis.quality import (
     DERIVED_METRICS,
     DegenerateLayerWarning,
     constant_metrics,
@@ -152,7 +152,7 @@ def test_grid_retention_by_hand():
 
 
 def test_report_leads_with_metrics_without_degenerate_layers():
-    from llm_mri_graphdb.report import build_report
+    from llm_mri_graphdb.report.scan import build_report
 
     rng = np.random.default_rng(4)
     reduced = [np.zeros((30, 2)), *(rng.normal(size=(30, 2)) for _ in range(3))]

@@ -137,11 +137,11 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
 
     Example: llm-mri-graphdb metrics 3f2a9c0d1b2e4f5a --label animals
     """
-    from ..scan_quality import default_metrics
+    from llm_mri_graphdb.analysis.quality import default_metrics
 
     import json
 
-    from ..nrag import resolve_labels
+    from llm_mri_graphdb.nrag.model import resolve_labels
 
     with open_target(store, store_path) as target:
         if label:
@@ -174,7 +174,7 @@ def analyze_cmd(
     """
     import json
 
-    from ..analysis import check_algorithms
+    from llm_mri_graphdb.analysis.communities import check_algorithms
 
     try:
         algos = None if algorithms is None else check_algorithms(algorithms)

@@ -7,7 +7,7 @@ import uuid
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 from llm_mri_graphdb.store import MemoryStore
 
 pytestmark = pytest.mark.integration
