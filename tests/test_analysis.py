@@ -150,7 +150,7 @@ def test_community_evidence_rejects_bad_counts_and_old_name_warns_once():
     nrag = _gaussian_grid(2, n_texts=30)
     with pytest.raises(ValueError, match=r"n_seeds must be an int >= 2; got 1"):
         community_evidence(nrag, n_seeds=1)
-    import llm_mri_graphdb.analysis as analysis
+    import llm_mri_graphdb.analysis.communities as analysis
 
     analysis._WARNED.discard("circuits")
     table = [{"community": 0, "size": 1, "layers_spanned": 1, "label_counts": {"a": 1}}]

@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from llm_mri_graphdb.nrag.model import GRID, NRAG
+from llm_mri_graphdb.nrag.regions import degenerate_reasons
 
 
 class DegenerateLayerWarning(UserWarning):
@@ -93,7 +94,6 @@ DERIVED_METRICS: dict[str, str] = {
     "mean_strength": "2 n_texts (n_layers - 1) / n_regions on a grid",
 }
 
-_TOL = 1e-9
 
 
 def constant_metrics(kind: str, n_labels: int) -> dict[str, str]:
@@ -121,15 +121,6 @@ def default_metrics(metrics: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 
 # -- degenerate layers ----------------------------------------------------------------------
-def _constant(x: np.ndarray) -> bool:
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape[0] < 2:
-        return False
-    spread = np.ptp(x, axis=0)
-    scale = np.maximum(np.abs(x).max(axis=0), 1.0)
-    return bool(np.all(spread <= _TOL * scale))
-
-
 def degenerate_layers(nrag: NRAG | None = None, *, reduced: Sequence[np.ndarray] | None = None,
                       activations: Sequence[np.ndarray] | None = None) -> dict[int, str]:
     """The degenerate layers (see the module notes) with the reason, by layer index.
@@ -152,18 +143,10 @@ def degenerate_layers(nrag: NRAG | None = None, *, reduced: Sequence[np.ndarray]
     >>> degenerate_layers(reduced=[flat, spread])
     {0: 'constant reduced coordinates'}
     """
-    found: dict[int, str] = {}
-    for layer, x in enumerate(activations or ()):
-        if _constant(x):
-            found.setdefault(layer, "constant pooled activations")
-    for layer, z in enumerate(reduced or ()):
-        if _constant(z):
-            found.setdefault(layer, "constant reduced coordinates")
-    if nrag is not None and nrag.kind == GRID and nrag.n_regions and nrag.settings.get("gridsize") != 1:
-        per_layer = np.bincount(nrag.region_layer, minlength=nrag.n_layers)
-        for layer in np.flatnonzero(per_layer == 1).tolist():
-            found.setdefault(int(layer), "one grid cell")
-    return dict(sorted(found.items()))
+    grid = nrag is not None and nrag.kind == GRID and nrag.settings.get("gridsize") != 1
+    return degenerate_reasons(reduced=reduced, activations=activations,
+                              region_layer=nrag.region_layer if grid else None,
+                              n_layers=nrag.n_layers if nrag is not None else 0)
 
 
 def without_layers(nrag: NRAG, layers: Sequence[int]) -> NRAG:

@@ -45,7 +45,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from llm_mri_graphdb.nrag.regions import COMPONENTS, GRID, check_reduced, check_label_sizes, check_params, component_arrays, grid_arrays
+from llm_mri_graphdb.nrag.regions import (COMPONENTS, GRID, check_label_sizes, check_params, check_reduced,
+                                          component_arrays, degenerate_reasons, grid_arrays, layer_tuple)
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.scan_settings import graph_settings, run_settings
@@ -112,11 +113,8 @@ class NRAG:
         (:func:`llm_mri_graphdb.extract.cache.entry_path`), ``None`` without a cache.
         Not part of :meth:`equals` or the run id.
     degenerate_layers : tuple of int or None
-        Layers where every text lands on one point (constant pooled
-        activations or reduced coordinates, or one grid cell; see
-        :mod:`llm_mri_graphdb.analysis.quality`), found when the NRAG is built and
-        kept by the stores; ``None`` when unknown. Not part of :meth:`equals`
-        or the run id.
+        Layers where every text lands on one point (:mod:`llm_mri_graphdb.analysis.quality`), found
+        when built and kept by the stores; ``None`` when unknown. Not part of :meth:`equals` or the run id.
     """
 
     kind: Literal["grid", "components"]
@@ -184,10 +182,7 @@ class NRAG:
         if self.activations_path is not None:
             set_("activations_path", str(self.activations_path))
         if self.degenerate_layers is not None:
-            layers = tuple(sorted({int(v) for v in self.degenerate_layers}))
-            if layers and (layers[0] < 0 or layers[-1] >= self.n_layers):
-                raise ValueError(f"degenerate_layers must be layer indices in 0..{self.n_layers - 1}; got {layers}.")
-            set_("degenerate_layers", layers)
+            set_("degenerate_layers", layer_tuple("degenerate_layers", self.degenerate_layers, self.n_layers))
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -307,22 +302,16 @@ def build_nrag_from_reduced(
     abs_threshold : bool, default=False
         Compare ``|rho|`` with ``threshold`` (component NRAGs).
     fdr : float in (0, 1] or None, default=None
-        Component NRAGs: also require the edge's Spearman correlation to be
-        significant under Benjamini-Hochberg at this false discovery rate, over
-        the label's ``(n_layers - 1) n_components^2`` tests (p-values as
-        ``scipy.stats.spearmanr``'s). A fixed ``|rho| > 0.3`` over 600 tests
-        keeps chance correlations: on 30 texts, ``rho > 0.3`` has p = 0.11
-        each. ``None`` (``llm_mri``'s rule) corrects nothing; the scan entry
-        points (:func:`llm_mri_graphdb.pipeline.scan`, the CLI) pass 0.05.
+        Component NRAGs: an edge must also pass Benjamini-Hochberg at this false discovery rate over the
+        label's ``(n_layers - 1) n_components^2`` Spearman p-values (on 30 texts ``rho > 0.3`` has p = 0.11).
+        ``None`` is ``llm_mri``'s rule; :func:`llm_mri_graphdb.pipeline.scan` and the CLI pass 0.05.
     model, corpus, settings : mapping, optional
         Metadata; the construction settings are merged into ``settings``.
     activations_path : str, optional
         The activation cache entry the layers were reduced from (kept as
         :attr:`NRAG.activations_path`).
     activations : list of ndarray of shape (n_texts, width), optional
-        The pooled layers ``reduced`` came from: a constant one is reported in
-        :attr:`NRAG.degenerate_layers` as such (else it shows as constant
-        reduced coordinates).
+        The pooled layers ``reduced`` came from (checked for :attr:`NRAG.degenerate_layers`).
 
     Returns
     -------
@@ -349,20 +338,11 @@ def build_nrag_from_reduced(
         check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
         arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold, fdr)
-    nrag = NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
+    degenerate = degenerate_reasons(reduced=reduced, activations=activations, n_layers=len(reduced),
+                                    region_layer=arrays["region_layer"] if k == 2 and gridsize > 1 else None)
+    return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
                 model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
-                activations_path=activations_path)
-    return _with_degenerate(nrag, reduced, activations)
-
-
-def _with_degenerate(nrag: NRAG, reduced, activations) -> NRAG:
-    """``nrag`` with its :attr:`NRAG.degenerate_layers` found (see :mod:`llm_mri_graphdb.analysis.quality`)."""
-    from dataclasses import replace
-
-    from llm_mri_graphdb.analysis.quality import degenerate_layers
-
-    found = degenerate_layers(nrag, reduced=reduced, activations=activations)
-    return replace(nrag, degenerate_layers=tuple(found))
+                activations_path=activations_path, degenerate_layers=tuple(degenerate))
 
 
 def build_nrag(
@@ -414,7 +394,7 @@ def build_nrag(
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
     arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold, fdr)
-    nrag = NRAG(COMPONENTS, activations.n_layers, names, **arrays,
+    return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
                 model=activations.model, corpus=activations.corpus, settings=settings, text_labels=labels,
-                activations_path=activations.path)
-    return _with_degenerate(nrag, None, activations.layers)  # per-label fits: only the activations compare
+                activations_path=activations.path,  # per-label fits: only the activations compare
+                degenerate_layers=tuple(degenerate_reasons(activations=activations.layers)))

@@ -153,3 +153,40 @@ def check_label_sizes(labels: np.ndarray, label_names: Sequence[str], need: int,
     small = {label_names[c]: int(n) for c, n in enumerate(counts) if n < need}
     if small:
         raise ValueError(f"every label needs >= {need} texts {why}; got {small}.")
+
+
+_DEGENERATE_TOL = 1e-9
+
+
+def _constant(x: np.ndarray) -> bool:
+    """Whether every row of ``x`` is the same point (within ``1e-9`` of each column's scale)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] < 2:
+        return False
+    return bool(np.all(np.ptp(x, axis=0) <= _DEGENERATE_TOL * np.maximum(np.abs(x).max(axis=0), 1.0)))
+
+
+def degenerate_reasons(*, reduced=None, activations=None, region_layer=None, n_layers: int = 0) -> dict[int, str]:
+    """Layers where every text lands on one point, with the first reason found (see
+    :mod:`llm_mri_graphdb.analysis.quality`): constant pooled ``activations``, constant ``reduced``
+    coordinates, or (given a grid's ``region_layer``) a single region."""
+    found: dict[int, str] = {}
+    for layer, x in enumerate(activations or ()):
+        if _constant(x):
+            found.setdefault(layer, "constant pooled activations")
+    for layer, z in enumerate(reduced or ()):
+        if _constant(z):
+            found.setdefault(layer, "constant reduced coordinates")
+    if region_layer is not None and len(region_layer):
+        per_layer = np.bincount(np.asarray(region_layer, np.int64), minlength=n_layers)
+        for layer in np.flatnonzero(per_layer == 1).tolist():
+            found.setdefault(int(layer), "one grid cell")
+    return dict(sorted(found.items()))
+
+
+def layer_tuple(name: str, layers, n_layers: int) -> tuple[int, ...]:
+    """``layers`` as sorted distinct ints; ValueError naming ``name`` when one is not a layer index."""
+    out = tuple(sorted({int(v) for v in layers}))
+    if out and (out[0] < 0 or out[-1] >= n_layers):
+        raise ValueError(f"{name} must be layer indices in 0..{n_layers - 1}; got {out}.")
+    return out
