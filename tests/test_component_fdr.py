@@ -5,8 +5,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.stats import false_discovery_control, spearmanr
 
-from llm_mri_graphdb.nrag.regions import benjamini_hochberg, spearman_pvalues
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+from llm_mri_graphdb.nrag.regions import benjamini_hochberg, spearman_pvalues
 from llm_mri_graphdb.scan_settings import ScanArgumentError, check_scan
 
 pytestmark = pytest.mark.unit

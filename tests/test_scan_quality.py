@@ -10,7 +10,6 @@ import pytest
 from numpy.testing import assert_allclose
 
 from llm_mri_graphdb.analysis.metrics import compute_metrics
-from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.analysis.quality import (
     DERIVED_METRICS,
     DegenerateLayerWarning,
@@ -22,6 +21,7 @@ from llm_mri_graphdb.analysis.quality import (
     quality_record,
     without_layers,
 )
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.store import MemoryStore
 from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
@@ -122,7 +122,7 @@ def test_without_layers_equals_the_nrag_built_without_them():
         got = without_layers(nrag, drop)
         assert got.n_layers == 5 - len(drop)
         if drop == [2]:  # the chain 1 -> 2 -> 3 breaks: no edge joins the new layers 1 and 2
-            assert not np.any((got.region_layer[got.edge_source] == 1))
+            assert not np.any(got.region_layer[got.edge_source] == 1)
             continue
         assert got.equals(expected)
 
