@@ -28,10 +28,9 @@ Construction (:func:`build_nrag`, :func:`build_nrag_from_reduced`):
 * N-D (``n_components > 2``): a region per component per layer. The edge
   (component i of layer l, component j of layer l+1) of a label carries the
   Spearman correlation (average ranks) of the two components over that label's
-  texts, kept when ``> threshold`` (``|rho| > threshold`` with
-  ``abs_threshold=True``) and, with ``fdr``, when Benjamini-Hochberg at that
-  false discovery rate rejects rho = 0 among the label's tests. ``llm_mri`` labelled its correlation matrix
-  transposed (the edge i -> j got rho(i', j) with i' = j); we do not.
+  texts, kept when ``> threshold`` (``|rho| > threshold`` with ``abs_threshold=True``)
+  and, with ``fdr``, when Benjamini-Hochberg rejects rho = 0. ``llm_mri`` labelled
+  its correlation matrix transposed (the edge i -> j got rho(i', j) with i' = j); we do not.
   Region counts are the label's text count (every text has every component).
 """
 
@@ -45,10 +44,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from llm_mri_graphdb.nrag.regions import (COMPONENTS, GRID, check_label_sizes, check_params, check_reduced,
-                                          component_arrays, degenerate_reasons, grid_arrays, layer_tuple)
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.labels import resolve_labels
+from llm_mri_graphdb.nrag.regions import (
+    COMPONENTS,
+    GRID,
+    check_label_sizes,
+    check_params,
+    check_reduced,
+    component_arrays,
+    grid_arrays,
+    layer_tuple,
+)
 from llm_mri_graphdb.scan_settings import graph_settings, run_settings
 from llm_mri_graphdb.values import to_json
 
@@ -113,8 +120,7 @@ class NRAG:
         (:func:`llm_mri_graphdb.extract.cache.entry_path`), ``None`` without a cache.
         Not part of :meth:`equals` or the run id.
     degenerate_layers : tuple of int or None
-        Layers where every text lands on one point (:mod:`llm_mri_graphdb.analysis.quality`), found
-        when built and kept by the stores; ``None`` when unknown. Not part of :meth:`equals` or the run id.
+        Layers where all texts land on one point (:mod:`llm_mri_graphdb.analysis.quality`); not in the run id.
     """
 
     kind: Literal["grid", "components"]
@@ -201,10 +207,10 @@ class NRAG:
     def region_ids(self) -> list[str]:
         """Node ids as ``llm_mri`` names them: ``"{layer}_{x}_{y}"`` or ``"{layer}_{component}"``."""
         if self.kind == GRID:
-            return [f"{l}_{x}_{y}" for l, x, y in zip(self.region_layer.tolist(), self.region_x.tolist(), self.region_y.tolist())]
-        return [f"{l}_{c}" for l, c in zip(self.region_layer.tolist(), self.region_x.tolist())]
+            return [f"{layer}_{x}_{y}" for layer, x, y in zip(self.region_layer.tolist(), self.region_x.tolist(), self.region_y.tolist())]
+        return [f"{layer}_{c}" for layer, c in zip(self.region_layer.tolist(), self.region_x.tolist())]
 
-    def equals(self, other: "NRAG", *, atol: float = 0.0) -> bool:
+    def equals(self, other: NRAG, *, atol: float = 0.0) -> bool:
         """True when both graphs have the same regions, counts and per-label edge weights."""
         if not isinstance(other, NRAG):
             return False
@@ -219,7 +225,7 @@ class NRAG:
         return bool(same and np.allclose(self.edge_weight, other.edge_weight, rtol=0.0, atol=atol))
 
     # -- label subsets and conversions ---------------------------------------------
-    def select_labels(self, labels: Any) -> "NRAG":
+    def select_labels(self, labels: Any) -> NRAG:
         """The NRAG restricted to ``labels`` (names or indices, in the order given).
 
         Edge rows of other labels are dropped and labels are re-indexed in the
@@ -268,7 +274,7 @@ class NRAG:
         to_csv(self, folder, texts)
 
     @classmethod
-    def from_csv(cls, folder: str | Path) -> "NRAG":
+    def from_csv(cls, folder: str | Path) -> NRAG:
         """Read a folder written by :meth:`to_csv` back into an equal NRAG."""
         from llm_mri_graphdb.nrag.io import from_csv
 
@@ -281,7 +287,6 @@ def build_nrag_from_reduced(
     gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
     fdr: float | None = None, model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None, activations_path: str | None = None,
-    activations: Sequence[np.ndarray] | None = None,
 ) -> NRAG:
     """Build an NRAG from per-layer reduced coordinates (one fit on all texts).
 
@@ -302,16 +307,13 @@ def build_nrag_from_reduced(
     abs_threshold : bool, default=False
         Compare ``|rho|`` with ``threshold`` (component NRAGs).
     fdr : float in (0, 1] or None, default=None
-        Component NRAGs: an edge must also pass Benjamini-Hochberg at this false discovery rate over the
-        label's ``(n_layers - 1) n_components^2`` Spearman p-values (on 30 texts ``rho > 0.3`` has p = 0.11).
-        ``None`` is ``llm_mri``'s rule; :func:`llm_mri_graphdb.pipeline.scan` and the CLI pass 0.05.
+        Component edges must also pass Benjamini-Hochberg at this rate over the label's Spearman p-values
+        (``None``: ``llm_mri``'s rule; :func:`llm_mri_graphdb.pipeline.scan` and the CLI pass 0.05).
     model, corpus, settings : mapping, optional
         Metadata; the construction settings are merged into ``settings``.
     activations_path : str, optional
         The activation cache entry the layers were reduced from (kept as
         :attr:`NRAG.activations_path`).
-    activations : list of ndarray of shape (n_texts, width), optional
-        The pooled layers ``reduced`` came from (checked for :attr:`NRAG.degenerate_layers`).
 
     Returns
     -------
@@ -338,11 +340,9 @@ def build_nrag_from_reduced(
         check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
         arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold, fdr)
-    degenerate = degenerate_reasons(reduced=reduced, activations=activations, n_layers=len(reduced),
-                                    region_layer=arrays["region_layer"] if k == 2 and gridsize > 1 else None)
     return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
                 model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
-                activations_path=activations_path, degenerate_layers=tuple(degenerate))
+                activations_path=activations_path)
 
 
 def build_nrag(
@@ -374,13 +374,13 @@ def build_nrag(
     n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
-    common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold, fdr=fdr,
-                  model=activations.model, corpus=activations.corpus, activations_path=activations.path)
     if not refit_per_label:
         if reduced is None:
             reduced = reduce_layers(activations, reducer)
-        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names,
-                                       settings=settings, activations=activations.layers, **common)
+        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names, settings=settings,
+                                       gridsize=gridsize, threshold=threshold, binning=binning,
+                                       abs_threshold=abs_threshold, fdr=fdr, model=activations.model,
+                                       corpus=activations.corpus, activations_path=activations.path)
     if reduced is not None:
         raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
     if n_components == 2:
@@ -394,7 +394,5 @@ def build_nrag(
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
     arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold, fdr)
-    return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
-                model=activations.model, corpus=activations.corpus, settings=settings, text_labels=labels,
-                activations_path=activations.path,  # per-label fits: only the activations compare
-                degenerate_layers=tuple(degenerate_reasons(activations=activations.layers)))
+    return NRAG(COMPONENTS, activations.n_layers, names, **arrays, model=activations.model, corpus=activations.corpus,
+                settings=settings, text_labels=labels, activations_path=activations.path)

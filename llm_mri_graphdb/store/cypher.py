@@ -8,7 +8,7 @@ loaded and checked for parameters here as well.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def _read(path: Path, what: str) -> str:
         ) from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> str:
     """Text of ``cypher/<name>.cypher``.
 
@@ -95,7 +95,7 @@ def query_names() -> list[str]:
 QUERY_ALIASES = {"circuits": "cross_layer_communities"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_query(name: str) -> str:
     """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others.
 
