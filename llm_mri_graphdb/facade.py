@@ -17,9 +17,8 @@ What differs, on purpose: the model is loaded once and batches are padded to
 their own longest text; components are fitted once per layer on all texts
 (``llm_mri`` refits per label); every label keeps its own weight on a shared
 edge; any number of labels fit in one graph; drawing needs no graphviz; and
-first-token pooling on a decoder warns and names ``pooling="auto"``. ``pooling="first"``
-stays the default here, for drop-in parity with ``llm_mri`` 0.2.1; the CLI,
-:func:`llm_mri_graphdb.pipeline.scan` and the demo use ``pooling="auto"``.
+first-token pooling on a decoder warns and names ``pooling="auto"``. ``pooling="first"`` stays the
+default for drop-in parity with ``llm_mri`` 0.2.1; the CLI, ``pipeline.scan`` and the demo use ``"auto"``.
 """
 
 from __future__ import annotations
@@ -66,13 +65,8 @@ class ActivationAreas:
     device : str, default="cpu"
     site : {"hidden", "mlp", "attention"}, default="hidden"
     pooling : {"first", "mean", "last", "mean_skip_first", "max", "auto"}, default="first"
-        ``"first"`` is ``llm_mri`` 0.2.1's only behaviour and stays the default
-        here for drop-in parity (same activations, same numbers); on a decoder
-        it warns, since the first token has seen nothing of the text there.
-        The CLI, :func:`llm_mri_graphdb.pipeline.scan` and the demo default to
-        ``"auto"`` (the model's sentence-transformers pooling, else ``mean``
-        for encoders and ``mean_skip_first`` for decoders; see
-        :mod:`llm_mri_graphdb.sites`), which we recommend for new work.
+        ``"first"``, ``llm_mri``'s only rule, stays the default for drop-in parity (it warns on a decoder);
+        the CLI, ``pipeline.scan`` and the demo use ``"auto"`` (:mod:`llm_mri_graphdb.extract.sites`).
     batch_size : int, default=32
     dtype : str, default=None
         ``None`` is float32 on CPU.
