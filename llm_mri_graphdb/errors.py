@@ -12,6 +12,7 @@ __all__ = [
     "LLMMRIError",
     "ServerError",
     "StoreUnavailable",
+    "WriteLost",
     "GDSNotInstalled",
     "RunNotFound",
     "QueryNotFound",
@@ -33,6 +34,10 @@ class ServerError(LLMMRIError):
 
 class StoreUnavailable(LLMMRIError):
     """The graph database cannot be reached or refuses our credentials."""
+
+
+class WriteLost(LLMMRIError):
+    """A version being written was removed by another process (``runs gc``, ``runs rm``) before it was published."""
 
 
 class GDSNotInstalled(StoreUnavailable):

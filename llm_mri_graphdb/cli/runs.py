@@ -55,19 +55,24 @@ def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for conf
             store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Delete the versions interrupted writes or deletes left behind (never a complete run).
 
-    Run it when no other scan is writing to the same store: a write in progress is unpublished too.
+    A version a live writer still renews its lease on (a scan writing now, Neo4j store) is skipped and named.
     Example: llm-mri-graphdb runs gc --yes
     """
     with open_target(store, store_path) as target:
+        leased = {row["version"] for row in getattr(target, "leased_versions", list)()}
         left = [row for row in target.runs(all=True) if row.get("status") != "complete"]
-        if not left:
+        collect = [row for row in left if row["run_id"] not in leased]
+        if leased:
+            typer.echo(f"Skipping {len(leased)} version(s) being written now (their writer's lease is fresh): "
+                       f"{', '.join(sorted(leased))}.")
+        if not collect:
             typer.echo("Nothing to collect: no leftover versions.")
             return
-        names = ", ".join(row["run_id"] for row in left)
+        names = ", ".join(row["run_id"] for row in collect)
         if dry_run:
-            typer.echo(f"Would delete {len(left)} leftover version(s): {names}.")
+            typer.echo(f"Would delete {len(collect)} leftover version(s): {names}.")
             return
-        if not yes and not typer.confirm(f"Delete {len(left)} leftover version(s) ({names})?"):
+        if not yes and not typer.confirm(f"Delete {len(collect)} leftover version(s) ({names})?"):
             raise typer.Abort()
         removed = target.gc()
     typer.echo(f"Deleted {len(removed)} leftover version(s): {', '.join(r['version'] for r in removed)}.")

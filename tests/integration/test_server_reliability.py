@@ -68,14 +68,14 @@ def test_parallel_starts_on_one_home_make_one_server(tmp_path):
         assert info is not None and info.pid in pids
         assert len(guides_of(home)) == 1 and guides_of(home) == [info.guide_pid]
 
-        status = subprocess.run([*CLI, "neo4j", "status", "--home", str(home)], capture_output=True, text=True,
+        status = subprocess.run([*CLI, "neo4j", "status", "--home", str(home)], capture_output=True, text=True, check=False,
                                 env=env, timeout=120)
         assert status.returncode == 0 and f"pid {info.pid}" in status.stdout, status.stderr
         with GraphDatabase.driver(info.uri, auth=("neo4j", password)) as driver:
             driver.verify_connectivity()
 
         # a start with another password on the now-created home: one line, nothing started, the server unchanged
-        other = subprocess.run([*CLI, *start], capture_output=True, text=True, timeout=120,
+        other = subprocess.run([*CLI, *start], capture_output=True, text=True, check=False, timeout=120,
                                env={**env, "NEO4J_PASSWORD": "another-password"})
         assert other.returncode == 1 and "NEO4J_PASSWORD is not the password of the Neo4j home" in other.stderr
         assert _java_of(home) == [info.pid]
@@ -86,7 +86,7 @@ def test_parallel_starts_on_one_home_make_one_server(tmp_path):
         assert _preflight(info.http_url, "http://evil.example") != "http://evil.example"
         assert _preflight(info.http_url, f"http://127.0.0.1:{http}") == f"http://127.0.0.1:{http}"
 
-        stop = subprocess.run([*CLI, "neo4j", "stop", "--home", str(home)], capture_output=True, text=True,
+        stop = subprocess.run([*CLI, "neo4j", "stop", "--home", str(home)], capture_output=True, text=True, check=False,
                               env=env, timeout=120)
         assert stop.returncode == 0 and "Neo4j stopped." in stop.stdout, stop.stderr
         assert _java_of(home) == [] and guides_of(home) == []
