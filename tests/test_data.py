@@ -209,3 +209,28 @@ def test_load_corpus_jsonl_line_that_is_not_an_object_names_the_line(tmp_path):
     path.write_text('{"text": "a", "label": "x"}\n["b", "y"]\n')
     with pytest.raises(CorpusError, match=r"line 2 is a JSON list, not an object"):
         load_corpus(path)
+
+
+def test_load_corpus_refuses_a_label_over_the_index_limit_naming_its_row():
+    # issue 22 finding 5: an 8 KB label failed after extraction with Neo4j's "Property value is too large to index"
+    long_label = "x" * 9000
+    frame = pd.DataFrame({"text": ["a", "b", "c"], "label": ["pos", long_label, "neg"]})
+    with pytest.raises(CorpusError, match=r"^label of row 1 is 9,000 bytes long, over the 4,096 a label may have"):
+        load_corpus(frame)
+    assert load_corpus(pd.DataFrame({"text": ["a", "b"], "label": ["p" * 4096, "n"]})).num_rows == 2
+
+
+def test_load_corpus_refuses_a_text_over_a_mebibyte(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps({"text": "word " * 300_000, "label": "pos"}) + "\n"
+                    + json.dumps({"text": "short", "label": "neg"}) + "\n")
+    with pytest.raises(CorpusError, match=r"text of row 0 is 1,500,000 bytes long, over the 1,048,576 .* an "
+                                          r"unclosed quote often swallows"):
+        load_corpus(path)
+
+
+def test_load_corpus_csv_unclosed_quote_is_refused_not_swallowed(tmp_path):
+    path = tmp_path / "unclosed.csv"
+    path.write_text('text,label\n"an unclosed quote,pos\n' + "next row,neg\n" * 1000)
+    with pytest.raises(CorpusError, match=r"row 0 \(line 1002\) has 1 fields but the header has 2"):
+        load_corpus(path)

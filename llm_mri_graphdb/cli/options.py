@@ -71,3 +71,15 @@ def usage_error(exc: ScanArgumentError) -> typer.BadParameter:
 def one_line(text: object) -> str:
     """``text`` with its whitespace runs (newlines included) folded to single spaces."""
     return " ".join(str(text).split())
+
+
+def writable_folder(folder, option: str):
+    """``folder`` once it is proven to take a file (:func:`~llm_mri_graphdb.files.check_writable`); bad usage
+    (exit 2) naming ``option`` otherwise, before a store is opened or anything computed."""
+    from ..errors import OutputError
+    from ..files import check_writable
+
+    try:
+        return check_writable(folder, option)
+    except OutputError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from exc

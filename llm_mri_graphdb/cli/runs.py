@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .options import FormatOpt, StoreOpt, StorePathOpt, app, open_target, print_rows
+from .options import FormatOpt, StoreOpt, StorePathOpt, app, open_target, print_rows, writable_folder
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and remove stored runs.")
 app.add_typer(runs_app, name="runs")
@@ -87,6 +87,7 @@ def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")
 
     Example: llm-mri-graphdb runs export 3f2a9c0d1b2e4f5a exports/3f2a9c0d1b2e4f5a
     """
+    writable_folder(folder, "FOLDER")
     with open_target(store, store_path) as target:
         nrag = target.read(run_id)
         nrag.to_csv(folder, _stored_texts(target, run_id) if nrag.text_labels is not None else None)

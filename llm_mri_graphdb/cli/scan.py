@@ -8,7 +8,8 @@ from typing import Annotated, Optional
 import typer
 
 from ..scan_settings import BINNINGS, DTYPES, LIMITS, POOLINGS, REDUCERS, SITES, ScanArgumentError, check_encoding, check_scan
-from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error
+from .options import (FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error,
+                      writable_folder)
 
 Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
     ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
@@ -117,6 +118,7 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
     """
     from ..pipeline import report_run
 
+    writable_folder(out, "--out")
     with open_target(store, store_path) as target:
         path = report_run(target, run_id, out=out)
     typer.echo(f"Report: {path}")

@@ -475,7 +475,11 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         bound = cypher.bind_parameters(name, params)
         for key in _RUN_PARAMS:
             if key in bound:
-                complete_run(self._runner, bound[key])
+                run = complete_run(self._runner, bound[key])
+                label = bound.get("label")
+                if key == "run_id" and label is not None and label not in run["label_names"]:
+                    raise ValueError(f"query {name!r} parameter label must be a label of run {bound[key]}, one "
+                                     f"of {list(run['label_names'])}; got {label!r}.")
         try:
             rows = self._runner.run_text(text, bound, write=False)
         except ClientError as exc:
