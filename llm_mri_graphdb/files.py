@@ -61,7 +61,8 @@ def _umask() -> int:
 
 
 def check_writable(folder: str | os.PathLike, option: str) -> Path:
-    """Create ``folder`` if needed and prove it takes a file; one line naming ``option`` otherwise.
+    """Prove ``folder`` takes a file (creating it, and the folders above it, for the test only); one line naming
+    ``option`` otherwise.
 
     Parameters
     ----------
@@ -70,6 +71,7 @@ def check_writable(folder: str | os.PathLike, option: str) -> Path:
         The command-line option that named the folder (``--out``, ``--cache``), for the message.
     """
     folder = Path(folder)
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first; removed again after
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder, prefix=".write-check-"):
@@ -78,4 +80,10 @@ def check_writable(folder: str | os.PathLike, option: str) -> Path:
         raise OutputError(folder, _cause(exc),
                           f"{option} {folder} is not writable ({_cause(exc)}); pass another {option} or make the "
                           "folder writable.") from exc
+    finally:
+        for path in created:  # a failure later must not leave empty folders behind
+            try:
+                path.rmdir()
+            except OSError:
+                break
     return folder

@@ -160,3 +160,25 @@ def test_a_writer_whose_version_was_collected_says_so(neo4j_settings, monkeypatc
                                         {"version": version}, write=False)
         assert records == [{"n": 0}] and _writing(other, nrag.run_id) == []
         assert nrag.run_id not in [r["run_id"] for r in other.runs()]
+
+
+def test_library_queries_check_labels_against_the_run(neo4j_settings, monkeypatch, capsys):
+    """Finding 8: `query hub_regions --param label=nolabel` answered "(no rows)" where `texts` says what is wrong."""
+    nrag = random_grid_nrag(34, tag=TAG)
+    with Neo4jStore.from_settings(neo4j_settings) as store:
+        run_id = store.write(nrag)
+        try:
+            with pytest.raises(ValueError, match=r"^query 'hub_regions' parameter label must be a label of run "
+                                                 rf"{run_id}, one of \['a', 'b', 'c', 'd', 'e'\]; got 'nolabel'\.$"):
+                store.query("hub_regions", run_id=run_id, label="nolabel")
+            hubs = store.query("hub_regions", run_id=run_id, label="a", top=1)
+            assert len(hubs) == nrag.n_layers  # one hub per layer: the check lets a real label through
+            for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
+                                ("NEO4J_PASSWORD", neo4j_settings.password)):
+                monkeypatch.setenv(name, value)
+            assert main(["query", "layer_profile", "--param", f"run_id={run_id}", "--param", "label=nolabel",
+                         "--store", "neo4j"]) == 2
+            err = capsys.readouterr().err.strip()
+            assert "\n" not in err and "parameter label must be a label of run" in err
+        finally:
+            store.delete(run_id)
