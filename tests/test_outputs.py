@@ -97,8 +97,8 @@ except CacheError as exc:
 
 @pytest.mark.parametrize(("n_layers", "n_texts", "message"), [
     # the free-space check: 3.9 MiB of layers on a 2 MiB filesystem
-    (4, 1000, r"has 2\.0 MiB free but this extraction needs 3\.9 MiB \(4 layers x 1000 texts x 256 values x 4 "
-              r"bytes\); free space there, pass another --cache"),
+    (4, 1000, (r"has 2\.0 MiB free but this extraction needs 3\.9 MiB \(4 layers x 1000 texts x 256 values x 4 "
+               r"bytes\); free space there, pass another --cache")),
     # exactly 2 MiB of data passes the check; the .npy headers do not fit: posix_fallocate says so
     (2, 1024, r"has \d+\.\d KiB free but this extraction needs 2\.0 MiB \(2 layers x 1024 texts"),
 ])
@@ -201,8 +201,8 @@ def test_compare_out_of_space_after_the_store_says_the_alignment_is_stored(two_r
     (["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--param", "top=99999999999999999999"],
      r"Invalid value for --param: query 'hub_regions' parameter top must be at most 9223372036854775807 in size"),
     (["query", "metric_across_models", "--param", "corpus=c", "--param", "metric=nosuch"],
-     r"Invalid value for --param: query 'metric_across_models' parameter metric must be one of the keys "
-     r"`llm-mri-graphdb metrics RUN` prints, such as 'density', 'mean_degree' or 'purity'; got 'nosuch'\."),
+     (r"Invalid value for --param: query 'metric_across_models' parameter metric must be one of the keys "
+      r"`llm-mri-graphdb metrics RUN` prints, such as 'density', 'mean_degree' or 'purity'; got 'nosuch'\.")),
     (["texts", "0123456789abcdef", "0_0_0", "--limit", "99999999999999999999"],
      r"Invalid value for '--limit': .*less than or equal to 9223372036854775807"),
     (["texts", "0123456789abcdef", "0_0_0", "--offset", "99999999999999999999"],

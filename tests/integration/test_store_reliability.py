@@ -9,11 +9,11 @@ import uuid
 
 import numpy as np
 import pytest
-from tests.integration.nrag_samples import random_grid_nrag
 
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.errors import WriteLost
 from llm_mri_graphdb.store import Neo4jStore
+from tests.integration.nrag_samples import random_grid_nrag
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ def _texts(nrag) -> list[str]:
 
 def _version_of(nrag, base) -> int:
     """Which republish ``nrag`` is: every one scales the base weights by its number (checked exactly after)."""
-    return int(round(nrag.edge_weight[0] / base.edge_weight[0]))
+    return round(nrag.edge_weight[0] / base.edge_weight[0])
 
 
 def test_readers_never_see_a_publish(neo4j_settings):
