@@ -82,7 +82,7 @@ def _one_line_error(capsys) -> str:
 
 _FILL_CACHE = """
 import numpy as np, sys
-from llm_mri_graphdb.cache import CacheWriter
+from llm_mri_graphdb.extract.cache import CacheWriter
 from llm_mri_graphdb.errors import CacheError
 try:
     with CacheWriter(sys.argv[1], "k", n_layers={n_layers}, n_texts={n_texts}, width=256) as writer:

@@ -84,8 +84,8 @@ def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see 
     """
     import warnings
 
-    from ..compare_report import write_comparison_report
-    from ..errors import OutputError
+    from llm_mri_graphdb.errors import OutputError
+    from llm_mri_graphdb.report.compare import write_comparison_report
     from ..store.alignment import compare_runs
 
     writable_folder(out, "--out")  # before anything is computed or stored

@@ -16,6 +16,8 @@ write, so two commands on one home run one after the other: a second
 for Bolt, ``start`` trusts only its own JVM: alive and listening on the Bolt
 port. Children (the JVM, the guide server, the admin tool) never inherit
 ``NEO4J_PASSWORD``.
+
+Above 400 lines: one class, the server's life cycle, whose steps share its home and state file.
 """
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ def _check_value(name: str, key: str, value: Any, kind: str, low: int | None) ->
         raise ValueError(f"query {name!r} parameter {key} must be at most {INT64_MAX} in size (a 64-bit "
                          f"integer, what Neo4j stores); got {value!r}.")
     if key == "metric":
-        from llm_mri_graphdb.metrics import METRIC_KEYS
+        from llm_mri_graphdb.analysis.metrics import METRIC_KEYS
 
         if value not in METRIC_KEYS:
             raise ValueError(f"query {name!r} parameter metric must be one of the keys `llm-mri-graphdb metrics RUN` "
