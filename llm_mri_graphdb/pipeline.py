@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo import corpus_path as demo_corpus_path, model_path as demo_model_path
+from .demo import corpus_path as demo_corpus_path
+from .demo import model_path as demo_model_path
 from .errors import OutputError, StoreUnavailable
 from .files import check_writable, write_atomic
 from .scan_settings import ScanArgumentError, check_corpus_size, check_encoding, check_scan
@@ -22,6 +23,8 @@ from .values import to_json
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used: importing this module stays cheap
     import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from llm_mri_graphdb.extract.activations import Activations
     from llm_mri_graphdb.nrag.model import NRAG
@@ -122,10 +125,11 @@ def _figure_names(label_names) -> list[str]:
 
 
 def _save_figures(nrag: NRAG, folder: Path) -> None:
-    from . import viz
     from llm_mri_graphdb.nrag.model import GRID
 
-    figures = {"graph.png": viz.plot_graph(nrag)}
+    from . import viz
+
+    figures: dict[str, Axes | Figure] = {"graph.png": viz.plot_graph(nrag)}
     if nrag.kind == GRID:
         figures["scan.png"] = viz.plot_scan(nrag)
         for label, name in zip(nrag.label_names, _figure_names(nrag.label_names)):
@@ -176,7 +180,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-         num_workers: int | None = None, texts: bool = True) -> ScanResult:
+         num_workers: int | None = None, texts: bool = True, permutations: int = 200, bootstrap: int = 200,
+         seed: int = 0) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -193,6 +198,10 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
     limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
+    ``permutations``, ``bootstrap`` and ``seed`` set the metric statistics of a
+    grid run (:func:`llm_mri_graphdb.analysis.statistics.metric_statistics`; 0 and 0
+    skip them): they are saved with the run, written to ``metrics.json`` under
+    ``"statistics"`` and shown in the report.
 
     Raises
     ------
@@ -202,14 +211,18 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         The corpus cannot be read (its file and the fix are named).
     """
     from llm_mri_graphdb.analysis import probe as _probe
-    from .data import load_corpus
     from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.reduce.layers import reduce_layers
+
+    from .data import load_corpus
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
                max_length=max_length, random_state=random_state, allow_large=allow_large)
     check_encoding(encoding)
+    for name, value in (("permutations", permutations), ("bootstrap", bootstrap)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ScanArgumentError(name, f"{name} must be an integer >= 0 (0 disables it); got {value!r}.")
     out_root = _check_out(out)
     _check_folders(out_root, cache_dir)
     dataset = load_corpus(corpus, text_column, label_column, name=corpus_name, encoding=encoding)
@@ -241,19 +254,40 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     from llm_mri_graphdb.report.scan import write_report
 
     metrics = metrics_by_label(store, run_id, nrag)
+    statistics = run_statistics(nrag, permutations, bootstrap, seed)
+    if statistics is not None:
+        store.save_statistics(run_id, statistics)
     out_dir = out_root / safe_filename(run_id)
     try:
-        _dump(out_dir / "metrics.json", metrics)
+        _dump(out_dir / "metrics.json", with_statistics(metrics, statistics))
         if probe_result is not None:
             _dump(out_dir / "probe.json", probe_result)
         _save_figures(nrag, out_dir / "figures")
         report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                               analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
-                              text_labels=activations.labels)
+                              text_labels=activations.labels, statistics=statistics)
     except OutputError as exc:
         raise OutputError(exc.path, exc.cause, f"run {run_id} stored; writing {exc.path} failed: {exc.cause}; "
                                                f"`llm-mri-graphdb report {run_id}` writes it again.") from exc
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
+
+
+def run_statistics(nrag: NRAG, permutations: int = 200, bootstrap: int = 200, seed: int = 0):
+    """:func:`llm_mri_graphdb.analysis.statistics.metric_statistics` of a grid NRAG with paths; None when it has
+    none, is a component NRAG, or both counts are 0."""
+    from .analysis.statistics import metric_statistics
+
+    if nrag.kind != "grid" or nrag.paths is None or nrag.text_labels is None or not (permutations or bootstrap):
+        return None
+    return metric_statistics(nrag, None, permutations, bootstrap, seed)
+
+
+def with_statistics(metrics: dict[str, Any], statistics: Any) -> dict[str, Any]:
+    """``metrics`` with the statistics frame under ``"statistics"`` (settings and one record per row)."""
+    if statistics is None:
+        return metrics
+    key = "statistics" if "statistics" not in metrics else "_statistics"  # a label may be called so
+    return {**metrics, key: {"settings": dict(statistics.attrs), "rows": statistics.to_dict("records")}}
 
 
 def _label_counts(dataset) -> dict[str, int]:
@@ -269,9 +303,11 @@ def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
     return store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
 
 
-def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
+def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutations: int = 200,
+               bootstrap: int = 200, seed: int = 0, sensitivity: bool = False) -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
-    example texts when the run was stored with them)."""
+    example texts and metric statistics when the run was stored with its texts; the settings-sensitivity
+    panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
     from llm_mri_graphdb.report.scan import write_report
 
     nrag = store.read(run_id)
@@ -282,4 +318,11 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                         analysis=analysis_for_report(store, run_id, nrag), texts=texts,
-                        text_labels=nrag.text_labels)
+                        text_labels=nrag.text_labels, statistics=run_statistics(nrag, permutations, bootstrap, seed),
+                        sensitivity=_sensitivity(nrag) if sensitivity else None)
+
+
+def _sensitivity(nrag: NRAG):
+    from .analysis.sensitivity import run_sensitivity
+
+    return run_sensitivity(nrag)[1]

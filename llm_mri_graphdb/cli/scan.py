@@ -3,16 +3,50 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
-from ..scan_settings import BINNINGS, DTYPES, LIMITS, POOLINGS, REDUCERS, SITES, ScanArgumentError, check_encoding, check_scan
-from .options import (FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error,
-                      writable_folder)
+from ..scan_settings import (
+    BINNINGS,
+    DTYPES,
+    LIMITS,
+    POOLINGS,
+    REDUCERS,
+    SITES,
+    ScanArgumentError,
+    check_encoding,
+    check_scan,
+)
+from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error, writable_folder
 
-Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
-    ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+if TYPE_CHECKING:  # typer builds the choices at run time; a checker sees their str values
+    Site = str
+    Pooling = str
+    Reducer = str
+    Dtype = str
+    Binning = str
+else:
+    Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
+        ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+
+
+class _ScanSettings(TypedDict):
+    """The arguments ``scan`` shares with :func:`~llm_mri_graphdb.scan_settings.check_scan`."""
+
+    site: str
+    pooling: str
+    reducer: str
+    binning: str
+    dtype: str | None
+    n_components: int
+    gridsize: int
+    threshold: float
+    random_state: int
+    device: str
+    batch_size: int
+    max_length: int | None
+    allow_large: bool
 
 
 @app.command("scan")
@@ -30,17 +64,20 @@ def scan_cmd(
     binning: Annotated[Binning, typer.Option(help="Grid cells of equal width, or of equal counts (quantile).")] = "width",
     random_state: Annotated[int, typer.Option(min=0, help="Seed of the reducer and the probes.")] = 42,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
-    dtype: Annotated[Optional[Dtype], typer.Option(help="float32 (CPU default); bfloat16 or float16 on a GPU.")] = None,
+    dtype: Annotated[Dtype | None, typer.Option(help="float32 (CPU default); bfloat16 or float16 on a GPU.")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help=f"Texts per forward pass (<= {LIMITS['batch_size']}).")] = 32,
-    max_length: Annotated[Optional[int], typer.Option(min=1, help="Truncate texts to this many tokens (default: the model's limit).")] = None,
+    max_length: Annotated[int | None, typer.Option(min=1, help="Truncate texts to this many tokens (default: the model's limit).")] = None,
     allow_large: Annotated[bool, typer.Option("--allow-large", help="Lift the upper bounds of --gridsize, --components, --batch-size and --max-length.")] = False,
     encoding: Annotated[str, typer.Option(help="Text encoding of a CSV/TSV/JSONL corpus, e.g. latin-1.")] = "utf-8",
-    cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Activation cache folder (none by default).")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
     texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
-    ray: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
+    ray: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
+    permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+    bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
     out: OutOpt = Path("reports"),
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
@@ -53,11 +90,13 @@ def scan_cmd(
     """
     from ..pipeline import scan
 
-    values = {v: getattr(x, "value", x) for v, x in
-              (("site", site), ("pooling", pooling), ("reducer", reducer), ("binning", binning), ("dtype", dtype))}
-    settings = dict(**values, n_components=components, gridsize=gridsize, threshold=threshold,
-                    random_state=random_state, device=device, batch_size=batch_size, max_length=max_length,
-                    allow_large=allow_large)
+    def value(choice: str | None) -> str | None:  # the str of a choice Enum member
+        return getattr(choice, "value", choice)
+
+    settings = _ScanSettings(site=str(value(site)), pooling=str(value(pooling)), reducer=str(value(reducer)),
+                             binning=str(value(binning)), dtype=value(dtype), n_components=components,
+                             gridsize=gridsize, threshold=threshold, random_state=random_state, device=device,
+                             batch_size=batch_size, max_length=max_length, allow_large=allow_large)
     try:
         check_scan(**settings)  # cheap: before the store is opened or anything read
         check_encoding(encoding)
@@ -70,7 +109,8 @@ def scan_cmd(
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
                           store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
                           engine="local" if ray is None else "ray",
-                          ray_address=None if ray in (None, "local") else ray, num_workers=workers, **settings)
+                          ray_address=None if ray in (None, "local") else ray, num_workers=workers,
+                          permutations=permutations, bootstrap=bootstrap, seed=seed, **settings)
             where = type(target).__name__
     except ScanArgumentError as exc:
         raise usage_error(exc) from exc
@@ -86,6 +126,9 @@ def demo_cmd(
     store_path: StorePathOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
+    permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+    bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
 ) -> None:
     """Scan the bundled demo corpus with the packaged MiniLM model and write the report.
 
@@ -101,7 +144,8 @@ def demo_cmd(
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
         result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
-                      store=target, out=out, progress=not quiet, texts=texts)
+                      store=target, out=out, progress=not quiet, texts=texts, permutations=permutations,
+                      bootstrap=bootstrap, seed=seed)
     m = result.metrics["all"]
     typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "
                f"labels {', '.join(result.nrag.label_names)}; density {m['density']:.4f}, "
@@ -111,7 +155,11 @@ def demo_cmd(
 
 @app.command("report")
 def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
-               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None,
+               permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+               bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+               seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
+               sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Add the settings-sensitivity panel (needs the run's --cache entry).")] = False) -> None:
     """Write one self-contained HTML report of a stored run.
 
     Example: llm-mri-graphdb report 3f2a9c0d1b2e4f5a --out reports
@@ -120,13 +168,19 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
 
     writable_folder(out, "--out")
     with open_target(store, store_path) as target:
-        path = report_run(target, run_id, out=out)
+        try:
+            path = report_run(target, run_id, out=out, permutations=permutations, bootstrap=bootstrap, seed=seed,
+                              sensitivity=sensitivity)
+        except ValueError as exc:
+            if "activation" not in str(exc):
+                raise
+            raise typer.BadParameter(str(exc), param_hint="'--sensitivity'") from exc
     typer.echo(f"Report: {path}")
 
 
 @app.command("metrics")
 def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
-                label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+                label: Annotated[list[str] | None, typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
                 save: Annotated[bool, typer.Option("--save", help="Also save them on the run (Neo4j); read-only otherwise.")] = False,
                 store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Print the metrics of a stored run as JSON (computed in Neo4j, or in process on the embedded store).
@@ -151,10 +205,10 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
 @app.command("analyze")
 def analyze_cmd(
     run_id: Annotated[str, typer.Argument(help="A stored run id.")],
-    algorithms: Annotated[Optional[str], typer.Option(
+    algorithms: Annotated[str | None, typer.Option(
         "--algorithms", help="Comma-separated among louvain,leiden,pagerank,betweenness (default: all the store runs).")]
     = None,
-    label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
     save: Annotated[bool, typer.Option("--save", help="Write communities and centrality onto the regions (Neo4j).")]
     = False,
     fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,

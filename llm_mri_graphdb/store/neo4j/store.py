@@ -36,14 +36,15 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable, WriteLost
 from llm_mri_graphdb.nrag.model import GRID, NRAG
-from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.nrag.texts import check_texts
-from llm_mri_graphdb.values import plain
+from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
+from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, flow_batches, model_key, region_rows, run_props, side_props
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, Reader, VersionChanged, complete_run
+from llm_mri_graphdb.store.statistics import StatisticsQuestions, text_paths_from_rows
+from llm_mri_graphdb.values import plain
 
 __all__ = ["Neo4jStore", "URI_SCHEMES"]
 
@@ -100,7 +101,7 @@ class _Heartbeat:
         self._thread.join()
 
 
-class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
+class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuestions):
     """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
     Parameters
@@ -157,7 +158,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
                                              max_transaction_retry_time=retry_s,
                                              connection_timeout=min(5.0, retry_s),
                                              connection_acquisition_timeout=retry_s + 5.0)
-                        if self._owns_driver else uri)
+                        if not isinstance(uri, Driver) else uri)
         self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()
@@ -186,12 +187,12 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         return StoreUnavailable(f"Neo4j at {self.uri} refused the connection: {getattr(exc, 'message', exc)}")
 
     @classmethod
-    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> "Neo4jStore":
+    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> Neo4jStore:
         """Open the store described by :class:`~llm_mri_graphdb.settings.Neo4jSettings`."""
         return cls(settings.uri, settings.auth, settings.database, **kwargs)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Neo4jStore":
+    def from_env(cls, **kwargs: Any) -> Neo4jStore:
         """Open the store named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``."""
         settings = neo4j_settings()
         if settings is None:
@@ -201,7 +202,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
     def __repr__(self) -> str:
         return f"Neo4jStore(uri={self.uri!r}, database={self.database!r})"
 
-    def __enter__(self) -> "Neo4jStore":
+    def __enter__(self) -> Neo4jStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -466,6 +467,22 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         from llm_mri_graphdb.store.neo4j.gds import run_analysis
 
         return run_analysis(self._runner, run_id, algorithms, labels, save=save, uri=str(self.uri))
+
+    def _text_paths(self, run_id: str):
+        """The run's per-text paths, read through ``cypher/read_statistics_input.cypher``."""
+        complete_run(self._runner, run_id)
+        rows = self._runner.read("read_statistics_input", run_id=run_id)
+        if not rows:
+            raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+        return text_paths_from_rows(rows[0], run_id)
+
+    def _save_statistics(self, run_id: str, record: dict[str, Any]) -> None:
+        """Merge the statistics on the run as a ``(:StatisticSet)`` (columns as list properties)."""
+        run = complete_run(self._runner, run_id)
+        settings = {k: v for k, v in record["settings"].items() if v is not None}
+        props = {**settings, **record["columns"], "statistics_json": json.dumps(record, sort_keys=True)}
+        self._runner.write("merge_statistic_set", run_id=run_id, key=f"{run['version']}|{record['key']}",
+                           props=props)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.
