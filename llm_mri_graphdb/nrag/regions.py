@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
-import pandas as pd
-from scipy.stats import rankdata
 
 from llm_mri_graphdb.scan_settings import check_graph
 
@@ -21,6 +19,8 @@ COMPONENTS: Final = "components"
 
 def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
     """Cell index of every value and the bin edges, as pandas.cut / pandas.qcut."""
+    import pandas as pd  # here, not at import: reading a stored run needs no pandas
+
     if binning == "quantile":
         codes, edges = pd.qcut(values, gridsize, labels=False, retbins=True, duplicates="drop")
         if len(edges) > 1:
@@ -82,6 +82,8 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
 
 def rank_z(x: np.ndarray) -> np.ndarray:
     """Average ranks of each column, centred and scaled to unit norm (nan for a constant column)."""
+    from scipy.stats import rankdata  # here, not at import: scipy.stats alone costs about a second
+
     r = rankdata(x, axis=0)
     r -= r.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
