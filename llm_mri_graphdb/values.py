@@ -15,7 +15,10 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["plain", "to_json", "identity", "identity_key"]
+__all__ = ["INT64_MAX", "plain", "to_json", "identity", "identity_key"]
+
+#: The largest integer Neo4j stores (its 64-bit INTEGER): the bound of every count and integer parameter.
+INT64_MAX = (1 << 63) - 1
 
 
 def identity(meta: Mapping[str, Any]) -> Any:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from llm_mri_graphdb.analysis.metrics import compute_metrics
@@ -249,9 +250,9 @@ def check_text_questions(store: Store, tag: str) -> None:
                 lambda: store.region_texts(run_a, "9_9_9"),
                 r"^region must be an occupied region of run \w+ such as '0_0_0' \('layer_x_y'\); got '9_9_9'\.$",
             ),
-            (lambda: store.text_path(run_a, 5), r"^idx must be a text index in \[0, 4\]; got 5\.$"),
-            (lambda: store.co_travellers(run_a, 0, limit=-1), r"^limit must be an int >= 0; got -1\.$"),
-            (lambda: store.region_texts(run_a, "0_0_0", offset=-2), r"^offset must be an int >= 0; got -2\.$"),
+            (lambda: store.text_path(run_a, 5), r"^idx must be a text index in \[0, 4\] \(or -5 to -1, counted from the end\); got 5\.$"),
+            (lambda: store.co_travellers(run_a, 0, limit=-1), r"^limit must be an int in \[0, 9223372036854775807\]; got -1\.$"),
+            (lambda: store.region_texts(run_a, "0_0_0", offset=-2), r"^offset must be an int in \[0, 9223372036854775807\]; got -2\.$"),
             (lambda: store.diverging_texts(run_a, run_b, 0, 3), r"^layer_b must be a layer in \[0, 2\]; got 3\.$"),
         ]:
             with pytest.raises(ValueError, match=line):
@@ -325,6 +326,18 @@ def check_show(store: Store, tag: str) -> None:
         assert view is not None
 
 
+def check_metric_statistics_equal_in_process(store: Store, tag: str) -> None:
+    from llm_mri_graphdb.analysis.statistics import metric_contrasts, metric_statistics
+
+    nrag = sample(tag)
+    with written(store, (nrag, texts(tag))) as (run_id,):
+        frame = store.metric_statistics(run_id, n_permutations=5, n_bootstrap=5, seed=0)
+        pd.testing.assert_frame_equal(frame, metric_statistics(nrag, None, 5, 5, 0))
+        store.save_statistics(run_id, frame)
+        pd.testing.assert_frame_equal(store.metric_contrasts(run_id, n_permutations=5, n_bootstrap=5, seed=0),
+                                      metric_contrasts(nrag, None, 5, 5, 0))
+
+
 CHECKS: list[Callable[[Store, str], None]] = [
     check_write_read_round_trip,
     check_write_replaces_the_run,
@@ -338,6 +351,7 @@ CHECKS: list[Callable[[Store, str], None]] = [
     check_alignment,
     check_analyze_names_its_parts,
     check_show,
+    check_metric_statistics_equal_in_process,
 ]
 
 #: Public methods of Store and the checks that call them (kept honest by test_every_store_method_is_checked).
@@ -364,6 +378,9 @@ COVERED = {
     "layer_alignment",
     "close",
     "save_alignment",
+    "metric_statistics",
+    "save_statistics",
+    "metric_contrasts",
 }
 
 

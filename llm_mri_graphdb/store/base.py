@@ -26,6 +26,7 @@ from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.nrag.regions import check_edges
 from llm_mri_graphdb.nrag.texts import check_texts
 from llm_mri_graphdb.store.alignment import MEASURES, alignment_inputs, same_corpus
+from llm_mri_graphdb.store.statistics import StatisticsQuestions
 
 __all__ = ["Store", "run_not_found"]
 
@@ -37,10 +38,12 @@ def run_not_found(run_id: str, *, leftovers: bool = False) -> RunNotFound:
     return RunNotFound(f"run_id must name a stored run; got {run_id!r} (see `llm-mri-graphdb {listing}`).")
 
 
-class Store(ABC):
+class Store(StatisticsQuestions, ABC):
     """Where NRAG runs live: written once, read back equal, listed, measured and asked about.
 
-    Subclasses implement the abstract methods; the concrete ones are the same for every store.
+    Subclasses implement the abstract methods; the concrete ones are the same for every store
+    (``metric_statistics``, ``save_statistics`` and ``metric_contrasts`` come from
+    :class:`~llm_mri_graphdb.store.statistics.StatisticsQuestions` over ``_text_paths``/``_save_statistics``).
     Reading never writes unless ``save=True``. A store is a context manager: ``with`` closes it.
     """
 

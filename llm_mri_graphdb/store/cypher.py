@@ -14,6 +14,7 @@ from typing import Any
 
 from llm_mri_graphdb.errors import CypherFileMissing, QueryNotFound
 from llm_mri_graphdb.settings import package_folder
+from llm_mri_graphdb.values import INT64_MAX
 
 __all__ = [
     "cypher_dir",
@@ -91,9 +92,22 @@ def query_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.cypher"))
 
 
+#: Old query names still answered, with a warning the first time: ``{old: new}``.
+QUERY_ALIASES = {"circuits": "cross_layer_communities"}
+
+
 @cache
 def load_query(name: str) -> str:
-    """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others."""
+    """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others.
+
+    A name of :data:`QUERY_ALIASES` gives its new query (a FutureWarning once).
+    """
+    if name in QUERY_ALIASES:
+        import warnings
+
+        warnings.warn(f"query {name!r} is now {QUERY_ALIASES[name]!r} (modularity communities are not "
+                      "mechanistic circuits); the old name will go.", FutureWarning, stacklevel=2)
+        name = QUERY_ALIASES[name]
     names = query_names()
     if name not in names:
         raise QueryNotFound(f"query must be one of {names}; got {name!r}.")
@@ -154,6 +168,15 @@ def _check_value(name: str, key: str, value: Any, kind: str, low: int | None) ->
         raise ValueError(f"query {name!r} parameter {key} must be {kind}; got {value!r}.")
     if low is not None and value < low:
         raise ValueError(f"query {name!r} parameter {key} must be >= {low}; got {value!r}.")
+    if base in ("int", "float") and not -INT64_MAX <= value <= INT64_MAX:
+        raise ValueError(f"query {name!r} parameter {key} must be at most {INT64_MAX} in size (a 64-bit "
+                         f"integer, what Neo4j stores); got {value!r}.")
+    if key == "metric":
+        from llm_mri_graphdb.analysis.metrics import METRIC_KEYS
+
+        if value not in METRIC_KEYS:
+            raise ValueError(f"query {name!r} parameter metric must be one of the keys `llm-mri-graphdb metrics RUN` "
+                             f"prints, such as 'density', 'mean_degree' or 'purity'; got {value!r}.")
 
 
 def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:

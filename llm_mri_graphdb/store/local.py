@@ -9,6 +9,9 @@ run's arrays are read when it is asked for. A run written with texts also
 holds its ``paths``, ``text_labels`` and the texts (UTF-8 bytes and offsets,
 read only when a text question needs them); the text questions are answered
 by :mod:`llm_mri_graphdb.nrag.texts`, with the rows the Neo4j queries give.
+
+Above 400 lines: one class, every step of :class:`~llm_mri_graphdb.store.base.Store` over files
+(runs, texts, statistics, alignments); the file format helpers are the next cut.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import alignment as shared_alignment
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.base import Store, run_not_found
+from llm_mri_graphdb.store.statistics import local_statistics_file, save_local_statistics
 from llm_mri_graphdb.values import identity, identity_key
 
 __all__ = ["LocalStore", "MemoryStore"]
@@ -44,7 +48,8 @@ def _meta(nrag: NRAG, completed_at: str, n_texts: int) -> dict[str, Any]:
     return {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at,
             "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]), "n_texts": n_texts,
-            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path}
+            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path,
+            "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
 
 
 def _encode_texts(texts: list[str]) -> dict[str, np.ndarray]:
@@ -202,7 +207,8 @@ class LocalStore(Store):
             raise _unreadable(file, exc) from exc
         nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
                     model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
-                    activations_path=meta.get("activations_path"), **arrays)
+                    activations_path=meta.get("activations_path"),
+                    degenerate_layers=meta.get("degenerate_layers"), **arrays)
         self._runs[run_id] = nrag
         return nrag
 
@@ -236,6 +242,9 @@ class LocalStore(Store):
             raise run_not_found(run_id, leftovers=True)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
+            statistics = local_statistics_file(self, run_id)
+            if statistics is not None:
+                statistics.unlink(missing_ok=True)
         for held in (self._runs, self._meta, self._texts):
             held.pop(run_id, None)
         entries = self._alignment_entries()  # the alignments it is part of
@@ -290,6 +299,14 @@ class LocalStore(Store):
         from llm_mri_graphdb.analysis.communities import analyze_nrag
 
         return analyze_nrag(self._get(run_id), algorithms, [labels] if isinstance(labels, str) else labels)
+
+    def _text_paths(self, run_id: str):
+        from llm_mri_graphdb.analysis.statistics import TextPaths
+
+        return TextPaths.of(self._get(run_id))
+
+    def _save_statistics(self, run_id: str, record: dict[str, Any]) -> None:
+        save_local_statistics(self, run_id, record)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """The library queries about texts and layer alignment, answered in process with the rows Neo4j gives.
