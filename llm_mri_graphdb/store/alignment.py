@@ -6,7 +6,7 @@ activation cache entry each run records (``store.read(run).activations_path``),
 and saves the result:
 
 * in Neo4j as ``(:Layer {run_id, index})`` nodes joined by
-  ``(:Layer)-[:ALIGNS {cka, ami}]->(:Layer)`` from the layers of ``run_a`` to
+  ``(:Layer)-[:ALIGNS {cka, cka_debiased, cka_null_p, ami}]->(:Layer)`` from the layers of ``run_a`` to
   those of ``run_b`` (``cypher/merge_alignment.cypher``; a rerun replaces the
   pair's relationships in the same transaction, whichever direction they were
   stored in);
@@ -36,17 +36,16 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.alignment import LayerAlignment, align_layers, best_matches
+from llm_mri_graphdb.alignment import MEASURES, LayerAlignment, align_layers, best_matches
 from llm_mri_graphdb.cache import load_entry
 from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.values import plain
 
-__all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "write_alignment", "read_alignment", "layer_alignment",
+__all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "region_context", "write_alignment", "read_alignment", "layer_alignment",
            "forget_run"]
 
-MEASURES = ("cka", "ami")
 _FILE = "alignments.json"
 _IN_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
 
@@ -82,8 +81,33 @@ def _activations(run_id: str, nrag: NRAG, n_texts: int | None) -> tuple[list[np.
     return layers, None
 
 
-def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True) -> LayerAlignment:
-    """CKA and AMI of every layer pair of two stored runs of the same corpus (any models, any depths).
+def region_context(nrag: NRAG, layers: list[np.ndarray] | None) -> dict[str, Any]:
+    """What one run's regions can carry, per layer: AMI of the regions with the labels, variance kept.
+
+    ``ami_labels`` is AMI(region of each text, its label) per layer (``None``
+    without paths); ``variance_kept`` the share of each layer's variance in its
+    top ``n_components`` principal components, what a PCA of that many
+    components keeps (``None`` without activations, or wider than 4,096).
+    """
+    from llm_mri_graphdb.mutual_info import ami_matrix
+
+    ami_labels = None
+    if nrag.paths is not None and nrag.text_labels is not None:
+        ami_labels = ami_matrix(nrag.paths, np.asarray(nrag.text_labels).reshape(-1, 1))[:, 0].tolist()
+    k = int(nrag.settings.get("n_components") or 2)
+    kept = None
+    if layers is not None and max(x.shape[1] for x in layers) <= 4096:
+        kept = []
+        for x in layers:
+            values = np.linalg.eigvalsh(np.cov(np.asarray(x, dtype=np.float64), rowvar=False))[::-1]
+            kept.append(float(values[:k].sum() / values.sum()) if values.sum() > 0 else None)
+    return {"ami_labels": ami_labels, "variance_kept": kept, "n_components": k}
+
+
+def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True, n_permutations: int = 100,
+                 n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0
+                 ) -> LayerAlignment:
+    """CKA (plain and debiased, with its null) and AMI of every layer pair of two stored runs of one corpus.
 
     Parameters
     ----------
@@ -92,6 +116,9 @@ def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True) -> La
         Stored run ids; equal ids compare a run with itself (diagonal 1).
     save : bool, default=True
         Store the result (replacing an earlier alignment of the pair).
+    n_permutations, n_bootstrap, null_rows, random_state
+        The null of debiased CKA and the stability of best matches
+        (:func:`llm_mri_graphdb.alignment.align_layers`).
 
     Returns
     -------
@@ -130,9 +157,12 @@ def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True) -> La
         raise ValueError(f"runs {run_a} and {run_b} can be compared by neither measure: " + " ".join(notes))
     for note in notes:
         warnings.warn(note, UserWarning, stacklevel=2)
+    context = (region_context(nrag_a, layers_a), region_context(nrag_b, layers_b))
     result = align_layers(layers_a, layers_b, paths_a, paths_b,
                           names=(str(nrag_a.model.get("name", run_a)), str(nrag_b.model.get("name", run_b))),
-                          runs=(run_a, run_b), notes=tuple(notes))
+                          runs=(run_a, run_b), notes=tuple(notes), n_permutations=n_permutations,
+                          n_bootstrap=n_bootstrap, null_rows=null_rows, random_state=random_state,
+                          context=context)
     if save:
         write_alignment(store, result)
     return result
@@ -153,16 +183,16 @@ def write_alignment(store: Any, alignment: LayerAlignment) -> None:
     run_a, run_b = alignment.runs
     if not run_a or not run_b:
         raise ValueError("alignment.runs must name the two stored runs; use compare_runs(store, run_a, run_b).")
-    cka, ami = _plain(alignment.cka), _plain(alignment.ami)
+    values = {m: _plain(getattr(alignment, m)) for m in MEASURES}
     n_a, n_b = _shape(alignment)
     if _is_local(store):
         entries = _local_entries(store)
         entries.pop(f"{run_b} {run_a}", None)
-        entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b, "cka": cka, "ami": ami,
+        entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b, **values,
                                        "computed_at": datetime.now(timezone.utc).isoformat()}
         _save_local(store, entries)
         return
-    rows = [{"a": i, "b": j, "cka": None if cka is None else cka[i][j], "ami": None if ami is None else ami[i][j]}
+    rows = [{"a": i, "b": j, **{m: None if v is None else v[i][j] for m, v in values.items()}}
             for i in range(n_a) for j in range(n_b)]
     for statement in cypher.statements("schema_alignment"):
         store.runner.run_text(statement, {}, write=True)
@@ -196,21 +226,21 @@ def read_alignment(store: Any, run_a: str, run_b: str) -> LayerAlignment | None:
             entry, flip = entries.get(f"{run_b} {run_a}"), True
         if entry is None:
             return None
-        cka, ami = _matrix(entry["cka"]), _matrix(entry["ami"])
+        found = {m: _matrix(entry.get(m)) for m in MEASURES}
         if flip:
-            cka, ami = (None if cka is None else cka.T), (None if ami is None else ami.T)
-        return LayerAlignment(cka, ami, names, runs=(run_a, run_b))
+            found = {m: None if v is None else v.T for m, v in found.items()}
+        return LayerAlignment(names=names, runs=(run_a, run_b), **found)
     rows = store.runner.read("read_alignment", run_a=run_a, run_b=run_b)
     if not rows:
         return None
     shape = (int(runs[run_a]["n_layers"]), int(runs[run_b]["n_layers"]))
-    cka, ami = np.full(shape, np.nan), np.full(shape, np.nan)
+    found = {m: np.full(shape, np.nan) for m in MEASURES}
     for row in rows:
         i, j = (row["source"], row["target"]) if row["source_run"] == run_a else (row["target"], row["source"])
-        cka[i, j] = np.nan if row["cka"] is None else row["cka"]
-        ami[i, j] = np.nan if row["ami"] is None else row["ami"]
-    return LayerAlignment(None if np.isnan(cka).all() else cka, None if np.isnan(ami).all() else ami, names,
-                          runs=(run_a, run_b))
+        for m in MEASURES:
+            found[m][i, j] = np.nan if row[m] is None else row[m]
+    return LayerAlignment(names=names, runs=(run_a, run_b),
+                          **{m: None if np.isnan(v).all() else v for m, v in found.items()})
 
 
 def layer_alignment(store: Any, run_a: str, *, measure: str = "cka", other: str | None = None) -> list[dict[str, Any]]:
@@ -218,8 +248,11 @@ def layer_alignment(store: Any, run_a: str, *, measure: str = "cka", other: str 
 
     The rows of the library query ``layer_alignment`` (Neo4j) or the same rows
     computed from ``alignments.json`` (LocalStore): ``layer, model, run_id,
-    best_layer, n_layers, score, cka, ami``, ordered by model, run and layer.
-    ``other`` restricts to one run id or model name.
+    best_layer, n_layers, score, cka, cka_debiased, cka_null_p, ami``, ordered
+    by model, run and layer. ``measure`` is one of
+    :data:`~llm_mri_graphdb.alignment.MEASURES`; the best match has the
+    highest value, or for ``cka_null_p`` the smallest p-value (ties: the lower
+    layer). ``other`` restricts to one run id or model name.
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}.")
@@ -243,18 +276,18 @@ def layer_alignment(store: Any, run_a: str, *, measure: str = "cka", other: str 
 
 
 def _best_rows(stored: LayerAlignment, other_run: str, summary: dict[str, Any], measure: str) -> list[dict[str, Any]]:
-    matrix = stored.cka if measure == "cka" else stored.ami
+    matrix = getattr(stored, measure)
     if matrix is None:
         return []
     rows = []
-    best = best_matches(matrix)
+    best = best_matches(-matrix if measure == "cka_null_p" else matrix)
     for layer, j in enumerate(best.tolist()):
         if np.isnan(matrix[layer, j]):
             continue
         value = lambda m: None if m is None or np.isnan(m[layer, j]) else float(m[layer, j])  # noqa: E731
         rows.append({"layer": layer, "model": summary["model"], "run_id": other_run, "best_layer": int(j),
                      "n_layers": summary["n_layers"], "score": float(matrix[layer, j]),
-                     "cka": value(stored.cka), "ami": value(stored.ami)})
+                     **{m: value(getattr(stored, m)) for m in MEASURES}})
     return rows
 
 
@@ -299,9 +332,9 @@ def _save_local(store: Any, entries: dict[str, Any]) -> None:
 class AlignmentQuestions:
     """``compare``, ``alignment`` and ``layer_alignment`` as methods of both stores (a base class of each)."""
 
-    def compare(self, run_a: str, run_b: str, *, save: bool = True) -> LayerAlignment:
-        """:func:`compare_runs` on this store."""
-        return compare_runs(self, run_a, run_b, save=save)
+    def compare(self, run_a: str, run_b: str, *, save: bool = True, **null: Any) -> LayerAlignment:
+        """:func:`compare_runs` on this store (``null``: its ``n_permutations``, ``n_bootstrap``, ...)."""
+        return compare_runs(self, run_a, run_b, save=save, **null)
 
     def alignment(self, run_a: str, run_b: str) -> LayerAlignment | None:
         """:func:`read_alignment` on this store."""
