@@ -13,7 +13,8 @@ import time
 import numpy as np
 
 from llm_mri_graphdb.nrag import NRAG
-from llm_mri_graphdb.probe import evaluate_model, layer_curve
+from llm_mri_graphdb.probe import evaluate_model
+from llm_mri_graphdb.probing import probe_curve
 from llm_mri_graphdb.testing import nrag_from_paths
 from llm_mri_graphdb.viz import figure_to_png_bytes, plot_graph, plot_heatmap, plot_scan
 
@@ -63,8 +64,9 @@ def main() -> None:
     layers = [centres[y] * l / 12 + rng.normal(size=(300, 384)) for l in range(13)]
     reduced = [x[:, :2] for x in layers]
     te, _ = timed(evaluate_model, layers[-1], reduced, y)
-    tc, _ = timed(layer_curve, layers, reduced, y)
-    print(f"probe, 300 texts x 384 wide x 13 layers: evaluate_model {te:.2f} s, layer_curve {tc:.2f} s")
+    tc, _ = timed(probe_curve, layers, y)
+    print(f"probe, 300 texts x 384 wide x 13 layers: evaluate_model {te:.2f} s, probe_curve (5 x 5 folds, "
+          f"controls) {tc:.2f} s")
 
 
 if __name__ == "__main__":

@@ -157,7 +157,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-         num_workers: int | None = None, texts: bool = True) -> ScanResult:
+         num_workers: int | None = None, texts: bool = True, probe_random_weights: bool = False,
+         probe_bag_of_words: bool = False, probe_mdl: bool = False) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -174,6 +175,14 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
     limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
+
+    The probe (:func:`llm_mri_graphdb.probing.probe_curve`: leakage-free, 5 x 5
+    folds with intervals, majority and shuffled-label controls, selectivity) is
+    written to ``probe.json`` and kept in the store (``store.probe(run_id)``);
+    ``probe_random_weights`` adds the same architecture with random weights,
+    ``probe_bag_of_words`` a bag-of-words probe on the texts and ``probe_mdl``
+    the online codelength of every layer. ``probe.json`` also holds
+    ``llm_mri``'s ``evaluate_model`` (full last layer against all reduced layers).
 
     Raises
     ------
@@ -196,7 +205,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     counts = _label_counts(dataset)
     check_corpus_size(counts, n_components=n_components)
     if probe:
-        _probe.check_probe_size(counts)
+        _probe.check_probe_size(counts, n_splits=5)
     reducer_obj = make_reducer(reducer, n_components, random_state=random_state)
 
     activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
@@ -209,14 +218,27 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     if probe:
         import numpy as np
 
+        from .probing import probe_curve, random_weights_activations
+
+        random_layers = None
+        if probe_random_weights:
+            random_layers = random_weights_activations(
+                model, dataset, seed=random_state or 0, site=site, pooling=activations.settings.get("pooling", pooling),
+                device=device, dtype=dtype, batch_size=batch_size, max_length=max_length, progress=progress,
+                allow_large=allow_large).layers
         probe_result = {
-            "curve": _probe.layer_curve(activations.layers, reduced, activations.labels, random_state=random_state),
+            "curve": probe_curve(activations.layers, activations.labels, reducer=reducer_obj,
+                                 n_components=n_components, random_state=random_state,
+                                 texts=list(dataset["text"]) if probe_bag_of_words else None,
+                                 random_layers=random_layers, mdl=probe_mdl),
             "evaluation": _probe.evaluate_model(activations.layer(-1), np.concatenate(reduced, axis=1),
                                                 activations.labels, random_state=random_state),
         }
 
     store = store if store is not None else open_store()
     run_id = store.write(nrag, texts=list(dataset["text"]) if texts else None)
+    if probe_result is not None:
+        store.save_probe(run_id, probe_result)
 
     from .report import write_report
 
@@ -247,15 +269,17 @@ def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
 
 
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
-    """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
-    example texts when the run was stored with them)."""
+    """Write ``<out>/<run_id>/report.html`` for a stored run (probing kept in the store, else from the
+    ``probe.json`` scan left; example texts when the run was stored with them)."""
     from .report import write_report
 
     nrag = store.read(run_id)
     metrics = metrics_by_label(store, run_id, nrag)
     out_dir = Path(out) / safe_filename(run_id)
     probe_file = out_dir / "probe.json"
-    probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
+    probe_result = store.probe(run_id)
+    if probe_result is None and probe_file.exists():
+        probe_result = json.loads(probe_file.read_text())
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                         analysis=analysis_for_report(store, run_id, nrag), texts=texts,

@@ -29,6 +29,7 @@ from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
+from llm_mri_graphdb.store.probes import ProbeQuestions, forget_probe
 
 __all__ = ["LocalStore", "MemoryStore"]
 
@@ -101,7 +102,7 @@ _IN_PROCESS = {
     "layer_alignment": lambda s, p: s.layer_alignment(p["run_a"], measure=p["measure"], other=p["other"]),
 }
 
-class LocalStore(AlignmentQuestions):
+class LocalStore(AlignmentQuestions, ProbeQuestions):
     """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
     Parameters
@@ -234,6 +235,7 @@ class LocalStore(AlignmentQuestions):
         self._meta.pop(run_id, None)
         self._texts.pop(run_id, None)
         forget_run(self, run_id)  # the alignments it is part of
+        forget_probe(self, run_id)
 
     def gc(self) -> list[dict[str, Any]]:
         """Remove the leftovers of interrupted saves; returns what was removed."""

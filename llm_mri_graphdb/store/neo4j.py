@@ -37,6 +37,7 @@ from llm_mri_graphdb.texts import check_texts
 from llm_mri_graphdb.values import plain
 from llm_mri_graphdb.store import cypher, neo4j_texts
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
+from llm_mri_graphdb.store.probes import ProbeQuestions
 from llm_mri_graphdb.store.records import (corpus_key, flow_batches, model_key, region_rows, run_props,
                                            side_props)
 from llm_mri_graphdb.store.runner import CypherRunner, complete_run
@@ -68,7 +69,7 @@ def _flow_check(params: dict[str, Any], counters: Any) -> None:
                            f"of {expected} relationships.")
 
 
-class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
+class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions, ProbeQuestions):
     """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
     Parameters
