@@ -363,6 +363,65 @@ class Evaluation:
 
         return viz.plot_metric_deltas(result).figure
 
+    # -- beyond llm_mri: the probe a reviewer accepts ------------------------------------
+    def probe_layers(self, n_splits: int = 5, n_repeats: int = 5, random_state: int = 42, *,
+                     random_weights: bool = False, bag_of_words: bool = False, mdl: bool = False,
+                     classifier: str = "ridge") -> dict:
+        """Per layer, full and reduced (refitted in every fold), with 95 % intervals and controls.
+
+        :func:`llm_mri_graphdb.probing.probe_curve` on the scan: majority class,
+        shuffled-label control and selectivity, layer 0; ``random_weights``
+        extracts the same architecture with random weights (seeded by
+        ``random_state``), ``bag_of_words`` probes the texts' words, ``mdl``
+        adds the online codelength of every layer.
+        """
+        from .probing import probe_curve, random_weights_activations
+
+        areas = self.activation_areas
+        areas._require_scan()
+        random_layers = None
+        if random_weights:
+            random_layers = random_weights_activations(
+                areas.model, areas.dataset, seed=random_state, site=areas.site,
+                pooling=areas.activations.settings.get("pooling", areas.pooling), device=areas.device,
+                dtype=areas.dtype, batch_size=areas.batch_size, max_length=areas.max_length,
+                progress=areas.progress, allow_large=areas.allow_large).layers
+        return probe_curve(areas.activations.layers, areas.activations.labels, reducer=areas.reducer,
+                           n_components=areas.n_components, n_splits=n_splits, n_repeats=n_repeats,
+                           random_state=random_state, texts=list(areas.dataset["text"]) if bag_of_words else None,
+                           random_layers=random_layers, mdl=mdl, classifier=classifier)
+
+    def selectivity(self, result: dict | None = None, side: str = "full") -> pd.DataFrame:
+        """Accuracy, shuffled-label control and selectivity per layer with their intervals (one row per layer).
+
+        ``result`` is a :meth:`probe_layers` result (computed with defaults when None); ``side`` is
+        ``"full"``, ``"reduced"`` or ``"random_weights"``.
+        """
+        import pandas as pd
+
+        result = self.probe_layers() if result is None else result
+        if not isinstance(result.get(side), dict):
+            raise ValueError(f"side must be one of {[k for k in ('full', 'reduced', 'random_weights') if k in result]}; "
+                             f"got {side!r}.")
+        return pd.DataFrame({"layer": result["layer"], **{k: result[side][k] for k in (
+            "mean", "low", "high", "control_mean", "control_low", "control_high", "selectivity_mean",
+            "selectivity_low", "selectivity_high")}})
+
+    def mdl(self, random_state: int = 42) -> list[dict]:
+        """Online codelength of the labels given each full layer (Voita & Titov 2020), in bits."""
+        from .probing import online_codelength
+
+        areas = self.activation_areas
+        areas._require_scan()
+        return [online_codelength(x, areas.activations.labels, random_state=random_state)
+                for x in areas.activations.layers]
+
+    def display_probe(self, result: dict) -> Figure:
+        """The per-layer curve of :meth:`probe_layers` with its bands and controls; returns the Figure."""
+        from . import viz
+
+        return viz.plot_probe(result).figure
+
 
 def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Path | None = None):
     """Which layers of two scans of the same corpus agree: linear CKA and AMI for every layer pair.

@@ -36,6 +36,9 @@ def scan_cmd(
     encoding: Annotated[str, typer.Option(help="Text encoding of a CSV/TSV/JSONL corpus, e.g. latin-1.")] = "utf-8",
     cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
+    probe_random_weights: Annotated[bool, typer.Option("--probe-random-weights", help="Also probe the same architecture with random weights (a second extraction).")] = False,
+    probe_bow: Annotated[bool, typer.Option("--probe-bow", help="Also probe a bag of words of the texts.")] = False,
+    probe_mdl: Annotated[bool, typer.Option("--probe-mdl", help="Also the online-code MDL of every layer (Voita & Titov 2020).")] = False,
     texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     ray: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
@@ -68,6 +71,8 @@ def scan_cmd(
         with open_target(store, store_path) as target:
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
                           store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
+                          probe_random_weights=probe_random_weights, probe_bag_of_words=probe_bow,
+                          probe_mdl=probe_mdl,
                           engine="local" if ray is None else "ray",
                           ray_address=None if ray in (None, "local") else ray, num_workers=workers, **settings)
             where = type(target).__name__
