@@ -4,9 +4,9 @@
 MATCH (r:Run {id: $version})
 WHERE r.status <> 'complete'
 OPTIONAL MATCH (r)-[:HAS_METRICS]->(s:MetricSet)
-WITH r, collect(s) AS sets, r.corpus_key AS corpus
+WITH r, collect(s) AS metric_sets, r.corpus_key AS corpus
 OPTIONAL MATCH (r)-[:HAS_PROBE]->(p:ProbeSet)
-WITH r, sets + collect(p) AS sets, corpus
-FOREACH (s IN sets | DETACH DELETE s)
+WITH r, metric_sets, corpus, collect(p) AS probe_sets
+FOREACH (s IN metric_sets + probe_sets | DETACH DELETE s)
 DETACH DELETE r
 RETURN corpus
