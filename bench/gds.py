@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from bench.store import synthetic_nrag
-from llm_mri_graphdb.metrics import compute_metrics
+from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.settings import neo4j_settings
 from llm_mri_graphdb.store import Neo4jStore
-from llm_mri_graphdb.store.gds import projection
+from llm_mri_graphdb.store.neo4j.metrics import projection
 
 __all__ = ["run"]
 

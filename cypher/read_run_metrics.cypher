@@ -1,6 +1,6 @@
 // Graph metrics of one complete run for a label selection, computed in the database: one row of
 // scalars and per-layer lists (nothing per relationship leaves the server). The graph is the one
-// llm_mri_graphdb.metrics.compute_metrics uses: one edge per (source, target) region pair, weight the
+// llm_mri_graphdb.analysis.metrics.compute_metrics uses: one edge per (source, target) region pair, weight the
 // sum of the selected labels' :FLOWS weights (:FLOWS_TOTAL when $all_labels); nodes are the regions
 // the selected labels occupy (grid runs) or every region (component runs). Regions are addressed by
 // their canonical index idx (0 .. n - 1), so per-node values live in lists indexed by idx.
@@ -8,7 +8,7 @@
 // sums over edges (sxy, sxx, syy); centre sums; per layer count, degree mean and centred square sum,
 // transition entropy; for both projections (even, odd) n, edges, degree and strength mean and centred
 // square sums, assortativity sums; per layer occupancy (entropy, purity, JS divergence per label pair).
-// nan-valued quantities come back as null. See llm_mri_graphdb.store.gds for the formulas.
+// nan-valued quantities come back as null. See llm_mri_graphdb.store.neo4j.metrics for the formulas.
 // Parameters: $run_id, $label_idx (list of ints, positions in run.label_names), $all_labels (bool).
 MATCH (run:Run {id: $run_id, status: 'complete'})
 WITH run, [i IN $label_idx | run.label_names[i]] AS labels

@@ -6,15 +6,20 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.alignment import (align_layers, cka_matrices, debiased_linear_cka, dominance_notes,
-                                       linear_cka)
-from llm_mri_graphdb.alignment_null import cka_null_and_stability
+from llm_mri_graphdb.analysis.alignment import (
+    align_layers,
+    cka_matrices,
+    debiased_linear_cka,
+    dominance_notes,
+    linear_cka,
+)
+from llm_mri_graphdb.analysis.alignment_null import cka_null_and_stability
 
 
-def _hsic_unbiased(k, l):
+def _hsic_unbiased(k, g):
     """Song et al. (2012), eq. 5, written out on explicit n x n Gram matrices (no shortcut)."""
     n = k.shape[0]
-    kt, lt = k.copy(), l.copy()
+    kt, lt = k.copy(), g.copy()
     np.fill_diagonal(kt, 0.0)
     np.fill_diagonal(lt, 0.0)
     one = np.ones(n)
@@ -23,8 +28,8 @@ def _hsic_unbiased(k, l):
 
 
 def _reference(x, y):
-    k, l = x @ x.T, y @ y.T  # uncentred on purpose: the estimator does not depend on the centring
-    return _hsic_unbiased(k, l) / np.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(l, l))
+    k, g = x @ x.T, y @ y.T  # uncentred on purpose: the estimator does not depend on the centring
+    return _hsic_unbiased(k, g) / np.sqrt(_hsic_unbiased(k, k) * _hsic_unbiased(g, g))
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +67,7 @@ def test_debiased_cka_equals_the_explicit_unbiased_hsic_formula(seed):
 
 
 def test_gram_null_observed_value_equals_the_feature_form(gaussians):
-    from llm_mri_graphdb.alignment_null import _debiased, _grams
+    from llm_mri_graphdb.analysis.alignment_null import _debiased, _grams
 
     x, y = gaussians
     rows = np.arange(300)
@@ -106,9 +111,8 @@ def test_align_layers_warns_when_one_coordinate_holds_most_of_a_layers_variance(
 
 
 def test_permutation_p_values_of_independent_inputs_are_about_uniform():
-    p = [cka_null_and_stability([x := np.random.default_rng(s).standard_normal((60, 10))],
+    p = [cka_null_and_stability([np.random.default_rng(s).standard_normal((60, 10))],
                                 [np.random.default_rng(1000 + s).standard_normal((60, 7))], np.array([0]),
                                 n_permutations=50, n_bootstrap=0, random_state=s).p_value[0, 0] for s in range(40)]
     assert 0.35 < np.mean(p) < 0.65
     assert np.mean(np.asarray(p) <= 0.1) <= 0.25
-    assert x.shape == (60, 10)

@@ -7,7 +7,7 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 
-from llm_mri_graphdb.probing import corrected_t_interval, online_codelength, probe_curve
+from llm_mri_graphdb.analysis.probing import corrected_t_interval, online_codelength, probe_curve
 
 
 @pytest.fixture(scope="module")
@@ -104,8 +104,8 @@ def test_mdl_ranks_a_separable_task_below_a_random_one(task):
 def test_random_weights_activations_are_seeded(tmp_path):
     import pandas as pd
 
+    from llm_mri_graphdb.analysis.probing import random_weights_activations
     from llm_mri_graphdb.data import load_corpus
-    from llm_mri_graphdb.probing import random_weights_activations
     from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
     folder = save_tiny_model("bert", tmp_path / "bert")

@@ -10,7 +10,7 @@ and saves the result:
   those of ``run_b`` (``cypher/merge_alignment.cypher``; a rerun replaces the
   pair's relationships in the same transaction, whichever direction they were
   stored in);
-* in a :class:`~llm_mri_graphdb.store.memory.LocalStore` as ``alignments.json``
+* in a :class:`~llm_mri_graphdb.store.local.LocalStore` as ``alignments.json``
   next to its ``.npz`` files (in memory when the store has no folder).
 
 Both stores answer :func:`read_alignment` and :func:`layer_alignment` with
@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.alignment import MEASURES, LayerAlignment, align_layers, best_matches
-from llm_mri_graphdb.cache import load_entry
+from llm_mri_graphdb.analysis.alignment import MEASURES, LayerAlignment, align_layers, best_matches
 from llm_mri_graphdb.errors import CacheError
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.extract.cache import load_entry
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.values import plain
 
@@ -47,13 +47,16 @@ __all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "region_context", "
            "forget_run"]
 
 _FILE = "alignments.json"
-_IN_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_IN_MEMORY: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _is_local(store: Any) -> bool:
-    from llm_mri_graphdb.store.memory import LocalStore
+    """A store without a Cypher runner (LocalStore) keeps its alignments in ``alignments.json``.
 
-    return isinstance(store, LocalStore)
+    Asked of the store, not of its class, so this module needs no import of ``store.local`` (which
+    imports this one); the abstract ``Store`` is to replace this switch by methods of each store.
+    """
+    return getattr(store, "runner", None) is None
 
 
 def _corpus_key(nrag: NRAG) -> str:
@@ -89,7 +92,7 @@ def region_context(nrag: NRAG, layers: list[np.ndarray] | None) -> dict[str, Any
     top ``n_components`` principal components, what a PCA of that many
     components keeps (``None`` without activations, or wider than 4,096).
     """
-    from llm_mri_graphdb.mutual_info import ami_matrix
+    from llm_mri_graphdb.analysis.mutual_info import ami_matrix
 
     ami_labels = None
     if nrag.paths is not None and nrag.text_labels is not None:
@@ -118,7 +121,7 @@ def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True, n_per
         Store the result (replacing an earlier alignment of the pair).
     n_permutations, n_bootstrap, null_rows, random_state
         The null of debiased CKA and the stability of best matches
-        (:func:`llm_mri_graphdb.alignment.align_layers`).
+        (:func:`llm_mri_graphdb.analysis.alignment.align_layers`).
 
     Returns
     -------
@@ -250,7 +253,7 @@ def layer_alignment(store: Any, run_a: str, *, measure: str = "cka", other: str 
     computed from ``alignments.json`` (LocalStore): ``layer, model, run_id,
     best_layer, n_layers, score, cka, cka_debiased, cka_null_p, ami``, ordered
     by model, run and layer. ``measure`` is one of
-    :data:`~llm_mri_graphdb.alignment.MEASURES`; the best match has the
+    :data:`~llm_mri_graphdb.analysis.alignment.MEASURES`; the best match has the
     highest value, or for ``cka_null_p`` the smallest p-value (ties: the lower
     layer). ``other`` restricts to one run id or model name.
     """

@@ -1,4 +1,4 @@
-"""A run's probe results (:func:`llm_mri_graphdb.probing.probe_curve`), kept in the store beside the run.
+"""A run's probe results (:func:`llm_mri_graphdb.analysis.probing.probe_curve`), kept in the store beside the run.
 
 * in Neo4j as ``(:Run)-[:HAS_PROBE]->(:ProbeSet {run_id, probe_json, ...})``
   (``cypher/merge_probe_set.cypher``): the whole result as ``probe_json`` and,
@@ -6,7 +6,7 @@
   ``<side>_<key>`` (``full_mean``, ``full_low``, ``full_selectivity_mean``,
   ``reduced_control_mean``, ``random_weights_mean``, ...) plus ``majority_mean``,
   ``chance`` and ``layer0``; deleted with its run;
-* in a :class:`~llm_mri_graphdb.store.memory.LocalStore` as ``probes.json``
+* in a :class:`~llm_mri_graphdb.store.local.LocalStore` as ``probes.json``
   next to its ``.npz`` files (in memory when the store has no folder).
 
 Both answer :func:`read_probe` with the same dict (NaN as ``None``), also as
@@ -27,14 +27,14 @@ from llm_mri_graphdb.values import to_json
 __all__ = ["ProbeQuestions", "write_probe", "read_probe", "probe_properties", "forget_probe"]
 
 _FILE = "probes.json"
-_IN_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_IN_MEMORY: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 _SIDES = ("full", "reduced", "random_weights")
 _CURVE_KEYS = ("mean", "low", "high", "control_mean", "control_low", "control_high", "selectivity_mean",
                "selectivity_low", "selectivity_high")
 
 
 def _is_local(store: Any) -> bool:
-    from llm_mri_graphdb.store.memory import LocalStore
+    from llm_mri_graphdb.store.local import LocalStore
 
     return isinstance(store, LocalStore)
 

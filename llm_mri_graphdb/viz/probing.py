@@ -42,7 +42,7 @@ def plot_probe(
     Parameters
     ----------
     curve : mapping
-        From :func:`llm_mri_graphdb.probing.probe_curve`: ``full`` and ``reduced``
+        From :func:`llm_mri_graphdb.analysis.probing.probe_curve`: ``full`` and ``reduced``
         (``mean``, ``low``, ``high``, ``control_*`` per layer), ``majority``,
         ``layer0`` and, when computed, ``random_weights`` and ``bag_of_words``.
         The older form of ``probe.layer_curve`` (``full_mean``, ``full_std``, ...) is drawn as before.

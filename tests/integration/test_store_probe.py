@@ -8,8 +8,8 @@ import uuid
 import numpy as np
 import pytest
 
+from llm_mri_graphdb.analysis.probing import probe_curve
 from llm_mri_graphdb.errors import RunNotFound
-from llm_mri_graphdb.probing import probe_curve
 from llm_mri_graphdb.store import LocalStore
 from llm_mri_graphdb.store.probes import probe_properties
 from tests.alignment_runs import TEXTS, cached_scan
