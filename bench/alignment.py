@@ -173,9 +173,9 @@ def _fresh(args: argparse.Namespace, width_a: int, width_b: int) -> dict[str, An
 
 def _baseline_source(ref: str, folder: str) -> str | None:
     """Today's ``alignment.py`` (before debiased CKA) from git, saved under ``folder``; None outside a checkout."""
-    for revision in (ref, f"{ref}~1", "HEAD~20"):
-        done = subprocess.run(["git", "show", f"{revision}:llm_mri_graphdb/alignment.py"], capture_output=True,
-                              text=True)
+    for revision, path in ((r, p) for r in (ref, f"{ref}~1", "HEAD~20")
+                           for p in ("llm_mri_graphdb/analysis/alignment.py", "llm_mri_graphdb/alignment.py")):
+        done = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
         if done.returncode == 0 and "cka_debiased" not in done.stdout:
             path = os.path.join(folder, "alignment_today.py")
             with open(path, "w") as fh:
