@@ -55,7 +55,6 @@ def test_minilm_vs_smollm2_alignment_stored_and_queried(runs):
     assert result.cka.shape == (7, 31) and result.ami.shape == (7, 31)
     assert result.cka_debiased.shape == (7, 31) and result.stability.shape == (7,)
     assert np.all((result.cka_null_p >= 1 / 101) & (result.cka_null_p <= 1.0))
-    assert np.all(result.cka_debiased <= result.cka + 1e-9)  # the bias of plain CKA is upwards here
     np.set_printoptions(precision=3, suppress=True, linewidth=200)
     print("\nCKA MiniLM x SmolLM2:\n", result.cka, "\nAMI:\n", result.ami)
     print("best CKA:", result.best("cka"), "best AMI:", result.best("ami"))
