@@ -424,7 +424,7 @@ class Evaluation:
 
 
 def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Path | None = None):
-    """Which layers of two scans of the same corpus agree: linear CKA and AMI for every layer pair.
+    """Which layers of two scans of the same corpus agree: debiased CKA with its null, CKA and AMI per layer pair.
 
     Both scans must have run (:meth:`ActivationAreas.process_activation_areas`) on the
     same texts in the same order; any models, any depths. Returns a
@@ -439,8 +439,12 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
     nrag_a, nrag_b = areas_a._require_scan(), areas_b._require_scan()
     if list(areas_a.dataset["text"]) != list(areas_b.dataset["text"]):
         raise ValueError("compare needs two scans of the same corpus (the same texts in the same order).")
-    result = align_layers(areas_a.activations.layers, areas_b.activations.layers, nrag_a.paths, nrag_b.paths,
-                          names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))
+    from llm_mri_graphdb.store.alignment import region_context
+
+    layers_a, layers_b = areas_a.activations.layers, areas_b.activations.layers
+    result = align_layers(layers_a, layers_b, nrag_a.paths, nrag_b.paths,
+                          names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))),
+                          context=(region_context(nrag_a, layers_a), region_context(nrag_b, layers_b)))
     if out is not None:
         from llm_mri_graphdb.report.compare import write_comparison_report
 
