@@ -143,8 +143,8 @@ def run(n_texts: int = 20000, max_length: int = 128, batch_size: int = 256, repe
             name = info.name if "random" in name else name
             extractor = Extractor(model, tokenizer, info=info)
             base = getattr(model, "base_model", model)
-            ours = lambda: extractor.extract(corpus, batch_size=batch_size, max_length=max_length, progress=False)  # noqa: E731
-            bare = lambda: bare_forward(base, tokenizer, texts, batch_size, max_length, device)  # noqa: E731
+            ours = lambda extractor=extractor: extractor.extract(corpus, batch_size=batch_size, max_length=max_length, progress=False)  # noqa: E731
+            bare = lambda base=base, tokenizer=tokenizer: bare_forward(base, tokenizer, texts, batch_size, max_length, device)  # noqa: E731
             _log(f"{name} {dtype}: warm-up")
             bare_forward(base, tokenizer, texts[:batch_size], batch_size, max_length, device)  # warm-up
             best = {"ours": float("inf"), "bare": float("inf")}

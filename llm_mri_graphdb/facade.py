@@ -132,7 +132,7 @@ class ActivationAreas:
     def n_components(self) -> int:
         return int(self.reduction_method.n_components)
 
-    def process_activation_areas(self) -> "ActivationAreas":
+    def process_activation_areas(self) -> ActivationAreas:
         """Extract activations once, reduce every layer once, and build the NRAG of all labels."""
         from llm_mri_graphdb.extract.run import extract_activations
         from llm_mri_graphdb.reduce.layers import reduce_layers
@@ -154,19 +154,26 @@ class ActivationAreas:
     def _build(self, threshold: float) -> NRAG:
         from .pipeline import nrag_of_scan
 
-        return nrag_of_scan(self.activations, self.reduced, self.reducer,
-                            gridsize=self.gridsize, threshold=threshold)
+        activations, reduced = self._require_scan_data()
+        return nrag_of_scan(activations, reduced, self.reducer, gridsize=self.gridsize, threshold=threshold)
 
     def _require_scan(self) -> NRAG:
         if self.nrag is None:
             raise RuntimeError("call process_activation_areas() first.")
         return self.nrag
 
+    def _require_scan_data(self) -> tuple[Activations, list[np.ndarray]]:
+        """The activations and the reduced layers of the scan."""
+        if self.activations is None or self.reduced is None:
+            raise RuntimeError("call process_activation_areas() first.")
+        return self.activations, self.reduced
+
     # -- llm_mri API -------------------------------------------------------------------
     def get_grid(self, layer: int, category_name: str | None = None, **style: Any) -> Axes:
         """Heatmap of one layer's cell counts for a label (all labels when None), on fixed axes."""
-        from . import viz
         from llm_mri_graphdb.nrag.model import GRID
+
+        from . import viz
 
         nrag = self._require_scan()
         if nrag.kind != GRID:
@@ -200,7 +207,7 @@ class ActivationAreas:
         if fix_node_dimensions is not None:
             fix_node_positions = fix_node_dimensions
         ax = viz.plot_graph(G, colormap=colormap, fix_node_positions=fix_node_positions)
-        return ax.figure
+        return viz.root_figure(ax)
 
     def save(self, store: Any = None, texts: bool = True) -> str:
         """Write the scan to a store (Neo4j or embedded) and return its run id; ``texts=False`` stores no texts."""
@@ -223,7 +230,7 @@ class ActivationAreas:
         from llm_mri_graphdb.nrag.texts import region_texts
 
         name = f"{layer}_{region[0]}_{region[1]}" if isinstance(region, tuple) else str(region)
-        rows = region_texts(self._require_scan(), name, self.dataset["text"], self.activations.labels,
+        rows = region_texts(self._require_scan(), name, self.dataset["text"], self._require_scan_data()[0].labels,
                             label=label, limit=limit)
         return pd.DataFrame(rows, columns=["index", "text", "label"])
 
@@ -250,16 +257,18 @@ class ActivationAreas:
         import pandas as pd
 
         self._require_scan()
-        concatenated = np.concatenate(self.reduced, axis=1)
-        k = self.reduced[0].shape[1]
-        columns = [f"{layer + 1}_{feat}" for layer in range(len(self.reduced)) for feat in range(k)]
-        return pd.DataFrame(concatenated, columns=columns), pd.DataFrame(self.activations.labels)
+        activations, reduced = self._require_scan_data()
+        concatenated = np.concatenate(reduced, axis=1)
+        k = reduced[0].shape[1]
+        columns = [f"{layer + 1}_{feat}" for layer in range(len(reduced)) for feat in range(k)]
+        return pd.DataFrame(concatenated, columns=columns), pd.DataFrame(activations.labels)
 
     def _get_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         import pandas as pd
 
         self._require_scan()
-        return pd.DataFrame(np.asarray(self.activations.layer(-1))), pd.DataFrame(self.activations.labels)
+        activations = self._require_scan_data()[0]
+        return pd.DataFrame(np.asarray(activations.layer(-1))), pd.DataFrame(activations.labels)
 
 
 def _metric_arrays_of_networkx(G: nx.Graph) -> dict[str, Any]:
@@ -361,7 +370,7 @@ class Evaluation:
         """Bar chart of the mean differences (full - reduced) per metric; returns the Figure."""
         from . import viz
 
-        return viz.plot_metric_deltas(result).figure
+        return viz.root_figure(viz.plot_metric_deltas(result))
 
     # -- beyond llm_mri: the probe a reviewer accepts ------------------------------------
     def probe_layers(self, n_splits: int = 5, n_repeats: int = 5, random_state: int = 42, *,
@@ -378,15 +387,15 @@ class Evaluation:
         from llm_mri_graphdb.analysis.probing import probe_curve, random_weights_activations
 
         areas = self.activation_areas
-        areas._require_scan()
+        activations, _ = areas._require_scan_data()
         random_layers = None
         if random_weights:
             random_layers = random_weights_activations(
                 areas.model, areas.dataset, seed=random_state, site=areas.site,
-                pooling=areas.activations.settings.get("pooling", areas.pooling), device=areas.device,
+                pooling=activations.settings.get("pooling", areas.pooling), device=areas.device,
                 dtype=areas.dtype, batch_size=areas.batch_size, max_length=areas.max_length,
                 progress=areas.progress, allow_large=areas.allow_large).layers
-        return probe_curve(areas.activations.layers, areas.activations.labels, reducer=areas.reducer,
+        return probe_curve(activations.layers, activations.labels, reducer=areas.reducer,
                            n_components=areas.n_components, n_splits=n_splits, n_repeats=n_repeats,
                            random_state=random_state, texts=list(areas.dataset["text"]) if bag_of_words else None,
                            random_layers=random_layers, mdl=mdl, classifier=classifier)
@@ -411,10 +420,8 @@ class Evaluation:
         """Online codelength of the labels given each full layer (Voita & Titov 2020), in bits."""
         from llm_mri_graphdb.analysis.probing import online_codelength
 
-        areas = self.activation_areas
-        areas._require_scan()
-        return [online_codelength(x, areas.activations.labels, random_state=random_state)
-                for x in areas.activations.layers]
+        activations, _ = self.activation_areas._require_scan_data()
+        return [online_codelength(x, activations.labels, random_state=random_state) for x in activations.layers]
 
     def display_probe(self, result: dict) -> Figure:
         """The per-layer curve of :meth:`probe_layers` with its bands and controls; returns the Figure."""
@@ -441,7 +448,7 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
         raise ValueError("compare needs two scans of the same corpus (the same texts in the same order).")
     from llm_mri_graphdb.store.alignment import region_context
 
-    layers_a, layers_b = areas_a.activations.layers, areas_b.activations.layers
+    layers_a, layers_b = areas_a._require_scan_data()[0].layers, areas_b._require_scan_data()[0].layers
     result = align_layers(layers_a, layers_b, nrag_a.paths, nrag_b.paths,
                           names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))),
                           context=(region_context(nrag_a, layers_a), region_context(nrag_b, layers_b)))

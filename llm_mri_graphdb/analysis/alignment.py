@@ -279,7 +279,7 @@ def cka_matrices(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray],
                                               self_terms=not same)
     if same:  # the diagonal of the product holds the self terms: the diagonal of the result is exactly 1
         norms_a = norms_b = np.sqrt(np.diag(numerator))
-    elif norms_a is None:
+    elif norms_a is None or norms_b is None:
         norms_a = _self_norms(layers_a, means_a, block_rows, dtype)
         norms_b = _self_norms(layers_b, means_b, block_rows, dtype)
     rows_a, share_a = _row_stats(layers_a, means_a, block_rows)

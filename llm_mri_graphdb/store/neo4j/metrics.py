@@ -121,7 +121,7 @@ def moments(n: int, mean: float | None, d2: float, d3: float | None = None,
     >>> [round(v, 12) for v in moments(4, 2.5, 5.0, 0.0, 10.25)]  # x = 1, 2, 3, 4
     [2.5, 1.666666666667, 0.0, -1.2]
     """
-    if n == 0:
+    if n == 0 or mean is None:
         return _NAN, _NAN, _NAN, _NAN
     var = d2 / (n - 1) if n > 1 else _NAN
     skew = kurt = _NAN
@@ -134,9 +134,10 @@ def moments(n: int, mean: float | None, d2: float, d3: float | None = None,
 
 def pearson(sums: dict[str, float | None], n_edges: int) -> float:
     """Pearson correlation from centred sums ``sxy``, ``sxx``, ``syy``; nan without edges or variance."""
-    if n_edges == 0 or not sums["sxx"] or not sums["syy"] or sums["sxx"] * sums["syy"] <= 0:
+    sxy, sxx, syy = sums["sxy"], sums["sxx"], sums["syy"]
+    if n_edges == 0 or sxy is None or not sxx or not syy or sxx * syy <= 0:
         return _NAN
-    return float(sums["sxy"] / math.sqrt(sums["sxx"] * sums["syy"]))
+    return float(sxy / math.sqrt(sxx * syy))
 
 
 def _density(n: int, n_edges: int) -> float:
@@ -209,8 +210,8 @@ def run_selection(runner: CypherRunner, run_id: str, labels: Sequence[str] | str
 def save_metrics(runner: CypherRunner, run: dict[str, Any], names: list[str], result: dict[str, Any],
                  all_labels: bool) -> None:
     """Merge ``result`` on the run as a ``(:MetricSet)``; for all labels also set region degree/strength."""
-    props = {k: v for k, v in result.items()
-             if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
+    props: dict[str, Any] = {k: v for k, v in result.items()
+                             if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
     props["metrics_json"] = json.dumps(result, sort_keys=True)  # nan -> NaN, read back by json.loads
     key = f"{run['version']}|{json.dumps(names)}"
     runner.write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)
