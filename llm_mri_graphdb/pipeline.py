@@ -187,7 +187,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
 
     The probe (:func:`llm_mri_graphdb.analysis.probing.probe_curve`: leakage-free, 5 x 5
-    folds with intervals, majority and shuffled-label controls, selectivity) is
+    folds (fewer folds when a label has fewer than 5 texts) with intervals, majority and shuffled-label controls, selectivity) is
     written to ``probe.json`` and kept in the store (``store.probe(run_id)``);
     ``probe_random_weights`` adds the same architecture with random weights,
     ``probe_bag_of_words`` a bag-of-words probe on the texts and ``probe_mdl``
@@ -216,7 +216,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     counts = _label_counts(dataset)
     check_corpus_size(counts, n_components=n_components)
     if probe:
-        _probe.check_probe_size(counts, n_splits=5)
+        _probe.check_probe_size(counts)
     reducer_obj = make_reducer(reducer, n_components, random_state=random_state)
 
     activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
@@ -240,6 +240,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         probe_result = {
             "curve": probe_curve(activations.layers, activations.labels, reducer=reducer_obj,
                                  n_components=n_components, random_state=random_state,
+                                 n_splits=max(2, min(5, min(counts.values()))),  # 5 folds, fewer for tiny corpora
                                  texts=list(dataset["text"]) if probe_bag_of_words else None,
                                  random_layers=random_layers, mdl=probe_mdl),
             "evaluation": _probe.evaluate_model(activations.layer(-1), np.concatenate(reduced, axis=1),
