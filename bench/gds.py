@@ -29,7 +29,9 @@ from llm_mri_graphdb.settings import neo4j_settings
 from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.store.neo4j.metrics import projection
 
-__all__ = ["run"]
+__all__ = ["run", "markdown", "section"]
+
+NAME, TITLE = "gds", "Metrics in the database"
 
 
 def _best(fn, repeats: int) -> float:
@@ -71,6 +73,35 @@ def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int 
     out["ratio_all"] = out["store_metrics_all_s"] / out["in_process_metrics_all_s"]
     out["ratio_one_label"] = out["store_metrics_one_label_s"] / out["in_process_metrics_one_label_s"]
     return out
+
+
+def markdown(r: dict, command: str) -> str:
+    """The result of :func:`run` as the markdown of the docs."""
+    algorithms = [k.removeprefix("analyze_").removesuffix("_s") for k in r if k.startswith("analyze_")]
+    return "\n".join([
+        f"`{command}`: the `bench.store` random-walk shape, {r['n_layers']} layers x {r['gridsize']}x{r['gridsize']} "
+        f"x {r['n_labels']} labels, {r['n_texts']:,} texts: {r['n_regions']:,} regions, {r['n_flows']:,} `FLOWS`; "
+        f"best of {r['repeats']} after one warm-up.", "",
+        "| | Neo4j (`store.metrics`) | in-process (`compute_metrics`) | ratio |", "|---|---:|---:|---:|",
+        f"| metrics, all labels | {r['store_metrics_all_s']:.2f} s | {r['in_process_metrics_all_s']:.3f} s | "
+        f"**{r['ratio_all']:.1f}x** (target <= 1.5x) |",
+        f"| metrics, one label | {r['store_metrics_one_label_s']:.2f} s | {r['in_process_metrics_one_label_s']:.3f} s | "
+        f"**{r['ratio_one_label']:.1f}x** (target <= 2x) |",
+        f"| GDS projection of the run alone | {r['gds_projection_all_s']:.2f} s | | |",
+        *(f"| analyze: {a} | {r[f'analyze_{a}_s']:.2f} s | | |" for a in algorithms),
+    ])
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`) on a disposable server; ``quick``: 4 layers x 10x10, 300 texts."""
+    from bench.store import QUICK_MEMORY, fresh_neo4j
+
+    shape = dict(n_layers=4, gridsize=10, n_texts=300) if quick else {}
+    kwargs = dict(repeats=1, algorithms=("louvain", "pagerank")) if quick else {}
+    with fresh_neo4j(**(QUICK_MEMORY if quick else {})) as (settings, _):
+        r = run(**shape, **kwargs, settings=settings)
+    args = " --layers 4 --gridsize 10 --texts 300 --repeats 1 --algorithms louvain,pagerank" if quick else ""
+    return markdown(r, f"python -m bench.gds{args}")
 
 
 def main() -> None:

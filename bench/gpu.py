@@ -36,7 +36,9 @@ from bench.extract import bare_forward, uneven_corpus
 from llm_mri_graphdb import demo
 from llm_mri_graphdb.extract import Extractor, load_model
 
-__all__ = ["run", "markdown"]
+__all__ = ["run", "markdown", "section"]
+
+NAME, TITLE = "gpu", "GPU extraction"
 
 
 # Llama-3.2-1B's layers; 1.07B parameters with the SmolLM2 vocabulary
@@ -173,6 +175,18 @@ def markdown(result: dict) -> str:
         lines.append(f"| {r['model']} | {r['dtype']} | {r['texts_per_s_ours']:.0f} | "
                      f"{r['texts_per_s_bare']:.0f} | {r['ours_over_bare']:.2f}x |")
     return "\n".join(lines)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`); ``quick``: ``--device cpu --tiny`` (a check, not figures)."""
+    if quick:
+        r = run(64, 128, 16, 1, "cpu", ("float32",), tiny=True)
+        return f"`python -m bench.gpu --device cpu --tiny`:\n\n{markdown(r)}"
+    if not torch.cuda.is_available():
+        from bench.docs import Unavailable
+
+        raise Unavailable("no CUDA device here; on a CUDA machine run `python -m bench gpu --write-docs`")
+    return f"`python -m bench.gpu --n-texts 20000 --max-length 128`:\n\n{markdown(run())}"
 
 
 def main() -> None:

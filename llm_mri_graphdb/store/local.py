@@ -30,6 +30,7 @@ from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
 from llm_mri_graphdb.store.probes import ProbeQuestions, forget_probe
+from llm_mri_graphdb.store.statistics import StatisticsQuestions, local_statistics_file, save_local_statistics
 
 __all__ = ["LocalStore", "MemoryStore"]
 
@@ -42,7 +43,8 @@ def _meta(nrag: NRAG, completed_at: str, n_texts: int) -> dict[str, Any]:
     return {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at,
             "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]), "n_texts": n_texts,
-            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path}
+            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path,
+            "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
 
 
 def _encode_texts(texts: list[str]) -> dict[str, np.ndarray]:
@@ -109,7 +111,7 @@ _IN_PROCESS = {
     "layer_alignment": lambda s, p: s.layer_alignment(p["run_a"], measure=p["measure"], other=p["other"]),
 }
 
-class LocalStore(AlignmentQuestions, ProbeQuestions):
+class LocalStore(StatisticsQuestions, AlignmentQuestions, ProbeQuestions):
     """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
     Parameters
@@ -204,7 +206,8 @@ class LocalStore(AlignmentQuestions, ProbeQuestions):
             raise _unreadable(file, exc) from exc
         nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
                     model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
-                    activations_path=meta.get("activations_path"), **arrays)
+                    activations_path=meta.get("activations_path"),
+                    degenerate_layers=meta.get("degenerate_layers"), **arrays)
         self._runs[run_id] = nrag
         return nrag
 
@@ -245,6 +248,9 @@ class LocalStore(AlignmentQuestions, ProbeQuestions):
         self._metadata(run_id)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
+            statistics = local_statistics_file(self, run_id)
+            if statistics is not None:
+                statistics.unlink(missing_ok=True)
         self._runs.pop(run_id, None)
         self._meta.pop(run_id, None)
         self._texts.pop(run_id, None)
@@ -300,6 +306,14 @@ class LocalStore(AlignmentQuestions, ProbeQuestions):
         from llm_mri_graphdb.analysis.communities import analyze_nrag
 
         return analyze_nrag(self._get(run_id), algorithms, [labels] if isinstance(labels, str) else labels)
+
+    def _text_paths(self, run_id: str):
+        from llm_mri_graphdb.analysis.statistics import TextPaths
+
+        return TextPaths.of(self._get(run_id))
+
+    def _save_statistics(self, run_id: str, record: dict[str, Any]) -> None:
+        save_local_statistics(self, run_id, record)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """The library queries about texts and layer alignment, answered in process with the rows Neo4j gives.
