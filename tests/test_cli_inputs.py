@@ -103,10 +103,10 @@ def test_scan_bad_settings_exit_2_in_a_new_process_before_torch_is_imported(mode
                               capture_output=True, text=True, cwd=ROOT, env=env)
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1 and bad[0] in done.stderr
-    # the guard can fail: a valid scan gets past the checks and stops at its first import of torch
+    # the guard can fail: a valid scan gets past the checks and fails (exit 1, not 2) where it first needs torch
     done = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, *_scan(model, corpus, tmp_path)],
                           capture_output=True, text=True, cwd=ROOT, env=env)
-    assert done.returncode == 1 and "ImportError" in done.stderr, done.stderr
+    assert done.returncode == 1 and done.stderr.startswith("Error: "), done.stderr
     _nothing_stored(tmp_path)
 
 
