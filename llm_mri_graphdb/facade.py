@@ -68,7 +68,8 @@ class ActivationAreas:
         first token has seen nothing of the text there.
     batch_size : int, default=32
     dtype : str, default=None
-        ``None`` is float32 on CPU.
+        ``None`` is float32; ``"bfloat16"`` and ``"auto"`` as in
+        :func:`llm_mri_graphdb.extract.extract_activations`.
     max_length : int, default=None
         Truncation length; None is the model's own limit (``llm_mri`` always
         cut at 512 tokens, which fails on models with a shorter limit).
