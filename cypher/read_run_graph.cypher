@@ -16,14 +16,18 @@ CALL (run) {
 }
 CALL (run) {
   WITH run WHERE $all_labels
-  MATCH (g:Region {version: run.version})-[f:FLOWS_TOTAL]->(t:Region)
-  RETURN collect(g.idx) AS total_source, collect(t.idx) AS total_target, collect(f.weight) AS total_weight
+  MATCH (g:Region {version: run.version})
+  WITH g, g.idx AS s
+  MATCH (g)-[f:FLOWS_TOTAL]->(t)
+  RETURN collect(s) AS total_source, collect(t.idx) AS total_target, collect(f.weight) AS total_weight
 }
 CALL (run, labels) {
   WITH run, labels WHERE NOT $all_labels
-  MATCH (g:Region {version: run.version})-[f:FLOWS]->(t:Region)
+  MATCH (g:Region {version: run.version})
+  WITH g, g.idx AS s, labels
+  MATCH (g)-[f:FLOWS]->(t)
   WHERE f.label IN labels
-  WITH g.idx AS s, t.idx AS t, sum(f.weight) AS w
+  WITH s, t.idx AS t, sum(f.weight) AS w
   RETURN collect(s) AS label_source, collect(t) AS label_target, collect(w) AS label_weight
 }
 RETURN run.kind AS kind, region_idx, region_layer, region_counts,

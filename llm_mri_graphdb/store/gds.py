@@ -137,7 +137,7 @@ def run_metrics(runner: CypherRunner, run_id: str, labels: Sequence[str] | str |
     ValueError naming the valid labels for an unknown one.
     """
     run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
-    row = runner.read("read_run_graph", run_id=run_id, label_idx=list(idx), all_labels=all_labels)[0]
+    row = runner.read_row("read_run_graph", run_id=run_id, label_idx=list(idx), all_labels=all_labels)
     region_idx = np.asarray(row["region_idx"], np.int64)  # kept regions, ascending: node i is region_idx[i]
     source = np.searchsorted(region_idx, np.asarray(row["edge_source"], np.int64))
     target = np.searchsorted(region_idx, np.asarray(row["edge_target"], np.int64))
