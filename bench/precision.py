@@ -111,7 +111,7 @@ def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0) -> dict:
     env.pop("NEO4J_URI", None)
     times = {"float32": [], "bfloat16": []}
     for i in range(repeats):
-        for dtype in times:
+        for dtype in ("float32", "bfloat16"):
             cmd = [sys.executable, "-m", "llm_mri_graphdb.cli", "scan", _model(), str(corpus), "--device", "cpu",
                    "--dtype", dtype, "--quiet", "--store", "memory", "--store-path", str(folder / f"runs-{dtype}"),
                    "--out", str(folder / f"reports-{dtype}")]
@@ -190,28 +190,28 @@ def _fmt(values, digits: int = 3) -> str:
 def markdown(result: dict) -> str:
     """The tables of ``docs/precision.md`` from :func:`main`'s JSON."""
     m = result["machine"]
-    lines = [f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']}, bf16 instructions: "
+    lines = [(f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']}, bf16 instructions: "
              f"{'yes' if m['bf16_instructions'] else 'no'}; load average {m['load_average_1min']:.1f} at the start "
-             "(shared machine)."]
+             "(shared machine).")]
     if "extract" in result:
         e = result["extract"]
-        lines += ["", f"Extraction, one process, {e['n_texts']} texts, batch {e['batch_size']}, after warm-up, "
+        lines += ["", (f"Extraction, one process, {e['n_texts']} texts, batch {e['batch_size']}, after warm-up, "
                       f"A B interleaved x{e['repeats']}: float32 median {e['median_s']['float32']:.2f} s "
                       f"({_fmt(e['seconds']['float32'], 2)}), bfloat16 median {e['median_s']['bfloat16']:.2f} s "
                       f"({_fmt(e['seconds']['bfloat16'], 2)}): **{e['speedup']:.2f}x**; process CPU time "
                       f"{e['median_cpu_s']['float32']:.2f} s against {e['median_cpu_s']['bfloat16']:.2f} s: "
-                      f"{e['cpu_speedup']:.2f}x."]
+                      f"{e['cpu_speedup']:.2f}x.")]
     if "scan" in result:
         s = result["scan"]
-        lines += ["", f"Whole `scan`, {s['n_texts']} texts, fresh process each, A B interleaved x{s['repeats']}: "
+        lines += ["", (f"Whole `scan`, {s['n_texts']} texts, fresh process each, A B interleaved x{s['repeats']}: "
                       f"float32 median {s['median_s']['float32']:.1f} s ({_fmt(s['seconds']['float32'], 1)}), "
                       f"bfloat16 median {s['median_s']['bfloat16']:.1f} s ({_fmt(s['seconds']['bfloat16'], 1)}): "
-                      f"**{s['speedup']:.2f}x**."]
+                      f"**{s['speedup']:.2f}x**.")]
     for eq in result.get("equivalence", []):
         n = len(eq["ami_by_layer"])
-        lines += ["", f"**{eq['corpus']}** ({eq['n_texts']} texts, PCA 2 components, gridsize {eq['gridsize']}); "
+        lines += ["", (f"**{eq['corpus']}** ({eq['n_texts']} texts, PCA 2 components, gridsize {eq['gridsize']}); "
                       f"largest relative metric difference {eq['largest_metric_rel_diff']:.2e} "
-                      f"(`{eq['largest_metric']}`); probe chance {eq['probe_chance']:.3f}.", "",
+                      f"(`{eq['largest_metric']}`); probe chance {eq['probe_chance']:.3f}."), "",
                   "| layer | " + " | ".join(str(i) for i in range(n)) + " |",
                   "|---|" + "---:|" * n,
                   "| AMI of regions, bf16 vs fp32 | " + " | ".join(f"{v:.3f}" for v in eq["ami_by_layer"]) + " |",

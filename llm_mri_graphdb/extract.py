@@ -13,10 +13,13 @@ corpus order (in memory, or straight into the cache's memmaps).
 device: the weights are loaded in bfloat16, which CPUs with AMX-BF16 or
 AVX512-BF16 (:func:`cpu_has_bf16`) multiply several times faster than
 float32; ``float16`` needs ``cuda`` or ``mps`` (a ValueError on CPU, where its
-kernels are slow or missing). ``auto`` is bfloat16 on such CPUs and on GPUs
-that support it, float32 elsewhere; the resolved name is what the run
-settings and the cache key record. How far bfloat16 moves the results is
-measured in ``docs/precision.md``.
+kernels are slow or missing). ``auto`` resolves to float32 for now: bfloat16
+keeps the probes' accuracy but moves texts between grid cells (region AMI
+0.66 to 0.97 against float32) and metrics by several percent, measured in
+``docs/precision.md``; it would pick bfloat16 on hardware that multiplies it
+natively once :data:`AUTO_PICKS_BF16` is set. The resolved name is what the
+run settings and the cache key record, so a bfloat16 run never shares an id
+or a cache entry with a float32 one.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ from .extract_jobs import BatchPlan, ExtractionJob, cache_root, entry_key, plan_
 from .scan_settings import ScanArgumentError, check_extraction
 from .sites import architecture, find_site_modules, pool, resolve_pooling
 
-__all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "cpu_has_bf16", "prepare_job",
-           "Extractor", "extract_activations"]
+__all__ = ["AUTO_PICKS_BF16", "ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "cpu_has_bf16",
+           "prepare_job", "Extractor", "extract_activations"]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
@@ -154,7 +157,14 @@ def cpu_has_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
     return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
+#: Whether ``dtype="auto"`` picks bfloat16 where the hardware multiplies it natively. False: bfloat16
+#: is not yet equivalent enough to float32 to be chosen silently (``docs/precision.md``).
+AUTO_PICKS_BF16 = False
+
+
 def _auto_dtype(device: torch.device) -> torch.dtype:
+    if not AUTO_PICKS_BF16:
+        return torch.float32
     if device.type == "cpu":
         return torch.bfloat16 if cpu_has_bf16() else torch.float32
     if device.type == "cuda" and torch.cuda.is_bf16_supported():
@@ -287,9 +297,10 @@ def load_skeleton(model: str | os.PathLike):
 def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
     """Name of the dtype a model loaded with ``dtype`` on ``device`` computes in.
 
-    ``None`` is float32; ``"auto"`` is bfloat16 on a CPU with AMX-BF16 or
-    AVX512-BF16 (:func:`cpu_has_bf16`) and on a CUDA device that supports it,
-    float32 elsewhere.
+    ``None`` is float32; ``"auto"`` is float32 while :data:`AUTO_PICKS_BF16`
+    is False (see ``docs/precision.md``), else bfloat16 on a CPU with
+    AMX-BF16 or AVX512-BF16 (:func:`cpu_has_bf16`) and on a CUDA device that
+    supports it, float32 elsewhere.
     """
     return _dtype_name(_resolve_dtype(dtype, _resolve_device(device)))
 
@@ -471,9 +482,10 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         ``auto``: ``last`` for decoders, ``first`` (CLS) for encoders.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
     dtype : {"float32", "bfloat16", "float16", "auto"} or None, default=None
-        ``None`` is float32; ``auto`` is bfloat16 where the device multiplies
-        it natively (see :func:`dtype_name`); float16 needs cuda or mps. The
-        resolved name is recorded in ``settings`` and keys the cache.
+        ``None`` is float32; ``bfloat16`` runs anywhere (2-3x faster on CPUs
+        with AMX-BF16, see ``docs/precision.md``); float16 needs cuda or mps;
+        ``auto`` as :func:`dtype_name` resolves it. The resolved name is
+        recorded in ``settings`` and keys the cache.
     batch_size : int, default=32
     max_length : int or None, default=None
         Truncate texts to this many tokens; ``None`` is the model's limit.

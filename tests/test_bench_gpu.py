@@ -51,7 +51,7 @@ def test_packed_pooling_equals_padded_batches_on_a_tiny_llama():
 def test_bench_gpu_tiny_runs_on_cpu_and_writes_the_docs_table(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-m", "bench.gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert "loading" in done.stderr and "warm-up" in done.stderr  # progress as it goes
     table = (tmp_path / "bench_gpu.md").read_text()

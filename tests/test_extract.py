@@ -238,12 +238,14 @@ def test_cpu_has_bf16_reads_the_flags_line(tmp_path, flags, expected):
     assert cpu_has_bf16(tmp_path / "missing") is False
 
 
+@pytest.mark.parametrize("picks_bf16", [True, False])
 @pytest.mark.parametrize("has_bf16", [True, False])
-def test_dtype_auto_on_cpu_follows_the_cpu_flags(monkeypatch, has_bf16):
+def test_dtype_auto_on_cpu_follows_the_cpu_flags_once_bf16_may_be_picked(monkeypatch, has_bf16, picks_bf16):
     import llm_mri_graphdb.extract as extract_module
 
     monkeypatch.setattr(extract_module, "cpu_has_bf16", lambda: has_bf16)
-    assert dtype_name("auto", "cpu") == ("bfloat16" if has_bf16 else "float32")
+    monkeypatch.setattr(extract_module, "AUTO_PICKS_BF16", picks_bf16)
+    assert dtype_name("auto", "cpu") == ("bfloat16" if has_bf16 and picks_bf16 else "float32")
     assert dtype_name(None, "cpu") == "float32"
     assert dtype_name("float32", "cpu") == "float32"  # asking for float32 is never overridden
     assert dtype_name("bfloat16", "cpu") == "bfloat16"
