@@ -13,7 +13,7 @@ DATA_FOLDERS = {"cypher": "llm_mri_graphdb.cypher", "loaders": "llm_mri_graphdb.
 
 packages = find_packages(include=["llm_mri_graphdb", "llm_mri_graphdb.*"])
 package_dir = {"": "."}
-package_data = {"llm_mri_graphdb": ["demo/*", "web/*"]}
+package_data = {"llm_mri_graphdb": ["demo/*"], "llm_mri_graphdb.report": ["web/*"]}
 for folder, name in DATA_FOLDERS.items():
     package_dir[name] = folder
     for sub in ["", *find_namespace_packages(where=folder, exclude=["*__pycache__*"])]:

@@ -9,7 +9,7 @@ Each case runs in a fresh process (imports and allocations of one case never
 warm the next). Inside it, two synthetic 13-layer scans of ``n_texts`` texts
 (float32 activations with a drifting low-rank signal, and grid paths from
 binning two of their directions 10 x 10, as a 2-D scan would) are compared
-with :func:`llm_mri_graphdb.alignment.align_layers` (169 layer pairs, linear CKA
+with :func:`llm_mri_graphdb.analysis.alignment.align_layers` (169 layer pairs, linear CKA
 and AMI). Baselines measured in the same process right after the measured
 call, best of ``--repeats`` each:
 
@@ -78,7 +78,7 @@ def _best_wall_cpu(fn: Callable[[], Any], repeats: int) -> tuple[float, float]:
 
 def _cached(root: str, layers: list[np.ndarray], key: str) -> list[np.ndarray]:
     """``layers`` written as one activation cache entry, read back memory-mapped (as compare_runs reads them)."""
-    from llm_mri_graphdb.cache import CacheWriter, load_entry
+    from llm_mri_graphdb.extract.cache import CacheWriter, load_entry
 
     with CacheWriter(root, key, n_layers=len(layers), n_texts=layers[0].shape[0], width=layers[0].shape[1]) as w:
         for target, layer in zip(w.layers, layers):
@@ -91,8 +91,8 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     """Times of one case in this process (see the module docstring)."""
     from sklearn.metrics import adjusted_mutual_info_score
 
-    from llm_mri_graphdb.alignment import align_layers, cka_matrix
-    from llm_mri_graphdb.mutual_info import ami_matrix
+    from llm_mri_graphdb.analysis.alignment import align_layers, cka_matrix
+    from llm_mri_graphdb.analysis.mutual_info import ami_matrix
 
     layers_a, paths_a = synthetic_scan(n_texts, n_layers, width_a, seed=1)
     layers_b, paths_b = synthetic_scan(n_texts, n_layers, width_b, seed=2)

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from llm_mri_graphdb.nrag import NRAG
-from llm_mri_graphdb.probe import evaluate_model, layer_curve
+from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.analysis.probe import evaluate_model, layer_curve
 from llm_mri_graphdb.testing import nrag_from_paths
 from llm_mri_graphdb.viz import figure_to_png_bytes, plot_graph, plot_heatmap, plot_scan
 

@@ -70,9 +70,9 @@ def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dic
 
     from llm_mri_graphdb.data import load_corpus
     from llm_mri_graphdb.extract import extract_activations
-    from llm_mri_graphdb.metrics import compute_metrics
-    from llm_mri_graphdb.nrag import build_nrag_from_reduced
-    from llm_mri_graphdb.reduce import PCA, reduce_layers
+    from llm_mri_graphdb.analysis.metrics import compute_metrics
+    from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+    from llm_mri_graphdb.reduce.layers import PCA, reduce_layers
 
     _import_model_code(model)
     start = time.perf_counter()

@@ -52,7 +52,7 @@ SHAPES = {
 def ar1_nrag(n_layers: int = 16, gridsize: int = 50, n_labels: int = 3, n_texts: int = 10_000, *,
              rho: float = 0.5, seed: int = 0):
     """Grid NRAG of 2-D AR(1) coordinates per text: layer l + 1 keeps ``rho`` of layer l (dense regions)."""
-    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n_texts, 2))
@@ -91,10 +91,10 @@ def max_relative_difference(a, b) -> float:
 
 def run(shape: str = "sparse", *, repeats: int = 3, algorithms: tuple[str, ...] = (), settings=None) -> dict:
     """Time metrics (and analyze) of one shape; returns the figures (seconds and ratios)."""
-    from llm_mri_graphdb.metrics import compute_metrics, metric_arrays
+    from llm_mri_graphdb.analysis.metrics import compute_metrics, metric_arrays
     from llm_mri_graphdb.settings import neo4j_settings
     from llm_mri_graphdb.store import Neo4jStore
-    from llm_mri_graphdb.store.gds import projection
+    from llm_mri_graphdb.store.neo4j.metrics import projection
 
     nrag = _nrag(shape)
     one = nrag.label_names[0]

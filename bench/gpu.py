@@ -62,7 +62,7 @@ import torch
 
 from bench.extract import bare_forward, uneven_corpus
 from llm_mri_graphdb import demo
-from llm_mri_graphdb.extract import Extractor, load_model
+from llm_mri_graphdb.extract.local import Extractor, load_model
 
 __all__ = ["HEADER", "markdown", "pack_rows", "packed_pooled", "run"]
 
@@ -94,7 +94,7 @@ def _random_bert(folder: str, shape: dict | None = None):
     def load(device: str, dtype: str):
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        from llm_mri_graphdb.extract import model_info
+        from llm_mri_graphdb.extract.local import model_info
 
         tokenizer = AutoTokenizer.from_pretrained(folder)
         torch.manual_seed(0)
@@ -113,7 +113,7 @@ def _random_llama(shape: dict, tokenizer_source: str, label: str = "Llama"):
     def load(device: str, dtype: str):
         from transformers import AutoModel, AutoTokenizer, LlamaConfig
 
-        from llm_mri_graphdb.extract import model_info
+        from llm_mri_graphdb.extract.local import model_info
 
         gguf = {"gguf_file": Path(tokenizer_source).name} if tokenizer_source.endswith(".gguf") else {}
         folder = str(Path(tokenizer_source).parent) if gguf else tokenizer_source

@@ -22,10 +22,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from llm_mri_graphdb.activations import Activations
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
-from llm_mri_graphdb.reduce import PCA, reduce_layers
+from llm_mri_graphdb.extract.activations import Activations
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+from llm_mri_graphdb.reduce.layers import PCA, reduce_layers
 
 __all__ = ["synthetic_activations", "run"]
 

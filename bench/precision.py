@@ -49,7 +49,7 @@ def cpu_description() -> dict:
     """CPU model, bf16 flags, torch threads and the 1-minute load average (the machine may be shared)."""
     import torch
 
-    from llm_mri_graphdb.extract import cpu_has_bf16
+    from llm_mri_graphdb.extract.local import cpu_has_bf16
 
     model = "unknown CPU"
     try:
@@ -70,7 +70,7 @@ def _model() -> str:
 def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
     """Median seconds of extracting the same corpus in float32 and bfloat16, interleaved, after warm-up."""
     from bench.extract import uneven_corpus
-    from llm_mri_graphdb.extract import Extractor, load_model
+    from llm_mri_graphdb.extract.local import Extractor, load_model
 
     corpus = uneven_corpus(n_texts, seed=seed)
     warm = uneven_corpus(batch_size, seed=seed + 1)
@@ -146,11 +146,11 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
     """AMI of region assignments per layer, the largest metric difference and probe accuracy per layer."""
     from sklearn.metrics import adjusted_mutual_info_score
 
-    from llm_mri_graphdb.extract import extract_activations
-    from llm_mri_graphdb.metrics import compute_metrics
+    from llm_mri_graphdb.extract.run import extract_activations
+    from llm_mri_graphdb.analysis.metrics import compute_metrics
     from llm_mri_graphdb.pipeline import make_reducer, nrag_of_scan
-    from llm_mri_graphdb.probe import layer_curve
-    from llm_mri_graphdb.reduce import reduce_layers
+    from llm_mri_graphdb.analysis.probe import layer_curve
+    from llm_mri_graphdb.reduce.layers import reduce_layers
 
     runs = {}
     for dtype in ("float32", "bfloat16"):

@@ -24,8 +24,11 @@ LOCAL = ("file:", "data:", "about:", "blob:")
 @contextlib.contextmanager
 def offline_page(report: Path, *, attempted: list[str], width: int = 1200, height: int = 900) -> Iterator[Any]:
     """A Playwright page showing ``report``; every request not to a local URL is aborted and appended to ``attempted``."""
-    from playwright.sync_api import sync_playwright
-
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:
+        raise ImportError("driving Chromium needs the playwright package: uv sync --extra test "
+                          "(or pip install \"llm-mri-graphdb[test]\").") from exc
     if not Path(CHROMIUM).is_file():
         raise FileNotFoundError(f"Chromium is missing at {CHROMIUM}: install it (apt-get install chromium) "
                                 "or set $CHROMIUM.")

@@ -15,10 +15,10 @@ from importlib.resources import files
 
 import numpy as np
 
-from llm_mri_graphdb.heatmap_html import heatmap_panels
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
-from llm_mri_graphdb.report import build_report
+from llm_mri_graphdb.report.heatmap import heatmap_panels
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
+from llm_mri_graphdb.report.scan import build_report
 
 
 def scan_with_texts(n_texts: int, n_layers: int, gridsize: int, n_labels: int = 4,

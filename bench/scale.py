@@ -12,7 +12,7 @@ From the repository root::
     to the cache format (one entry, as an extraction writes it) under
     ``--scratch`` (3.3 GB at 1M texts; removed afterwards). A fresh process per
     size reads the entry memory-mapped and times PCA 2-D + grid NRAG
-    (:func:`llm_mri_graphdb.out_of_core.build_grid_nrag`, ``--memory-budget``,
+    (:func:`llm_mri_graphdb.nrag.out_of_core.build_grid_nrag`, ``--memory-budget``,
     so every layer is fitted out of core at both sizes) + metrics; its peak
     RSS (``VmHWM``) is the whole process, imports included.
 ``ray``
@@ -53,7 +53,7 @@ __all__ = ["write_synthetic", "out_of_core", "ray_overhead", "resume"]
 
 def write_synthetic(root: Path, n_texts: int, *, seed: int = 0, chunk: int = 50_000) -> None:
     """Write ``n_texts`` synthetic texts' activations as cache entry ``synthetic`` and ``labels.npy``."""
-    from llm_mri_graphdb import cache
+    from llm_mri_graphdb.extract import cache
 
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, N_LABELS, n_texts)
@@ -76,10 +76,10 @@ def write_synthetic(root: Path, n_texts: int, *, seed: int = 0, chunk: int = 50_
 _MEASURE = """
 import json, sys, time
 import numpy as np
-from llm_mri_graphdb import cache
-from llm_mri_graphdb.activations import Activations
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.out_of_core import build_grid_nrag
+from llm_mri_graphdb.extract import cache
+from llm_mri_graphdb.extract.activations import Activations
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.nrag.out_of_core import build_grid_nrag
 from llm_mri_graphdb.reduce import PCA
 root, budget = sys.argv[1], sys.argv[2]
 start = time.perf_counter()

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
@@ -258,7 +258,7 @@ def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_0
 def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000, *,
         batch_size: int = 20_000, workers: int = 2, repeats: int = 2, settings=None) -> dict:
     """Figures for ``python -m bench all`` on the random-walk shape (kept for that section)."""
-    from llm_mri_graphdb.metrics import compute_metrics
+    from llm_mri_graphdb.analysis.metrics import compute_metrics
     from llm_mri_graphdb.store import Neo4jStore
 
     settings = settings or neo4j_settings()

@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .activations import Activations
-    from .nrag import NRAG
+    from llm_mri_graphdb.extract.activations import Activations
+    from llm_mri_graphdb.nrag.model import NRAG
 
 # Heavy stages (torch, scikit-learn, matplotlib, the stores) are imported in the
 # methods that run them, so ``from llm_mri_graphdb import ActivationAreas`` is cheap.
@@ -135,8 +135,8 @@ class ActivationAreas:
 
     def process_activation_areas(self) -> "ActivationAreas":
         """Extract activations once, reduce every layer once, and build the NRAG of all labels."""
-        from .extract import extract_activations
-        from .reduce import reduce_layers
+        from llm_mri_graphdb.extract.run import extract_activations
+        from llm_mri_graphdb.reduce.layers import reduce_layers
 
         self.activations = extract_activations(
             self.model, self.dataset, site=self.site, pooling=self.pooling, device=self.device,
@@ -167,7 +167,7 @@ class ActivationAreas:
     def get_grid(self, layer: int, category_name: str | None = None, **style: Any) -> Axes:
         """Heatmap of one layer's cell counts for a label (all labels when None), on fixed axes."""
         from . import viz
-        from .nrag import GRID
+        from llm_mri_graphdb.nrag.model import GRID
 
         nrag = self._require_scan()
         if nrag.kind != GRID:
@@ -183,7 +183,7 @@ class ActivationAreas:
         ``threshold`` matters for N-D scans only (as in ``llm_mri``); a new
         value rebuilds the edges from the stored reduction, nothing is refitted.
         """
-        from .nrag import GRID
+        from llm_mri_graphdb.nrag.model import GRID
 
         nrag = self._require_scan()
         if threshold is not None and nrag.kind != GRID and threshold != nrag.settings.get("threshold"):
@@ -221,7 +221,7 @@ class ActivationAreas:
         """
         import pandas as pd
 
-        from .texts import region_texts
+        from llm_mri_graphdb.nrag.texts import region_texts
 
         name = f"{layer}_{region[0]}_{region[1]}" if isinstance(region, tuple) else str(region)
         rows = region_texts(self._require_scan(), name, self.dataset["text"], self.activations.labels,
@@ -232,7 +232,7 @@ class ActivationAreas:
         """Where text ``i`` goes: its region at every layer with that region's label counts."""
         import pandas as pd
 
-        from .texts import text_path
+        from llm_mri_graphdb.nrag.texts import text_path
 
         return pd.DataFrame(text_path(self._require_scan(), i))
 
@@ -240,9 +240,9 @@ class ActivationAreas:
         """An interactive NVL view of the scan (``neo4j-viz``): regions with their label counts and example texts.
 
         ``layers`` picks the layers shown (default all). Displays itself in a notebook;
-        :func:`llm_mri_graphdb.interactive.view_html` renders it to a page with hover tooltips.
+        :func:`llm_mri_graphdb.report.interactive.view_html` renders it to a page with hover tooltips.
         """
-        from .interactive import scan_view
+        from llm_mri_graphdb.report.interactive import scan_view
 
         return scan_view(self._require_scan(), self.dataset["text"], color_by=color_by, layers=layers)
 
@@ -264,7 +264,7 @@ class ActivationAreas:
 
 
 def _metric_arrays_of_networkx(G: nx.Graph) -> dict[str, Any]:
-    """The arrays :func:`llm_mri_graphdb.metrics.metrics_from_arrays` takes, read from a networkx graph."""
+    """The arrays :func:`llm_mri_graphdb.analysis.metrics.metrics_from_arrays` takes, read from a networkx graph."""
     nodes = list(G.nodes())
     index = {n: i for i, n in enumerate(nodes)}
     layer = [G.nodes[n].get("layer", int(str(n).split("_")[0])) for n in nodes]
@@ -286,7 +286,7 @@ class Metrics:
     """
 
     def __init__(self, Graph: nx.Graph, label: Any = None, model_name: Any = None) -> None:
-        from .metrics import metrics_from_arrays
+        from llm_mri_graphdb.analysis.metrics import metrics_from_arrays
 
         names = list(Graph.graph.get("label_names", []))
         if label not in names and model_name in names:
@@ -333,7 +333,7 @@ class Metrics:
         return self._projection("odd")
 
     def all_metrics(self) -> dict[str, Any]:
-        """Every metric we compute (see :mod:`llm_mri_graphdb.metrics`), not only ``llm_mri``'s."""
+        """Every metric we compute (see :mod:`llm_mri_graphdb.analysis.metrics`), not only ``llm_mri``'s."""
         return dict(self._all)
 
 
@@ -347,7 +347,7 @@ class Evaluation:
     def evaluate_model(self, n_splits: int = 5, test_size: float = 0.3, random_state: int = 42,
                        n_components: int | None = None, metrics: str | list[str] | None = None) -> dict:
         """Full last-layer embeddings against the concatenated reduced layers; ``{'delta': ...}``."""
-        from . import probe as _probe
+        from llm_mri_graphdb.analysis import probe as _probe
 
         reduced, labels = self.activation_areas._get_nrag_embeddings()
         full, _ = self.activation_areas._get_embeddings()
@@ -370,13 +370,13 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
 
     Both scans must have run (:meth:`ActivationAreas.process_activation_areas`) on the
     same texts in the same order; any models, any depths. Returns a
-    :class:`llm_mri_graphdb.alignment.LayerAlignment` (``.cka``, ``.ami``, ``.best()``);
+    :class:`llm_mri_graphdb.analysis.alignment.LayerAlignment` (``.cka``, ``.ami``, ``.best()``);
     ``viz.plot_alignment(result.cka)`` draws it. With ``out``, the comparison
     report (both heatmaps, best matches) is also written to
     ``out/compare_<model a>_<model b>/comparison.html``. For stored runs, see
     :func:`llm_mri_graphdb.store.alignment.compare_runs`.
     """
-    from .alignment import align_layers
+    from llm_mri_graphdb.analysis.alignment import align_layers
 
     nrag_a, nrag_b = areas_a._require_scan(), areas_b._require_scan()
     if list(areas_a.dataset["text"]) != list(areas_b.dataset["text"]):
@@ -384,7 +384,7 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
     result = align_layers(areas_a.activations.layers, areas_b.activations.layers, nrag_a.paths, nrag_b.paths,
                           names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))
     if out is not None:
-        from .compare_report import write_comparison_report
+        from llm_mri_graphdb.report.compare import write_comparison_report
 
         write_comparison_report(result, out)
     return result

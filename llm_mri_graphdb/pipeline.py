@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,13 +22,14 @@ from .values import to_json
 if TYPE_CHECKING:  # heavy modules are imported where they are used: importing this module stays cheap
     import numpy as np
 
-    from .activations import Activations
-    from .nrag import NRAG
+    from llm_mri_graphdb.extract.activations import Activations
+    from llm_mri_graphdb.nrag.model import NRAG
 
 __all__ = ["ScanResult", "nrag_of_scan", "open_store", "make_reducer", "scan", "report_run", "demo_corpus_path",
            "demo_model_path", "safe_filename"]
 
-STORES = ("auto", "neo4j", "memory")
+STORES = ("auto", "neo4j", "local")
+STORE_ALIASES = {"memory": "local"}  # former names, accepted with a FutureWarning
 
 
 def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):
@@ -35,17 +37,21 @@ def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):
 
     ``kind="auto"`` takes ``NEO4J_URI`` (with ``NEO4J_USER``/``NEO4J_PASSWORD``),
     else the server ``llm-mri-graphdb neo4j start`` runs, else a
-    :class:`MemoryStore` saved under ``memory_path`` (default
+    :class:`LocalStore` saved under ``memory_path`` (default
     ``cache_home()/"runs"``). ``"neo4j"`` fails when no database is there;
-    ``"memory"`` never touches one.
+    ``"local"`` never touches one (``"memory"``, its former name, still works and warns once).
     """
     from .server import LocalNeo4j
     from .settings import cache_home, neo4j_settings
-    from .store import MemoryStore, Neo4jStore
+    from .store import LocalStore, Neo4jStore
 
+    if kind in STORE_ALIASES:
+        warnings.warn(f"--store {kind} is now called --store {STORE_ALIASES[kind]}; the old name will go.",
+                      FutureWarning, stacklevel=2)
+        kind = STORE_ALIASES[kind]
     if kind not in STORES:
         raise ScanArgumentError("store", f"store must be one of {', '.join(STORES)}; got {kind!r}.")
-    if kind != "memory":
+    if kind != "local":
         settings = neo4j_settings()
         if settings is None:
             local = LocalNeo4j()
@@ -57,12 +63,12 @@ def open_store(kind: str = "auto", *, memory_path: str | Path | None = None):
             raise StoreUnavailable(
                 "no Neo4j is configured: set NEO4J_URI/NEO4J_PASSWORD or run `llm-mri-graphdb neo4j start`."
             )
-    return MemoryStore(memory_path or cache_home() / "runs")
+    return LocalStore(memory_path or cache_home() / "runs")
 
 
 def make_reducer(name: str, n_components: int = 2, *, random_state: int | None = 42):
     """A reducer by name (``pca``, ``svd``, ``umap``) with our documented scaling defaults."""
-    from .reduce import PCA, SVD, UMAP
+    from llm_mri_graphdb.reduce.layers import PCA, SVD, UMAP
 
     check_scan(reducer=name, n_components=n_components, random_state=random_state, allow_large=True)
     return {"pca": PCA, "svd": SVD, "umap": UMAP}[name.lower()](n_components, random_state=random_state)
@@ -116,7 +122,7 @@ def _figure_names(label_names) -> list[str]:
 
 def _save_figures(nrag: NRAG, folder: Path) -> None:
     from . import viz
-    from .nrag import GRID
+    from llm_mri_graphdb.nrag.model import GRID
 
     folder.mkdir(parents=True, exist_ok=True)
     figures = {"graph.png": viz.plot_graph(nrag)}
@@ -134,7 +140,7 @@ def nrag_of_scan(activations: Activations, reduced: list[np.ndarray], reducer: A
 
     Same scan, same settings record (:func:`llm_mri_graphdb.scan_settings.run_settings`), same run id.
     """
-    from .nrag import build_nrag
+    from llm_mri_graphdb.nrag.model import build_nrag
 
     return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning)
 
@@ -165,7 +171,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     1. every argument is checked (:func:`llm_mri_graphdb.scan_settings.check_scan`);
     2. the corpus is read (not tokenised) and checked to be big enough for the
        reducer, the graph and the probe (:func:`~llm_mri_graphdb.scan_settings.check_corpus_size`,
-       :func:`~llm_mri_graphdb.probe.check_probe_size`);
+       :func:`~llm_mri_graphdb.analysis.probe.check_probe_size`);
     3. activations are extracted, reduced, the NRAG built and the probe scored;
     4. the run is stored;
     5. metrics, figures (file names made safe from labels) and the report are written.
@@ -182,10 +188,10 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     CorpusError
         The corpus cannot be read (its file and the fix are named).
     """
-    from . import probe as _probe
+    from llm_mri_graphdb.analysis import probe as _probe
     from .data import load_corpus
-    from .extract import extract_activations
-    from .reduce import reduce_layers
+    from llm_mri_graphdb.extract.run import extract_activations
+    from llm_mri_graphdb.reduce.layers import reduce_layers
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
@@ -218,7 +224,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     store = store if store is not None else open_store()
     run_id = store.write(nrag, texts=list(dataset["text"]) if texts else None)
 
-    from .report import write_report
+    from llm_mri_graphdb.report.scan import write_report
 
     metrics = metrics_by_label(store, run_id, nrag)
     out_dir = out_root / safe_filename(run_id)
@@ -249,7 +255,7 @@ def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
     example texts when the run was stored with them)."""
-    from .report import write_report
+    from llm_mri_graphdb.report.scan import write_report
 
     nrag = store.read(run_id)
     metrics = metrics_by_label(store, run_id, nrag)

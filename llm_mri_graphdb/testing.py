@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 
 __all__ = ["nrag_from_paths", "random_grid_nrag", "random_components_nrag"]
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from llm_mri_graphdb.cache import CacheWriter, cache_key
-from llm_mri_graphdb.nrag import NRAG, build_nrag_from_reduced
+from llm_mri_graphdb.extract.cache import CacheWriter, cache_key
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 
 N_TEXTS = 60
 TEXTS = [f"text {i}" for i in range(N_TEXTS)]

@@ -73,6 +73,35 @@ def _seal_environment() -> tuple[dict[str, str], Path, Path]:
 HIDDEN_USER_ENV, SESSION_HOME, USER_JAR_CACHE = _seal_environment()
 
 
+def _stack_line() -> str:
+    """The stack a run ran on, so a user's failing report tells us theirs."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from llm_mri_graphdb.server.distribution import pinned_versions
+
+    def installed(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "absent"
+
+    neo4j_server, gds = pinned_versions()
+    packages = ("torch", "transformers", "accelerate", "neo4j", "numpy", "scipy", "scikit-learn", "pandas")
+    return (f"llm-mri-graphdb stack: python {platform.python_version()}, "
+            + ", ".join(f"{name} {installed(name)}" for name in packages)
+            + f"; Neo4j server {neo4j_server} + GDS {gds} (started by the tests)")
+
+
+def pytest_report_header(config):
+    return [_stack_line()]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.get_verbosity() < 0:  # -q hides the header; the summary still names the stack
+        terminalreporter.write_line(_stack_line())
+
+
 def pytest_unconfigure(config):
     shutil.rmtree(SESSION_HOME, ignore_errors=True)  # unlinks the jar link, never follows it
 

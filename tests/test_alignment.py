@@ -7,8 +7,8 @@ import pytest
 from numpy.testing import assert_allclose
 from scipy.stats import ortho_group
 
-from llm_mri_graphdb.alignment import ami_matrix, best_matches, cka_matrix, linear_cka
-from llm_mri_graphdb.mutual_info import adjusted_mutual_info
+from llm_mri_graphdb.analysis.alignment import ami_matrix, best_matches, cka_matrix, linear_cka
+from llm_mri_graphdb.analysis.mutual_info import adjusted_mutual_info
 
 
 def _gram_cka(x, y):
@@ -172,8 +172,8 @@ def test_ami_matrix_rejects_different_texts():
 
 
 def test_align_layers_of_a_scan_with_itself_is_one_on_the_diagonal_and_best_matches_itself():
-    from llm_mri_graphdb.alignment import align_layers
-    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    from llm_mri_graphdb.analysis.alignment import align_layers
+    from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
     rng = np.random.default_rng(11)
     labels = rng.integers(0, 2, 50)

@@ -7,8 +7,8 @@ import itertools
 import networkx as nx
 import pytest
 
-from llm_mri_graphdb.analysis import (analyze_nrag, check_algorithms, community_table, flow_graph, gds_pagerank,
-                                      top_by_layer)
+from llm_mri_graphdb.analysis.communities import (analyze_nrag, check_algorithms, community_table, flow_graph,
+                                                  gds_pagerank, top_by_layer)
 from llm_mri_graphdb.store import MemoryStore
 from tests.integration.nrag_samples import nrag_from_paths, power_iteration_pagerank, query_nrags, random_components_nrag, random_grid_nrag
 
@@ -83,7 +83,7 @@ def test_cli_analyze_memory_store_prints_circuits(tmp_path, capsys):
     from llm_mri_graphdb.cli import main
 
     run_id = MemoryStore(tmp_path).write(query_nrags("t")[0])
-    code = main(["analyze", run_id, "--store", "memory", "--store-path", str(tmp_path),
+    code = main(["analyze", run_id, "--store", "local", "--store-path", str(tmp_path),
                  "--algorithms", "louvain,betweenness"])
     out = capsys.readouterr().out
     assert code == 0
@@ -94,7 +94,7 @@ def test_cli_analyze_memory_store_prints_circuits(tmp_path, capsys):
 def test_cli_analyze_bad_algorithm_exits_2_before_opening_a_store(tmp_path, capsys):
     from llm_mri_graphdb.cli import main
 
-    code = main(["analyze", "nope", "--store", "memory", "--store-path", str(tmp_path / "absent"),
+    code = main(["analyze", "nope", "--store", "local", "--store-path", str(tmp_path / "absent"),
                  "--algorithms", "louvain,pagrank"])
     assert code == 2
     assert "algorithms must be names in" in capsys.readouterr().err

@@ -29,7 +29,7 @@ def test_packed_pooling_equals_padded_batches_on_a_tiny_llama():
     from transformers import AutoModel, LlamaConfig
 
     from bench.gpu import pack_rows, packed_pooled
-    from llm_mri_graphdb.sites import pool
+    from llm_mri_graphdb.extract.sites import pool
 
     torch.manual_seed(0)
     model = AutoModel.from_config(LlamaConfig(vocab_size=50, hidden_size=32, intermediate_size=64,

@@ -7,7 +7,8 @@ import pytest
 from numpy.testing import assert_array_equal
 from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
-from llm_mri_graphdb import cache, extract
+from llm_mri_graphdb.extract import cache
+from llm_mri_graphdb.extract import local as extract
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.extract import extract_activations
@@ -204,7 +205,7 @@ def test_extract_activations_cache_true_uses_cache_home(folder, corpus, tmp_path
 _SLOW_EXTRACTION = """
 import sys, time
 import pandas as pd
-from llm_mri_graphdb import cache, extract
+from llm_mri_graphdb.extract import cache, extract_activations, local as extract
 cache.CHECKPOINT_SECONDS = 0.0
 real_pool = extract.pool
 def slow_pool(*args):
@@ -213,7 +214,7 @@ def slow_pool(*args):
 extract.pool = slow_pool
 texts, labels, folder, root = eval(sys.argv[1])
 corpus = pd.DataFrame({"text": texts, "label": labels})
-extract.extract_activations(folder, corpus, batch_size=2, cache_dir=root, progress=False)
+extract_activations(folder, corpus, batch_size=2, cache_dir=root, progress=False)
 """
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import llm_mri_graphdb.extract as extract_module
+import llm_mri_graphdb.extract.run as extract_module
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.store import MemoryStore
 
@@ -46,7 +46,7 @@ def no_model_loading(monkeypatch):
 
 def _scan(model, corpus, tmp_path, *extra) -> list[str]:
     return ["scan", str(model), str(corpus), "--device", "cpu", "--quiet", "--out", str(tmp_path / "out"),
-            "--store", "memory", "--store-path", str(tmp_path / "store"), *extra]
+            "--store", "local", "--store-path", str(tmp_path / "store"), *extra]
 
 
 def _one_line_error(capsys) -> str:
@@ -169,7 +169,7 @@ def test_scan_truncated_gguf_exits_1_saying_download_again(corpus, tmp_path, cap
 def test_metrics_unknown_label_exits_2_and_unknown_run_exits_1(model, corpus, tmp_path, capsys):
     assert main(_scan(model, corpus, tmp_path, "--gridsize", "3", "--no-probe")) == 0
     run_id = capsys.readouterr().out.split("Stored run ")[1][:16]
-    store = ["--store", "memory", "--store-path", str(tmp_path / "store")]
+    store = ["--store", "local", "--store-path", str(tmp_path / "store")]
     assert main(["metrics", run_id, "--label", "nosuch", *store]) == 2
     err = _one_line_error(capsys)
     assert "Invalid value for '--label': labels must be names in ['neg', 'pos']" in err and "'nosuch'" in err
@@ -181,7 +181,7 @@ def test_metrics_unknown_label_exits_2_and_unknown_run_exits_1(model, corpus, tm
 
 def test_query_on_the_embedded_store_is_an_error_not_no_rows(tmp_path, capsys):
     # the Cypher library needs Neo4j (an unknown run there: test_store_neo4j's RunNotFound tests)
-    assert main(["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--store", "memory",
+    assert main(["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--store", "local",
                  "--store-path", str(tmp_path / "store")]) == 1
     assert _one_line_error(capsys) == ("Error: query 'hub_regions' runs Cypher and needs Neo4j; set NEO4J_URI or "
                                        "start a server with `llm-mri-graphdb neo4j start`.")

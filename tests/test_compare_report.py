@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.alignment import LayerAlignment
+from llm_mri_graphdb.analysis.alignment import LayerAlignment
 from llm_mri_graphdb.cli import main
-from llm_mri_graphdb.compare_report import build_comparison_report, write_comparison_report
+from llm_mri_graphdb.report.compare import build_comparison_report, write_comparison_report
 from llm_mri_graphdb.store import LocalStore
 from llm_mri_graphdb.store.alignment import read_alignment
 from tests.alignment_runs import TEXTS, cached_scan
@@ -45,7 +45,7 @@ def test_cli_compare_stores_the_alignment_and_writes_the_report(tmp_path, capsys
     store = LocalStore(tmp_path / "runs")
     store.write(a, texts=TEXTS)
     store.write(b, texts=TEXTS)
-    code = main(["compare", a.run_id, b.run_id, "--out", str(tmp_path / "reports"), "--store", "memory",
+    code = main(["compare", a.run_id, b.run_id, "--out", str(tmp_path / "reports"), "--store", "local",
                  "--store-path", str(tmp_path / "runs")])
     captured = capsys.readouterr()
     assert code == 0, captured.err
@@ -58,7 +58,7 @@ def test_cli_compare_stores_the_alignment_and_writes_the_report(tmp_path, capsys
 
 
 def test_cli_compare_unknown_run_fails_in_one_line(tmp_path, capsys):
-    code = main(["compare", "nope-a", "nope-b", "--store", "memory", "--store-path", str(tmp_path)])
+    code = main(["compare", "nope-a", "nope-b", "--store", "local", "--store-path", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "nope-a" in err
 
@@ -69,7 +69,7 @@ def test_cli_compare_runs_of_different_corpora_fail_in_one_line(tmp_path, capsys
     store = LocalStore(tmp_path / "runs")
     store.write(a, texts=TEXTS)
     store.write(b, texts=TEXTS)
-    code = main(["compare", a.run_id, b.run_id, "--store", "memory", "--store-path", str(tmp_path / "runs"),
+    code = main(["compare", a.run_id, b.run_id, "--store", "local", "--store-path", str(tmp_path / "runs"),
                  "--out", str(tmp_path / "reports")])
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "must scan the same corpus" in err

@@ -139,7 +139,7 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
      ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'")],
 )
 def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpus, kwargs, message, monkeypatch):
-    import llm_mri_graphdb.extract as extract_module
+    import llm_mri_graphdb.extract.run as extract_module
 
     def no_loading(*args, **kw):
         raise AssertionError("the model was loaded before the arguments were checked")
@@ -161,8 +161,8 @@ def test_load_model_truncated_gguf_says_download_again(tmp_path):
     path = tmp_path / "m.gguf"
     with open(path, "wb") as fh:  # a valid header that promises one key-value pair, then nothing
         fh.write(b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little") + (1).to_bytes(8, "little"))
-    with pytest.raises(ModelLoadError, match=r"m\.gguf: not a complete GGUF model \(24 bytes; .*\)\. The file "
-                                             r"looks truncated or damaged: download it again\."):
+    with pytest.raises(ModelLoadError, match=r"m\.gguf: not a complete GGUF model \(24 bytes; the GGUF reader "
+                                             r"says: .*\)\. The file looks truncated or damaged: download it again\."):
         load_model(path, device="cpu")
     path.write_bytes(b"hello")
     with pytest.raises(ModelLoadError, match=r"not a GGUF file \(it does not start with the GGUF magic bytes\)"):
@@ -210,12 +210,32 @@ def test_load_model_unknown_hub_id_offline_raises(monkeypatch):
         load_model("nobody-xyz/no-model", device="cpu")
 
 
-def test_load_model_gguf_without_package_raises(tmp_path, monkeypatch):
+@pytest.mark.parametrize("absent, named", [(("gguf",), "package gguf"), (("accelerate",), "package accelerate"),
+                                          (("gguf", "accelerate"), "packages gguf and accelerate")])
+def test_load_model_gguf_without_package_names_it_and_the_install(tmp_path, monkeypatch, absent, named):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in absent else real(name, *a))
     (tmp_path / "m.gguf").write_bytes(b"GGUF")
-    with pytest.raises(ModelLoadError, match="needs the 'gguf' package: pip install gguf"):
+    with pytest.raises(ModelLoadError) as info:
         load_model(tmp_path / "m.gguf", device="cpu")
+    assert str(info.value) == (f"reading the GGUF file 'm.gguf' needs the {named}: "
+                               'pip install "llm-mri-graphdb[gguf]".')
+
+
+def test_load_model_whole_gguf_that_fails_to_load_is_not_called_damaged(tmp_path):
+    from gguf import GGUFWriter
+
+    path = tmp_path / "whole.gguf"
+    writer = GGUFWriter(path, arch="no-such-architecture")  # complete header and metadata, no tensors
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    with pytest.raises(ModelLoadError) as info:
+        load_model(path, device="cpu")
+    message = str(info.value)
+    assert message.startswith(f"could not load the GGUF model {path} (the file itself reads whole): ")
+    assert "damaged" not in message and "download" not in message and "\n" not in message
 
 
 def test_extract_activations_hub_id_with_cache_looks_up_the_hub_cache_then_fails_in_one_line(corpus, tmp_path,
@@ -241,7 +261,7 @@ def test_cpu_has_bf16_reads_the_flags_line(tmp_path, flags, expected):
 @pytest.mark.parametrize("picks_bf16", [True, False])
 @pytest.mark.parametrize("has_bf16", [True, False])
 def test_dtype_auto_on_cpu_follows_the_cpu_flags_once_bf16_may_be_picked(monkeypatch, has_bf16, picks_bf16):
-    import llm_mri_graphdb.extract as extract_module
+    import llm_mri_graphdb.extract.local as extract_module
 
     monkeypatch.setattr(extract_module, "cpu_has_bf16", lambda: has_bf16)
     monkeypatch.setattr(extract_module, "AUTO_PICKS_BF16", picks_bf16)

@@ -67,7 +67,7 @@ def test_facade_and_report_keep_the_users_backend():
         from llm_mri_graphdb import ActivationAreas
         import llm_mri_graphdb.facade, llm_mri_graphdb.report, llm_mri_graphdb.viz
         after_import = matplotlib.get_backend()
-        from llm_mri_graphdb.metrics import compute_metrics
+        from llm_mri_graphdb.analysis.metrics import compute_metrics
         from llm_mri_graphdb.report import build_report
         from llm_mri_graphdb.testing import random_grid_nrag
         nrag = random_grid_nrag(0, n_texts=12, n_layers=3, label_names=("a", "b"))
@@ -86,7 +86,7 @@ def test_rendering_a_report_leaves_an_unset_backend_unresolved():
         import json
         import matplotlib
         from matplotlib import rcsetup
-        from llm_mri_graphdb.metrics import compute_metrics
+        from llm_mri_graphdb.analysis.metrics import compute_metrics
         from llm_mri_graphdb.report import build_report
         from llm_mri_graphdb.testing import random_grid_nrag
         nrag = random_grid_nrag(1, n_texts=12, n_layers=3, label_names=("a", "b"))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.activations import Activations
+from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.labels import resolve_label, resolve_labels
 
 NAMES = ("neg", "pos", "mixed")

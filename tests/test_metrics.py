@@ -11,14 +11,9 @@ import pytest
 from networkx.algorithms import bipartite
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.metrics import (
-    METRIC_KEYS,
-    compute_metrics,
-    metric_arrays,
-    metrics_from_arrays,
-    projection_graph,
-)
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
+from llm_mri_graphdb.analysis.metrics import (METRIC_KEYS, compute_metrics, metric_arrays, metrics_from_arrays,
+                                              projection_graph)
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
 try:  # tests/ as a package, or as a rootdir-inserted folder
     from .test_nrag import hand_nrag
@@ -226,7 +221,7 @@ def test_metrics_from_arrays_clustering_matches_networkx_with_triangles():
         G.edges[u, v]["weight"] = float(rng.uniform(0.1, 2.0))
     src, tgt = np.array(list(G.edges)).T
     w = np.array([G.edges[e]["weight"] for e in G.edges])
-    from llm_mri_graphdb.metrics import _average_clustering  # the projection's clustering kernel
+    from llm_mri_graphdb.analysis.metrics import _average_clustering  # the projection's clustering kernel
 
     assert_allclose(_average_clustering(25, src, tgt, w), nx.average_clustering(G, weight="weight"), rtol=1e-12)
 

@@ -9,9 +9,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import spearmanr
 
-from llm_mri_graphdb.activations import Activations
-from llm_mri_graphdb.nrag import NRAG, build_nrag, build_nrag_from_reduced
-from llm_mri_graphdb.reduce import PCA, SVD
+from llm_mri_graphdb.extract.activations import Activations
+from llm_mri_graphdb.nrag.model import NRAG, build_nrag, build_nrag_from_reduced
+from llm_mri_graphdb.reduce.layers import PCA, SVD
 
 pytestmark = pytest.mark.unit
 

@@ -5,12 +5,12 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.preprocessing import StandardScaler
 
-from llm_mri_graphdb import cache
-from llm_mri_graphdb.activations import Activations
-from llm_mri_graphdb.nrag import build_nrag
-from llm_mri_graphdb.out_of_core import build_grid_nrag
-from llm_mri_graphdb.reduce import (PCA, SVD, UMAP, fit_out_of_core, memory_budget_bytes, reduce_layers,
-                                    transform_chunks)
+from llm_mri_graphdb.extract import cache
+from llm_mri_graphdb.extract.activations import Activations
+from llm_mri_graphdb.nrag.model import build_nrag
+from llm_mri_graphdb.nrag.out_of_core import build_grid_nrag
+from llm_mri_graphdb.reduce.layers import (PCA, SVD, UMAP, fit_out_of_core, memory_budget_bytes, reduce_layers,
+                                           transform_chunks)
 
 SMALL = 60_000  # bytes: 3000 x 16 floats do not fit, chunks of 1024 rows
 

@@ -9,7 +9,7 @@ from sklearn.model_selection import StratifiedShuffleSplit, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from llm_mri_graphdb.probe import DEFAULT_METRICS, display_metrics, evaluate_model, layer_curve
+from llm_mri_graphdb.analysis.probe import DEFAULT_METRICS, display_metrics, evaluate_model, layer_curve
 
 pytestmark = pytest.mark.unit
 
@@ -124,7 +124,7 @@ def test_check_probe_size_agrees_with_the_stratified_splits():
 
     from sklearn.model_selection import StratifiedShuffleSplit
 
-    from llm_mri_graphdb.probe import check_probe_size
+    from llm_mri_graphdb.analysis.probe import check_probe_size
     from llm_mri_graphdb.scan_settings import ScanArgumentError
 
     checked = 0
@@ -148,7 +148,7 @@ def test_check_probe_size_agrees_with_the_stratified_splits():
 
 
 def test_check_probe_size_one_text_per_label_names_the_fix():
-    from llm_mri_graphdb.probe import check_probe_size
+    from llm_mri_graphdb.analysis.probe import check_probe_size
     from llm_mri_graphdb.scan_settings import ScanArgumentError
 
     with pytest.raises(ScanArgumentError, match=r"^the probe needs at least 2 texts of every label for its stratified "

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llm_mri_graphdb.activations import Activations
-from llm_mri_graphdb.nrag import build_nrag
-from llm_mri_graphdb.reduce import PCA, SVD, UMAP
+from llm_mri_graphdb.extract.activations import Activations
+from llm_mri_graphdb.nrag.model import build_nrag
+from llm_mri_graphdb.reduce.layers import PCA, SVD, UMAP
 from llm_mri_graphdb.scan_settings import (
     LIMITS,
     ScanArgumentError,
@@ -114,7 +114,7 @@ def test_umap_metrics_give_two_run_ids_and_both_runs_stay_stored(tmp_path):
 def test_build_nrag_with_or_without_reduced_layers_gives_one_run_id():
     acts = _activations()
     reducer = PCA(2, random_state=3)
-    from llm_mri_graphdb.reduce import reduce_layers
+    from llm_mri_graphdb.reduce.layers import reduce_layers
 
     fitted = build_nrag(acts, reducer, gridsize=3)
     given = build_nrag(acts, reducer, reduced=reduce_layers(acts, reducer), gridsize=3)
@@ -157,7 +157,7 @@ def test_importing_pipeline_and_cli_loads_no_heavy_module():
 
 @pytest.fixture()
 def no_model_loading(monkeypatch):
-    import llm_mri_graphdb.extract as extract_module
+    import llm_mri_graphdb.extract.run as extract_module
 
     def refuse(*args, **kwargs):
         raise AssertionError("a model was loaded before the arguments were checked")

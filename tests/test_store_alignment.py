@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.alignment import ami_matrix, cka_matrix
+from llm_mri_graphdb.analysis.alignment import ami_matrix, cka_matrix
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.store import LocalStore
 from llm_mri_graphdb.store.alignment import compare_runs, layer_alignment, read_alignment

@@ -105,6 +105,6 @@ def test_cli_query_out_of_range_param_is_bad_usage(tmp_path, capsys):
     from llm_mri_graphdb.cli import main
 
     code = main(["query", "hub_regions", "--param", "run_id=r", "--param", "top=-1",
-                 "--store", "memory", "--store-path", str(tmp_path)])
+                 "--store", "local", "--store-path", str(tmp_path)])
     assert code == 2
     assert "parameter top must be >= 1; got -1" in capsys.readouterr().err

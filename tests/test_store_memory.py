@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.pipeline import open_store
 from llm_mri_graphdb.store import MemoryStore
 
@@ -104,6 +104,14 @@ def test_open_store_without_a_database_is_the_embedded_store(tmp_path, monkeypat
     with pytest.raises(ValueError, match="store must be one of"):
         open_store("sqlite")
 
+
+
+def test_open_store_memory_is_the_former_name_of_local_and_warns(tmp_path, monkeypatch):
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    with pytest.warns(FutureWarning, match="--store memory is now called --store local"):
+        store = open_store("memory", memory_path=tmp_path)
+    assert type(store).__name__ == "LocalStore" and store.path == tmp_path
+    assert type(open_store("local", memory_path=tmp_path)) is type(store)
 
 def test_local_store_is_memory_store():
     from llm_mri_graphdb.store import LocalStore

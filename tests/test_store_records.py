@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.records import flow_batches, n_relationships, region_rows
-from llm_mri_graphdb.store.runner import _IDEMPOTENT
+from llm_mri_graphdb.store.neo4j.records import flow_batches, n_relationships, region_rows
+from llm_mri_graphdb.store.neo4j.runner import _IDEMPOTENT
 
 
 def _random_nrag(seed: int, n_layers: int = 5, n_labels: int = 3) -> NRAG:

@@ -11,7 +11,7 @@ import pytest
 
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.store import LocalStore
-from llm_mri_graphdb.store.records import membership_groups, run_props, text_batches
+from llm_mri_graphdb.store.neo4j.records import membership_groups, run_props, text_batches
 from llm_mri_graphdb.testing import nrag_from_paths
 
 pytestmark = pytest.mark.unit
@@ -108,7 +108,7 @@ def test_records_text_batches_and_membership_positions(nrag):
 
 def test_cli_texts_and_path_print_tables(nrag, tmp_path, capsys):
     run_id = LocalStore(tmp_path).write(nrag, texts=TEXTS)
-    where = ["--store", "memory", "--store-path", str(tmp_path)]
+    where = ["--store", "local", "--store-path", str(tmp_path)]
     assert main(["texts", run_id, "1_1_0", "--label", "neg", *where]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split() == ["index", "text", "label"] and len(out) == 3 and "it was loud" in out[2]
@@ -124,7 +124,7 @@ def test_cli_texts_and_path_print_tables(nrag, tmp_path, capsys):
 ])
 def test_cli_texts_and_path_bad_input_exit_2(nrag, tmp_path, capsys, argv, message):
     run_id = LocalStore(tmp_path).write(nrag, texts=TEXTS)
-    code = main([a.format(run=run_id) for a in argv] + ["--store", "memory", "--store-path", str(tmp_path)])
+    code = main([a.format(run=run_id) for a in argv] + ["--store", "local", "--store-path", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2 and message.format(run=run_id) in err and len(err.strip().splitlines()) == 1
 
@@ -147,10 +147,10 @@ def test_runs_export_then_import_keeps_the_texts(nrag, tmp_path, capsys):
     run_id = LocalStore(source).write(nrag, texts=texts)
     plain = LocalStore(source).write(dataclasses.replace(nrag, settings={**nrag.settings, "tag": "no texts"}))
     for rid in (run_id, plain):
-        assert main(["runs", "export", rid, str(tmp_path / "export" / rid), "--store", "memory",
+        assert main(["runs", "export", rid, str(tmp_path / "export" / rid), "--store", "local",
                      "--store-path", str(source)]) == 0
     assert main(["runs", "import", str(tmp_path / "export" / run_id), str(tmp_path / "export" / plain),
-                 "--store", "memory", "--store-path", str(target)]) == 0
+                 "--store", "local", "--store-path", str(target)]) == 0
     back = LocalStore(target)
     assert back.texts(run_id) == texts
     assert back.region_texts(run_id, "1_1_0") == LocalStore(source).region_texts(run_id, "1_1_0")

@@ -3,7 +3,7 @@
 import numpy as np
 from numpy.testing import assert_array_equal
 
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 from llm_mri_graphdb.testing import nrag_from_paths, random_grid_nrag
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
-from llm_mri_graphdb.texts import region_members, region_texts, text_path
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+from llm_mri_graphdb.nrag.texts import region_members, region_texts, text_path
 
 pytestmark = pytest.mark.unit
 

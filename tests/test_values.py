@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.nrag import run_id_for
+from llm_mri_graphdb.nrag.model import run_id_for
 from llm_mri_graphdb.values import plain, to_json
 
 pytestmark = pytest.mark.unit

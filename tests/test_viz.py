@@ -7,7 +7,7 @@ import pytest
 from matplotlib.collections import LineCollection, PathCollection, QuadMesh
 from numpy.testing import assert_allclose, assert_array_equal
 
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.testing import nrag_from_paths
 from llm_mri_graphdb.viz import (
     figure_to_png_bytes,
@@ -206,7 +206,7 @@ def test_figure_to_png_bytes_is_png():
 
 
 def test_plot_graph_same_picture_from_nrag_and_its_networkx():
-    from llm_mri_graphdb.nrag import build_nrag_from_reduced
+    from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
     rng = np.random.default_rng(3)
     labels = np.repeat([0, 1], 20)

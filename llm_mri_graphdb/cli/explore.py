@@ -79,7 +79,7 @@ def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see 
     """
     import warnings
 
-    from ..compare_report import write_comparison_report
+    from llm_mri_graphdb.report.compare import write_comparison_report
     from ..store.alignment import compare_runs
 
     with open_target(store, store_path) as target, warnings.catch_warnings():

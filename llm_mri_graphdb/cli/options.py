@@ -17,7 +17,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
                   help="A brain scanner for language models whose scans live in Neo4j.")
 
 HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Server home folder (default: ~/.cache/llm-mri-graphdb/neo4j/default).")]
-StoreOpt = Annotated[str, typer.Option("--store", help="auto (Neo4j when configured or started, else embedded), neo4j, or memory.")]
+StoreOpt = Annotated[str, typer.Option("--store", help="auto (Neo4j when configured or started, else embedded), neo4j, or local (the embedded store; memory, its former name, warns).")]
 StorePathOpt = Annotated[Optional[Path], typer.Option("--store-path", help="Folder of the embedded store (default ~/.cache/llm-mri-graphdb/runs).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder; files go to OUT/RUN_ID/.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]

@@ -133,7 +133,7 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
     """
     import json
 
-    from ..nrag import resolve_labels
+    from llm_mri_graphdb.nrag.model import resolve_labels
 
     with open_target(store, store_path) as target:
         if label:
@@ -163,7 +163,7 @@ def analyze_cmd(
     """
     import json
 
-    from ..analysis import check_algorithms
+    from llm_mri_graphdb.analysis.communities import check_algorithms
 
     try:
         algos = None if algorithms is None else check_algorithms(algorithms)

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import ServerError
 from ..settings import cache_home, package_folder
 
-__all__ = ["Distribution", "ensure_distribution", "mvn_copy"]
+__all__ = ["Distribution", "ensure_distribution", "mvn_copy", "pinned_versions"]
 
 
 def _pom_property(pom: Path, name: str) -> str:
@@ -36,6 +36,13 @@ def _pom_property(pom: Path, name: str) -> str:
     if node is None or not node.text:
         raise ServerError(f"{pom} has no <{name}> property.")
     return node.text.strip()
+
+
+def pinned_versions() -> tuple[str, str]:
+    """``(neo4j_version, gds_version)`` that the shipped Maven project files pin (nothing is fetched)."""
+    poms = package_folder("loaders") / "neo4j"
+    return (_pom_property(poms / "server" / "pom.xml", "neo4j.version"),
+            _pom_property(poms / "gds" / "pom.xml", "gds.version"))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ trusted (reported or signalled) only while it is a Java process serving this
 very home. The config it writes is :func:`~.config.neo4j_conf`; next to the
 server runs the Browser guide's loopback server (:mod:`.browser`), recorded in
 ``server.json`` too and trusted by the same rule.
+
+Above 400 lines: one class, the server's life cycle, whose steps share its home and state file.
 """
 
 from __future__ import annotations

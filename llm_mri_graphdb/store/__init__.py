@@ -7,6 +7,9 @@ labels=None, save=False)``, ``query(name, **params)`` and the text questions
 ``region_texts``, ``text_path``, ``co_travellers``, ``label_crossings`` and
 ``diverging_texts`` (same rows from both); reading never writes unless ``save=True``.
 :func:`llm_mri_graphdb.pipeline.open_store` picks one from the environment.
+Layout: ``local`` (the embedded file store), ``neo4j/`` (the Neo4j store: ``store``, ``runner``,
+``records``, ``texts``, ``metrics`` (the Cypher metrics, no GDS needed) and ``gds`` (the GDS algorithms)),
+``alignment`` (the alignment questions of both) and ``cypher`` (the statement and query library).
 The names are imported on first use, so ``import llm_mri_graphdb.store`` does not
 load the neo4j driver until :class:`Neo4jStore` is asked for.
 """
@@ -18,7 +21,7 @@ from typing import Any
 
 __all__ = ["Neo4jStore", "LocalStore", "MemoryStore", "parse_params", "query_names"]
 
-_LAZY = {"Neo4jStore": "neo4j", "LocalStore": "memory", "MemoryStore": "memory", "parse_params": "cypher",
+_LAZY = {"Neo4jStore": "neo4j.store", "LocalStore": "local", "MemoryStore": "local", "parse_params": "cypher",
          "query_names": "cypher"}
 
 

@@ -10,7 +10,7 @@ and saves the result:
   those of ``run_b`` (``cypher/merge_alignment.cypher``; a rerun replaces the
   pair's relationships in the same transaction, whichever direction they were
   stored in);
-* in a :class:`~llm_mri_graphdb.store.memory.LocalStore` as ``alignments.json``
+* in a :class:`~llm_mri_graphdb.store.local.LocalStore` as ``alignments.json``
   next to its ``.npz`` files (in memory when the store has no folder).
 
 Both stores answer :func:`read_alignment` and :func:`layer_alignment` with
@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.alignment import LayerAlignment, align_layers, best_matches
-from llm_mri_graphdb.cache import load_entry
+from llm_mri_graphdb.analysis.alignment import LayerAlignment, align_layers, best_matches
+from llm_mri_graphdb.extract.cache import load_entry
 from llm_mri_graphdb.errors import CacheError
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.values import plain
 
@@ -52,9 +52,12 @@ _IN_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDi
 
 
 def _is_local(store: Any) -> bool:
-    from llm_mri_graphdb.store.memory import LocalStore
+    """A store without a Cypher runner (LocalStore) keeps its alignments in ``alignments.json``.
 
-    return isinstance(store, LocalStore)
+    Asked of the store, not of its class, so this module needs no import of ``store.local`` (which
+    imports this one); the abstract ``Store`` is to replace this switch by methods of each store.
+    """
+    return getattr(store, "runner", None) is None
 
 
 def _corpus_key(nrag: NRAG) -> str:

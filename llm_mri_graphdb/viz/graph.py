@@ -17,7 +17,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
 from ..labels import resolve_label
-from ..nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 from .figure import new_axes
 from .layout import barycentric, drawing_arrays
 

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from ..labels import resolve_label
-from ..nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 from .figure import new_axes
 from .layout import gridsize_of
 

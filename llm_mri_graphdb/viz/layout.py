@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from ..nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 
 __all__ = ["barycentric", "drawing_arrays", "gridsize_of"]
 

@@ -42,7 +42,7 @@ def plot_probe(
     Parameters
     ----------
     curve : mapping
-        From :func:`llm_mri_graphdb.probe.layer_curve`: ``layer``, ``full_mean``,
+        From :func:`llm_mri_graphdb.analysis.probe.layer_curve`: ``layer``, ``full_mean``,
         ``full_std``, ``reduced_mean``, ``reduced_std``, ``metric``, ``chance``.
     evaluation : mapping, default=None
         An ``evaluate_model`` result; its mean differences are listed beside the plot.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from llm_mri_graphdb.nrag import NRAG
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.testing import nrag_from_paths, random_components_nrag, random_grid_nrag
 
 __all__ = ["nrag_from_paths", "random_grid_nrag", "random_components_nrag", "query_nrags",

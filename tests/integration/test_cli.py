@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from llm_mri_graphdb.cli import main
-from llm_mri_graphdb.metrics import compute_metrics
-from llm_mri_graphdb.report import SECTIONS
+from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.report.scan import SECTIONS
 from llm_mri_graphdb.store import Neo4jStore
 
 from ..tiny_models import LABELS, TEXTS, save_tiny_model
@@ -75,7 +75,7 @@ def test_scan_metrics_report_runs_on_neo4j(tiny, neo4j_env, tmp_path, capsys):
 def test_scan_into_the_embedded_store_then_report_in_a_new_process(tiny, tmp_path, capsys):
     model, corpus = tiny
     store_dir = tmp_path / "store"
-    common = ["--store", "memory", "--store-path", str(store_dir)]
+    common = ["--store", "local", "--store-path", str(store_dir)]
     assert main(["scan", str(model), str(corpus), "--text-column", "sentence", "--label-column", "topic",
                  "--gridsize", "3", "--device", "cpu", "--quiet", "--out", str(tmp_path / "out"), *common]) == 0
     run_id = _run_id(capsys.readouterr().out)
@@ -87,19 +87,19 @@ def test_scan_into_the_embedded_store_then_report_in_a_new_process(tiny, tmp_pat
 
 def test_scan_names_a_missing_column(tiny, tmp_path, capsys):
     model, corpus = tiny
-    code = main(["scan", str(model), str(corpus), "--quiet", "--store", "memory", "--store-path", str(tmp_path)])
+    code = main(["scan", str(model), str(corpus), "--quiet", "--store", "local", "--store-path", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
     assert "text" in err and "sentence" in err  # names the missing column and the ones present
 
 
 def test_scan_of_a_missing_file_is_bad_usage(tmp_path, capsys):
-    assert main(["scan", "some/model", str(tmp_path / "nope.csv"), "--store", "memory"]) == 2
+    assert main(["scan", "some/model", str(tmp_path / "nope.csv"), "--store", "local"]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
 def test_metrics_of_an_unknown_run_is_one_line(tmp_path, capsys):
-    assert main(["metrics", "0000000000000000", "--store", "memory", "--store-path", str(tmp_path)]) == 1
+    assert main(["metrics", "0000000000000000", "--store", "local", "--store-path", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("Error:") and "0000000000000000" in err and "\n" not in err
 

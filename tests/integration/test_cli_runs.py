@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from llm_mri_graphdb.cli import main
-from llm_mri_graphdb.nrag import build_nrag_from_reduced
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 from llm_mri_graphdb.store import MemoryStore, Neo4jStore
 
 pytestmark = pytest.mark.integration
@@ -26,7 +26,7 @@ def test_runs_export_then_bulk_import_into_neo4j(neo4j_settings, monkeypatch, tm
     runs = [memory.write(_nrag(seed)) for seed in (1, 2)]
     for run_id in runs:
         assert main(["runs", "export", run_id, str(tmp_path / "export" / run_id),
-                     "--store", "memory", "--store-path", str(tmp_path / "memory")]) == 0
+                     "--store", "local", "--store-path", str(tmp_path / "memory")]) == 0
     monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
     monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
     monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
@@ -46,7 +46,7 @@ def test_runs_export_then_bulk_import_into_neo4j(neo4j_settings, monkeypatch, tm
 def test_runs_import_of_a_bad_folder_stores_nothing(tmp_path, capsys):
     good = tmp_path / "good"
     _nrag(5).to_csv(good)
-    code = main(["runs", "import", str(good), str(tmp_path / "missing"), "--store", "memory",
+    code = main(["runs", "import", str(good), str(tmp_path / "missing"), "--store", "local",
                  "--store-path", str(tmp_path / "memory")])
     assert code == 1
     assert "missing nrag.json" in capsys.readouterr().err
@@ -55,8 +55,8 @@ def test_runs_import_of_a_bad_folder_stores_nothing(tmp_path, capsys):
 
 def _leftover_in_neo4j(store, nrag, monkeypatch) -> str:
     """A version an interrupted first write left in 'writing' (cleanup prevented too)."""
-    from llm_mri_graphdb.store import neo4j as neo4j_store
-    from llm_mri_graphdb.store.runner import CypherRunner
+    from llm_mri_graphdb.store.neo4j import store as neo4j_store
+    from llm_mri_graphdb.store.neo4j.runner import CypherRunner
 
     with monkeypatch.context() as m:
         m.setattr(neo4j_store.Neo4jStore, "_delete_version", lambda self, v: None)
@@ -97,7 +97,7 @@ def test_runs_gc_removes_a_crashed_save_of_the_embedded_store(tmp_path, capsys):
     store = MemoryStore(tmp_path)
     run_id = store.write(_nrag(8))
     (tmp_path / f".{run_id}.x1.npz").write_bytes(b"half")
-    args = ["--store", "memory", "--store-path", str(tmp_path)]
+    args = ["--store", "local", "--store-path", str(tmp_path)]
     assert main(["runs", "ls", "--all", "--format", "json", *args]) == 0
     assert [r["status"] for r in json.loads(capsys.readouterr().out)] == ["complete", "writing"]
     assert main(["runs", "gc", "--yes", *args]) == 0

@@ -14,7 +14,7 @@ from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics
 from llm_mri_graphdb import demo
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.dimensionality_reduction import PCA
-from llm_mri_graphdb.metrics import compute_metrics
+from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.store import MemoryStore
 
 from ..tiny_models import TEXTS, LABELS, save_tiny_model

@@ -9,10 +9,10 @@ import uuid
 import networkx as nx
 import pytest
 
-from llm_mri_graphdb.analysis import flow_graph
+from llm_mri_graphdb.analysis.communities import flow_graph
 from llm_mri_graphdb.pipeline import report_run
 from llm_mri_graphdb.store import MemoryStore
-from llm_mri_graphdb.store.runner import CypherRunner
+from llm_mri_graphdb.store.neo4j.runner import CypherRunner
 from tests.integration.nrag_samples import stored_runs, nrag_from_paths, power_iteration_pagerank, query_nrags, random_grid_nrag
 
 TAG = uuid.uuid4().hex[:8]

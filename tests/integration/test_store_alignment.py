@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.alignment import LayerAlignment
+from llm_mri_graphdb.analysis.alignment import LayerAlignment
 from llm_mri_graphdb.store import LocalStore
 from llm_mri_graphdb.store.alignment import compare_runs, layer_alignment, read_alignment, write_alignment
 from tests.alignment_runs import TEXTS, cached_scan

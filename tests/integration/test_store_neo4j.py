@@ -18,9 +18,9 @@ from tests.integration.nrag_samples import random_components_nrag, random_grid_n
 from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
 from llm_mri_graphdb.server import Distribution, LocalNeo4j, ensure_distribution, free_port
 from llm_mri_graphdb.store import Neo4jStore
-from llm_mri_graphdb.store import neo4j as neo4j_store
-from llm_mri_graphdb.store.records import flow_batches, region_rows
-from llm_mri_graphdb.store.runner import CypherRunner
+from llm_mri_graphdb.store.neo4j import store as neo4j_store
+from llm_mri_graphdb.store.neo4j.records import flow_batches, region_rows
+from llm_mri_graphdb.store.neo4j.runner import CypherRunner
 
 pytestmark = pytest.mark.integration
 

@@ -17,11 +17,11 @@ import pytest
 
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.extract import extract_activations
-from llm_mri_graphdb.nrag import build_nrag
+from llm_mri_graphdb.nrag.model import build_nrag
 from llm_mri_graphdb.pipeline import demo_corpus_path, demo_model_path, make_reducer
-from llm_mri_graphdb.reduce import reduce_layers
+from llm_mri_graphdb.reduce.layers import reduce_layers
 from llm_mri_graphdb.store import LocalStore, Neo4jStore
-from llm_mri_graphdb.store.records import membership_groups
+from llm_mri_graphdb.store.neo4j.records import membership_groups
 from llm_mri_graphdb.testing import random_components_nrag
 from tests.integration.nrag_samples import QUERY_LABELS, QUERY_PATHS, nrag_from_paths
 

@@ -1,0 +1,19 @@
+"""Analysis of NRAGs: metrics with intervals (``metrics``), communities and centrality (``communities``),
+layer alignment (``alignment``, ``mutual_info``) and linear probes (``probe``).
+
+The names of the former flat module ``llm_mri_graphdb.analysis`` are re-exported here, imported on first use.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {"ALGORITHMS": "communities", "COMMUNITY_ALGORITHMS": "communities", "CENTRALITY_ALGORITHMS": "communities", "check_algorithms": "communities", "flow_graph": "communities", "gds_pagerank": "communities", "community_table": "communities", "rank_communities": "communities", "top_by_layer": "communities", "circuits": "communities", "analyze_nrag": "communities"}
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

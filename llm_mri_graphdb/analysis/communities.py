@@ -1,0 +1,204 @@
+"""Communities and centrality of an NRAG's flow graph, in process (networkx).
+
+The same definitions as the Neo4j path (:mod:`llm_mri_graphdb.store.neo4j.gds`),
+so both stores answer ``analyze`` alike.
+
+Definitions
+-----------
+flow graph
+    One node per region of the selected labels (as :func:`llm_mri_graphdb.analysis.metrics.metric_arrays`),
+    one edge per (source, target) region pair whose summed weight over the
+    selected labels is positive, with that weight. Grid weights are text
+    counts, so every pair is an edge; in N-D runs pairs whose correlations sum
+    to 0 or less carry no flow and are left out.
+louvain
+    ``networkx.community.louvain_communities`` on the undirected flow graph
+    (weighted, resolution 1, ``seed``), and its ``modularity``. GDS Louvain
+    optimises the same modularity with another node order, so partitions can
+    differ where modularity ties; both report the modularity of their own
+    partition.
+leiden
+    Neo4j GDS only: networkx ships no Leiden implementation for its default
+    backend, so the embedded store refuses it in one line.
+pagerank
+    GDS's definition, not networkx's: the fixed point of
+    ``PR(v) = (1 - d) + d * sum over u -> v of PR(u) * w(u, v) / W(u)`` with
+    ``W(u)`` the out-weight of ``u`` and ``d = 0.85``. Scores are not
+    normalised to sum to 1 and the mass of dangling regions (the whole last
+    layer of an NRAG) is not redistributed, so every score is at least
+    ``1 - d`` and first-layer regions score exactly ``1 - d``.
+betweenness
+    Unweighted, directed, unnormalised (``networkx.betweenness_centrality(G,
+    normalized=False)``, GDS ``gds.betweenness``): the regions that the flow
+    between other regions must pass. Flow weights are counts, not distances,
+    so they are not used as path lengths.
+communities table
+    Per community: ``size`` (regions), ``layers_spanned`` (distinct layers),
+    ``first_layer``, ``last_layer``, ``label_counts`` (texts of each selected
+    label summed over its regions), ``dominant_label`` and ``purity`` (its
+    share of those texts). Tables list the communities spanning the most layers
+    first, then the larger, then those holding more texts, then by id; the
+    run's *circuits* are the first rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from llm_mri_graphdb.analysis.metrics import metric_arrays
+from llm_mri_graphdb.nrag.model import NRAG
+
+__all__ = ["ALGORITHMS", "COMMUNITY_ALGORITHMS", "CENTRALITY_ALGORITHMS", "check_algorithms", "flow_graph",
+           "gds_pagerank", "community_table", "rank_communities", "top_by_layer", "circuits", "analyze_nrag"]
+
+COMMUNITY_ALGORITHMS = ("louvain", "leiden")
+CENTRALITY_ALGORITHMS = ("pagerank", "betweenness")
+ALGORITHMS = COMMUNITY_ALGORITHMS + CENTRALITY_ALGORITHMS
+
+
+def check_algorithms(algorithms: Sequence[str] | str | None) -> list[str]:
+    """The requested algorithms in canonical order; ValueError naming the allowed ones.
+
+    >>> check_algorithms("pagerank,louvain")
+    ['louvain', 'pagerank']
+    """
+    if algorithms is None:
+        return list(ALGORITHMS)
+    names = [a.strip() for a in (algorithms.split(",") if isinstance(algorithms, str) else algorithms)]
+    unknown = [a for a in names if a not in ALGORITHMS]
+    if unknown or not names:
+        raise ValueError(f"algorithms must be names in {list(ALGORITHMS)}; got {unknown or names!r}.")
+    return [a for a in ALGORITHMS if a in names]
+
+
+def flow_graph(nrag: NRAG, labels: Any = None):
+    """The directed flow graph (see Definitions) as a ``networkx.DiGraph``.
+
+    Nodes are region names with ``layer`` and ``counts`` (list over the
+    selected labels); edges carry ``weight`` (positive part).
+    """
+    import networkx as nx
+
+    a = metric_arrays(nrag, labels)
+    names = nrag.select_labels(labels).region_ids()
+    G = nx.DiGraph(label_names=a["label_names"], layers=a["n_layers"])
+    for name, layer, counts in zip(names, a["node_layer"].tolist(), a["node_counts"].tolist()):
+        G.add_node(name, layer=layer, counts=counts)
+    G.add_weighted_edges_from((names[s], names[t], w) for s, t, w in
+                              zip(a["edge_source"].tolist(), a["edge_target"].tolist(), a["edge_weight"].tolist())
+                              if w > 0)
+    return G
+
+
+def gds_pagerank(G, *, damping: float = 0.85, tol: float = 1e-12, max_iter: int = 1000) -> dict[str, float]:
+    """PageRank as GDS defines it (no normalisation, dangling mass dropped); see Definitions.
+
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([("a", "b", {"weight": 1.0}), ("a", "c", {"weight": 3.0})])
+    >>> {k: round(v, 6) for k, v in gds_pagerank(G).items()}
+    {'a': 0.15, 'b': 0.181875, 'c': 0.245625}
+    """
+    nodes = list(G)
+    index = {n: i for i, n in enumerate(nodes)}
+    out_w = np.zeros(len(nodes))
+    edges = [(index[u], index[v], float(d.get("weight", 1.0))) for u, v, d in G.edges(data=True)]
+    for u, _, w in edges:
+        out_w[u] += w
+    src = np.array([u for u, _, _ in edges], np.int64)
+    tgt = np.array([v for _, v, _ in edges], np.int64)
+    share = np.array([w for _, _, w in edges]) / np.where(out_w[src] > 0, out_w[src], 1.0) if edges else np.zeros(0)
+    score = np.full(len(nodes), 1.0 - damping)
+    for _ in range(max_iter):
+        new = (1.0 - damping) + damping * np.bincount(tgt, weights=score[src] * share, minlength=len(nodes))
+        done = np.max(np.abs(new - score), initial=0.0) < tol
+        score = new
+        if done:
+            break
+    return dict(zip(nodes, score.tolist()))
+
+
+def community_table(G, membership: Mapping[str, int], label_names: Sequence[str]) -> list[dict[str, Any]]:
+    """One row per community (see Definitions), widest span first, then largest, then id."""
+    groups: dict[int, list[str]] = {}
+    for node, community in membership.items():
+        groups.setdefault(int(community), []).append(node)
+    rows = []
+    for community, nodes in groups.items():
+        layers = sorted({G.nodes[n]["layer"] for n in nodes})
+        counts = np.sum([G.nodes[n]["counts"] for n in nodes], axis=0).tolist()
+        rows.append(_community_row(community, len(nodes), layers, counts, label_names))
+    return rank_communities(rows)
+
+
+def rank_communities(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows ordered widest span first, then size, then texts held, then community id (both stores)."""
+    return [dict(r) for r in sorted(rows, key=lambda r: (-r["layers_spanned"], -r["size"],
+                                                         -sum(r["label_counts"].values()), r["community"]))]
+
+
+def _community_row(community: int, size: int, layers: Sequence[int], counts: Sequence[float],
+                   label_names: Sequence[str]) -> dict[str, Any]:
+    total = float(sum(counts))
+    top = int(np.argmax(counts)) if len(counts) else 0
+    return {"community": int(community), "size": int(size), "layers_spanned": len(set(layers)),
+            "first_layer": int(min(layers)), "last_layer": int(max(layers)),
+            "label_counts": {name: int(c) if float(c).is_integer() else float(c)
+                             for name, c in zip(label_names, counts)},
+            "dominant_label": label_names[top] if total > 0 else None,
+            "purity": float(counts[top]) / total if total > 0 else float("nan")}
+
+
+def top_by_layer(G, scores: Mapping[str, float], top: int = 3) -> list[dict[str, Any]]:
+    """The ``top`` highest-scoring regions of every layer: ``layer, rank, region, score`` rows."""
+    by_layer: dict[int, list[tuple[float, str]]] = {}
+    for node, score in scores.items():
+        by_layer.setdefault(G.nodes[node]["layer"], []).append((-score, node))
+    rows = []
+    for layer in sorted(by_layer):
+        for rank, (neg, node) in enumerate(sorted(by_layer[layer])[:top], start=1):
+            rows.append({"layer": layer, "rank": rank, "region": node, "score": -neg})
+    return rows
+
+
+def circuits(table: Sequence[Mapping[str, Any]], top: int = 5) -> list[dict[str, Any]]:
+    """The ``top`` communities of a table that span the most layers (the table's order)."""
+    return rank_communities(table)[:top]
+
+
+def analyze_nrag(nrag: NRAG, algorithms: Sequence[str] | str | None = None, labels: Any = None, *,
+                 top: int = 3, seed: int = 42) -> dict[str, Any]:
+    """Communities and centrality of ``nrag`` (the embedded store's ``analyze``).
+
+    ``algorithms=None`` runs every algorithm but Leiden (see Definitions).
+
+    Returns ``{"labels", "algorithms", "communities": {algo: {"modularity",
+    "n_communities", "table", "circuits"}}, "centrality": {algo: rows},
+    "membership": {algo: {region: community}}}``, as the Neo4j store returns.
+    """
+    import networkx as nx
+
+    algos = [a for a in ALGORITHMS if a != "leiden"] if algorithms is None else check_algorithms(algorithms)
+    if "leiden" in algos:
+        raise ValueError("algorithm 'leiden' needs Neo4j GDS (networkx has no Leiden); drop it from --algorithms "
+                         "or use the Neo4j store (`llm-mri-graphdb neo4j start`).")
+    G = flow_graph(nrag, labels)
+    names = list(G.graph["label_names"])
+    out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {},
+                           "membership": {}}
+    if "louvain" in algos:
+        U = G.to_undirected()
+        parts = nx.community.louvain_communities(U, weight="weight", resolution=1, seed=seed)
+        membership = {node: i for i, part in enumerate(sorted(parts, key=lambda p: min(p))) for node in part}
+        table = community_table(G, membership, names)
+        out["communities"]["louvain"] = {
+            "modularity": float(nx.community.modularity(U, parts, weight="weight")) if U.size() else float("nan"),
+            "n_communities": len(parts), "table": table, "circuits": circuits(table)}
+        out["membership"]["louvain"] = membership
+    if "pagerank" in algos:
+        out["centrality"]["pagerank"] = top_by_layer(G, gds_pagerank(G), top)
+    if "betweenness" in algos:
+        out["centrality"]["betweenness"] = top_by_layer(G, nx.betweenness_centrality(G, normalized=False), top)
+    return out

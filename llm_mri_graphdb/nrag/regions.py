@@ -1,0 +1,115 @@
+"""Array kernels of NRAG construction: binning, grid cells and Spearman edges.
+
+Private to :mod:`llm_mri_graphdb.nrag`; each returns plain arrays in the NRAG's
+canonical order (regions by (layer, x, y), edge rows by (source, target, label)).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.stats import rankdata
+
+from llm_mri_graphdb.scan_settings import check_graph
+
+GRID = "grid"
+COMPONENTS = "components"
+
+
+def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
+    """Cell index of every value and the bin edges, as pandas.cut / pandas.qcut."""
+    if binning == "quantile":
+        codes, edges = pd.qcut(values, gridsize, labels=False, retbins=True, duplicates="drop")
+        if len(edges) > 1:
+            return np.asarray(codes, dtype=np.int64), edges
+    # equal width; a constant axis (also for quantile) is one cell with pandas' +-0.1% edges
+    codes, edges = pd.cut(values, gridsize if binning == "width" else 1, labels=False, retbins=True)
+    return np.asarray(codes, dtype=np.int64), edges
+
+
+def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
+                  gridsize: int, threshold: float, binning: str) -> int:
+    if len(reduced) == 0:
+        raise ValueError("reduced must hold at least one layer; got none.")
+    n_texts = labels.shape[0]
+    k = reduced[0].shape[1] if reduced[0].ndim == 2 else -1
+    for i, layer in enumerate(reduced):
+        if layer.ndim != 2 or layer.shape != (n_texts, k):
+            raise ValueError(f"reduced layer {i} must have shape (n_texts={n_texts}, {k}); got {layer.shape}.")
+        if not np.isfinite(layer).all():
+            raise ValueError(f"reduced coordinates must be finite; layer {i} holds NaN or inf.")
+    if k < 2:
+        raise ValueError(f"n_components must be >= 2; got {k}.")
+    if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
+        raise ValueError(f"labels must index label_names (0..{len(label_names) - 1}); "
+                         f"got values in [{labels.min()}, {labels.max()}].")
+    check_params(gridsize, threshold, binning)
+    return k
+
+
+def check_params(gridsize: int, threshold: float, binning: str) -> None:
+    """Lower bounds and choices of the construction settings (no upper bounds: the builders take what they are given;
+    the scan entry points bound sizes through :func:`llm_mri_graphdb.scan_settings.check_scan`)."""
+    check_graph(gridsize=gridsize, threshold=threshold, binning=binning, allow_large=True)
+
+
+def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
+    n_layers, g = len(reduced), int(gridsize)
+    cell = np.empty((n_layers, labels.shape[0]), np.int64)
+    bounds = np.empty((n_layers, 4))
+    for l, coords in enumerate(reduced):
+        xb, xe = bin_axis(coords[:, 0], g, binning)
+        yb, ye = bin_axis(coords[:, 1], g, binning)
+        cell[l] = (l * g + xb) * g + yb
+        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
+    keys, inv = np.unique(cell.ravel(), return_inverse=True)
+    inv = inv.reshape(cell.shape)
+    n_regions = keys.shape[0]
+    counts = np.bincount((inv * n_labels + labels).ravel(), minlength=n_regions * n_labels)
+    code = (inv[:-1] * n_regions + inv[1:]) * n_labels + labels  # (n_layers - 1, n_texts)
+    rows, weight = np.unique(code.ravel(), return_counts=True)
+    pair = rows // n_labels
+    return dict(
+        region_layer=keys // (g * g), region_x=keys // g % g, region_y=keys % g,
+        region_counts=counts.reshape(n_regions, n_labels),
+        edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
+        edge_weight=weight.astype(np.float64), layer_bounds=bounds, paths=inv.T,
+    )
+
+
+def rank_z(x: np.ndarray) -> np.ndarray:
+    """Average ranks of each column, centred and scaled to unit norm (nan for a constant column)."""
+    r = rankdata(x, axis=0)
+    r -= r.mean(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return r / np.sqrt((r * r).sum(axis=0))
+
+
+def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold) -> dict:
+    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts."""
+    n_layers, k = len(reduced_by_label[0]), reduced_by_label[0][0].shape[1]
+    src, tgt, lab, w = [], [], [], []
+    for c, layers in enumerate(reduced_by_label):
+        z = [rank_z(x) for x in layers]
+        rho = np.clip(np.stack([z[l].T @ z[l + 1] for l in range(n_layers - 1)]), -1.0, 1.0)
+        with np.errstate(invalid="ignore"):
+            keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
+        l, i, j = np.nonzero(keep)
+        src.append(l * k + i), tgt.append((l + 1) * k + j), lab.append(np.full(l.shape, c)), w.append(rho[keep])
+    src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in (src, tgt, lab, w))
+    order = np.lexsort((lab, tgt, src))
+    label_counts = np.bincount(labels, minlength=n_labels)
+    return dict(
+        region_layer=np.repeat(np.arange(n_layers), k), region_x=np.tile(np.arange(k), n_layers),
+        region_y=np.full(n_layers * k, -1), region_counts=np.tile(label_counts, (n_layers * k, 1)),
+        edge_source=src[order], edge_target=tgt[order], edge_label=lab[order], edge_weight=w[order],
+    )
+
+
+def check_label_sizes(labels: np.ndarray, label_names: Sequence[str], need: int, why: str) -> None:
+    counts = np.bincount(labels, minlength=len(label_names))
+    small = {label_names[c]: int(n) for c, n in enumerate(counts) if n < need}
+    if small:
+        raise ValueError(f"every label needs >= {need} texts {why}; got {small}.")

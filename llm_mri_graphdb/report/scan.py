@@ -1,0 +1,239 @@
+"""One self-contained HTML page per scan: settings, metrics, figures, probing.
+
+Figures are embedded as base64 PNGs and the page has no external asset, so it
+can be mailed or archived as a single file. Figures are rendered through
+:mod:`llm_mri_graphdb.viz` (``matplotlib.figure.Figure``, no pyplot), so writing a
+report never changes the user's matplotlib backend; matplotlib is imported
+only when a report is built.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from llm_mri_graphdb.nrag.model import NRAG
+
+__all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS", "PAGE_STYLE", "html_table"]
+
+#: Region pairs (flows) drawn in the report's interactive graph: the strongest, so a large scan's page stays small.
+MAX_FLOWS = 5000
+
+SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Interactive graph",
+            "Communities", "Probing")
+
+#: The CSS of our HTML pages (the scan report, the comparison report).
+PAGE_STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
+h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}
+.note{color:#666;font-size:.9rem}
+"""
+
+
+def _png(fig: Figure | Axes) -> str:
+    from llm_mri_graphdb.viz import figure_to_png_bytes
+
+    data = base64.b64encode(figure_to_png_bytes(fig)).decode()
+    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value + 0.0:.6g}"  # + 0.0 turns -0.0 into 0
+    return html.escape(str(value))
+
+
+def html_table(rows: list[list[Any]], header: list[str], cell: Callable[[Any], str] | None = None) -> str:
+    """An HTML table of ``rows`` under ``header``; ``cell`` formats a value (default: floats to 6 digits)."""
+    cell = cell or _fmt
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{cell(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _scalar_rows(metrics_by_label: Mapping[str, Mapping[str, Any]]) -> tuple[list[list[Any]], list[str]]:
+    columns = list(metrics_by_label)
+    first = next(iter(metrics_by_label.values()))
+    keys = [k for k, v in first.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    return [[k, *(metrics_by_label[c].get(k) for c in columns)] for k in keys], ["metric", *columns]
+
+
+def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[Any]], list[str]]:
+    keys = [k for k, v in metrics.items() if k.endswith("_by_layer") and isinstance(v, list)]
+    rows = []
+    for layer in range(n_layers):
+        rows.append([layer, *(metrics[k][layer] if layer < len(metrics[k]) else "" for k in keys)])
+    return rows, ["layer", *keys]
+
+
+def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
+                 probe: Mapping[str, Any] | None = None, run_id: str | None = None,
+                 heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
+                 texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None) -> str:
+    """The HTML text of the report.
+
+    Parameters
+    ----------
+    nrag : NRAG
+    metrics_by_label : mapping
+        ``{"all": compute_metrics(nrag), "<label>": compute_metrics(nrag, [label]), ...}``.
+    probe : mapping, optional
+        ``{"curve": layer_curve(...), "evaluation": evaluate_model(...)}``; the
+        Probing section says when it is missing.
+    heatmap_layer : int, optional
+        Layer whose per-label heatmaps are shown; default the last.
+    analysis : mapping, optional
+        A store's ``analyze`` result (communities, centrality); the
+        Communities section says when it is missing.
+    texts : sequence of str, optional
+        The corpus texts; with the NRAG's ``paths`` the interactive graph and
+        the interactive heatmaps list up to five example texts per region or cell
+        on hover.
+    text_labels : sequence of int, optional
+        Label index of every text: a heatmap cell of label L then lists texts
+        of label L (otherwise texts of any label in the cell).
+    """
+    from llm_mri_graphdb import viz
+    from llm_mri_graphdb.nrag.model import GRID
+
+    run_id = run_id or nrag.run_id
+    model = nrag.model.get("name", "?")
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",
+             f"<style>{PAGE_STYLE}</style></head><body>",
+             f"<h1>Scan of {html.escape(str(model))}</h1>"]
+
+    settings = {k: v for k, v in nrag.settings.items() if not isinstance(v, Mapping)}
+    info = [["run id", run_id], ["model", model], ["architecture", nrag.model.get("architecture", "")],
+            ["corpus", nrag.corpus.get("name", "")], ["texts", nrag.corpus.get("n_texts", "")],
+            ["labels", ", ".join(nrag.label_names)], ["layers", nrag.n_layers],
+            ["regions", nrag.n_regions], ["edge rows (per label)", len(nrag.edge_weight)],
+            *([k, json.dumps(v) if isinstance(v, (list, dict)) else v] for k, v in sorted(settings.items()))]
+    parts += ["<h2 id='scan'>Scan</h2>", html_table(info, ["", "value"])]
+
+    rows, header = _scalar_rows(metrics_by_label)
+    parts += ["<h2 id='metrics'>Metrics</h2>",
+              "<p class='note'>Definitions: llm_mri_graphdb.analysis.metrics. 'all' pools every label.</p>",
+              html_table(rows, header)]
+    rows, header = _layer_rows(metrics_by_label["all"], nrag.n_layers)
+    parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", html_table(rows, header)]
+
+    parts.append("<h2 id='activation-regions'>Activation regions</h2>")
+    if nrag.kind == GRID:
+        layer = nrag.n_layers - 1 if heatmap_layer is None else heatmap_layer
+        parts.append(_png(viz.plot_scan(nrag)))
+        parts.append(f"<p class='note'>Layer {layer}, one heatmap per label on the same axes.</p>")
+        parts += [_png(viz.plot_heatmap(nrag, layer, label)) for label in nrag.label_names]
+        parts += _heatmaps_section(nrag, texts, text_labels)
+    else:
+        parts.append(f"<p class='note'>This scan has {nrag.settings.get('n_components')} components per layer: "
+                     "regions are components, so there is no grid to draw.</p>")
+
+    parts += ["<h2 id='layered-graph'>Layered graph</h2>", _png(viz.plot_graph(nrag))]
+    parts += _interactive_section(nrag, texts)
+    parts += _communities_section(nrag, analysis)
+
+    parts.append("<h2 id='probing'>Probing</h2>")
+    if probe and probe.get("curve") is not None:
+        parts.append(_png(viz.plot_probe(probe["curve"], evaluation=probe.get("evaluation"))))
+        if probe.get("evaluation"):
+            delta = probe["evaluation"]["delta"]
+            parts.append(html_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
+    else:
+        parts.append("<p class='note'>No probing results for this run: they are computed by "
+                     "<code>llm-mri-graphdb scan</code> from the activations, which the store does not keep.</p>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Path:
+    """Write :func:`build_report` to ``path`` and return it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_report(nrag, metrics_by_label, **kwargs), encoding="utf-8")
+    return path
+
+
+def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequence[int] | None) -> list[str]:
+    """Every layer's heatmap per label as inline SVG, each cell's example texts on hover."""
+    from llm_mri_graphdb.report.heatmap import heatmap_panels
+
+    with_texts = texts is not None and nrag.paths is not None
+    note = ("Every layer, one row per label, on one log colour scale; hover a cell for its label counts"
+            + (" and up to five of its texts." if with_texts else "; example texts come with runs stored with their texts."))
+    return ["<h3 id='interactive-heatmaps'>Interactive heatmaps</h3>", f"<p class='note'>{note}</p>",
+            heatmap_panels(nrag, texts=texts if with_texts else None, text_labels=text_labels)]
+
+
+def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
+    """The NVL view (neo4j-viz and our hover script, inlined: works offline) in a frame."""
+    import numpy as np
+
+    from llm_mri_graphdb.report.interactive import framed, scan_view, view_html
+
+    examples = texts is not None and nrag.paths is not None
+    page = view_html(scan_view(nrag, texts, max_relationships=MAX_FLOWS), height="600px")
+    note = ("Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
+            "texts; hover a region for its label counts" + (" and up to five example texts." if examples
+                                                            else "; example texts come with runs stored with their texts."))
+    n_pairs = len(np.unique(nrag.edge_source * nrag.n_regions + nrag.edge_target))
+    if n_pairs > MAX_FLOWS:
+        note += f" The {MAX_FLOWS:,} strongest of {n_pairs:,} flows are drawn."
+    return ["<h2 id='interactive-graph'>Interactive graph</h2>", f"<p class='note'>{note}</p>", framed(page)]
+
+
+def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:
+    """Layered graph coloured by community, the circuits table and the centrality tables."""
+    parts = ["<h2 id='communities'>Communities</h2>"]
+    if not analysis or not analysis.get("communities"):
+        return parts + ["<p class='note'>No community analysis for this run: "
+                        "<code>llm-mri-graphdb analyze RUN</code> computes it.</p>"]
+    algo, found = next(iter(analysis["communities"].items()))
+    parts.append(f"<p class='note'>{html.escape(algo)}: {found['n_communities']} communities, modularity "
+                 f"{_fmt(found['modularity'])}. Circuits are the communities spanning the most layers "
+                 "(definitions: llm_mri_graphdb.analysis).</p>")
+    membership = analysis.get("membership", {}).get(algo)
+    if membership:
+        parts.append(_png(_community_figure(nrag, membership)))
+    keys = ["community", "layers_spanned", "first_layer", "last_layer", "size", "dominant_label", "purity"]
+    parts.append(html_table([[row[k] for k in keys] for row in found["circuits"]], keys))
+    for name, rows in analysis.get("centrality", {}).items():
+        parts += [f"<h3>{html.escape(name)}: top regions per layer</h3>",
+                  html_table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],
+                         ["layer", "rank", "region", name])]
+    return parts
+
+
+def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
+    """Regions as points (layer down, cell or component across), coloured by community, flows in grey."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+
+    names = nrag.region_ids()
+    width = int(nrag.settings.get("gridsize") or (nrag.region_y.max() + 1 if nrag.n_regions else 1))
+    across = nrag.region_x * width + nrag.region_y if nrag.kind == "grid" else nrag.region_x
+    xy = list(zip(across.tolist(), (-nrag.region_layer).tolist()))
+    fig = Figure(figsize=(10, max(3, nrag.n_layers * 0.5)), layout="constrained")
+    ax = fig.add_subplot()
+    segments = [(xy[s], xy[t]) for s, t in zip(nrag.edge_source.tolist(), nrag.edge_target.tolist())]
+    ax.add_collection(LineCollection(segments, colors="#bbbbbb", linewidths=0.3, zorder=1))
+    shown = [i for i, n in enumerate(names) if n in membership]
+    ids = sorted({membership[names[i]] for i in shown})
+    colour = {c: k % 20 for k, c in enumerate(ids)}
+    ax.scatter([xy[i][0] for i in shown], [xy[i][1] for i in shown], s=12, zorder=2, cmap="tab20",
+               c=[colour[membership[names[i]]] for i in shown], vmin=0, vmax=19)
+    ax.set_xlabel("region (cell or component)")
+    ax.set_ylabel("layer")
+    ax.set_yticks(range(0, -nrag.n_layers, -1), [str(l) for l in range(nrag.n_layers)])
+    ax.set_title("Layered graph coloured by community")
+    return fig
