@@ -63,6 +63,9 @@ transition_entropy_by_layer, transition_entropy_mean
     Conditional entropy (bits) of a text's region at layer l + 1 given its
     region at layer l, from the edge weights as joint counts; one value per
     layer pair. Grid only.
+
+Above 400 lines: one function per metric family, each with its definition;
+both stores compute through :func:`metrics_from_arrays`, so they stay together.
 """
 
 from __future__ import annotations
