@@ -38,7 +38,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -106,7 +107,7 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     gemm32 = [_best_wall_cpu(lambda: x32.T @ y32, 1) for _ in range(repeats)]
     with tempfile.TemporaryDirectory() as root:
         cached_a, cached_b = _cached(root, layers_a, "a"), _cached(root, layers_b, "b")
-        from_cache = _best(lambda: align_layers(cached_a, cached_b, paths_a, paths_b), repeats)
+        from_cache = _best(lambda a=cached_a, b=cached_b: align_layers(a, b, paths_a, paths_b), repeats)
         del cached_a, cached_b
     result = align_layers(layers_a, layers_b, paths_a, paths_b)
     pairs = [(i, j) for i in range(0, n_layers, 3) for j in range(0, n_layers, 5)][:5]

@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.analysis.probe import evaluate_model, layer_curve
+from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.testing import nrag_from_paths
 from llm_mri_graphdb.viz import figure_to_png_bytes, plot_graph, plot_heatmap, plot_scan
 
@@ -24,8 +24,8 @@ def synthetic_nrag(n_layers: int, gridsize: int, n_labels: int, n_texts: int, se
     y = rng.integers(0, n_labels, n_texts)
     centres = rng.normal(size=(n_labels, 2)) * 3
     cells = []
-    for l in range(n_layers):
-        pts = centres[y] * (l / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2))
+    for layer in range(n_layers):
+        pts = centres[y] * (layer / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2))
         lo, hi = pts.min(0), pts.max(0)
         cells.append(np.clip(((pts - lo) / (hi - lo) * gridsize).astype(np.int64), 0, gridsize - 1))
     paths = np.stack(cells, axis=1)  # (n_texts, n_layers, 2)
@@ -49,10 +49,10 @@ def main() -> None:
     print("layers grid labels texts | regions edge_rows | graph(draw+png) s | graph free s | scan s | heatmap s")
     for L, g, k, n in cases:
         nrag = synthetic_nrag(L, g, k, n)
-        tg, ax = timed(lambda: figure_to_png_bytes(plot_graph(nrag)))
-        tf, _ = timed(lambda: figure_to_png_bytes(plot_graph(nrag, fix_node_positions=False)))
-        ts, _ = timed(lambda: figure_to_png_bytes(plot_scan(nrag)))
-        th, _ = timed(lambda: figure_to_png_bytes(plot_heatmap(nrag, L // 2)))
+        tg, ax = timed(lambda nrag=nrag: figure_to_png_bytes(plot_graph(nrag)))
+        tf, _ = timed(lambda nrag=nrag: figure_to_png_bytes(plot_graph(nrag, fix_node_positions=False)))
+        ts, _ = timed(lambda nrag=nrag: figure_to_png_bytes(plot_scan(nrag)))
+        th, _ = timed(lambda nrag=nrag, L=L: figure_to_png_bytes(plot_heatmap(nrag, L // 2)))
         base = base or tg
         print(f"{L:6d} {g:4d} {k:6d} {n:5d} | {nrag.n_regions:7d} {nrag.edge_source.size:9d} | "
               f"{tg:8.2f} (x{tg / base:5.1f}) | {tf:12.2f} | {ts:6.2f} | {th:9.2f}")
@@ -60,7 +60,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(4), 75)
     centres = rng.normal(size=(4, 384))
-    layers = [centres[y] * l / 12 + rng.normal(size=(300, 384)) for l in range(13)]
+    layers = [centres[y] * layer / 12 + rng.normal(size=(300, 384)) for layer in range(13)]
     reduced = [x[:, :2] for x in layers]
     te, _ = timed(evaluate_model, layers[-1], reduced, y)
     tc, _ = timed(layer_curve, layers, reduced, y)

@@ -68,9 +68,9 @@ def _import_model_code(model: str) -> None:
 def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dict:
     import datasets  # noqa: F401  imported before the clock, as the reference runner does
 
+    from llm_mri_graphdb.analysis.metrics import compute_metrics
     from llm_mri_graphdb.data import load_corpus
     from llm_mri_graphdb.extract import extract_activations
-    from llm_mri_graphdb.analysis.metrics import compute_metrics
     from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
     from llm_mri_graphdb.reduce.layers import PCA, reduce_layers
 

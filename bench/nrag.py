@@ -18,12 +18,13 @@ import argparse
 import json
 import time
 import tracemalloc
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 from llm_mri_graphdb.reduce.layers import PCA, reduce_layers
 
@@ -75,14 +76,14 @@ def run(n_texts: int = 10_000, width: int = 768, nd_texts: int = 2_000, nd_width
     """Run every case and return the figures (seconds, MiB, sizes)."""
     out: dict[str, Any] = {"n_texts": n_texts, "width": width}
     acts = synthetic_activations(13, n_texts, width, 5, seed=seed)
-    reduced, t_reduce = _timed(lambda: reduce_layers(acts, PCA(2, random_state=0)))
+    reduced, t_reduce = _timed(lambda acts=acts: reduce_layers(acts, PCA(2, random_state=0)))
     out["reduce_2d_13_layers_s"] = round(t_reduce, 3)
     for g in (10, 50):
         out[f"grid_13x{n_texts}_g{g}"] = _case(reduced, acts.labels, acts.label_names, gridsize=g)
     del acts, reduced
 
     acts = synthetic_activations(33, nd_texts, nd_width, 3, seed=seed)
-    reduced, t_reduce = _timed(lambda: reduce_layers(acts, PCA(50, random_state=0)))
+    reduced, t_reduce = _timed(lambda acts=acts: reduce_layers(acts, PCA(50, random_state=0)))
     out["reduce_nd_33_layers_50_components_s"] = round(t_reduce, 3)
     out[f"components_33x50_{nd_texts}_texts"] = _case(reduced, acts.labels, acts.label_names, threshold=0.3)
     del acts, reduced

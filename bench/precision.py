@@ -146,10 +146,10 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
     """AMI of region assignments per layer, the largest metric difference and probe accuracy per layer."""
     from sklearn.metrics import adjusted_mutual_info_score
 
-    from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.analysis.metrics import compute_metrics
-    from llm_mri_graphdb.pipeline import make_reducer, nrag_of_scan
     from llm_mri_graphdb.analysis.probe import layer_curve
+    from llm_mri_graphdb.extract.run import extract_activations
+    from llm_mri_graphdb.pipeline import make_reducer, nrag_of_scan
     from llm_mri_graphdb.reduce.layers import reduce_layers
 
     runs = {}

@@ -15,9 +15,9 @@ from importlib.resources import files
 
 import numpy as np
 
-from llm_mri_graphdb.report.heatmap import heatmap_panels
 from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
+from llm_mri_graphdb.report.heatmap import heatmap_panels
 from llm_mri_graphdb.report.scan import build_report
 
 
@@ -27,7 +27,7 @@ def scan_with_texts(n_texts: int, n_layers: int, gridsize: int, n_labels: int = 
     rng = np.random.default_rng(seed)
     labels = rng.integers(0, n_labels, n_texts)
     centres = rng.normal(size=(n_labels, 2)) * 3
-    reduced = [centres[labels] * (l / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2)) for l in range(n_layers)]
+    reduced = [centres[labels] * (layer / max(n_layers - 1, 1)) + rng.normal(size=(n_texts, 2)) for layer in range(n_layers)]
     nrag = build_nrag_from_reduced(reduced, labels, [f"label{i}" for i in range(n_labels)], gridsize=gridsize)
     words = np.array(["model", "layer", "token", "region", "graph", "signal", "review", "plot", "brain",
                       "attention", "neuron", "story", "quiet", "bright", "river", "stone"])

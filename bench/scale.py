@@ -65,8 +65,8 @@ def write_synthetic(root: Path, n_texts: int, *, seed: int = 0, chunk: int = 50_
             stop = min(n_texts, start + chunk)
             part = np.random.default_rng([seed, start])
             lab = labels[start:stop]
-            for l, layer in enumerate(writer.layers):
-                layer[start:stop] = (part.normal(size=(stop - start, 8)) @ mixing[l] + means[l, lab] * (1 + l / 4)
+            for index, layer in enumerate(writer.layers):
+                layer[start:stop] = (part.normal(size=(stop - start, 8)) @ mixing[index] + means[index, lab] * (1 + index / 4)
                                      + part.normal(size=(stop - start, WIDTH)) * 0.5)
             for layer in writer.layers:
                 layer.flush()

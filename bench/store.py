@@ -230,10 +230,10 @@ def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_0
         ours, bare, versions = [], [], []
         for i in range(rounds):
             nrag = nrags[1 + 2 * i]
-            wall, cpu = _timed(lambda: store.write(nrag), server_pid)
+            wall, cpu = _timed(lambda nrag=nrag: store.write(nrag), server_pid)
             ours.append({"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall})
             nrag = nrags[2 + 2 * i]
-            wall, cpu = _timed(lambda: versions.append(bare_write(store.runner.driver, nrag, batch_size=batch_size,
+            wall, cpu = _timed(lambda nrag=nrag: versions.append(bare_write(store.runner.driver, nrag, batch_size=batch_size,
                                                                   database=store.database)), server_pid)
             bare.append({"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall})
         if metrics:
@@ -341,11 +341,11 @@ def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, se
         written, bare = [], [(version, corpus)]
         for i in range(rounds):
             plain, texty, other = make(200 + 3 * i), make(201 + 3 * i), make(202 + 3 * i)
-            t_plain, _ = _timed(lambda: store.write(plain), server_pid)
-            t_texts, cpu = _timed(lambda: store.write(texty, texts=_texts_of(texty)), server_pid)
+            t_plain, _ = _timed(lambda plain=plain: store.write(plain), server_pid)
+            t_texts, cpu = _timed(lambda texty=texty: store.write(texty, texts=_texts_of(texty)), server_pid)
             version = bare_write(store.runner.driver, other, batch_size=batch_size, database=store.database)
             corpus = f"bare-texts-{uuid.uuid4().hex[:8]}"
-            t_bare, cpu_bare = _timed(lambda: bare_texts(store.runner.driver, other, version, corpus,
+            t_bare, cpu_bare = _timed(lambda other=other, version=version, corpus=corpus: bare_texts(store.runner.driver, other, version, corpus,
                                                          batch_size=batch_size, database=store.database), server_pid)
             written += [plain.run_id, texty.run_id]
             bare.append((version, corpus))

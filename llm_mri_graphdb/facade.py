@@ -133,7 +133,7 @@ class ActivationAreas:
     def n_components(self) -> int:
         return int(self.reduction_method.n_components)
 
-    def process_activation_areas(self) -> "ActivationAreas":
+    def process_activation_areas(self) -> ActivationAreas:
         """Extract activations once, reduce every layer once, and build the NRAG of all labels."""
         from llm_mri_graphdb.extract.run import extract_activations
         from llm_mri_graphdb.reduce.layers import reduce_layers
@@ -155,19 +155,26 @@ class ActivationAreas:
     def _build(self, threshold: float) -> NRAG:
         from .pipeline import nrag_of_scan
 
-        return nrag_of_scan(self.activations, self.reduced, self.reducer,
-                            gridsize=self.gridsize, threshold=threshold)
+        activations, reduced = self._require_scan_data()
+        return nrag_of_scan(activations, reduced, self.reducer, gridsize=self.gridsize, threshold=threshold)
 
     def _require_scan(self) -> NRAG:
         if self.nrag is None:
             raise RuntimeError("call process_activation_areas() first.")
         return self.nrag
 
+    def _require_scan_data(self) -> tuple[Activations, list[np.ndarray]]:
+        """The activations and the reduced layers of the scan."""
+        if self.activations is None or self.reduced is None:
+            raise RuntimeError("call process_activation_areas() first.")
+        return self.activations, self.reduced
+
     # -- llm_mri API -------------------------------------------------------------------
     def get_grid(self, layer: int, category_name: str | None = None, **style: Any) -> Axes:
         """Heatmap of one layer's cell counts for a label (all labels when None), on fixed axes."""
-        from . import viz
         from llm_mri_graphdb.nrag.model import GRID
+
+        from . import viz
 
         nrag = self._require_scan()
         if nrag.kind != GRID:
@@ -201,7 +208,7 @@ class ActivationAreas:
         if fix_node_dimensions is not None:
             fix_node_positions = fix_node_dimensions
         ax = viz.plot_graph(G, colormap=colormap, fix_node_positions=fix_node_positions)
-        return ax.figure
+        return viz.root_figure(ax)
 
     def save(self, store: Any = None, texts: bool = True) -> str:
         """Write the scan to a store (Neo4j or embedded) and return its run id; ``texts=False`` stores no texts."""
@@ -224,7 +231,7 @@ class ActivationAreas:
         from llm_mri_graphdb.nrag.texts import region_texts
 
         name = f"{layer}_{region[0]}_{region[1]}" if isinstance(region, tuple) else str(region)
-        rows = region_texts(self._require_scan(), name, self.dataset["text"], self.activations.labels,
+        rows = region_texts(self._require_scan(), name, self.dataset["text"], self._require_scan_data()[0].labels,
                             label=label, limit=limit)
         return pd.DataFrame(rows, columns=["index", "text", "label"])
 
@@ -251,16 +258,18 @@ class ActivationAreas:
         import pandas as pd
 
         self._require_scan()
-        concatenated = np.concatenate(self.reduced, axis=1)
-        k = self.reduced[0].shape[1]
-        columns = [f"{layer + 1}_{feat}" for layer in range(len(self.reduced)) for feat in range(k)]
-        return pd.DataFrame(concatenated, columns=columns), pd.DataFrame(self.activations.labels)
+        activations, reduced = self._require_scan_data()
+        concatenated = np.concatenate(reduced, axis=1)
+        k = reduced[0].shape[1]
+        columns = [f"{layer + 1}_{feat}" for layer in range(len(reduced)) for feat in range(k)]
+        return pd.DataFrame(concatenated, columns=columns), pd.DataFrame(activations.labels)
 
     def _get_embeddings(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         import pandas as pd
 
         self._require_scan()
-        return pd.DataFrame(np.asarray(self.activations.layer(-1))), pd.DataFrame(self.activations.labels)
+        activations = self._require_scan_data()[0]
+        return pd.DataFrame(np.asarray(activations.layer(-1))), pd.DataFrame(activations.labels)
 
 
 def _metric_arrays_of_networkx(G: nx.Graph) -> dict[str, Any]:
@@ -362,7 +371,7 @@ class Evaluation:
         """Bar chart of the mean differences (full - reduced) per metric; returns the Figure."""
         from . import viz
 
-        return viz.plot_metric_deltas(result).figure
+        return viz.root_figure(viz.plot_metric_deltas(result))
 
 
 def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Path | None = None):
@@ -381,7 +390,7 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
     nrag_a, nrag_b = areas_a._require_scan(), areas_b._require_scan()
     if list(areas_a.dataset["text"]) != list(areas_b.dataset["text"]):
         raise ValueError("compare needs two scans of the same corpus (the same texts in the same order).")
-    result = align_layers(areas_a.activations.layers, areas_b.activations.layers, nrag_a.paths, nrag_b.paths,
+    result = align_layers(areas_a._require_scan_data()[0].layers, areas_b._require_scan_data()[0].layers, nrag_a.paths, nrag_b.paths,
                           names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))
     if out is not None:
         from llm_mri_graphdb.report.compare import write_comparison_report

@@ -14,13 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .demo import corpus_path as demo_corpus_path, model_path as demo_model_path
+from .demo import corpus_path as demo_corpus_path
+from .demo import model_path as demo_model_path
 from .errors import StoreUnavailable
 from .scan_settings import ScanArgumentError, check_corpus_size, check_encoding, check_scan
 from .values import to_json
 
 if TYPE_CHECKING:  # heavy modules are imported where they are used: importing this module stays cheap
     import numpy as np
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
     from llm_mri_graphdb.extract.activations import Activations
     from llm_mri_graphdb.nrag.model import NRAG
@@ -121,11 +124,12 @@ def _figure_names(label_names) -> list[str]:
 
 
 def _save_figures(nrag: NRAG, folder: Path) -> None:
-    from . import viz
     from llm_mri_graphdb.nrag.model import GRID
 
+    from . import viz
+
     folder.mkdir(parents=True, exist_ok=True)
-    figures = {"graph.png": viz.plot_graph(nrag)}
+    figures: dict[str, Axes | Figure] = {"graph.png": viz.plot_graph(nrag)}
     if nrag.kind == GRID:
         figures["scan.png"] = viz.plot_scan(nrag)
         for label, name in zip(nrag.label_names, _figure_names(nrag.label_names)):
@@ -189,9 +193,10 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         The corpus cannot be read (its file and the fix are named).
     """
     from llm_mri_graphdb.analysis import probe as _probe
-    from .data import load_corpus
     from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.reduce.layers import reduce_layers
+
+    from .data import load_corpus
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,

@@ -94,7 +94,7 @@ def _check_size(name: str, value: Any, low: int, *, allow_large: bool, none_ok: 
         extra = " or None" if none_ok else ""
         raise ScanArgumentError(name, f"{name} must be an integer >= {low}{extra}; got {value!r}.")
     limit = LIMITS[name]
-    if value > limit and not allow_large:
+    if int(value) > limit and not allow_large:
         raise ScanArgumentError(
             name, f"{name} {value} is above the limit {limit}: {_estimate(name, int(value))}. "
                   f"Use {name} <= {limit}, or pass allow_large=True (--allow-large) if you mean it."

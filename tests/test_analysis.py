@@ -7,10 +7,22 @@ import itertools
 import networkx as nx
 import pytest
 
-from llm_mri_graphdb.analysis.communities import (analyze_nrag, check_algorithms, community_table, flow_graph,
-                                                  gds_pagerank, top_by_layer)
+from llm_mri_graphdb.analysis.communities import (
+    analyze_nrag,
+    check_algorithms,
+    community_table,
+    flow_graph,
+    gds_pagerank,
+    top_by_layer,
+)
 from llm_mri_graphdb.store import MemoryStore
-from tests.integration.nrag_samples import nrag_from_paths, power_iteration_pagerank, query_nrags, random_components_nrag, random_grid_nrag
+from tests.integration.nrag_samples import (
+    nrag_from_paths,
+    power_iteration_pagerank,
+    query_nrags,
+    random_components_nrag,
+    random_grid_nrag,
+)
 
 
 @pytest.mark.parametrize("nrag", [random_grid_nrag(3, n_texts=80, n_layers=6), query_nrags("t")[0],
@@ -41,7 +53,7 @@ def test_analyze_nrag_planted_communities_exact():
     for region, community in result["membership"]["louvain"].items():
         groups.setdefault(community, set()).add(region)
     assert sorted(map(sorted, groups.values())) == [
-        sorted(f"{l}_{x}_{y}" for l in range(3) for x, y in cells) for cells in (a, b)]
+        sorted(f"{layer}_{x}_{y}" for layer in range(3) for x, y in cells) for cells in (a, b)]
     assert result["communities"]["louvain"]["modularity"] == pytest.approx(0.5)  # two equal disconnected halves
 
 

@@ -20,8 +20,18 @@ import psutil
 import pytest
 
 from llm_mri_graphdb.errors import ServerError
-from llm_mri_graphdb.server import (Distribution, LocalNeo4j, browser_conf, browser_folder, free_port, neo4j_conf,
-                                    serves_guide, server_memory, start_guide, stop_guide)
+from llm_mri_graphdb.server import (
+    Distribution,
+    LocalNeo4j,
+    browser_conf,
+    browser_folder,
+    free_port,
+    neo4j_conf,
+    server_memory,
+    serves_guide,
+    start_guide,
+    stop_guide,
+)
 from llm_mri_graphdb.server.guide import make_server
 from llm_mri_graphdb.settings import package_folder
 

@@ -5,13 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_array_equal
-from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
-from llm_mri_graphdb.extract import cache
-from llm_mri_graphdb.extract import local as extract
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.errors import CacheError
-from llm_mri_graphdb.extract import extract_activations
+from llm_mri_graphdb.extract import cache, extract_activations
+from llm_mri_graphdb.extract import local as extract
+from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 pytestmark = pytest.mark.unit
 

@@ -116,7 +116,7 @@ def test_scan_one_text_per_label_fails_before_extraction_naming_no_probe(model, 
 
 def test_scan_label_with_a_slash_writes_safe_figure_names(model, tmp_path, capsys):
     corpus = tmp_path / "slash.csv"
-    pd.DataFrame({"text": TEXTS, "label": ["yes/no" if l == "pos" else "maybe" for l in LABELS]}).to_csv(
+    pd.DataFrame({"text": TEXTS, "label": ["yes/no" if label == "pos" else "maybe" for label in LABELS]}).to_csv(
         corpus, index=False)
     assert main(_scan(model, corpus, tmp_path, "--gridsize", "3", "--no-probe")) == 0
     run_id = capsys.readouterr().out.split("Stored run ")[1][:16]

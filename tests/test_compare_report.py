@@ -6,7 +6,6 @@ import base64
 import re
 
 import numpy as np
-import pytest
 
 from llm_mri_graphdb.analysis.alignment import LayerAlignment
 from llm_mri_graphdb.cli import main

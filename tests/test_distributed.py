@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 import ray  # the test extra installs the optional [ray] engine
 from numpy.testing import assert_allclose, assert_array_equal
-from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
-from llm_mri_graphdb.extract import distributed
-from llm_mri_graphdb.extract import extract_activations
+from llm_mri_graphdb.extract import distributed, extract_activations
+from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 pytestmark = pytest.mark.slow
 

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_allclose
-from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 from llm_mri_graphdb.data import corpus_fingerprint, load_corpus
 from llm_mri_graphdb.errors import ModelLoadError, UnsupportedSite
 from llm_mri_graphdb.extract import Extractor, cpu_has_bf16, dtype_name, extract_activations, load_model
 from llm_mri_graphdb.scan_settings import ScanArgumentError
+from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
 pytestmark = pytest.mark.unit
 

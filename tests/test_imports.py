@@ -30,7 +30,7 @@ def _run(code: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-_LOADED = "import json, sys; print(json.dumps({'loaded': [m for m in %r if m in sys.modules]}))" % (HEAVY,)
+_LOADED = f"import json, sys; print(json.dumps({{'loaded': [m for m in {HEAVY!r} if m in sys.modules]}}))"
 
 
 @pytest.mark.parametrize("statement", [

@@ -9,9 +9,16 @@ import re
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.report.interactive import (PALETTE, framed, graph_view, region_example_ids, region_examples,
-                                                view_html)
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+from llm_mri_graphdb.report.interactive import (
+    PALETTE,
+    framed,
+    graph_view,
+    region_example_ids,
+    region_examples,
+    view_html,
+)
+
 
 @pytest.fixture(scope="module")
 def tiny():

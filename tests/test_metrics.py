@@ -11,8 +11,13 @@ import pytest
 from networkx.algorithms import bipartite
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.analysis.metrics import (METRIC_KEYS, compute_metrics, metric_arrays, metrics_from_arrays,
-                                              projection_graph)
+from llm_mri_graphdb.analysis.metrics import (
+    METRIC_KEYS,
+    compute_metrics,
+    metric_arrays,
+    metrics_from_arrays,
+    projection_graph,
+)
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
 try:  # tests/ as a package, or as a rootdir-inserted folder

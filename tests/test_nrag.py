@@ -54,13 +54,13 @@ def test_build_nrag_from_reduced_cells_match_pandas_cut():
     reduced = [rng.normal(size=(200, 2)) * (i + 1) for i in range(4)]
     labels = rng.integers(0, 3, 200)
     g = build_nrag_from_reduced(reduced, labels, ["p", "q", "r"], gridsize=7)
-    for l, coords in enumerate(reduced):
+    for layer, coords in enumerate(reduced):
         x, xe = pd.cut(coords[:, 0], 7, labels=False, retbins=True)
         y, ye = pd.cut(coords[:, 1], 7, labels=False, retbins=True)
         expected = pd.crosstab([x, y], labels)
-        mine = g.layer_bounds[l]
+        mine = g.layer_bounds[layer]
         assert_allclose(mine, [xe[0], xe[-1], ye[0], ye[-1]])
-        at = g.region_layer == l
+        at = g.region_layer == layer
         got = {(int(a), int(b)): c.tolist() for a, b, c in zip(g.region_x[at], g.region_y[at], g.region_counts[at])}
         want = {k: [int(expected.loc[k].get(c, 0)) for c in range(3)] for k in expected.index}
         assert got == want
@@ -101,10 +101,10 @@ def test_build_nrag_from_reduced_components_spearman_per_label():
     assert_array_equal(g.region_counts, [[12, 9]] * 9)
     assert g.edge_source.shape[0] == 2 * 2 * 9  # threshold -1 keeps every pair of every label
     for s, t, c, w in rows(g):
-        l, i, j = s // 3, s % 3, t % 3
+        layer, i, j = s // 3, s % 3, t % 3
         mask = labels == c
-        assert t // 3 == l + 1
-        assert_allclose(w, spearmanr(reduced[l][mask, i], reduced[l + 1][mask, j]).statistic, atol=1e-12)
+        assert t // 3 == layer + 1
+        assert_allclose(w, spearmanr(reduced[layer][mask, i], reduced[layer + 1][mask, j]).statistic, atol=1e-12)
 
 
 def test_build_nrag_from_reduced_components_threshold_strict_and_abs():

@@ -9,8 +9,15 @@ from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import build_nrag
 from llm_mri_graphdb.nrag.out_of_core import build_grid_nrag
-from llm_mri_graphdb.reduce.layers import (PCA, SVD, UMAP, fit_out_of_core, memory_budget_bytes, reduce_layers,
-                                           transform_chunks)
+from llm_mri_graphdb.reduce.layers import (
+    PCA,
+    SVD,
+    UMAP,
+    fit_out_of_core,
+    memory_budget_bytes,
+    reduce_layers,
+    transform_chunks,
+)
 
 SMALL = 60_000  # bytes: 3000 x 16 floats do not fit, chunks of 1024 rows
 

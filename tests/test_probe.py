@@ -21,7 +21,7 @@ def _blobs(seed=0, n_per=50, width=32, n_layers=3):
     rng = np.random.default_rng(seed)
     y = np.repeat(np.arange(K), n_per)
     centres = rng.normal(size=(K, width)) * 4
-    layers = [centres[y] * (l / (n_layers - 1)) + rng.normal(size=(y.size, width)) for l in range(n_layers)]
+    layers = [centres[y] * (layer / (n_layers - 1)) + rng.normal(size=(y.size, width)) for layer in range(n_layers)]
     reduced = [PCA(2, random_state=0).fit_transform(x) for x in layers]
     return layers, reduced, y
 
@@ -99,7 +99,7 @@ def test_display_metrics_lists_every_metric(data):
     text = display_metrics(evaluate_model(layers[-1], reduced, y, n_splits=2))
     lines = text.splitlines()
     assert len(lines) == 1 + len(DEFAULT_METRICS)
-    assert [l.split()[0] for l in lines[1:]] == list(DEFAULT_METRICS)
+    assert [line.split()[0] for line in lines[1:]] == list(DEFAULT_METRICS)
 
 
 def test_layer_curve_rises_from_noise_to_separable(data):

@@ -8,10 +8,10 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils.estimator_checks import estimator_checks_generator
 
-from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.dimensionality_reduction import PCA as CompatPCA
 from llm_mri_graphdb.dimensionality_reduction import SVD as CompatSVD
 from llm_mri_graphdb.dimensionality_reduction import UMAP as CompatUMAP
+from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import build_nrag
 from llm_mri_graphdb.reduce.layers import PCA, SVD, UMAP, reduce_layers
 

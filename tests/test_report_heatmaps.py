@@ -8,9 +8,9 @@ import re
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.report.heatmap import heatmap_panels
 from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+from llm_mri_graphdb.report.heatmap import heatmap_panels
 from llm_mri_graphdb.report.scan import build_report
 from llm_mri_graphdb.testing import random_components_nrag
 

@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from bench.report_hover import graph_frame, hover_cell, hover_region, offline_page
-from llm_mri_graphdb.report.interactive import PALETTE
 from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
+from llm_mri_graphdb.report.interactive import PALETTE
 from llm_mri_graphdb.report.scan import write_report
 
 SHOTS = Path("/tmp")

@@ -11,8 +11,7 @@ import pytest
 
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.errors import ServerError
-from llm_mri_graphdb.server import (GDS_PROCEDURES, Distribution, LocalNeo4j, free_port, password_command,
-                                    server_memory)
+from llm_mri_graphdb.server import GDS_PROCEDURES, Distribution, LocalNeo4j, free_port, password_command, server_memory
 
 GIB = 1 << 30
 

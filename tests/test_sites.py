@@ -3,8 +3,15 @@ import torch
 from numpy.testing import assert_allclose
 
 from llm_mri_graphdb.errors import UnsupportedSite
-from llm_mri_graphdb.extract.sites import (ARCHITECTURES, find_site_modules, hook_name, hook_names, parse_hook_name,
-                                           pool, resolve_pooling)
+from llm_mri_graphdb.extract.sites import (
+    ARCHITECTURES,
+    find_site_modules,
+    hook_name,
+    hook_names,
+    parse_hook_name,
+    pool,
+    resolve_pooling,
+)
 
 pytestmark = pytest.mark.unit
 

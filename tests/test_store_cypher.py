@@ -40,7 +40,7 @@ def test_query_header_documents_every_parameter(name):
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
 def test_query_never_splices_values(name):
-    body = "\n".join(l for l in cypher.load_query(name).splitlines() if not l.startswith("//"))
+    body = "\n".join(line for line in cypher.load_query(name).splitlines() if not line.startswith("//"))
     assert "+ '" not in body.replace("+ ':'", "") and not re.search(r"\{\d|%s|\{[a-z_]+\}", body)
 
 

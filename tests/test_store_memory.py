@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
 from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.pipeline import open_store
 from llm_mri_graphdb.store import MemoryStore

@@ -40,12 +40,12 @@ class Listener:
         while not self._stop.is_set():
             try:
                 client, _ = self.sock.accept()
-            except socket.timeout:
+            except TimeoutError:
                 continue
             self.connections += 1
             client.close()
 
-    def __enter__(self) -> "Listener":
+    def __enter__(self) -> Listener:
         self._thread.start()
         return self
 

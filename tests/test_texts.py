@@ -15,11 +15,11 @@ def scan():
     rng = np.random.default_rng(5)
     n, layers = 40, 3
     labels = rng.integers(0, 2, n)
-    reduced = [rng.standard_normal((n, 2)) + labels[:, None] * (l + 1) for l in range(layers)]
+    reduced = [rng.standard_normal((n, 2)) + labels[:, None] * (layer + 1) for layer in range(layers)]
     nrag = build_nrag_from_reduced(reduced, labels, ["neg", "pos"], gridsize=4)
     # the cell of every text, independently: pandas.cut per axis, as llm_mri bins
-    cells = [[f"{l}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 4, labels=False), pd.cut(r[:, 1], 4, labels=False))]
-             for l, r in enumerate(reduced)]
+    cells = [[f"{layer}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 4, labels=False), pd.cut(r[:, 1], 4, labels=False))]
+             for layer, r in enumerate(reduced)]
     texts = [f"text {i}" for i in range(n)]
     return nrag, cells, texts, labels
 
@@ -54,7 +54,7 @@ def test_region_texts_are_exactly_the_texts_in_that_cell(scan):
 def test_text_path_follows_the_cells_with_label_mix(scan):
     nrag, cells, _, _ = scan
     path = text_path(nrag, 7)
-    assert [step["region"] for step in path] == [cells[l][7] for l in range(3)]
+    assert [step["region"] for step in path] == [cells[layer][7] for layer in range(3)]
     r = nrag.region_ids().index(path[1]["region"])
     assert (path[1]["neg"], path[1]["pos"], path[1]["total"]) == (*nrag.region_counts[r].tolist(),
                                                                    int(nrag.region_counts[r].sum()))

@@ -50,7 +50,7 @@ def scan():
     rng = np.random.default_rng(0)
     labels = np.repeat(np.arange(4), 30)
     centres = rng.normal(size=(4, 2)) * 3
-    reduced = [centres[labels] * l / 4 + rng.normal(size=(120, 2)) for l in range(5)]
+    reduced = [centres[labels] * layer / 4 + rng.normal(size=(120, 2)) for layer in range(5)]
     return _grid_nrag(reduced, labels, NAMES, 8)
 
 
@@ -210,7 +210,7 @@ def test_plot_graph_same_picture_from_nrag_and_its_networkx():
 
     rng = np.random.default_rng(3)
     labels = np.repeat([0, 1], 20)
-    reduced = [rng.normal(size=(40, 2)) + labels[:, None] * l for l in range(3)]
+    reduced = [rng.normal(size=(40, 2)) + labels[:, None] * layer for layer in range(3)]
     nrag = build_nrag_from_reduced(reduced, labels, ["cats", "dogs"], gridsize=6)
     a, b = plot_graph(nrag), plot_graph(nrag.to_networkx())
     pa, pb = ([c for c in ax.collections if isinstance(c, PathCollection)][0].get_offsets() for ax in (a, b))

@@ -36,8 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llm_mri_graphdb.extract.cache import read_rows
 from llm_mri_graphdb.analysis.mutual_info import ami_matrix
+from llm_mri_graphdb.extract.cache import read_rows
 
 __all__ = ["linear_cka", "cka_matrix", "ami_matrix", "best_matches", "LayerAlignment", "align_layers"]
 
@@ -226,7 +226,7 @@ def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *
                                               self_terms=not same)
     if same:  # the diagonal of the product holds the self terms: the diagonal of the result is exactly 1
         norms_a = norms_b = np.sqrt(np.diag(numerator))
-    elif norms_a is None:
+    elif norms_a is None or norms_b is None:
         norms_a = _self_norms(layers_a, means_a, block_rows, dtype)
         norms_b = _self_norms(layers_b, means_b, block_rows, dtype)
     denominator = np.outer(norms_a, norms_b)

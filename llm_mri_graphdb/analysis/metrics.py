@@ -127,7 +127,7 @@ def distribution_metrics(values, name: str) -> dict[str, float]:
     """``mean_<name>``, ``var_<name>``, ``skew_<name>``, ``kurt_<name>`` as pandas computes them."""
     s = pd.Series(np.asarray(values, np.float64))
     return {f"mean_{name}": float(s.mean()), f"var_{name}": float(s.var()),
-            f"skew_{name}": float(s.skew()), f"kurt_{name}": float(s.kurt())}
+            f"skew_{name}": float(s.skew()), f"kurt_{name}": float(s.kurt())}  # type: ignore[arg-type]  # stubs: Scalar
 
 
 def degree_assortativity(edge_source, edge_target, out_strength, in_strength) -> float:
@@ -281,7 +281,8 @@ def occupancy_metrics(node_layer, node_counts, n_layers: int, label_names: Seque
     layer = np.asarray(node_layer, np.int64)
     counts = np.asarray(node_counts, np.float64).reshape(layer.shape[0], len(label_names))
     total = counts.sum(axis=1)
-    entropy, purity_layer, js = [], [], {f"{a}|{b}": [] for a, b in combinations(label_names, 2)}
+    entropy, purity_layer = [], []
+    js: dict[str, list[float]] = {f"{a}|{b}": [] for a, b in combinations(label_names, 2)}
     for i in range(n_layers):
         c = counts[layer == i]
         t = c.sum()

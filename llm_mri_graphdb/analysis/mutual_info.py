@@ -114,7 +114,7 @@ def _expected_terms(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
         k = np.arange(width)
         for first in range(0, members.size, step):
             idx = members[first:first + step]
-            col = lambda a: a[idx, None]  # noqa: E731 - per-pair values as a column
+            col = lambda a, idx=idx: a[idx, None]  # noqa: E731 - per-pair values as a column
             nij = np.minimum(col(start) + k, col(stop) - 1)  # [pairs, width]; padding repeats the last term
             log_p = col(fixed) - log_fact[nij]
             log_p -= log_fact[col(u) - nij]

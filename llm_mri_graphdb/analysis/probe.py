@@ -88,7 +88,7 @@ def _rereduce(X: np.ndarray, n_components: int, reducer: Any, random_state: int 
     if n_components > min(X.shape):
         raise ValueError(f"n_components ({n_components}) must be <= min(n_texts, n_features) {X.shape}.")
     est = PCA() if reducer is None else clone(reducer)
-    params = {"n_components": n_components}
+    params: dict[str, int | None] = {"n_components": n_components}
     if "random_state" in est.get_params():
         params["random_state"] = random_state
     return np.asarray(est.set_params(**params).fit_transform(X), dtype=np.float64)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -11,8 +11,8 @@ from .options import FormatOpt, RunArg, StoreOpt, StorePathOpt, app, open_target
 
 
 @app.command("query")
-def query_cmd(name: Annotated[Optional[str], typer.Argument(help="A query of cypher/queries/ (omit to list them).")] = None,
-              param: Annotated[Optional[list[str]], typer.Option("--param", help="k=v, repeatable.")] = None,
+def query_cmd(name: Annotated[str | None, typer.Argument(help="A query of cypher/queries/ (omit to list them).")] = None,
+              param: Annotated[list[str] | None, typer.Option("--param", help="k=v, repeatable.")] = None,
               fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Run a named query of the Cypher library and print its rows.
 
@@ -46,7 +46,7 @@ def _text_rows(store: str, store_path: Path | None, method: str, *args, **kwargs
 
 @app.command("texts")
 def texts_cmd(run_id: RunArg, region: Annotated[str, typer.Argument(help="Region name layer_x_y, e.g. 6_3_4.")],
-              label: Annotated[Optional[str], typer.Option("--label", help="Only texts of this label.")] = None,
+              label: Annotated[str | None, typer.Option("--label", help="Only texts of this label.")] = None,
               limit: Annotated[int, typer.Option("--limit", min=0, help="Rows to print.")] = 20,
               offset: Annotated[int, typer.Option("--offset", min=0, help="Rows to skip first.")] = 0,
               fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
@@ -80,6 +80,7 @@ def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see 
     import warnings
 
     from llm_mri_graphdb.report.compare import write_comparison_report
+
     from ..store.alignment import compare_runs
 
     with open_target(store, store_path) as target, warnings.catch_warnings():

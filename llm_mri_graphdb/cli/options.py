@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,9 +16,9 @@ __all__ = ["app", "HomeOpt", "StoreOpt", "StorePathOpt", "OutOpt", "FormatOpt", 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="A brain scanner for language models whose scans live in Neo4j.")
 
-HomeOpt = Annotated[Optional[Path], typer.Option("--home", help="Server home folder (default: ~/.cache/llm-mri-graphdb/neo4j/default).")]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="Server home folder (default: ~/.cache/llm-mri-graphdb/neo4j/default).")]
 StoreOpt = Annotated[str, typer.Option("--store", help="auto (Neo4j when configured or started, else embedded), neo4j, or local (the embedded store; memory, its former name, warns).")]
-StorePathOpt = Annotated[Optional[Path], typer.Option("--store-path", help="Folder of the embedded store (default ~/.cache/llm-mri-graphdb/runs).")]
+StorePathOpt = Annotated[Path | None, typer.Option("--store-path", help="Folder of the embedded store (default ~/.cache/llm-mri-graphdb/runs).")]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder; files go to OUT/RUN_ID/.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 RunArg = Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")]
@@ -51,7 +51,8 @@ def print_rows(rows: list[dict], fmt: str) -> None:
 
 def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
     """An Enum of ``values``, which typer shows and checks as a choice."""
-    return Enum(name, [(v, v) for v in values], type=str)
+    # typeshed types the functional API's result as a member, not a class
+    return Enum(name, [(v, v) for v in values], type=str)  # type: ignore[return-value]
 
 
 #: Library argument -> CLI option, for errors that name the option.

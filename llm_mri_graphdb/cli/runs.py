@@ -95,8 +95,8 @@ def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders writ
 
     Example: llm-mri-graphdb runs import exports/* --store neo4j
     """
-    from llm_mri_graphdb.nrag.model import NRAG
     from llm_mri_graphdb.nrag.io import read_texts
+    from llm_mri_graphdb.nrag.model import NRAG
 
     # read all first: a bad folder stores nothing
     exported = [(NRAG.from_csv(folder), read_texts(folder)) for folder in folders]

@@ -3,15 +3,50 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, TypedDict
 
 import typer
 
-from ..scan_settings import BINNINGS, DTYPES, LIMITS, POOLINGS, REDUCERS, SITES, ScanArgumentError, check_encoding, check_scan
+from ..scan_settings import (
+    BINNINGS,
+    DTYPES,
+    LIMITS,
+    POOLINGS,
+    REDUCERS,
+    SITES,
+    ScanArgumentError,
+    check_encoding,
+    check_scan,
+)
 from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error
 
-Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
-    ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+if TYPE_CHECKING:  # typer builds the choices at run time; a checker sees their str values
+    Site = str
+    Pooling = str
+    Reducer = str
+    Dtype = str
+    Binning = str
+else:
+    Site, Pooling, Reducer, Dtype, Binning = (choices(n, v) for n, v in (
+        ("Site", SITES), ("Pooling", POOLINGS), ("Reducer", REDUCERS), ("Dtype", DTYPES), ("Binning", BINNINGS)))
+
+
+class _ScanSettings(TypedDict):
+    """The arguments ``scan`` shares with :func:`~llm_mri_graphdb.scan_settings.check_scan`."""
+
+    site: str
+    pooling: str
+    reducer: str
+    binning: str
+    dtype: str | None
+    n_components: int
+    gridsize: int
+    threshold: float
+    random_state: int
+    device: str
+    batch_size: int
+    max_length: int | None
+    allow_large: bool
 
 
 @app.command("scan")
@@ -29,17 +64,17 @@ def scan_cmd(
     binning: Annotated[Binning, typer.Option(help="Grid cells of equal width, or of equal counts (quantile).")] = "width",
     random_state: Annotated[int, typer.Option(min=0, help="Seed of the reducer and the probes.")] = 42,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
-    dtype: Annotated[Optional[Dtype], typer.Option(help="float32 (default); bfloat16 (any device; fast on CPUs with AMX-BF16/AVX512-BF16, see docs/precision.md); float16 on a GPU; auto: bfloat16 where the device multiplies it natively, else float32.")] = None,
+    dtype: Annotated[Dtype | None, typer.Option(help="float32 (default); bfloat16 (any device; 2-3x faster on CPUs with AMX-BF16/AVX512-BF16, see docs/precision.md); float16 on a GPU; auto: float32 until bfloat16 is shown equivalent (docs/precision.md).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help=f"Texts per forward pass (<= {LIMITS['batch_size']}).")] = 32,
-    max_length: Annotated[Optional[int], typer.Option(min=1, help="Truncate texts to this many tokens (default: the model's limit).")] = None,
+    max_length: Annotated[int | None, typer.Option(min=1, help="Truncate texts to this many tokens (default: the model's limit).")] = None,
     allow_large: Annotated[bool, typer.Option("--allow-large", help="Lift the upper bounds of --gridsize, --components, --batch-size and --max-length.")] = False,
     encoding: Annotated[str, typer.Option(help="Text encoding of a CSV/TSV/JSONL corpus, e.g. latin-1.")] = "utf-8",
-    cache: Annotated[Optional[Path], typer.Option(help="Activation cache folder (none by default).")] = None,
+    cache: Annotated[Path | None, typer.Option(help="Activation cache folder (none by default).")] = None,
     probe: Annotated[bool, typer.Option("--probe/--no-probe", help="Run the probing evaluation.")] = True,
     texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
-    ray: Annotated[Optional[str], typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
-    workers: Annotated[Optional[int], typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
+    ray: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
     out: OutOpt = Path("reports"),
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
@@ -52,11 +87,13 @@ def scan_cmd(
     """
     from ..pipeline import scan
 
-    values = {v: getattr(x, "value", x) for v, x in
-              (("site", site), ("pooling", pooling), ("reducer", reducer), ("binning", binning), ("dtype", dtype))}
-    settings = dict(**values, n_components=components, gridsize=gridsize, threshold=threshold,
-                    random_state=random_state, device=device, batch_size=batch_size, max_length=max_length,
-                    allow_large=allow_large)
+    def value(choice: str | None) -> str | None:  # the str of a choice Enum member
+        return getattr(choice, "value", choice)
+
+    settings = _ScanSettings(site=str(value(site)), pooling=str(value(pooling)), reducer=str(value(reducer)),
+                             binning=str(value(binning)), dtype=value(dtype), n_components=components,
+                             gridsize=gridsize, threshold=threshold, random_state=random_state, device=device,
+                             batch_size=batch_size, max_length=max_length, allow_large=allow_large)
     try:
         check_scan(**settings)  # cheap: before the store is opened or anything read
         check_encoding(encoding)
@@ -124,7 +161,7 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
 
 @app.command("metrics")
 def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
-                label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+                label: Annotated[list[str] | None, typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
                 save: Annotated[bool, typer.Option("--save", help="Also save them on the run (Neo4j); read-only otherwise.")] = False,
                 store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Print the metrics of a stored run as JSON (computed in Neo4j, or in process on the embedded store).
@@ -149,10 +186,10 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
 @app.command("analyze")
 def analyze_cmd(
     run_id: Annotated[str, typer.Argument(help="A stored run id.")],
-    algorithms: Annotated[Optional[str], typer.Option(
+    algorithms: Annotated[str | None, typer.Option(
         "--algorithms", help="Comma-separated among louvain,leiden,pagerank,betweenness (default: all the store runs).")]
     = None,
-    label: Annotated[Optional[list[str]], typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
     save: Annotated[bool, typer.Option("--save", help="Write communities and centrality onto the regions (Neo4j).")]
     = False,
     fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,

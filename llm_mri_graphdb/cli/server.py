@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -13,7 +13,7 @@ neo4j_app = typer.Typer(no_args_is_help=True, help="Run a local Neo4j 5.26 + GDS
 app.add_typer(neo4j_app, name="neo4j")
 
 
-def _memory_size(value: Optional[str]) -> Optional[str]:
+def _memory_size(value: str | None) -> str | None:
     """Check a --heap/--pagecache size at parse time (bad usage exits 2)."""
     from ..server.host import parse_size
 
@@ -46,8 +46,8 @@ def neo4j_start(
     home: HomeOpt = None,
     bolt_port: Annotated[int, typer.Option(help="Bolt port on 127.0.0.1.")] = 7687,
     http_port: Annotated[int, typer.Option(help="HTTP (Browser) port on 127.0.0.1.")] = 7474,
-    heap: Annotated[Optional[str], typer.Option(callback=_memory_size, help="JVM heap, e.g. 4g (default: a quarter of the available RAM, 512m to 8g).")] = None,
-    pagecache: Annotated[Optional[str], typer.Option(callback=_memory_size, help="Page cache, e.g. 2g (default: a quarter of the available RAM, 256m to 8g).")] = None,
+    heap: Annotated[str | None, typer.Option(callback=_memory_size, help="JVM heap, e.g. 4g (default: a quarter of the available RAM, 512m to 8g).")] = None,
+    pagecache: Annotated[str | None, typer.Option(callback=_memory_size, help="Page cache, e.g. 2g (default: a quarter of the available RAM, 256m to 8g).")] = None,
 ) -> None:
     """Start a local Neo4j (downloading it from Maven Central on first use) and print its URI.
 

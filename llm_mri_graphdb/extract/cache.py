@@ -240,6 +240,8 @@ class CacheWriter:
 
     def _reopen(self) -> bool:
         """Reopen a partial folder of the same plan; False when there is none to reuse."""
+        if self._tmp is None:
+            return False
         try:
             progress = json.loads((self._tmp / _PROGRESS).read_text())
             if progress.get("plan") != self.plan:

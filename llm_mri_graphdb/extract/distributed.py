@@ -23,12 +23,13 @@ be readable at the same path on every node (or be a hub id).
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import numpy as np
 
 from llm_mri_graphdb.extract.activations import Activations
-from llm_mri_graphdb.extract.local import Extractor, dtype_name, load_model, load_skeleton, prepare_job
 from llm_mri_graphdb.extract.jobs import plan_batches, run_job
+from llm_mri_graphdb.extract.local import Extractor, dtype_name, load_model, load_skeleton, prepare_job
 
 __all__ = ["extract_with_ray"]
 
@@ -161,12 +162,11 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
     if os.path.exists(model):
         model = os.path.abspath(model)
     skeleton, tokenizer, info = load_skeleton(model)
-    common = dict(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
-                  fingerprint=lambda: _no_fingerprint(model))
+    prepare = partial(prepare_job, skeleton, info, dataset, site=site, pooling=pooling, batch_size=batch_size,
+                      max_length=max_length, fingerprint=lambda: _no_fingerprint(model))
     # float32 needs no cluster to name: check the arguments and the cache before starting Ray
     known = dtype_name(dtype, "cpu") if dtype is None or str(dtype).removeprefix("torch.") == "float32" else None
-    job = prepare_job(skeleton, info, dataset, dtype_name=known or "float32",
-                      cache_dir=cache_dir if known else None, **common)
+    job = prepare(dtype_name=known or "float32", cache_dir=cache_dir if known else None)
     if job.cached is not None:
         return job.cached
     started = not ray.is_initialized()
@@ -179,7 +179,7 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
         n_workers = _worker_count(ray, num_workers, use_gpu, gpus_per_worker)
         if known is None:  # half precision or auto: resolved for the workers' device
             dtype = dtype_name(dtype, worker_device)
-            job = prepare_job(skeleton, info, dataset, dtype_name=dtype, cache_dir=cache_dir, **common)
+            job = prepare(dtype_name=dtype, cache_dir=cache_dir)
             if job.cached is not None:
                 return job.cached
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // n_workers)

@@ -14,16 +14,18 @@ import hashlib
 import os
 import shutil
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb import settings
-from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.data import corpus_fingerprint, corpus_name
 from llm_mri_graphdb.errors import CacheError
+from llm_mri_graphdb.extract import cache
+from llm_mri_graphdb.extract.activations import Activations
 
 __all__ = ["cache_root", "entry_key", "read_cached", "as_activations", "BatchPlan", "plan_batches",
            "ExtractionJob", "run_job"]
@@ -115,7 +117,7 @@ def plan_batches(tokenizer, texts, *, max_length: int | None, batch_size: int) -
 class ExtractionJob:
     """A validated extraction: what to compute and where it goes (see :func:`prepare_job`)."""
 
-    dataset: object
+    dataset: Any  # a datasets.Dataset with text and label columns
     site: str
     pooling: str
     batch_size: int
@@ -140,11 +142,13 @@ def run_job(job: ExtractionJob, plan: BatchPlan, compute, *, progress: bool = Tr
     from tqdm.auto import tqdm
 
     n_texts, dataset = len(plan.order), job.dataset
+    root, key = job.root, job.key
     writer = None
-    if job.root is None:
+    out: Sequence[np.ndarray]  # in memory, or the writer's memory maps
+    if root is None or key is None:
         out = [np.empty((n_texts, job.width), dtype=np.float32) for _ in range(job.n_layers)]
     else:
-        writer = cache.CacheWriter(job.root, job.key, n_layers=job.n_layers, n_texts=n_texts, width=job.width,
+        writer = cache.CacheWriter(root, key, n_layers=job.n_layers, n_texts=n_texts, width=job.width,
                                    plan=plan.fingerprint).__enter__()
         out = writer.layers
     try:
@@ -165,4 +169,8 @@ def run_job(job: ExtractionJob, plan: BatchPlan, compute, *, progress: bool = Tr
     finally:
         if writer is not None:
             writer.__exit__(None, None, None)
-    return read_cached(job.root, job.key, dataset)
+    assert root is not None and key is not None  # the writer above was opened on them
+    written = read_cached(root, key, dataset)
+    if written is None:  # read_cached warned why and removed it
+        raise CacheError(f"cache entry {key} under {root} was just written but cannot be read back.")
+    return written

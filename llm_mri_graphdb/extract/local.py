@@ -43,7 +43,15 @@ from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.errors import ModelLoadError
 from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb.extract.activations import Activations
-from llm_mri_graphdb.extract.jobs import BatchPlan, ExtractionJob, cache_root, entry_key, plan_batches, read_cached, run_job
+from llm_mri_graphdb.extract.jobs import (
+    BatchPlan,
+    ExtractionJob,
+    cache_root,
+    entry_key,
+    plan_batches,
+    read_cached,
+    run_job,
+)
 from llm_mri_graphdb.extract.sites import architecture, find_site_modules, pool, resolve_pooling
 from llm_mri_graphdb.scan_settings import ScanArgumentError, check_extraction
 
@@ -83,6 +91,13 @@ class _Source:
     gguf_file: str | None
     name: str
 
+    @property
+    def gguf_path(self) -> Path:
+        """The file of a ``gguf`` source."""
+        if self.gguf_file is None:
+            raise ValueError(f"model {self.name!r} is a {self.kind} source, not a GGUF file.")
+        return Path(self.model_id) / self.gguf_file
+
 
 def _folder_name(path: Path) -> str:
     """A readable model name: the folder's, or ``parent/folder`` for generic names like ``model``."""
@@ -118,7 +133,7 @@ def _source_fingerprint(src: _Source) -> str | None:
     if src.kind == "folder":
         return cache.folder_fingerprint(src.model_id)
     if src.kind == "gguf":
-        return cache.gguf_fingerprint(Path(src.model_id) / src.gguf_file)
+        return cache.gguf_fingerprint(src.gguf_path)
     from huggingface_hub import try_to_load_from_cache
 
     found = try_to_load_from_cache(src.model_id, "config.json")
@@ -183,7 +198,7 @@ def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> tor
     if dtype == "auto":
         return _auto_dtype(device)
     resolved = _DTYPES.get(dtype) if isinstance(dtype, str) else dtype
-    if resolved not in _DTYPES.values():
+    if resolved is None or resolved not in _DTYPES.values():
         raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, 'auto' or None; got {dtype!r}.")
     if resolved == torch.float16 and device.type == "cpu":
         raise ValueError("dtype float16 needs device cuda or mps; on cpu use bfloat16 or float32.")
@@ -282,7 +297,7 @@ def _load_error(model, src: _Source, exc: Exception) -> ModelLoadError:
     cause = " ".join(str(exc).split()) or type(exc).__name__
     cause = cause if len(cause) <= 400 else cause[:397] + "..."
     if src.kind == "gguf":
-        path = Path(src.model_id) / src.gguf_file
+        path = src.gguf_path
         damage = _gguf_damage(path)
         if damage is not None:
             return ModelLoadError(f"{os.fspath(model)}: not a complete GGUF model ({path.stat().st_size} bytes; "
@@ -356,7 +371,7 @@ def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | 
     positions = getattr(config, "max_position_embeddings", None)
     if isinstance(positions, int):
         limits.append(positions - _POSITION_OFFSET.get(model_type, 0))
-    limits = [v for v in limits if isinstance(v, int) and 0 < v < _UNBOUNDED]
+    bounds = [v for v in limits if isinstance(v, int) and 0 < v < _UNBOUNDED]
     source = getattr(model, "name_or_path", "") or ""
     if fingerprint is None and source and Path(source).is_dir():
         fingerprint = cache.folder_fingerprint(source)
@@ -368,7 +383,7 @@ def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | 
         width=int(config.hidden_size),
         is_decoder=decoder,
         has_cls=tokenizer.cls_token is not None,
-        max_length=min(limits) if limits else None,
+        max_length=min(bounds) if bounds else None,
     )
 
 

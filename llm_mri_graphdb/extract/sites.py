@@ -148,7 +148,7 @@ def find_site_modules(model: torch.nn.Module, model_type: str, site: str) -> lis
         )
     pattern = getattr(arch, site)
     modules = dict(model.named_modules())
-    found = []
+    found: list[torch.nn.Module] = []
     while (module := modules.get(pattern.format(i=len(found)))) is not None:
         found.append(module)
     n_blocks = getattr(model.config, "num_hidden_layers", None)

@@ -115,8 +115,9 @@ def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -
                               "label": np.array(nrag.label_names, dtype=object)[nrag.text_labels]})
         if texts is not None:
             table["text"] = [str(t) for t in texts]
-        for layer in range(nrag.n_layers if nrag.paths is not None else 0):
-            table[f"layer_{layer}"] = ids[nrag.paths[:, layer]]
+        paths = nrag.paths if nrag.paths is not None else np.empty((0, 0), np.int64)
+        for layer in range(paths.shape[1]):
+            table[f"layer_{layer}"] = ids[paths[:, layer]]
         table.to_csv(folder / "texts.csv", index=False)
 
 

@@ -44,9 +44,17 @@ from typing import Any, Literal
 
 import numpy as np
 
-from llm_mri_graphdb.nrag.regions import COMPONENTS, GRID, check_reduced, check_label_sizes, check_params, component_arrays, grid_arrays
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.labels import resolve_labels
+from llm_mri_graphdb.nrag.regions import (
+    COMPONENTS,
+    GRID,
+    check_label_sizes,
+    check_params,
+    check_reduced,
+    component_arrays,
+    grid_arrays,
+)
 from llm_mri_graphdb.scan_settings import graph_settings, run_settings
 from llm_mri_graphdb.values import to_json
 
@@ -193,10 +201,10 @@ class NRAG:
     def region_ids(self) -> list[str]:
         """Node ids as ``llm_mri`` names them: ``"{layer}_{x}_{y}"`` or ``"{layer}_{component}"``."""
         if self.kind == GRID:
-            return [f"{l}_{x}_{y}" for l, x, y in zip(self.region_layer.tolist(), self.region_x.tolist(), self.region_y.tolist())]
-        return [f"{l}_{c}" for l, c in zip(self.region_layer.tolist(), self.region_x.tolist())]
+            return [f"{layer}_{x}_{y}" for layer, x, y in zip(self.region_layer.tolist(), self.region_x.tolist(), self.region_y.tolist())]
+        return [f"{layer}_{c}" for layer, c in zip(self.region_layer.tolist(), self.region_x.tolist())]
 
-    def equals(self, other: "NRAG", *, atol: float = 0.0) -> bool:
+    def equals(self, other: NRAG, *, atol: float = 0.0) -> bool:
         """True when both graphs have the same regions, counts and per-label edge weights."""
         if not isinstance(other, NRAG):
             return False
@@ -211,7 +219,7 @@ class NRAG:
         return bool(same and np.allclose(self.edge_weight, other.edge_weight, rtol=0.0, atol=atol))
 
     # -- label subsets and conversions ---------------------------------------------
-    def select_labels(self, labels: Any) -> "NRAG":
+    def select_labels(self, labels: Any) -> NRAG:
         """The NRAG restricted to ``labels`` (names or indices, in the order given).
 
         Edge rows of other labels are dropped and labels are re-indexed in the
@@ -259,7 +267,7 @@ class NRAG:
         to_csv(self, folder, texts)
 
     @classmethod
-    def from_csv(cls, folder: str | Path) -> "NRAG":
+    def from_csv(cls, folder: str | Path) -> NRAG:
         """Read a folder written by :meth:`to_csv` back into an equal NRAG."""
         from llm_mri_graphdb.nrag.io import from_csv
 
@@ -354,13 +362,13 @@ def build_nrag(
     n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
-    common = dict(gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
-                  model=activations.model, corpus=activations.corpus, activations_path=activations.path)
     if not refit_per_label:
         if reduced is None:
             reduced = reduce_layers(activations, reducer)
-        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names,
-                                       settings=settings, **common)
+        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names, settings=settings,
+                                       gridsize=gridsize, threshold=threshold, binning=binning,
+                                       abs_threshold=abs_threshold, model=activations.model,
+                                       corpus=activations.corpus, activations_path=activations.path)
     if reduced is not None:
         raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
     if n_components == 2:

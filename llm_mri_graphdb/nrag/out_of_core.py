@@ -29,11 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from llm_mri_graphdb.nrag.regions import bin_axis, check_params
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import GRID, NRAG
-from llm_mri_graphdb.reduce.layers import (fit_out_of_core, fits_in_memory, memory_budget_bytes, reduce_layers,
-                                           transform_chunks)
+from llm_mri_graphdb.nrag.regions import bin_axis, check_params
+from llm_mri_graphdb.reduce.layers import (
+    fit_out_of_core,
+    fits_in_memory,
+    memory_budget_bytes,
+    reduce_layers,
+    transform_chunks,
+)
 
 __all__ = ["build_grid_nrag"]
 
@@ -79,7 +84,8 @@ def _edges(coords: _Coordinates, layer: int, axis: int, gridsize: int, binning: 
 
 def _cut(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """Cell of every value under fixed edges, as ``bin_axis`` gives for the whole column."""
-    return np.asarray(pd.cut(values, edges, labels=False, include_lowest=True), dtype=np.int64)
+    # pandas-stubs take Sequence[float] bins, not the ndarray pandas documents and accepts
+    return np.asarray(pd.cut(values, edges, labels=False, include_lowest=True), dtype=np.int64)  # type: ignore[call-overload]
 
 
 def _merge(codes: np.ndarray, counts: np.ndarray, new: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -7,6 +7,7 @@ canonical order (regions by (layer, x, y), edge rows by (source, target, label))
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -14,8 +15,8 @@ from scipy.stats import rankdata
 
 from llm_mri_graphdb.scan_settings import check_graph
 
-GRID = "grid"
-COMPONENTS = "components"
+GRID: Final = "grid"
+COMPONENTS: Final = "components"
 
 
 def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
@@ -59,11 +60,11 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
     n_layers, g = len(reduced), int(gridsize)
     cell = np.empty((n_layers, labels.shape[0]), np.int64)
     bounds = np.empty((n_layers, 4))
-    for l, coords in enumerate(reduced):
+    for layer, coords in enumerate(reduced):
         xb, xe = bin_axis(coords[:, 0], g, binning)
         yb, ye = bin_axis(coords[:, 1], g, binning)
-        cell[l] = (l * g + xb) * g + yb
-        bounds[l] = (xe[0], xe[-1], ye[0], ye[-1])
+        cell[layer] = (layer * g + xb) * g + yb
+        bounds[layer] = (xe[0], xe[-1], ye[0], ye[-1])
     keys, inv = np.unique(cell.ravel(), return_inverse=True)
     inv = inv.reshape(cell.shape)
     n_regions = keys.shape[0]
@@ -90,15 +91,16 @@ def rank_z(x: np.ndarray) -> np.ndarray:
 def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold) -> dict:
     """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts."""
     n_layers, k = len(reduced_by_label[0]), reduced_by_label[0][0].shape[1]
-    src, tgt, lab, w = [], [], [], []
+    parts: tuple[list[np.ndarray], ...] = ([], [], [], [])  # source, target, label, weight per label
     for c, layers in enumerate(reduced_by_label):
         z = [rank_z(x) for x in layers]
-        rho = np.clip(np.stack([z[l].T @ z[l + 1] for l in range(n_layers - 1)]), -1.0, 1.0)
+        rho = np.clip(np.stack([z[layer].T @ z[layer + 1] for layer in range(n_layers - 1)]), -1.0, 1.0)
         with np.errstate(invalid="ignore"):
             keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
-        l, i, j = np.nonzero(keep)
-        src.append(l * k + i), tgt.append((l + 1) * k + j), lab.append(np.full(l.shape, c)), w.append(rho[keep])
-    src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in (src, tgt, lab, w))
+        layer, i, j = np.nonzero(keep)
+        for part, values in zip(parts, (layer * k + i, (layer + 1) * k + j, np.full(layer.shape, c), rho[keep])):
+            part.append(values)
+    src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in parts)
     order = np.lexsort((lab, tgt, src))
     label_counts = np.bincount(labels, minlength=n_labels)
     return dict(

@@ -59,7 +59,7 @@ def region_members(nrag: NRAG, region: str) -> np.ndarray:
     return np.flatnonzero(paths[:, int(nrag.region_layer[r])] == r)
 
 
-def region_texts(nrag: NRAG, region: str, texts: Sequence[str], text_labels: Sequence[int], *,
+def region_texts(nrag: NRAG, region: str, texts: Sequence[str], text_labels: Sequence[int] | np.ndarray, *,
                  label: str | int | None = None, limit: int | None = None, offset: int = 0) -> list[dict[str, Any]]:
     """The texts of ``region``: ``{"index", "text", "label"}`` rows in corpus order.
 
@@ -158,7 +158,7 @@ def check_layer(layer: Any, n_layers: int, name: str = "layer") -> int:
 
 
 # -- the other text questions ----------------------------------------------------------------
-def co_travellers(nrag: NRAG, index: int, texts: Sequence[str], text_labels: Sequence[int], *,
+def co_travellers(nrag: NRAG, index: int, texts: Sequence[str], text_labels: Sequence[int] | np.ndarray, *,
                   limit: int = 20) -> list[dict[str, Any]]:
     """Texts sharing text ``index``'s region at the most layers: ``{"index", "text", "label", "shared"}``.
 
@@ -175,7 +175,7 @@ def co_travellers(nrag: NRAG, index: int, texts: Sequence[str], text_labels: Seq
              "shared": int(shared[i])} for i in order.tolist()]
 
 
-def label_crossings(nrag: NRAG, texts: Sequence[str], text_labels: Sequence[int], *,
+def label_crossings(nrag: NRAG, texts: Sequence[str], text_labels: Sequence[int] | np.ndarray, *,
                     limit: int = 20) -> list[dict[str, Any]]:
     """Texts whose last-layer region is dominated by another label, in corpus order (query ``label_crossings``).
 
@@ -223,7 +223,7 @@ def diverging_texts(nrag_a: NRAG, nrag_b: NRAG, layer_a: int, layer_b: int, *,
     limit = check_count(limit, "limit")
     ra, rb = pa[:, la], pb[:, lb]
     ids_a, ids_b = nrag_a.region_ids(), nrag_b.region_ids()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for tag, together, apart, ids_t, ids_o in (("a", ra, rb, ids_a, ids_b), ("b", rb, ra, ids_b, ids_a)):
         for i, j in _apart_pairs(together, apart, limit - len(rows)):
             rows.append({"together": tag, "i": i, "j": j, "region": ids_t[together[i]],

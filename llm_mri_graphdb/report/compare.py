@@ -66,7 +66,10 @@ def build_comparison_report(alignment: LayerAlignment) -> str:
     facts = [["model a", a], ["model b", b]]
     if run_a or run_b:
         facts += [["run a", run_a], ["run b", run_b]]
-    shape = (alignment.cka if alignment.cka is not None else alignment.ami).shape
+    matrix = alignment.cka if alignment.cka is not None else alignment.ami
+    if matrix is None:
+        raise ValueError("the alignment holds neither CKA nor AMI; align activations or region paths.")
+    shape = matrix.shape
     facts += [["layers of a", shape[0]], ["layers of b", shape[1]]]
     parts.append(_table(facts, ["", "compared"]))
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in alignment.notes]

@@ -19,8 +19,8 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.report.interactive import PALETTE, region_example_ids, shorten, web_asset
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.report.interactive import PALETTE, region_example_ids, shorten, web_asset
 from llm_mri_graphdb.viz.layout import gridsize_of
 
 __all__ = ["heatmap_panels"]
@@ -68,14 +68,16 @@ def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_label
         raise ValueError("interactive heatmaps need a grid (2-component) scan; this scan has components.")
     names = list(nrag.label_names)
     n_labels = len(names)
-    with_texts = texts is not None and nrag.paths is not None
-    if with_texts and len(texts) != nrag.paths.shape[0]:
-        raise ValueError(f"texts must hold one text per row of the scan's paths ({nrag.paths.shape[0]}); "
-                         f"got {len(texts)}.")
+    paths = nrag.paths if texts is not None else None  # the regions of the texts, when there are texts to show
+    shown: Sequence[str] = texts if texts is not None and paths is not None else []
+    with_texts = paths is not None
+    if paths is not None and len(shown) != paths.shape[0]:
+        raise ValueError(f"texts must hold one text per row of the scan's paths ({paths.shape[0]}); "
+                         f"got {len(shown)}.")
     per_label = with_texts and text_labels is not None
     ids: list[list[int]] = []
-    if with_texts:
-        ids = region_example_ids(nrag.paths, nrag.n_regions, text_labels=text_labels if per_label else None,
+    if paths is not None:
+        ids = region_example_ids(paths, nrag.n_regions, text_labels=text_labels if per_label else None,
                                  n_labels=n_labels if per_label else 1, max_examples=max_examples)
     used = sorted({i for chosen in ids for i in chosen})
     slot = {i: k for k, i in enumerate(used)}
@@ -104,7 +106,7 @@ def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_label
                           f"<figcaption>layer {layer}</figcaption></figure>")
         rows.append(f"<h3>{html.escape(name)}</h3><div class='llm-mri-row'>{''.join(panels)}</div>")
     data = {"labels": names, "colours": [PALETTE[i % len(PALETTE)] for i in range(n_labels)],
-            "texts": [shorten(texts[i], max_chars) for i in used] if with_texts else [], "perLabel": per_label,
+            "texts": [shorten(shown[i], max_chars) for i in used], "perLabel": per_label,
             "counts": {region_names[r]: nrag.region_counts[r].tolist() for r in range(nrag.n_regions)}}
     block = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
     return ("<div class='llm-mri-heatmaps'>" + "".join(rows) + "</div>"

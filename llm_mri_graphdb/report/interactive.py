@@ -72,8 +72,8 @@ def region_example_ids(paths: np.ndarray, n_regions: int, *, text_labels: Any = 
     order = np.argsort(keys, axis=0, kind="stable")  # texts of a region stay in corpus order
     for layer in range(keys.shape[1]):
         column = keys[order[:, layer], layer]
-        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if column.size else []
-        for start in np.asarray(starts).tolist():
+        starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if column.size else np.empty(0, np.intp)
+        for start in starts.tolist():
             key = int(column[start])
             chosen = order[start:start + max_examples, layer]
             ids[key] = chosen[keys[chosen, layer] == key].tolist()
@@ -122,7 +122,7 @@ def _check_layers(layers: Any, n_layers: int) -> np.ndarray:
     if layers is None:
         return np.arange(n_layers)
     chosen = [layers] if isinstance(layers, (int, np.integer)) else list(layers)
-    bad = [l for l in chosen if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not -n_layers <= l < n_layers]
+    bad = [layer for layer in chosen if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n_layers <= layer < n_layers]
     if bad or not chosen:
         raise ValueError(f"layers must be indices in -{n_layers}..{n_layers - 1} (one or more); got {layers!r}.")
     return np.unique(np.asarray(chosen, dtype=np.int64) % n_layers)

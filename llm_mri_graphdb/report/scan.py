@@ -234,6 +234,6 @@ def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
                c=[colour[membership[names[i]]] for i in shown], vmin=0, vmax=19)
     ax.set_xlabel("region (cell or component)")
     ax.set_ylabel("layer")
-    ax.set_yticks(range(0, -nrag.n_layers, -1), [str(l) for l in range(nrag.n_layers)])
+    ax.set_yticks(range(0, -nrag.n_layers, -1), [str(layer) for layer in range(nrag.n_layers)])
     ax.set_title("Layered graph coloured by community")
     return fig

@@ -12,11 +12,19 @@
 
 from __future__ import annotations
 
-from .distribution import Distribution, ensure_distribution, mvn_copy
-from .host import (ServerMemory, format_size, free_port, java_major_version, parse_size, port_is_free, runs_home,
-                   server_memory)
 from .browser import GuideServer, browser_conf, browser_folder, serves_guide, start_guide, stop_guide
 from .config import GDS_PROCEDURES, neo4j_conf
+from .distribution import Distribution, ensure_distribution, mvn_copy
+from .host import (
+                   ServerMemory,
+                   format_size,
+                   free_port,
+                   java_major_version,
+                   parse_size,
+                   port_is_free,
+                   runs_home,
+                   server_memory,
+)
 from .local import LocalNeo4j, ServerInfo, password_command
 
 __all__ = [

@@ -79,7 +79,7 @@ def mvn_copy(pom: Path, out: Path) -> None:
            f"-DoutputDirectory={out}", "-Dmdep.prependGroupId=true"]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        errors = [l for l in (proc.stdout + proc.stderr).splitlines() if "ERROR" in l] or [proc.stderr.strip()]
+        errors = [line for line in (proc.stdout + proc.stderr).splitlines() if "ERROR" in line] or [proc.stderr.strip()]
         raise ServerError(
             f"Maven could not resolve {pom.parent.name} jars from Maven Central: {errors[0][:300]} "
             "(check network access to Maven Central, or a mirror in ~/.m2/settings.xml)."

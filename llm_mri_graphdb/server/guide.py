@@ -66,7 +66,7 @@ class GuideHandler(BaseHTTPRequestHandler):
             body = found[0].read_bytes() if found else None
         except OSError:
             body = None
-        if body is None:
+        if found is None or body is None:
             self.send_error(HTTPStatus.NOT_FOUND, "only /guide.html and /nrag.grass are served here")
             return
         self.send_response(HTTPStatus.OK)

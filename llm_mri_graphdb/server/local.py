@@ -28,8 +28,8 @@ from pathlib import Path
 from ..errors import ServerError
 from ..settings import Neo4jSettings, cache_home
 from .browser import GuideServer, serves_guide, start_guide, stop_guide
-from .distribution import Distribution, ensure_distribution
 from .config import JVM_FLAGS, neo4j_conf
+from .distribution import Distribution, ensure_distribution
 from .host import ServerMemory, java_major_version, port_is_free, runs_home, server_memory
 
 __all__ = ["LocalNeo4j", "ServerInfo", "password_command"]
@@ -167,7 +167,7 @@ class LocalNeo4j:
     def is_running(self) -> bool:
         """Whether ``server.json`` names a live Java process serving this home."""
         state = self._state()
-        return bool(state) and runs_home(state.get("pid", -1), self.home)
+        return bool(state and runs_home(state.get("pid", -1), self.home))
 
     def info(self) -> ServerInfo | None:
         """How to reach the running server, or None (also when ``server.json`` is stale)."""
@@ -366,13 +366,15 @@ class LocalNeo4j:
         return new, True
 
     def _alter_password(self, new: str) -> bool:
-        """Change the password on the running server; False when the stored one is refused."""
+        """Change the password on the running server; False when the stored one is refused (or it stopped)."""
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError
 
         from ..store import cypher
 
         info = self.info()
+        if info is None:  # stopped since the caller looked
+            return False
         try:
             with GraphDatabase.driver(info.uri, auth=("neo4j", self.password())) as driver:
                 driver.execute_query(cypher.load("update_current_user_password"), old=self.password(), new=new,

@@ -37,8 +37,8 @@ from typing import Any
 import numpy as np
 
 from llm_mri_graphdb.analysis.alignment import LayerAlignment, align_layers, best_matches
-from llm_mri_graphdb.extract.cache import load_entry
 from llm_mri_graphdb.errors import CacheError
+from llm_mri_graphdb.extract.cache import load_entry
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.values import plain
@@ -48,7 +48,7 @@ __all__ = ["MEASURES", "AlignmentQuestions", "compare_runs", "write_alignment", 
 
 MEASURES = ("cka", "ami")
 _FILE = "alignments.json"
-_IN_MEMORY: "weakref.WeakKeyDictionary[Any, dict[str, Any]]" = weakref.WeakKeyDictionary()
+_IN_MEMORY: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 
 
 def _is_local(store: Any) -> bool:
@@ -127,7 +127,7 @@ def compare_runs(store: Any, run_a: str, run_b: str, *, save: bool = True) -> La
     layers_a, why_a = _activations(run_a, nrag_a, n_texts)
     layers_b, why_b = (layers_a, why_a) if run_b == run_a else _activations(run_b, nrag_b, n_texts)
     if layers_a is None or layers_b is None:
-        notes.append(why_a or why_b)
+        notes.append(why_a or why_b or "the activations of a run are not available.")
         layers_a = layers_b = None
     if layers_a is None and paths_a is None:
         raise ValueError(f"runs {run_a} and {run_b} can be compared by neither measure: " + " ".join(notes))
@@ -148,6 +148,8 @@ def _plain(matrix: np.ndarray | None) -> list[list[float | None]] | None:
 
 def _shape(alignment: LayerAlignment) -> tuple[int, int]:
     matrix = alignment.cka if alignment.cka is not None else alignment.ami
+    if matrix is None:
+        raise ValueError("an alignment must hold CKA or AMI; this one holds neither.")
     return matrix.shape
 
 
@@ -191,7 +193,8 @@ def read_alignment(store: Any, run_a: str, run_b: str) -> LayerAlignment | None:
     runs = _summaries(store)
     if run_a not in runs or run_b not in runs:
         return None
-    names = tuple(str(runs.get(r, {}).get("model") or r) for r in (run_a, run_b))
+    name_a, name_b = (str(runs.get(r, {}).get("model") or r) for r in (run_a, run_b))
+    names = (name_a, name_b)
     if _is_local(store):
         entries = _local_entries(store)
         entry, flip = entries.get(f"{run_a} {run_b}"), False
@@ -241,7 +244,8 @@ def layer_alignment(store: Any, run_a: str, *, measure: str = "cka", other: str 
         if summary is None or (other is not None and other not in (other_run, summary["model"])):
             continue
         stored = read_alignment(store, run_a, other_run)
-        out += _best_rows(stored, other_run, summary, measure)
+        if stored is not None:  # deleted since the summaries were read
+            out += _best_rows(stored, other_run, summary, measure)
     return sorted(out, key=lambda r: (str(r["model"]), r["run_id"], r["layer"]))
 
 
@@ -254,7 +258,7 @@ def _best_rows(stored: LayerAlignment, other_run: str, summary: dict[str, Any], 
     for layer, j in enumerate(best.tolist()):
         if np.isnan(matrix[layer, j]):
             continue
-        value = lambda m: None if m is None or np.isnan(m[layer, j]) else float(m[layer, j])  # noqa: E731
+        value = lambda m, layer=layer, j=j: None if m is None or np.isnan(m[layer, j]) else float(m[layer, j])  # noqa: E731
         rows.append({"layer": layer, "model": summary["model"], "run_id": other_run, "best_layer": int(j),
                      "n_layers": summary["n_layers"], "score": float(matrix[layer, j]),
                      "cka": value(stored.cka), "ami": value(stored.ami)})

@@ -8,7 +8,7 @@ loaded and checked for parameters here as well.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def _read(path: Path, what: str) -> str:
         ) from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> str:
     """Text of ``cypher/<name>.cypher``.
 
@@ -91,7 +91,7 @@ def query_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.cypher"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_query(name: str) -> str:
     """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others."""
     names = query_names()

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.nrag import texts as text_queries
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
+from llm_mri_graphdb.nrag import texts as text_queries
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
@@ -64,6 +64,13 @@ def _summary(run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
             "completed_at": meta["completed_at"], "status": "complete"}
 
 
+def _text_labels(nrag: NRAG) -> np.ndarray:
+    """The label of every text of a run stored with texts (which always keeps them)."""
+    if nrag.text_labels is None:
+        raise ValueError(f"run {nrag.run_id} holds no text labels; write it again with its texts.")
+    return nrag.text_labels
+
+
 def _unreadable(file: Path, exc: Exception) -> ValueError:
     return ValueError(f"{file} is not a run saved by llm-mri-graphdb ({type(exc).__name__}: {exc}); "
                       f"move it out of {file.parent}.")
@@ -82,7 +89,7 @@ def _read_meta(file: Path) -> dict[str, Any]:
     return meta
 
 
-def _text_path_rows(store: "LocalStore", p: dict[str, Any]) -> list[dict[str, Any]]:
+def _text_path_rows(store: LocalStore, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of query ``text_path``: the counts as one list aligned with ``label_names``."""
     names = list(store.read(p["run_id"]).label_names)
     return [{"layer": r["layer"], "region": r["region"], "total": r["total"], "counts": [r[n] for n in names],
@@ -127,7 +134,7 @@ class LocalStore(AlignmentQuestions):
     def __repr__(self) -> str:
         return f"LocalStore(path={None if self.path is None else str(self.path)!r})"
 
-    def __enter__(self) -> "LocalStore":
+    def __enter__(self) -> LocalStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -159,17 +166,24 @@ class LocalStore(AlignmentQuestions):
             self._meta[run_id] = _read_meta(file)
         return self._meta[run_id]
 
-    def _save(self, run_id: str, nrag: NRAG, completed_at: str, texts: list[str] | None) -> None:
+    def _stored_file(self, run_id: str) -> Path:
+        """The file of a saved run; RunNotFound when it is gone (another process deleted it)."""
+        file = self._file(run_id)
+        if file is None:
+            raise RunNotFound(f"run_id must name a stored run; got {run_id!r} (stored: {self._run_ids()}).")
+        return file
+
+    def _save(self, folder: Path, run_id: str, nrag: NRAG, completed_at: str, texts: list[str] | None) -> None:
         arrays = {name: getattr(nrag, name) for name in _ARRAYS}
         arrays.update({name: getattr(nrag, name) for name in _OPTIONAL if getattr(nrag, name) is not None})
         if texts is not None:
             arrays.update(_encode_texts(texts))
         meta = json.dumps(_meta(nrag, completed_at, len(texts or ())), sort_keys=True, default=str)
-        fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".npz", dir=self.path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{run_id}.", suffix=".npz", dir=folder)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez(fh, meta=np.array(meta), **arrays)
-            os.replace(tmp, self.path / f"{run_id}.npz")
+            os.replace(tmp, folder / f"{run_id}.npz")
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -180,7 +194,7 @@ class LocalStore(AlignmentQuestions):
         meta = self._metadata(run_id)
         if self.path is None:
             return self._runs[run_id]
-        file = self._file(run_id)
+        file = self._stored_file(run_id)
         try:
             with np.load(file, allow_pickle=False) as data:
                 arrays = {name: data[name] for name in _ARRAYS}
@@ -209,7 +223,7 @@ class LocalStore(AlignmentQuestions):
         run_id = nrag.run_id
         completed_at = datetime.now(timezone.utc).isoformat()
         if self.path is not None:
-            self._save(run_id, nrag, completed_at, texts)
+            self._save(self.path, run_id, nrag, completed_at, texts)
         self._runs[run_id] = nrag
         self._meta[run_id] = json.loads(json.dumps(_meta(nrag, completed_at, len(texts or ())), default=str))
         self._texts.pop(run_id, None)
@@ -306,7 +320,7 @@ class LocalStore(AlignmentQuestions):
         text_queries.require_texts(run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None,
                                    paths=paths)
         if run_id not in self._texts:
-            file = self._file(run_id)
+            file = self._stored_file(run_id)
             try:
                 with np.load(file, allow_pickle=False) as data:
                     self._texts[run_id] = _decode_texts(data["text_blob"], data["text_offsets"])
@@ -324,7 +338,7 @@ class LocalStore(AlignmentQuestions):
         except ValueError:
             raise ValueError(f"region must be an occupied region of run {run_id} such as {nrag.region_ids()[0]!r} "
                              f"('layer_x_y'); got {region!r}.") from None
-        return text_queries.region_texts(nrag, region, texts, nrag.text_labels, label=label, limit=limit, offset=offset)
+        return text_queries.region_texts(nrag, region, texts, _text_labels(nrag), label=label, limit=limit, offset=offset)
 
     def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
         """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
@@ -334,12 +348,12 @@ class LocalStore(AlignmentQuestions):
     def co_travellers(self, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
         """Texts sharing text ``idx``'s region at the most layers: ``index``, ``text``, ``label``, ``shared``."""
         nrag, texts = self._with_texts(run_id)
-        return text_queries.co_travellers(nrag, idx, texts, nrag.text_labels, limit=limit)
+        return text_queries.co_travellers(nrag, idx, texts, _text_labels(nrag), limit=limit)
 
     def label_crossings(self, run_id: str, limit: int = 20) -> list[dict[str, Any]]:
         """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
         nrag, texts = self._with_texts(run_id)
-        return text_queries.label_crossings(nrag, texts, nrag.text_labels, limit=limit)
+        return text_queries.label_crossings(nrag, texts, _text_labels(nrag), limit=limit)
 
     def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
                         limit: int = 20) -> list[dict[str, Any]]:

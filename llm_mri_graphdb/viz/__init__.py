@@ -17,7 +17,7 @@ label's edge, any number of labels.
 from __future__ import annotations
 
 from .alignment import plot_alignment
-from .figure import figure_to_png_bytes
+from .figure import figure_to_png_bytes, root_figure
 from .graph import plot_graph
 from .heatmap import plot_heatmap, plot_scan
 from .probing import plot_metric_deltas, plot_probe
@@ -30,4 +30,5 @@ __all__ = [
     "plot_metric_deltas",
     "plot_alignment",
     "figure_to_png_bytes",
+    "root_figure",
 ]

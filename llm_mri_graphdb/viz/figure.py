@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
-__all__ = ["new_axes", "figure_to_png_bytes"]
+__all__ = ["new_axes", "figure_to_png_bytes", "root_figure"]
 
 
 def new_axes(figsize: tuple[float, float]) -> Axes:
@@ -20,9 +20,14 @@ def new_axes(figsize: tuple[float, float]) -> Axes:
     return Figure(figsize=figsize, layout="constrained").add_subplot()
 
 
-def figure_to_png_bytes(fig: Figure | Axes, *, dpi: int = 100) -> bytes:
+def root_figure(artist: Figure | SubFigure | Axes) -> Figure:
+    """The top-level Figure of an Axes or a subfigure: the one that has a size and renders."""
+    fig = artist.figure if isinstance(artist, Axes) else artist
+    return fig.figure if isinstance(fig, SubFigure) else fig
+
+
+def figure_to_png_bytes(fig: Figure | SubFigure | Axes, *, dpi: int = 100) -> bytes:
     """PNG bytes of a figure (or an Axes' figure), for reports that embed images."""
-    fig = fig.figure if isinstance(fig, Axes) else fig
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    root_figure(fig).savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()

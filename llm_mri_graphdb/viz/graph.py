@@ -16,9 +16,10 @@ from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 
-from ..labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
-from .figure import new_axes
+
+from ..labels import resolve_label
+from .figure import new_axes, root_figure
 from .layout import barycentric, drawing_arrays
 
 __all__ = ["plot_graph"]
@@ -67,7 +68,7 @@ def plot_graph(
     """
     d = drawing_arrays(nrag_or_graph)
     names = d["label_names"]
-    chosen = list(range(len(names))) if labels is None else [resolve_label(names, l) for l in labels]
+    chosen = list(range(len(names))) if labels is None else [resolve_label(names, label) for label in labels]
     src, tgt, lab, w = d["rows"]
     keep = np.isin(lab, chosen) & (np.abs(w) > 0)
     src, tgt, lab, w = src[keep], tgt[keep], lab[keep], np.abs(w[keep])
@@ -101,7 +102,7 @@ def plot_graph(
     slots = span + 1
     if ax is None:
         ax = new_axes((float(np.clip(slots * 0.13, 8, 22)), float(np.clip(0.55 * d["n_layers"] + 1.2, 3, 14))))
-    fig_w = ax.get_position().width * ax.figure.get_figwidth() * 72
+    fig_w = ax.get_position().width * root_figure(ax).get_figwidth() * 72
     slot_pt = fig_w / slots
 
     # one segment per (edge, label); labels sharing an edge sit side by side
@@ -119,7 +120,8 @@ def plot_graph(
                      np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]])], axis=1)
     rgba = np.array([color_of[li] for li in lab[e]]).reshape(-1, 4)
     rgba[:, 3] = 0.3 + 0.55 * rel[e]
-    ax.add_collection(LineCollection(segs, colors=rgba, linewidths=0.3 + 2.7 * rel[e], zorder=1, capstyle="round"))
+    # the stubs take a sequence of segments; matplotlib documents and accepts the (n, 2, 2) array too
+    ax.add_collection(LineCollection(segs, colors=rgba, linewidths=0.3 + 2.7 * rel[e], zorder=1, capstyle="round"))  # type: ignore[arg-type]
 
     # node colour: label colours blended by share of incident weight
     inc = np.zeros((nodes.size, len(names)))
@@ -139,7 +141,7 @@ def plot_graph(
 
     ax.set_xlim(-0.02 * slots - 0.5, span + 0.02 * slots + 0.5)
     ax.set_ylim(-(d["n_layers"] - 1) - 0.5, 0.5)
-    ax.set_yticks(-np.arange(d["n_layers"]), [f"layer {l}" for l in range(d["n_layers"])],
+    ax.set_yticks(-np.arange(d["n_layers"]), [f"layer {layer}" for layer in range(d["n_layers"])],
                   fontsize=8 if d["n_layers"] <= 30 else 5)
     ax.set_xticks([])
     for side in ("top", "right", "bottom", "left"):

@@ -14,8 +14,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
+
+from ..labels import resolve_label
 from .figure import new_axes
 from .layout import gridsize_of
 
@@ -174,10 +175,10 @@ def plot_scan(
     if fig is None:
         fig = Figure(figsize=(2.3 * ncols + 1.0, 2.4 * nrows + 0.6), layout="constrained")
     axes = np.atleast_1d(fig.subplots(nrows, ncols, squeeze=False)).ravel()
-    vmax = max(max(int(_layer_grid(nrag, l, li).max()) for l in range(n)), 1)
-    for l in range(n):
-        ax = plot_heatmap(nrag, l, label, ax=axes[l], annotate=annotate, cmap=cmap, vmax=vmax, scale=scale)
-        ax.set_title(f"Layer {l}", fontsize=9)
+    vmax = max(max(int(_layer_grid(nrag, layer, li).max()) for layer in range(n)), 1)
+    for layer in range(n):
+        ax = plot_heatmap(nrag, layer, label, ax=axes[layer], annotate=annotate, cmap=cmap, vmax=vmax, scale=scale)
+        ax.set_title(f"Layer {layer}", fontsize=9)
         ax.tick_params(labelsize=6)
         ax.set_xlabel("")
         ax.set_ylabel("")

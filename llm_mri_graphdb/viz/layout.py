@@ -69,7 +69,10 @@ def _graph_from_networkx(G: nx.Graph) -> dict[str, Any]:
                 key = names[key]
             if str(key) not in names:
                 names.append(str(key))
-            src.append(index[u]); tgt.append(index[v]); lab.append(names.index(str(key))); wts.append(float(w))
+            src.append(index[u])
+            tgt.append(index[v])
+            lab.append(names.index(str(key)))
+            wts.append(float(w))
     layers = parts[:, 0]
     kind = "grid" if (parts[:, 2] >= 0).any() else "components"
     return {

@@ -39,7 +39,7 @@ class CommandLineWatch:
                     self.seen_admin_tool += 1
             self._stop.wait(0.02)
 
-    def __enter__(self) -> "CommandLineWatch":
+    def __enter__(self) -> CommandLineWatch:
         self._thread = threading.Thread(target=self._poll, daemon=True)
         self._thread.start()
         return self

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
 from neo4j import GraphDatabase
 
 from llm_mri_graphdb.cli import main

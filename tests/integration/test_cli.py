@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.analysis.metrics import compute_metrics
+from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.report.scan import SECTIONS
 from llm_mri_graphdb.store import Neo4jStore
 

@@ -14,8 +14,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from llm_mri_graphdb import demo  # noqa: E402
-from llm_mri_graphdb.report.compare import write_comparison_report  # noqa: E402
 from llm_mri_graphdb.pipeline import scan  # noqa: E402
+from llm_mri_graphdb.report.compare import write_comparison_report  # noqa: E402
 from llm_mri_graphdb.store.alignment import compare_runs, layer_alignment  # noqa: E402
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

@@ -5,19 +5,18 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-from numpy.testing import assert_allclose
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from numpy.testing import assert_allclose
 
-from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics
-from llm_mri_graphdb import demo
+from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics, demo
+from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.dimensionality_reduction import PCA
-from llm_mri_graphdb.analysis.metrics import compute_metrics
 from llm_mri_graphdb.store import MemoryStore
 
-from ..tiny_models import TEXTS, LABELS, save_tiny_model
+from ..tiny_models import LABELS, TEXTS, save_tiny_model
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,13 @@ from llm_mri_graphdb.analysis.communities import flow_graph
 from llm_mri_graphdb.pipeline import report_run
 from llm_mri_graphdb.store import MemoryStore
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner
-from tests.integration.nrag_samples import stored_runs, nrag_from_paths, power_iteration_pagerank, query_nrags, random_grid_nrag
+from tests.integration.nrag_samples import (
+    nrag_from_paths,
+    power_iteration_pagerank,
+    query_nrags,
+    random_grid_nrag,
+    stored_runs,
+)
 
 TAG = uuid.uuid4().hex[:8]
 REGIONS = ("MATCH (run:Run {id: $run_id, status: 'complete'}) MATCH (g:Region {version: run.version}) "
@@ -32,7 +38,7 @@ def planted_nrag():
                            settings={"reducer": "pca", "n_components": 2, "gridsize": 3, "tag": TAG})
 
 
-PLANTED = {frozenset(f"{l}_{x}_{y}" for l in range(3) for x, y in cells) for cells in (A_CELLS, B_CELLS)}
+PLANTED = {frozenset(f"{layer}_{x}_{y}" for layer in range(3) for x, y in cells) for cells in (A_CELLS, B_CELLS)}
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from networkx.algorithms import bipartite
 
 from llm_mri_graphdb.analysis.metrics import compute_metrics, metric_arrays
 from llm_mri_graphdb.store.neo4j.metrics import to_gds_config
-from tests.integration.nrag_samples import stored_runs, query_nrags, random_components_nrag, random_grid_nrag
+from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag, stored_runs
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ import pytest
 from neo4j import GraphDatabase
 from neo4j._sync.work.session import Session
 from neo4j.exceptions import IncompleteCommit
-from tests.integration.nrag_samples import random_components_nrag, random_grid_nrag
 
 from llm_mri_graphdb.errors import QueryNotFound, RunNotFound, StoreUnavailable
 from llm_mri_graphdb.server import Distribution, LocalNeo4j, ensure_distribution, free_port
@@ -21,6 +20,7 @@ from llm_mri_graphdb.store import Neo4jStore
 from llm_mri_graphdb.store.neo4j import store as neo4j_store
 from llm_mri_graphdb.store.neo4j.records import flow_batches, region_rows
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner
+from tests.integration.nrag_samples import random_components_nrag, random_grid_nrag
 
 pytestmark = pytest.mark.integration
 

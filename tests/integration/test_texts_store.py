@@ -297,8 +297,8 @@ def test_demo_activations_path_is_the_cache_entry(demo):
 def test_demo_region_texts_are_the_texts_in_that_cell(demo):
     """The members of a region, rebuilt from the reduced activations with pandas.cut, on both stores."""
     nrag, texts = demo["nrag"], demo["texts"]
-    cells = [[f"{l}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 6, labels=False), pd.cut(r[:, 1], 6, labels=False))]
-             for l, r in enumerate(demo["reduced"])]
+    cells = [[f"{layer}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 6, labels=False), pd.cut(r[:, 1], 6, labels=False))]
+             for layer, r in enumerate(demo["reduced"])]
     n = len(texts)
     for layer in (0, nrag.n_layers // 2, nrag.n_layers - 1):
         for region in sorted(set(cells[layer]), key=cells[layer].count, reverse=True)[:2]:

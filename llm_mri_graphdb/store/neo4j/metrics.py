@@ -52,9 +52,9 @@ from typing import Any
 import numpy as np
 from neo4j.exceptions import ClientError
 
+from llm_mri_graphdb.analysis.metrics import metrics_from_arrays
 from llm_mri_graphdb.errors import GDSNotInstalled
 from llm_mri_graphdb.labels import resolve_labels
-from llm_mri_graphdb.analysis.metrics import metrics_from_arrays
 from llm_mri_graphdb.nrag.model import GRID
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 
@@ -112,8 +112,8 @@ def run_selection(runner: CypherRunner, run_id: str, labels: Sequence[str] | str
 def save_metrics(runner: CypherRunner, run: dict[str, Any], names: list[str], result: dict[str, Any],
                  all_labels: bool) -> None:
     """Merge ``result`` on the run as a ``(:MetricSet)``; for all labels also set region degree/strength."""
-    props = {k: v for k, v in result.items()
-             if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
+    props: dict[str, Any] = {k: v for k, v in result.items()
+                             if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
     props["metrics_json"] = json.dumps(result, sort_keys=True)  # nan -> NaN, read back by json.loads
     key = f"{run['version']}|{json.dumps(names)}"
     runner.write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)

@@ -8,7 +8,7 @@ packer then handles a few long lists instead of one small list per row.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,12 +56,12 @@ def _flatten(mapping: dict[str, Any]) -> dict[str, Any]:
     return {(path[-1] if seen[path[-1]] == 1 else "_".join(path)): p for path, p in leaves}
 
 
-def model_key(model: dict[str, Any]) -> str:
+def model_key(model: Mapping[str, Any]) -> str:
     """Key of a ``Model`` node: its fingerprint, else its name."""
     return str(model.get("fingerprint") or model.get("name") or "unknown")
 
 
-def corpus_key(corpus: dict[str, Any]) -> str:
+def corpus_key(corpus: Mapping[str, Any]) -> str:
     """Key of a ``Corpus`` node: its fingerprint, else its name."""
     return str(corpus.get("fingerprint") or corpus.get("name") or "unknown")
 
@@ -105,7 +105,7 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     return props
 
 
-def side_props(meta: dict[str, Any], key_name: str, key: str) -> dict[str, Any]:
+def side_props(meta: Mapping[str, Any], key_name: str, key: str) -> dict[str, Any]:
     """Properties of a ``Model`` or ``Corpus`` node: the primitive metadata plus its key."""
     props = {k: p for k, v in meta.items() if (p := _property(v)) is not None}
     props[key_name] = key
@@ -228,6 +228,8 @@ def membership_groups(nrag: NRAG, size: int, workers: int = 1) -> list[list[dict
     [(0, 0, [0, 0]), (1, 0, [0, 0])]
     """
     paths = nrag.paths
+    if paths is None:
+        raise ValueError("memberships need the NRAG's paths: build it from texts (build_nrag).")
     n_texts = paths.shape[0]
     step = max(1, min(size, -(-n_texts // max(1, workers))))
     position = _positions(nrag.region_layer)[paths]  # (n_texts, n_layers)

@@ -35,6 +35,11 @@ def _read_tx(tx, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     return [record.data() for record in tx.run(query, params)]
 
 
+def _bind(check: Callable[[dict[str, Any], Any], None], params: dict[str, Any]) -> Callable[[Any], None]:
+    """``check`` of one batch's ``params``, as :meth:`CypherRunner.write_batch` calls it (with the counters)."""
+    return lambda counters: check(params, counters)
+
+
 class CypherRunner:
     """Named Cypher statements over one driver and database.
 
@@ -135,7 +140,7 @@ class CypherRunner:
         """
         def one(group: Sequence[dict[str, Any]]) -> None:
             for params in group:
-                self.write_batch(name, params, None if check is None else (lambda c, p=params: check(p, c)))
+                self.write_batch(name, params, None if check is None else _bind(check, params))
 
         if workers == 1 or len(groups) <= 1:
             for group in groups:

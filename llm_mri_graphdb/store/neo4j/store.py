@@ -35,14 +35,14 @@ from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, Se
 
 from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
 from llm_mri_graphdb.nrag.model import GRID, NRAG
-from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.nrag.texts import check_texts
-from llm_mri_graphdb.values import plain
+from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
+from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, flow_batches, model_key, region_rows, run_props, side_props
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
+from llm_mri_graphdb.values import plain
 
 __all__ = ["Neo4jStore", "URI_SCHEMES"]
 
@@ -119,7 +119,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
                                              max_transaction_retry_time=retry_s,
                                              connection_timeout=min(5.0, retry_s),
                                              connection_acquisition_timeout=retry_s + 5.0)
-                        if self._owns_driver else uri)
+                        if not isinstance(uri, Driver) else uri)
         self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()
@@ -148,12 +148,12 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         return StoreUnavailable(f"Neo4j at {self.uri} refused the connection: {getattr(exc, 'message', exc)}")
 
     @classmethod
-    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> "Neo4jStore":
+    def from_settings(cls, settings: Neo4jSettings, **kwargs: Any) -> Neo4jStore:
         """Open the store described by :class:`~llm_mri_graphdb.settings.Neo4jSettings`."""
         return cls(settings.uri, settings.auth, settings.database, **kwargs)
 
     @classmethod
-    def from_env(cls, **kwargs: Any) -> "Neo4jStore":
+    def from_env(cls, **kwargs: Any) -> Neo4jStore:
         """Open the store named by ``NEO4J_URI``/``NEO4J_USER``/``NEO4J_PASSWORD``/``NEO4J_DATABASE``."""
         settings = neo4j_settings()
         if settings is None:
@@ -163,7 +163,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
     def __repr__(self) -> str:
         return f"Neo4jStore(uri={self.uri!r}, database={self.database!r})"
 
-    def __enter__(self) -> "Neo4jStore":
+    def __enter__(self) -> Neo4jStore:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -22,16 +22,16 @@ on that corpus is deleted (``delete_texts``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, membership_groups, text_batches
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
-from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
 
 __all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
@@ -50,6 +50,8 @@ def write_texts(runner: CypherRunner, nrag: NRAG, texts: list[str], version: str
     text and layer (nothing is published then).
     """
     corpus = corpus_key(nrag.corpus)
+    if nrag.text_labels is None:
+        raise ValueError("texts need the NRAG's text_labels: build it from texts (build_nrag).")
     labels = [nrag.label_names[i] for i in nrag.text_labels.tolist()]
     runner.write_batches("merge_texts", [{"corpus": corpus, **batch}
                                          for batch in text_batches(texts, labels, batch_size)])
@@ -156,6 +158,12 @@ def _diverging_texts(store: Any, run_a: str, run_b: str, layer_a: int, layer_b: 
 class TextQuestions:
     """The text questions as methods of :class:`~llm_mri_graphdb.store.neo4j.Neo4jStore` (needs its
     ``runner`` and ``query``), with the signatures of :class:`~llm_mri_graphdb.store.local.LocalStore`'s."""
+
+    if TYPE_CHECKING:  # provided by Neo4jStore
+        @property
+        def runner(self) -> CypherRunner: ...
+
+        def read(self, run_id: str) -> NRAG: ...
 
     def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
                      offset: int = 0) -> list[dict[str, Any]]:
