@@ -289,7 +289,7 @@ def run(n_texts: int = 8192, max_length: int = 128, batch_size: int = 256, repea
                 continue
             row, layers = _measure(name, load, dtype, corpus, device=device, batch_size=batch_size,
                                    max_length=max_length, repeats=repeats, pack_tokens=pack_tokens,
-                                   reference=reference)
+                                   reference=reference, over_budget=over_budget)
             if dtype == "float32" and layers is not None:
                 reference = layers
             result["rows"].append(row)
@@ -305,8 +305,12 @@ def run(n_texts: int = 8192, max_length: int = 128, batch_size: int = 256, repea
 
 
 def _measure(name: str, load, dtype: str, corpus, *, device: str, batch_size: int, max_length: int, repeats: int,
-             pack_tokens: int, reference: list[np.ndarray] | None) -> tuple[dict, list[np.ndarray] | None]:
-    """One model in one dtype: best times of bare, ours (and packed for decoders), and the errors."""
+             pack_tokens: int, reference: list[np.ndarray] | None,
+             over_budget=lambda: False) -> tuple[dict, list[np.ndarray] | None]:
+    """One model in one dtype: best times of bare, ours (and packed for decoders), and the errors.
+
+    Repeats stop early (after the first round) once ``over_budget()``; ``row["rounds"]`` says how many ran.
+    """
     texts = list(corpus["text"])
     _log(f"{name} {dtype}: loading")
     model, tokenizer, info = load(device, dtype)
@@ -338,6 +342,9 @@ def _measure(name: str, load, dtype: str, corpus, *, device: str, batch_size: in
                 seconds = _timed(job, device)
                 best[key] = min(best[key], seconds)
                 _log(f"{row['model']} {dtype}: {key} {seconds:.2f} s (round {i + 1})")
+            row["rounds"] = i + 1
+            if over_budget():
+                break
     except RuntimeError as exc:
         if not _is_oom(exc):
             raise
