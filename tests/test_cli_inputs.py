@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -91,16 +90,23 @@ def test_scan_bad_argument_exits_2_in_one_line_before_loading(model, corpus, tmp
     _nothing_stored(tmp_path)
 
 
-def test_scan_device_tpu_exits_2_in_a_new_process_within_3_seconds(model, corpus, tmp_path):
+# Runs the CLI in a process where torch and transformers cannot be imported: a check that needs either has run
+# something expensive (a model load, a forward pass) before it refused the input.
+_WITHOUT_TORCH = ("import sys\nsys.modules['torch'] = sys.modules['transformers'] = None\n"
+                  "from llm_mri_graphdb.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+
+
+def test_scan_bad_settings_exit_2_in_a_new_process_before_torch_is_imported(model, corpus, tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     for bad in (["--device", "tpu"], ["--site", "ffn"], ["--gridsize", "10000"]):
-        start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "llm_mri_graphdb.cli", *_scan(model, corpus, tmp_path, *bad)],
+        done = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, *_scan(model, corpus, tmp_path, *bad)],
                               capture_output=True, text=True, cwd=ROOT, env=env)
-        elapsed = time.perf_counter() - start
         assert done.returncode == 2, done.stderr
         assert done.stderr.count("\n") == 1 and bad[0] in done.stderr
-        assert elapsed < 3.0, f"{bad}: {elapsed:.2f} s"
+    # the guard can fail: a valid scan gets past the checks and stops at its first import of torch
+    done = subprocess.run([sys.executable, "-c", _WITHOUT_TORCH, *_scan(model, corpus, tmp_path)],
+                          capture_output=True, text=True, cwd=ROOT, env=env)
+    assert done.returncode == 1 and "ImportError" in done.stderr, done.stderr
     _nothing_stored(tmp_path)
 
 
