@@ -13,4 +13,5 @@ CREATE INDEX model_name IF NOT EXISTS FOR (m:Model) ON (m.name);
 CREATE INDEX corpus_name IF NOT EXISTS FOR (c:Corpus) ON (c.name);
 CREATE INDEX region_version_layer IF NOT EXISTS FOR (g:Region) ON (g.version, g.layer);
 CREATE INDEX metric_set_key IF NOT EXISTS FOR (s:MetricSet) ON (s.key);
+CREATE INDEX statistic_set_key IF NOT EXISTS FOR (s:StatisticSet) ON (s.key);
 CREATE INDEX flows_label IF NOT EXISTS FOR ()-[f:FLOWS]-() ON (f.label);

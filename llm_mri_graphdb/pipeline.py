@@ -167,7 +167,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          cache_dir: str | Path | None = None, store: Any = None, out: str | Path = "reports",
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-         num_workers: int | None = None, texts: bool = True) -> ScanResult:
+         num_workers: int | None = None, texts: bool = True, permutations: int = 200, bootstrap: int = 200,
+         seed: int = 0) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -184,6 +185,10 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
     limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
+    ``permutations``, ``bootstrap`` and ``seed`` set the metric statistics of a
+    grid run (:func:`llm_mri_graphdb.analysis.statistics.metric_statistics`; 0 and 0
+    skip them): they are saved with the run, written to ``metrics.json`` under
+    ``"statistics"`` and shown in the report.
 
     Raises
     ------
@@ -202,6 +207,9 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
                max_length=max_length, random_state=random_state, allow_large=allow_large)
     check_encoding(encoding)
+    for name, value in (("permutations", permutations), ("bootstrap", bootstrap)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ScanArgumentError(name, f"{name} must be an integer >= 0 (0 disables it); got {value!r}.")
     out_root = _check_out(out)
     dataset = load_corpus(corpus, text_column, label_column, name=corpus_name, encoding=encoding)
     counts = _label_counts(dataset)
@@ -232,16 +240,37 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     from llm_mri_graphdb.report.scan import write_report
 
     metrics = metrics_by_label(store, run_id, nrag)
+    statistics = run_statistics(nrag, permutations, bootstrap, seed)
+    if statistics is not None:
+        store.save_statistics(run_id, statistics)
     out_dir = out_root / safe_filename(run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _dump(out_dir / "metrics.json", metrics)
+    _dump(out_dir / "metrics.json", with_statistics(metrics, statistics))
     if probe_result is not None:
         _dump(out_dir / "probe.json", probe_result)
     _save_figures(nrag, out_dir / "figures")
     report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                           analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
-                          text_labels=activations.labels)
+                          text_labels=activations.labels, statistics=statistics)
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
+
+
+def run_statistics(nrag: NRAG, permutations: int = 200, bootstrap: int = 200, seed: int = 0):
+    """:func:`llm_mri_graphdb.analysis.statistics.metric_statistics` of a grid NRAG with paths; None when it has
+    none, is a component NRAG, or both counts are 0."""
+    from .analysis.statistics import metric_statistics
+
+    if nrag.kind != "grid" or nrag.paths is None or nrag.text_labels is None or not (permutations or bootstrap):
+        return None
+    return metric_statistics(nrag, None, permutations, bootstrap, seed)
+
+
+def with_statistics(metrics: dict[str, Any], statistics: Any) -> dict[str, Any]:
+    """``metrics`` with the statistics frame under ``"statistics"`` (settings and one record per row)."""
+    if statistics is None:
+        return metrics
+    key = "statistics" if "statistics" not in metrics else "_statistics"  # a label may be called so
+    return {**metrics, key: {"settings": dict(statistics.attrs), "rows": statistics.to_dict("records")}}
 
 
 def _label_counts(dataset) -> dict[str, int]:
@@ -257,9 +286,11 @@ def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
     return store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
 
 
-def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
+def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutations: int = 200,
+               bootstrap: int = 200, seed: int = 0, sensitivity: bool = False) -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
-    example texts when the run was stored with them)."""
+    example texts and metric statistics when the run was stored with its texts; the settings-sensitivity
+    panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
     from llm_mri_graphdb.report.scan import write_report
 
     nrag = store.read(run_id)
@@ -270,4 +301,11 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports") -> Path:
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                         analysis=analysis_for_report(store, run_id, nrag), texts=texts,
-                        text_labels=nrag.text_labels)
+                        text_labels=nrag.text_labels, statistics=run_statistics(nrag, permutations, bootstrap, seed),
+                        sensitivity=_sensitivity(nrag) if sensitivity else None)
+
+
+def _sensitivity(nrag: NRAG):
+    from .analysis.sensitivity import run_sensitivity
+
+    return run_sensitivity(nrag)[1]

@@ -27,6 +27,7 @@ MODULE_STAGE = {  # the top-level modules
     "errors": "shared", "values": "shared", "settings": "shared", "labels": "shared", "scan_settings": "shared",
     "data": "shared", "demo": "shared",
     "testing": "nrag",  # builds random NRAGs for tests and benches
+    "metrics": "analysis",  # the public path llm_mri_graphdb.metrics: re-exports analysis.metrics
     "pipeline": "pipeline",
     "facade": "facade",
     "dimensionality_reduction": "facade",  # llm_mri's drop-in reducer settings, for the facade

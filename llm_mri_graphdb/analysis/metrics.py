@@ -95,6 +95,8 @@ __all__ = [
     "occupancy_metrics",
     "transition_entropy",
     "METRIC_KEYS",
+    "metric_statistics",
+    "metric_contrasts",
 ]
 
 _PROJ = ("mean_degree", "var_degree", "mean_strength", "var_strength", "average_clustering",
@@ -426,3 +428,5 @@ def compute_metrics(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
         a["n_layers"], a["node_layer"], a["edge_source"], a["edge_target"], a["edge_weight"],
         label_names=a["label_names"], node_counts=a["node_counts"] if nrag.kind == GRID else None,
     )
+
+from .statistics import metric_contrasts, metric_statistics  # noqa: E402 - the statistics' public path is here

@@ -18,7 +18,7 @@ import typer
 
 from ..errors import LLMMRIError
 from ..scan_settings import ScanArgumentError
-from . import explore, runs, scan, server  # noqa: F401, I001 - each registers its commands on `app`, in --help's order
+from . import explore, runs, scan, server, statistics  # noqa: F401, I001 - each registers its commands on `app`, in --help's order
 from .options import app, one_line, option_name
 
 __all__ = ["app", "main"]

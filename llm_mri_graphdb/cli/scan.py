@@ -75,6 +75,9 @@ def scan_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     ray: Annotated[str | None, typer.Option(metavar="ADDRESS", help="Extract on Ray: local (a cluster on this machine), auto (the one of `ray start`), or ray://host:10001.")] = None,
     workers: Annotated[int | None, typer.Option(help="Ray workers (model replicas); default one per GPU, else one per node.")] = None,
+    permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+    bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
     out: OutOpt = Path("reports"),
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
@@ -106,7 +109,8 @@ def scan_cmd(
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
                           store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
                           engine="local" if ray is None else "ray",
-                          ray_address=None if ray in (None, "local") else ray, num_workers=workers, **settings)
+                          ray_address=None if ray in (None, "local") else ray, num_workers=workers,
+                          permutations=permutations, bootstrap=bootstrap, seed=seed, **settings)
             where = type(target).__name__
     except ScanArgumentError as exc:
         raise usage_error(exc) from exc
@@ -122,6 +126,9 @@ def demo_cmd(
     store_path: StorePathOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     texts: Annotated[bool, typer.Option("--texts/--no-texts", help="Store the texts with the run (for `texts` and `path`).")] = True,
+    permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+    bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
 ) -> None:
     """Scan the bundled demo corpus with the packaged MiniLM model and write the report.
 
@@ -137,7 +144,8 @@ def demo_cmd(
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
         result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
-                      store=target, out=out, progress=not quiet, texts=texts)
+                      store=target, out=out, progress=not quiet, texts=texts, permutations=permutations,
+                      bootstrap=bootstrap, seed=seed)
     m = result.metrics["all"]
     typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "
                f"labels {', '.join(result.nrag.label_names)}; density {m['density']:.4f}, "
@@ -147,7 +155,11 @@ def demo_cmd(
 
 @app.command("report")
 def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
-               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+               out: OutOpt = Path("reports"), store: StoreOpt = "auto", store_path: StorePathOpt = None,
+               permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the metric statistics' null (0: none).")] = 200,
+               bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the metric intervals (0: none).")] = 200,
+               seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
+               sensitivity: Annotated[bool, typer.Option("--sensitivity", help="Add the settings-sensitivity panel (needs the run's --cache entry).")] = False) -> None:
     """Write one self-contained HTML report of a stored run.
 
     Example: llm-mri-graphdb report 3f2a9c0d1b2e4f5a --out reports
@@ -155,7 +167,13 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
     from ..pipeline import report_run
 
     with open_target(store, store_path) as target:
-        path = report_run(target, run_id, out=out)
+        try:
+            path = report_run(target, run_id, out=out, permutations=permutations, bootstrap=bootstrap, seed=seed,
+                              sensitivity=sensitivity)
+        except ValueError as exc:
+            if "activation" not in str(exc):
+                raise
+            raise typer.BadParameter(str(exc), param_hint="'--sensitivity'") from exc
     typer.echo(f"Report: {path}")
 
 

@@ -77,10 +77,52 @@ def _layer_rows(metrics: Mapping[str, Any], n_layers: int) -> tuple[list[list[An
     return rows, ["layer", *keys]
 
 
+def _statistics_section(nrag: NRAG, statistics: Any) -> list[str]:
+    """Per-label metrics as value [interval] with a mark where the adjusted permutation p is below 0.05."""
+    from llm_mri_graphdb.nrag.model import GRID
+
+    parts = ["<h2 id='statistics'>Statistics</h2>"]
+    if statistics is None or len(statistics) == 0:
+        why = ("this run has no per-text paths (stored without texts) or the scan ran with --permutations 0 "
+               "--bootstrap 0" if nrag.kind == GRID else "they need a grid NRAG (n_components=2)")
+        return parts + [f"<p class='note'>No statistics for this run: {why}.</p>"]
+    attrs = statistics.attrs
+    parts.append(
+        f"<p class='note'>Each value with its {100 * attrs.get('confidence', 0.95):g} % stratified-bootstrap "
+        f"interval ({attrs.get('n_bootstrap')} resamples of texts within label, reduction and grid fixed); "
+        f"&#9733; marks p_adjusted &lt; 0.05 against the size-matched label-permutation null "
+        f"({attrs.get('n_permutations')} permutations, two-sided, {attrs.get('correction')} correction over the "
+        f"labels of each metric; seed {attrs.get('seed')}). z = (value - null mean) / null SD. Label pairs "
+        "(a|b) carry the Jensen-Shannon divergence. A resample holds about 63 % distinct texts, so counts of "
+        "occupied regions and edges (and the entropies) are smaller in it: their interval sits below the value and "
+        "gives the spread, not the location. Definitions: llm_mri_graphdb.analysis.statistics.</p>")
+
+    def fmt(x: float) -> str:
+        return "nan" if x != x else f"{x:.4g}"
+
+    labels = list(dict.fromkeys(statistics.label))
+    rows = []
+    for metric, group in statistics.groupby("metric", sort=False):
+        by = group.set_index("label")
+        cells = []
+        for label in labels:
+            if label not in by.index:
+                cells.append("")
+                continue
+            r = by.loc[label]
+            mark = " &#9733;" if r.p_adjusted < 0.05 else ""
+            interval = "" if r.ci_low != r.ci_low else f" [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
+            z = "" if r.z != r.z else f" z={r.z:+.1f}"
+            cells.append(f"{fmt(r.value)}{interval}{z}{mark}")
+        rows.append([metric, *cells])
+    return parts + [html_table(rows, ["metric", *labels], cell=str)]  # cells: numbers and the mark only
+
+
 def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
                  heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
-                 texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None) -> str:
+                 texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None,
+                 statistics: Any = None, sensitivity: Any = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -103,6 +145,14 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     text_labels : sequence of int, optional
         Label index of every text: a heatmap cell of label L then lists texts
         of label L (otherwise texts of any label in the cell).
+    statistics : pandas.DataFrame, optional
+        :func:`llm_mri_graphdb.analysis.statistics.metric_statistics` of the run: the
+        Statistics section shows each value with its interval and marks the
+        ones whose adjusted p is below 0.05.
+    sensitivity : pandas.DataFrame, optional
+        :func:`llm_mri_graphdb.analysis.sensitivity.sensitivity_summary` of the run
+        (``report --sensitivity``): each metric's spread over settings and over
+        labels, flagged where the settings move it more.
     """
     from llm_mri_graphdb import viz
     from llm_mri_graphdb.nrag.model import GRID
@@ -127,6 +177,18 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
               html_table(rows, header)]
     rows, header = _layer_rows(metrics_by_label["all"], nrag.n_layers)
     parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", html_table(rows, header)]
+    parts += _statistics_section(nrag, statistics)
+    if sensitivity is not None:
+        parts += ["<h2 id='sensitivity'>Sensitivity to the settings</h2>",
+                  "<p class='note'>The run's grid rebuilt at gridsize 8, 10 and 12 with equal-width and quantile "
+                  "cells (and 3 reducer seeds for UMAP) from its activations: spread_settings is the range of a "
+                  "metric over those settings (mean over labels), spread_labels its range over labels (mean over "
+                  "settings). &#9888; marks a metric the settings move more than the labels do "
+                  "(llm-mri-graphdb sensitivity RUN).</p>",
+                  html_table([[r.metric, r.spread_settings, r.spread_labels, r.ratio, "&#9888;" if r.flagged else ""]
+                              for r in sensitivity.itertuples()],
+                             ["metric", "spread over settings", "spread over labels", "ratio", "flag"],
+                             cell=lambda c: c if isinstance(c, str) else _fmt(c))]
 
     parts.append("<h2 id='activation-regions'>Activation regions</h2>")
     if nrag.kind == GRID:

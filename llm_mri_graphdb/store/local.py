@@ -29,6 +29,7 @@ from llm_mri_graphdb.nrag import texts as text_queries
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
+from llm_mri_graphdb.store.statistics import StatisticsQuestions, local_statistics_file, save_local_statistics
 
 __all__ = ["LocalStore", "MemoryStore"]
 
@@ -108,7 +109,7 @@ _IN_PROCESS = {
     "layer_alignment": lambda s, p: s.layer_alignment(p["run_a"], measure=p["measure"], other=p["other"]),
 }
 
-class LocalStore(AlignmentQuestions):
+class LocalStore(StatisticsQuestions, AlignmentQuestions):
     """NRAG runs saved under ``path`` (one ``<run_id>.npz`` each), or kept in memory when ``path`` is None.
 
     Parameters
@@ -244,6 +245,9 @@ class LocalStore(AlignmentQuestions):
         self._metadata(run_id)
         if self.path is not None:
             (self.path / f"{run_id}.npz").unlink(missing_ok=True)
+            statistics = local_statistics_file(self, run_id)
+            if statistics is not None:
+                statistics.unlink(missing_ok=True)
         self._runs.pop(run_id, None)
         self._meta.pop(run_id, None)
         self._texts.pop(run_id, None)
@@ -298,6 +302,14 @@ class LocalStore(AlignmentQuestions):
         from llm_mri_graphdb.analysis.communities import analyze_nrag
 
         return analyze_nrag(self._get(run_id), algorithms, [labels] if isinstance(labels, str) else labels)
+
+    def _text_paths(self, run_id: str):
+        from llm_mri_graphdb.analysis.statistics import TextPaths
+
+        return TextPaths.of(self._get(run_id))
+
+    def _save_statistics(self, run_id: str, record: dict[str, Any]) -> None:
+        save_local_statistics(self, run_id, record)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """The library queries about texts and layer alignment, answered in process with the rows Neo4j gives.

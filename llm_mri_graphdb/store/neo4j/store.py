@@ -42,6 +42,7 @@ from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
 from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, flow_batches, model_key, region_rows, run_props, side_props
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
+from llm_mri_graphdb.store.statistics import StatisticsQuestions, text_paths_from_rows
 from llm_mri_graphdb.values import plain
 
 __all__ = ["Neo4jStore", "URI_SCHEMES"]
@@ -71,7 +72,7 @@ def _flow_check(params: dict[str, Any], counters: Any) -> None:
                            f"of {expected} relationships.")
 
 
-class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
+class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuestions):
     """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
     Parameters
@@ -388,6 +389,22 @@ class Neo4jStore(neo4j_texts.TextQuestions, AlignmentQuestions):
         from llm_mri_graphdb.store.neo4j.gds import run_analysis
 
         return run_analysis(self._runner, run_id, algorithms, labels, save=save, uri=str(self.uri))
+
+    def _text_paths(self, run_id: str):
+        """The run's per-text paths, read through ``cypher/read_statistics_input.cypher``."""
+        complete_run(self._runner, run_id)
+        rows = self._runner.read("read_statistics_input", run_id=run_id)
+        if not rows:
+            raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
+        return text_paths_from_rows(rows[0], run_id)
+
+    def _save_statistics(self, run_id: str, record: dict[str, Any]) -> None:
+        """Merge the statistics on the run as a ``(:StatisticSet)`` (columns as list properties)."""
+        run = complete_run(self._runner, run_id)
+        settings = {k: v for k, v in record["settings"].items() if v is not None}
+        props = {**settings, **record["columns"], "statistics_json": json.dumps(record, sort_keys=True)}
+        self._runner.write("merge_statistic_set", run_id=run_id, key=f"{run['version']}|{record['key']}",
+                           props=props)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.
