@@ -43,7 +43,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["synthetic_scan", "run_case", "main"]
+__all__ = ["synthetic_scan", "run_case", "markdown", "section", "main"]
+
+NAME, TITLE = "alignment", "Layer alignment (`compare`)"
 
 CASES = ((384, 384), (384, 576))
 
@@ -113,7 +115,7 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     pairs = [(i, j) for i in range(0, n_layers, 3) for j in range(0, n_layers, 5)][:5]
     sk = _best(lambda: [adjusted_mutual_info_score(paths_a[:, i], paths_b[:, j]) for i, j in pairs], 1)
     out = {
-        "n_texts": n_texts, "widths": [width_a, width_b], "layer_pairs": n_layers * n_layers,
+        "n_texts": n_texts, "n_layers": n_layers, "widths": [width_a, width_b], "layer_pairs": n_layers * n_layers,
         "gemm32_s": min(w for w, _ in gemm32), "gemm32_cpu_s": min(c for _, c in gemm32),
         "gemm64_s": _best(lambda: x64.T @ y64, 1),
         "compare_s": min(w for w, _ in total), "compare_cpu_s": min(c for _, c in total),
@@ -130,9 +132,9 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     return out
 
 
-def _fresh(args: argparse.Namespace, width_a: int, width_b: int) -> dict[str, Any]:
+def _fresh(n_texts: int, n_layers: int, repeats: int, width_a: int, width_b: int) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.alignment", "--child", f"{width_a},{width_b}",
-               "--n-texts", str(args.n_texts), "--n-layers", str(args.n_layers), "--repeats", str(args.repeats)]
+               "--n-texts", str(n_texts), "--n-layers", str(n_layers), "--repeats", str(repeats)]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -152,6 +154,35 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def markdown(rows: list[dict[str, Any]], command: str) -> str:
+    """The docs block's table (``docs/benchmarks.md`` and ``docs/alignment.md``) for the rows of every case."""
+    r0 = rows[0]
+    n_pairs = r0["layer_pairs"]
+    lines = [f"`{command}`: two synthetic {r0['n_layers']}-layer scans of "
+             f"{r0['n_texts']:,} texts with 10 x 10 grid paths, CKA + AMI of all {n_pairs} layer pairs "
+             "(`align_layers`), each case in a fresh process, best of the repeats.", "",
+             f"| widths | compare (CKA + AMI, {n_pairs} pairs) | one float32 GEMM of all layers | compare / GEMM | "
+             f"same, from the memory-mapped cache | CKA in float64 | our AMI, {n_pairs} pairs | "
+             f"sklearn AMI, {n_pairs} calls |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['widths'][0]} / {r['widths'][1]} | **{r['compare_s']:.2f} s** | {r['gemm32_s']:.2f} s | "
+                     f"{r['compare_s'] / r['gemm32_s']:.2f}x | {r['compare_from_cache_s']:.2f} s | "
+                     f"{r['cka_float64_s']:.2f} s | {r['ami_s']:.3f} s | {r['sklearn_ami_169_s']:.1f} s |")
+    lines += ["", f"Target <= 3 s for two 13-layer 384-wide runs. Max difference of the float32-product CKA from the "
+              f"float64 path: {max(r['cka_max_abs_diff_vs_float64'] for r in rows):.1e}; of our AMI from "
+              f"sklearn's: {max(r['ami_max_abs_diff_vs_sklearn'] for r in rows):.1e}. The sklearn column is 5 calls "
+              f"scaled to {n_pairs}."]
+    return "\n".join(lines)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`): 10,000 texts, best of 3; ``quick``: 500 texts x 4 layers."""
+    n_texts, n_layers, repeats = (500, 4, 1) if quick else (10_000, 13, 3)
+    rows = [_fresh(n_texts, n_layers, repeats, a, b) for a, b in CASES]
+    return markdown(rows, f"python -m bench.alignment --n-texts {n_texts} --n-layers {n_layers} --repeats {repeats}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.alignment", description=__doc__.splitlines()[0])
     parser.add_argument("--n-texts", type=int, default=10_000)
@@ -164,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(run_case(args.n_texts, width_a, width_b, args.n_layers, args.repeats)))
         return 0
     load = os.getloadavg()[0]
-    rows = [_fresh(args, a, b) for a, b in CASES]
+    rows = [_fresh(args.n_texts, args.n_layers, args.repeats, a, b) for a, b in CASES]
     print(f"Layer alignment, {args.n_layers} x {args.n_layers} layers, {os.cpu_count()} cores, "
           f"load average {load:.2f} at start; best of {args.repeats}, each case in a fresh process.\n")
     print(_table(rows))

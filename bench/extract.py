@@ -33,7 +33,9 @@ from llm_mri_graphdb import demo
 from llm_mri_graphdb.data import load_corpus
 from llm_mri_graphdb.extract import Extractor, load_model
 
-__all__ = ["uneven_corpus", "bare_forward", "run"]
+__all__ = ["uneven_corpus", "bare_forward", "run", "markdown", "section"]
+
+NAME, TITLE = "extract", "Extraction"
 
 
 def _default_model() -> Path:
@@ -113,6 +115,24 @@ def run(model: str | Path | None = None, n_texts: int = 512, batch_size: int = 3
         "ratio_ours_over_bare": round(best["ours"] / best["bare"], 3),
         "ratio_llm_mri_over_ours": round(best["llm_mri"] / best["ours"], 3),
     }
+
+
+def markdown(r: dict) -> str:
+    """The result of :func:`run` as the markdown of the docs."""
+    return "\n".join([
+        f"`python -m bench.extract --n-texts {r['n_texts']} --repeats {r['repeats']}`: {r['model']}, "
+        f"batch {r['batch_size']}, tokens per text min {r['tokens']['min']} / median {r['tokens']['median']:.0f} / "
+        f"max {r['tokens']['max']}; one model load, approaches interleaved, best of {r['repeats']}.",
+        "", "| approach | seconds | texts/s |", "|---|---:|---:|",
+        *(f"| {k} | {r['seconds'][k]:.2f} | {r['texts_per_s'][k]:.0f} |" for k in ("ours", "bare", "llm_mri")),
+        "", f"Ours / bare forward: **{r['ratio_ours_over_bare']:.3f}x** (target <= 1.15x); "
+        f"llm_mri's padded batching / ours: **{r['ratio_llm_mri_over_ours']:.2f}x**.",
+    ])
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`): 1,024 texts, best of 3; ``quick``: 64 texts, once."""
+    return markdown(run(n_texts=64 if quick else 1024, repeats=1 if quick else 3))
 
 
 def main() -> None:

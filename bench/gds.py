@@ -40,7 +40,9 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SHAPES", "ar1_nrag", "markdown", "max_relative_difference", "run"]
+__all__ = ["SHAPES", "ar1_nrag", "markdown", "max_relative_difference", "run", "section"]
+
+NAME, TITLE = "gds", "Metrics in the database"
 
 SHAPES = {
     "sparse": {"kind": "walk", "n_layers": 32, "gridsize": 50, "n_texts": 5000},
@@ -165,6 +167,23 @@ def _in_fresh_processes(shapes: list[str], args: argparse.Namespace, env: dict[s
         done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
         results.append(json.loads(done.stdout))
     return results
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`): each shape in a fresh process on one disposable server.
+
+    ``quick``: the ``dense-g10`` shape only, one repeat, a small server.
+    """
+    from bench.store import QUICK_MEMORY, fresh_neo4j
+
+    shapes = ["dense-g10"] if quick else list(SHAPES)
+    args = argparse.Namespace(repeats=1 if quick else 3, algorithms="")
+    with fresh_neo4j(**(QUICK_MEMORY if quick else {})) as (settings, _):
+        env = {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_USER": settings.user,
+               "NEO4J_PASSWORD": settings.password}
+        results = _in_fresh_processes(shapes, args, env)
+    command = "python -m bench.gds --markdown" + (" --shape dense-g10 --repeats 1" if quick else "")
+    return f"`{command}` (each shape in a fresh process; best of the repeats, interleaved):\n\n{markdown(results)}"
 
 
 def main() -> None:

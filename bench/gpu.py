@@ -64,7 +64,9 @@ from bench.extract import bare_forward, uneven_corpus
 from llm_mri_graphdb import demo
 from llm_mri_graphdb.extract.local import Extractor, load_model
 
-__all__ = ["HEADER", "markdown", "pack_rows", "packed_pooled", "run"]
+__all__ = ["HEADER", "markdown", "pack_rows", "packed_pooled", "run", "section"]
+
+NAME, TITLE = "gpu", "GPU extraction"
 
 #: The table's header; ``docs/benchmarks.md`` holds the same columns.
 HEADER = ("| model | dtype | attention | batch | bare texts/s | ours texts/s | ours / bare | packed texts/s | packed / ours "
@@ -430,6 +432,20 @@ def _write(result: dict, out: Path | None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "bench_gpu.json").write_text(json.dumps(result, indent=1))
     (out / "bench_gpu.md").write_text(markdown(result) + "\n")
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`); ``quick``: ``--device cpu --tiny`` (a check, not figures)."""
+    if quick:
+        r = run(32, 128, 8, 1, "cpu", ("float32", "bfloat16"), tiny=True, random_weights=True, pack_tokens=256,
+                sweep_texts=32)
+        return f"`python -m bench.gpu --device cpu --tiny` (a check of the script, not figures):\n\n{markdown(r)}"
+    if not torch.cuda.is_available():
+        from bench.docs import Unavailable
+
+        raise Unavailable("no CUDA device here; on a CUDA machine run `HF_HUB_OFFLINE=1 python -m bench gpu "
+                          "--write-docs` (or `python -m bench.gpu --random-weights --out \"$OUT\"`)")
+    return f"`HF_HUB_OFFLINE=1 python -m bench.gpu --random-weights`:\n\n{markdown(run(random_weights=True))}"
 
 
 def main() -> None:

@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("torch", "transformers", "neo4j", "matplotlib", "sklearn", "datasets", "pandas", "scipy")
 BASELINE = "pass"
 
-__all__ = ["TARGETS", "Measurement", "measure", "run", "markdown"]
+__all__ = ["TARGETS", "Measurement", "measure", "run", "markdown", "section"]
+
+NAME, TITLE = "imports", "Imports"
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,13 @@ def markdown(baseline: Measurement, results: list[Measurement]) -> str:
         lines.append(f"| `{m.name}` | {limit} | {m.median_s:.3f} | {m.median_s - base:.3f} | "
                      f"{m.median_s / base:.1f} | {meets} | {', '.join(heavy)} | {top} |")
     return "\n".join(lines)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`): 7 fresh processes per command; ``quick``: 1."""
+    repeats = 1 if quick else 7
+    baseline, results = run(repeats)
+    return f"`python -m bench.imports --repeats {repeats}`:\n\n{markdown(baseline, results)}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,7 +28,9 @@ from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 from llm_mri_graphdb.reduce.layers import PCA, reduce_layers
 
-__all__ = ["synthetic_activations", "run"]
+__all__ = ["synthetic_activations", "run", "markdown", "section"]
+
+NAME, TITLE = "nrag", "NRAG construction and metrics"
 
 
 def synthetic_activations(n_layers: int, n_texts: int, width: int, n_labels: int, *, seed: int = 0) -> Activations:
@@ -93,6 +95,30 @@ def run(n_texts: int = 10_000, width: int = 768, nd_texts: int = 2_000, nd_width
     walk = np.cumsum(rng.normal(scale=0.3, size=(100, n_texts, 2)), axis=0) + rng.normal(size=(n_texts, 2))
     out[f"grid_100x{n_texts}_g50_10_labels"] = _case(list(walk), labels, [f"l{i}" for i in range(10)], gridsize=50)
     return out
+
+
+def markdown(r: dict[str, Any], command: str) -> str:
+    """The result of :func:`run` as the markdown of the docs."""
+    lines = [f"`{command}`: synthetic float32 activations (a drifting rank-8 label signal plus noise), "
+             f"{r['n_texts']:,} texts {r['width']} wide.", "",
+             "| case | regions | edge rows | build s | build peak MiB | metrics s | to_networkx s |",
+             "|---|---:|---:|---:|---:|---:|---:|"]
+    for key, case in r.items():
+        if isinstance(case, dict):
+            lines.append(f"| {key} | {case['n_regions']:,} | {case['n_edge_rows']:,} | {case['build_s']:.3f} | "
+                         f"{case['build_peak_mib']:.1f} | {case['metrics_s']:.3f} | {case['to_networkx_s']:.3f} |")
+    lines += ["", "| reduction | seconds |", "|---|---:|",
+              *(f"| {k.removeprefix('reduce_').removesuffix('_s').replace('_', ' ')} | {v:.2f} |"
+                for k, v in r.items() if k.startswith("reduce_"))]
+    return "\n".join(lines)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`); ``quick``: 500 texts, 64 wide."""
+    sizes = dict(n_texts=500, width=64, nd_texts=200, nd_width=64) if quick else {}
+    r = run(**sizes)
+    command = "python -m bench.nrag" + (" --n-texts 500 --width 64 --nd-texts 200 --nd-width 64" if quick else "")
+    return markdown(r, command)
 
 
 def main() -> None:

@@ -20,6 +20,10 @@ from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.report.heatmap import heatmap_panels
 from llm_mri_graphdb.report.scan import build_report
 
+__all__ = ["scan_with_texts", "measure", "run", "markdown", "section"]
+
+NAME, TITLE = "report_size", "Report size"
+
 
 def scan_with_texts(n_texts: int, n_layers: int, gridsize: int, n_labels: int = 4,
                     seed: int = 0) -> tuple[NRAG, list[str], np.ndarray]:
@@ -48,22 +52,43 @@ def measure(n_texts: int, n_layers: int, gridsize: int) -> dict[str, float]:
             "heatmaps_mb": len(heatmaps.encode()) / 1e6, "pngs_mb": pngs / 1e6, "seconds": seconds}
 
 
+def run(n_texts: int = 10_000, n_layers: int = 13, gridsizes=(10, 20)) -> dict:
+    """Bytes of neo4j-viz's page template and of the report at each grid size."""
+    template = (files("neo4j_viz") / "resources" / "nvl_entrypoint" / "index.html").read_bytes()
+    return {"n_texts": n_texts, "n_layers": n_layers, "template_mb": len(template) / 1e6,
+            "rows": [{"gridsize": g, **measure(n_texts, n_layers, g)} for g in gridsizes]}
+
+
+def markdown(r: dict, command: str) -> str:
+    """The result of :func:`run` as the markdown of the docs."""
+    base = r["template_mb"]
+    lines = [f"`{command}`: a grid scan of {r['n_texts']:,} texts of about 300 characters, {r['n_layers']} layers; "
+             f"neo4j-viz's page template (the NVL bundle every interactive graph inlines, the floor of any report "
+             f"with one): {base:.2f} MB.", "",
+             "| grid | regions | report MB | x template | graph frame MB | heatmaps MB | PNGs MB | build s |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in r["rows"]:
+        lines.append(f"| {x['gridsize']} | {x['regions']} | {x['report_mb']:.2f} | {x['report_mb'] / base:.2f} | "
+                     f"{x['graph_frame_mb']:.2f} | {x['heatmaps_mb']:.2f} | {x['pngs_mb']:.2f} | {x['seconds']:.1f} |")
+    return "\n".join(lines)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`); ``quick``: 300 texts, 4 layers, grid 5."""
+    args = (300, 4, (5,)) if quick else (10_000, 13, (10, 20))
+    command = f"python -m bench.report_size --texts {args[0]} --layers {args[1]} --gridsize {' '.join(map(str, args[2]))}"
+    return markdown(run(*args), command)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--layers", type=int, default=13)
     parser.add_argument("--gridsize", type=int, nargs="+", default=[10, 20])
     args = parser.parse_args()
-    template = (files("neo4j_viz") / "resources" / "nvl_entrypoint" / "index.html").read_bytes()
-    base = len(template) / 1e6
-    print(f"neo4j-viz page template (NVL inlined): {base:.2f} MB")
-    print("| texts | layers | grid | regions | report MB | x template | graph frame MB | heatmaps MB | PNGs MB | build s |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    for g in args.gridsize:
-        r = measure(args.texts, args.layers, g)
-        print(f"| {args.texts} | {args.layers} | {g} | {r['regions']} | {r['report_mb']:.2f} | "
-              f"{r['report_mb'] / base:.2f} | {r['graph_frame_mb']:.2f} | {r['heatmaps_mb']:.2f} | "
-              f"{r['pngs_mb']:.2f} | {r['seconds']:.1f} |")
+    command = f"python -m bench.report_size --texts {args.texts} --layers {args.layers} --gridsize " \
+              + " ".join(map(str, args.gridsize))
+    print(markdown(run(args.texts, args.layers, tuple(args.gridsize)), command))
 
 
 if __name__ == "__main__":

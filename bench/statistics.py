@@ -6,7 +6,7 @@ imports, :func:`llm_mri_graphdb.metrics.metric_statistics` (200 permutations +
 13 layers x 4 labels at gridsize 10, against one
 :func:`~llm_mri_graphdb.metrics.compute_metrics` call in the same process
 (targets: <= 5 s on 2 cores, <= 10x compute_metrics). It prints a markdown
-table; ``--write-docs`` writes it to ``docs/bench/statistics.md``.
+table; ``--write-docs`` writes it into its ``statistics`` block of ``docs/benchmarks.md`` (:mod:`bench.docs`).
 
 ``python -m bench.statistics --demo`` scans the demo corpus (the packaged
 MiniLM, default settings, embedded store in a temporary folder), computes the
@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+NAME, TITLE = "statistics", "Metric statistics"
 
 _CHILD = r"""
 import json, sys, time
@@ -254,7 +255,7 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
     lines += ["", f"Flagged: {len(flagged)} of {len(sensitivity)} ({', '.join(flagged) or 'none'}).", ""]
     bench = run(repeats=1)
     lines += ["## Benchmark", "", table(bench), "",
-              "`python -m bench.statistics --write-docs` repeats it (best of 3) into `docs/bench/statistics.md`.", ""]
+              "`python -m bench statistics --write-docs` repeats it (best of 3) into `docs/benchmarks.md`.", ""]
     return "\n".join(lines)
 
 
@@ -267,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--permutations", type=int, default=200)
     parser.add_argument("--bootstrap", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--write-docs", action="store_true", help="Write docs/bench/statistics.md.")
+    parser.add_argument("--write-docs", action="store_true", help="Write its block of docs/benchmarks.md.")
     parser.add_argument("--demo", action="store_true", help="Write docs/statistics.md from a scan of the demo corpus.")
     a = parser.parse_args(argv)
     if a.demo:
@@ -279,10 +280,18 @@ def main(argv: list[str] | None = None) -> int:
     text = table(r)
     print(text)
     if a.write_docs:
-        folder = ROOT / "docs" / "bench"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "statistics.md").write_text("# Benchmark: metric statistics\n\n" + text + "\n")
+        from bench import docs
+
+        command = "python -m bench.statistics" + (" " + " ".join(argv or sys.argv[1:])).rstrip()
+        docs.write({NAME: (TITLE, f"{docs.provenance(command)}\n\n{text}\n")})
     return 0
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`); ``quick``: 500 texts x 4 layers, 20 + 20 resamples, once."""
+    if quick:
+        return table(run(500, 4, 3, 5, 20, 20, repeats=1))
+    return table(run())
 
 
 if __name__ == "__main__":

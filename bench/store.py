@@ -30,25 +30,27 @@ of the same Text nodes and memberships in the same run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 
 from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
-from llm_mri_graphdb.settings import neo4j_settings
+from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
-__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run", "run_shape", "markdown", "run_texts",
-           "bare_texts"]
+__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run_shape", "markdown", "run_texts",
+           "bare_texts", "markdown_texts", "fresh_neo4j", "QUICK_MEMORY", "section"]
 
-SHAPES = ("issue14", "own")
+NAME, TITLE = "store", "Neo4j store: writes"
+SHAPES = ("issue14", "own", "quick")
 _BARE_REGIONS = """UNWIND $rows AS row
 CREATE (:Region {uid: row[0], name: row[1], idx: row[2], run_id: $run_id, version: $version,
                  layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7]})"""
@@ -197,6 +199,8 @@ def _server_config(store) -> dict[str, str]:
 def _make(shape: str) -> Callable[[int], NRAG]:
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}; got {shape!r}.")
+    if shape == "quick":  # a smoke shape for `python -m bench store --quick`
+        return lambda seed: issue14_nrag(seed, n_layers=4, gridsize=10, n_texts=500)
     return issue14_nrag if shape == "issue14" else (lambda seed: synthetic_nrag(seed=seed))
 
 
@@ -252,43 +256,6 @@ def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_0
     out["warm_best_per_s"] = n_rels / best_ours
     out["bare_best_per_s"] = n_rels / best_bare
     out["ours_over_bare"] = best_ours / best_bare
-    return out
-
-
-def run(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000, *,
-        batch_size: int = 20_000, workers: int = 2, repeats: int = 2, settings=None) -> dict:
-    """Figures for ``python -m bench all`` on the random-walk shape (kept for that section)."""
-    from llm_mri_graphdb.analysis.metrics import compute_metrics
-    from llm_mri_graphdb.store import Neo4jStore
-
-    settings = settings or neo4j_settings()
-    nrag = synthetic_nrag(n_layers, gridsize, n_labels, n_texts)
-    n_rels = _n_relationships(nrag)
-    out = {"n_layers": n_layers, "gridsize": gridsize, "n_labels": n_labels, "n_texts": n_texts,
-           "n_regions": nrag.n_regions, "n_flows": int(nrag.edge_source.shape[0]), "n_relationships": n_rels,
-           "batch_size": batch_size, "workers": workers}
-    with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
-        out["cold_write_s"], _ = _timed(lambda: store.write(nrag), None)
-        store.delete(nrag.run_id)
-        fresh = []
-        for i in range(repeats):
-            fresh.append(_timed(lambda: store.write(nrag), None)[0])
-            if i < repeats - 1:
-                store.delete(nrag.run_id)
-        out["replace_s"], _ = _timed(lambda: store.write(nrag), None)
-        try:
-            start = time.perf_counter()
-            out["read_equal"] = store.read(nrag.run_id).equals(nrag)
-            out["read_s"] = time.perf_counter() - start
-            out["gds_metrics_all_s"], _ = _timed(lambda: store.metrics(nrag.run_id), None)
-            out["gds_metrics_one_label_s"], _ = _timed(lambda: store.metrics(nrag.run_id, nrag.label_names[0]), None)
-            out["in_process_metrics_all_s"], _ = _timed(lambda: compute_metrics(nrag), None)
-        finally:
-            store.delete(nrag.run_id)
-    out["fresh_write_s"] = fresh
-    out["cold_relationships_per_s"] = n_rels / out["cold_write_s"]
-    out["fresh_relationships_per_s"] = [n_rels / s for s in fresh]
-    out["replace_relationships_per_s"] = n_rels / out["replace_s"]
     return out
 
 
@@ -349,8 +316,9 @@ def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, se
                                                          batch_size=batch_size, database=store.database), server_pid)
             written += [plain.run_id, texty.run_id]
             bare.append((version, corpus))
+            # the texts' share is a difference of two writes: at small sizes the machine's noise can exceed it
             out["rounds"].append({"write_s": t_plain, "write_with_texts_s": t_texts, "texts_s": t_texts - t_plain,
-                                  "memberships_per_s": n_mem / max(t_texts - t_plain, 1e-9),
+                                  "memberships_per_s": n_mem / (t_texts - t_plain) if t_texts > t_plain else None,
                                   "bare_texts_s": t_bare, "bare_memberships_per_s": n_mem / t_bare})
         for run_id in written:
             store.delete(run_id)
@@ -362,9 +330,11 @@ def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, se
             while (rows := store.runner.write("delete_texts", corpus=corpus, limit=batch_size)) and rows[0]["deleted"]:
                 pass
             store.runner.run_text("MATCH (c:Corpus {fingerprint: $c}) DETACH DELETE c", {"c": corpus}, write=True)
-    best = min(r["texts_s"] for r in out["rounds"])
+    measured = [r["texts_s"] for r in out["rounds"] if r["memberships_per_s"] is not None]
+    best = min(measured) if measured else None
     best_bare = min(r["bare_texts_s"] for r in out["rounds"])
-    out.update(memberships_best_per_s=n_mem / best, bare_best_per_s=n_mem / best_bare, ours_over_bare=best / best_bare)
+    out.update(memberships_best_per_s=None if best is None else n_mem / best, bare_best_per_s=n_mem / best_bare,
+               ours_over_bare=None if best is None else best / best_bare)
     return out
 
 
@@ -388,6 +358,78 @@ def markdown(r: dict, command: str) -> str:
     ])
 
 
+def markdown_texts(r: dict, command: str) -> str:
+    """The texts part of the docs block for a :func:`run_texts` result."""
+    return "\n".join([
+        f"`{command}`: {r['n_texts']:,} texts x {r['n_layers']} layers, {r['n_memberships']:,} "
+        "`(:Text)-[:IN]->(:Region)` memberships written with a grid run, against a bare `UNWIND` of the same texts "
+        "and memberships in the same run. The membership time is the warm write with texts minus the same write "
+        f"without them, so it includes creating the `Text` nodes; load average {r['load_average']:.1f} at the start.",
+        "", "| round | write s | write with texts s | texts s | memberships/s | bare texts s | bare memberships/s |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *(f"| {i + 1} | {x['write_s']:.2f} | {x['write_with_texts_s']:.2f} | {x['texts_s']:.2f} | "
+          + ("-" if x["memberships_per_s"] is None else f"{x['memberships_per_s']:,.0f}")
+          + f" | {x['bare_texts_s']:.2f} | {x['bare_memberships_per_s']:,.0f} |"
+          for i, x in enumerate(r["rounds"])),
+        "", (f"Best: ours **{r['memberships_best_per_s']:,.0f} memberships/s**, bare {r['bare_best_per_s']:,.0f}/s; "
+             f"ours / bare time: **{r['ours_over_bare']:.2f}x** (target >= 50,000 memberships/s)."
+             if r["memberships_best_per_s"] is not None else
+             f"Not measurable in this run: no write with texts was slower than the same write without them (the "
+             f"machine's noise exceeded the texts' cost); bare {r['bare_best_per_s']:,.0f} memberships/s."),
+    ])
+
+
+def _fresh_server(heap: str = "2g", pagecache: str = "1g"):
+    from llm_mri_graphdb.server import LocalNeo4j, free_port
+
+    server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
+                        http_port=free_port(), heap=heap, pagecache=pagecache)
+    return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
+
+
+@contextlib.contextmanager
+def fresh_neo4j(heap: str = "2g", pagecache: str = "1g") -> Iterator[tuple[Neo4jSettings, int]]:
+    """A disposable Neo4j + GDS on free ports in a temporary home: ``(settings, server pid)``; removed after."""
+    server, pid = _fresh_server(heap, pagecache)
+    try:
+        yield server.settings(), pid
+    finally:
+        server.stop()
+        shutil.rmtree(server.home, ignore_errors=True)
+
+
+QUICK_MEMORY = {"heap": "512m", "pagecache": "128m"}  # a smoke run's server: small, so it fits a shared machine
+
+
+def _on_fresh_server(fn: Callable[..., dict], *, memory: dict[str, str] | None = None, **kwargs) -> dict:
+    """``fn(settings=..., server_pid=..., **kwargs)`` on a disposable server started for it."""
+    with fresh_neo4j(**(memory or {})) as (settings, pid):
+        return fn(settings=settings, server_pid=pid, **kwargs)
+
+
+def section(quick: bool = False) -> str:
+    """The docs block (protocol of :mod:`bench.docs`): three disposable servers, one per part.
+
+    The issue-14 shape, cold bare write, then two rounds of warm and bare writes;
+    then texts, 10,000 x 13, three rounds. ``quick``: 4 layers x 10x10 x 500
+    texts, one round, 500 texts x 3 layers. About 4-6 minutes in full.
+    """
+    shape, rounds = ("quick", 1) if quick else ("issue14", 2)
+    memory = QUICK_MEMORY if quick else None
+    first = _on_fresh_server(cold_bare, shape=shape, memory=memory)
+    r = _on_fresh_server(run_shape, shape=shape, rounds=rounds, memory=memory)
+    r["cold_bare"] = first
+    sizes = dict(n_texts=500, n_layers=3) if quick else {}
+    texts = _on_fresh_server(run_texts, rounds=1 if quick else 3, memory=memory, **sizes)
+    return "\n\n".join([
+        "### Writes: cold, warm, and the bare-UNWIND bound",
+        markdown(r, f"python -m bench.store --shape {shape} --rounds {rounds}"),
+        "### Texts and memberships with a run",
+        markdown_texts(texts, f"python -m bench.store --texts --rounds {1 if quick else 3}"
+                              + (" (500 texts x 3 layers)" if quick else "")),
+    ])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", choices=SHAPES, default="issue14")
@@ -401,45 +443,23 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print the raw figures as JSON")
     parser.add_argument("--texts", action="store_true", help="measure texts and IN memberships (10k x 13)")
     a = parser.parse_args()
-    from llm_mri_graphdb.server import LocalNeo4j, free_port
 
-    def fresh_server():
-        server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
-                            http_port=free_port(), heap=a.heap, pagecache=a.pagecache)
-        return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
-
+    memory = {"heap": a.heap, "pagecache": a.pagecache}
     if a.texts:
-        settings = neo4j_settings() if a.use_env else None
-        server = None if a.use_env else fresh_server()
-        try:
-            r = run_texts(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
-                          settings=settings or server[0].settings(), server_pid=None if server is None else server[1])
-        finally:
-            if server is not None:
-                server[0].stop()
-                shutil.rmtree(server[0].home, ignore_errors=True)
-        print(json.dumps(r, indent=2))
+        kwargs = dict(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers)
+        r = (run_texts(settings=neo4j_settings(), **kwargs) if a.use_env
+             else _on_fresh_server(run_texts, memory=memory, **kwargs))
+        print(json.dumps(r, indent=2) if a.json else markdown_texts(r, f"python -m bench.store --texts --rounds {a.rounds}"))
         return
+    kwargs = dict(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, metrics=a.metrics)
     if a.use_env:
         settings = neo4j_settings()
         if settings is None:
             raise SystemExit("--use-env needs NEO4J_URI, NEO4J_USER and NEO4J_PASSWORD.")
-        r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, settings=settings,
-                      metrics=a.metrics)
+        r = run_shape(a.shape, settings=settings, **kwargs)
     else:
-        server, pid = fresh_server()
-        try:
-            first = cold_bare(a.shape, batch_size=a.batch_size, settings=server.settings(), server_pid=pid)
-        finally:
-            server.stop()
-            shutil.rmtree(server.home, ignore_errors=True)
-        server, pid = fresh_server()
-        try:
-            r = run_shape(a.shape, rounds=a.rounds, batch_size=a.batch_size, workers=a.workers,
-                          settings=server.settings(), server_pid=pid, metrics=a.metrics)
-        finally:
-            server.stop()
-            shutil.rmtree(server.home, ignore_errors=True)
+        first = _on_fresh_server(cold_bare, shape=a.shape, batch_size=a.batch_size, memory=memory)
+        r = _on_fresh_server(run_shape, shape=a.shape, memory=memory, **kwargs)
         r["cold_bare"] = first
     command = f"python -m bench.store --shape {a.shape} --rounds {a.rounds}"
     print(json.dumps(r, indent=2) if a.json else markdown(r, command))

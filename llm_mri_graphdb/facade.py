@@ -17,7 +17,8 @@ What differs, on purpose: the model is loaded once and batches are padded to
 their own longest text; components are fitted once per layer on all texts
 (``llm_mri`` refits per label); every label keeps its own weight on a shared
 edge; any number of labels fit in one graph; drawing needs no graphviz; and
-first-token pooling on a decoder warns and names ``pooling="last"``.
+first-token pooling on a decoder warns and names ``pooling="auto"``. ``pooling="first"`` stays the
+default for drop-in parity with ``llm_mri`` 0.2.1; the CLI, ``pipeline.scan`` and the demo use ``"auto"``.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ class ActivationAreas:
         ``gridsize``) or any of our reducers.
     device : str, default="cpu"
     site : {"hidden", "mlp", "attention"}, default="hidden"
-    pooling : {"first", "mean", "last", "auto"}, default="first"
-        ``"first"`` is ``llm_mri``'s behaviour; on a decoder it warns, since the
-        first token has seen nothing of the text there.
+    pooling : {"first", "mean", "last", "mean_skip_first", "max", "auto"}, default="first"
+        ``"first"``, ``llm_mri``'s only rule, stays the default for drop-in parity (it warns on a decoder);
+        the CLI, ``pipeline.scan`` and the demo use ``"auto"`` (:mod:`llm_mri_graphdb.extract.sites`).
     batch_size : int, default=32
     dtype : str, default=None
         ``None`` is float32; ``"bfloat16"`` and ``"auto"`` as in
@@ -146,7 +147,7 @@ class ActivationAreas:
         if self.activations.settings.get("pooling") == "first" and self.activations.model.get("is_decoder"):
             warnings.warn(
                 "pooling='first' on a decoder model reads a token that has seen nothing of the text; "
-                "use pooling='last' (or 'mean').", UserWarning, stacklevel=2,
+                "use pooling='auto' (mean over positions >= 1) or pooling='last'.", UserWarning, stacklevel=2,
             )
         self.reduced = reduce_layers(self.activations, self.reducer)
         self.nrag = self._build(self.threshold)

@@ -93,11 +93,20 @@ def _dump(path: Path, data: Any) -> None:
     path.write_text(to_json(data, indent=2, strict=True))  # NaN as null
 
 
-def metrics_by_label(store: Any, run_id: str, nrag: NRAG) -> dict[str, dict[str, Any]]:
-    """Metrics of all labels together and of each label alone, computed by the store."""
-    out = {"all": store.metrics(run_id)}
+def metrics_by_label(store: Any, run_id: str, nrag: NRAG, *, reference: bool = False) -> dict[str, dict[str, Any]]:
+    """Metrics of all labels together and of each label alone, computed by the store.
+
+    Constants and identities on the run's kind are left out
+    (:func:`llm_mri_graphdb.analysis.quality.default_metrics`) unless ``reference=True``.
+    """
+    from llm_mri_graphdb.analysis.quality import default_metrics
+
+    def shown(metrics: dict[str, Any]) -> dict[str, Any]:
+        return metrics if reference else default_metrics(metrics, nrag.kind)
+
+    out = {"all": shown(store.metrics(run_id))}
     for label in nrag.label_names:
-        out[label] = store.metrics(run_id, [label])
+        out[label] = shown(store.metrics(run_id, [label]))
     return out
 
 
@@ -139,14 +148,15 @@ def _save_figures(nrag: NRAG, folder: Path) -> None:
 
 
 def nrag_of_scan(activations: Activations, reduced: list[np.ndarray], reducer: Any, *,
-                 gridsize: int = 10, threshold: float = 0.3, binning: str = "width") -> NRAG:
+                 gridsize: int = 10, threshold: float = 0.3, binning: str = "width", fdr: float | None = None) -> NRAG:
     """The NRAG of layers ``reducer`` already reduced, recorded as :func:`~llm_mri_graphdb.nrag.build_nrag` does.
 
     Same scan, same settings record (:func:`llm_mri_graphdb.scan_settings.run_settings`), same run id.
     """
     from llm_mri_graphdb.nrag.model import build_nrag
 
-    return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning)
+    return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning,
+                      fdr=fdr)
 
 
 def _check_out(out: str | Path) -> Path:
@@ -168,7 +178,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
          num_workers: int | None = None, texts: bool = True, permutations: int = 200, bootstrap: int = 200,
-         seed: int = 0) -> ScanResult:
+         seed: int = 0, fdr: float | None = 0.05) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -181,10 +191,17 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     4. the run is stored;
     5. metrics, figures (file names made safe from labels) and the report are written.
 
-    Files go to ``<out>/<run_id>/``: ``metrics.json``, ``probe.json``,
-    ``figures/*.png`` and ``report.html``. ``allow_large=True`` lifts the size
+    Files go to ``<out>/<run_id>/``: ``metrics.json`` (metrics of ``all``
+    labels and of each label, constants left out, plus ``scan_quality``:
+    resolved pooling, degenerate layers, metrics without them, what the grid
+    keeps; :func:`llm_mri_graphdb.analysis.quality.quality_record`), ``probe.json``,
+    ``figures/*.png`` and ``report.html``. A layer where every text lands on
+    one point is warned about in one line (:class:`~llm_mri_graphdb.analysis.quality.DegenerateLayerWarning`). ``allow_large=True`` lifts the size
     limits of :data:`llm_mri_graphdb.scan_settings.LIMITS`. ``texts=False``
     stores the run without its texts (no ``(:Text)`` nodes or memberships).
+    ``fdr`` is the Benjamini-Hochberg rate that component edges (``n_components
+    > 2``) must also pass (see :func:`llm_mri_graphdb.nrag.build_nrag_from_reduced`;
+    1 or None: no correction).
     ``permutations``, ``bootstrap`` and ``seed`` set the metric statistics of a
     grid run (:func:`llm_mri_graphdb.analysis.statistics.metric_statistics`; 0 and 0
     skip them): they are saved with the run, written to ``metrics.json`` under
@@ -198,6 +215,13 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         The corpus cannot be read (its file and the fix are named).
     """
     from llm_mri_graphdb.analysis import probe as _probe
+    from llm_mri_graphdb.analysis.quality import (
+        DegenerateLayerWarning,
+        degenerate_layers,
+        degenerate_warning,
+        explained_variance,
+        quality_record,
+    )
     from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.reduce.layers import reduce_layers
 
@@ -205,7 +229,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
 
     check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
                threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
-               max_length=max_length, random_state=random_state, allow_large=allow_large)
+               max_length=max_length, random_state=random_state, allow_large=allow_large, fdr=fdr)
     check_encoding(encoding)
     for name, value in (("permutations", permutations), ("bootstrap", bootstrap)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -223,7 +247,15 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
                                       progress=progress, allow_large=allow_large, engine=engine,
                                       ray_address=ray_address, num_workers=num_workers)
     reduced = reduce_layers(activations, reducer_obj)
-    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning)
+    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning,
+                        fdr=fdr)
+    reasons = degenerate_layers(nrag, reduced=reduced, activations=activations.layers)
+    line = degenerate_warning(nrag, reasons)
+    if line is not None:
+        warnings.warn(line, DegenerateLayerWarning, stacklevel=2)
+    scale = getattr(reducer_obj, "scale", None)
+    explained = None if reducer.lower() == "umap" else [explained_variance(x, z, scale)
+                                                        for x, z in zip(activations.layers, reduced)]
     probe_result = None
     if probe:
         import numpy as np
@@ -240,18 +272,19 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     from llm_mri_graphdb.report.scan import write_report
 
     metrics = metrics_by_label(store, run_id, nrag)
+    quality = quality_record(nrag, reasons=reasons, explained=explained)
     statistics = run_statistics(nrag, permutations, bootstrap, seed)
     if statistics is not None:
         store.save_statistics(run_id, statistics)
     out_dir = out_root / safe_filename(run_id)
     out_dir.mkdir(parents=True, exist_ok=True)
-    _dump(out_dir / "metrics.json", with_statistics(metrics, statistics))
+    _dump(out_dir / "metrics.json", {**with_statistics(metrics, statistics), "scan_quality": quality})
     if probe_result is not None:
         _dump(out_dir / "probe.json", probe_result)
     _save_figures(nrag, out_dir / "figures")
     report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                           analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
-                          text_labels=activations.labels, statistics=statistics)
+                          text_labels=activations.labels, statistics=statistics, quality=quality)
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 
@@ -282,8 +315,14 @@ def _label_counts(dataset) -> dict[str, int]:
 
 
 def analysis_for_report(store: Any, run_id: str, nrag: NRAG) -> dict[str, Any]:
-    """The store's read-only ``analyze`` for the report (betweenness only up to 5,000 regions)."""
-    return store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
+    """The store's read-only ``analyze`` for the report (betweenness only up to 5,000 regions), with
+    ``evidence``: Louvain over 10 seeds beside its shuffled-texts null
+    (:func:`llm_mri_graphdb.analysis.community_evidence`, in process on the run's NRAG, for either store)."""
+    from llm_mri_graphdb.analysis.communities import community_evidence
+
+    result = store.analyze(run_id, ["louvain", "pagerank"] + (["betweenness"] if nrag.n_regions <= 5000 else []))
+    result["evidence"] = community_evidence(nrag)
+    return result
 
 
 def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutations: int = 200,
@@ -291,6 +330,7 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutat
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
     example texts and metric statistics when the run was stored with its texts; the settings-sensitivity
     panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
+    from llm_mri_graphdb.analysis.quality import quality_record
     from llm_mri_graphdb.report.scan import write_report
 
     nrag = store.read(run_id)
@@ -299,10 +339,13 @@ def report_run(store: Any, run_id: str, *, out: str | Path = "reports", permutat
     probe_file = out_dir / "probe.json"
     probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
+    metrics_file = out_dir / "metrics.json"
+    written = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    quality = written.get("scan_quality") or quality_record(nrag)  # the scan's record knows reasons and variance
     return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
                         analysis=analysis_for_report(store, run_id, nrag), texts=texts,
                         text_labels=nrag.text_labels, statistics=run_statistics(nrag, permutations, bootstrap, seed),
-                        sensitivity=_sensitivity(nrag) if sensitivity else None)
+                        sensitivity=_sensitivity(nrag) if sensitivity else None, quality=quality)
 
 
 def _sensitivity(nrag: NRAG):

@@ -40,7 +40,8 @@ __all__ = [
 ]
 
 SITES = ("hidden", "mlp", "attention")
-POOLINGS = ("auto", "first", "mean", "last")
+#: ``auto`` resolves to one of the others (:func:`llm_mri_graphdb.sites.resolve_pooling`).
+POOLINGS = ("auto", "first", "mean", "last", "mean_skip_first", "max")
 REDUCERS = ("pca", "svd", "umap")
 DTYPES = ("float32", "bfloat16", "float16", "auto")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -143,25 +144,28 @@ def check_extraction(*, site: str = "hidden", pooling: str = "auto", device: str
 
 
 def check_graph(*, n_components: int = 2, gridsize: int = 10, threshold: float = 0.3,
-                binning: str = "width", allow_large: bool = False) -> None:
+                binning: str = "width", fdr: float | None = None, allow_large: bool = False) -> None:
     """Check the reduction and graph arguments: ``n_components >= 2``, ``gridsize >= 1``,
-    ``threshold`` in [-1, 1], ``binning`` width or quantile, sizes under :data:`LIMITS`."""
+    ``threshold`` in [-1, 1], ``binning`` width or quantile, ``fdr`` in (0, 1] or None, sizes under :data:`LIMITS`."""
     _check_size("n_components", n_components, 2, allow_large=allow_large)
     _check_size("gridsize", gridsize, 1, allow_large=allow_large)
     if isinstance(threshold, bool) or not isinstance(threshold, Real) or not -1.0 <= threshold <= 1.0:
         raise ScanArgumentError("threshold", f"threshold must be a number in [-1, 1]; got {threshold!r}.")
+    if fdr is not None and (isinstance(fdr, bool) or not isinstance(fdr, Real) or not 0.0 < fdr <= 1.0):
+        raise ScanArgumentError("fdr", f"fdr must be a number in (0, 1] or None; got {fdr!r}. "
+                                       "Use 0.05 (the scan's default) or 1 for no correction.")
     _check_choice("binning", binning, BINNINGS)
 
 
 def check_scan(*, site: str = "hidden", pooling: str = "auto", reducer: str = "pca", n_components: int = 2,
                gridsize: int = 10, threshold: float = 0.3, binning: str = "width", device: str = "auto",
                dtype: Any = None, batch_size: int = 32, max_length: int | None = None,
-               random_state: int | None = 42, allow_large: bool = False) -> None:
+               random_state: int | None = 42, allow_large: bool = False, fdr: float | None = 0.05) -> None:
     """Check every argument of a scan; see :func:`check_extraction` and :func:`check_graph`."""
     check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
                      max_length=max_length, allow_large=allow_large)
     _check_choice("reducer", reducer.lower() if isinstance(reducer, str) else reducer, REDUCERS)
-    check_graph(n_components=n_components, gridsize=gridsize, threshold=threshold, binning=binning,
+    check_graph(n_components=n_components, gridsize=gridsize, threshold=threshold, binning=binning, fdr=fdr,
                 allow_large=allow_large)
     if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, Integral)
                                      or random_state < 0):
@@ -206,17 +210,24 @@ def reducer_settings(reducer: Any) -> dict[str, Any]:
 
 
 def graph_settings(n_components: int, *, gridsize: int = 10, threshold: float = 0.3, binning: str = "width",
-                   abs_threshold: bool = False) -> dict[str, Any]:
-    """The graph construction record: grid settings for 2 components, threshold settings for more."""
+                   abs_threshold: bool = False, fdr: float | None = None) -> dict[str, Any]:
+    """The graph construction record: grid settings for 2 components, threshold settings for more.
+
+    ``fdr`` (the Benjamini-Hochberg rate of component edges) is recorded only
+    when a correction is made, so runs without one keep their ids.
+    """
     grid = n_components == 2
-    return {"n_components": int(n_components), "gridsize": int(gridsize) if grid else None,
-            "binning": binning if grid else None, "threshold": None if grid else float(threshold),
-            "abs_threshold": None if grid else bool(abs_threshold)}
+    record = {"n_components": int(n_components), "gridsize": int(gridsize) if grid else None,
+              "binning": binning if grid else None, "threshold": None if grid else float(threshold),
+              "abs_threshold": None if grid else bool(abs_threshold)}
+    if not grid and fdr is not None:
+        record["fdr"] = float(fdr)
+    return record
 
 
 def run_settings(extraction: Mapping[str, Any], reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
                  binning: str = "width", abs_threshold: bool = False, refit_per_label: bool = False,
-                 n_components: int | None = None) -> dict[str, Any]:
+                 n_components: int | None = None, fdr: float | None = None) -> dict[str, Any]:
     """The settings record of a run, the same for every entry point.
 
     Parameters
@@ -225,7 +236,7 @@ def run_settings(extraction: Mapping[str, Any], reducer: Any, *, gridsize: int =
         ``Activations.settings`` (site, resolved pooling, max_length, dtype).
     reducer : estimator
         The reducer (its class name and all of ``get_params()`` are recorded).
-    gridsize, threshold, binning, abs_threshold, refit_per_label
+    gridsize, threshold, binning, abs_threshold, refit_per_label, fdr
         Graph construction settings (see :func:`llm_mri_graphdb.nrag.build_nrag`).
     n_components : int, optional
         Components of the reduced layers; the reducer's ``n_components`` when None.
@@ -247,6 +258,6 @@ def run_settings(extraction: Mapping[str, Any], reducer: Any, *, gridsize: int =
     record = {**dict(extraction), **reducer_settings(reducer)}
     k = record["n_components"] if n_components is None else int(n_components)
     record.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning,
-                                 abs_threshold=abs_threshold))
+                                 abs_threshold=abs_threshold, fdr=fdr))
     record["refit_per_label"] = bool(refit_per_label)
     return record

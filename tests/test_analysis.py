@@ -5,16 +5,19 @@ from __future__ import annotations
 import itertools
 
 import networkx as nx
+import numpy as np
 import pytest
 
 from llm_mri_graphdb.analysis.communities import (
     analyze_nrag,
     check_algorithms,
+    community_evidence,
     community_table,
     flow_graph,
     gds_pagerank,
     top_by_layer,
 )
+from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 from llm_mri_graphdb.store import MemoryStore
 from tests.integration.nrag_samples import (
     nrag_from_paths,
@@ -91,7 +94,7 @@ def test_memory_store_analyze_refuses_leiden_in_one_line():
     assert sum(r["size"] for r in result["communities"]["louvain"]["table"]) == 4
 
 
-def test_cli_analyze_memory_store_prints_circuits(tmp_path, capsys):
+def test_cli_analyze_memory_store_prints_cross_layer_communities(tmp_path, capsys):
     from llm_mri_graphdb.cli import main
 
     run_id = MemoryStore(tmp_path).write(query_nrags("t")[0])
@@ -99,7 +102,8 @@ def test_cli_analyze_memory_store_prints_circuits(tmp_path, capsys):
                  "--algorithms", "louvain,betweenness"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "louvain: 2 communities, modularity 0.1950" in out and "betweenness: top regions per layer" in out
+    assert "louvain: 2 communities, modularity 0.1950; cross-layer communities:" in out
+    assert "betweenness: top regions per layer" in out and "louvain over 10 seeds: modularity" in out
     assert [line.split() for line in out.splitlines() if "1_1_0" in line][-1] == ["1", "1", "1_1_0", "3.5"]
 
 
@@ -111,3 +115,62 @@ def test_cli_analyze_bad_algorithm_exits_2_before_opening_a_store(tmp_path, caps
     assert code == 2
     assert "algorithms must be names in" in capsys.readouterr().err
     assert not (tmp_path / "absent").exists()
+
+
+def _gaussian_grid(seed, n_texts=300, n_layers=7, planted=False):
+    """Grid NRAG of i.i.d. Gaussian coordinates; ``planted`` makes every layer a noisy copy of layer 0."""
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n_texts, 2))
+    reduced = [base + 0.05 * rng.normal(size=base.shape) if planted else rng.normal(size=(n_texts, 2))
+               for _ in range(n_layers)]
+    return build_nrag_from_reduced(reduced, rng.integers(0, 3, n_texts), ["a", "b", "c"], gridsize=8)
+
+
+def test_community_evidence_null_sees_through_gaussian_noise():
+    noise = community_evidence(_gaussian_grid(0), n_seeds=10, n_null=10)
+    # i.i.d. coordinates still give a sizeable modularity (the issue-19 audit saw 0.36) ...
+    assert noise["modularity_mean"] > 0.2
+    # ... which the shuffled-texts null reproduces: not evidence of structure
+    assert abs(noise["null"]["z"]) < 4
+    planted = community_evidence(_gaussian_grid(0, planted=True), n_seeds=10, n_null=10)
+    assert planted["null"]["z"] > 10 and planted["modularity_mean"] > noise["modularity_mean"]
+    assert planted["null"]["kind"] == "shuffled texts" and planted["null"]["n"] == 10
+
+
+def test_community_evidence_ensemble_consensus_and_ami_by_hand():
+    nrag = _gaussian_grid(1, planted=True)
+    ev = community_evidence(nrag, n_seeds=4, n_null=0, seed=3)
+    assert ev["null"] is None and ev["n_seeds"] == 4 and len(ev["n_communities"]) == 4
+    G = flow_graph(nrag)
+    U, nodes = G.to_undirected(), list(G)
+    from sklearn.metrics import adjusted_mutual_info_score
+
+    parts = []
+    for k in range(4):  # the same seeds, run here independently
+        found = nx.community.louvain_communities(U, weight="weight", resolution=1, seed=3 + k)
+        parts.append([next(i for i, p in enumerate(found) if n in p) for n in nodes])
+    pairs = [adjusted_mutual_info_score(parts[i], parts[j]) for i in range(4) for j in range(i + 1, 4)]
+    assert ev["mean_pairwise_ami"] == pytest.approx(np.mean(pairs), rel=1e-12)
+    # consensus: two regions share a community iff a chain of >2-of-4 co-assignments joins them
+    together = sum((np.array(p)[:, None] == np.array(p)[None, :]).astype(int) for p in parts) > 2
+    members = ev["consensus"]["membership"]
+    for i, j in zip(*np.nonzero(together)):
+        assert members[nodes[i]] == members[nodes[j]]
+    assert sum(r["size"] for r in ev["consensus"]["table"]) == nrag.n_regions
+
+
+def test_community_evidence_rejects_bad_counts_and_old_name_warns_once():
+    nrag = _gaussian_grid(2, n_texts=30)
+    with pytest.raises(ValueError, match=r"n_seeds must be an int >= 2; got 1"):
+        community_evidence(nrag, n_seeds=1)
+    import llm_mri_graphdb.analysis.communities as analysis
+
+    analysis._WARNED.discard("circuits")
+    table = [{"community": 0, "size": 1, "layers_spanned": 1, "label_counts": {"a": 1}}]
+    with pytest.warns(FutureWarning, match="cross_layer_communities"):
+        assert analysis.circuits(table) == analysis.cross_layer_communities(table)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        analysis.circuits(table)  # once only

@@ -234,7 +234,7 @@ def _library_body(name: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("//")).strip()
 
 
-@pytest.mark.parametrize("name", ["layer_profile", "hub_regions", "circuits", "text_path"])
+@pytest.mark.parametrize("name", ["layer_profile", "hub_regions", "cross_layer_communities", "text_path"])
 def test_guide_copies_of_library_queries_are_the_library_files(name):
     blocks = re.findall(r'<pre class="code runnable">(.*?)</pre>', (browser_folder() / "guide.html").read_text(), re.S)
     assert _library_body(name) in [html.unescape(b) for b in blocks]

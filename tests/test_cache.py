@@ -12,7 +12,7 @@ from llm_mri_graphdb.extract import cache, extract_activations
 from llm_mri_graphdb.extract import local as extract
 from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
-pytestmark = pytest.mark.unit
+# unit by default (tests/conftest.py); the SIGKILL test below is slow
 
 
 @pytest.fixture(scope="module")
@@ -217,6 +217,7 @@ extract_activations(folder, corpus, batch_size=2, cache_dir=root, progress=False
 """
 
 
+@pytest.mark.slow  # a child process imports torch + transformers and is SIGKILLed: 18 CPU s, the unit tier's largest
 def test_extract_activations_resumes_after_sigkill_byte_for_byte(folder, tmp_path, monkeypatch):
     import signal
     import subprocess

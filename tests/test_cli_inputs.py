@@ -62,7 +62,7 @@ def _nothing_stored(tmp_path) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["--site", "ffn"], r"Invalid value for '--site': .*'ffn' is not one of 'hidden', 'mlp', 'attention'"),
-    (["--pooling", "max"], r"Invalid value for '--pooling': .*'max' is not one of 'auto', 'first', 'mean', 'last'"),
+    (["--pooling", "cls"], r"Invalid value for '--pooling': .*'cls' is not one of 'auto', 'first', 'mean', 'last', 'mean_skip_first', 'max'"),
     (["--components", "1"], r"Invalid value for '--components': .*greater than or equal to 2"),
     (["--gridsize", "0"], r"Invalid value for '--gridsize': .*greater than or equal to 1"),
     (["--reducer", "tsne"], r"Invalid value for '--reducer': .*'tsne' is not one of 'pca', 'svd', 'umap'"),

@@ -53,7 +53,9 @@ def _reference(folder, site, pooling, texts=TEXTS):
             captured.clear()
             out = model(input_ids=ids, output_hidden_states=True)
             states = out.hidden_states if site == "hidden" else captured
-            take = {"first": lambda h: h[0, 0], "last": lambda h: h[0, -1], "mean": lambda h: h[0].mean(0)}[pooling]
+            take = {"first": lambda h: h[0, 0], "last": lambda h: h[0, -1], "mean": lambda h: h[0].mean(0),
+                    "max": lambda h: h[0].amax(0),  # a one-token text keeps its token:
+                    "mean_skip_first": lambda h: h[0, 1:].mean(0) if h.shape[1] > 1 else h[0, 0]}[pooling]
             rows.append([take(h).numpy() for h in states])
     return np.stack(rows, axis=1)
 
@@ -63,7 +65,8 @@ def _reference(folder, site, pooling, texts=TEXTS):
 def test_extract_activations_equals_single_text_forward(folders, corpus, kind, site):
     acts = extract_activations(str(folders[kind]), corpus, site=site, batch_size=3, progress=False)
     pooling = acts.settings["pooling"]
-    assert pooling == ("last" if kind in ("gpt2", "llama") else "first")
+    # auto: mean over positions >= 1 for decoders (position 0 is the attention sink), mean for encoders
+    assert pooling == ("mean_skip_first" if kind in ("gpt2", "llama") else "mean")
     expected = _reference(folders[kind], site, pooling)
     assert acts.n_layers == expected.shape[0] == (3 if site == "hidden" else 2)
     assert_allclose(np.stack(acts.layers), expected, atol=1e-5)
@@ -73,6 +76,35 @@ def test_extract_activations_equals_single_text_forward(folders, corpus, kind, s
 def test_extract_activations_mean_pooling_equals_single_text_mean(folders, corpus, kind):
     acts = extract_activations(folders[kind], corpus, pooling="mean", batch_size=4, progress=False)
     assert_allclose(np.stack(acts.layers), _reference(folders[kind], "hidden", "mean"), atol=1e-5)
+
+
+@pytest.mark.parametrize(("st_mode", "expected"), [("pooling_mode_cls_token", "first"),
+                                                  ("pooling_mode_max_tokens", "max"),
+                                                  ("pooling_mode_lasttoken", "last")])
+def test_extract_activations_auto_takes_sentence_transformers_pooling(folders, corpus, tmp_path, st_mode, expected):
+    import json
+    import shutil
+
+    folder = shutil.copytree(folders["bert"], tmp_path / "st-bert")
+    (folder / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 32, st_mode: True}))
+    acts = extract_activations(str(folder), corpus, batch_size=3, progress=False)
+    assert acts.settings["pooling"] == expected and acts.model["declared_pooling"] == expected
+    assert_allclose(np.stack(acts.layers), _reference(folder, "hidden", expected), atol=1e-5)
+
+
+def test_extract_activations_auto_changes_the_run_id(folders, corpus):
+    from llm_mri_graphdb.nrag.model import run_id_for
+
+    auto = extract_activations(folders["llama"], corpus, progress=False)
+    last = extract_activations(folders["llama"], corpus, pooling="last", progress=False)
+    skip = extract_activations(folders["llama"], corpus, pooling="mean_skip_first", progress=False)
+    assert auto.settings == skip.settings and auto.settings["pooling"] == "mean_skip_first"
+    ids = {run_id_for(a.model, a.corpus, a.settings) for a in (auto, last)}
+    assert len(ids) == 2
 
 
 @pytest.mark.parametrize("kind", ["gpt2", "llama"])
@@ -92,7 +124,7 @@ def test_extract_activations_batch_size_changes_nothing(folders, corpus):
 
 def test_extract_activations_truncates_to_max_length(folders, corpus):
     acts = extract_activations(folders["gpt2"], corpus, max_length=2, progress=False)
-    expected = _reference(folders["gpt2"], "hidden", "last", [" ".join(t.split()[:2]) for t in TEXTS])
+    expected = _reference(folders["gpt2"], "hidden", "mean_skip_first", [" ".join(t.split()[:2]) for t in TEXTS])
     assert acts.settings["max_length"] == 2
     assert_allclose(np.stack(acts.layers), expected, atol=1e-5)
 
@@ -104,7 +136,8 @@ def test_extract_activations_fills_metadata(folders, corpus):
     assert len(acts.model["fingerprint"]) == 64
     assert acts.corpus == {"fingerprint": corpus_fingerprint(corpus), "name": "tiny", "n_texts": 8,
                            "label_names": ["neg", "pos"]}
-    assert acts.settings == {"site": "hidden", "pooling": "first", "max_length": 64, "dtype": "float32"}
+    assert acts.settings == {"site": "hidden", "pooling": "mean", "max_length": 64, "dtype": "float32"}
+    assert acts.model["declared_pooling"] is None
     assert acts.label_names == ("neg", "pos")
     assert acts.labels.tolist() == [1, 0, 1, 0, 1, 0, 1, 0]
 
@@ -130,7 +163,7 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [({"site": "ffn"}, r"site must be one of .*; got 'ffn'"),
-     ({"pooling": "max"}, r"pooling must be one of .*; got 'max'"),
+     ({"pooling": "cls"}, r"pooling must be one of .*; got 'cls'"),
      ({"batch_size": 0}, r"batch_size must be an integer >= 1; got 0"),
      ({"batch_size": 5000}, r"batch_size 5000 is above the limit 4096: .* GiB per layer\. .*allow_large=True"),
      ({"max_length": 0}, r"max_length must be an integer >= 1 or None; got 0"),

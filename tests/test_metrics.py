@@ -15,7 +15,6 @@ from llm_mri_graphdb.analysis.metrics import (
     METRIC_KEYS,
     compute_metrics,
     metric_arrays,
-    metrics_from_arrays,
     projection_graph,
 )
 from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
@@ -231,25 +230,24 @@ def test_metrics_from_arrays_clustering_matches_networkx_with_triangles():
     assert_allclose(_average_clustering(25, src, tgt, w), nx.average_clustering(G, weight="weight"), rtol=1e-12)
 
 
-def test_metrics_from_arrays_uses_backend_degrees_over_its_own():
-    # A backend that counts other degrees than the edges say: degree [0,0,0,0,0,0,0,8]
-    # (mean 1, centred powers m2 56, m3 336, m4 2408) and strength [0,0,0,4,0,0,0,4] (mean 1,
-    # m2 24, m3 48, m4 168). Layers: regions 0-2, 3-5, 6-7.
-    a = metric_arrays(hand_nrag())
-    degree, strength = [0, 0, 0, 0, 0, 0, 0, 8], [0, 0, 0, 4, 0, 0, 0, 4]
-    got = metrics_from_arrays(3, a["node_layer"], a["edge_source"], a["edge_target"], a["edge_weight"],
-                              label_names=["a", "b"], node_counts=a["node_counts"],
-                              degree=degree, strength=strength)
-    changed = {
-        "mean_degree": 1.0, "var_degree": 56 / 7, "skew_degree": skew(8, 56, 336), "kurt_degree": kurt(8, 56, 2408),
-        "mean_strength": 1.0, "var_strength": 24 / 7, "skew_strength": skew(8, 24, 48),
-        "kurt_strength": kurt(8, 24, 168),
-        "center_of_strength": (4 * -0.5 + 4 * 0.5) / 8,  # regions 3 (layer 1) and 7 (layer 2)
-        "degree_mean_by_layer": [0.0, 0.0, 4.0], "degree_var_by_layer": [0.0, 0.0, 32.0],
-    }
-    for key, value in changed.items():  # every override moves the value away from the edges' own
-        assert not np.allclose(HAND[key], value), key
-    assert_metrics_equal(got, {**HAND, **changed})  # edges alone decide the rest (assortativity, projections)
+def test_facade_metrics_of_a_networkx_graph_equal_the_hand_values():
+    # llm_mri's Metrics(graph) path: the graph's nodes and edges read back into arrays, then the metrics.
+    # Node order is networkx's (regions by name), not the NRAG's, so a mix-up of indices shows here.
+    from llm_mri_graphdb.facade import Metrics
+
+    G = hand_nrag().to_networkx()
+    m = Metrics(G, label="a", model_name="hand")
+    basic = m.get_basic_metrics()
+    keys = ("mean_degree", "var_degree", "skew_degree", "kurt_degree", "mean_strength", "var_strength",
+            "skew_strength", "kurt_strength", "assortativity", "density", "center_of_mass", "center_of_strength")
+    assert_metrics_equal({k: basic[k] for k in keys}, {k: HAND[k] for k in keys})
+    assert (basic["label"], basic["model_name"]) == ("a", "hand")
+    by_layer = m.get_degree_by_layer()
+    assert_allclose(by_layer["mean"], HAND["degree_mean_by_layer"], rtol=1e-12)
+    assert_allclose(by_layer["var"], HAND["degree_var_by_layer"], rtol=1e-12)
+    even = m.get_projection_metrics_even()
+    for k in ("mean_degree", "var_degree", "mean_strength", "var_strength", "density"):
+        assert_allclose(even[k], HAND[f"projection_even_{k}"], rtol=1e-12, err_msg=k)
 
 
 def test_compute_metrics_components_leave_occupancy_nan():

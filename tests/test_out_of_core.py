@@ -70,6 +70,7 @@ def test_fit_out_of_core_svd_equals_exact_svd(activations):
     assert_allclose(chunked.explained_variance_ratio_, proj.var(axis=0) / Xs.var(axis=0).sum(), atol=1e-10)
 
 
+@pytest.mark.slow  # numba compiles UMAP on first use: 17 s on a quiet 2-core machine, 48 s on a loaded one
 def test_fit_out_of_core_umap_fits_a_sample_and_embeds_every_row(activations):
     pytest.importorskip("umap")
     layer = activations.layers[3]

@@ -26,7 +26,7 @@ from .tiny_models import LABELS, TEXTS, save_tiny_model
 
 @pytest.mark.parametrize(("kwargs", "argument", "message"), [
     ({"site": "ffn"}, "site", r"^site must be one of hidden, mlp, attention; got 'ffn'\.$"),
-    ({"pooling": "max"}, "pooling", r"^pooling must be one of auto, first, mean, last; got 'max'\.$"),
+    ({"pooling": "cls"}, "pooling", r"^pooling must be one of auto, first, mean, last, mean_skip_first, max; got 'cls'\.$"),
     ({"reducer": "tsne"}, "reducer", r"^reducer must be one of pca, svd, umap; got 'tsne'\.$"),
     ({"n_components": 1}, "n_components", r"^n_components must be an integer >= 2; got 1\.$"),
     ({"n_components": 2.0}, "n_components", r"^n_components must be an integer >= 2; got 2\.0\.$"),
@@ -140,7 +140,8 @@ def test_build_nrag_pipeline_and_facade_give_one_run_id_for_one_scan(tiny, tmp_p
     direct = build_nrag(acts, PCA(2, random_state=42), gridsize=10)
     store = MemoryStore(tmp_path / "store")
     result = scan(str(model), corpus, device="cpu", store=store, out=tmp_path / "out", probe=False, progress=False)
-    areas = ActivationAreas(str(model), corpus, PCA(2, random_state=42), device="cpu", progress=False)
+    areas = ActivationAreas(str(model), corpus, PCA(2, random_state=42), device="cpu", pooling="auto",
+                           progress=False)  # the facade defaults to first, for llm_mri parity
     facade_id = areas.process_activation_areas().save(store)
     assert direct.run_id == result.run_id == facade_id
     assert dict(direct.settings) == dict(result.nrag.settings) == dict(areas.nrag.settings)
@@ -166,7 +167,7 @@ def no_model_loading(monkeypatch):
 
 
 @pytest.mark.parametrize(("kwargs", "argument"), [
-    ({"site": "ffn"}, "site"), ({"pooling": "max"}, "pooling"), ({"reducer": "tsne"}, "reducer"),
+    ({"site": "ffn"}, "site"), ({"pooling": "cls"}, "pooling"), ({"reducer": "tsne"}, "reducer"),
     ({"n_components": 1}, "n_components"), ({"gridsize": 0}, "gridsize"), ({"gridsize": 10000}, "gridsize"),
     ({"batch_size": 0}, "batch_size"), ({"dtype": "float8"}, "dtype"), ({"device": "tpu"}, "device"),
     ({"encoding": "nope"}, "encoding"), ({"n_components": 9}, "n_components"), ({"out": "FILE"}, "out"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,18 @@ from llm_mri_graphdb.errors import ServerError
 from llm_mri_graphdb.server import GDS_PROCEDURES, Distribution, LocalNeo4j, free_port, password_command, server_memory
 
 GIB = 1 << 30
+CYPHER = Path(__file__).resolve().parent.parent / "cypher"
+_GDS_NAME = re.compile(r"\bgds(?:\.[A-Za-z]\w*)+")
+
+
+def called_gds_names(root: Path = CYPHER) -> set[str]:
+    """Every ``gds.*`` procedure or function the project's Cypher calls (all Cypher lives under ``cypher/``)."""
+    return {name for file in root.rglob("*.cypher") for name in _GDS_NAME.findall(file.read_text())}
+
+
+def allowlisted(name: str, patterns=GDS_PROCEDURES) -> bool:
+    """Whether ``name`` is matched by an entry of ``patterns`` (exact, or a ``prefix.*`` glob)."""
+    return any(name == p or (p.endswith(".*") and name.startswith(p[:-1])) for p in patterns)
 
 
 @pytest.fixture()
@@ -67,11 +81,19 @@ def test_configure_allowlists_named_gds_procedures_only(tmp_path, fake_dist):
     unrestricted = conf.split("dbms.security.procedures.unrestricted=")[1].splitlines()[0].split(",")
     assert allow == unrestricted == list(GDS_PROCEDURES)
     assert "gds.*" not in allow
-    # what the project calls (cypher/*.cypher, the GDS module) and the algorithms the GDS engine adds
-    for name in ("gds.version", "gds.graph.project", "gds.graph.drop", "gds.graph.list", "gds.degree.stream",
-                 "gds.louvain.stream", "gds.leiden.stream", "gds.pageRank.stream", "gds.betweenness.stream",
-                 "gds.util.asNode", "gds.list"):
-        assert any(name == p or (p.endswith(".*") and name.startswith(p[:-1])) for p in allow), name
+    # every name the project's Cypher calls, read from cypher/ (a new statement calling a GDS procedure the
+    # allowlist misses fails here; tests/integration/test_neo4j_server.py checks the real server loads them)
+    called = called_gds_names()
+    assert {"gds.version", "gds.graph.project", "gds.graph.drop", "gds.louvain.mutate"} <= called  # the scan works
+    assert [name for name in sorted(called) if not allowlisted(name, allow)] == []
+
+
+def test_called_gds_names_reads_procedures_and_functions():
+    text = "CALL gds.graph.project($g, $q) YIELD graphName\nRETURN gds.util.asNode(nodeId).name, n.gds_score"
+    root = CYPHER.parent / "tests"  # a folder with no .cypher files: nothing found
+    assert called_gds_names(root) == set()
+    assert set(_GDS_NAME.findall(text)) == {"gds.graph.project", "gds.util.asNode"}
+    assert not allowlisted("gds.hits.stream") and allowlisted("gds.graph.project") and allowlisted("gds.version")
 
 
 FAKE_JAVA = """#!/bin/sh

@@ -6,6 +6,7 @@ from llm_mri_graphdb.errors import UnsupportedSite
 from llm_mri_graphdb.extract.sites import (
     ARCHITECTURES,
     find_site_modules,
+    folder_pooling,
     hook_name,
     hook_names,
     parse_hook_name,
@@ -36,17 +37,47 @@ def test_hook_name_rejects_unknown_site():
 
 
 @pytest.mark.parametrize(
-    ("pooling", "decoder", "has_cls", "expected"),
-    [("auto", True, False, "last"), ("auto", False, True, "first"), ("auto", False, False, "mean"),
-     ("mean", True, False, "mean"), ("first", True, False, "first")],
+    ("pooling", "decoder", "configured", "expected"),
+    [("auto", True, None, "mean_skip_first"), ("auto", False, None, "mean"), ("auto", False, "first", "first"),
+     ("auto", True, "last", "last"), ("mean", True, None, "mean"), ("first", True, "mean", "first"),
+     ("mean_skip_first", False, None, "mean_skip_first")],
 )
-def test_resolve_pooling_auto_by_model_kind(pooling, decoder, has_cls, expected):
-    assert resolve_pooling(pooling, decoder=decoder, has_cls=has_cls) == expected
+def test_resolve_pooling_auto_reads_the_model(pooling, decoder, configured, expected):
+    assert resolve_pooling(pooling, decoder=decoder, configured=configured) == expected
 
 
 def test_resolve_pooling_rejects_unknown():
-    with pytest.raises(ValueError, match=r"pooling must be one of .*; got 'max'"):
-        resolve_pooling("max", decoder=True, has_cls=False)
+    with pytest.raises(ValueError, match=r"pooling must be one of .*; got 'cls'"):
+        resolve_pooling("cls", decoder=True)
+
+
+@pytest.mark.parametrize(("config", "expected"), [
+    ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, "first"),
+    ({"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False}, "mean"),
+    ({"pooling_mode_max_tokens": True}, "max"),
+    ({"pooling_mode_lasttoken": True}, "last"),
+    ({"pooling_mode": "lasttoken"}, "last"),
+    ({"pooling_mode_mean_sqrt_len_tokens": True}, None),  # not a rule we compute
+    ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": True}, None),  # concatenated: not one rule
+])
+def test_folder_pooling_reads_sentence_transformers_config(tmp_path, config, expected):
+    import json
+
+    (tmp_path / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 4, **config}))
+    assert folder_pooling(tmp_path) == expected
+
+
+def test_folder_pooling_none_without_modules_or_pooling_module(tmp_path):
+    assert folder_pooling(tmp_path) is None
+    (tmp_path / "modules.json").write_text('[{"path": "", "type": "sentence_transformers.models.Transformer"}]')
+    assert folder_pooling(tmp_path) is None
+    (tmp_path / "modules.json").write_text("not json")
+    assert folder_pooling(tmp_path) is None
+    assert folder_pooling(tmp_path / "absent") is None
 
 
 def _padded(side):
@@ -68,6 +99,9 @@ def test_pool_reads_real_tokens_under_either_padding(side):
     assert_allclose(pool(hidden, mask, "first").numpy(), [[0, 0], [10, -10]])
     assert_allclose(pool(hidden, mask, "last").numpy(), [[2, -2], [10, -10]])
     assert_allclose(pool(hidden, mask, "mean").numpy(), [[1, -1], [10, -10]])
+    # tokens 1 and 2 of text 0 (the first real token dropped); text 1 has one token and keeps it
+    assert_allclose(pool(hidden, mask, "mean_skip_first").numpy(), [[1.5, -1.5], [10, -10]])
+    assert_allclose(pool(hidden, mask, "max").numpy(), [[2, 0], [10, -10]])  # padding (99) never wins
 
 
 def _tiny(kind):

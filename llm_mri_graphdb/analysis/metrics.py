@@ -335,7 +335,7 @@ def transition_entropy(node_layer, edge_source, edge_weight, n_layers: int) -> d
 
 def metrics_from_arrays(
     n_layers: int, node_layer, edge_source, edge_target, edge_weight, *,
-    label_names: Sequence[str] = (), node_counts=None, degree=None, strength=None,
+    label_names: Sequence[str] = (), node_counts=None,
 ) -> dict[str, Any]:
     """Every metric of :data:`METRIC_KEYS` from per-node and per-edge arrays.
 
@@ -353,17 +353,13 @@ def metrics_from_arrays(
     node_counts : ndarray of shape (n_nodes, n_labels), optional
         Texts per region and selected label; grid NRAGs only. Without it the
         occupancy and transition metrics are nan.
-    degree, strength : ndarray of shape (n_nodes,), optional
-        In+out degree and weighted in+out degree, when a backend computed
-        them (e.g. GDS); computed from the edges otherwise.
     """
     layer = np.asarray(node_layer, np.int64)
     src, tgt = np.asarray(edge_source, np.int64), np.asarray(edge_target, np.int64)
     w = np.asarray(edge_weight, np.float64)
     n = layer.shape[0]
     d = node_degrees(n, src, tgt, w)
-    deg = d["degree"] if degree is None else np.asarray(degree, np.float64)
-    strength = d["strength"] if strength is None else np.asarray(strength, np.float64)
+    deg, strength = d["degree"], d["strength"]
     result: dict[str, Any] = {"n_regions": n, "n_edges": int(src.shape[0]), "n_layers": int(n_layers),
                               "label_names": list(label_names)}
     result.update(distribution_metrics(deg, "degree"))

@@ -11,7 +11,7 @@ import typer
 from ..scan_settings import ScanArgumentError
 
 __all__ = ["app", "HomeOpt", "StoreOpt", "StorePathOpt", "OutOpt", "FormatOpt", "RunArg", "open_target",
-           "print_rows", "choices", "option_name", "usage_error", "one_line"]
+           "print_rows", "choices", "option_name", "usage_error", "one_line", "one_line_warnings"]
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
                   help="A brain scanner for language models whose scans live in Neo4j.")
@@ -72,3 +72,22 @@ def usage_error(exc: ScanArgumentError) -> typer.BadParameter:
 def one_line(text: object) -> str:
     """``text`` with its whitespace runs (newlines included) folded to single spaces."""
     return " ".join(str(text).split())
+
+
+def one_line_warnings():
+    """A context in which a library warning prints as one line on stderr: ``warning: <message>``."""
+    import contextlib
+    import warnings
+
+    @contextlib.contextmanager
+    def context():
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            previous = warnings.showwarning
+            warnings.showwarning = lambda message, *args, **kwargs: typer.echo(f"warning: {message}", err=True)
+            try:
+                yield
+            finally:
+                warnings.showwarning = previous
+
+    return context()

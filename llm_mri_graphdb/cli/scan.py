@@ -18,7 +18,18 @@ from ..scan_settings import (
     check_encoding,
     check_scan,
 )
-from .options import FormatOpt, OutOpt, StoreOpt, StorePathOpt, app, choices, open_target, print_rows, usage_error
+from .options import (
+    FormatOpt,
+    OutOpt,
+    StoreOpt,
+    StorePathOpt,
+    app,
+    choices,
+    one_line_warnings,
+    open_target,
+    print_rows,
+    usage_error,
+)
 
 if TYPE_CHECKING:  # typer builds the choices at run time; a checker sees their str values
     Site = str
@@ -47,6 +58,7 @@ class _ScanSettings(TypedDict):
     batch_size: int
     max_length: int | None
     allow_large: bool
+    fdr: float
 
 
 @app.command("scan")
@@ -56,11 +68,12 @@ def scan_cmd(
     text_column: Annotated[str, typer.Option(help="Column holding the texts.")] = "text",
     label_column: Annotated[str, typer.Option(help="Column holding the labels.")] = "label",
     site: Annotated[Site, typer.Option(help="hidden (residual stream), mlp, or attention.")] = "hidden",
-    pooling: Annotated[Pooling, typer.Option(help="auto: last for decoders, first (CLS) for encoders.")] = "auto",
+    pooling: Annotated[Pooling, typer.Option(help="auto: the model's sentence-transformers pooling, else mean (encoders) or mean_skip_first (decoders: position 0 is the attention sink).")] = "auto",
     reducer: Annotated[Reducer, typer.Option(case_sensitive=False, help="Reducer fitted once per layer on all texts.")] = "pca",
     components: Annotated[int, typer.Option(min=2, help=f"2 gives a grid NRAG; more a component NRAG (<= {LIMITS['n_components']}).")] = 2,
     gridsize: Annotated[int, typer.Option(min=1, help=f"Cells per axis of each layer's grid (<= {LIMITS['gridsize']}).")] = 10,
     threshold: Annotated[float, typer.Option(min=-1.0, max=1.0, help="Spearman threshold of component NRAGs.")] = 0.3,
+    fdr: Annotated[float, typer.Option(help="Component NRAGs, in (0, 1]: edges must also pass Benjamini-Hochberg on their Spearman p-values at this false discovery rate (1: no correction).")] = 0.05,
     binning: Annotated[Binning, typer.Option(help="Grid cells of equal width, or of equal counts (quantile).")] = "width",
     random_state: Annotated[int, typer.Option(min=0, help="Seed of the reducer and the probes.")] = 42,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda, cuda:N, or mps.")] = "auto",
@@ -96,7 +109,7 @@ def scan_cmd(
     settings = _ScanSettings(site=str(value(site)), pooling=str(value(pooling)), reducer=str(value(reducer)),
                              binning=str(value(binning)), dtype=value(dtype), n_components=components,
                              gridsize=gridsize, threshold=threshold, random_state=random_state, device=device,
-                             batch_size=batch_size, max_length=max_length, allow_large=allow_large)
+                             batch_size=batch_size, max_length=max_length, allow_large=allow_large, fdr=fdr)
     try:
         check_scan(**settings)  # cheap: before the store is opened or anything read
         check_encoding(encoding)
@@ -105,7 +118,7 @@ def scan_cmd(
         if workers is not None and ray is None:
             raise typer.BadParameter("--workers sets the Ray workers; add --ray local (or --ray auto).",
                                      param_hint="'--workers'")
-        with open_target(store, store_path) as target:
+        with open_target(store, store_path) as target, one_line_warnings():
             result = scan(model, corpus, text_column=text_column, label_column=label_column, cache_dir=cache,
                           store=target, out=out, probe=probe, progress=not quiet, encoding=encoding, texts=texts,
                           engine="local" if ray is None else "ray",
@@ -114,7 +127,9 @@ def scan_cmd(
             where = type(target).__name__
     except ScanArgumentError as exc:
         raise usage_error(exc) from exc
-    typer.echo(f"Stored run {result.run_id} in {where}.")
+    typer.echo(f"Stored run {result.run_id} in {where}: {result.nrag.n_layers} layers, {result.nrag.n_regions} "
+               f"regions; pooling {result.nrag.settings.get('pooling')}, degenerate layers: "
+               f"{list(result.nrag.degenerate_layers or []) or 'none'}.")
     typer.echo(f"Report: {result.report}")
 
 
@@ -140,7 +155,7 @@ def demo_cmd(
         check_scan(device=device)
     except ScanArgumentError as exc:
         raise usage_error(exc) from exc
-    with open_target(store, store_path) as target:
+    with open_target(store, store_path) as target, one_line_warnings():
         where = type(target).__name__
         typer.echo(f"Scanning the demo corpus with MiniLM-L6 into {where} ...")
         result = scan(str(demo_model_path()), demo_corpus_path(), device=device, corpus_name="llm-mri-graphdb-demo",
@@ -149,7 +164,8 @@ def demo_cmd(
     m = result.metrics["all"]
     typer.echo(f"Stored run {result.run_id}: {result.nrag.n_layers} layers, {result.nrag.n_regions} regions, "
                f"labels {', '.join(result.nrag.label_names)}; density {m['density']:.4f}, "
-               f"mean degree {m['mean_degree']:.3f}.")
+               f"mean degree {m['mean_degree']:.3f}; pooling {result.nrag.settings.get('pooling')}, "
+               f"degenerate layers: {list(result.nrag.degenerate_layers or []) or 'none'}.")
     typer.echo(f"Report: {result.report}")
 
 
@@ -181,11 +197,14 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
 def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
                 label: Annotated[list[str] | None, typer.Option("--label", help="Restrict to these labels (repeat).")] = None,
                 save: Annotated[bool, typer.Option("--save", help="Also save them on the run (Neo4j); read-only otherwise.")] = False,
+                reference: Annotated[bool, typer.Option("--reference", help="Also print the metrics that are constant or an identity on this kind of run (llm_mri's full set).")] = False,
                 store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Print the metrics of a stored run as JSON (computed in Neo4j, or in process on the embedded store).
 
     Example: llm-mri-graphdb metrics 3f2a9c0d1b2e4f5a --label animals
     """
+    from llm_mri_graphdb.analysis.quality import default_metrics
+
     import json
 
     from llm_mri_graphdb.nrag.model import resolve_labels
@@ -198,6 +217,9 @@ def metrics_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id.")],
             except ValueError as exc:
                 raise typer.BadParameter(str(exc), param_hint="'--label'") from exc
         result = target.metrics(run_id, label or None, save=save)
+        if not reference:
+            kind = next((r["kind"] for r in target.runs() if r["run_id"] == run_id), "grid")
+            result = default_metrics(result, kind)
     typer.echo(json.dumps(result, indent=2, default=str))
 
 
@@ -212,7 +234,7 @@ def analyze_cmd(
     = False,
     fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
 ) -> None:
-    """Find a run's circuits (communities across layers) and central regions; read-only unless --save.
+    """Find a run's cross-layer communities and central regions; read-only unless --save.
 
     Example: llm-mri-graphdb analyze 3f2a9c0d1b2e4f5a --algorithms louvain,pagerank --save
     """
@@ -228,12 +250,29 @@ def analyze_cmd(
         raise typer.BadParameter(f"--format must be table or json; got {fmt!r}.", param_hint="--format")
     with open_target(store, store_path) as target:
         result = target.analyze(run_id, algos, label or None, save=save)
+        if "louvain" in result["algorithms"]:
+            from ..analysis import community_evidence
+
+            result["evidence"] = community_evidence(target.read(run_id), label or None)
     if fmt == "json":
+        if "evidence" in result:
+            result["evidence"] = {**result["evidence"], "consensus": {
+                k: v for k, v in result["evidence"]["consensus"].items() if k != "membership"}}
         typer.echo(json.dumps({k: v for k, v in result.items() if k != "membership"}, indent=2, default=str))
         return
     for algo, found in result["communities"].items():
-        typer.echo(f"{algo}: {found['n_communities']} communities, modularity {found['modularity']:.4f}; circuits:")
-        print_rows([{k: v for k, v in row.items() if k != "label_counts"} for row in found["circuits"]], "table")
+        typer.echo(f"{algo}: {found['n_communities']} communities, modularity {found['modularity']:.4f}; "
+                   "cross-layer communities:")
+        print_rows([{k: v for k, v in row.items() if k != "label_counts"} for row in found["cross_layer_communities"]],
+                   "table")
+    evidence = result.get("evidence")
+    if evidence:
+        null = evidence["null"]
+        typer.echo(f"louvain over {evidence['n_seeds']} seeds: modularity {evidence['modularity_mean']:.4f} "
+                   f"(SD {evidence['modularity_sd']:.4f}), mean pairwise AMI {evidence['mean_pairwise_ami']:.3f}, "
+                   f"{evidence['consensus']['n_communities']} consensus communities; "
+                   + (f"shuffled-texts null {null['modularity_mean']:.4f} ± {null['modularity_sd']:.4f}, "
+                      f"z = {null['z']:.1f}." if null else "no null (the run has no text paths)."))
     for algo, rows in result["centrality"].items():
         typer.echo(f"{algo}: top regions per layer")
         print_rows(rows, "table")

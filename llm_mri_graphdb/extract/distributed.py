@@ -171,6 +171,9 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
         return job.cached
     started = not ray.is_initialized()
     if started:
+        # A local cluster's workers run this interpreter. Under `uv run`, Ray would otherwise start each worker
+        # through `uv run` again (RAY_ENABLE_UV_RUN_RUNTIME_ENV), which fails on a locked or offline environment.
+        os.environ.setdefault("RAY_ENABLE_UV_RUN_RUNTIME_ENV", "0")
         ray.init(address=ray_address, include_dashboard=False, logging_level="warning", log_to_driver=False)
     actors = []
     try:

@@ -38,10 +38,16 @@ def cache_root(cache_dir: str | os.PathLike | bool | None) -> Path | None:
     return settings.cache_home() / "activations" if cache_dir is True else Path(cache_dir)
 
 
+#: How ``pooling="auto"`` enters a cache key: the version of its rule, so entries that an
+#: older rule (``first`` for encoders, ``last`` for decoders) wrote are never read as the new one.
+AUTO_POOLING_KEY = "auto-v2"
+
+
 def entry_key(model_fp: str, dataset, site: str, pooling: str, max_length: int | None, dtype: str) -> str:
-    """Cache key of one extraction (the ``pooling`` argument as given, not resolved)."""
+    """Cache key of one extraction (the ``pooling`` argument as given, ``auto`` with its rule version)."""
     return cache.cache_key(model=model_fp, corpus=corpus_fingerprint(dataset), site=site,
-                           pooling=pooling, max_length=max_length, dtype=dtype)
+                           pooling=AUTO_POOLING_KEY if pooling == "auto" else pooling,
+                           max_length=max_length, dtype=dtype)
 
 
 def read_cached(root: Path, key: str, dataset) -> Activations | None:

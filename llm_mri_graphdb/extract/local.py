@@ -52,7 +52,14 @@ from llm_mri_graphdb.extract.jobs import (
     read_cached,
     run_job,
 )
-from llm_mri_graphdb.extract.sites import architecture, find_site_modules, pool, resolve_pooling
+from llm_mri_graphdb.extract.sites import (
+    architecture,
+    find_site_modules,
+    folder_pooling,
+    pool,
+    resolve_pooling,
+    sentence_transformers_pooling,
+)
 from llm_mri_graphdb.scan_settings import ScanArgumentError, check_extraction
 
 __all__ = ["AUTO_PICKS_BF16", "Extractor", "ModelInfo", "cpu_has_bf16", "dtype_name", "load_model", "load_skeleton",
@@ -71,7 +78,9 @@ class ModelInfo:
     activation layers (embeddings first). ``max_length`` is the longest input
     the model accepts (``None`` when unknown). ``fingerprint`` identifies the
     weights (see :mod:`llm_mri_graphdb.extract.cache`); ``None`` means "hash the
-    weights when a cache needs it".
+    weights when a cache needs it". ``declared_pooling`` is the pooling the
+    model's sentence-transformers files declare (``first``, ``mean``, ``max``,
+    ``last``), None when it ships none; ``pooling="auto"`` uses it.
     """
 
     name: str
@@ -82,6 +91,7 @@ class ModelInfo:
     is_decoder: bool
     has_cls: bool
     max_length: int | None
+    declared_pooling: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,6 +152,26 @@ def _source_fingerprint(src: _Source) -> str | None:
 
 def _hub_fingerprint(repo_id: str, commit: str) -> str:
     return hashlib.sha256(f"hub-v1\0{repo_id}\0{commit}".encode()).hexdigest()
+
+
+def _source_pooling(src: _Source) -> str | None:
+    """The sentence-transformers pooling a model folder or hub snapshot declares (None for a GGUF file)."""
+    if src.kind == "folder":
+        return folder_pooling(src.model_id)
+    if src.kind != "hub":
+        return None
+    from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+    def read(name: str) -> str | None:
+        found = try_to_load_from_cache(src.model_id, name)
+        if not isinstance(found, str):
+            try:  # the model itself came from the hub: its small files may too
+                found = hf_hub_download(src.model_id, name)
+            except Exception:  # noqa: BLE001 - absent, offline or gated: the model declares nothing we can read
+                return None
+        return Path(found).read_text(encoding="utf-8")
+
+    return sentence_transformers_pooling(read)
 
 
 def _resolve_device(device: str) -> torch.device:
@@ -264,7 +294,8 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
     fingerprint = _source_fingerprint(src) if src.kind != "hub" else None
     if fingerprint is None and getattr(loaded.config, "_commit_hash", None):
         fingerprint = _hub_fingerprint(src.model_id, loaded.config._commit_hash)
-    return loaded, tokenizer, model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint)
+    return loaded, tokenizer, model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint,
+                                         declared_pooling=_source_pooling(src))
 
 
 # What transformers needs to read a GGUF file: the reader, and accelerate to place the dequantised weights.
@@ -338,7 +369,8 @@ def load_skeleton(model: str | os.PathLike):
     fingerprint = _source_fingerprint(src)
     if fingerprint is None and getattr(config, "_commit_hash", None):
         fingerprint = _hub_fingerprint(src.model_id, config._commit_hash)
-    return skeleton, tokenizer, model_info(skeleton, tokenizer, name=src.name, fingerprint=fingerprint)
+    return skeleton, tokenizer, model_info(skeleton, tokenizer, name=src.name, fingerprint=fingerprint,
+                                           declared_pooling=_source_pooling(src))
 
 
 def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
@@ -352,8 +384,13 @@ def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
     return _dtype_name(_resolve_dtype(dtype, _resolve_device(device)))
 
 
-def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None) -> ModelInfo:
-    """Describe an already-loaded model; sets ``eos`` as the tokenizer's pad token if it has none."""
+def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None,
+               declared_pooling: str | None = None) -> ModelInfo:
+    """Describe an already-loaded model; sets ``eos`` as the tokenizer's pad token if it has none.
+
+    ``declared_pooling`` is read from the model's folder (``model.name_or_path``)
+    when not given, so a loaded sentence-transformers model keeps its pooling.
+    """
     if tokenizer.pad_token is None and tokenizer.eos_token is not None:
         tokenizer.pad_token = tokenizer.eos_token  # padding is masked out: results do not change
     config = model.config
@@ -375,6 +412,8 @@ def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | 
     source = getattr(model, "name_or_path", "") or ""
     if fingerprint is None and source and Path(source).is_dir():
         fingerprint = cache.folder_fingerprint(source)
+    if declared_pooling is None and source and Path(source).is_dir():
+        declared_pooling = folder_pooling(source)
     return ModelInfo(
         name=name or source or model_type,
         architecture=model_type,
@@ -384,6 +423,7 @@ def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | 
         is_decoder=decoder,
         has_cls=tokenizer.cls_token is not None,
         max_length=min(bounds) if bounds else None,
+        declared_pooling=declared_pooling,
     )
 
 
@@ -406,7 +446,7 @@ def prepare_job(model, info: ModelInfo, dataset, *, dtype_name: str, site: str =
     """
     check_extraction(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
                      allow_large=allow_large)
-    resolved = resolve_pooling(pooling, decoder=info.is_decoder, has_cls=info.has_cls)
+    resolved = resolve_pooling(pooling, decoder=info.is_decoder, configured=info.declared_pooling)
     length = _check_max_length(max_length, info.max_length)
     if site != "hidden":
         find_site_modules(model.base_model, info.architecture, site)
@@ -459,7 +499,7 @@ class Extractor:
     def pooled_batches(self, plan: BatchPlan, batches, *, site: str, pooling: str):
         """Yield ``(batch, block)`` for each batch index: ``block`` is float32 ``[layers, batch, width]``.
 
-        ``pooling`` is resolved (``first``, ``mean`` or ``last``). Each batch is
+        ``pooling`` is resolved (not ``auto``; see :mod:`llm_mri_graphdb.sites`). Each batch is
         padded on the right to its own longest text.
         """
         base = self.model.base_model

@@ -43,8 +43,11 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
         Anything :func:`llm_mri_graphdb.data.load_corpus` reads.
     site : {"hidden", "mlp", "attention"}, default="hidden"
         See :mod:`llm_mri_graphdb.extract.sites`.
-    pooling : {"auto", "first", "mean", "last"}, default="auto"
-        ``auto``: ``last`` for decoders, ``first`` (CLS) for encoders.
+    pooling : {"auto", "first", "mean", "last", "mean_skip_first", "max"}, default="auto"
+        ``auto``: the model's own sentence-transformers pooling when it ships
+        ``modules.json`` + ``1_Pooling/config.json``; else ``mean`` for
+        encoders and ``mean_skip_first`` (mean over positions >= 1, skipping
+        the attention sink) for decoders. See :mod:`llm_mri_graphdb.extract.sites`.
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
     dtype : {"float32", "bfloat16", "float16", "auto"} or None, default=None
         ``None`` is float32; ``bfloat16`` runs anywhere (2-3x faster on CPUs

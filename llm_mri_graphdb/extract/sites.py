@@ -24,11 +24,45 @@ contribution before Add & LayerNorm: ``encoder.layer.{i}.output.dense`` and
 ``encoder.layer.{i}.attention.output.dense`` (their dropout is identity in
 eval mode). DistilBERT's ``ffn`` and ``attention`` modules already return
 those contributions, as do GPT-2's ``mlp``/``attn`` and Llama's ``mlp``/``self_attn``.
+
+Pooling
+-------
+A text's tokens become one vector by one of these rules, all over *real*
+tokens only (the attention mask; padding never counts):
+
+``first``
+    The first real token (``[CLS]`` of a BERT; ``llm_mri``'s only rule).
+``last``
+    The last real token (the only one a causal model has let see the whole text).
+``mean``
+    The average of every real token, special tokens included: ``[CLS]`` and
+    ``[SEP]`` count like any other token, exactly as sentence-transformers'
+    ``pooling_mode_mean_tokens`` does, so on a sentence-transformers model our
+    ``mean`` is its sentence embedding before normalisation.
+``mean_skip_first``
+    The average of real tokens at positions >= 1. In decoders the first token
+    is an attention sink whose activations are massive outliers (Xiao et al.
+    2024, *Efficient Streaming Language Models with Attention Sinks*; Sun et
+    al. 2024, *Massive Activations in Large Language Models*): in SmolLM2-135M
+    its norm is 42-162x the other tokens' in layers 12-27, so a plain mean
+    mostly encodes 1 / length. A one-token text keeps its only token.
+``max``
+    The element-wise maximum over real tokens (sentence-transformers' ``max``).
+
+``auto`` (the CLI's, :func:`llm_mri_graphdb.pipeline.scan`'s and the demo's
+default) reads the model: the pooling its sentence-transformers files declare
+(``modules.json`` naming a ``sentence_transformers.models.Pooling`` module whose
+``config.json`` sets exactly one of ``cls``, ``mean``, ``max`` or
+``lasttoken``); else ``mean`` for encoders and ``mean_skip_first`` for
+decoders. The resolved rule is what the run's settings record (and so its
+run id). The ``llm_mri`` facade keeps ``first`` as its default for parity.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -49,6 +83,8 @@ __all__ = [
     "parse_hook_name",
     "find_site_modules",
     "resolve_pooling",
+    "sentence_transformers_pooling",
+    "folder_pooling",
     "pool",
 ]
 
@@ -61,7 +97,7 @@ class Architecture:
     """Module paths of one ``model_type``, relative to the base model.
 
     ``{i}`` stands for the block index; ``decoder`` says whether the model is
-    causal (its pooling ``auto`` is ``last``).
+    causal (its pooling ``auto`` is ``mean_skip_first``).
     """
 
     mlp: str
@@ -160,35 +196,116 @@ def find_site_modules(model: torch.nn.Module, model_type: str, site: str) -> lis
     return found
 
 
-def resolve_pooling(pooling: str, *, decoder: bool, has_cls: bool) -> str:
-    """Turn ``auto`` into ``last`` for decoders, ``first`` for encoders with a CLS token, else ``mean``."""
+_ST_MODES = {"pooling_mode_cls_token": "first", "pooling_mode_mean_tokens": "mean",
+             "pooling_mode_max_tokens": "max", "pooling_mode_lasttoken": "last"}
+_ST_NAMES = {"cls": "first", "mean": "mean", "max": "max", "lasttoken": "last"}
+_ST_POOLING = "sentence_transformers.models.Pooling"
+
+
+def sentence_transformers_pooling(read: Callable[[str], str | None]) -> str | None:
+    """The pooling a sentence-transformers model declares, as one of our rule names, or None.
+
+    Parameters
+    ----------
+    read : callable
+        ``read(relative_path)`` returns the text of a file of the model (e.g.
+        ``"modules.json"``), or None when the model has no such file.
+
+    Returns
+    -------
+    str or None
+        ``first`` (``cls``), ``mean``, ``max`` or ``last`` (``lasttoken``) when
+        ``modules.json`` names a Pooling module whose ``config.json`` sets exactly
+        one of them; None when there is no such file, or when the configuration
+        asks for what we do not compute (``mean_sqrt_len_tokens``,
+        ``weightedmean``, or several modes concatenated).
+
+    Examples
+    --------
+    >>> files = {"modules.json": '[{"path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]',
+    ...          "1_Pooling/config.json": '{"pooling_mode_cls_token": false, "pooling_mode_mean_tokens": true}'}
+    >>> sentence_transformers_pooling(files.get)
+    'mean'
+    """
+    try:
+        modules = json.loads(read("modules.json") or "null")
+        entry = next((m for m in modules or () if m.get("type") == _ST_POOLING), None)
+        if entry is None:
+            return None
+        config = json.loads(read(f"{entry['path']}/config.json".lstrip("/")) or "null")
+    except (ValueError, TypeError, AttributeError, KeyError, OSError):
+        return None  # an unreadable file is no declaration
+    if not isinstance(config, dict):
+        return None
+    if isinstance(config.get("pooling_mode"), str):  # the newer one-string form
+        return _ST_NAMES.get(config["pooling_mode"])
+    flags = {k: v for k, v in config.items() if k.startswith("pooling_mode_") and v is True}
+    if len(flags) != 1:
+        return None
+    return _ST_MODES.get(next(iter(flags)))
+
+
+def folder_pooling(folder) -> str | None:
+    """:func:`sentence_transformers_pooling` of a model folder (None when it is not a folder)."""
+    from pathlib import Path
+
+    root = Path(folder)
+
+    def read(name: str) -> str | None:
+        path = root / name
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+
+    return sentence_transformers_pooling(read) if root.is_dir() else None
+
+
+def resolve_pooling(pooling: str, *, decoder: bool, configured: str | None = None) -> str:
+    """The rule ``pooling`` stands for on this model (see Pooling in the module docstring).
+
+    ``auto`` is ``configured`` (the model's sentence-transformers pooling) when
+    given, else ``mean_skip_first`` for decoders and ``mean`` for encoders;
+    any other name is itself.
+
+    >>> resolve_pooling("auto", decoder=True), resolve_pooling("auto", decoder=False)
+    ('mean_skip_first', 'mean')
+    >>> resolve_pooling("auto", decoder=False, configured="first"), resolve_pooling("last", decoder=False)
+    ('first', 'last')
+    """
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}; got {pooling!r}.")
     if pooling != "auto":
         return pooling
-    if decoder:
-        return "last"
-    return "first" if has_cls else "mean"
+    if configured is not None:
+        return configured
+    return "mean_skip_first" if decoder else "mean"
 
 
 def pool(hidden: torch.Tensor, mask: torch.Tensor, pooling: str) -> torch.Tensor:
     """One vector per text from ``hidden`` of shape ``[batch, pos, d_model]``.
 
-    ``mask`` is the ``[batch, pos]`` attention mask. ``first`` and ``last``
-    take the first and last *real* token, found from the mask, so they are
-    right for left and right padding; ``mean`` averages real tokens only.
-    Returns ``[batch, d_model]`` in ``hidden``'s dtype and device.
+    ``mask`` is the ``[batch, pos]`` attention mask. Every rule reads real
+    tokens only, found from the mask, so it is right for left and right
+    padding; ``mean_skip_first`` drops each text's first *real* token (a
+    one-token text keeps it). Returns ``[batch, d_model]`` in ``hidden``'s
+    dtype and device.
     """
     import torch
 
-    if pooling == "mean":
-        weights = mask.to(hidden.dtype).unsqueeze(1)  # [batch, 1, pos]
-        summed = torch.bmm(weights, hidden).squeeze(1)  # [batch, d_model]
-        return summed / mask.sum(dim=1, keepdim=True).to(hidden.dtype)
+    rows = torch.arange(hidden.shape[0], device=hidden.device)
+    first = mask.int().argmax(dim=1)  # [batch] first real token
+    if pooling in ("mean", "mean_skip_first"):
+        weights = mask.to(hidden.dtype)  # [batch, pos]
+        if pooling == "mean_skip_first":
+            skipped = weights.clone()
+            skipped[rows, first] = 0
+            weights = torch.where(skipped.sum(dim=1, keepdim=True) > 0, skipped, weights)
+        summed = torch.bmm(weights.unsqueeze(1), hidden).squeeze(1)  # [batch, d_model]
+        return summed / weights.sum(dim=1, keepdim=True)
+    if pooling == "max":
+        return hidden.masked_fill(mask.unsqueeze(-1) == 0, float("-inf")).amax(dim=1)  # [batch, d_model]
     if pooling == "first":
-        index = mask.int().argmax(dim=1)  # [batch]
+        index = first
     elif pooling == "last":
         index = mask.shape[1] - 1 - mask.int().flip(1).argmax(dim=1)  # [batch]
     else:
-        raise ValueError(f"pooling must be one of ('first', 'mean', 'last'); got {pooling!r}.")
-    return hidden[torch.arange(hidden.shape[0], device=hidden.device), index]  # [batch, d_model]
+        raise ValueError(f"pooling must be one of {POOLINGS[1:]}; got {pooling!r}.")
+    return hidden[rows, index]  # [batch, d_model]

@@ -82,7 +82,7 @@ def to_graphml(nrag: NRAG, path: str | Path, labels: Any = None) -> None:
 
 def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -> None:
     """Write ``regions.csv`` (id, layer, x, y, total, count_<label>...), long-form ``edges.csv``
-    and ``nrag.json`` (kind, layers, labels, bounds, metadata, activations_path), which :func:`from_csv`
+    and ``nrag.json`` (kind, layers, labels, bounds, metadata, activations_path, degenerate_layers), which :func:`from_csv`
     reads back; with ``text_labels`` also ``texts.csv`` (index, label, with ``texts`` the text itself
     (:func:`read_texts` reads them), and with ``paths`` the region id of every text at every layer as
     ``layer_<l>``)."""
@@ -105,7 +105,8 @@ def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -
     meta = {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "layer_bounds": None if nrag.layer_bounds is None else nrag.layer_bounds.tolist(),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings,
-            "activations_path": nrag.activations_path}
+            "activations_path": nrag.activations_path,
+            "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
     (folder / "nrag.json").write_text(to_json(meta, indent=1))
     (folder / "texts.csv").unlink(missing_ok=True)
     if nrag.text_labels is not None:
@@ -164,4 +165,5 @@ def from_csv(folder: str | Path, cls: type[NRAG]) -> NRAG:
                edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(), edges["weight"].to_numpy(),
                layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
                model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}),
-               paths=paths, text_labels=text_labels, activations_path=meta.get("activations_path"))
+               paths=paths, text_labels=text_labels, activations_path=meta.get("activations_path"),
+               degenerate_layers=meta.get("degenerate_layers"))

@@ -28,9 +28,9 @@ Construction (:func:`build_nrag`, :func:`build_nrag_from_reduced`):
 * N-D (``n_components > 2``): a region per component per layer. The edge
   (component i of layer l, component j of layer l+1) of a label carries the
   Spearman correlation (average ranks) of the two components over that label's
-  texts, kept when ``> threshold`` (``|rho| > threshold`` with
-  ``abs_threshold=True``). ``llm_mri`` labelled its correlation matrix
-  transposed (the edge i -> j got rho(i', j) with i' = j); we do not.
+  texts, kept when ``> threshold`` (``|rho| > threshold`` with ``abs_threshold=True``)
+  and, with ``fdr``, when Benjamini-Hochberg rejects rho = 0. ``llm_mri`` labelled
+  its correlation matrix transposed (the edge i -> j got rho(i', j) with i' = j); we do not.
   Region counts are the label's text count (every text has every component).
 """
 
@@ -54,6 +54,7 @@ from llm_mri_graphdb.nrag.regions import (
     check_reduced,
     component_arrays,
     grid_arrays,
+    layer_tuple,
 )
 from llm_mri_graphdb.scan_settings import graph_settings, run_settings
 from llm_mri_graphdb.values import to_json
@@ -118,6 +119,8 @@ class NRAG:
         Absolute path of the activation cache entry the scan read or wrote
         (:func:`llm_mri_graphdb.extract.cache.entry_path`), ``None`` without a cache.
         Not part of :meth:`equals` or the run id.
+    degenerate_layers : tuple of int or None
+        Layers where all texts land on one point (:mod:`llm_mri_graphdb.analysis.quality`); not in the run id.
     """
 
     kind: Literal["grid", "components"]
@@ -138,6 +141,7 @@ class NRAG:
     paths: np.ndarray | None = None
     text_labels: np.ndarray | None = None
     activations_path: str | None = None
+    degenerate_layers: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in (GRID, COMPONENTS):
@@ -183,6 +187,8 @@ class NRAG:
             set_("text_labels", codes)
         if self.activations_path is not None:
             set_("activations_path", str(self.activations_path))
+        if self.degenerate_layers is not None:
+            set_("degenerate_layers", layer_tuple("degenerate_layers", self.degenerate_layers, self.n_layers))
 
     # -- identity -----------------------------------------------------------------
     @property
@@ -245,6 +251,7 @@ class NRAG:
             self.region_layer[keep], self.region_x[keep], self.region_y[keep], counts[keep],
             src[order], tgt[order], lab[order], w[order], self.layer_bounds,
             self.model, self.corpus, self.settings, activations_path=self.activations_path,
+            degenerate_layers=self.degenerate_layers,
         )
 
     def to_networkx(self, labels: Any = None):
@@ -278,7 +285,7 @@ class NRAG:
 def build_nrag_from_reduced(
     reduced: Sequence[np.ndarray], labels: Any, label_names: Sequence[str], *,
     gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
-    model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
+    fdr: float | None = None, model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
     settings: Mapping[str, Any] | None = None, activations_path: str | None = None,
 ) -> NRAG:
     """Build an NRAG from per-layer reduced coordinates (one fit on all texts).
@@ -299,6 +306,9 @@ def build_nrag_from_reduced(
         ``pandas.cut`` (equal width) or ``pandas.qcut`` (equal count) cells.
     abs_threshold : bool, default=False
         Compare ``|rho|`` with ``threshold`` (component NRAGs).
+    fdr : float in (0, 1] or None, default=None
+        Component edges must also pass Benjamini-Hochberg at this rate over the label's Spearman p-values
+        (``None``: ``llm_mri``'s rule; :func:`llm_mri_graphdb.pipeline.scan` and the CLI pass 0.05).
     model, corpus, settings : mapping, optional
         Metadata; the construction settings are merged into ``settings``.
     activations_path : str, optional
@@ -319,16 +329,17 @@ def build_nrag_from_reduced(
     """
     reduced = [np.asarray(x, dtype=np.float64) for x in reduced]
     labels = np.asarray(labels, dtype=np.int64)
-    k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning)
+    k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning, fdr)
     meta = dict(settings or {})
-    meta.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold))
+    meta.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
+                               fdr=fdr))
     meta.setdefault("refit_per_label", False)
     if k == 2:
         arrays = grid_arrays(reduced, labels, len(label_names), gridsize, binning)
     else:
         check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
-        arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold)
+        arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold, fdr)
     return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
                 model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
                 activations_path=activations_path)
@@ -337,7 +348,7 @@ def build_nrag_from_reduced(
 def build_nrag(
     activations: Activations, reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
     binning: str = "width", refit_per_label: bool = False, abs_threshold: bool = False,
-    reduced: Sequence[np.ndarray] | None = None,
+    reduced: Sequence[np.ndarray] | None = None, fdr: float | None = None,
 ) -> NRAG:
     """Reduce every layer of ``activations`` with ``reducer`` and build the NRAG.
 
@@ -355,10 +366,11 @@ def build_nrag(
     """
     from llm_mri_graphdb.reduce.layers import reduce_layers
 
-    check_params(gridsize, threshold, binning)  # before the (slow) reduction
+    check_params(gridsize, threshold, binning, fdr)  # before the (slow) reduction
     n_components = reduced[0].shape[1] if reduced is not None and len(reduced) else None
     settings = run_settings(activations.settings, reducer, gridsize=gridsize, threshold=threshold, binning=binning,
-                            abs_threshold=abs_threshold, refit_per_label=refit_per_label, n_components=n_components)
+                            abs_threshold=abs_threshold, refit_per_label=refit_per_label, n_components=n_components,
+                            fdr=fdr)
     n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
@@ -367,7 +379,7 @@ def build_nrag(
             reduced = reduce_layers(activations, reducer)
         return build_nrag_from_reduced(reduced, activations.labels, activations.label_names, settings=settings,
                                        gridsize=gridsize, threshold=threshold, binning=binning,
-                                       abs_threshold=abs_threshold, model=activations.model,
+                                       abs_threshold=abs_threshold, fdr=fdr, model=activations.model,
                                        corpus=activations.corpus, activations_path=activations.path)
     if reduced is not None:
         raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
@@ -381,7 +393,6 @@ def build_nrag(
         mask = labels == c
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
-    arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold)
-    return NRAG(COMPONENTS, activations.n_layers, names, **arrays,
-                model=activations.model, corpus=activations.corpus, settings=settings, text_labels=labels,
-                activations_path=activations.path)
+    arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold, fdr)
+    return NRAG(COMPONENTS, activations.n_layers, names, **arrays, model=activations.model, corpus=activations.corpus,
+                settings=settings, text_labels=labels, activations_path=activations.path)

@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
-import pandas as pd
-from scipy.stats import rankdata
 
 from llm_mri_graphdb.scan_settings import check_graph
 
@@ -21,6 +19,8 @@ COMPONENTS: Final = "components"
 
 def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarray, np.ndarray]:
     """Cell index of every value and the bin edges, as pandas.cut / pandas.qcut."""
+    import pandas as pd  # here, not at import: reading a stored run needs no pandas
+
     if binning == "quantile":
         codes, edges = pd.qcut(values, gridsize, labels=False, retbins=True, duplicates="drop")
         if len(edges) > 1:
@@ -31,7 +31,7 @@ def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarra
 
 
 def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
-                  gridsize: int, threshold: float, binning: str) -> int:
+                  gridsize: int, threshold: float, binning: str, fdr: float | None = None) -> int:
     if len(reduced) == 0:
         raise ValueError("reduced must hold at least one layer; got none.")
     n_texts = labels.shape[0]
@@ -46,14 +46,14 @@ def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names
     if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
         raise ValueError(f"labels must index label_names (0..{len(label_names) - 1}); "
                          f"got values in [{labels.min()}, {labels.max()}].")
-    check_params(gridsize, threshold, binning)
+    check_params(gridsize, threshold, binning, fdr)
     return k
 
 
-def check_params(gridsize: int, threshold: float, binning: str) -> None:
+def check_params(gridsize: int, threshold: float, binning: str, fdr: float | None = None) -> None:
     """Lower bounds and choices of the construction settings (no upper bounds: the builders take what they are given;
     the scan entry points bound sizes through :func:`llm_mri_graphdb.scan_settings.check_scan`)."""
-    check_graph(gridsize=gridsize, threshold=threshold, binning=binning, allow_large=True)
+    check_graph(gridsize=gridsize, threshold=threshold, binning=binning, fdr=fdr, allow_large=True)
 
 
 def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
@@ -77,19 +77,61 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
         region_counts=counts.reshape(n_regions, n_labels),
         edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
         edge_weight=weight.astype(np.float64), layer_bounds=bounds, paths=inv.T,
+        degenerate_layers=tuple(degenerate_reasons(reduced=reduced, n_layers=n_layers,
+                                                   region_layer=keys // (g * g) if g > 1 else None)),
     )
 
 
 def rank_z(x: np.ndarray) -> np.ndarray:
     """Average ranks of each column, centred and scaled to unit norm (nan for a constant column)."""
+    from scipy.stats import rankdata  # here, not at import: scipy.stats alone costs about a second
+
     r = rankdata(x, axis=0)
     r -= r.mean(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         return r / np.sqrt((r * r).sum(axis=0))
 
 
-def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold) -> dict:
-    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts."""
+def spearman_pvalues(rho: np.ndarray, n: int) -> np.ndarray:
+    """Two-sided p-values of Spearman correlations over ``n`` texts, as ``scipy.stats.spearmanr`` gives them.
+
+    ``t = rho sqrt((n - 2) / (1 - rho^2))`` against Student's t with ``n - 2``
+    degrees of freedom; nan stays nan, ``|rho| = 1`` gives 0.
+    """
+    from scipy.stats import t as student_t
+
+    rho = np.asarray(rho, dtype=np.float64)
+    if n <= 2:
+        return np.where(np.isnan(rho), np.nan, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tstat = rho * np.sqrt((n - 2) / np.maximum(1.0 - rho * rho, 0.0))
+    return 2.0 * student_t.sf(np.abs(tstat), n - 2)
+
+
+def benjamini_hochberg(p: np.ndarray, q: float) -> np.ndarray:
+    """Which of the p-values Benjamini-Hochberg rejects at false discovery rate ``q`` (nan never; m counts the rest).
+
+    >>> benjamini_hochberg(np.array([0.001, 0.02, 0.03, 0.5]), 0.05).tolist()
+    [True, True, True, False]
+    """
+    p = np.asarray(p, dtype=np.float64)
+    flat = p.ravel()
+    tested = np.flatnonzero(~np.isnan(flat))
+    reject = np.zeros(flat.shape, bool)
+    if tested.size:
+        order = tested[np.argsort(flat[tested], kind="stable")]
+        passed = flat[order] <= q * np.arange(1, order.size + 1) / order.size
+        if passed.any():
+            reject[order[: np.flatnonzero(passed)[-1] + 1]] = True
+    return reject.reshape(p.shape)
+
+
+def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshold, fdr=None) -> dict:
+    """``reduced_by_label[c]`` is the list of per-layer arrays for label c's texts.
+
+    With ``fdr``, an edge must also be significant under Benjamini-Hochberg at
+    that false discovery rate over the label's ``(n_layers - 1) k^2`` tests.
+    """
     n_layers, k = len(reduced_by_label[0]), reduced_by_label[0][0].shape[1]
     parts: tuple[list[np.ndarray], ...] = ([], [], [], [])  # source, target, label, weight per label
     for c, layers in enumerate(reduced_by_label):
@@ -97,16 +139,21 @@ def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshol
         rho = np.clip(np.stack([z[layer].T @ z[layer + 1] for layer in range(n_layers - 1)]), -1.0, 1.0)
         with np.errstate(invalid="ignore"):
             keep = (np.abs(rho) if abs_threshold else rho) > threshold  # nan (constant) never kept
+        if fdr is not None:
+            keep &= benjamini_hochberg(spearman_pvalues(rho, layers[0].shape[0]), fdr)
         layer, i, j = np.nonzero(keep)
         for part, values in zip(parts, (layer * k + i, (layer + 1) * k + j, np.full(layer.shape, c), rho[keep])):
             part.append(values)
     src, tgt, lab, w = (np.concatenate(a) if a else np.empty(0) for a in parts)
     order = np.lexsort((lab, tgt, src))
     label_counts = np.bincount(labels, minlength=n_labels)
+    # a layer is degenerate when all texts (every label's, together) sit on one point
+    together = [np.concatenate([layers[layer] for layers in reduced_by_label]) for layer in range(n_layers)]
     return dict(
         region_layer=np.repeat(np.arange(n_layers), k), region_x=np.tile(np.arange(k), n_layers),
         region_y=np.full(n_layers * k, -1), region_counts=np.tile(label_counts, (n_layers * k, 1)),
         edge_source=src[order], edge_target=tgt[order], edge_label=lab[order], edge_weight=w[order],
+        degenerate_layers=tuple(degenerate_reasons(reduced=together)),
     )
 
 
@@ -115,3 +162,40 @@ def check_label_sizes(labels: np.ndarray, label_names: Sequence[str], need: int,
     small = {label_names[c]: int(n) for c, n in enumerate(counts) if n < need}
     if small:
         raise ValueError(f"every label needs >= {need} texts {why}; got {small}.")
+
+
+_DEGENERATE_TOL = 1e-9
+
+
+def _constant(x: np.ndarray) -> bool:
+    """Whether every row of ``x`` is the same point (within ``1e-9`` of each column's scale)."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[0] < 2:
+        return False
+    return bool(np.all(np.ptp(x, axis=0) <= _DEGENERATE_TOL * np.maximum(np.abs(x).max(axis=0), 1.0)))
+
+
+def degenerate_reasons(*, reduced=None, activations=None, region_layer=None, n_layers: int = 0) -> dict[int, str]:
+    """Layers where every text lands on one point, with the first reason found (see
+    :mod:`llm_mri_graphdb.analysis.quality`): constant pooled ``activations``, constant ``reduced``
+    coordinates, or (given a grid's ``region_layer``) a single region."""
+    found: dict[int, str] = {}
+    for layer, x in enumerate(activations or ()):
+        if _constant(x):
+            found.setdefault(layer, "constant pooled activations")
+    for layer, z in enumerate(reduced or ()):
+        if _constant(z):
+            found.setdefault(layer, "constant reduced coordinates")
+    if region_layer is not None and len(region_layer):
+        per_layer = np.bincount(np.asarray(region_layer, np.int64), minlength=n_layers)
+        for layer in np.flatnonzero(per_layer == 1).tolist():
+            found.setdefault(int(layer), "one grid cell")
+    return dict(sorted(found.items()))
+
+
+def layer_tuple(name: str, layers, n_layers: int) -> tuple[int, ...]:
+    """``layers`` as sorted distinct ints; ValueError naming ``name`` when one is not a layer index."""
+    out = tuple(sorted({int(v) for v in layers}))
+    if out and (out[0] < 0 or out[-1] >= n_layers):
+        raise ValueError(f"{name} must be layer indices in 0..{n_layers - 1}; got {out}.")
+    return out

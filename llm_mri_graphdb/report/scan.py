@@ -28,8 +28,8 @@ __all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS", "PAGE_STYLE"
 #: Region pairs (flows) drawn in the report's interactive graph: the strongest, so a large scan's page stays small.
 MAX_FLOWS = 5000
 
-SECTIONS = ("Scan", "Metrics", "Metrics per layer", "Activation regions", "Layered graph", "Interactive graph",
-            "Communities", "Probing")
+SECTIONS = ("Scan", "Scan quality", "Metrics", "Metrics per layer", "Activation regions", "Layered graph",
+            "Interactive graph", "Communities", "Probing")
 
 #: The CSS of our HTML pages (the scan report, the comparison report).
 PAGE_STYLE = """
@@ -37,7 +37,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;ma
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}
-.note{color:#666;font-size:.9rem}
+.note{color:#666;font-size:.9rem}.warning{color:#8a4b00;background:#fff4e0;padding:.3rem .5rem}
 """
 
 
@@ -122,7 +122,8 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
                  probe: Mapping[str, Any] | None = None, run_id: str | None = None,
                  heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
                  texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None,
-                 statistics: Any = None, sensitivity: Any = None) -> str:
+                 statistics: Any = None, sensitivity: Any = None,
+                 quality: Mapping[str, Any] | None = None) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -153,11 +154,18 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         :func:`llm_mri_graphdb.analysis.sensitivity.sensitivity_summary` of the run
         (``report --sensitivity``): each metric's spread over settings and over
         labels, flagged where the settings move it more.
+    quality : mapping, optional
+        :func:`llm_mri_graphdb.analysis.quality.quality_record` (pooling,
+        degenerate layers, metrics without them, what the grid keeps);
+        computed from ``nrag`` when None. With degenerate layers the Metrics
+        section leads with the metrics without them.
     """
     from llm_mri_graphdb import viz
+    from llm_mri_graphdb.analysis.quality import quality_record
     from llm_mri_graphdb.nrag.model import GRID
 
     run_id = run_id or nrag.run_id
+    quality = quality if quality is not None else quality_record(nrag)
     model = nrag.model.get("name", "?")
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",
              f"<style>{PAGE_STYLE}</style></head><body>",
@@ -171,10 +179,8 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
             *([k, json.dumps(v) if isinstance(v, (list, dict)) else v] for k, v in sorted(settings.items()))]
     parts += ["<h2 id='scan'>Scan</h2>", html_table(info, ["", "value"])]
 
-    rows, header = _scalar_rows(metrics_by_label)
-    parts += ["<h2 id='metrics'>Metrics</h2>",
-              "<p class='note'>Definitions: llm_mri_graphdb.analysis.metrics. 'all' pools every label.</p>",
-              html_table(rows, header)]
+    parts += _quality_section(nrag, quality)
+    parts += _metrics_section(metrics_by_label, quality)
     rows, header = _layer_rows(metrics_by_label["all"], nrag.n_layers)
     parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", html_table(rows, header)]
     parts += _statistics_section(nrag, statistics)
@@ -226,6 +232,62 @@ def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Ma
     return path
 
 
+def _derived_mark(metrics_by_label: Mapping[str, Mapping[str, Any]], derived: Mapping[str, str]):
+    rows, header = _scalar_rows(metrics_by_label)
+    for row in rows:
+        if row[0] in derived:
+            row[0] = f"{row[0]} †"
+    return rows, header
+
+
+def _metrics_section(metrics_by_label: Mapping[str, Mapping[str, Any]], quality: Mapping[str, Any]) -> list[str]:
+    """Scalar metrics per label; without the degenerate layers first when there are any."""
+    derived = quality.get("derived", {})
+    left_out = quality.get("left_out", {})
+    note = ("<p class='note'>Definitions: llm_mri_graphdb.analysis.metrics. 'all' pools every label. † derived from counts: "
+            + "; ".join(f"{html.escape(k)} = {html.escape(v)}" for k, v in derived.items())
+            + ". Left out as constant or an identity on this kind of NRAG (the facade's llm_mri mode keeps them): "
+            + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in left_out.items()) + ".</p>")
+    parts = ["<h2 id='metrics'>Metrics</h2>", note]
+    without = quality.get("metrics_without_degenerate_layers")
+    if without:
+        layers = ", ".join(str(d["layer"]) for d in quality.get("degenerate_layers", ()))
+        parts += [f"<h3 id='metrics-without-degenerate'>Without the degenerate layers ({layers})</h3>",
+                  "<p class='note'>Every text lands on one point in those layers; their single region "
+                  "dominates whole-graph moments, so read these numbers first.</p>",
+                  html_table(*_derived_mark(without, derived)),
+                  "<h3 id='metrics-all-layers'>With every layer</h3>"]
+    return parts + [html_table(*_derived_mark(metrics_by_label, derived))]
+
+
+def _quality_section(nrag: NRAG, quality: Mapping[str, Any]) -> list[str]:
+    """Resolved pooling, degenerate layers and what the grid keeps of the texts."""
+    parts = ["<h2 id='scan-quality'>Scan quality</h2>",
+             f"<p><b>Pooling</b>: {html.escape(str(quality.get('pooling_description')))}</p>"]
+    degenerate = quality.get("degenerate_layers") or []
+    if degenerate:
+        said = "; ".join(f"layer {d['layer']}: {html.escape(str(d['reason']))}" for d in degenerate)
+        parts.append(f"<p class='warning'><b>Degenerate layers</b>: {said}. Every text lands on one point "
+                     "there; whole-graph metrics are shown without them first.</p>")
+    else:
+        parts.append("<p><b>Degenerate layers</b>: none (no layer puts every text on one point).</p>")
+    grid = quality.get("grid") or {}
+    explained, ami = grid.get("explained_variance_by_layer"), grid.get("ami_by_layer")
+    if explained or ami:
+        rows = [[layer, "" if not explained or explained[layer] is None else explained[layer],
+                 "" if not ami else ami[layer]] for layer in range(nrag.n_layers)]
+        parts += ["<p class='note'>What the reduction and the grid keep, per layer: the share of the layer's "
+                  "(scaled) variance the reduced coordinates keep, and the adjusted mutual information "
+                  "between the texts' regions and their labels (0: regions independent of labels).</p>",
+                  html_table(rows, ["layer", "explained variance", "AMI(regions, labels)"])]
+    singleton = grid.get("singleton_share_by_label")
+    if singleton:
+        parts += ["<p class='note'>Of the regions a label occupies (all layers), the share holding a single "
+                  "text of it: near 1, the grid is too fine for that label's texts.</p>",
+                  html_table([[k, v] for k, v in singleton.items()], ["label", "singleton regions"])]
+    return parts
+
+
 def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequence[int] | None) -> list[str]:
     """Every layer's heatmap per label as inline SVG, each cell's example texts on hover."""
     from llm_mri_graphdb.report.heatmap import heatmap_panels
@@ -255,20 +317,37 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
 
 
 def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list[str]:
-    """Layered graph coloured by community, the circuits table and the centrality tables."""
+    """Layered graph coloured by community, the seed ensemble beside its null, the widest communities, centrality."""
     parts = ["<h2 id='communities'>Communities</h2>"]
     if not analysis or not analysis.get("communities"):
         return parts + ["<p class='note'>No community analysis for this run: "
                         "<code>llm-mri-graphdb analyze RUN</code> computes it.</p>"]
     algo, found = next(iter(analysis["communities"].items()))
-    parts.append(f"<p class='note'>{html.escape(algo)}: {found['n_communities']} communities, modularity "
-                 f"{_fmt(found['modularity'])}. Circuits are the communities spanning the most layers "
-                 "(definitions: llm_mri_graphdb.analysis).</p>")
+    evidence = analysis.get("evidence")
+    if evidence:
+        null = evidence.get("null")
+        said = (f"Louvain over {evidence['n_seeds']} seeds: modularity {evidence['modularity_mean']:.3f} "
+                f"(SD {evidence['modularity_sd']:.3f}), partitions agree at mean pairwise AMI "
+                f"{evidence['mean_pairwise_ami']:.2f}; consensus: {evidence['consensus']['n_communities']} "
+                "communities (regions placed together by more than half of the seeds).")
+        if null:
+            said += (f" Null (the same algorithm on {null['n']} flow graphs of shuffled texts, same regions): "
+                     f"modularity {null['modularity_mean']:.3f} ± {null['modularity_sd']:.3f}, "
+                     f"z = {null['z']:.1f}.")
+            if not null["z"] > 3:
+                said += " The communities are not clearly more modular than chance."
+        else:
+            said += " No null: it needs the texts' paths (a grid run stored with its texts)."
+        parts.append(f"<p>{said}</p>")
+    parts.append(f"<p class='note'>{html.escape(algo)} (one seed): {found['n_communities']} communities, modularity "
+                 f"{_fmt(found['modularity'])}. Cross-layer communities are those spanning the most layers: "
+                 "modularity communities of the flow graph, not mechanistic circuits "
+                 "(definitions: llm_mri_graphdb.analysis.communities).</p>")
     membership = analysis.get("membership", {}).get(algo)
     if membership:
         parts.append(_png(_community_figure(nrag, membership)))
     keys = ["community", "layers_spanned", "first_layer", "last_layer", "size", "dominant_label", "purity"]
-    parts.append(html_table([[row[k] for k in keys] for row in found["circuits"]], keys))
+    parts.append(html_table([[row[k] for k in keys] for row in found["cross_layer_communities"]], keys))
     for name, rows in analysis.get("centrality", {}).items():
         parts += [f"<h3>{html.escape(name)}: top regions per layer</h3>",
                   html_table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],

@@ -91,9 +91,22 @@ def query_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.cypher"))
 
 
+#: Old query names still answered, with a warning the first time: ``{old: new}``.
+QUERY_ALIASES = {"circuits": "cross_layer_communities"}
+
+
 @cache
 def load_query(name: str) -> str:
-    """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others."""
+    """Text of the library query ``name``; :class:`~llm_mri_graphdb.errors.QueryNotFound` lists the others.
+
+    A name of :data:`QUERY_ALIASES` gives its new query (a FutureWarning once).
+    """
+    if name in QUERY_ALIASES:
+        import warnings
+
+        warnings.warn(f"query {name!r} is now {QUERY_ALIASES[name]!r} (modularity communities are not "
+                      "mechanistic circuits); the old name will go.", FutureWarning, stacklevel=2)
+        name = QUERY_ALIASES[name]
     names = query_names()
     if name not in names:
         raise QueryNotFound(f"query must be one of {names}; got {name!r}.")

@@ -42,7 +42,8 @@ def _meta(nrag: NRAG, completed_at: str, n_texts: int) -> dict[str, Any]:
     return {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at,
             "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]), "n_texts": n_texts,
-            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path}
+            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path,
+            "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
 
 
 def _encode_texts(texts: list[str]) -> dict[str, np.ndarray]:
@@ -204,7 +205,8 @@ class LocalStore(StatisticsQuestions, AlignmentQuestions):
             raise _unreadable(file, exc) from exc
         nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
                     model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
-                    activations_path=meta.get("activations_path"), **arrays)
+                    activations_path=meta.get("activations_path"),
+                    degenerate_layers=meta.get("degenerate_layers"), **arrays)
         self._runs[run_id] = nrag
         return nrag
 

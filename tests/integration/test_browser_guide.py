@@ -128,7 +128,7 @@ def test_guide_queries_run_on_a_stored_run(plain_server, guide_run):
             rows.append(len(records))
             missing |= {m.group(1) for s in summary.gql_status_objects if (m := _MISSING.search(s.status_description))}
     assert missing <= WRITTEN_LATER, missing - WRITTEN_LATER
-    # runs, flows by label, flows in total, layer_profile, hub_regions, metric set, strengths, circuits,
+    # runs, flows by label, flows in total, layer_profile, hub_regions, metric set, strengths, cross_layer_communities,
     # community labels set, shown, removed, texts of the biggest last-layer region (one text each, the first
     # by name: 12_0_0), text 0's path as rows and as paths
     first_layers = sum(len(CELLS) for _ in range(3))  # three layers, every text standing still: one edge each

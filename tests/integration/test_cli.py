@@ -116,6 +116,7 @@ def test_demo_scans_the_bundled_corpus_into_neo4j_and_writes_the_report(neo4j_en
     out = capsys.readouterr().out
     run_id = _run_id(out)
     assert "into Neo4jStore" in out and "labels animals, cooking, space, sports" in out
+    assert "pooling mean, degenerate layers: none." in out
     html = (tmp_path / run_id / "report.html").read_text()
     for section in SECTIONS:
         assert f">{section}</h2>" in html
@@ -136,5 +137,10 @@ def test_demo_scans_the_bundled_corpus_into_neo4j_and_writes_the_report(neo4j_en
         assert main(["query", "hub_regions", "--param", f"run_id={run_id}", "--param", "top=1", "--format", "json"]) == 0
         hubs = json.loads(capsys.readouterr().out)
         assert [h["layer"] for h in hubs] == list(range(7))
-        assert hubs[0]["region"] == store.read(run_id).region_ids()[0]  # one region in layer 0: every [CLS]
+        # auto pooling reads the model's 1_Pooling/config.json (mean): layer 0 is no longer one region of every
+        # [CLS] (pooling first made it so); the run says so in Neo4j
+        nrag = store.read(run_id)
+        assert nrag.settings["pooling"] == "mean" and nrag.degenerate_layers == ()
+        assert (nrag.region_layer == 0).sum() > 1
+        assert hubs[0]["region"] in [n for n, layer in zip(nrag.region_ids(), nrag.region_layer) if layer == 0]
         store.delete(run_id)

@@ -1,5 +1,5 @@
 """Communities and centrality with GDS: planted communities, networkx modularity, an independent PageRank,
-the circuits and bottlenecks queries, and read-only unless saved."""
+the cross_layer_communities and bottlenecks queries, and read-only unless saved."""
 
 from __future__ import annotations
 
@@ -137,16 +137,22 @@ def test_analyze_one_label_and_unknown_algorithm(store, stored):
         store.analyze(nrag.run_id, "pagrank")
 
 
-def test_query_circuits_planted(store, stored):
+def test_query_cross_layer_communities_planted(store, stored):
     nrag = stored["planted"]
     store.analyze(nrag.run_id, "louvain,leiden", save=True)
     for algorithm in ("louvain", "leiden"):
-        rows = store.query("circuits", run_id=nrag.run_id, algorithm=algorithm)
+        rows = store.query("cross_layer_communities", run_id=nrag.run_id, algorithm=algorithm)
         got = [(r["layers_spanned"], r["first_layer"], r["last_layer"], r["size"], r["texts"], r["dominant_label"],
                 r["purity"], [(m["label"], m["texts"]) for m in r["label_mix"]]) for r in rows]
         assert got == [(3, 0, 2, 6, 26, "a", 1.0, [("a", 26), ("b", 0)]),
                        (3, 0, 2, 6, 25, "b", pytest.approx(0.96), [("a", 1), ("b", 24)])]
-    assert len(store.query("circuits", run_id=nrag.run_id, top=1)) == 1
+    assert len(store.query("cross_layer_communities", run_id=nrag.run_id, top=1)) == 1
+    from llm_mri_graphdb.store import cypher
+
+    cypher.load_query.cache_clear()  # the old name warns on its first load
+    with pytest.warns(FutureWarning, match="query 'circuits' is now 'cross_layer_communities'"):
+        assert store.query("circuits", run_id=nrag.run_id) == store.query("cross_layer_communities",
+                                                                          run_id=nrag.run_id)
 
 
 def test_query_bottlenecks_hand_computed(store, stored):

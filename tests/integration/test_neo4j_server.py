@@ -92,6 +92,26 @@ def test_server_reports_neo4j_5_26_and_gds_2_13(driver, neo4j_settings):
     assert records[0]["gds"].startswith("2.13.")
 
 
+def test_allowlisted_gds_is_what_the_project_calls_and_nothing_else(local_neo4j):
+    """On the project's own server: every GDS name our Cypher calls is loaded, every allowlist entry names
+    something GDS 2.13 has, and nothing outside the allowlist is loaded."""
+    from llm_mri_graphdb.server import GDS_PROCEDURES
+
+    from ..test_server_home import allowlisted, called_gds_names
+
+    settings = local_neo4j.settings()
+    with GraphDatabase.driver(settings.uri, auth=settings.auth) as drv:
+        procedures = {r["name"] for r in drv.execute_query(
+            "SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'gds.' RETURN name", database_=settings.database)[0]}
+        functions = {r["name"] for r in drv.execute_query(
+            "SHOW FUNCTIONS YIELD name WHERE name STARTS WITH 'gds.' RETURN name", database_=settings.database)[0]}
+    loaded = procedures | functions
+    assert "gds.louvain.mutate" in procedures and "gds.util.asNode" in functions
+    assert sorted(called_gds_names() - loaded) == []  # each name the Cypher calls exists and is allowed
+    assert [p for p in GDS_PROCEDURES if not any(allowlisted(name, [p]) for name in loaded)] == []  # no dead entry
+    assert sorted(name for name in loaded if not allowlisted(name)) == []  # the allowlist is what loads
+
+
 def test_server_serves_neo4j_browser(local_neo4j):
     assert local_neo4j is not None, "this check needs the project's own local server"
     with urllib.request.urlopen(f"{local_neo4j.info().http_url}/browser/", timeout=10) as resp:

@@ -128,7 +128,7 @@ def test_query_unknown_run_raises(runs):
 
 
 def test_query_every_shipped_query_tested():
-    analysis_queries = {"circuits", "bottlenecks"}  # need `analyze --save`: tests/integration/test_gds_analysis.py
+    analysis_queries = {"cross_layer_communities", "bottlenecks"}  # need `analyze --save`: tests/integration/test_gds_analysis.py
     text_queries = {"region_texts", "text_path", "co_travellers", "label_crossings",
                     "diverging_texts"}  # need texts: tests/integration/test_texts_store.py
     alignment_queries = {"layer_alignment"}  # needs stored alignments: tests/integration/test_store_alignment.py

@@ -65,17 +65,20 @@ def _direct(model, tokenizer, text, max_length, index):
     with torch.inference_mode():
         states = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
                        output_hidden_states=True).hidden_states
-    return [h[0, index].numpy() for h in states]
+    # an int reads one token; a slice averages the tokens it takes
+    return [h[0, index].numpy() if isinstance(index, int) else h[0, index].mean(0).numpy() for h in states]
 
 
 def test_minilm_hidden_shapes_and_parity(minilm, corpus):
     acts = extract_activations(minilm, corpus, max_length=16, batch_size=4, device="cpu", progress=False)
     assert acts.n_layers == 7 and acts.layer(0).shape == (6, 384)
     assert acts.model["architecture"] == "bert" and acts.model["n_layers"] == 6
-    assert acts.settings == {"site": "hidden", "pooling": "first", "max_length": 16, "dtype": "float32"}
+    # auto reads the package's 1_Pooling/config.json (mean tokens), as sentence-transformers does
+    assert acts.settings == {"site": "hidden", "pooling": "mean", "max_length": 16, "dtype": "float32"}
+    assert acts.model["declared_pooling"] == "mean"
     assert np.isfinite(np.stack(acts.layers)).all()
     model, tokenizer, _ = load_model(minilm, device="cpu")
-    expected = _direct(model, tokenizer, TEXTS[2], 16, 0)
+    expected = _direct(model, tokenizer, TEXTS[2], 16, slice(None))
     assert_allclose(np.stack([layer[2] for layer in acts.layers]), np.stack(expected), atol=1e-4)
 
 
@@ -93,9 +96,9 @@ def test_smollm_gguf_hidden_shapes_and_parity(smollm, corpus):
     assert tokenizer.pad_token is not None
     acts = Extractor(model, tokenizer, info=info).extract(corpus, max_length=12, batch_size=3, progress=False)
     assert acts.n_layers == 31 and acts.layer(-1).shape == (6, 576)
-    assert acts.settings["pooling"] == "last"
+    assert acts.settings["pooling"] == "mean_skip_first"  # auto on a decoder: position 0 is the attention sink
     assert np.isfinite(np.stack(acts.layers)).all()
-    expected = _direct(model, tokenizer, TEXTS[5], 12, -1)
+    expected = _direct(model, tokenizer, TEXTS[5], 12, slice(1, None))
     assert_allclose(np.stack([layer[5] for layer in acts.layers]), np.stack(expected), rtol=1e-4, atol=1e-4)
 
 

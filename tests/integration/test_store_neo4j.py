@@ -121,10 +121,17 @@ def test_neo4j_store_leftover_staging_version_collected(store, cleanup, monkeypa
     cleanup.append(run_id := store.write(nrag))
     # a crash that also prevents the cleanup leaves a "writing" version behind
     monkeypatch.setattr(neo4j_store.Neo4jStore, "_delete_version", lambda self, v: None)
-    monkeypatch.setattr(CypherRunner, "write_batch", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("crash")))
-    with pytest.raises(RuntimeError):
+    crashed = []
+
+    def crash(self, name, params, check=None):
+        crashed.append(name)
+        raise RuntimeError(f"crash in a {name} batch")
+
+    monkeypatch.setattr(CypherRunner, "write_batch", crash)
+    with pytest.raises(RuntimeError, match="^crash in a create_regions batch$"):
         store.write(nrag)
     monkeypatch.undo()
+    assert set(crashed) == {"create_regions"}  # the first batch of the staging version crashed, nothing later ran
     assert _counts(store, run_id)["runs"] == 2
     assert store.read(run_id).equals(nrag)
     store.write(nrag)

@@ -27,7 +27,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from llm_mri_graphdb.analysis.communities import check_algorithms, circuits, rank_communities
+from llm_mri_graphdb.analysis.communities import check_algorithms, cross_layer_communities, rank_communities
 from llm_mri_graphdb.store.neo4j.metrics import projection, run_selection, to_gds_config
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner
 
@@ -76,7 +76,7 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
     -------
     dict
         ``{"labels", "algorithms", "communities": {algo: {"modularity",
-        "n_communities", "table", "circuits"}}, "centrality": {algo: rows},
+        "n_communities", "table", "cross_layer_communities"}}, "centrality": {algo: rows},
         "membership": {algo: {region: community}}}``.
     """
     algos = check_algorithms(algorithms)
@@ -102,7 +102,8 @@ def run_analysis(runner: CypherRunner, run_id: str, algorithms: Sequence[str] | 
                     table = _community_rows(runner, g, prop, idx, names)
                     out["communities"][algo] = {"modularity": float(summary["modularity"]),
                                                 "n_communities": int(summary["n_communities"]),
-                                                "table": table, "circuits": circuits(table)}
+                                                "table": table,
+                                                "cross_layer_communities": cross_layer_communities(table)}
                     columns = runner.read("stream_membership", graph_name=g, property=prop)[0]
                     out["membership"][algo] = dict(zip(columns["region"], columns["community"]))
                 else:

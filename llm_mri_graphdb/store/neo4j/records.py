@@ -23,7 +23,7 @@ __all__ = ["FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "r
 _RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
              "label_names", "n_labels", "n_regions", "n_edge_rows", "n_edges", "layer_bounds",
              "model_json", "corpus_json", "settings_json", "model_name", "corpus_name", "delete_token",
-             "corpus_key", "n_texts", "text_paths", "activations_path"}
+             "corpus_key", "n_texts", "text_paths", "activations_path", "degenerate_layers"}
 _PRIMITIVE = (str, int, float, bool)
 
 
@@ -87,7 +87,8 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     ``corpus_key`` names the corpus from the first transaction on (texts are
     kept while any run, published or not, has it); ``n_texts`` is the number of
     texts stored with the run (0: none) and ``text_paths`` whether their
-    ``IN`` memberships are; ``activations_path`` is set when the NRAG has one.
+    ``IN`` memberships are; ``activations_path`` is set when the NRAG has one,
+    ``degenerate_layers`` (a list of ints, maybe empty) when it is known.
     """
     props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
     props.update(
@@ -100,6 +101,8 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     )
     if nrag.activations_path is not None:
         props["activations_path"] = nrag.activations_path
+    if nrag.degenerate_layers is not None:
+        props["degenerate_layers"] = [int(v) for v in nrag.degenerate_layers]
     if nrag.layer_bounds is not None:
         props["layer_bounds"] = nrag.layer_bounds.ravel().tolist()
     return props

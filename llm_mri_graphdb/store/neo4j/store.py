@@ -329,8 +329,8 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         """The stored NRAG of ``run_id``, equal (:meth:`NRAG.equals`) to the one written.
 
         ``paths`` and ``text_labels`` come back when the run was written with
-        texts (``paths`` for grid runs only), ``activations_path`` when the
-        NRAG had one.
+        texts (``paths`` for grid runs only), ``activations_path`` and
+        ``degenerate_layers`` when the NRAG had them.
         """
         run = complete_run(self._runner, run_id)
         version = run["version"]
@@ -354,7 +354,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
             layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64).reshape(-1, 4),
             model=json.loads(run["model_json"]), corpus=json.loads(run["corpus_json"]),
             settings=json.loads(run["settings_json"]), paths=paths, text_labels=text_labels,
-            activations_path=run.get("activations_path"),
+            activations_path=run.get("activations_path"), degenerate_layers=run.get("degenerate_layers"),
         )
 
     def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`

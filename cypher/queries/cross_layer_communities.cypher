@@ -1,13 +1,15 @@
-// name: circuits
-// purpose: The run's circuits: the communities written by `analyze --save` that span the most layers,
+// name: cross_layer_communities
+// purpose: The run's cross-layer communities: those written by `analyze --save` that span the most layers,
 //          with their label mix (texts of each label over the community's regions), dominant label
 //          and its share (purity). Ties: more regions first, then more texts, then community id.
 // parameters:
 //   $run_id string       the run (analysed with `llm-mri-graphdb analyze RUN --save`)
 //   $algorithm string    louvain or leiden (default: "louvain")
 //   $top int             communities to return (default: 5)
-// example: store.query("circuits", run_id="3f2a9c0d1e2b4a5f", top=3)
-//          llm-mri-graphdb query circuits --param run_id=3f2a9c0d1e2b4a5f --param algorithm=leiden
+//          (Modularity communities of the flow graph, not mechanistic circuits: see `analyze` for their
+//          stability over seeds and their null. The old name `circuits` still works, with a warning.)
+// example: store.query("cross_layer_communities", run_id="3f2a9c0d1e2b4a5f", top=3)
+//          llm-mri-graphdb query cross_layer_communities --param run_id=3f2a9c0d1e2b4a5f --param algorithm=leiden
 MATCH (run:Run {id: $run_id, status: 'complete'})
 MATCH (g:Region {version: run.version})
 WITH run, g, g['community_' + $algorithm] AS community
