@@ -326,12 +326,13 @@ def _measure(name: str, load, dtype: str, corpus, *, device: str, batch_size: in
     rows_of_texts = pack_rows(lengths, max(pack_tokens, int(lengths.max())))
     rows_per_batch = max(1, batch_size * max_length // pack_tokens)
     acts: dict = {}
+    pooling = "last" if info.is_decoder else "auto"  # packed rows pool the last token: ours does the same
     jobs = {
         "bare": lambda: bare_forward(base, tokenizer, texts, batch_size, max_length, device),
-        "ours": lambda: acts.__setitem__("ours", extractor.extract(corpus, batch_size=batch_size,
+        "ours": lambda: acts.__setitem__("ours", extractor.extract(corpus, pooling=pooling, batch_size=batch_size,
                                                                    max_length=max_length, progress=False)),
     }
-    if info.is_decoder:  # last-token pooling, as ours resolves "auto" for a decoder
+    if info.is_decoder:
         jobs["packed"] = lambda: acts.__setitem__("packed", packed_pooled(
             base, encoded, rows_of_texts, pooling="last", pad_id=pad_id, device=device,
             rows_per_batch=rows_per_batch))
