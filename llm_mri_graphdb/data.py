@@ -20,6 +20,11 @@ from .errors import CorpusError
 
 __all__ = ["load_corpus", "corpus_fingerprint", "corpus_name"]
 
+#: Longest label, in UTF-8 bytes: labels are property values in Neo4j's range indexes (keys of at most ~8 KB).
+MAX_LABEL_BYTES = 4096
+#: Largest text, in UTF-8 bytes (1 MiB); a model reads far less, and a larger one is almost always a misread file.
+MAX_TEXT_CHARS = 1 << 20
+
 _TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
@@ -130,9 +135,13 @@ def _read_table(path: Path, kind: str, encoding: str = "utf-8"):
                           "and one row per text.")
     try:
         if kind in ("csv", "tsv"):  # keep "NA" etc. as text: only a truly empty cell is missing
-            return pd.read_csv(path, sep="\t" if kind == "tsv" else ",", keep_default_na=False, na_values=[""],
-                               encoding=encoding)
+            sep = "\t" if kind == "tsv" else ","
+            _check_fields(path, sep, encoding)
+            # index_col=False: a row with extra fields is never turned into an index (checked above anyway)
+            return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], encoding=encoding,
+                               index_col=False)
         if kind == "jsonl":
+            _check_json_lines(path, encoding)
             return pd.read_json(path, lines=True, dtype=False, encoding=encoding)
         return pd.read_parquet(path)
     except pd.errors.EmptyDataError:
@@ -143,8 +152,74 @@ def _read_table(path: Path, kind: str, encoding: str = "utf-8"):
         raise CorpusError(f"not a readable {kind.upper()} file ({cause}); check its quoting and separators.") from None
 
 
+def _check_fields(path: Path, sep: str, encoding: str) -> None:
+    """Refuse a delimited file that cannot be read exactly: a duplicate header name, or a row whose number
+    of fields differs from the header's (pandas would shift it into an index or pad it silently)."""
+    import csv
+
+    limit = csv.field_size_limit((1 << 31) - 1)  # as pandas: any field size (a huge one is refused later)
+    try:
+        _count_fields(path, sep, encoding)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _count_fields(path: Path, sep: str, encoding: str) -> None:
+    import csv
+
+    with open(path, newline="", encoding=encoding) as fh:
+        reader = csv.reader(fh, delimiter=sep, quotechar='"', doublequote=True, strict=False)
+        header = None
+        row = -1
+        for fields in reader:
+            if not fields:
+                continue  # a blank line (pandas skips it too)
+            if header is None:
+                header = fields
+                _refuse_duplicates(header, "header")
+                continue
+            row += 1
+            if len(fields) != len(header):
+                name = "tab" if sep == "\t" else "comma"
+                raise CorpusError(
+                    f"row {row} (line {reader.line_num}) has {len(fields)} fields but the header has "
+                    f"{len(header)} ({sep.join(header)!r}); quote every text that contains a {name} "
+                    f'(e.g. "The rabbit, hid",animals) or fix the row.')
+
+
+def _refuse_duplicates(names: list, where: str) -> None:
+    seen, duplicates = set(), []
+    for name in (str(n) for n in names):
+        if name in seen and name not in duplicates:
+            duplicates.append(name)
+        seen.add(name)
+    if duplicates:
+        raise CorpusError(f"the {where} names {', '.join(repr(d) for d in duplicates)} more than once; "
+                          "give every column a distinct name.")
+
+
+def _check_json_lines(path: Path, encoding: str) -> None:
+    """Refuse a JSON Lines file whose line is not an object or repeats a key (``json`` keeps the last)."""
+    def pairs(items: list) -> dict:
+        _refuse_duplicates([key for key, _ in items], f"object on line {line}")
+        return dict(items)
+
+    with open(path, encoding=encoding) as fh:
+        for line, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                value = json.loads(raw, object_pairs_hook=pairs)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(f"line {line} is not JSON ({exc.msg}); write one JSON object per line.") from None
+            if not isinstance(value, dict):
+                raise CorpusError(f"line {line} is a JSON {type(value).__name__}, not an object; write one object "
+                                  'per line, e.g. {"text": "...", "label": "..."}.')
+
+
 def _columns_of(frame, text_column: str, label_column: str) -> tuple[list, list]:
     present = [str(c) for c in frame.columns]
+    _refuse_duplicates(present, "table's header")
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
             raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
@@ -215,6 +290,17 @@ def _check(texts: list, labels: list, label_names: list[str]) -> None:
     for i, text in enumerate(texts):
         if not isinstance(text, str) or not text.strip():
             raise CorpusError(f"text of row {i} must be a non-empty string; got {text!r}.")
+        if len(text) > MAX_TEXT_CHARS // 4 and len(text.encode("utf-8")) > MAX_TEXT_CHARS:
+            raise CorpusError(f"text of row {i} is {len(text.encode('utf-8')):,} bytes long, over the "
+                              f"{MAX_TEXT_CHARS:,} a text may have; an unclosed quote often swallows the rest of a "
+                              "file into one text: check the quoting near that row, or split the text.")
+    for index, name in enumerate(label_names):
+        size = len(str(name).encode("utf-8"))
+        if size > MAX_LABEL_BYTES:
+            row = next((i for i, label in enumerate(labels) if label is not None and int(label) == index), None)
+            raise CorpusError(f"label of row {row} is {size:,} bytes long, over the {MAX_LABEL_BYTES:,} a label may "
+                              "have (labels are indexed in Neo4j); use a short class name (a label column may have "
+                              "been swapped with the text column: check --text-column/--label-column).")
     for i, label in enumerate(labels):
         if label is None or not 0 <= int(label) < len(label_names):
             raise CorpusError(f"label of row {i} must index {label_names}; got {label!r}.")

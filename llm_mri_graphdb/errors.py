@@ -12,6 +12,7 @@ __all__ = [
     "LLMMRIError",
     "ServerError",
     "StoreUnavailable",
+    "WriteLost",
     "GDSNotInstalled",
     "RunNotFound",
     "QueryNotFound",
@@ -20,6 +21,7 @@ __all__ = [
     "CorpusError",
     "UnsupportedSite",
     "CacheError",
+    "OutputError",
 ]
 
 
@@ -33,6 +35,10 @@ class ServerError(LLMMRIError):
 
 class StoreUnavailable(LLMMRIError):
     """The graph database cannot be reached or refuses our credentials."""
+
+
+class WriteLost(LLMMRIError):
+    """A version being written was removed by another process (``runs gc``, ``runs rm``) before it was published."""
 
 
 class GDSNotInstalled(StoreUnavailable):
@@ -71,3 +77,17 @@ class UnsupportedSite(LLMMRIError, ValueError):
 
 class CacheError(LLMMRIError):
     """An activation cache on disk is incomplete or does not match its manifest."""
+
+
+class OutputError(LLMMRIError, OSError):
+    """An output file (report, figure, metrics, export) or folder could not be written.
+
+    ``path`` is the file or folder, ``cause`` the system's reason (e.g. ``No space left on device``).
+    """
+
+    def __init__(self, path, cause: str, message: str | None = None) -> None:
+        super().__init__(message or f"writing {path} failed: {cause}")
+        self.path, self.cause = path, cause
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from .demo import corpus_path as demo_corpus_path
 from .demo import model_path as demo_model_path
-from .errors import StoreUnavailable
+from .errors import OutputError, StoreUnavailable
+from .files import check_writable, write_atomic
 from .scan_settings import ScanArgumentError, check_corpus_size, check_encoding, check_scan
 from .values import to_json
 
@@ -90,7 +91,7 @@ class ScanResult:
 
 
 def _dump(path: Path, data: Any) -> None:
-    path.write_text(to_json(data, indent=2, strict=True))  # NaN as null
+    write_atomic(path, to_json(data, indent=2, strict=True))  # NaN as null
 
 
 def metrics_by_label(store: Any, run_id: str, nrag: NRAG, *, reference: bool = False) -> dict[str, dict[str, Any]]:
@@ -137,14 +138,13 @@ def _save_figures(nrag: NRAG, folder: Path) -> None:
 
     from . import viz
 
-    folder.mkdir(parents=True, exist_ok=True)
     figures: dict[str, Axes | Figure] = {"graph.png": viz.plot_graph(nrag)}
     if nrag.kind == GRID:
         figures["scan.png"] = viz.plot_scan(nrag)
         for label, name in zip(nrag.label_names, _figure_names(nrag.label_names)):
             figures[name] = viz.plot_heatmap(nrag, nrag.n_layers - 1, label)
     for name, fig in figures.items():
-        (folder / name).write_bytes(viz.figure_to_png_bytes(fig))
+        write_atomic(folder / name, viz.figure_to_png_bytes(fig))
 
 
 def nrag_of_scan(activations: Activations, reduced: list[np.ndarray], reducer: Any, *,
@@ -168,6 +168,19 @@ def _check_out(out: str | Path) -> Path:
         raise ScanArgumentError("out", f"out {str(path)!r} is not writable ({str(existing)!r} is read-only); "
                                        "choose another folder.")
     return path
+
+
+def _check_folders(out: Path, cache_dir: Any) -> None:
+    """Prove ``out`` and the activation cache take a file before the model loads (one line each otherwise)."""
+    from .extract.jobs import cache_root
+
+    try:
+        check_writable(out, "--out")
+        root = cache_root(cache_dir)
+        if root is not None:
+            check_writable(root, "--cache")
+    except OutputError as exc:
+        raise ScanArgumentError("cache" if "--cache" in str(exc) else "out", str(exc)) from exc
 
 
 def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: str = "label",
@@ -235,6 +248,7 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ScanArgumentError(name, f"{name} must be an integer >= 0 (0 disables it); got {value!r}.")
     out_root = _check_out(out)
+    _check_folders(out_root, cache_dir)
     dataset = load_corpus(corpus, text_column, label_column, name=corpus_name, encoding=encoding)
     counts = _label_counts(dataset)
     check_corpus_size(counts, n_components=n_components)
@@ -277,14 +291,18 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     if statistics is not None:
         store.save_statistics(run_id, statistics)
     out_dir = out_root / safe_filename(run_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _dump(out_dir / "metrics.json", {**with_statistics(metrics, statistics), "scan_quality": quality})
-    if probe_result is not None:
-        _dump(out_dir / "probe.json", probe_result)
-    _save_figures(nrag, out_dir / "figures")
-    report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
-                          analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
-                          text_labels=activations.labels, statistics=statistics, quality=quality)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _dump(out_dir / "metrics.json", {**with_statistics(metrics, statistics), "scan_quality": quality})
+        if probe_result is not None:
+            _dump(out_dir / "probe.json", probe_result)
+        _save_figures(nrag, out_dir / "figures")
+        report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
+                              analysis=analysis_for_report(store, run_id, nrag), texts=dataset["text"],
+                              text_labels=activations.labels, statistics=statistics, quality=quality)
+    except OutputError as exc:
+        raise OutputError(exc.path, exc.cause, f"run {run_id} stored; writing {exc.path} failed: {exc.cause}; "
+                                               f"`llm-mri-graphdb report {run_id}` writes it again.") from exc
     return ScanResult(run_id, nrag, metrics, probe_result, out_dir, report)
 
 

@@ -14,7 +14,10 @@ from collections.abc import Mapping
 from numbers import Integral, Real
 from typing import Any
 
-__all__ = ["plain", "to_json"]
+__all__ = ["INT64_MAX", "plain", "to_json"]
+
+#: The largest integer Neo4j stores (its 64-bit INTEGER): the bound of every count and integer parameter.
+INT64_MAX = (1 << 63) - 1
 
 
 def plain(value: Any, *, nan: Any = math.nan) -> Any:

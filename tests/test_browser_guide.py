@@ -32,6 +32,7 @@ from llm_mri_graphdb.server import (
     start_guide,
     stop_guide,
 )
+from llm_mri_graphdb.server.browser import guides_of
 from llm_mri_graphdb.server.guide import make_server
 from llm_mri_graphdb.settings import package_folder
 
@@ -184,8 +185,23 @@ def test_stop_guide_stops_it_and_nothing_else(guide_process, tmp_path):
 
 def test_start_guide_on_a_taken_port_is_one_line(guide_process):
     home, guide = guide_process
+    other_home = home.parent / "other-home"  # another home's guide: the one of `home` is left running
     with pytest.raises(ServerError, match=r"did not start \(port \d+ on 127.0.0.1 may be in use; see .*guide.log\)"):
-        start_guide(home, BROWSER_PORT, port=int(guide.url.rsplit(":", 1)[1]))
+        start_guide(other_home, BROWSER_PORT, port=int(guide.url.rsplit(":", 1)[1]))
+    assert serves_guide(guide.pid, home)
+
+
+def test_a_home_has_one_guide_server(guide_process):
+    """Issue 22 finding 1: two starts ran two guide servers of one home sharing one port file."""
+    home, first = guide_process
+    second = start_guide(home, BROWSER_PORT)
+    try:
+        assert guides_of(home) == [second.pid] and second.pid != first.pid
+        assert not serves_guide(first.pid, home)
+        with urllib.request.urlopen(f"{second.url}/guide.html", timeout=5) as response:
+            assert response.status == 200
+    finally:
+        stop_guide(second.pid, home)
 
 
 def test_stale_guide_pid_is_neither_reported_nor_signalled(tmp_path):

@@ -153,3 +153,84 @@ def test_load_corpus_empty_csv_names_the_file(tmp_path, content, message):
     path.write_bytes(content)
     with pytest.raises(CorpusError, match=rf"^{re.escape(str(path))}: {message}"):
         load_corpus(path)
+
+
+def test_load_corpus_csv_with_unquoted_separator_names_the_row_both_counts_and_the_fix(tmp_path):
+    # issue 22 finding 2: pandas turned the extra leading field into the index and every text lost its start
+    path = tmp_path / "animals.csv"
+    path.write_text('text,label\n"A fox, quoted",animals\nThe rabbit, hid under the bush,animals\nrain,weather\n')
+    with pytest.raises(CorpusError, match=rf"^{re.escape(str(path))}: row 1 \(line 3\) has 3 fields but the header "
+                                          r"has 2 \('text,label'\); quote every text that contains a comma"):
+        load_corpus(path)
+
+
+def test_load_corpus_csv_row_with_too_few_fields_is_refused(tmp_path):
+    path = tmp_path / "short.csv"
+    path.write_text("text,label,source\na,x,web\nb,y\n")
+    with pytest.raises(CorpusError, match=r"row 1 \(line 3\) has 2 fields but the header has 3"):
+        load_corpus(path)
+
+
+def test_load_corpus_tsv_with_extra_tab_names_tab(tmp_path):
+    path = tmp_path / "t.tsv"
+    path.write_text("text\tlabel\na\tb\tx\nc\td\n")
+    with pytest.raises(CorpusError, match=r"row 0 \(line 2\) has 3 fields .* contains a tab"):
+        load_corpus(path)
+
+
+def test_load_corpus_quoted_separators_and_newlines_read_exactly(tmp_path):
+    path = tmp_path / "ok.csv"
+    path.write_text('text,label\n"The rabbit, hid under the bush",animals\n\n"two\nlines, here",weather\n')
+    ds = load_corpus(path)
+    assert list(ds["text"]) == ["The rabbit, hid under the bush", "two\nlines, here"]
+    assert list(ds.features["label"].names) == ["animals", "weather"]
+
+
+@pytest.mark.parametrize(("suffix", "content"), [
+    (".csv", "text,label,text\na,x,b\nc,y,d\n"),
+    (".tsv", "text\tlabel\ttext\na\tx\tb\nc\ty\td\n"),
+    (".jsonl", '{"text": "a", "label": "x", "text": "b"}\n{"text": "c", "label": "y"}\n'),
+])
+def test_load_corpus_refuses_duplicate_column_names_by_name(tmp_path, suffix, content):
+    path = tmp_path / f"dup{suffix}"
+    path.write_text(content)
+    with pytest.raises(CorpusError, match=r"names 'text' more than once; give every column a distinct name"):
+        load_corpus(path)
+
+
+def test_load_corpus_refuses_duplicate_dataframe_columns():
+    frame = pd.DataFrame([["a", "x", "b"], ["c", "y", "d"]], columns=["text", "label", "text"])
+    with pytest.raises(CorpusError, match=r"names 'text' more than once"):
+        load_corpus(frame)
+
+
+def test_load_corpus_jsonl_line_that_is_not_an_object_names_the_line(tmp_path):
+    path = tmp_path / "c.jsonl"
+    path.write_text('{"text": "a", "label": "x"}\n["b", "y"]\n')
+    with pytest.raises(CorpusError, match=r"line 2 is a JSON list, not an object"):
+        load_corpus(path)
+
+
+def test_load_corpus_refuses_a_label_over_the_index_limit_naming_its_row():
+    # issue 22 finding 5: an 8 KB label failed after extraction with Neo4j's "Property value is too large to index"
+    long_label = "x" * 9000
+    frame = pd.DataFrame({"text": ["a", "b", "c"], "label": ["pos", long_label, "neg"]})
+    with pytest.raises(CorpusError, match=r"^label of row 1 is 9,000 bytes long, over the 4,096 a label may have"):
+        load_corpus(frame)
+    assert load_corpus(pd.DataFrame({"text": ["a", "b"], "label": ["p" * 4096, "n"]})).num_rows == 2
+
+
+def test_load_corpus_refuses_a_text_over_a_mebibyte(tmp_path):
+    path = tmp_path / "big.jsonl"
+    path.write_text(json.dumps({"text": "word " * 300_000, "label": "pos"}) + "\n"
+                    + json.dumps({"text": "short", "label": "neg"}) + "\n")
+    with pytest.raises(CorpusError, match=r"text of row 0 is 1,500,000 bytes long, over the 1,048,576 .* an "
+                                          r"unclosed quote often swallows"):
+        load_corpus(path)
+
+
+def test_load_corpus_csv_unclosed_quote_is_refused_not_swallowed(tmp_path):
+    path = tmp_path / "unclosed.csv"
+    path.write_text('text,label\n"an unclosed quote,pos\n' + "next row,neg\n" * 1000)
+    with pytest.raises(CorpusError, match=r"row 0 \(line 1002\) has 1 fields but the header has 2"):
+        load_corpus(path)

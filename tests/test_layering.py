@@ -25,7 +25,7 @@ STAGES = ("shared", "extract", "reduce", "nrag", "analysis", "viz", "report", "s
 SUBPACKAGE_STAGE = {name: name for name in STAGES if (PACKAGE / name).is_dir()}
 MODULE_STAGE = {  # the top-level modules
     "errors": "shared", "values": "shared", "settings": "shared", "labels": "shared", "scan_settings": "shared",
-    "data": "shared", "demo": "shared",
+    "data": "shared", "demo": "shared", "files": "shared",
     "testing": "nrag",  # builds random NRAGs for tests and benches
     "metrics": "analysis",  # the public path llm_mri_graphdb.metrics: re-exports analysis.metrics
     "pipeline": "pipeline",

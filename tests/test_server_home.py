@@ -195,3 +195,54 @@ def test_start_refuses_a_short_password_before_java(tmp_path, monkeypatch, fake_
     server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), distribution=fake_dist)
     with pytest.raises(ServerError, match="at least 8 characters"):
         server.reset_password("short")
+
+
+def test_a_second_command_on_a_home_waits_for_its_lock(tmp_path, unrelated_pid):
+    """Issue 22 finding 1: start/stop/reset-password of one home run one after the other (fcntl.flock)."""
+    server = _stale_home(tmp_path, unrelated_pid.pid)
+    with server.locked():
+        with server.locked():  # re-entrant within one object (start calls stop)
+            pass
+        stop = subprocess.Popen([sys.executable, "-m", "llm_mri_graphdb.cli", "neo4j", "stop", "--home",
+                                 str(server.home)], stdout=subprocess.PIPE, text=True)
+        with pytest.raises(subprocess.TimeoutExpired):
+            stop.wait(timeout=5)  # a CLI starts in about 1 s; it is still waiting for the lock
+        assert server.state_file.exists()
+    out, _ = stop.communicate(timeout=60)
+    assert stop.returncode == 0 and "No local Neo4j was running." in out
+    assert not server.state_file.exists() and unrelated_pid.poll() is None
+
+
+def test_configure_allows_cors_only_from_the_local_browser(tmp_path, fake_dist):
+    """Issue 22 finding 9: Neo4j's default Access-Control-Allow-Origin is *."""
+    server = LocalNeo4j(tmp_path / "home", bolt_port=17687, http_port=17474)
+    conf = (server.configure(fake_dist, server_memory("1g", "256m")) / "neo4j.conf").read_text()
+    assert "dbms.security.http_access_control_allow_origin=http://127.0.0.1:17474\n" in conf
+
+
+ENV_JAVA = """#!/bin/sh
+case "$*" in *-version*) echo 'openjdk version "17.0.9"' >&2; exit 0;; esac
+env | grep -c '^NEO4J_PASSWORD=' >> "$FAKE_JAVA_LOG"
+case "$*" in *set-initial-password*) exit 0;; esac
+exit 3
+"""
+
+
+@pytest.mark.integration  # calls LocalNeo4j.start (with a fake java on PATH: no JVM)
+def test_children_never_inherit_neo4j_password(tmp_path, monkeypatch, fake_dist):
+    """Issue 22 finding 9: the admin tool and the JVM run without NEO4J_PASSWORD in their environment."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "java").write_text(ENV_JAVA)
+    (bin_dir / "java").chmod(0o755)
+    log = tmp_path / "java.log"
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("FAKE_JAVA_LOG", str(log))
+    monkeypatch.setenv("NEO4J_PASSWORD", "inherited-secret")
+    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), heap="1g",
+                        pagecache="256m", distribution=fake_dist)
+    with pytest.raises(ServerError, match="Neo4j exited with status 3 while starting"):
+        server.start()
+    assert log.read_text().split() == ["0", "0"]  # set-initial-password, then the server: neither saw it
+    assert server.password() == "inherited-secret"  # it still became the home's password
+    assert os.environ["NEO4J_PASSWORD"] == "inherited-secret"

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from .options import FormatOpt, RunArg, StoreOpt, StorePathOpt, app, open_target, print_rows
+from ..values import INT64_MAX
+from .options import FormatOpt, RunArg, StoreOpt, StorePathOpt, app, open_target, print_rows, writable_folder
 
 
 @app.command("query")
@@ -31,7 +32,10 @@ def query_cmd(name: Annotated[str | None, typer.Argument(help="A query of cypher
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--param") from exc
     with open_target(store, store_path) as target:
-        rows = target.query(name, **params)
+        try:  # a label or metric the run does not have is bad usage too
+            rows = target.query(name, **params)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--param") from exc
     print_rows(rows, fmt)
 
 
@@ -47,8 +51,8 @@ def _text_rows(store: str, store_path: Path | None, method: str, *args, **kwargs
 @app.command("texts")
 def texts_cmd(run_id: RunArg, region: Annotated[str, typer.Argument(help="Region name layer_x_y, e.g. 6_3_4.")],
               label: Annotated[str | None, typer.Option("--label", help="Only texts of this label.")] = None,
-              limit: Annotated[int, typer.Option("--limit", min=0, help="Rows to print.")] = 20,
-              offset: Annotated[int, typer.Option("--offset", min=0, help="Rows to skip first.")] = 0,
+              limit: Annotated[int, typer.Option("--limit", min=0, max=INT64_MAX, help="Rows to print.")] = 20,
+              offset: Annotated[int, typer.Option("--offset", min=0, max=INT64_MAX, help="Rows to skip first.")] = 0,
               fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """List the texts in one region of a grid run, in corpus order.
 
@@ -58,8 +62,9 @@ def texts_cmd(run_id: RunArg, region: Annotated[str, typer.Argument(help="Region
                            offset=offset), fmt)
 
 
-@app.command("path")
-def path_cmd(run_id: RunArg, text_idx: Annotated[int, typer.Argument(help="The text's position in the corpus.")],
+@app.command("path", context_settings={"ignore_unknown_options": True})  # `path RUN -1`: -1 is an index
+def path_cmd(run_id: RunArg,
+             text_idx: Annotated[int, typer.Argument(help="The text's position in the corpus (-1: the last).")],
              fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Show where one text goes: its region at every layer with the region's label counts.
 
@@ -79,10 +84,12 @@ def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see 
     """
     import warnings
 
+    from llm_mri_graphdb.errors import OutputError
     from llm_mri_graphdb.report.compare import write_comparison_report
 
     from ..store.alignment import compare_runs
 
+    writable_folder(out, "--out")  # before anything is computed or stored
     with open_target(store, store_path) as target, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the notes are printed below, once
         result = compare_runs(target, run_a, run_b, save=True)
@@ -93,4 +100,10 @@ def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see 
         if getattr(result, measure) is not None:
             pairs = ", ".join(f"{i}->{j}" for i, j in enumerate(result.best(measure)))
             typer.echo(f"Best {measure.upper()} match of each layer of {a} in {b}: {pairs}")
-    typer.echo(f"Report: {write_comparison_report(result, out)}")
+    try:
+        page = write_comparison_report(result, out)
+    except OutputError as exc:
+        raise OutputError(exc.path, exc.cause, f"alignment of {run_a} and {run_b} stored; writing {exc.path} failed: "
+                                               f"{exc.cause}; `llm-mri-graphdb compare {run_a} {run_b}` writes it "
+                                               "again.") from exc
+    typer.echo(f"Report: {page}")

@@ -91,3 +91,15 @@ def one_line_warnings():
                 warnings.showwarning = previous
 
     return context()
+
+
+def writable_folder(folder, option: str):
+    """``folder`` once it is proven to take a file (:func:`~llm_mri_graphdb.files.check_writable`); bad usage
+    (exit 2) naming ``option`` otherwise, before a store is opened or anything computed."""
+    from ..errors import OutputError
+    from ..files import check_writable
+
+    try:
+        return check_writable(folder, option)
+    except OutputError as exc:
+        raise typer.BadParameter(str(exc), param_hint=f"'{option}'") from exc

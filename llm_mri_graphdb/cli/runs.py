@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from .options import FormatOpt, StoreOpt, StorePathOpt, app, open_target, print_rows
+from .options import FormatOpt, StoreOpt, StorePathOpt, app, open_target, print_rows, writable_folder
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and remove stored runs.")
 app.add_typer(runs_app, name="runs")
@@ -55,19 +55,24 @@ def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for conf
             store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
     """Delete the versions interrupted writes or deletes left behind (never a complete run).
 
-    Run it when no other scan is writing to the same store: a write in progress is unpublished too.
+    A version a live writer still renews its lease on (a scan writing now, Neo4j store) is skipped and named.
     Example: llm-mri-graphdb runs gc --yes
     """
     with open_target(store, store_path) as target:
+        leased = {row["version"] for row in getattr(target, "leased_versions", list)()}
         left = [row for row in target.runs(all=True) if row.get("status") != "complete"]
-        if not left:
+        collect = [row for row in left if row["run_id"] not in leased]
+        if leased:
+            typer.echo(f"Skipping {len(leased)} version(s) being written now (their writer's lease is fresh): "
+                       f"{', '.join(sorted(leased))}.")
+        if not collect:
             typer.echo("Nothing to collect: no leftover versions.")
             return
-        names = ", ".join(row["run_id"] for row in left)
+        names = ", ".join(row["run_id"] for row in collect)
         if dry_run:
-            typer.echo(f"Would delete {len(left)} leftover version(s): {names}.")
+            typer.echo(f"Would delete {len(collect)} leftover version(s): {names}.")
             return
-        if not yes and not typer.confirm(f"Delete {len(left)} leftover version(s) ({names})?"):
+        if not yes and not typer.confirm(f"Delete {len(collect)} leftover version(s) ({names})?"):
             raise typer.Abort()
         removed = target.gc()
     typer.echo(f"Deleted {len(removed)} leftover version(s): {', '.join(r['version'] for r in removed)}.")
@@ -82,6 +87,7 @@ def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")
 
     Example: llm-mri-graphdb runs export 3f2a9c0d1b2e4f5a exports/3f2a9c0d1b2e4f5a
     """
+    writable_folder(folder, "FOLDER")
     with open_target(store, store_path) as target:
         nrag = target.read(run_id)
         nrag.to_csv(folder, _stored_texts(target, run_id) if nrag.text_labels is not None else None)

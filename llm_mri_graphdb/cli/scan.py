@@ -29,6 +29,7 @@ from .options import (
     open_target,
     print_rows,
     usage_error,
+    writable_folder,
 )
 
 if TYPE_CHECKING:  # typer builds the choices at run time; a checker sees their str values
@@ -182,6 +183,7 @@ def report_cmd(run_id: Annotated[str, typer.Argument(help="A stored run id (see 
     """
     from ..pipeline import report_run
 
+    writable_folder(out, "--out")
     with open_target(store, store_path) as target:
         try:
             path = report_run(target, run_id, out=out, permutations=permutations, bootstrap=bootstrap, seed=seed,

@@ -37,6 +37,7 @@ Model fingerprints are cheap so that a cache hit needs no model load:
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -167,6 +168,16 @@ def _intervals(units: set[int]) -> list[list[int]]:
     return runs
 
 
+def _size(n_bytes: int) -> str:
+    """``n_bytes`` for a person: ``1.5 MiB``."""
+    value = float(n_bytes)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
 def _write_json_atomic(path: Path, payload: Mapping[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(payload, sort_keys=True))
@@ -209,24 +220,65 @@ class CacheWriter:
         """True when this writer keeps its progress across runs."""
         return self._lock is not None
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the layer data: layers x texts x width x 4 (float32)."""
+        return self.n_layers * self.n_texts * self.width * 4
+
     def __enter__(self) -> CacheWriter:
         self.root.mkdir(parents=True, exist_ok=True)
         if self.plan is not None and self._take_lock():
             self._tmp = self.root / f".partial-{self.key}"
             if self._reopen():
+                self._allocate_or_leave()
                 return self
             shutil.rmtree(self._tmp, ignore_errors=True)
         else:
             self._tmp = self.root / f".tmp-{self.key}-{uuid.uuid4().hex[:12]}"
+        try:
+            self._check_space(shutil.disk_usage(self.root).free)  # before a byte is written
+        except CacheError:
+            self._tmp = None
+            self._release(remove=True)
+            raise
         self._tmp.mkdir()
         shape = (self.n_texts, self.width)
         self.layers = [
             np.lib.format.open_memmap(self._tmp / _layer_file(i), mode="w+", dtype=np.float32, shape=shape)
             for i in range(self.n_layers)
         ]
+        self._allocate_or_leave()
         if self.resumable:
             self.checkpoint(force=True)
         return self
+
+    def _no_space(self, free: int) -> CacheError:
+        return CacheError(
+            f"the activation cache {self.root} has {_size(free)} free but this extraction needs {_size(self.nbytes)} "
+            f"({self.n_layers} layers x {self.n_texts} texts x {self.width} values x 4 bytes); free space there, "
+            "pass another --cache (cache_dir=), or scan without one.")
+
+    def _check_space(self, free: int) -> None:
+        """One line naming the folder and the size needed when ``free`` bytes cannot hold the layers."""
+        if free < self.nbytes:
+            raise self._no_space(free)
+
+    def _allocate_or_leave(self) -> None:
+        """Give every layer file its blocks now (``posix_fallocate``), so a full disk is one CacheError here and
+        never a SIGBUS when a memory-mapped row is written later. On failure the writer leaves nothing behind."""
+        try:
+            for layer in self.layers:
+                with open(layer.filename, "r+b") as fh:
+                    os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
+        except OSError as exc:
+            free = shutil.disk_usage(self.root).free
+            self.layers = []
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+            self._release(remove=True)
+            error = self._no_space(free) if exc.errno == errno.ENOSPC else CacheError(
+                f"cannot allocate the activation cache in {self.root}: {exc.strerror or exc}; pass another --cache.")
+            raise error from exc
 
     def _take_lock(self) -> bool:
         handle = open(self.root / f".partial-{self.key}.lock", "a+")

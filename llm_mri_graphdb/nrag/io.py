@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from llm_mri_graphdb.files import write_atomic
 from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag.regions import GRID
 from llm_mri_graphdb.values import to_json
@@ -77,7 +78,7 @@ def to_graphml(nrag: NRAG, path: str | Path, labels: Any = None) -> None:
     for _, _, data in G.edges(data=True):
         data.update({f"weight_{k}": v for k, v in data.pop("weights").items()})
     G.graph["label_names"] = json.dumps(G.graph["label_names"])
-    nx.write_graphml(G, str(path))
+    write_atomic(path, "\n".join(nx.generate_graphml(G)) + "\n")
 
 
 def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -> None:
@@ -89,25 +90,24 @@ def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -
     import pandas as pd
 
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
     ids = np.array(nrag.region_ids(), dtype=object)
     regions = pd.DataFrame({"id": ids, "layer": nrag.region_layer, "x": nrag.region_x,
                             "y": nrag.region_y, "total": nrag.region_counts.sum(axis=1)})
     for j, name in enumerate(nrag.label_names):
         regions[f"count_{name}"] = nrag.region_counts[:, j]
-    regions.to_csv(folder / "regions.csv", index=False)
-    pd.DataFrame({
+    write_atomic(folder / "regions.csv", regions.to_csv(index=False))
+    write_atomic(folder / "edges.csv", pd.DataFrame({
         "source": ids[nrag.edge_source], "target": ids[nrag.edge_target],
         "level": nrag.region_layer[nrag.edge_source],
         "label": np.array(nrag.label_names, dtype=object)[nrag.edge_label],
         "weight": nrag.edge_weight,
-    }).to_csv(folder / "edges.csv", index=False)
+    }).to_csv(index=False))
     meta = {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
             "layer_bounds": None if nrag.layer_bounds is None else nrag.layer_bounds.tolist(),
             "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings,
             "activations_path": nrag.activations_path,
             "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
-    (folder / "nrag.json").write_text(to_json(meta, indent=1))
+    write_atomic(folder / "nrag.json", to_json(meta, indent=1))
     (folder / "texts.csv").unlink(missing_ok=True)
     if nrag.text_labels is not None:
         if texts is not None and len(texts) != nrag.text_labels.size:
@@ -119,7 +119,7 @@ def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -
         paths = nrag.paths if nrag.paths is not None else np.empty((0, 0), np.int64)
         for layer in range(paths.shape[1]):
             table[f"layer_{layer}"] = ids[paths[:, layer]]
-        table.to_csv(folder / "texts.csv", index=False)
+        write_atomic(folder / "texts.csv", table.to_csv(index=False))
 
 
 def read_texts(folder: str | Path) -> list[str] | None:

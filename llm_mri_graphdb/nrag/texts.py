@@ -30,6 +30,7 @@ import numpy as np
 
 from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag.model import NRAG
+from llm_mri_graphdb.values import INT64_MAX
 
 __all__ = ["region_index", "region_members", "region_texts", "text_path", "co_travellers", "label_crossings",
            "diverging_texts", "check_texts", "require_texts", "check_count", "check_text_index", "check_layer"]
@@ -137,17 +138,18 @@ def require_texts(run_id: str, kind: str, n_texts: int, has_paths: bool, *, path
 
 
 def check_count(value: Any, name: str) -> int:
-    """An int >= 0 (``limit``, ``offset``); ValueError otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-        raise ValueError(f"{name} must be an int >= 0; got {value!r}.")
+    """An int in ``[0, 2**63 - 1]`` (``limit``, ``offset``); ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= INT64_MAX:
+        raise ValueError(f"{name} must be an int in [0, {INT64_MAX}]; got {value!r}.")
     return int(value)
 
 
 def check_text_index(index: Any, n_texts: int, name: str = "idx") -> int:
-    """A text position in ``[0, n_texts - 1]``; ValueError otherwise."""
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < n_texts:
-        raise ValueError(f"{name} must be a text index in [0, {n_texts - 1}]; got {index!r}.")
-    return int(index)
+    """A text position in ``[0, n_texts - 1]``, or counted from the end (``-1`` the last); ValueError otherwise."""
+    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not -n_texts <= index < n_texts:
+        raise ValueError(f"{name} must be a text index in [0, {n_texts - 1}] (or -{n_texts} to -1, counted from "
+                         f"the end); got {index!r}.")
+    return int(index) % n_texts
 
 
 def check_layer(layer: Any, n_layers: int, name: str = "layer") -> int:

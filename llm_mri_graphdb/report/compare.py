@@ -101,8 +101,6 @@ def comparison_folder(out: str | Path, alignment: LayerAlignment) -> Path:
 
 def write_comparison_report(alignment: LayerAlignment, out: str | Path = "reports") -> Path:
     """Write ``comparison.html`` into :func:`comparison_folder`; returns its path."""
-    folder = comparison_folder(out, alignment)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "comparison.html"
-    path.write_text(build_comparison_report(alignment), encoding="utf-8")
-    return path
+    from llm_mri_graphdb.files import write_atomic
+
+    return write_atomic(comparison_folder(out, alignment) / "comparison.html", build_comparison_report(alignment))

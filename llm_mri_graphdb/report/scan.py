@@ -225,11 +225,10 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
 
 
 def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Path:
-    """Write :func:`build_report` to ``path`` and return it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(build_report(nrag, metrics_by_label, **kwargs), encoding="utf-8")
-    return path
+    """Write :func:`build_report` to ``path`` (whole or not at all, :func:`~.files.write_atomic`); return it."""
+    from llm_mri_graphdb.files import write_atomic
+
+    return write_atomic(path, build_report(nrag, metrics_by_label, **kwargs))
 
 
 def _derived_mark(metrics_by_label: Mapping[str, Mapping[str, Any]], derived: Mapping[str, str]):

@@ -26,8 +26,9 @@ from pathlib import Path
 from ..errors import ServerError
 from ..settings import package_folder
 from .guide import LOOPBACK
+from .host import child_environment
 
-__all__ = ["GuideServer", "browser_conf", "browser_folder", "serves_guide", "start_guide", "stop_guide"]
+__all__ = ["GuideServer", "browser_conf", "browser_folder", "guides_of", "serves_guide", "start_guide", "stop_guide"]
 
 GUIDE_SCRIPT = Path(__file__).with_name("guide.py")
 #: Hosts the Browser may fetch guides and styles from: Neo4j 5.26's default plus the guide server's.
@@ -81,11 +82,26 @@ def serves_guide(pid: int, home: Path) -> bool:
     return any(arg.endswith(script) for arg in cmdline[1:3]) and _home_arg(home) in cmdline
 
 
+def guides_of(home: Path) -> list[int]:
+    """Pids of every live guide server of ``home`` (recorded in ``server.json`` or not)."""
+    import psutil
+
+    pids = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = process.info.get("cmdline") or []
+        if _home_arg(home) in cmdline and serves_guide(process.info["pid"], home):
+            pids.append(process.info["pid"])
+    return pids
+
+
 def start_guide(home: Path, http_port: int, *, port: int = 0, timeout: float = 15.0) -> GuideServer:
     """Start the guide server of ``home`` for the Browser on ``http_port``, detached; wait until it listens.
 
     ``port`` 0 takes a free one (chosen by the server itself, so no other
     process can take it in between). Its output goes to ``home/logs/guide.log``.
+    A guide server of ``home`` still running (one left by a crash) is stopped
+    first: a home has one guide server. The caller holds the home's lock
+    (:class:`~.local.LocalNeo4j`), so no other start shares the port file.
     """
     folder = browser_folder()
     missing = [name for name in ("guide.html", "nrag.grass") if not (folder / name).is_file()]
@@ -93,13 +109,15 @@ def start_guide(home: Path, http_port: int, *, port: int = 0, timeout: float = 1
         raise ServerError(f"{folder} lacks {', '.join(missing)}: the package is incomplete, reinstall llm-mri-graphdb.")
     (home / "logs").mkdir(parents=True, exist_ok=True)
     (home / "run").mkdir(exist_ok=True)
+    for stray in guides_of(home):
+        stop_guide(stray, home)
     port_file = home / "run" / "guide.port"
     port_file.unlink(missing_ok=True)
     cmd = [sys.executable, "-I", str(GUIDE_SCRIPT), _home_arg(home), f"--folder={folder}",
            f"--browser-port={http_port}", f"--port={port}", f"--port-file={port_file}"]
     with open(home / "logs" / "guide.log", "ab") as log:
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=home,
-                                start_new_session=True)
+                                start_new_session=True, env=child_environment())
     deadline = time.monotonic() + timeout
     while not port_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -63,6 +63,8 @@ def neo4j_conf(home: Path, bolt_port: int, http_port: int, dist: Distribution, m
         f"server.directories.run={home / 'run'}",
         f"server.directories.import={home / 'import'}",
         "dbms.security.auth_enabled=true",
+        # CORS: only pages served by this server's own Browser origin may call its HTTP API (Neo4j's default is *)
+        f"dbms.security.http_access_control_allow_origin=http://127.0.0.1:{http_port}",
         f"dbms.security.procedures.unrestricted={gds}",
         f"dbms.security.procedures.allowlist={gds}",
         # browser.retain_connection_credentials is not declared by Community 5.26 (strict config

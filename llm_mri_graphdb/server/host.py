@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import socket
@@ -20,6 +21,8 @@ __all__ = [
     "parse_size",
     "format_size",
     "runs_home",
+    "child_environment",
+    "listens_on",
 ]
 
 _MIB = 1 << 20
@@ -150,3 +153,25 @@ def runs_home(pid: int, home: Path) -> bool:
     except (psutil.Error, ValueError, TypeError, OSError):
         return False
     return bool(cmdline) and Path(cmdline[0]).name.startswith("java") and f"--home-dir={home}" in cmdline
+
+
+#: Variables a child process (the JVM, the guide server, the admin tool) never inherits.
+SECRET_VARIABLES = ("NEO4J_PASSWORD",)
+
+
+def child_environment(**extra: str) -> dict[str, str]:
+    """This process's environment without :data:`SECRET_VARIABLES`, plus ``extra``: what children get."""
+    env = {name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES}
+    env.update(extra)
+    return env
+
+
+def listens_on(pid: int, port: int) -> bool:
+    """Whether the live process ``pid`` holds a listening TCP socket on ``port`` (IPv4 or IPv6)."""
+    import psutil
+
+    try:
+        connections = psutil.Process(int(pid)).net_connections(kind="tcp")
+    except (psutil.Error, ValueError, TypeError, OSError):
+        return False
+    return any(c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port for c in connections)

@@ -9,11 +9,21 @@ very home. The config it writes is :func:`~.config.neo4j_conf`; next to the
 server runs the Browser guide's loopback server (:mod:`.browser`), recorded in
 ``server.json`` too and trusted by the same rule.
 
+``start``, ``stop`` and ``reset-password`` hold an exclusive lock on the home
+(``fcntl.flock`` on ``server.lock``) from their first check to their last
+write, so two commands on one home run one after the other: a second
+``start`` waits and reports the server the first one started. While it waits
+for Bolt, ``start`` trusts only its own JVM: alive and listening on the Bolt
+port. Children (the JVM, the guide server, the admin tool) never inherit
+``NEO4J_PASSWORD``.
+
 Above 400 lines: one class, the server's life cycle, whose steps share its home and state file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -30,7 +40,15 @@ from ..settings import Neo4jSettings, cache_home
 from .browser import GuideServer, serves_guide, start_guide, stop_guide
 from .config import JVM_FLAGS, neo4j_conf
 from .distribution import Distribution, ensure_distribution
-from .host import ServerMemory, java_major_version, port_is_free, runs_home, server_memory
+from .host import (
+    ServerMemory,
+    child_environment,
+    java_major_version,
+    listens_on,
+    port_is_free,
+    runs_home,
+    server_memory,
+)
 
 __all__ = ["LocalNeo4j", "ServerInfo", "password_command"]
 
@@ -108,11 +126,52 @@ class LocalNeo4j:
         self.heap = heap
         self.pagecache = pagecache
         self._distribution = distribution
+        self._lock_fd: int | None = None
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = 600.0):
+        """Hold the home's exclusive lock (``server.lock``; re-entrant within this object).
+
+        Another process's ``start``/``stop``/``reset-password`` on the same home
+        waits until this one is done; after ``timeout`` seconds of waiting, one
+        line names the lock file.
+        """
+        if self._lock_fd is not None:
+            yield
+            return
+        if not self.home.exists():
+            self.home.mkdir(parents=True)
+            self.home.chmod(0o700)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)  # not inherited by children (PEP 446)
+        try:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ServerError(
+                            f"Another llm-mri-graphdb neo4j command has held {self.lock_file} for over "
+                            f"{timeout:.0f}s; wait for it to finish (or end it), then try again.") from None
+                    time.sleep(0.1)
+            self._lock_fd = fd
+            try:
+                yield
+            finally:
+                self._lock_fd = None
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     # -- files ------------------------------------------------------------------------
     @property
     def password_file(self) -> Path:
         return self.home / "password"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.home / "server.lock"
 
     @property
     def state_file(self) -> Path:
@@ -202,8 +261,12 @@ class LocalNeo4j:
         password of a new home; for an existing home it must be the one it has.
         """
         requested = password or os.environ.get("NEO4J_PASSWORD") or None
+        with self.locked():
+            return self._start(requested, timeout)
+
+    def _start(self, requested: str | None, timeout: float) -> ServerInfo:
         self.check_password(requested)
-        running = self.info()
+        running = self.info()  # a start that held the lock before this one may have started it
         if running:
             return running
         self.stop()  # stale: its pid is not this home's server (a guide server left behind is stopped)
@@ -248,7 +311,7 @@ class LocalNeo4j:
         cmd = ["java", f"-Xms{memory.heap}", f"-Xmx{memory.heap}", *JVM_FLAGS, "-cp", dist.classpath,
                _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={conf_dir}"]
         proc = subprocess.Popen(cmd, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=self.home, start_new_session=True)
+                                cwd=self.home, start_new_session=True, env=child_environment())
         console.close()
         info = ServerInfo(
             uri=f"bolt://127.0.0.1:{self.bolt_port}", http_url=f"http://127.0.0.1:{self.http_port}",
@@ -270,7 +333,7 @@ class LocalNeo4j:
         try:
             with os.fdopen(fd, "w") as fh:
                 fh.write(_quoted(password) + "\n")
-            env = {**os.environ, "NEO4J_HOME": str(self.home), "NEO4J_CONF": str(self.conf_dir)}
+            env = child_environment(NEO4J_HOME=str(self.home), NEO4J_CONF=str(self.conf_dir))
             proc = subprocess.run(password_command(dist, argfile), capture_output=True, text=True, env=env,
                                   stdin=subprocess.DEVNULL)
         finally:
@@ -280,6 +343,10 @@ class LocalNeo4j:
         self._write_password(password)
 
     def _wait_for_bolt(self, proc: subprocess.Popen, info: ServerInfo, timeout: float) -> None:
+        """Wait until ``proc`` (our JVM) listens on the Bolt port and accepts the home's password.
+
+        A server of anyone else answering on that port is never taken for ours.
+        """
         from neo4j import GraphDatabase
         from neo4j.exceptions import AuthError, ServiceUnavailable
 
@@ -288,6 +355,9 @@ class LocalNeo4j:
             if proc.poll() is not None:
                 self.state_file.unlink(missing_ok=True)
                 raise ServerError(f"Neo4j exited with status {proc.returncode} while starting; see {self.log_file}.")
+            if not listens_on(proc.pid, self.bolt_port):
+                time.sleep(0.5)
+                continue
             try:
                 with GraphDatabase.driver(info.uri, auth=("neo4j", self.password())) as driver:
                     driver.verify_connectivity()
@@ -310,6 +380,12 @@ class LocalNeo4j:
         signalled: the stale file is removed and False returned. The guide
         server is stopped with it (only while it is this home's).
         """
+        if not self.home.is_dir():
+            return False
+        with self.locked():
+            return self._stop(timeout)
+
+    def _stop(self, timeout: float) -> bool:
         state = self._state()
         if not state:
             return False
@@ -351,6 +427,12 @@ class LocalNeo4j:
         """
         new = password or os.environ.get("NEO4J_PASSWORD") or secrets.token_urlsafe(18)
         _check_password(new)
+        if not (self.conf_dir / "neo4j.conf").exists():
+            raise ServerError(f"{self.home} is not a Neo4j home started by llm-mri-graphdb (no conf/neo4j.conf).")
+        with self.locked():
+            return self._reset_password(new)
+
+    def _reset_password(self, new: str) -> tuple[str, bool]:
         if self.info() is not None and self.password_file.exists() and self._alter_password(new):
             self._write_password(new)
             return new, False

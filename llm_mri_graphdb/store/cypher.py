@@ -14,6 +14,7 @@ from typing import Any
 
 from llm_mri_graphdb.errors import CypherFileMissing, QueryNotFound
 from llm_mri_graphdb.settings import package_folder
+from llm_mri_graphdb.values import INT64_MAX
 
 __all__ = [
     "cypher_dir",
@@ -167,6 +168,15 @@ def _check_value(name: str, key: str, value: Any, kind: str, low: int | None) ->
         raise ValueError(f"query {name!r} parameter {key} must be {kind}; got {value!r}.")
     if low is not None and value < low:
         raise ValueError(f"query {name!r} parameter {key} must be >= {low}; got {value!r}.")
+    if base in ("int", "float") and not -INT64_MAX <= value <= INT64_MAX:
+        raise ValueError(f"query {name!r} parameter {key} must be at most {INT64_MAX} in size (a 64-bit "
+                         f"integer, what Neo4j stores); got {value!r}.")
+    if key == "metric":
+        from llm_mri_graphdb.analysis.metrics import METRIC_KEYS
+
+        if value not in METRIC_KEYS:
+            raise ValueError(f"query {name!r} parameter metric must be one of the keys `llm-mri-graphdb metrics RUN` "
+                             f"prints, such as 'density', 'mean_degree' or 'purity'; got {value!r}.")
 
 
 def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -144,10 +144,11 @@ def test_diverging_texts_hand_checked(stores):
 
 @pytest.mark.parametrize("call, match", [
     (lambda s, a, c: s.region_texts(a, "7_0_0"), r"region must be an occupied region .* such as '0_0_0'"),
-    (lambda s, a, c: s.text_path(a, 5), r"idx must be a text index in \[0, 4\]; got 5"),
-    (lambda s, a, c: s.co_travellers(a, -1), r"idx must be a text index"),
+    (lambda s, a, c: s.text_path(a, 5),
+     r"idx must be a text index in \[0, 4\] \(or -5 to -1, counted from the end\); got 5"),
+    (lambda s, a, c: s.co_travellers(a, -6), r"idx must be a text index in \[0, 4\] \(or -5 to -1"),
     (lambda s, a, c: s.region_texts(a, "1_1_0", label="maybe"), r"maybe"),
-    (lambda s, a, c: s.label_crossings(a, limit=-2), r"limit must be an int >= 0; got -2"),
+    (lambda s, a, c: s.label_crossings(a, limit=-2), r"limit must be an int in \[0, 9223372036854775807\]; got -2"),
     (lambda s, a, c: s.diverging_texts(a, c, 3, 0), r"layer_a must be a layer in \[0, 2\]; got 3"),
 ])
 def test_text_queries_bad_input_one_line(stores, call, match):

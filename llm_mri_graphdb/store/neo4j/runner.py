@@ -12,6 +12,7 @@ the other.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -22,7 +23,9 @@ from neo4j.exceptions import IncompleteCommit
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.store import cypher
 
-__all__ = ["CypherRunner", "complete_run"]
+__all__ = ["CypherRunner", "VersionChanged", "complete_run"]
+
+Reader = Callable[..., list[dict[str, Any]]]
 
 _IDEMPOTENT = re.compile(r"^// Idempotent\b", re.MULTILINE)
 
@@ -93,6 +96,18 @@ class CypherRunner:
         with self.session() as session:
             return session.execute_read(_read_tx, cypher.load(name), params)
 
+    def read_together(self, work: Callable[[Reader], Any]) -> Any:
+        """``work(read)`` in ONE managed read transaction; ``read(name, **params)`` gives a statement's rows.
+
+        ``work`` may be run again by the driver (a transient failure), so it
+        only reads and returns plain values.
+        """
+        def in_tx(tx):
+            return work(lambda name, **params: _read_tx(tx, cypher.load(name), params))
+
+        with self.session() as session:
+            return session.execute_read(in_tx)
+
     def write_batch(self, name: str, params: dict[str, Any],
                     check: Callable[[Any], None] | None = None):
         """One managed write transaction of ``cypher/<name>.cypher``; returns its counters.
@@ -157,9 +172,32 @@ class CypherRunner:
                 raise
 
 
-def complete_run(runner: CypherRunner, run_id: str) -> dict[str, Any]:
-    """The ``Run`` node of a complete run; :class:`~llm_mri_graphdb.errors.RunNotFound` otherwise."""
-    rows = runner.read("read_run", run_id=run_id)
-    if not rows:
-        raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")
-    return rows[0]["run"]
+class VersionChanged(RunNotFound):
+    """The version of a run being read was retired by a publish (or deleted) while it was read."""
+
+    def __init__(self, run_id: str, version: str) -> None:
+        super().__init__(f"run {run_id!r} changed while it was read; read it again.")
+        self.version = version
+
+
+#: Looks for a complete run before saying there is none: a publish renames the old version and flips the
+#: new one in one transaction, and a read-committed index seek that meets that commit may see neither.
+_FIND_TRIES, _FIND_PAUSE_S = 3, 0.05
+
+
+def complete_run(runner: CypherRunner | Reader, run_id: str) -> dict[str, Any]:
+    """The ``Run`` node of a complete run; :class:`~llm_mri_graphdb.errors.RunNotFound` otherwise.
+
+    ``runner`` is a :class:`CypherRunner` or the ``read`` of
+    :meth:`CypherRunner.read_together`. RunNotFound only when no complete
+    version is found before and after a publish could have been under way
+    (three looks, 50 ms apart; only a missing run pays for them).
+    """
+    read = runner.read if isinstance(runner, CypherRunner) else runner
+    for attempt in range(_FIND_TRIES):
+        rows = read("read_run", run_id=run_id)
+        if rows:
+            return rows[0]["run"]
+        if attempt + 1 < _FIND_TRIES:
+            time.sleep(_FIND_PAUSE_S)
+    raise RunNotFound(f"run_id must name a complete run; got {run_id!r} (see `llm-mri-graphdb runs ls`).")

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -33,7 +34,7 @@ import numpy as np
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError, ClientError, DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable
+from llm_mri_graphdb.errors import RunNotFound, StoreUnavailable, WriteLost
 from llm_mri_graphdb.nrag.model import GRID, NRAG
 from llm_mri_graphdb.nrag.texts import check_texts
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
@@ -41,7 +42,7 @@ from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import AlignmentQuestions, forget_run
 from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, flow_batches, model_key, region_rows, run_props, side_props
-from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
+from llm_mri_graphdb.store.neo4j.runner import CypherRunner, Reader, VersionChanged, complete_run
 from llm_mri_graphdb.store.statistics import StatisticsQuestions, text_paths_from_rows
 from llm_mri_graphdb.values import plain
 
@@ -51,6 +52,8 @@ URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 _RUN_PARAMS = ("run_id", "run_a", "run_b")
 logging.getLogger("neo4j").addHandler(logging.NullHandler())  # no driver lines on stderr unless configured
 _LOST = (ServiceUnavailable, SessionExpired)
+#: Versions one read may try: a publish retires the version being read at most this often minus one.
+_READ_TRIES = 4
 
 
 def _check_uri(uri: str) -> None:
@@ -72,6 +75,32 @@ def _flow_check(params: dict[str, Any], counters: Any) -> None:
                            f"of {expected} relationships.")
 
 
+class _Heartbeat:
+    """Renews the lease of a version being written every ``lease_s / 4`` seconds, on a thread of its own."""
+
+    def __init__(self, runner: CypherRunner, version: str, lease_s: float) -> None:
+        self._runner, self._version, self._lease_s = runner, version, lease_s
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease {version}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._lease_s / 4):
+            try:
+                if not self._runner.write("update_run_lease", version=self._version,
+                                          lease_ms=int(self._lease_s * 1000)):
+                    return  # removed (or published): the write itself finds out and says so
+            except (Neo4jError, DriverError, OSError):
+                pass  # a lost server ends the write too; try again at the next beat
+
+    def __enter__(self) -> "_Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuestions):
     """NRAG runs in Neo4j, metrics through GDS, the named Cypher library, and the text questions.
 
@@ -90,6 +119,11 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         Write transactions run at once. Flow batches run in two waves (even,
         then odd source layers), the batches of one layer pair in order on one
         thread, so concurrent transactions never share a node.
+    lease_s : float, default=60.0
+        A version being written carries its writer's lease: renewed every
+        ``lease_s / 4`` seconds while the write runs, it keeps :meth:`gc` (and
+        another write of the same run) from collecting the version; a lease
+        not renewed for ``lease_s`` (a writer that died or hangs) lapses.
     retry_s : float, default=5.0
         How long the driver retries a transaction on a lost connection before
         the write gives up (``max_transaction_retry_time``; with the driver's
@@ -104,7 +138,10 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
     """
 
     def __init__(self, uri: str | Driver, auth: tuple[str, str] | None = None, database: str | None = None,
-                 *, batch_size: int = 20_000, workers: int = 2, retry_s: float = 5.0) -> None:
+                 *, batch_size: int = 20_000, workers: int = 2, retry_s: float = 5.0,
+                 lease_s: float = 60.0) -> None:
+        if not isinstance(lease_s, (int, float)) or not 0 < lease_s < 86_400:
+            raise ValueError(f"lease_s must be a number of seconds in (0, 86400); got {lease_s!r}.")
         if not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be an int >= 1; got {batch_size!r}.")
         if not isinstance(workers, int) or workers < 1:
@@ -112,6 +149,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         self.database = database
         self.batch_size = batch_size
         self.workers = workers
+        self.lease_s = float(lease_s)
         self._owns_driver = not isinstance(uri, Driver)
         self.uri = uri if self._owns_driver else "<driver>"
         if self._owns_driver:
@@ -195,7 +233,21 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
 
     def _collect_stale(self, run_id: str) -> None:
         for row in self._runner.read("read_stale_versions", run_id=run_id):
-            self._delete_version(row["version"])
+            if not row["leased"]:  # a leased version is another writer's, still alive
+                self._delete_version(row["version"])
+
+    @property
+    def _lease_ms(self) -> int:
+        return int(self.lease_s * 1000)
+
+    def _version_exists(self, version: str) -> bool:
+        return bool(self._runner.read("read_version", version=version))
+
+    def _collected(self, run_id: str, version: str) -> WriteLost:
+        return WriteLost(
+            f"version {version} of run {run_id} was removed while it was being written (by `llm-mri-graphdb runs "
+            f"gc` or `runs rm` in another process, after this writer's {self.lease_s:.0f} s lease was not renewed "
+            "in time); nothing was published: write the run again.")
 
     # -- writes --------------------------------------------------------------------
     def write(self, nrag: NRAG, texts: Sequence[str] | None = None) -> str:
@@ -233,18 +285,24 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         try:
             self._collect_stale(run_id)
             with_paths = texts is not None and nrag.kind == GRID and nrag.paths is not None
-            self._runner.write("create_run", version=version, run_id=run_id,
+            self._runner.write("create_run", version=version, run_id=run_id, lease_ms=self._lease_ms,
                                props=run_props(nrag, n_texts=len(texts or ()), text_paths=with_paths))
             stage = "writing"
             try:
-                retired = self._write_version(nrag, version, texts)
+                with _Heartbeat(self._runner, version, self.lease_s):
+                    retired = self._write_version(nrag, version, texts)
             except _LOST:
                 raise
-            except BaseException:
+            except BaseException as exc:
                 try:
-                    self._delete_version(version)
+                    collected = not isinstance(exc, WriteLost) and not self._version_exists(version)
+                    if not collected:  # give the lease up: a leftover the cleanup misses is gc's at once
+                        self._runner.write("update_run_lease", version=version, lease_ms=0)
+                    self._delete_version(version)  # also what this writer wrote after the collection
                 except (Neo4jError, DriverError):
-                    pass  # collected on the next write of this run
+                    collected = False  # collected on the next write of this run
+                if collected:
+                    raise self._collected(run_id, version) from exc
                 raise
             stage = "published"
             for old in retired:
@@ -293,7 +351,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         if current and current[0]["run"].get("version") == version:
             return [row["version"] for row in self._runner.read("read_stale_versions", run_id=run_id)
                     if row["status"] == "deleting"]
-        raise StoreUnavailable(f"version {version} of run {run_id} vanished before it was published.")
+        raise self._collected(run_id, version)
 
     def delete(self, run_id: str) -> None:
         """Delete a complete run (hidden at once, then removed in batches), or a leftover version.
@@ -314,15 +372,20 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
     def gc(self) -> list[dict[str, Any]]:
         """Delete every version left in ``writing``/``deleting`` by an interrupted write or delete.
 
-        Do not run it while another process writes to this database: its
-        unpublished version would be removed too. Returns the versions removed.
+        A version whose writer's lease is fresh (a write in progress, see
+        ``lease_s``) is skipped; :meth:`leased_versions` lists those. Returns the
+        versions removed.
         """
-        removed = [plain(row) for row in self._runner.read("read_stale_versions", run_id=None)]
+        removed = [plain(row) for row in self._runner.read("read_stale_versions", run_id=None) if not row["leased"]]
         for row in removed:
             self._delete_version(row["version"])
         for row in self._runner.read("read_orphan_text_corpora"):  # a delete interrupted before its texts went
             neo4j_texts.delete_texts(self._runner, row["corpus"], self.batch_size)
         return removed
+
+    def leased_versions(self) -> list[dict[str, Any]]:
+        """Versions being written now (their writer's lease is fresh): what :meth:`gc` leaves alone."""
+        return [plain(row) for row in self._runner.read("read_stale_versions", run_id=None) if row["leased"]]
 
     # -- reads ---------------------------------------------------------------------
     def read(self, run_id: str) -> NRAG:
@@ -331,20 +394,35 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         ``paths`` and ``text_labels`` come back when the run was written with
         texts (``paths`` for grid runs only), ``activations_path`` and
         ``degenerate_layers`` when the NRAG had them.
+
+        Readers never see a publish: the run's version is resolved and read in
+        one transaction; when a publish retires it meanwhile (its regions going
+        in batches), the run is resolved again and its new version read.
         """
-        run = complete_run(self._runner, run_id)
+        failed: set[str] = set()
+        while True:
+            try:
+                return self._runner.read_together(lambda read: self._read_version(read, run_id))
+            except VersionChanged as exc:
+                if exc.version in failed or len(failed) >= _READ_TRIES - 1:
+                    raise  # the same version changed twice (not a publish), or publishes outran the reads
+                failed.add(exc.version)
+
+    def _read_version(self, read: Reader, run_id: str) -> NRAG:
+        """The NRAG of the complete version of ``run_id``, all in the transaction of ``read``."""
+        run = complete_run(read, run_id)
         version = run["version"]
-        regions = self._runner.read_in_session("read_regions", version=version)[0]
-        flows = self._runner.read_in_session("read_flows", version=version)[0]
+        regions = read("read_regions", version=version)[0]
+        flows = read("read_flows", version=version)[0]
         if len(regions["idx"]) != run["n_regions"] or len(flows["s"]) != run["n_edge_rows"]:
-            raise RunNotFound(f"run {run_id!r} changed while it was read; read it again.")
+            raise VersionChanged(run_id, version)
         label_names = list(run["label_names"])
         label_index = {name: i for i, name in enumerate(label_names)}
         src, tgt = np.array(flows["s"], np.int64), np.array(flows["t"], np.int64)
         lab = np.array([label_index[name] for name in flows["label"]], np.int64)
         order = np.lexsort((lab, tgt, src))
         bounds = run.get("layer_bounds")
-        paths, text_labels = neo4j_texts.read_text_arrays(self._runner, run)
+        paths, text_labels = neo4j_texts.read_text_arrays(read, run)
         return NRAG(
             kind=run["kind"], n_layers=run["n_layers"], label_names=tuple(label_names),
             region_layer=regions["layer"], region_x=regions["x"], region_y=regions["y"],
@@ -417,7 +495,11 @@ class Neo4jStore(neo4j_texts.TextQuestions, StatisticsQuestions, AlignmentQuesti
         bound = cypher.bind_parameters(name, params)
         for key in _RUN_PARAMS:
             if key in bound:
-                complete_run(self._runner, bound[key])
+                run = complete_run(self._runner, bound[key])
+                label = bound.get("label")
+                if key == "run_id" and label is not None and label not in run["label_names"]:
+                    raise ValueError(f"query {name!r} parameter label must be a label of run {bound[key]}, one "
+                                     f"of {list(run['label_names'])}; got {label!r}.")
         try:
             rows = self._runner.run_text(text, bound, write=False)
         except ClientError as exc:

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.labels import resolve_label
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.nrag.texts import check_count, check_layer, check_text_index, require_texts
 from llm_mri_graphdb.store.neo4j.records import corpus_key, membership_groups, text_batches
-from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
+from llm_mri_graphdb.store.neo4j.runner import CypherRunner, Reader, VersionChanged, complete_run
 
 __all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
@@ -67,23 +66,27 @@ def write_texts(runner: CypherRunner, nrag: NRAG, texts: list[str], version: str
                            "write the run again.")
 
 
-def read_text_arrays(runner: CypherRunner, run: dict[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """``(paths, text_labels)`` of a complete run's Run node properties (None where it stored none)."""
+def read_text_arrays(read: Reader, run: dict[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """``(paths, text_labels)`` of a complete run's Run node properties (None where it stored none).
+
+    ``read`` is that of :meth:`CypherRunner.read_together`, the transaction that
+    resolved ``run``; :class:`~.runner.VersionChanged` when the version went meanwhile.
+    """
     n_texts = int(run.get("n_texts") or 0)
     if not n_texts:
         return None, None
-    names = runner.read_in_session("read_text_labels", corpus=run["corpus_key"])[0]["labels"]
+    names = read("read_text_labels", corpus=run["corpus_key"])[0]["labels"]
     index = {name: i for i, name in enumerate(run["label_names"])}
     if len(names) != n_texts or not set(names) <= set(index):
-        raise RunNotFound(f"the texts of run {run['run_id']!r} changed while it was read; read it again.")
+        raise VersionChanged(run["run_id"], run["version"])
     text_labels = np.array([index[name] for name in names], np.int64)
     if not run.get("text_paths"):
         return None, text_labels
-    cols = runner.read_in_session("read_memberships", version=run["version"])[0]
+    cols = read("read_memberships", version=run["version"])[0]
     paths = np.full((n_texts, int(run["n_layers"])), -1, np.int64)
     paths[np.asarray(cols["text"], np.int64), np.asarray(cols["layer"], np.int64)] = cols["region"]
     if len(cols["text"]) != paths.size or (paths < 0).any():
-        raise RunNotFound(f"the memberships of run {run['run_id']!r} changed while it was read; read it again.")
+        raise VersionChanged(run["run_id"], run["version"])
     return paths, text_labels
 
 
