@@ -69,7 +69,8 @@ class ActivationAreas:
         the CLI, ``pipeline.scan`` and the demo use ``"auto"`` (:mod:`llm_mri_graphdb.extract.sites`).
     batch_size : int, default=32
     dtype : str, default=None
-        ``None`` is float32 on CPU.
+        ``None`` is float32; ``"bfloat16"`` and ``"auto"`` as in
+        :func:`llm_mri_graphdb.extract.extract_activations`.
     max_length : int, default=None
         Truncation length; None is the model's own limit (``llm_mri`` always
         cut at 512 tokens, which fails on models with a shorter limit).

@@ -70,8 +70,8 @@ def _nothing_stored(tmp_path) -> None:
     (["--max-length", "0"], r"Invalid value for '--max-length': .*greater than or equal to 1"),
     (["--threshold", "1.5"], r"Invalid value for '--threshold': .*less than or equal to 1"),
     (["--binning", "log"], r"Invalid value for '--binning': .*'log' is not one of 'width', 'quantile'"),
-    (["--dtype", "float8"], r"Invalid value for '--dtype': .*'float8' is not one of 'float32', 'bfloat16', 'float16'"),
-    (["--dtype", "float16"], r"Invalid value for '--dtype': dtype must be float32 on cpu"),
+    (["--dtype", "float8"], r"Invalid value for '--dtype': .*'float8' is not one of 'float32', 'bfloat16', 'float16', 'auto'"),
+    (["--dtype", "float16"], r"Invalid value for '--dtype': dtype float16 needs device cuda or mps"),
     (["--encoding", "klingon"], r"Invalid value for '--encoding': encoding must be a text encoding"),
     (["--gridsize", "10000"], r"Invalid value for '--gridsize': gridsize 10000 is above the limit 200: .* MiB "
                               r"per label and layer\. .*--allow-large"),
