@@ -1,5 +1,8 @@
 """Drop-in facade for the ``llm_mri`` 0.2.1 API, composed from our stages.
 
+Above 400 lines: the facade mirrors llm_mri's three classes (ActivationAreas, Metrics, Evaluation) name for
+name, with the probe's controls added to Evaluation; each method is a thin call into a stage.
+
 Change ``from llm_mri import ...`` to ``from llm_mri_graphdb import ...`` and the
 documented flow runs unchanged::
 

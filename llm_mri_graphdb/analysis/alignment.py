@@ -1,5 +1,8 @@
 """Which layers of two models agree: linear CKA of activations, AMI of region assignments.
 
+Above 400 lines: plain and debiased CKA share one block-GEMM pass over the cache (their sums are computed
+together), and AMI's contingency kernel sits beside them; splitting would copy the pass.
+
 Two runs on the same corpus (any models, any depths) are compared layer pair by
 layer pair:
 

@@ -1,5 +1,8 @@
 """One self-contained HTML page per scan: settings, metrics, figures, probing.
 
+Above 400 lines: one page whose sections (quality, statistics, probe curve with controls, sensitivity) share
+its table and escaping helpers; the graph view and heatmaps already live in their own modules.
+
 Figures are embedded as base64 PNGs and the page has no external asset, so it
 can be mailed or archived as a single file. Figures are rendered through
 :mod:`llm_mri_graphdb.viz` (``matplotlib.figure.Figure``, no pyplot), so writing a

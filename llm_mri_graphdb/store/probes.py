@@ -34,9 +34,9 @@ _CURVE_KEYS = ("mean", "low", "high", "control_mean", "control_low", "control_hi
 
 
 def _is_local(store: Any) -> bool:
-    from llm_mri_graphdb.store.local import LocalStore
-
-    return isinstance(store, LocalStore)
+    """A store without a Cypher runner (LocalStore) keeps its probes in ``probes.json``; asked of the store,
+    not of its class, so this module needs no import of ``store.local`` (which imports this one)."""
+    return getattr(store, "runner", None) is None
 
 
 def probe_properties(probe: dict[str, Any]) -> dict[str, Any]:
