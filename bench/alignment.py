@@ -4,6 +4,7 @@ Run from the repository root::
 
     python -m bench.alignment                      # 10k texts, 13 x 13 layers, widths 384/384 and 384/576
     python -m bench.alignment --n-texts 2000 --repeats 2
+    python -m bench.alignment --ratio-only         # the target: today's compare against debiased CKA + null, 384/384
 
 Each case runs in a fresh process (imports and allocations of one case never
 warm the next). Inside it, two synthetic 13-layer scans of ``n_texts`` texts
@@ -17,7 +18,13 @@ call, best of ``--repeats`` each:
   layers (``n_texts x 13*p`` by ``n_texts x 13*q``) in float32 / float64, the
   floor for any exact CKA of all pairs;
 * ``sklearn AMI``: :func:`sklearn.metrics.adjusted_mutual_info_score` on 5 layer
-  pairs, scaled to 169.
+  pairs, scaled to 169;
+* ``today``: ``align_layers`` as ``main`` had it before debiased CKA (its source is
+  read from git, ``--baseline-ref``, default ``main``, when it still has no
+  ``cka_debiased``; else the ``HEAD~`` version named there), i.e. linear CKA and AMI only,
+  timed in the same process in consecutive blocks with ``compare`` (debiased CKA,
+  a 100-permutation null and 100 bootstrap resamples on the default 1,000-text
+  subsample); ``compare / today`` is the ratio the target (<= 3x) is about.
 
 ``compare from cache`` times the same call on the layers written to an
 activation cache entry and read back memory-mapped, as
@@ -90,7 +97,38 @@ def _cached(root: str, layers: list[np.ndarray], key: str) -> list[np.ndarray]:
     return load_entry(root, key)[0]
 
 
-def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: int) -> dict[str, Any]:
+def _load_baseline(path: str):
+    """``align_layers`` of the saved source of an earlier ``llm_mri_graphdb/alignment.py``."""
+    import types
+
+    source = open(path).read().replace("from .", "from llm_mri_graphdb.")
+    module = types.ModuleType("alignment_today")
+    sys.modules["alignment_today"] = module  # dataclasses look their module up
+    exec(compile(source, path, "exec"), module.__dict__)  # noqa: S102 - our own file from git
+    return module.align_layers
+
+
+def ratio_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: int, baseline: str) -> dict[str, Any]:
+    """Only today's compare against the new one (``--ratio-only``), alternated, best of ``repeats`` each."""
+    from llm_mri_graphdb.analysis.alignment import align_layers
+
+    layers_a, paths_a = synthetic_scan(n_texts, n_layers, width_a, seed=1)
+    layers_b, paths_b = synthetic_scan(n_texts, n_layers, width_b, seed=2)
+    old = _load_baseline(baseline)
+    today = lambda: old(layers_a, layers_b, paths_a, paths_b)  # noqa: E731
+    compare = lambda: align_layers(layers_a, layers_b, paths_a, paths_b)  # noqa: E731
+    today()
+    compare()  # imports and first-touch pages out of the timing
+    timings = [(_best_wall_cpu(today, 1), _best_wall_cpu(compare, 1)) for _ in range(repeats)]
+    result = align_layers(layers_a, layers_b, paths_a, paths_b)
+    return {"n_texts": n_texts, "widths": [width_a, width_b], "layer_pairs": n_layers * n_layers,
+            "today_s": min(t[0][0] for t in timings), "today_cpu_s": min(t[0][1] for t in timings),
+            "compare_s": min(t[1][0] for t in timings), "compare_cpu_s": min(t[1][1] for t in timings),
+            "null_rows": int(result.null["n_rows"]), "ratio_only": True}
+
+
+def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: int,
+             baseline: str | None = None) -> dict[str, Any]:
     """Times of one case in this process (see the module docstring)."""
     from sklearn.metrics import adjusted_mutual_info_score
 
@@ -103,9 +141,18 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     x64, y64 = x32.astype(np.float64), y32.astype(np.float64)
     compare = lambda: align_layers(layers_a, layers_b, paths_a, paths_b)  # noqa: E731
     compare()  # first call: imports out of the timing
+    today_s = today_cpu_s = None
+    if baseline:
+        old = _load_baseline(baseline)
+        today = lambda: old(layers_a, layers_b, paths_a, paths_b)  # noqa: E731
+        today()
+        # alternated blocks: today, new, today, new ...; best of each
+        timings = [(_best_wall_cpu(today, 1), _best_wall_cpu(compare, 1)) for _ in range(repeats)]
+        today_s, today_cpu_s = min(t[0][0] for t in timings), min(t[0][1] for t in timings)
+        new_s, new_cpu_s = min(t[1][0] for t in timings), min(t[1][1] for t in timings)
     # not alternated: a call right after the 100 MB GEMM output is freed runs about 0.5 s slower (page
     # faults of fresh memory), which would charge the baseline's cost to the measured call
-    total = [_best_wall_cpu(compare, 1) for _ in range(repeats)]
+    total = [_best_wall_cpu(compare, 1) for _ in range(repeats)] if not baseline else [(new_s, new_cpu_s)]
     gemm32 = [_best_wall_cpu(lambda: x32.T @ y32, 1) for _ in range(repeats)]
     with tempfile.TemporaryDirectory() as root:
         cached_a, cached_b = _cached(root, layers_a, "a"), _cached(root, layers_b, "b")
@@ -119,7 +166,8 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
         "gemm32_s": min(w for w, _ in gemm32), "gemm32_cpu_s": min(c for _, c in gemm32),
         "gemm64_s": _best(lambda: x64.T @ y64, 1),
         "compare_s": min(w for w, _ in total), "compare_cpu_s": min(c for _, c in total),
-        "compare_from_cache_s": from_cache, "cka_s": _best(lambda: cka_matrix(layers_a, layers_b), repeats),
+        "compare_from_cache_s": from_cache, "today_s": today_s, "today_cpu_s": today_cpu_s,
+        "null_rows": int(result.null["n_rows"]) if result.null else None, "cka_s": _best(lambda: cka_matrix(layers_a, layers_b), repeats),
         "ami_s": _best(lambda: ami_matrix(paths_a, paths_b), repeats),
         "sklearn_ami_169_s": sk / len(pairs) * n_layers * n_layers,
         "cka_float64_s": _best(lambda: cka_matrix(layers_a, layers_b, dtype=np.float64), 1),
@@ -127,29 +175,63 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
                                                                                              paths_b[:, j]))
                                            for i, j in pairs),
     }
+    from llm_mri_graphdb.analysis.alignment import cka_matrices
+
     exact = cka_matrix(layers_a, layers_b, dtype=np.float64)
+    out["cka_debiased_max_abs_diff_vs_float64"] = float(np.max(np.abs(
+        result.cka_debiased - cka_matrices(layers_a, layers_b, dtype=np.float64).cka_debiased)))
     out["cka_max_abs_diff_vs_float64"] = float(np.max(np.abs(result.cka - exact)))
     return out
 
 
-def _fresh(n_texts: int, n_layers: int, repeats: int, width_a: int, width_b: int) -> dict[str, Any]:
+def _fresh(n_texts: int, n_layers: int, repeats: int, width_a: int, width_b: int, baseline_file: str | None = None,
+           ratio_only: bool = False) -> dict[str, Any]:
     command = [sys.executable, "-m", "bench.alignment", "--child", f"{width_a},{width_b}",
                "--n-texts", str(n_texts), "--n-layers", str(n_layers), "--repeats", str(repeats)]
+    if baseline_file:
+        command += ["--baseline-file", baseline_file]
+    if ratio_only:
+        command += ["--ratio-only"]
     done = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _baseline_source(ref: str, folder: str) -> str | None:
+    """Today's ``alignment.py`` (before debiased CKA) from git, saved under ``folder``; None outside a checkout."""
+    for revision, path in ((r, p) for r in (ref, f"{ref}~1", "HEAD~20")
+                           for p in ("llm_mri_graphdb/analysis/alignment.py", "llm_mri_graphdb/alignment.py")):
+        done = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
+        if done.returncode == 0 and "cka_debiased" not in done.stdout:
+            path = os.path.join(folder, "alignment_today.py")
+            with open(path, "w") as fh:
+                fh.write(done.stdout)
+            return path
+    return None
+
+
 def _table(rows: list[dict[str, Any]]) -> str:
-    lines = ["| widths | texts | pairs | gemm32 s (cpu) | gemm64 s | compare s (cpu) | compare / gemm32 | "
-             "compare from cache s | CKA s | CKA float64 s | AMI s | sklearn AMI x169 s | "
-             "max CKA diff vs float64 | max AMI diff vs sklearn |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| widths | texts | pairs | today s (cpu) | compare s (cpu) | **compare / today** | null texts |"]
+    lines.append("|---|---|---|---|---|---|---|")
     for r in rows:
+        if r.get("today_s"):
+            lines.append(f"| {r['widths'][0]}/{r['widths'][1]} | {r['n_texts']} | {r['layer_pairs']} | "
+                         f"{r['today_s']:.2f} ({r['today_cpu_s']:.2f}) | {r['compare_s']:.2f} "
+                         f"({r['compare_cpu_s']:.2f}) | **{r['compare_s'] / r['today_s']:.2f}x** | {r['null_rows']} |")
+    if all(r.get("ratio_only") for r in rows):
+        return "\n".join(lines)
+    lines += ["", "| widths | texts | pairs | gemm32 s (cpu) | gemm64 s | compare s (cpu) | compare / gemm32 | "
+             "compare from cache s | CKA s | CKA float64 s | AMI s | sklearn AMI x169 s | "
+             "max CKA diff vs float64 | max debiased CKA diff vs float64 | max AMI diff vs sklearn |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        if r.get("ratio_only"):
+            continue
         lines.append(f"| {r['widths'][0]}/{r['widths'][1]} | {r['n_texts']} | {r['layer_pairs']} | "
                      f"{r['gemm32_s']:.2f} ({r['gemm32_cpu_s']:.2f}) | {r['gemm64_s']:.2f} | "
                      f"{r['compare_s']:.2f} ({r['compare_cpu_s']:.2f}) | {r['compare_s'] / r['gemm32_s']:.2f} | "
                      f"{r['compare_from_cache_s']:.2f} | {r['cka_s']:.2f} | {r['cka_float64_s']:.2f} | "
                      f"{r['ami_s']:.3f} | {r['sklearn_ami_169_s']:.1f} | {r['cka_max_abs_diff_vs_float64']:.1e} | "
+                     f"{r['cka_debiased_max_abs_diff_vs_float64']:.1e} | "
                      f"{r['ami_max_abs_diff_vs_sklearn']:.1e} |")
     return "\n".join(lines)
 
@@ -188,14 +270,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-texts", type=int, default=10_000)
     parser.add_argument("--n-layers", type=int, default=13)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--baseline-ref", default="main",
+                        help="git revision whose alignment.py is today's compare (default main).")
+    parser.add_argument("--ratio-only", action="store_true",
+                        help="only today's compare against the new one, widths 384/384 (the target's case)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--baseline-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         width_a, width_b = (int(w) for w in args.child.split(","))
-        print(json.dumps(run_case(args.n_texts, width_a, width_b, args.n_layers, args.repeats)))
+        case = ratio_case if args.ratio_only else run_case
+        print(json.dumps(case(args.n_texts, width_a, width_b, args.n_layers, args.repeats, args.baseline_file)))
         return 0
     load = os.getloadavg()[0]
-    rows = [_fresh(args.n_texts, args.n_layers, args.repeats, a, b) for a, b in CASES]
+    with tempfile.TemporaryDirectory() as folder:
+        baseline_file = _baseline_source(args.baseline_ref, folder)
+        rows = [_fresh(args.n_texts, args.n_layers, args.repeats, a, b, baseline_file, args.ratio_only)
+                for a, b in (CASES[:1] if args.ratio_only else CASES)]
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               "unknown CPU") if os.path.exists("/proc/cpuinfo") else "unknown CPU"
+    print(f"CPU: {cpu}")
     print(f"Layer alignment, {args.n_layers} x {args.n_layers} layers, {os.cpu_count()} cores, "
           f"load average {load:.2f} at start; best of {args.repeats}, each case in a fresh process.\n")
     print(_table(rows))

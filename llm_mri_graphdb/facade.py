@@ -1,5 +1,8 @@
 """Drop-in facade for the ``llm_mri`` 0.2.1 API, composed from our stages.
 
+Above 400 lines: the facade mirrors llm_mri's three classes (ActivationAreas, Metrics, Evaluation) name for
+name, with the probe's controls added to Evaluation; each method is a thin call into a stage.
+
 Change ``from llm_mri import ...`` to ``from llm_mri_graphdb import ...`` and the
 documented flow runs unchanged::
 
@@ -70,7 +73,8 @@ class ActivationAreas:
         the CLI, ``pipeline.scan`` and the demo use ``"auto"`` (:mod:`llm_mri_graphdb.extract.sites`).
     batch_size : int, default=32
     dtype : str, default=None
-        ``None`` is float32 on CPU.
+        ``None`` is float32; ``"bfloat16"`` and ``"auto"`` as in
+        :func:`llm_mri_graphdb.extract.extract_activations`.
     max_length : int, default=None
         Truncation length; None is the model's own limit (``llm_mri`` always
         cut at 512 tokens, which fails on models with a shorter limit).
@@ -374,9 +378,66 @@ class Evaluation:
 
         return viz.root_figure(viz.plot_metric_deltas(result))
 
+    # -- beyond llm_mri: the probe a reviewer accepts ------------------------------------
+    def probe_layers(self, n_splits: int = 5, n_repeats: int = 5, random_state: int = 42, *,
+                     random_weights: bool = False, bag_of_words: bool = False, mdl: bool = False,
+                     classifier: str = "ridge") -> dict:
+        """Per layer, full and reduced (refitted in every fold), with 95 % intervals and controls.
+
+        :func:`llm_mri_graphdb.analysis.probing.probe_curve` on the scan: majority class,
+        shuffled-label control and selectivity, layer 0; ``random_weights``
+        extracts the same architecture with random weights (seeded by
+        ``random_state``), ``bag_of_words`` probes the texts' words, ``mdl``
+        adds the online codelength of every layer.
+        """
+        from llm_mri_graphdb.analysis.probing import probe_curve, random_weights_activations
+
+        areas = self.activation_areas
+        activations, _ = areas._require_scan_data()
+        random_layers = None
+        if random_weights:
+            random_layers = random_weights_activations(
+                areas.model, areas.dataset, seed=random_state, site=areas.site,
+                pooling=activations.settings.get("pooling", areas.pooling), device=areas.device,
+                dtype=areas.dtype, batch_size=areas.batch_size, max_length=areas.max_length,
+                progress=areas.progress, allow_large=areas.allow_large).layers
+        return probe_curve(activations.layers, activations.labels, reducer=areas.reducer,
+                           n_components=areas.n_components, n_splits=n_splits, n_repeats=n_repeats,
+                           random_state=random_state, texts=list(areas.dataset["text"]) if bag_of_words else None,
+                           random_layers=random_layers, mdl=mdl, classifier=classifier)
+
+    def selectivity(self, result: dict | None = None, side: str = "full") -> pd.DataFrame:
+        """Accuracy, shuffled-label control and selectivity per layer with their intervals (one row per layer).
+
+        ``result`` is a :meth:`probe_layers` result (computed with defaults when None); ``side`` is
+        ``"full"``, ``"reduced"`` or ``"random_weights"``.
+        """
+        import pandas as pd
+
+        result = self.probe_layers() if result is None else result
+        if not isinstance(result.get(side), dict):
+            raise ValueError(f"side must be one of {[k for k in ('full', 'reduced', 'random_weights') if k in result]}; "
+                             f"got {side!r}.")
+        return pd.DataFrame({"layer": result["layer"], **{k: result[side][k] for k in (
+            "mean", "low", "high", "control_mean", "control_low", "control_high", "selectivity_mean",
+            "selectivity_low", "selectivity_high")}})
+
+    def mdl(self, random_state: int = 42) -> list[dict]:
+        """Online codelength of the labels given each full layer (Voita & Titov 2020), in bits."""
+        from llm_mri_graphdb.analysis.probing import online_codelength
+
+        activations, _ = self.activation_areas._require_scan_data()
+        return [online_codelength(x, activations.labels, random_state=random_state) for x in activations.layers]
+
+    def display_probe(self, result: dict) -> Figure:
+        """The per-layer curve of :meth:`probe_layers` with its bands and controls; returns the Figure."""
+        from . import viz
+
+        return viz.plot_probe(result).figure
+
 
 def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Path | None = None):
-    """Which layers of two scans of the same corpus agree: linear CKA and AMI for every layer pair.
+    """Which layers of two scans of the same corpus agree: debiased CKA with its null, CKA and AMI per layer pair.
 
     Both scans must have run (:meth:`ActivationAreas.process_activation_areas`) on the
     same texts in the same order; any models, any depths. Returns a
@@ -391,8 +452,12 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
     nrag_a, nrag_b = areas_a._require_scan(), areas_b._require_scan()
     if list(areas_a.dataset["text"]) != list(areas_b.dataset["text"]):
         raise ValueError("compare needs two scans of the same corpus (the same texts in the same order).")
-    result = align_layers(areas_a._require_scan_data()[0].layers, areas_b._require_scan_data()[0].layers, nrag_a.paths, nrag_b.paths,
-                          names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))))
+    from llm_mri_graphdb.store.alignment import region_context
+
+    layers_a, layers_b = areas_a._require_scan_data()[0].layers, areas_b._require_scan_data()[0].layers
+    result = align_layers(layers_a, layers_b, nrag_a.paths, nrag_b.paths,
+                          names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))),
+                          context=(region_context(nrag_a, layers_a), region_context(nrag_b, layers_b)))
     if out is not None:
         from llm_mri_graphdb.report.compare import write_comparison_report
 

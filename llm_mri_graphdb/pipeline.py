@@ -2,6 +2,9 @@
 
 The CLI's ``scan``, ``report`` and ``demo`` commands are thin wrappers over
 :func:`scan` and :func:`report_run`; scripts can call them directly.
+
+Above 400 lines: :func:`scan` is the one ordered job (check, extract, reduce, probe, store, report) whose
+steps share its arguments; the report and figure helpers it alone uses sit beside it.
 """
 
 from __future__ import annotations
@@ -192,7 +195,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
          probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
          allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
          num_workers: int | None = None, texts: bool = True, permutations: int = 200, bootstrap: int = 200,
-         seed: int = 0, fdr: float | None = 0.05) -> ScanResult:
+         seed: int = 0, fdr: float | None = 0.05, probe_random_weights: bool = False,
+         probe_bag_of_words: bool = False, probe_mdl: bool = False) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -220,6 +224,14 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     grid run (:func:`llm_mri_graphdb.analysis.statistics.metric_statistics`; 0 and 0
     skip them): they are saved with the run, written to ``metrics.json`` under
     ``"statistics"`` and shown in the report.
+
+    The probe (:func:`llm_mri_graphdb.analysis.probing.probe_curve`: leakage-free, 5 x 5
+    folds (fewer folds when a label has fewer than 5 texts) with intervals, majority and shuffled-label controls, selectivity) is
+    written to ``probe.json`` and kept in the store (``store.probe(run_id)``);
+    ``probe_random_weights`` adds the same architecture with random weights,
+    ``probe_bag_of_words`` a bag-of-words probe on the texts and ``probe_mdl``
+    the online codelength of every layer. ``probe.json`` also holds
+    ``llm_mri``'s ``evaluate_model`` (full last layer against all reduced layers).
 
     Raises
     ------
@@ -275,8 +287,20 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     if probe:
         import numpy as np
 
+        from llm_mri_graphdb.analysis.probing import probe_curve, random_weights_activations
+
+        random_layers = None
+        if probe_random_weights:
+            random_layers = random_weights_activations(
+                model, dataset, seed=random_state or 0, site=site, pooling=activations.settings.get("pooling", pooling),
+                device=device, dtype=dtype, batch_size=batch_size, max_length=max_length, progress=progress,
+                allow_large=allow_large).layers
         probe_result = {
-            "curve": _probe.layer_curve(activations.layers, reduced, activations.labels, random_state=random_state),
+            "curve": probe_curve(activations.layers, activations.labels, reducer=reducer_obj,
+                                 n_components=n_components, random_state=random_state,
+                                 n_splits=max(2, min(5, min(counts.values()))),  # 5 folds, fewer for tiny corpora
+                                 texts=list(dataset["text"]) if probe_bag_of_words else None,
+                                 random_layers=random_layers, mdl=probe_mdl),
             "evaluation": _probe.evaluate_model(activations.layer(-1), np.concatenate(reduced, axis=1),
                                                 activations.labels, random_state=random_state),
         }
@@ -286,6 +310,8 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
     target = store if store is not None else open_store()  # a store scan opens, scan closes
     try:
         run_id = target.write(nrag, texts=list(dataset["text"]) if texts else None)
+        if probe_result is not None:
+            target.save_probe(run_id, probe_result)
         metrics = metrics_by_label(target, run_id, nrag)
         quality = quality_record(nrag, reasons=reasons, explained=explained)
         statistics = run_statistics(nrag, permutations, bootstrap, seed)
@@ -349,9 +375,9 @@ def analysis_for_report(store: Store, run_id: str, nrag: NRAG) -> dict[str, Any]
 
 def report_run(store: Store, run_id: str, *, out: str | Path = "reports", permutations: int = 200,
                bootstrap: int = 200, seed: int = 0, sensitivity: bool = False) -> Path:
-    """Write ``<out>/<run_id>/report.html`` for a stored run (probing from ``probe.json`` if scan left one;
-    example texts and metric statistics when the run was stored with its texts; the settings-sensitivity
-    panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
+    """Write ``<out>/<run_id>/report.html`` for a stored run (probing kept in the store, else from the
+    ``probe.json`` scan left; example texts and metric statistics when the run was stored with its texts; the
+    settings-sensitivity panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
     from llm_mri_graphdb.analysis.quality import quality_record
     from llm_mri_graphdb.report.scan import write_report
 
@@ -359,7 +385,9 @@ def report_run(store: Store, run_id: str, *, out: str | Path = "reports", permut
     metrics = metrics_by_label(store, run_id, nrag)
     out_dir = Path(out) / safe_filename(run_id)
     probe_file = out_dir / "probe.json"
-    probe_result = json.loads(probe_file.read_text()) if probe_file.exists() else None
+    probe_result = store.probe(run_id)
+    if probe_result is None and probe_file.exists():
+        probe_result = json.loads(probe_file.read_text())
     texts = store.texts(run_id) if nrag.paths is not None else None  # paths come back only with texts
     metrics_file = out_dir / "metrics.json"
     written = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}

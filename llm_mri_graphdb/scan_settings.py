@@ -43,7 +43,7 @@ SITES = ("hidden", "mlp", "attention")
 #: ``auto`` resolves to one of the others (:func:`llm_mri_graphdb.sites.resolve_pooling`).
 POOLINGS = ("auto", "first", "mean", "last", "mean_skip_first", "max")
 REDUCERS = ("pca", "svd", "umap")
-DTYPES = ("float32", "bfloat16", "float16")
+DTYPES = ("float32", "bfloat16", "float16", "auto")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 BINNINGS = ("width", "quantile")
 
@@ -119,8 +119,8 @@ def check_extraction(*, site: str = "hidden", pooling: str = "auto", device: str
     Raises
     ------
     ScanArgumentError
-        Naming the argument and its allowed values; also for half precision
-        asked on ``device="cpu"``.
+        Naming the argument and its allowed values; also for float16 asked on
+        ``device="cpu"`` (bfloat16 and ``auto`` are fine there).
 
     Examples
     --------
@@ -192,13 +192,14 @@ def check_corpus_size(label_counts: Mapping[str, int], *, n_components: int = 2)
 
 
 def check_dtype(dtype: Any, device: str) -> str:
-    """The name of ``dtype`` (a name, a ``torch.dtype`` or None for float32), checked against ``device``
-    (``"cpu"`` takes float32 only); ScanArgumentError otherwise. The one dtype check of the package."""
+    """The name of ``dtype`` (a name, a ``torch.dtype``, ``"auto"`` or None for float32), checked against
+    ``device`` (float16 needs cuda or mps; bfloat16 and auto run on cpu too); ScanArgumentError otherwise.
+    The one dtype check of the package."""
     name = "float32" if dtype is None else dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
     _check_choice("dtype", name, DTYPES)
-    if name != "float32" and device == "cpu":
-        raise ScanArgumentError("dtype", f"dtype must be float32 on cpu; got {name!r}. "
-                                         "Half precision needs device cuda or mps.")
+    if name == "float16" and device == "cpu":
+        raise ScanArgumentError("dtype", "dtype float16 needs device cuda or mps; on cpu use bfloat16 "
+                                         "(fast where the CPU has AMX-BF16 or AVX512-BF16) or float32.")
     return name
 
 

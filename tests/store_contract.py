@@ -300,11 +300,16 @@ def check_alignment(store: Store, tag: str) -> None:
         np.testing.assert_allclose(back.ami, result.ami.T, atol=1e-12)
         rows = store.layer_alignment(run_a, measure="ami")
         assert [list(row) for row in rows][:1] == [
-            ["layer", "model", "run_id", "best_layer", "n_layers", "score", "cka", "ami"]
+            ["layer", "model", "run_id", "best_layer", "n_layers", "score", "cka", "cka_debiased", "cka_null_p", "ami"]
         ]
         assert [(r["layer"], r["run_id"], r["cka"]) for r in rows] == [(i, run_b, None) for i in range(3)]
+        assert result.cka_debiased is None and result.cka_null_p is None
+        assert back.cka is None and back.cka_debiased is None and back.cka_null_p is None
+        assert [(r["cka_debiased"], r["cka_null_p"]) for r in rows] == [(None, None)] * 3
         assert store.layer_alignment(run_a, measure="cka") == []
-        with pytest.raises(ValueError, match=r"^measure must be one of \('cka', 'ami'\); got 'cca'\.$"):
+        assert store.layer_alignment(run_a, measure="cka_null_p") == []
+        with pytest.raises(ValueError, match=r"^measure must be one of \('cka', 'cka_debiased', 'cka_null_p', "
+                                             r"'ami'\); got 'cca'\.$"):
             store.layer_alignment(run_a, measure="cca")
         store.delete(run_b)
         assert store.alignment(run_a, run_b) is None and store.layer_alignment(run_a, measure="ami") == []
@@ -338,6 +343,20 @@ def check_metric_statistics_equal_in_process(store: Store, tag: str) -> None:
                                       metric_contrasts(nrag, None, 5, 5, 0))
 
 
+def check_probe_round_trip(store: Store, tag: str) -> None:
+    probe = {"curve": {"chance": 0.5, "layer0": 1.0}, "labels": ["a", "b"]}
+    with written(store, (sample(tag), texts(tag))) as (run_id,):
+        assert store.probe(run_id) is None
+        store.save_probe(run_id, probe)
+        assert store.probe(run_id) == probe
+        store.save_probe(run_id, {**probe, "curve": {"chance": 0.25}})  # replaced, not added
+        assert store.probe(run_id)["curve"] == {"chance": 0.25}
+        store.delete(run_id)
+    assert store.probe(run_id) is None  # goes with its run
+    with pytest.raises(RunNotFound):
+        store.save_probe(run_id, probe)
+
+
 CHECKS: list[Callable[[Store, str], None]] = [
     check_write_read_round_trip,
     check_write_replaces_the_run,
@@ -352,6 +371,7 @@ CHECKS: list[Callable[[Store, str], None]] = [
     check_analyze_names_its_parts,
     check_show,
     check_metric_statistics_equal_in_process,
+    check_probe_round_trip,
 ]
 
 #: Public methods of Store and the checks that call them (kept honest by test_every_store_method_is_checked).
@@ -381,6 +401,8 @@ COVERED = {
     "metric_statistics",
     "save_statistics",
     "metric_contrasts",
+    "save_probe",
+    "probe",
 }
 
 

@@ -73,3 +73,23 @@ def test_cli_compare_runs_of_different_corpora_fail_in_one_line(tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "must scan the same corpus" in err
     assert not (tmp_path / "reports").exists() and not (tmp_path / "runs" / "alignments.json").exists()
+
+
+def test_comparison_report_leads_with_debiased_cka_and_marks_pairs_not_above_their_null():
+    cka = np.array([[0.9, 0.6, 0.6], [0.6, 0.7, 0.8]])
+    debiased = np.array([[0.5, 0.02, 0.01], [0.03, 0.2, 0.6]])
+    p = np.array([[1 / 101, 0.4, 0.6], [0.3, 0.03, 1 / 101]])
+    alignment = LayerAlignment(cka, None, ("MiniLM", "SmolLM2"), ("ra", "rb"), ("SmolLM2 layer 1: one coordinate",),
+                               cka_debiased=debiased, cka_null_p=p, stability=np.array([0.97, 0.55]),
+                               null={"n_permutations": 100, "n_rows": 300, "n_bootstrap": 100, "random_state": 0},
+                               context=({"ami_labels": [0.2, 0.4], "variance_kept": [0.3, 0.25], "n_components": 2},
+                                        {"ami_labels": [0.1, 0.1, 0.3], "variance_kept": None}))
+    page = build_comparison_report(alignment)
+    assert page.index("Debiased linear CKA") < page.index("Linear CKA of the activations (plain")
+    assert "<td>pairs above their null (debiased CKA)</td><td>3 of 6</td>" in page
+    # layer 1 -> 2: debiased 0.6, p = 1/101, above null, stability 0.55, depths 1 and 1
+    assert "<tr><td>1</td><td>2</td><td>0.6000</td><td>0.0099</td><td>yes</td><td>0.5500</td><td>1.0000</td>" in page
+    assert "SmolLM2 layer 1: one coordinate" in page and "100 permutations" in page
+    assert page.count("data:image/png") == 2  # debiased and plain CKA
+    without_ami = build_comparison_report(LayerAlignment(None, np.eye(2), ("a", "b"), context=alignment.context))
+    assert "<tr><td>1</td><td>0.4000</td><td>0.2500</td></tr>" in without_ami  # what the grid of a carries

@@ -7,7 +7,7 @@ from numpy.testing import assert_allclose
 
 from llm_mri_graphdb.data import corpus_fingerprint, load_corpus
 from llm_mri_graphdb.errors import ModelLoadError, UnsupportedSite
-from llm_mri_graphdb.extract import Extractor, extract_activations, load_model
+from llm_mri_graphdb.extract import Extractor, cpu_has_bf16, dtype_name, extract_activations, load_model
 from llm_mri_graphdb.scan_settings import ScanArgumentError
 from tests.tiny_models import LABELS, TEXTS, save_tiny_model
 
@@ -167,8 +167,8 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
      ({"batch_size": 0}, r"batch_size must be an integer >= 1; got 0"),
      ({"batch_size": 5000}, r"batch_size 5000 is above the limit 4096: .* GiB per layer\. .*allow_large=True"),
      ({"max_length": 0}, r"max_length must be an integer >= 1 or None; got 0"),
-     ({"dtype": "bfloat16", "device": "cpu"}, r"dtype must be float32 on cpu; got 'bfloat16'"),
-     ({"dtype": "int8"}, r"dtype must be one of float32, bfloat16, float16; got 'int8'"),
+     ({"dtype": "float16", "device": "cpu"}, r"dtype float16 needs device cuda or mps; on cpu use bfloat16"),
+     ({"dtype": "int8"}, r"dtype must be one of float32, bfloat16, float16, auto; got 'int8'"),
      ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'")],
 )
 def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpus, kwargs, message, monkeypatch):
@@ -279,3 +279,36 @@ def test_extract_activations_hub_id_with_cache_looks_up_the_hub_cache_then_fails
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
     with pytest.raises(ModelLoadError, match="could not load model 'no-such-org/no-such-model' \\(offline"):
         extract_activations("no-such-org/no-such-model", corpus, cache_dir=tmp_path, progress=False)
+
+
+@pytest.mark.parametrize(("flags", "expected"), [("fpu sse avx512f amx_bf16 amx_tile", True),
+                                                 ("fpu avx512f avx512_bf16", True),
+                                                 ("fpu sse avx2 avx512f", False)])
+def test_cpu_has_bf16_reads_the_flags_line(tmp_path, flags, expected):
+    info = tmp_path / "cpuinfo"
+    info.write_text(f"processor\t: 0\nmodel name\t: Some CPU with bf16 in its name\nflags\t\t: {flags}\n")
+    assert cpu_has_bf16(info) is expected
+    assert cpu_has_bf16(tmp_path / "missing") is False
+
+
+@pytest.mark.parametrize("picks_bf16", [True, False])
+@pytest.mark.parametrize("has_bf16", [True, False])
+def test_dtype_auto_on_cpu_follows_the_cpu_flags_once_bf16_may_be_picked(monkeypatch, has_bf16, picks_bf16):
+    import llm_mri_graphdb.extract.local as extract_module
+
+    monkeypatch.setattr(extract_module, "cpu_has_bf16", lambda: has_bf16)
+    monkeypatch.setattr(extract_module, "AUTO_PICKS_BF16", picks_bf16)
+    assert dtype_name("auto", "cpu") == ("bfloat16" if has_bf16 and picks_bf16 else "float32")
+    assert dtype_name(None, "cpu") == "float32"
+    assert dtype_name("float32", "cpu") == "float32"  # asking for float32 is never overridden
+    assert dtype_name("bfloat16", "cpu") == "bfloat16"
+
+
+def test_extract_activations_bfloat16_on_cpu_is_recorded_and_close_to_float32(folders, corpus):
+    full = extract_activations(folders["bert"], corpus, device="cpu", progress=False)
+    half = extract_activations(folders["bert"], corpus, device="cpu", dtype="bfloat16", progress=False)
+    assert full.settings["dtype"] == "float32" and half.settings["dtype"] == "bfloat16"
+    assert half.layers[0].dtype == np.float32  # stored as float32 whatever the compute dtype
+    for a, b in zip(full.layers, half.layers):
+        rel = np.linalg.norm(a - b, axis=1) / np.linalg.norm(a, axis=1)
+        assert 0 < rel.max() < 0.05  # bf16 has 8 bits of mantissa: changed, but only in the low bits

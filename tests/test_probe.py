@@ -9,7 +9,7 @@ from sklearn.model_selection import StratifiedShuffleSplit, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from llm_mri_graphdb.analysis.probe import DEFAULT_METRICS, display_metrics, evaluate_model, layer_curve
+from llm_mri_graphdb.analysis.probe import DEFAULT_METRICS, check_probe_size, display_metrics, evaluate_model
 
 pytestmark = pytest.mark.unit
 
@@ -102,21 +102,12 @@ def test_display_metrics_lists_every_metric(data):
     assert [line.split()[0] for line in lines[1:]] == list(DEFAULT_METRICS)
 
 
-def test_layer_curve_rises_from_noise_to_separable(data):
-    layers, reduced, y = data
-    c = layer_curve(layers, reduced, y, n_splits=3)
-    assert c["layer"] == [0, 1, 2]
-    assert c["chance"] == pytest.approx(0.25)
-    assert abs(c["full_mean"][0] - 0.25) < 0.15
-    assert abs(c["reduced_mean"][0] - 0.25) < 0.15
-    assert c["full_mean"][2] > 0.9 and c["reduced_mean"][2] > 0.9
-    assert all(len(c[k]) == 3 for k in ("full_mean", "full_std", "reduced_mean", "reduced_std"))
+def test_check_probe_size_names_the_k_fold_need():
+    from llm_mri_graphdb.scan_settings import ScanArgumentError
 
-
-def test_layer_curve_rejects_layer_count_mismatch(data):
-    layers, reduced, y = data
-    with pytest.raises(ValueError, match="one entry per layer"):
-        layer_curve(layers, reduced[:2], y)
+    check_probe_size({"a": 5, "b": 9}, n_splits=5)
+    with pytest.raises(ScanArgumentError, match=r"5-fold split needs at least 5 texts of every label; got \{'a': 4\}"):
+        check_probe_size({"a": 4, "b": 9}, n_splits=5)
 
 
 def test_check_probe_size_agrees_with_the_stratified_splits():

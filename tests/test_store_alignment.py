@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from llm_mri_graphdb.analysis.alignment import ami_matrix, cka_matrix
+from llm_mri_graphdb.analysis.alignment import MEASURES, ami_matrix, cka_matrices, cka_matrix
 from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.store import LocalStore
 from llm_mri_graphdb.store.alignment import compare_runs, layer_alignment, read_alignment
@@ -25,14 +25,26 @@ def scans(tmp_path):
 
 def test_compare_runs_equals_the_in_process_measures(scans):
     store, a, b, layers_a, layers_b = scans
-    result = compare_runs(store, a.run_id, b.run_id)
-    assert result.runs == (a.run_id, b.run_id) and result.names == ("mini-u", "smol-u") and result.notes == ()
+    with pytest.warns(UserWarning, match="smol-u layer 0: one coordinate holds 52 %"):
+        result = compare_runs(store, a.run_id, b.run_id)
+    assert result.runs == (a.run_id, b.run_id) and result.names == ("mini-u", "smol-u")
+    assert len(result.notes) == 1 and result.notes[0].startswith("smol-u layer 0: one coordinate")
     assert_allclose(result.cka, cka_matrix(layers_a, layers_b), rtol=1e-12)
+    assert_allclose(result.cka_debiased, cka_matrices(layers_a, layers_b).cka_debiased, rtol=1e-12)
+    assert result.cka_null_p.shape == (3, 4) and result.stability.shape == (3,)
+    assert np.all((result.cka_null_p >= 1 / 101) & (result.cka_null_p <= 1))
+    context_a, context_b = result.context
+    assert len(context_a["ami_labels"]) == 3 and len(context_b["variance_kept"]) == 4
+    assert_allclose(context_a["ami_labels"][1], ami_matrix(a.paths[:, [1]], a.text_labels[:, None])[0, 0])
+    top2 = np.linalg.eigvalsh(np.cov(layers_b[2].astype(float), rowvar=False))[::-1]
+    assert context_b["variance_kept"][2] == pytest.approx(top2[:2].sum() / top2.sum(), rel=1e-12)
     assert_allclose(result.ami, ami_matrix(a.paths, b.paths), rtol=1e-12)
     assert result.cka.shape == (3, 4) and np.all((result.cka >= 0) & (result.cka <= 1))
     stored = read_alignment(LocalStore(store.path), b.run_id, a.run_id)  # a fresh store reads the file, transposed
     assert_allclose(stored.cka, result.cka.T, rtol=1e-12)
     assert_allclose(stored.ami, result.ami.T, rtol=1e-12)
+    for measure in MEASURES:
+        assert_allclose(getattr(stored, measure), getattr(result, measure).T, rtol=1e-12)
 
 
 def test_compare_runs_of_a_run_with_itself_is_one_on_the_diagonal(scans):
@@ -48,17 +60,19 @@ def test_compare_runs_of_a_run_with_itself_is_one_on_the_diagonal(scans):
 def test_layer_alignment_rows_are_the_best_match_per_layer(scans):
     store, a, b, _, _ = scans
     result = compare_runs(store, a.run_id, b.run_id)
-    for measure in ("cka", "ami"):
+    for measure in MEASURES:
         matrix = getattr(result, measure)
+        key = -matrix if measure == "cka_null_p" else matrix  # smallest p-value first
         rows = layer_alignment(store, a.run_id, measure=measure)
         assert [r["layer"] for r in rows] == [0, 1, 2]
         for r in rows:
-            assert r["best_layer"] == int(np.argmax(matrix[r["layer"]]))
-            assert r["score"] == pytest.approx(matrix[r["layer"]].max(), rel=1e-12)
+            assert r["best_layer"] == int(np.argmax(key[r["layer"]]))
+            assert r["score"] == pytest.approx(matrix[r["layer"], r["best_layer"]], rel=1e-12)
+            assert r[measure] == r["score"]
             assert (r["model"], r["run_id"], r["n_layers"]) == ("smol-u", b.run_id, 4)
         back = layer_alignment(store, b.run_id, measure=measure, other="mini-u")
-        assert [r["best_layer"] for r in back] == np.argmax(matrix.T, axis=1).tolist()
-    with pytest.raises(ValueError, match="measure must be one of \\('cka', 'ami'\\); got 'cca'"):
+        assert [r["best_layer"] for r in back] == np.argmax(key.T, axis=1).tolist()
+    with pytest.raises(ValueError, match="measure must be one of .*; got 'cca'"):
         layer_alignment(store, a.run_id, measure="cca")
 
 

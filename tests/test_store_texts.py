@@ -119,7 +119,7 @@ def test_cli_texts_and_path_print_tables(nrag, tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["texts", "{run}", "9_9_9"], "region must be an occupied region of run {run} such as '0_0_0'"),
-    (["path", "{run}", "5"], "idx must be a text index in [0, 4]; got 5."),
+    (["path", "{run}", "5"], "idx must be a text index in [0, 4] (or -5 to -1, counted from the end); got 5."),
     (["texts", "{run}", "1_1_0", "--label", "maybe"], "maybe"),
 ])
 def test_cli_texts_and_path_bad_input_exit_2(nrag, tmp_path, capsys, argv, message):

@@ -224,3 +224,19 @@ def test_plot_graph_rejects_unparseable_node_ids():
     G.add_edge("a", "b", weight=1)
     with pytest.raises(ValueError, match=r"node ids must be .*; got 'a'"):
         plot_graph(G)
+
+
+def test_plot_probe_draws_bands_and_every_control(tmp_path):
+    side = {"mean": [0.9, 0.95], "low": [0.85, 0.9], "high": [0.95, 1.0], "control_mean": [0.5, 0.52],
+            "control_low": [0.45, 0.46], "control_high": [0.55, 0.58]}
+    curve = {"layer": [0, 1], "metric": "accuracy", "full": side, "reduced": {**side, "mean": [0.7, 0.8]},
+             "random_weights": {**side, "mean": [0.4, 0.45]}, "majority": {"mean": 0.5, "low": 0.5, "high": 0.5},
+             "layer0": 0.9, "bag_of_words": {"mean": 0.6, "low": 0.55, "high": 0.65}, "method": {"n_components": 2}}
+    ax = plot_probe(curve)
+    labels = [t.get_text() for t in ax.get_legend().texts]
+    assert labels == ["full activations", "full: shuffled-label control", "reduced (2-D, fitted per fold)",
+                      "reduced: shuffled-label control", "random weights (full)", "majority class",
+                      "layer 0 (embeddings), full", "bag of words"]
+    assert_allclose(ax.get_lines()[2].get_ydata(), [0.7, 0.8])
+    assert len(ax.collections) == 5 and len(ax.patches) == 1  # bands: full, control, reduced, control, random; BoW
+    _save_nonblank(ax.figure, tmp_path, "probe_controls")

@@ -1,5 +1,8 @@
 """Which layers of two models agree: linear CKA of activations, AMI of region assignments.
 
+Above 400 lines: plain and debiased CKA share one block-GEMM pass over the cache (their sums are computed
+together), and AMI's contingency kernel sits beside them; splitting would copy the pass.
+
 Two runs on the same corpus (any models, any depths) are compared layer pair by
 layer pair:
 
@@ -15,6 +18,19 @@ layer pair:
   (centred on float64 column means, multiplied in float32 by default, summed
   in float64), so 10k texts x 4096 wide need about 1 GiB, never an n x n Gram
   matrix.
+* **debiased linear CKA**: the same ratio with every HSIC replaced by the
+  unbiased estimator of Song et al. (JMLR 2012, eq. 5), as Kornblith et al.
+  (2019, section 3 and appendix) propose; plain CKA of two *independent*
+  Gaussian matrices is about 0.6 at n = 300, p = 384, q = 576, debiased CKA
+  about 0. For linear kernels on column-centred data (the estimator is
+  invariant to centring) with ``a_t = ||x_t||^2`` and ``b_t = ||y_t||^2``::
+
+      HSIC_u(X, Y) * n (n - 3) = ||Y^T X||_F^2 - n / (n - 2) * sum_t a_t b_t
+                                 + (sum_t a_t)(sum_t b_t) / ((n - 1)(n - 2))
+
+  so it costs one extra pass over the rows (their squared norms), no n x n
+  matrix. Its permutation null and the stability of best matches are in
+  :mod:`llm_mri_graphdb.analysis.alignment_null`.
 * **adjusted mutual information** between the region assignments of a layer of
   each run (equal to :func:`sklearn.metrics.adjusted_mutual_info_score`,
   computed for all pairs at once by :mod:`llm_mri_graphdb.analysis.mutual_info`): 1
@@ -39,7 +55,14 @@ import numpy as np
 from llm_mri_graphdb.analysis.mutual_info import ami_matrix
 from llm_mri_graphdb.extract.cache import read_rows
 
-__all__ = ["linear_cka", "cka_matrix", "ami_matrix", "best_matches", "LayerAlignment", "align_layers"]
+__all__ = ["linear_cka", "debiased_linear_cka", "cka_matrix", "cka_matrices", "CKAMatrices", "dominance_notes",
+           "ami_matrix", "best_matches", "MEASURES", "LayerAlignment", "align_layers"]
+
+#: Measures a :class:`LayerAlignment` can hold; the first three are similarities (higher agrees more),
+#: ``cka_null_p`` is the permutation p-value of ``cka_debiased`` (lower is further above its null).
+MEASURES = ("cka", "cka_debiased", "cka_null_p", "ami")
+#: Share of a layer's variance held by one coordinate above which CKA mostly follows that coordinate.
+DOMINANCE_LIMIT = 0.5
 
 _BLOCK_ROWS = 4096
 _MAX_CROSS = 1 << 26  # entries of one cross-product accumulator (float64): 512 MiB, plus half that in float32
@@ -172,6 +195,110 @@ def _add_grams(grams: list[np.ndarray], layers: list[int], block: np.ndarray, st
         grams[i] += rows.T @ rows
 
 
+@dataclass(frozen=True)
+class CKAMatrices:
+    """Linear and debiased linear CKA of every layer pair, with what the layers' rows told along the way.
+
+    Attributes
+    ----------
+    cka, cka_debiased : ndarray of shape (n_layers_a, n_layers_b)
+    top_share_a, top_share_b : ndarray of shape (n_layers,)
+        Share of each layer's total variance held by its largest-variance coordinate.
+    """
+
+    cka: np.ndarray
+    cka_debiased: np.ndarray
+    top_share_a: np.ndarray
+    top_share_b: np.ndarray
+
+
+def _row_stats(layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block_rows: int
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Squared norms of every centred row (float64, shape (n, n_layers)) and each layer's top-coordinate share."""
+    n = layers[0].shape[0]
+    norms = np.empty((n, len(layers)))
+    shares = np.empty(len(layers))
+    for i, (x, mean) in enumerate(zip(layers, means)):
+        column = np.zeros(x.shape[1])
+        for start in range(0, n, block_rows):
+            rows = read_rows(x, start, start + block_rows).astype(np.float64) - mean  # [rows, width]
+            np.square(rows, out=rows)
+            norms[start:start + rows.shape[0], i] = rows.sum(axis=1)
+            column += rows.sum(axis=0)
+        total = column.sum()
+        shares[i] = column.max() / total if total > 0 else np.nan
+    return norms, shares
+
+
+def _hsic_u(cross: np.ndarray, norms_a: np.ndarray, norms_b: np.ndarray) -> np.ndarray:
+    """``n (n - 3) HSIC_u`` of every layer pair from ``||X_i^T Y_j||_F^2`` and the rows' squared norms."""
+    n = norms_a.shape[0]
+    return (cross - n / (n - 2) * (norms_a.T @ norms_b)
+            + np.outer(norms_a.sum(axis=0), norms_b.sum(axis=0)) / ((n - 1) * (n - 2)))
+
+
+def _ratio(numerator: np.ndarray, self_a: np.ndarray, self_b: np.ndarray) -> np.ndarray:
+    denominator = np.outer(self_a, self_b)
+    ok = (np.outer(self_a > 0.0, self_b > 0.0)) & (denominator > 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, numerator / np.sqrt(np.where(ok, denominator, 1.0)), np.nan)
+
+
+def cka_matrices(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *,
+                 block_rows: int = _BLOCK_ROWS, dtype: type = np.float32, max_cross: int = _MAX_CROSS
+                 ) -> CKAMatrices:
+    """Linear CKA and debiased linear CKA of every layer of ``a`` against every layer of ``b``.
+
+    Parameters and the GEMM are those of :func:`cka_matrix`; the debiased
+    estimator adds one pass over the rows (their squared centred norms, see the
+    module docstring); it is ``nan`` with fewer than 4 texts.
+
+    Returns
+    -------
+    CKAMatrices
+        ``nan`` where a layer is constant over the texts (or, for the debiased
+        estimator, where a layer's unbiased self-HSIC is not positive).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x, y = rng.standard_normal((300, 384)), rng.standard_normal((300, 576))
+    >>> m = cka_matrices([x], [y], dtype=np.float64)
+    >>> round(float(m.cka[0, 0]), 2), abs(float(m.cka_debiased[0, 0])) < 0.05
+    (0.61, True)
+    """
+    if not layers_a or not layers_b:
+        raise ValueError("layers_a and layers_b must each hold at least one layer.")
+    if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}.")
+    for x in layers_a:
+        _check_pair(x, layers_b[0])
+    for y in layers_b:
+        _check_pair(layers_a[0], y)
+    same = len(layers_a) == len(layers_b) and all(x is y for x, y in zip(layers_a, layers_b))
+    means_a = _column_means(layers_a, block_rows)
+    means_b = means_a if same else _column_means(layers_b, block_rows)
+    numerator, norms_a, norms_b = _cross_sums(layers_a, means_a, layers_b, means_b, block_rows, dtype, max_cross,
+                                              self_terms=not same)
+    if same:  # the diagonal of the product holds the self terms: the diagonal of the result is exactly 1
+        norms_a = norms_b = np.sqrt(np.diag(numerator))
+    elif norms_a is None or norms_b is None:
+        norms_a = _self_norms(layers_a, means_a, block_rows, dtype)
+        norms_b = _self_norms(layers_b, means_b, block_rows, dtype)
+    rows_a, share_a = _row_stats(layers_a, means_a, block_rows)
+    rows_b, share_b = (rows_a, share_a) if same else _row_stats(layers_b, means_b, block_rows)
+    cka = _ratio(numerator, norms_a ** 2, norms_b ** 2)
+    self_a = np.diag(_hsic_u(norms_a[:, None] ** 2 * np.eye(len(layers_a)), rows_a, rows_a))
+    self_b = self_a if same else np.diag(_hsic_u(norms_b[:, None] ** 2 * np.eye(len(layers_b)), rows_b, rows_b))
+    debiased = _ratio(_hsic_u(numerator, rows_a, rows_b), self_a, self_b)
+    if rows_a.shape[0] < 4:
+        debiased[:] = np.nan
+    if same:  # numerator / denominator, without rounding
+        np.fill_diagonal(cka, np.where(norms_a > 0.0, 1.0, np.nan))
+        np.fill_diagonal(debiased, np.where(self_a > 0.0, 1.0, np.nan))
+    return CKAMatrices(cka, debiased, share_a, share_b)
+
+
 def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *,
                block_rows: int = _BLOCK_ROWS, dtype: type = np.float32, max_cross: int = _MAX_CROSS) -> np.ndarray:
     """Linear CKA of every layer of ``a`` against every layer of ``b``.
@@ -209,32 +336,10 @@ def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *
     random-walk accumulation), and centring before the cast removes the
     cancellation an uncentred product would suffer; the test suite checks the
     result against the float64 path to 1e-6 absolute on data with a large
-    common offset.
+    common offset. :func:`cka_matrices` returns the debiased estimator from the
+    same product.
     """
-    if not layers_a or not layers_b:
-        raise ValueError("layers_a and layers_b must each hold at least one layer.")
-    if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"dtype must be float32 or float64; got {np.dtype(dtype)}.")
-    for x in layers_a:
-        _check_pair(x, layers_b[0])
-    for y in layers_b:
-        _check_pair(layers_a[0], y)
-    same = len(layers_a) == len(layers_b) and all(x is y for x, y in zip(layers_a, layers_b))
-    means_a = _column_means(layers_a, block_rows)
-    means_b = means_a if same else _column_means(layers_b, block_rows)
-    numerator, norms_a, norms_b = _cross_sums(layers_a, means_a, layers_b, means_b, block_rows, dtype, max_cross,
-                                              self_terms=not same)
-    if same:  # the diagonal of the product holds the self terms: the diagonal of the result is exactly 1
-        norms_a = norms_b = np.sqrt(np.diag(numerator))
-    elif norms_a is None or norms_b is None:
-        norms_a = _self_norms(layers_a, means_a, block_rows, dtype)
-        norms_b = _self_norms(layers_b, means_b, block_rows, dtype)
-    denominator = np.outer(norms_a, norms_b)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cka = np.where(denominator > 0.0, numerator / np.where(denominator > 0.0, denominator, 1.0), np.nan)
-    if same:
-        np.fill_diagonal(cka, np.where(norms_a > 0.0, 1.0, np.nan))  # numerator / denominator, without rounding
-    return cka
+    return cka_matrices(layers_a, layers_b, block_rows=block_rows, dtype=dtype, max_cross=max_cross).cka
 
 
 def linear_cka(x: np.ndarray, y: np.ndarray, *, block_rows: int = _BLOCK_ROWS) -> float:
@@ -254,6 +359,23 @@ def linear_cka(x: np.ndarray, y: np.ndarray, *, block_rows: int = _BLOCK_ROWS) -
         In [0, 1]; ``nan`` when either input is constant over the texts.
     """
     return float(cka_matrix([x], [y], block_rows=block_rows, dtype=np.float64)[0, 0])
+
+
+def debiased_linear_cka(x: np.ndarray, y: np.ndarray, *, block_rows: int = _BLOCK_ROWS) -> float:
+    """Debiased linear CKA (unbiased HSIC) of two activation matrices, in float64 throughout.
+
+    About 0 for independent inputs whatever their width (plain CKA is not),
+    exactly 1 for identical ones; it can be slightly negative. ``nan`` for a
+    constant input or fewer than 4 texts.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((50, 4))
+    >>> round(debiased_linear_cka(x, x), 6), round(debiased_linear_cka(x, 2 * x + 1), 6)
+    (1.0, 1.0)
+    """
+    return float(cka_matrices([x], [y], block_rows=block_rows, dtype=np.float64).cka_debiased[0, 0])
 
 
 def best_matches(similarity: np.ndarray) -> np.ndarray:
@@ -277,7 +399,19 @@ class LayerAlignment:
     runs : tuple of (str, str)
         The two stored run ids (empty for in-process scans).
     notes : tuple of str
-        One line per measure that could not be computed, saying why.
+        One line per measure that could not be computed, or per warning, saying why.
+    cka_debiased : ndarray of shape (n_layers_a, n_layers_b) or None
+        Debiased linear CKA (unbiased HSIC): about 0 for unrelated layers.
+    cka_null_p : ndarray of shape (n_layers_a, n_layers_b) or None
+        Permutation p-value of ``cka_debiased`` (see :mod:`llm_mri_graphdb.analysis.alignment_null`).
+    stability : ndarray of shape (n_layers_a,) or None
+        Share of bootstrap resamples keeping each layer's best debiased-CKA match.
+    null : dict or None
+        How the null and the stability were computed: ``n_rows``, ``n_permutations``,
+        ``n_bootstrap``, ``random_state``, and ``null_max`` (the largest permuted value per pair).
+    context : tuple of (dict, dict) or None
+        Per run, what a layer's regions can carry: ``ami_labels`` (AMI of the regions with
+        the labels, per layer) and ``variance_kept`` (share of variance the reduction keeps, per layer).
     """
 
     cka: np.ndarray | None
@@ -285,33 +419,132 @@ class LayerAlignment:
     names: tuple[str, str] = ("a", "b")
     runs: tuple[str, str] = ("", "")
     notes: tuple[str, ...] = ()
+    cka_debiased: np.ndarray | None = None
+    cka_null_p: np.ndarray | None = None
+    stability: np.ndarray | None = None
+    null: dict | None = None
+    context: tuple[dict, dict] | None = None
 
     def matrix(self, measure: str = "cka") -> np.ndarray:
-        """The matrix of ``measure`` (``'cka'`` or ``'ami'``); ValueError when it was not computed."""
-        matrix = {"cka": self.cka, "ami": self.ami}.get(measure, ...)
-        if matrix is ...:
-            raise ValueError(f"measure must be 'cka' or 'ami'; got {measure!r}.")
+        """The matrix of ``measure`` (one of :data:`MEASURES`); ValueError when it was not computed."""
+        if measure not in MEASURES:
+            raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}.")
+        matrix = getattr(self, measure)
         if matrix is None:
             raise ValueError(f"this alignment has no {measure} (see LayerAlignment.notes).")
         return matrix
 
     def best(self, measure: str = "cka") -> list[int]:
-        """For every layer of ``a``, the layer of ``b`` it agrees with most under ``measure``."""
-        return best_matches(self.matrix(measure)).tolist()
+        """For every layer of ``a``, the layer of ``b`` it agrees with most under ``measure``
+        (for ``cka_null_p``: the smallest p-value)."""
+        matrix = self.matrix(measure)
+        return best_matches(-matrix if measure == "cka_null_p" else matrix).tolist()
+
+    def above_null(self, alpha: float = 0.05) -> np.ndarray | None:
+        """Pairs whose debiased CKA is above its permutation null (``p <= alpha``); None without a null."""
+        if self.cka_null_p is None:
+            return None
+        return np.asarray(self.cka_null_p) <= alpha
+
+
+def _span(layers: list[int]) -> str:
+    """``[1, 2, 3, 7]`` as ``'1-3, 7'``."""
+    parts, start = [], None
+    for i, layer in enumerate(layers):
+        if start is None:
+            start = layer
+        if i + 1 == len(layers) or layers[i + 1] != layer + 1:
+            parts.append(str(start) if start == layer else f"{start}-{layer}")
+            start = None
+    return ", ".join(parts)
+
+
+def dominance_notes(shares: Sequence[float], name: str, *, limit: float = DOMINANCE_LIMIT) -> list[str]:
+    """One line naming the layers of ``name`` where one coordinate holds more than ``limit`` of the variance.
+
+    Examples
+    --------
+    >>> dominance_notes([0.1, 0.92, 0.97, 0.2], "SmolLM2")[0][:71]
+    'SmolLM2 layers 1-2: one coordinate holds 92-97 % of the variance, so CK'
+    >>> dominance_notes([0.1, 0.3], "MiniLM")
+    []
+    """
+    shares = np.asarray(shares, dtype=float)
+    hit = [int(i) for i in np.flatnonzero(shares > limit)]
+    if not hit:
+        return []
+    low, high = 100 * shares[hit].min(), 100 * shares[hit].max()
+    share = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}-{high:.0f} %"
+    which = f"layer {hit[0]}" if len(hit) == 1 else f"layers {_span(hit)}"
+    return [f"{name} {which}: one coordinate holds {share} of the variance, so CKA there follows that one "
+            "coordinate; pool without position 0 (e.g. mean over positions >= 1) or standardise the "
+            "coordinates, then compare again."]
 
 
 def align_layers(layers_a: Sequence[np.ndarray] | None, layers_b: Sequence[np.ndarray] | None,
                  paths_a: np.ndarray | None = None, paths_b: np.ndarray | None = None, *,
                  names: tuple[str, str] = ("a", "b"), runs: tuple[str, str] = ("", ""),
-                 notes: tuple[str, ...] = (), block_rows: int = _BLOCK_ROWS) -> LayerAlignment:
-    """CKA of the activations and AMI of the region paths of two scans over the same texts.
+                 notes: tuple[str, ...] = (), block_rows: int = _BLOCK_ROWS, n_permutations: int = 100,
+                 n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0,
+                 context: tuple[dict, dict] | None = None) -> LayerAlignment:
+    """CKA (plain and debiased, with a permutation null and best-match stability) and AMI of two scans.
 
     Either pair may be ``None`` (the measure is then ``None``), not both.
     Passing the same list for ``layers_a`` and ``layers_b`` compares a scan
-    with itself: its CKA diagonal is exactly 1.
+    with itself: its CKA diagonals are exactly 1.
+
+    Parameters
+    ----------
+    layers_a, layers_b : sequence of ndarray of shape (n_texts, width) or None
+    paths_a, paths_b : ndarray of shape (n_texts, n_layers) or None
+        Region index of every text at every layer.
+    names, runs, notes
+        Carried into the result.
+    block_rows : int, default=4096
+    n_permutations : int, default=100
+        Permutations of ``b``'s rows for the null of debiased CKA; 0 skips it.
+    n_bootstrap : int, default=100
+        Resamples for the stability of best matches; 0 skips it.
+    null_rows : int, default=None
+        Texts the null and the resamples use (a seeded subsample when the corpus is larger);
+        None is :data:`llm_mri_graphdb.analysis.alignment_null.MAX_ROWS`.
+    random_state : int or None, default=0
+        Seeds the null and the resamples.
+    context : tuple of (dict, dict), default=None
+        Carried into the result (see :class:`LayerAlignment`).
+
+    Warns
+    -----
+    UserWarning
+        When one coordinate holds more than half of a layer's variance (one line per model, also in ``notes``).
     """
+    import warnings
+
+    from llm_mri_graphdb.analysis.alignment_null import MAX_ROWS, cka_null_and_stability
+
     if (layers_a is None or layers_b is None) and (paths_a is None or paths_b is None):
         raise ValueError("align_layers needs the activations of both scans (CKA) or their region paths (AMI).")
-    cka = None if layers_a is None or layers_b is None else cka_matrix(layers_a, layers_b, block_rows=block_rows)
+    cka = debiased = p_value = stability = null = None
+    notes = list(notes)
+    if layers_a is not None and layers_b is not None:
+        matrices = cka_matrices(layers_a, layers_b, block_rows=block_rows)
+        cka, debiased = matrices.cka, matrices.cka_debiased
+        same = len(layers_a) == len(layers_b) and all(x is y for x, y in zip(layers_a, layers_b))
+        found = dominance_notes(matrices.top_share_a, names[0])
+        found += [] if same else dominance_notes(matrices.top_share_b, names[1])
+        for line in found:
+            warnings.warn(line, UserWarning, stacklevel=2)
+        notes += found
+        if n_permutations or n_bootstrap:
+            result = cka_null_and_stability(layers_a, layers_b, best_matches(debiased), n_permutations=n_permutations,
+                                            n_bootstrap=n_bootstrap, max_rows=null_rows or MAX_ROWS,
+                                            random_state=random_state)
+            p_value = result.p_value if n_permutations else None
+            stability = result.stability if n_bootstrap else None
+            null = {"n_rows": result.n_rows, "n_permutations": result.n_permutations,
+                    "n_bootstrap": result.n_bootstrap, "random_state": random_state,
+                    "null_max": result.null_max}
     ami = None if paths_a is None or paths_b is None else ami_matrix(paths_a, paths_b)
-    return LayerAlignment(cka, ami, (str(names[0]), str(names[1])), (str(runs[0]), str(runs[1])), tuple(notes))
+    return LayerAlignment(cka, ami, (str(names[0]), str(names[1])), (str(runs[0]), str(runs[1])), tuple(notes),
+                          cka_debiased=debiased, cka_null_p=p_value, stability=stability, null=null,
+                          context=context)

@@ -63,6 +63,9 @@ transition_entropy_by_layer, transition_entropy_mean
     Conditional entropy (bits) of a text's region at layer l + 1 given its
     region at layer l, from the edge weights as joint counts; one value per
     layer pair. Grid only.
+
+Above 400 lines: one function per metric family, each with its definition;
+both stores compute through :func:`metrics_from_arrays`, so they stay together.
 """
 
 from __future__ import annotations
@@ -173,32 +176,52 @@ def layer_degree_metrics(node_layer, degree, n_layers: int) -> dict[str, list[fl
             "degree_var_by_layer": [float(s.var()) for s in series]}
 
 
-def projection_graph(node_layer, edge_source, edge_target, parity: int):
-    """Collaboration-weighted projection onto the nodes of even (0) or odd (1) layers.
+def _projection_matrix(node_layer, edge_source, edge_target, parity: int):
+    """``(nodes, P)``: the projection onto layers of ``parity`` as one complex CSR matrix.
 
-    Returns ``(nodes, source, target, weight)``: the projected node indices and
-    the projected edges as indices into ``nodes``.
+    ``P[a, b]`` (``a``, ``b`` positions in ``nodes``) has real part the
+    collaboration weight of the projected edge ``nodes[a] -> nodes[b]`` and
+    imaginary part the number of 2-step paths behind it; an entry is stored
+    exactly when a path exists (its imaginary part is >= 1, so a zero weight,
+    from paths through nodes of out-degree 1, keeps its edge). Self-loops are
+    dropped, as networkx drops them.
+
+    Notes
+    -----
+    ``P = R (D + iI) A`` with ``A`` the 0/1 adjacency matrix, ``R`` its rows
+    in ``nodes`` and the second hop's columns restricted to ``nodes``, and
+    ``D = diag(1 / (out_degree - 1))`` (0 where out_degree <= 1): one sparse
+    product whose work is the number of 2-step paths, in compiled code. The
+    real parts are the same sums of ``1 / (out_degree(w) - 1)`` a real product
+    would give.
     """
     layer = np.asarray(node_layer, np.int64)
     n = layer.shape[0]
     src, tgt = np.asarray(edge_source, np.int64), np.asarray(edge_target, np.int64)
-    order = np.argsort(src, kind="stable")
-    succ = tgt[order]  # successors grouped by source (CSR without scipy)
-    out = np.bincount(src, minlength=n)
-    start = np.concatenate(([0], np.cumsum(out)[:-1])) if n else out
-    inv = np.divide(1.0, out - 1, out=np.zeros(n), where=out > 1)
     nodes = np.flatnonzero(layer % 2 == parity)
-    first = np.isin(src, nodes)
-    u, w = src[first], tgt[first]  # first hop u -> w, then every w -> v
-    lens = out[w]
-    pos = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + np.repeat(start[w], lens)
-    u, v, contrib = np.repeat(u, lens), succ[pos], np.repeat(inv[w], lens)
-    keep = u != v
-    keys, grouped = np.unique(u[keep] * n + v[keep], return_inverse=True)
-    weight = np.bincount(grouped, weights=contrib[keep], minlength=keys.shape[0])
-    position = np.full(n, -1, np.int64)
-    position[nodes] = np.arange(nodes.shape[0])
-    return nodes, position[keys // max(n, 1)], position[keys % max(n, 1)], weight
+    out = np.bincount(src, minlength=n)
+    inv = np.divide(1.0, out - 1, out=np.zeros(n), where=out > 1)
+    adjacency = sp.csr_matrix((np.ones(src.shape[0]), (src, tgt)), shape=(n, n))
+    adjacency.sum_duplicates()
+    adjacency.data[:] = 1.0
+    first = adjacency[nodes] @ sp.diags(inv + 1j)  # [len(nodes), n]: u -> w, weighted by w
+    second = adjacency[:, nodes].tocsr()  # [n, len(nodes)]: w -> v
+    product = (first @ second).tocsr()  # [len(nodes), len(nodes)]
+    if product.diagonal().any():  # a 2-cycle u -> w -> u; never in an NRAG (edges go one layer up)
+        product = (product - sp.diags(product.diagonal())).tocsr()  # the difference drops the zeros
+    return nodes, product
+
+
+def projection_graph(node_layer, edge_source, edge_target, parity: int):
+    """Collaboration-weighted projection onto the nodes of even (0) or odd (1) layers.
+
+    Returns ``(nodes, source, target, weight)``: the projected node indices and
+    the projected edges as indices into ``nodes``, grouped by source. Built by
+    one sparse product (see ``_projection_matrix``), not by listing 2-step paths.
+    """
+    nodes, product = _projection_matrix(node_layer, edge_source, edge_target, parity)
+    source = np.repeat(np.arange(nodes.shape[0]), np.diff(product.indptr))
+    return nodes, source, product.indices.astype(np.int64), product.data.real.copy()
 
 
 def _average_clustering(n: int, src, tgt, w) -> float:
@@ -227,15 +250,24 @@ def _average_clustering(n: int, src, tgt, w) -> float:
 
 
 def projection_metrics(node_layer, edge_source, edge_target, parity: int) -> dict[str, float]:
-    """Metrics of the even (``parity=0``) or odd (1) projection, keys as in ``_PROJ``."""
+    """Metrics of the even (``parity=0``) or odd (1) projection, keys as in ``_PROJ``.
+
+    ``average_clustering`` is 0 without computing triangles when every
+    projected edge joins levels ``layer // 2`` of different parity: the
+    projection is then bipartite, so it has no triangle and every node's
+    clustering is 0 (as in any NRAG, whose edges go one layer up; see
+    :mod:`llm_mri_graphdb.store.neo4j.metrics`). Other graphs take the general formula.
+    """
     nodes, src, tgt, w = projection_graph(node_layer, edge_source, edge_target, parity)
     n = nodes.shape[0]
     d = node_degrees(n, src, tgt, w)
     deg, strength = pd.Series(d["degree"]), pd.Series(d["strength"])
+    colour = (np.asarray(node_layer, np.int64)[nodes] // 2) % 2
+    bipartite = n > 0 and bool((colour[src] != colour[tgt]).all())
     return {
         "mean_degree": float(deg.mean()), "var_degree": float(deg.var()),
         "mean_strength": float(strength.mean()), "var_strength": float(strength.var()),
-        "average_clustering": _average_clustering(n, src, tgt, w),
+        "average_clustering": 0.0 if bipartite else _average_clustering(n, src, tgt, w),
         "assortativity": degree_assortativity(src, tgt, d["out_strength"], d["in_strength"]),
         "density": density(n, src.shape[0]),
     }

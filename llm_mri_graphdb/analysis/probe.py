@@ -4,8 +4,9 @@
 ``StandardScaler + LogisticRegression`` pipeline scored on the same
 ``StratifiedShuffleSplit`` splits, once on the full last-layer embeddings and once
 on all reduced layers concatenated, reporting ``full - reduced`` per split and
-its mean for each metric. :func:`layer_curve` asks the same question layer by
-layer (full vs reduced activations at every layer).
+its mean for each metric. That recipe fits the re-reduction on all texts and
+compares the last layer with all layers; the per-layer probe without leakage,
+with intervals and controls, is :func:`llm_mri_graphdb.probing.probe_curve`.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sklearn.preprocessing import StandardScaler
 
 from llm_mri_graphdb.scan_settings import ScanArgumentError
 
-__all__ = ["DEFAULT_METRICS", "evaluate_model", "display_metrics", "layer_curve", "check_probe_size"]
+__all__ = ["DEFAULT_METRICS", "evaluate_model", "display_metrics", "check_probe_size"]
 
 #: The metrics ``llm_mri`` scores when none are named.
 DEFAULT_METRICS = (
@@ -34,12 +35,14 @@ DEFAULT_METRICS = (
 )
 
 
-def check_probe_size(label_counts: Mapping[str, int], *, test_size: float = 0.3) -> None:
+def check_probe_size(label_counts: Mapping[str, int], *, test_size: float = 0.3, n_splits: int | None = None) -> None:
     """Check that a corpus is big enough for the probes' stratified splits, before any work.
 
     ``StratifiedShuffleSplit`` needs two texts of every label, and a test set
     (``ceil(test_size * n_texts)`` texts) and a training set (the rest) of at
-    least one text per label each.
+    least one text per label each; with ``n_splits`` (the per-layer probe's
+    stratified k-fold, :func:`llm_mri_graphdb.probing.probe_curve`) every label
+    needs ``n_splits`` texts.
 
     Raises
     ------
@@ -60,6 +63,10 @@ def check_probe_size(label_counts: Mapping[str, int], *, test_size: float = 0.3)
     if small:
         raise ScanArgumentError("probe", f"the probe needs at least 2 texts of every label for its stratified "
                                          f"splits; got {small}. {fix}")
+    few = {k: v for k, v in counts.items() if n_splits is not None and v < n_splits}
+    if few:
+        raise ScanArgumentError("probe", f"the per-layer probe's {n_splits}-fold split needs at least {n_splits} "
+                                         f"texts of every label; got {few}. {fix}")
     n, k = sum(counts.values()), len(counts)
     n_test = math.ceil(test_size * n)
     if min(n_test, n - n_test) < k:
@@ -184,56 +191,3 @@ def display_metrics(result: Mapping[str, Any]) -> str:
         cell = lambda v: "-".rjust(6) if v is None else f"{v:6.3f}"  # noqa: E731
         rows.append(f"{m:<{width}}  {cell(f)}   {cell(r)}  {d['mean']:+.3f} +- {float(np.std(d['per_split'])):.3f}")
     return "\n".join(rows)
-
-
-def layer_curve(
-    activations_layers: Sequence[Any],
-    reduced_layers: Sequence[Any],
-    labels: Any,
-    *,
-    n_splits: int = 5,
-    test_size: float = 0.3,
-    random_state: int | None = 42,
-    metric: str = "accuracy",
-) -> dict[str, Any]:
-    """Probe score at every layer, of the full activations and of their reduction.
-
-    Parameters
-    ----------
-    activations_layers : sequence of array-like of shape (n_texts, width)
-        One per layer (``Activations.layers``).
-    reduced_layers : sequence of array-like of shape (n_texts, n_components)
-        The same layers reduced, in the same order.
-    labels : array-like of shape (n_texts,)
-    n_splits, test_size, random_state
-        As :func:`evaluate_model`; every layer uses the same splits.
-    metric : str, default="accuracy"
-        A scikit-learn scorer name.
-
-    Returns
-    -------
-    curve : dict
-        ``layer`` (list of int), ``full_mean``, ``full_std``, ``reduced_mean``,
-        ``reduced_std`` (lists of float, over splits), ``metric``, and ``chance``:
-        the score of always answering the most frequent label (for accuracy) or
-        ``1 / n_labels`` (other metrics).
-    """
-    if len(activations_layers) != len(reduced_layers):
-        raise ValueError(
-            f"activations_layers ({len(activations_layers)}) and reduced_layers "
-            f"({len(reduced_layers)}) must have one entry per layer."
-        )
-    y = np.ravel(np.asarray(labels))
-    splits = _splits(y, n_splits, test_size, random_state)
-    curve: dict[str, Any] = {"layer": list(range(len(reduced_layers))), "metric": metric}
-    for name, layers in (("full", activations_layers), ("reduced", reduced_layers)):
-        means, stds = [], []
-        for i, X in enumerate(layers):
-            X = _as_2d(f"{name} layer {i}", X)
-            s = cross_validate(_probe(random_state), X, y, cv=splits, scoring=metric)["test_score"]
-            means.append(float(np.mean(s)))
-            stds.append(float(np.std(s)))
-        curve[f"{name}_mean"], curve[f"{name}_std"] = means, stds
-    _, freq = np.unique(y, return_counts=True)
-    curve["chance"] = float(freq.max() / y.size) if metric == "accuracy" else 1.0 / freq.size
-    return curve

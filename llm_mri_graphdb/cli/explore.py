@@ -77,8 +77,11 @@ def path_cmd(run_id: RunArg,
 def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")],
                 run_b: Annotated[str, typer.Argument(help="Another run of the same corpus (or RUN_A again).")],
                 out: Annotated[Path, typer.Option("--out", help="Output folder; the page goes to OUT/compare_RUN_A_RUN_B/.")] = Path("reports"),
-                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
-    """Compare the layers of two runs of one corpus (CKA, AMI), store the alignment and write its report.
+                store: StoreOpt = "auto", store_path: StorePathOpt = None,
+                permutations: Annotated[int, typer.Option("--permutations", min=0, help="Permutations for the null of debiased CKA, e.g. 100 (0: none).")] = 100,
+                bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Resamples for the stability of best matches, e.g. 100 (0: none).")] = 100,
+                seed: Annotated[int, typer.Option("--seed", help="Seed of the permutations and resamples, e.g. 0.")] = 0) -> None:
+    """Compare the layers of two runs of one corpus (CKA, debiased CKA with its null, AMI), store and report it.
 
     Example: llm-mri-graphdb compare 3f2a9c0d1b2e4f5a 9b8c7d6e5f4a3b2c --out reports
     """
@@ -92,14 +95,15 @@ def compare_cmd(run_a: Annotated[str, typer.Argument(help="A stored run id (see 
     writable_folder(out, "--out")  # before anything is computed or stored
     with open_target(store, store_path) as target, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the notes are printed below, once
-        result = compare_runs(target, run_a, run_b, save=True)
+        result = compare_runs(target, run_a, run_b, save=True, n_permutations=permutations, n_bootstrap=bootstrap,
+                              random_state=seed)
     for note in result.notes:
         typer.echo(f"Note: {note}", err=True)
     a, b = result.names
-    for measure in ("cka", "ami"):
+    for measure, label in (("cka_debiased", "debiased CKA"), ("cka", "CKA"), ("ami", "AMI")):
         if getattr(result, measure) is not None:
             pairs = ", ".join(f"{i}->{j}" for i, j in enumerate(result.best(measure)))
-            typer.echo(f"Best {measure.upper()} match of each layer of {a} in {b}: {pairs}")
+            typer.echo(f"Best {label} match of each layer of {a} in {b}: {pairs}")
     try:
         page = write_comparison_report(result, out)
     except OutputError as exc:

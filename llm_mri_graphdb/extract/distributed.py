@@ -180,8 +180,9 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
         use_gpu = device in ("auto", "cuda") and ray.cluster_resources().get("GPU", 0) > 0
         worker_device = "cuda" if use_gpu else "cpu"
         n_workers = _worker_count(ray, num_workers, use_gpu, gpus_per_worker)
-        if known is None:  # half precision: valid only on the workers' GPUs
-            job = prepare(dtype_name=dtype_name(dtype, worker_device), cache_dir=cache_dir)
+        if known is None:  # half precision or auto: resolved for the workers' device
+            dtype = dtype_name(dtype, worker_device)
+            job = prepare(dtype_name=dtype, cache_dir=cache_dir)
             if job.cached is not None:
                 return job.cached
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // n_workers)

@@ -9,9 +9,17 @@ Pooling reads the attention mask, runs on the device, and only the pooled
 ``[layers, batch, d_model]`` block is copied back, as float32, into rows in
 corpus order (in memory, or straight into the cache's memmaps).
 
-``dtype`` is float32 unless asked otherwise; ``bfloat16``/``float16`` are
-for ``cuda``/``mps`` only and raise a ValueError on CPU, where half
-precision is slow or unsupported in many kernels and would change results.
+``dtype`` is float32 unless asked otherwise. ``bfloat16`` runs on every
+device: the weights are loaded in bfloat16, which CPUs with AMX-BF16 or
+AVX512-BF16 (:func:`cpu_has_bf16`) multiply several times faster than
+float32; ``float16`` needs ``cuda`` or ``mps`` (a ValueError on CPU, where its
+kernels are slow or missing). ``auto`` resolves to float32 for now: bfloat16
+keeps the probes' accuracy but moves texts between grid cells (region AMI
+0.66 to 0.97 against float32) and metrics by several percent, measured in
+``docs/precision.md``; it would pick bfloat16 on hardware that multiplies it
+natively once :data:`AUTO_PICKS_BF16` is set. The resolved name is what the
+run settings and the cache key record, so a bfloat16 run never shares an id
+or a cache entry with a float32 one.
 
 ``extract_activations``, the entry point over this engine and the Ray one, is in
 :mod:`llm_mri_graphdb.extract.run` (the Ray engine imports this module, so the entry point cannot live here).
@@ -54,7 +62,8 @@ from llm_mri_graphdb.extract.sites import (
 )
 from llm_mri_graphdb.scan_settings import ScanArgumentError, check_dtype, check_extraction
 
-__all__ = ["ModelInfo", "load_model", "load_skeleton", "model_info", "dtype_name", "prepare_job", "Extractor"]
+__all__ = ["AUTO_PICKS_BF16", "Extractor", "ModelInfo", "cpu_has_bf16", "dtype_name", "load_model", "load_skeleton",
+           "model_info", "prepare_job"]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
@@ -185,7 +194,39 @@ def _resolve_device(device: str) -> torch.device:
     return torch.device(device)
 
 
+def cpu_has_bf16(cpuinfo: str | os.PathLike = "/proc/cpuinfo") -> bool:
+    """Whether this CPU multiplies bfloat16 natively (the ``amx_bf16`` or ``avx512_bf16`` flag).
+
+    Read from ``/proc/cpuinfo`` (Linux); False where that file is missing.
+    """
+    try:
+        text = Path(cpuinfo).read_text()
+    except OSError:
+        return False
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+#: Whether ``dtype="auto"`` picks bfloat16 where the hardware multiplies it natively. False: bfloat16
+#: is not yet equivalent enough to float32 to be chosen silently (``docs/precision.md``).
+AUTO_PICKS_BF16 = False
+
+
+def _auto_dtype(device: torch.device) -> torch.dtype:
+    if not AUTO_PICKS_BF16:
+        return torch.float32
+    if device.type == "cpu":
+        return torch.bfloat16 if cpu_has_bf16() else torch.float32
+    if device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.bfloat16
+    return torch.float32
+
+
 def _resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:
+    if dtype is None:
+        return torch.float32
+    if dtype == "auto":
+        return _auto_dtype(device)
     return _DTYPES[check_dtype(dtype, device.type)]
 
 
@@ -217,8 +258,9 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
         A Hugging Face hub id, a local model folder, or a single ``.gguf``
         file (dequantised to ``dtype`` by transformers).
     device : {"auto", "cpu", "cuda", "mps"}, default="auto"
-    dtype : {"float32", "bfloat16", "float16"} or None, default=None
-        ``None`` is float32; half precision only off the CPU.
+    dtype : {"float32", "bfloat16", "float16", "auto"} or None, default=None
+        ``None`` is float32; float16 only off the CPU; ``auto`` as
+        :func:`dtype_name` resolves it.
 
     Returns
     -------
@@ -327,7 +369,13 @@ def load_skeleton(model: str | os.PathLike):
 
 
 def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
-    """Name of the dtype a model loaded with ``dtype`` on ``device`` computes in (``"float32"`` for None)."""
+    """Name of the dtype a model loaded with ``dtype`` on ``device`` computes in.
+
+    ``None`` is float32; ``"auto"`` is float32 while :data:`AUTO_PICKS_BF16`
+    is False (see ``docs/precision.md``), else bfloat16 on a CPU with
+    AMX-BF16 or AVX512-BF16 (:func:`cpu_has_bf16`) and on a CUDA device that
+    supports it, float32 elsewhere.
+    """
     return _dtype_name(_resolve_dtype(dtype, _resolve_device(device)))
 
 

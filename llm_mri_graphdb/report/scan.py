@@ -1,5 +1,8 @@
 """One self-contained HTML page per scan: settings, metrics, figures, probing.
 
+Above 400 lines: one page whose sections (quality, statistics, probe curve with controls, sensitivity) share
+its table and escaping helpers; the graph view and heatmaps already live in their own modules.
+
 Figures are embedded as base64 PNGs and the page has no external asset, so it
 can be mailed or archived as a single file. Figures are rendered through
 :mod:`llm_mri_graphdb.viz` (``matplotlib.figure.Figure``, no pyplot), so writing a
@@ -135,7 +138,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     metrics_by_label : mapping
         ``{"all": compute_metrics(nrag), "<label>": compute_metrics(nrag, [label]), ...}``.
     probe : mapping, optional
-        ``{"curve": layer_curve(...), "evaluation": evaluate_model(...)}``; the
+        ``{"curve": probe_curve(...), "evaluation": evaluate_model(...)}``; the
         Probing section says when it is missing.
     heatmap_layer : int, optional
         Layer whose per-label heatmaps are shown; default the last.
@@ -217,6 +220,7 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     parts.append("<h2 id='probing'>Probing</h2>")
     if probe and probe.get("curve") is not None:
         parts.append(_png(viz.plot_probe(probe["curve"], evaluation=probe.get("evaluation"))))
+        parts += _probe_tables(probe["curve"])
         if probe.get("evaluation"):
             delta = probe["evaluation"]["delta"]
             parts.append(html_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
@@ -225,6 +229,48 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
                      "<code>llm-mri-graphdb scan</code> from the activations, which the store does not keep.</p>")
     parts.append("</body></html>")
     return "\n".join(parts)
+
+
+def _interval(side: Mapping[str, Any], i: int | None, prefix: str = "") -> str:
+    pick = (lambda v: v) if i is None else (lambda v: v[i])  # noqa: E731
+    mean, low, high = (pick(side[f"{prefix}{k}"]) for k in ("mean", "low", "high"))
+    if mean is None:
+        return "-"
+    return f"{mean:.3f} [{low:.3f}, {high:.3f}]" if low is not None and high is not None else f"{mean:.3f}"
+
+
+def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
+    """Per layer: accuracy, shuffled-label control and selectivity with intervals; then the controls."""
+    if not isinstance(curve.get("full"), Mapping):
+        return []
+    method = curve.get("method", {})
+    parts = [f"<p class='note'>{html.escape(str(method.get('classifier', '')))} probe, "
+             f"{method.get('repeats')} x {method.get('splits')}-fold stratified cross-validation; scaler, reducer "
+             "and penalty fitted inside each training fold; 95 % intervals by the "
+             f"{html.escape(str(method.get('interval', '')))}. Selectivity = accuracy - accuracy on shuffled "
+             "labels (Hewitt &amp; Liang 2019).</p>"]
+    sides = [s for s in ("full", "reduced", "random_weights") if isinstance(curve.get(s), Mapping)]
+    header = ["layer"]
+    for s in sides:
+        header += [f"{s} accuracy", f"{s} control", f"{s} selectivity"]
+    rows = []
+    for i in curve["layer"]:
+        row: list[Any] = [i]
+        for s in sides:
+            row += [_interval(curve[s], i), _interval(curve[s], i, "control_"),
+                    _interval(curve[s], i, "selectivity_")]
+        rows.append(row)
+    parts.append(html_table(rows, header))
+    controls = [["majority class", _interval(curve["majority"], None)],
+                ["layer 0 (embeddings), full", f"{curve['layer0']:.3f}"]]
+    if isinstance(curve.get("bag_of_words"), Mapping):
+        controls.append(["bag of words", _interval(curve["bag_of_words"], None)])
+    if curve.get("mdl"):
+        controls += [[f"MDL codelength, layer {i} (bits; uniform {m['uniform']:.0f})",
+                      f"{m['codelength']:.1f} (compression {m['compression']:.2f})"]
+                     for i, m in enumerate(curve["mdl"])]
+    parts.append(html_table(controls, ["control", "accuracy [95 % interval]"]))
+    return parts
 
 
 def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Path:

@@ -5,7 +5,7 @@ from their stored region paths (``store.read(run).paths``) and linear CKA from t
 each run records (``store.read(run).activations_path``), and saves the result:
 
 * in Neo4j as ``(:Layer {run_id, index})`` nodes joined by
-  ``(:Layer)-[:ALIGNS {cka, ami}]->(:Layer)`` from the layers of ``run_a`` to
+  ``(:Layer)-[:ALIGNS {cka, cka_debiased, cka_null_p, ami}]->(:Layer)`` from the layers of ``run_a`` to
   those of ``run_b`` (``cypher/merge_alignment.cypher``; a rerun replaces the
   pair's relationships in the same transaction, whichever direction they were
   stored in; :mod:`llm_mri_graphdb.store.neo4j.alignment`);
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from llm_mri_graphdb.analysis.alignment import LayerAlignment, best_matches
+from llm_mri_graphdb.analysis.alignment import MEASURES, LayerAlignment, best_matches
 from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.extract.cache import load_entry
 from llm_mri_graphdb.nrag.model import NRAG
@@ -42,10 +42,9 @@ if TYPE_CHECKING:
     from llm_mri_graphdb.store.base import Store
 
 __all__ = ["MEASURES", "compare_runs", "write_alignment", "read_alignment", "layer_alignment", "same_corpus",
-           "alignment_inputs", "matrix_lists", "list_matrix", "read_entries", "save_entries", "with_entry",
+           "alignment_inputs", "region_context", "matrix_lists", "list_matrix", "read_entries", "save_entries", "with_entry",
            "entry_alignment", "best_rows"]
 
-MEASURES = ("cka", "ami")
 FILE = "alignments.json"
 
 
@@ -99,6 +98,29 @@ def alignment_inputs(run_a: str, nrag_a: NRAG, run_b: str, nrag_b: NRAG) -> tupl
     return layers_a, layers_b, paths_a, paths_b, notes
 
 
+def region_context(nrag: NRAG, layers: list[np.ndarray] | None) -> dict[str, Any]:
+    """What one run's regions can carry, per layer: AMI of the regions with the labels, variance kept.
+
+    ``ami_labels`` is AMI(region of each text, its label) per layer (``None``
+    without paths); ``variance_kept`` the share of each layer's variance in its
+    top ``n_components`` principal components, what a PCA of that many
+    components keeps (``None`` without activations, or wider than 4,096).
+    """
+    from llm_mri_graphdb.analysis.mutual_info import ami_matrix
+
+    ami_labels = None
+    if nrag.paths is not None and nrag.text_labels is not None:
+        ami_labels = ami_matrix(nrag.paths, np.asarray(nrag.text_labels).reshape(-1, 1))[:, 0].tolist()
+    k = int(nrag.settings.get("n_components") or 2)
+    kept = None
+    if layers is not None and max(x.shape[1] for x in layers) <= 4096:
+        kept = []
+        for x in layers:
+            values = np.linalg.eigvalsh(np.cov(np.asarray(x, dtype=np.float64), rowvar=False))[::-1]
+            kept.append(float(values[:k].sum() / values.sum()) if values.sum() > 0 else None)
+    return {"ami_labels": ami_labels, "variance_kept": kept, "n_components": k}
+
+
 def matrix_lists(matrix: np.ndarray | None) -> list[list[float | None]] | None:
     """A matrix as nested lists with nan as None (JSON and Neo4j have no nan that sorts as we want)."""
     return None if matrix is None else plain(np.asarray(matrix, dtype=float), nan=None)
@@ -139,47 +161,52 @@ def with_entry(entries: dict[str, Any], alignment: LayerAlignment) -> dict[str, 
     """``entries`` (of ``alignments.json``) with ``alignment`` replacing its pair's entry, either direction."""
     run_a, run_b = alignment.runs
     entries = {key: entry for key, entry in entries.items() if key != f"{run_b} {run_a}"}
-    entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b, "cka": matrix_lists(alignment.cka),
-                                   "ami": matrix_lists(alignment.ami),
+    entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b,
+                                   **{m: matrix_lists(getattr(alignment, m)) for m in MEASURES},
                                    "computed_at": datetime.now(timezone.utc).isoformat()}
     return entries
 
 
 def entry_alignment(entries: dict[str, Any], run_a: str, run_b: str,
                     names: tuple[str, str]) -> LayerAlignment | None:
-    """The alignment of ``entries`` for the pair, oriented ``run_a`` x ``run_b``; None when none is saved."""
+    """The alignment of ``entries`` for the pair, oriented ``run_a`` x ``run_b``; None when none is saved
+    (a measure missing from an older entry is None)."""
     entry, flip = entries.get(f"{run_a} {run_b}"), False
     if entry is None:
         entry, flip = entries.get(f"{run_b} {run_a}"), True
     if entry is None:
         return None
-    cka, ami = list_matrix(entry["cka"]), list_matrix(entry["ami"])
+    found = {m: list_matrix(entry.get(m)) for m in MEASURES}
     if flip:
-        cka, ami = (None if cka is None else cka.T), (None if ami is None else ami.T)
-    return LayerAlignment(cka, ami, names, runs=(run_a, run_b))
+        found = {m: None if v is None else v.T for m, v in found.items()}
+    return LayerAlignment(names=names, runs=(run_a, run_b), **found)
 
 
 def best_rows(stored: LayerAlignment, other_run: str, summary: dict[str, Any], measure: str) -> list[dict[str, Any]]:
-    """Rows of ``layer_alignment`` for one compared run: each layer's best match under ``measure``."""
-    matrix = stored.cka if measure == "cka" else stored.ami
+    """Rows of ``layer_alignment`` for one compared run: each layer's best match under ``measure`` (the
+    highest value, or for ``cka_null_p`` the smallest p-value; ties: the lower layer)."""
+    matrix = getattr(stored, measure)
     if matrix is None:
         return []
     rows = []
-    best = best_matches(matrix)
+    best = best_matches(-matrix if measure == "cka_null_p" else matrix)
     for layer, j in enumerate(best.tolist()):
         if np.isnan(matrix[layer, j]):
             continue
         value = lambda m, i=layer, k=j: None if m is None or np.isnan(m[i, k]) else float(m[i, k])  # noqa: E731
         rows.append({"layer": layer, "model": summary["model"], "run_id": other_run, "best_layer": int(j),
                      "n_layers": summary["n_layers"], "score": float(matrix[layer, j]),
-                     "cka": value(stored.cka), "ami": value(stored.ami)})
+                     **{m: value(getattr(stored, m)) for m in MEASURES}})
     return rows
 
 
 # -- the function forms, over the store's methods ----------------------------------------------------
-def compare_runs(store: Store, run_a: str, run_b: str, *, save: bool = True) -> LayerAlignment:
+def compare_runs(store: Store, run_a: str, run_b: str, *, save: bool = True, n_permutations: int = 100,
+                 n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0
+                 ) -> LayerAlignment:
     """:meth:`Store.compare <llm_mri_graphdb.store.base.Store.compare>`."""
-    return store.compare(run_a, run_b, save=save)
+    return store.compare(run_a, run_b, save=save, n_permutations=n_permutations, n_bootstrap=n_bootstrap,
+                         null_rows=null_rows, random_state=random_state)
 
 
 def write_alignment(store: Store, alignment: LayerAlignment) -> None:

@@ -25,7 +25,8 @@ from llm_mri_graphdb.errors import RunNotFound
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.nrag.regions import check_edges
 from llm_mri_graphdb.nrag.texts import check_texts
-from llm_mri_graphdb.store.alignment import MEASURES, alignment_inputs, same_corpus
+from llm_mri_graphdb.store.alignment import MEASURES, alignment_inputs, region_context, same_corpus
+from llm_mri_graphdb.store.probes import ProbeQuestions
 from llm_mri_graphdb.store.statistics import StatisticsQuestions
 
 __all__ = ["Store", "run_not_found"]
@@ -38,12 +39,13 @@ def run_not_found(run_id: str, *, leftovers: bool = False) -> RunNotFound:
     return RunNotFound(f"run_id must name a stored run; got {run_id!r} (see `llm-mri-graphdb {listing}`).")
 
 
-class Store(StatisticsQuestions, ABC):
+class Store(StatisticsQuestions, ProbeQuestions, ABC):
     """Where NRAG runs live: written once, read back equal, listed, measured and asked about.
 
     Subclasses implement the abstract methods; the concrete ones are the same for every store
     (``metric_statistics``, ``save_statistics`` and ``metric_contrasts`` come from
-    :class:`~llm_mri_graphdb.store.statistics.StatisticsQuestions` over ``_text_paths``/``_save_statistics``).
+    :class:`~llm_mri_graphdb.store.statistics.StatisticsQuestions` over ``_text_paths``/``_save_statistics``;
+    ``save_probe`` and ``probe`` from :class:`~llm_mri_graphdb.store.probes.ProbeQuestions`).
     Reading never writes unless ``save=True``. A store is a context manager: ``with`` closes it.
     """
 
@@ -162,8 +164,11 @@ class Store(StatisticsQuestions, ABC):
         return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None, color_by=color_by, layers=layers)
 
     # -- alignment -------------------------------------------------------------------
-    def compare(self, run_a: str, run_b: str, *, save: bool = True) -> LayerAlignment:
-        """CKA and AMI of every layer pair of two stored runs of the same corpus (any models, any depths).
+    def compare(self, run_a: str, run_b: str, *, save: bool = True, n_permutations: int = 100,
+                n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0
+                ) -> LayerAlignment:
+        """CKA (plain and debiased, with its null) and AMI of every layer pair of two stored runs of the same
+        corpus (any models, any depths).
 
         Parameters
         ----------
@@ -171,6 +176,9 @@ class Store(StatisticsQuestions, ABC):
             Stored run ids; equal ids compare a run with itself (diagonal 1).
         save : bool, default=True
             Store the result (replacing an earlier alignment of the pair).
+        n_permutations, n_bootstrap, null_rows, random_state
+            The null of debiased CKA and the stability of best matches
+            (:func:`llm_mri_graphdb.analysis.alignment.align_layers`).
 
         Returns
         -------
@@ -191,6 +199,7 @@ class Store(StatisticsQuestions, ABC):
         layers_a, layers_b, paths_a, paths_b, notes = alignment_inputs(run_a, nrag_a, run_b, nrag_b)
         for note in notes:
             warnings.warn(note, UserWarning, stacklevel=2)
+        context = (region_context(nrag_a, layers_a), region_context(nrag_b, layers_b))
         result = align_layers(
             layers_a,
             layers_b,
@@ -199,6 +208,11 @@ class Store(StatisticsQuestions, ABC):
             names=(str(nrag_a.model.get("name", run_a)), str(nrag_b.model.get("name", run_b))),
             runs=(run_a, run_b),
             notes=tuple(notes),
+            n_permutations=n_permutations,
+            n_bootstrap=n_bootstrap,
+            null_rows=null_rows,
+            random_state=random_state,
+            context=context,
         )
         if save:
             self.save_alignment(result)
@@ -237,7 +251,10 @@ class Store(StatisticsQuestions, ABC):
         """For every layer of ``run_a``, its best match in each run it was compared with.
 
         The rows of the library query ``layer_alignment``: ``layer, model, run_id, best_layer, n_layers,
-        score, cka, ami``, ordered by model, run and layer. ``other`` restricts to one run id or model name.
+        score, cka, cka_debiased, cka_null_p, ami``, ordered by model, run and layer. ``measure`` is one of
+        :data:`~llm_mri_graphdb.analysis.alignment.MEASURES`; the best match has the highest value, or for
+        ``cka_null_p`` the smallest p-value (ties: the lower layer). ``other`` restricts to one run id or
+        model name.
         """
         if measure not in MEASURES:
             raise ValueError(f"measure must be one of {MEASURES}; got {measure!r}.")

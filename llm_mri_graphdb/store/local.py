@@ -34,6 +34,7 @@ from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import alignment as shared_alignment
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.base import Store, run_not_found
+from llm_mri_graphdb.store.probes import forget_probe
 from llm_mri_graphdb.store.statistics import local_statistics_file, save_local_statistics
 from llm_mri_graphdb.values import identity, identity_key
 
@@ -251,6 +252,7 @@ class LocalStore(Store):
         kept = {key: entry for key, entry in entries.items() if run_id not in key.split(" ")}
         if len(kept) != len(entries):
             self._save_alignment_entries(kept)
+        forget_probe(self, run_id)
 
     def gc(self) -> list[dict[str, Any]]:
         """Remove the leftovers of interrupted saves; returns what was removed."""

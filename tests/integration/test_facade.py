@@ -83,6 +83,24 @@ def test_evaluation_reports_mean_delta_per_metric(areas_2d):
     assert isinstance(Evaluation(areas_2d).display_metrics(result), Figure)
 
 
+def test_evaluation_probe_layers_with_controls_on_the_real_minilm(areas_2d):
+    evaluation = Evaluation(areas_2d)
+    result = evaluation.probe_layers(n_repeats=1, random_weights=True, bag_of_words=True)
+    assert result["layer"] == list(range(7)) and result["majority"]["mean"] == pytest.approx(0.5)
+    full = result["full"]
+    assert all(low <= mean <= high for low, mean, high in zip(full["low"], full["mean"], full["high"]))
+    assert min(full["mean"]) > 0.8  # animals vs space: every MiniLM layer reads it
+    assert min(full["selectivity_low"]) > 0.2  # far above the shuffled-label control
+    assert result["layer0"] == full["mean"][0]
+    assert len(result["random_weights"]["mean"]) == 7 and 0.0 <= result["bag_of_words"]["mean"] <= 1.0
+    table = evaluation.selectivity(result, side="reduced")
+    assert list(table["layer"]) == list(range(7)) and table["selectivity_mean"].tolist() == result["reduced"][
+        "selectivity_mean"]
+    assert isinstance(evaluation.display_probe(result), Figure)
+    codes = evaluation.mdl()
+    assert len(codes) == 7 and all(c["codelength"] < c["uniform"] for c in codes)
+
+
 def test_save_writes_the_scan_to_a_store(areas_2d):
     store = MemoryStore()
     run_id = areas_2d.save(store)

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from networkx.algorithms import bipartite
 
-from llm_mri_graphdb.analysis.metrics import compute_metrics
-from llm_mri_graphdb.store.neo4j.metrics import moments, to_gds_config
+from llm_mri_graphdb.analysis.metrics import compute_metrics, metric_arrays
+from llm_mri_graphdb.store.neo4j.metrics import to_gds_config
 from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag, stored_runs
 
 pytestmark = pytest.mark.integration
@@ -138,16 +138,30 @@ def test_gds_metrics_unknown_label_names_valid(store, stored):
         store.metrics(stored["grid"].run_id, "nope")
 
 
+@pytest.mark.parametrize("kind", ["grid", "components"])
+@pytest.mark.parametrize("labels", [None, [1], [2, 0]])
+def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, labels):
+    # The part of store.metrics that differs from the in-process path: Cypher keeps the regions by their
+    # stored counts and sums the selected labels' :FLOWS per pair; numpy does it from the NRAG's arrays.
+    nrag = stored[kind]
+    names = None if labels is None else [nrag.label_names[i] for i in labels]
+    idx = list(range(len(nrag.label_names))) if labels is None else labels
+    row = store.runner.read("read_run_graph", run_id=nrag.run_id, label_idx=idx, all_labels=labels is None)[0]
+    want = metric_arrays(nrag, names)
+    region_idx = np.asarray(row["region_idx"])
+    kept = nrag.region_counts[:, idx].sum(axis=1) > 0 if kind == "grid" else np.ones(nrag.n_regions, bool)
+    np.testing.assert_array_equal(region_idx, np.flatnonzero(kept))
+    np.testing.assert_array_equal(row["region_layer"], want["node_layer"])
+    np.testing.assert_array_equal(np.asarray(row["region_counts"]).reshape(want["node_counts"].shape),
+                                  want["node_counts"])
+    got = sorted(zip(np.searchsorted(region_idx, row["edge_source"]).tolist(),
+                     np.searchsorted(region_idx, row["edge_target"]).tolist(), row["edge_weight"]))
+    expected = sorted(zip(want["edge_source"].tolist(), want["edge_target"].tolist(), want["edge_weight"].tolist()))
+    assert [e[:2] for e in got] == [e[:2] for e in expected]
+    np.testing.assert_allclose([e[2] for e in got], [e[2] for e in expected], rtol=1e-12)
+    assert len(expected) > 0
+
+
 def test_to_gds_config_camel_case_drops_none():
     assert to_gds_config(orientation="REVERSE", relationship_weight_property="w", concurrency=None) == \
         {"orientation": "REVERSE", "relationshipWeightProperty": "w"}
-
-
-@pytest.mark.parametrize("values", [[1.0, 2.0, 3.0, 4.0], [2.0, 1.0, 2.0, 4.0, 1.0, 2.0], [5.0, 5.0, 5.0, 5.0],
-                                    [1.0, 7.0], [0.5, 0.25, 9.0, 3.0, 3.0, 1e6]])
-def test_moments_match_pandas(values):
-    x = np.array(values)
-    d = x - x.mean()
-    got = moments(x.size, x.mean(), (d ** 2).sum(), (d ** 3).sum(), (d ** 4).sum())
-    s = pd.Series(x)
-    np.testing.assert_allclose(got, [s.mean(), s.var(), s.skew(), s.kurt()], rtol=1e-12, equal_nan=True)

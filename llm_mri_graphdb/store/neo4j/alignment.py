@@ -1,5 +1,5 @@
-"""Layer alignments in Neo4j: ``(:Layer {run_id, index})-[:ALIGNS {cka, ami}]->(:Layer)``, for
-:class:`~llm_mri_graphdb.store.neo4j.store.Neo4jStore`'s alignment steps (the computation is
+"""Layer alignments in Neo4j: ``(:Layer {run_id, index})-[:ALIGNS {cka, cka_debiased, cka_null_p, ami}]->(:Layer)``,
+for :class:`~llm_mri_graphdb.store.neo4j.store.Neo4jStore`'s alignment steps (the computation is
 :meth:`Store.compare <llm_mri_graphdb.store.base.Store.compare>`'s)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from llm_mri_graphdb.analysis.alignment import LayerAlignment
+from llm_mri_graphdb.analysis.alignment import MEASURES, LayerAlignment
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.alignment import matrix_lists
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner
@@ -19,12 +19,12 @@ __all__ = ["save_alignment", "read_alignment", "forget_alignments"]
 def save_alignment(runner: CypherRunner, alignment: LayerAlignment) -> None:
     """Merge the pair's ``ALIGNS`` (replacing its earlier ones, whichever direction they were stored in)."""
     run_a, run_b = alignment.runs
-    cka, ami = matrix_lists(alignment.cka), matrix_lists(alignment.ami)
+    values = {m: matrix_lists(getattr(alignment, m)) for m in MEASURES}
     matrix = alignment.cka if alignment.cka is not None else alignment.ami
     assert matrix is not None  # Store.save_alignment checked
     n_a, n_b = matrix.shape
     rows = [
-        {"a": i, "b": j, "cka": None if cka is None else cka[i][j], "ami": None if ami is None else ami[i][j]}
+        {"a": i, "b": j, **{m: None if v is None else v[i][j] for m, v in values.items()}}
         for i in range(n_a)
         for j in range(n_b)
     ]
@@ -41,14 +41,13 @@ def read_alignment(
     if not rows:
         return None
     shape = (int(runs[run_a]["n_layers"]), int(runs[run_b]["n_layers"]))
-    cka, ami = np.full(shape, np.nan), np.full(shape, np.nan)
+    found = {m: np.full(shape, np.nan) for m in MEASURES}
     for row in rows:
         i, j = (row["source"], row["target"]) if row["source_run"] == run_a else (row["target"], row["source"])
-        cka[i, j] = np.nan if row["cka"] is None else row["cka"]
-        ami[i, j] = np.nan if row["ami"] is None else row["ami"]
-    return LayerAlignment(
-        None if np.isnan(cka).all() else cka, None if np.isnan(ami).all() else ami, names, runs=(run_a, run_b)
-    )
+        for m in MEASURES:
+            found[m][i, j] = np.nan if row[m] is None else row[m]
+    return LayerAlignment(names=names, runs=(run_a, run_b),
+                          **{m: None if np.isnan(v).all() else v for m, v in found.items()})
 
 
 def forget_alignments(runner: CypherRunner, run_id: str) -> None:
