@@ -121,14 +121,22 @@ def ratio_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats:
     compare()  # imports and first-touch pages out of the timing
     timings = [(_best_wall_cpu(today, 1), _best_wall_cpu(compare, 1)) for _ in range(repeats)]
     result = align_layers(layers_a, layers_b, paths_a, paths_b)
-    return {"n_texts": n_texts, "widths": [width_a, width_b], "layer_pairs": n_layers * n_layers,
-            "today_s": min(t[0][0] for t in timings), "today_cpu_s": min(t[0][1] for t in timings),
-            "compare_s": min(t[1][0] for t in timings), "compare_cpu_s": min(t[1][1] for t in timings),
-            "null_rows": int(result.null["n_rows"]), "ratio_only": True}
+    return {
+        "n_texts": n_texts,
+        "widths": [width_a, width_b],
+        "layer_pairs": n_layers * n_layers,
+        "today_s": min(t[0][0] for t in timings),
+        "today_cpu_s": min(t[0][1] for t in timings),
+        "compare_s": min(t[1][0] for t in timings),
+        "compare_cpu_s": min(t[1][1] for t in timings),
+        "null_rows": int(result.null["n_rows"]),
+        "ratio_only": True,
+    }
 
 
-def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: int,
-             baseline: str | None = None) -> dict[str, Any]:
+def run_case(
+    n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: int, baseline: str | None = None
+) -> dict[str, Any]:
     """Times of one case in this process (see the module docstring)."""
     from sklearn.metrics import adjusted_mutual_info_score
 
@@ -162,32 +170,59 @@ def run_case(n_texts: int, width_a: int, width_b: int, n_layers: int, repeats: i
     pairs = [(i, j) for i in range(0, n_layers, 3) for j in range(0, n_layers, 5)][:5]
     sk = _best(lambda: [adjusted_mutual_info_score(paths_a[:, i], paths_b[:, j]) for i, j in pairs], 1)
     out = {
-        "n_texts": n_texts, "n_layers": n_layers, "widths": [width_a, width_b], "layer_pairs": n_layers * n_layers,
-        "gemm32_s": min(w for w, _ in gemm32), "gemm32_cpu_s": min(c for _, c in gemm32),
+        "n_texts": n_texts,
+        "n_layers": n_layers,
+        "widths": [width_a, width_b],
+        "layer_pairs": n_layers * n_layers,
+        "gemm32_s": min(w for w, _ in gemm32),
+        "gemm32_cpu_s": min(c for _, c in gemm32),
         "gemm64_s": _best(lambda: x64.T @ y64, 1),
-        "compare_s": min(w for w, _ in total), "compare_cpu_s": min(c for _, c in total),
-        "compare_from_cache_s": from_cache, "today_s": today_s, "today_cpu_s": today_cpu_s,
-        "null_rows": int(result.null["n_rows"]) if result.null else None, "cka_s": _best(lambda: cka_matrix(layers_a, layers_b), repeats),
+        "compare_s": min(w for w, _ in total),
+        "compare_cpu_s": min(c for _, c in total),
+        "compare_from_cache_s": from_cache,
+        "today_s": today_s,
+        "today_cpu_s": today_cpu_s,
+        "null_rows": int(result.null["n_rows"]) if result.null else None,
+        "cka_s": _best(lambda: cka_matrix(layers_a, layers_b), repeats),
         "ami_s": _best(lambda: ami_matrix(paths_a, paths_b), repeats),
         "sklearn_ami_169_s": sk / len(pairs) * n_layers * n_layers,
         "cka_float64_s": _best(lambda: cka_matrix(layers_a, layers_b, dtype=np.float64), 1),
-        "ami_max_abs_diff_vs_sklearn": max(abs(result.ami[i, j] - adjusted_mutual_info_score(paths_a[:, i],
-                                                                                             paths_b[:, j]))
-                                           for i, j in pairs),
+        "ami_max_abs_diff_vs_sklearn": max(
+            abs(result.ami[i, j] - adjusted_mutual_info_score(paths_a[:, i], paths_b[:, j])) for i, j in pairs
+        ),
     }
     from llm_mri_graphdb.analysis.alignment import cka_matrices
 
     exact = cka_matrix(layers_a, layers_b, dtype=np.float64)
-    out["cka_debiased_max_abs_diff_vs_float64"] = float(np.max(np.abs(
-        result.cka_debiased - cka_matrices(layers_a, layers_b, dtype=np.float64).cka_debiased)))
+    out["cka_debiased_max_abs_diff_vs_float64"] = float(
+        np.max(np.abs(result.cka_debiased - cka_matrices(layers_a, layers_b, dtype=np.float64).cka_debiased))
+    )
     out["cka_max_abs_diff_vs_float64"] = float(np.max(np.abs(result.cka - exact)))
     return out
 
 
-def _fresh(n_texts: int, n_layers: int, repeats: int, width_a: int, width_b: int, baseline_file: str | None = None,
-           ratio_only: bool = False) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.alignment", "--child", f"{width_a},{width_b}",
-               "--n-texts", str(n_texts), "--n-layers", str(n_layers), "--repeats", str(repeats)]
+def _fresh(
+    n_texts: int,
+    n_layers: int,
+    repeats: int,
+    width_a: int,
+    width_b: int,
+    baseline_file: str | None = None,
+    ratio_only: bool = False,
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.alignment",
+        "--child",
+        f"{width_a},{width_b}",
+        "--n-texts",
+        str(n_texts),
+        "--n-layers",
+        str(n_layers),
+        "--repeats",
+        str(repeats),
+    ]
     if baseline_file:
         command += ["--baseline-file", baseline_file]
     if ratio_only:
@@ -198,8 +233,11 @@ def _fresh(n_texts: int, n_layers: int, repeats: int, width_a: int, width_b: int
 
 def _baseline_source(ref: str, folder: str) -> str | None:
     """Today's ``alignment.py`` (before debiased CKA) from git, saved under ``folder``; None outside a checkout."""
-    for revision, path in ((r, p) for r in (ref, f"{ref}~1", "HEAD~20")
-                           for p in ("llm_mri_graphdb/analysis/alignment.py", "llm_mri_graphdb/alignment.py")):
+    for revision, path in (
+        (r, p)
+        for r in (ref, f"{ref}~1", "HEAD~20")
+        for p in ("llm_mri_graphdb/analysis/alignment.py", "llm_mri_graphdb/alignment.py")
+    ):
         done = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
         if done.returncode == 0 and "cka_debiased" not in done.stdout:
             path = os.path.join(folder, "alignment_today.py")
@@ -214,25 +252,32 @@ def _table(rows: list[dict[str, Any]]) -> str:
     lines.append("|---|---|---|---|---|---|---|")
     for r in rows:
         if r.get("today_s"):
-            lines.append(f"| {r['widths'][0]}/{r['widths'][1]} | {r['n_texts']} | {r['layer_pairs']} | "
-                         f"{r['today_s']:.2f} ({r['today_cpu_s']:.2f}) | {r['compare_s']:.2f} "
-                         f"({r['compare_cpu_s']:.2f}) | **{r['compare_s'] / r['today_s']:.2f}x** | {r['null_rows']} |")
+            lines.append(
+                f"| {r['widths'][0]}/{r['widths'][1]} | {r['n_texts']} | {r['layer_pairs']} | "
+                f"{r['today_s']:.2f} ({r['today_cpu_s']:.2f}) | {r['compare_s']:.2f} "
+                f"({r['compare_cpu_s']:.2f}) | **{r['compare_s'] / r['today_s']:.2f}x** | {r['null_rows']} |"
+            )
     if all(r.get("ratio_only") for r in rows):
         return "\n".join(lines)
-    lines += ["", "| widths | texts | pairs | gemm32 s (cpu) | gemm64 s | compare s (cpu) | compare / gemm32 | "
-             "compare from cache s | CKA s | CKA float64 s | AMI s | sklearn AMI x169 s | "
-             "max CKA diff vs float64 | max debiased CKA diff vs float64 | max AMI diff vs sklearn |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| widths | texts | pairs | gemm32 s (cpu) | gemm64 s | compare s (cpu) | compare / gemm32 | "
+        "compare from cache s | CKA s | CKA float64 s | AMI s | sklearn AMI x169 s | "
+        "max CKA diff vs float64 | max debiased CKA diff vs float64 | max AMI diff vs sklearn |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         if r.get("ratio_only"):
             continue
-        lines.append(f"| {r['widths'][0]}/{r['widths'][1]} | {r['n_texts']} | {r['layer_pairs']} | "
-                     f"{r['gemm32_s']:.2f} ({r['gemm32_cpu_s']:.2f}) | {r['gemm64_s']:.2f} | "
-                     f"{r['compare_s']:.2f} ({r['compare_cpu_s']:.2f}) | {r['compare_s'] / r['gemm32_s']:.2f} | "
-                     f"{r['compare_from_cache_s']:.2f} | {r['cka_s']:.2f} | {r['cka_float64_s']:.2f} | "
-                     f"{r['ami_s']:.3f} | {r['sklearn_ami_169_s']:.1f} | {r['cka_max_abs_diff_vs_float64']:.1e} | "
-                     f"{r['cka_debiased_max_abs_diff_vs_float64']:.1e} | "
-                     f"{r['ami_max_abs_diff_vs_sklearn']:.1e} |")
+        lines.append(
+            f"| {r['widths'][0]}/{r['widths'][1]} | {r['n_texts']} | {r['layer_pairs']} | "
+            f"{r['gemm32_s']:.2f} ({r['gemm32_cpu_s']:.2f}) | {r['gemm64_s']:.2f} | "
+            f"{r['compare_s']:.2f} ({r['compare_cpu_s']:.2f}) | {r['compare_s'] / r['gemm32_s']:.2f} | "
+            f"{r['compare_from_cache_s']:.2f} | {r['cka_s']:.2f} | {r['cka_float64_s']:.2f} | "
+            f"{r['ami_s']:.3f} | {r['sklearn_ami_169_s']:.1f} | {r['cka_max_abs_diff_vs_float64']:.1e} | "
+            f"{r['cka_debiased_max_abs_diff_vs_float64']:.1e} | "
+            f"{r['ami_max_abs_diff_vs_sklearn']:.1e} |"
+        )
     return "\n".join(lines)
 
 
@@ -240,21 +285,29 @@ def markdown(rows: list[dict[str, Any]], command: str) -> str:
     """The docs block's table (``docs/benchmarks.md`` and ``docs/alignment.md``) for the rows of every case."""
     r0 = rows[0]
     n_pairs = r0["layer_pairs"]
-    lines = [f"`{command}`: two synthetic {r0['n_layers']}-layer scans of "
-             f"{r0['n_texts']:,} texts with 10 x 10 grid paths, CKA + AMI of all {n_pairs} layer pairs "
-             "(`align_layers`), each case in a fresh process, best of the repeats.", "",
-             f"| widths | compare (CKA + AMI, {n_pairs} pairs) | one float32 GEMM of all layers | compare / GEMM | "
-             f"same, from the memory-mapped cache | CKA in float64 | our AMI, {n_pairs} pairs | "
-             f"sklearn AMI, {n_pairs} calls |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"`{command}`: two synthetic {r0['n_layers']}-layer scans of "
+        f"{r0['n_texts']:,} texts with 10 x 10 grid paths, CKA + AMI of all {n_pairs} layer pairs "
+        "(`align_layers`), each case in a fresh process, best of the repeats.",
+        "",
+        f"| widths | compare (CKA + AMI, {n_pairs} pairs) | one float32 GEMM of all layers | compare / GEMM | "
+        f"same, from the memory-mapped cache | CKA in float64 | our AMI, {n_pairs} pairs | "
+        f"sklearn AMI, {n_pairs} calls |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['widths'][0]} / {r['widths'][1]} | **{r['compare_s']:.2f} s** | {r['gemm32_s']:.2f} s | "
-                     f"{r['compare_s'] / r['gemm32_s']:.2f}x | {r['compare_from_cache_s']:.2f} s | "
-                     f"{r['cka_float64_s']:.2f} s | {r['ami_s']:.3f} s | {r['sklearn_ami_169_s']:.1f} s |")
-    lines += ["", f"Target <= 3 s for two 13-layer 384-wide runs. Max difference of the float32-product CKA from the "
-              f"float64 path: {max(r['cka_max_abs_diff_vs_float64'] for r in rows):.1e}; of our AMI from "
-              f"sklearn's: {max(r['ami_max_abs_diff_vs_sklearn'] for r in rows):.1e}. The sklearn column is 5 calls "
-              f"scaled to {n_pairs}."]
+        lines.append(
+            f"| {r['widths'][0]} / {r['widths'][1]} | **{r['compare_s']:.2f} s** | {r['gemm32_s']:.2f} s | "
+            f"{r['compare_s'] / r['gemm32_s']:.2f}x | {r['compare_from_cache_s']:.2f} s | "
+            f"{r['cka_float64_s']:.2f} s | {r['ami_s']:.3f} s | {r['sklearn_ami_169_s']:.1f} s |"
+        )
+    lines += [
+        "",
+        f"Target <= 3 s for two 13-layer 384-wide runs. Max difference of the float32-product CKA from the "
+        f"float64 path: {max(r['cka_max_abs_diff_vs_float64'] for r in rows):.1e}; of our AMI from "
+        f"sklearn's: {max(r['ami_max_abs_diff_vs_sklearn'] for r in rows):.1e}. The sklearn column is 5 calls "
+        f"scaled to {n_pairs}.",
+    ]
     return "\n".join(lines)
 
 
@@ -270,10 +323,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n-texts", type=int, default=10_000)
     parser.add_argument("--n-layers", type=int, default=13)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--baseline-ref", default="main",
-                        help="git revision whose alignment.py is today's compare (default main).")
-    parser.add_argument("--ratio-only", action="store_true",
-                        help="only today's compare against the new one, widths 384/384 (the target's case)")
+    parser.add_argument(
+        "--baseline-ref", default="main", help="git revision whose alignment.py is today's compare (default main)."
+    )
+    parser.add_argument(
+        "--ratio-only",
+        action="store_true",
+        help="only today's compare against the new one, widths 384/384 (the target's case)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--baseline-file", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -285,13 +342,23 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as folder:
         baseline_file = _baseline_source(args.baseline_ref, folder)
-        rows = [_fresh(args.n_texts, args.n_layers, args.repeats, a, b, baseline_file, args.ratio_only)
-                for a, b in (CASES[:1] if args.ratio_only else CASES)]
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               "unknown CPU") if os.path.exists("/proc/cpuinfo") else "unknown CPU"
+        rows = [
+            _fresh(args.n_texts, args.n_layers, args.repeats, a, b, baseline_file, args.ratio_only)
+            for a, b in (CASES[:1] if args.ratio_only else CASES)
+        ]
+    cpu = (
+        next(
+            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+            "unknown CPU",
+        )
+        if os.path.exists("/proc/cpuinfo")
+        else "unknown CPU"
+    )
     print(f"CPU: {cpu}")
-    print(f"Layer alignment, {args.n_layers} x {args.n_layers} layers, {os.cpu_count()} cores, "
-          f"load average {load:.2f} at start; best of {args.repeats}, each case in a fresh process.\n")
+    print(
+        f"Layer alignment, {args.n_layers} x {args.n_layers} layers, {os.cpu_count()} cores, "
+        f"load average {load:.2f} at start; best of {args.repeats}, each case in a fresh process.\n"
+    )
     print(_table(rows))
     return 0
 

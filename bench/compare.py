@@ -40,8 +40,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_PYTHON = ROOT / "bench" / "reference" / ".venv" / "bin" / "python"
-COMPARED = ("mean_degree", "var_degree", "skew_degree", "kurt_degree", "mean_strength", "var_strength",
-            "assortativity", "density", "center_of_mass")
+COMPARED = (
+    "mean_degree",
+    "var_degree",
+    "skew_degree",
+    "kurt_degree",
+    "mean_strength",
+    "var_strength",
+    "assortativity",
+    "density",
+    "center_of_mass",
+)
 MAX_LENGTH = 512  # llm_mri truncates at 512 tokens
 PACKAGES = ("torch", "transformers", "numpy", "scikit-learn", "llm-mri", "llm-mri-graphdb")
 _VERSIONS = """
@@ -93,15 +102,27 @@ def _worker_ours(model: str, corpus: str, gridsize: int, batch_size: int) -> dic
     _import_model_code(model)
     start = time.perf_counter()
     dataset = load_corpus(corpus)
-    acts = extract_activations(model, dataset, site="hidden", pooling="first", device="cpu",
-                               batch_size=batch_size, max_length=MAX_LENGTH, progress=False)
+    acts = extract_activations(
+        model,
+        dataset,
+        site="hidden",
+        pooling="first",
+        device="cpu",
+        batch_size=batch_size,
+        max_length=MAX_LENGTH,
+        progress=False,
+    )
     extracted = time.perf_counter()
     reduced = reduce_layers(acts, PCA(2))
     nrag = build_nrag_from_reduced(reduced, acts.labels, acts.label_names, gridsize=gridsize)
     metrics = {label: compute_metrics(nrag, [label]) for label in nrag.label_names}
     done = time.perf_counter()
-    return {"extract_s": extracted - start, "total_s": done - start, "peak_rss_mb": _peak_mb(),
-            "metrics": {k: {m: v[m] for m in COMPARED} for k, v in metrics.items()}}
+    return {
+        "extract_s": extracted - start,
+        "total_s": done - start,
+        "peak_rss_mb": _peak_mb(),
+        "metrics": {k: {m: v[m] for m in COMPARED} for k, v in metrics.items()},
+    }
 
 
 def _worker_bare(model: str, corpus: str, batch_size: int) -> dict:
@@ -164,8 +185,14 @@ def _max_rel_diff(ours: dict, ref: dict) -> tuple[float, str]:
     return worst, where
 
 
-def run(sizes=(150, 600, 2400), repeats: int = 2, gridsize: int = 10, batch_size: int = 32,
-        tolerance: float = 1e-6, model: str | None = None) -> dict:
+def run(
+    sizes=(150, 600, 2400),
+    repeats: int = 2,
+    gridsize: int = 10,
+    batch_size: int = 32,
+    tolerance: float = 1e-6,
+    model: str | None = None,
+) -> dict:
     """Measure every size; return rows with times, memory, ratios and the metric check."""
     if not REFERENCE_PYTHON.exists():
         raise FileNotFoundError(f"{REFERENCE_PYTHON} is missing: run `bash bench/reference/setup.sh` first.")
@@ -177,34 +204,78 @@ def run(sizes=(150, 600, 2400), repeats: int = 2, gridsize: int = 10, batch_size
             best: dict[str, dict] = {}
             for _ in range(repeats):
                 runs = {
-                    "llm_mri": [str(REFERENCE_PYTHON), "bench/reference/run_reference.py", model, corpus,
-                                "--gridsize", str(gridsize)],
-                    "ours": [sys.executable, "-m", "bench.compare", "--worker", "ours", "--model", model,
-                             "--corpus", corpus, "--gridsize", str(gridsize), "--batch-size", str(batch_size)],
-                    "bare": [sys.executable, "-m", "bench.compare", "--worker", "bare", "--model", model,
-                             "--corpus", corpus, "--batch-size", str(batch_size)],
+                    "llm_mri": [
+                        str(REFERENCE_PYTHON),
+                        "bench/reference/run_reference.py",
+                        model,
+                        corpus,
+                        "--gridsize",
+                        str(gridsize),
+                    ],
+                    "ours": [
+                        sys.executable,
+                        "-m",
+                        "bench.compare",
+                        "--worker",
+                        "ours",
+                        "--model",
+                        model,
+                        "--corpus",
+                        corpus,
+                        "--gridsize",
+                        str(gridsize),
+                        "--batch-size",
+                        str(batch_size),
+                    ],
+                    "bare": [
+                        sys.executable,
+                        "-m",
+                        "bench.compare",
+                        "--worker",
+                        "bare",
+                        "--model",
+                        model,
+                        "--corpus",
+                        corpus,
+                        "--batch-size",
+                        str(batch_size),
+                    ],
                 }
                 for name, cmd in runs.items():
                     result = _spawn(cmd)
                     if name not in best or result["process_s"] < best[name]["process_s"]:
                         best[name] = result
             diff, where = _max_rel_diff(best["ours"]["metrics"], best["llm_mri"]["metrics"])
-            rows.append({
-                "texts": n,
-                "llm_mri_s": best["llm_mri"]["process_s"], "ours_s": best["ours"]["process_s"],
-                "bare_s": best["bare"]["process_s"], "ours_extract_s": best["ours"]["extract_s"],
-                "llm_mri_work_s": best["llm_mri"]["total_s"], "ours_work_s": best["ours"]["total_s"],
-                "bare_work_s": best["bare"]["total_s"],
-                "speedup_vs_llm_mri": best["llm_mri"]["process_s"] / best["ours"]["process_s"],
-                "ours_over_bare": best["ours"]["process_s"] / best["bare"]["process_s"],
-                "llm_mri_peak_mb": best["llm_mri"]["peak_rss_mb"], "ours_peak_mb": best["ours"]["peak_rss_mb"],
-                "bare_peak_mb": best["bare"]["peak_rss_mb"],
-                "memory_ratio": best["ours"]["peak_rss_mb"] / best["llm_mri"]["peak_rss_mb"],
-                "max_rel_metric_diff": diff, "worst_metric": where, "metrics_match": diff <= tolerance,
-            })
-    return {"model": model, "gridsize": gridsize, "batch_size": batch_size, "tolerance": tolerance, "repeats": repeats,
-            "environments": {"llm_mri": environment(REFERENCE_PYTHON), "ours": environment(sys.executable)},
-            "rows": rows}
+            rows.append(
+                {
+                    "texts": n,
+                    "llm_mri_s": best["llm_mri"]["process_s"],
+                    "ours_s": best["ours"]["process_s"],
+                    "bare_s": best["bare"]["process_s"],
+                    "ours_extract_s": best["ours"]["extract_s"],
+                    "llm_mri_work_s": best["llm_mri"]["total_s"],
+                    "ours_work_s": best["ours"]["total_s"],
+                    "bare_work_s": best["bare"]["total_s"],
+                    "speedup_vs_llm_mri": best["llm_mri"]["process_s"] / best["ours"]["process_s"],
+                    "ours_over_bare": best["ours"]["process_s"] / best["bare"]["process_s"],
+                    "llm_mri_peak_mb": best["llm_mri"]["peak_rss_mb"],
+                    "ours_peak_mb": best["ours"]["peak_rss_mb"],
+                    "bare_peak_mb": best["bare"]["peak_rss_mb"],
+                    "memory_ratio": best["ours"]["peak_rss_mb"] / best["llm_mri"]["peak_rss_mb"],
+                    "max_rel_metric_diff": diff,
+                    "worst_metric": where,
+                    "metrics_match": diff <= tolerance,
+                }
+            )
+    return {
+        "model": model,
+        "gridsize": gridsize,
+        "batch_size": batch_size,
+        "tolerance": tolerance,
+        "repeats": repeats,
+        "environments": {"llm_mri": environment(REFERENCE_PYTHON), "ours": environment(sys.executable)},
+        "rows": rows,
+    }
 
 
 def markdown(result: dict) -> str:
@@ -213,11 +284,15 @@ def markdown(result: dict) -> str:
     lines = ["| environment | " + " | ".join(["python", *PACKAGES]) + " |", "|---|" + "---|" * (len(PACKAGES) + 1)]
     for name, label in (("llm_mri", "reference venv (`bench/reference/setup.sh`)"), ("ours", "ours (`uv.lock`)")):
         lines.append(f"| {label} | " + " | ".join(str(envs[name].get(k) or "-") for k in ("python", *PACKAGES)) + " |")
-    lines += ["", "Times are whole fresh processes, start to exit (imports, model load included); in brackets the "
-              "time inside the process after its imports.", "",
-              "| texts | llm_mri s | ours s | bare forward s | speed-up vs llm_mri | ours / bare | "
-              "llm_mri peak MB | ours peak MB | ours / llm_mri memory | metrics match (max rel diff) |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--|"]
+    lines += [
+        "",
+        "Times are whole fresh processes, start to exit (imports, model load included); in brackets the "
+        "time inside the process after its imports.",
+        "",
+        "| texts | llm_mri s | ours s | bare forward s | speed-up vs llm_mri | ours / bare | "
+        "llm_mri peak MB | ours peak MB | ours / llm_mri memory | metrics match (max rel diff) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|:--|",
+    ]
     for r in result["rows"]:
         lines.append(
             f"| {r['texts']} | {r['llm_mri_s']:.1f} ({r['llm_mri_work_s']:.1f}) | {r['ours_s']:.1f} "
@@ -237,13 +312,17 @@ def section(quick: bool = False) -> str:
     if not REFERENCE_PYTHON.exists():
         from bench.docs import Unavailable
 
-        raise Unavailable(f"{REFERENCE_PYTHON.relative_to(ROOT)} is missing: run `bash bench/reference/setup.sh` "
-                          "once (installs llm-mri 0.2.1 into its own venv)")
+        raise Unavailable(
+            f"{REFERENCE_PYTHON.relative_to(ROOT)} is missing: run `bash bench/reference/setup.sh` "
+            "once (installs llm-mri 0.2.1 into its own venv)"
+        )
     sizes, repeats = ((40,), 1) if quick else ((150, 600, 2400), 2)
     r = run(sizes=sizes, repeats=repeats)
-    return (f"`python -m bench.compare --sizes {' '.join(map(str, sizes))} --repeats {repeats}`: MiniLM-L6, "
-            f"PCA 2 components, gridsize {r['gridsize']}, first-token pooling, hidden states; each tool in a fresh "
-            f"process, runs alternated, best of {repeats}.\n\n{markdown(r)}")
+    return (
+        f"`python -m bench.compare --sizes {' '.join(map(str, sizes))} --repeats {repeats}`: MiniLM-L6, "
+        f"PCA 2 components, gridsize {r['gridsize']}, first-token pooling, hidden states; each tool in a fresh "
+        f"process, runs alternated, best of {repeats}.\n\n{markdown(r)}"
+    )
 
 
 def main() -> None:

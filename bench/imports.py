@@ -48,8 +48,10 @@ class Target:
 
 def _cli(*args: str) -> str:
     """What the ``llm-mri-graphdb`` console script runs, as ``-c`` code (the worktree first on sys.path)."""
-    return (f"import sys; sys.argv = ['llm-mri-graphdb', *{list(args)!r}]; "
-            "from llm_mri_graphdb.cli import main; sys.exit(main())")
+    return (
+        f"import sys; sys.argv = ['llm-mri-graphdb', *{list(args)!r}]; "
+        "from llm_mri_graphdb.cli import main; sys.exit(main())"
+    )
 
 
 TARGETS = (
@@ -57,8 +59,11 @@ TARGETS = (
     Target("from llm_mri_graphdb import ActivationAreas", "from llm_mri_graphdb import ActivationAreas", 1.0),
     Target("llm-mri-graphdb --help", _cli("--help"), 1.0),
     Target("llm-mri-graphdb scan --help", _cli("scan", "--help"), None),
-    Target("from llm_mri_graphdb.dimensionality_reduction import PCA",
-           "from llm_mri_graphdb.dimensionality_reduction import PCA", None),
+    Target(
+        "from llm_mri_graphdb.dimensionality_reduction import PCA",
+        "from llm_mri_graphdb.dimensionality_reduction import PCA",
+        None,
+    ),
     Target("import llm_mri_graphdb.store", "import llm_mri_graphdb.store", None),
 )
 
@@ -87,7 +92,7 @@ def _importtime(stderr: str) -> dict[str, int]:
     for line in stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, name = (part.strip() for part in line[len("import time:"):].split("|"))
+        _, cumulative, name = (part.strip() for part in line[len("import time:") :].split("|"))
         out[name] = max(out.get(name, 0), int(cumulative))
     return out
 
@@ -102,8 +107,9 @@ def measure(code: str, *, root: Path = ROOT) -> tuple[float, dict[str, int]]:
     return wall, _importtime(proc.stderr)
 
 
-def run(repeats: int = 7, targets: tuple[Target, ...] = TARGETS, *,
-        root: Path = ROOT) -> tuple[Measurement, list[Measurement]]:
+def run(
+    repeats: int = 7, targets: tuple[Target, ...] = TARGETS, *, root: Path = ROOT
+) -> tuple[Measurement, list[Measurement]]:
     """Measure the baseline and every target ``repeats`` times, interleaved round by round.
 
     ``root`` is the checkout whose package is imported (python runs there, so
@@ -149,8 +155,10 @@ def markdown(baseline: Measurement, results: list[Measurement]) -> str:
         top = ", ".join(f"{name} {us / 1000:.0f}" for name, us in _top_packages(profile, startup))
         limit = f"<= {m.limit_s:.1f} s" if m.limit_s is not None else "-"
         meets = "-" if m.limit_s is None else ("yes" if m.median_s <= m.limit_s else "**no**")
-        lines.append(f"| `{m.name}` | {limit} | {m.median_s:.3f} | {m.median_s - base:.3f} | "
-                     f"{m.median_s / base:.1f} | {meets} | {', '.join(heavy)} | {top} |")
+        lines.append(
+            f"| `{m.name}` | {limit} | {m.median_s:.3f} | {m.median_s - base:.3f} | "
+            f"{m.median_s / base:.1f} | {meets} | {', '.join(heavy)} | {top} |"
+        )
     return "\n".join(lines)
 
 
@@ -165,8 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.imports", description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7, help="fresh processes per command (default 7)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument("--root", type=Path, default=ROOT,
-                        help="checkout to measure, e.g. an older one for a before/after (default: this one)")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        default=ROOT,
+        help="checkout to measure, e.g. an older one for a before/after (default: this one)",
+    )
     args = parser.parse_args(argv)
     baseline, results = run(args.repeats, root=args.root)
     print(f"Checkout: `{args.root.resolve()}`\n")

@@ -88,17 +88,33 @@ def _report(result: Any, name_a: str, name_b: str) -> dict[str, Any]:
     from llm_mri_graphdb.report.compare import depth_order
 
     best = result.best("cka_debiased")
-    rows = [{"layer": i, "best": j, "cka_debiased": float(result.cka_debiased[i, j]),
-             "null_p": float(result.cka_null_p[i, j]), "stability": float(result.stability[i]),
-             "cka": float(result.cka[i, j])} for i, j in enumerate(best)]
+    rows = [
+        {
+            "layer": i,
+            "best": j,
+            "cka_debiased": float(result.cka_debiased[i, j]),
+            "null_p": float(result.cka_null_p[i, j]),
+            "stability": float(result.stability[i]),
+            "cka": float(result.cka[i, j]),
+        }
+        for i, j in enumerate(best)
+    ]
     n_b = result.cka.shape[1]
     middle = list(range(12, min(22, n_b)))
-    return {"models": [name_a, name_b], "rows": rows, "spearman": depth_order(best),
-            "best_plain_cka": result.best("cka"), "best_ami": result.best("ami"),
-            "max_ami": float(np.nanmax(result.ami)),
-            "middle_max_debiased": [float(np.nanmax(result.cka_debiased[i, middle])) for i in range(len(best))],
-            "above_null": int(result.above_null().sum()), "pairs": int(result.cka_null_p.size),
-            "null_rows": result.null["n_rows"], "notes": list(result.notes), "context": result.context}
+    return {
+        "models": [name_a, name_b],
+        "rows": rows,
+        "spearman": depth_order(best),
+        "best_plain_cka": result.best("cka"),
+        "best_ami": result.best("ami"),
+        "max_ami": float(np.nanmax(result.ami)),
+        "middle_max_debiased": [float(np.nanmax(result.cka_debiased[i, middle])) for i in range(len(best))],
+        "above_null": int(result.above_null().sum()),
+        "pairs": int(result.cka_null_p.size),
+        "null_rows": result.null["n_rows"],
+        "notes": list(result.notes),
+        "context": result.context,
+    }
 
 
 def _print(summary: dict[str, Any], title: str) -> None:
@@ -106,26 +122,43 @@ def _print(summary: dict[str, Any], title: str) -> None:
     print(f"\n## {title}\n")
     for note in summary["notes"]:
         print(f"warning: {note}")
-    print(f"\n| {a} layer | best {b} layer | debiased CKA | null p | stability | plain CKA of that pair |"
-          "\n|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"\n| {a} layer | best {b} layer | debiased CKA | null p | stability | plain CKA of that pair |"
+        "\n|---:|---:|---:|---:|---:|---:|"
+    )
     for r in summary["rows"]:
-        print(f"| {r['layer']} | {r['best']} | {r['cka_debiased']:.3f} | {r['null_p']:.3f} | {r['stability']:.2f} | "
-              f"{r['cka']:.3f} |")
-    print(f"\nSpearman(layer, best debiased-CKA match) = {summary['spearman']:.3f}; pairs above their null "
-          f"(p <= 0.05): {summary['above_null']} of {summary['pairs']} (null on {summary['null_rows']} texts)")
-    print(f"best plain-CKA matches: {summary['best_plain_cka']}; best AMI matches: {summary['best_ami']}; "
-          f"max between-model AMI {summary['max_ami']:.3f}")
-    print("max debiased CKA over SmolLM2 layers 12-21, per MiniLM layer: "
-          + ", ".join(f"{v:.3f}" for v in summary["middle_max_debiased"]))
+        print(
+            f"| {r['layer']} | {r['best']} | {r['cka_debiased']:.3f} | {r['null_p']:.3f} | {r['stability']:.2f} | "
+            f"{r['cka']:.3f} |"
+        )
+    print(
+        f"\nSpearman(layer, best debiased-CKA match) = {summary['spearman']:.3f}; pairs above their null "
+        f"(p <= 0.05): {summary['above_null']} of {summary['pairs']} (null on {summary['null_rows']} texts)"
+    )
+    print(
+        f"best plain-CKA matches: {summary['best_plain_cka']}; best AMI matches: {summary['best_ami']}; "
+        f"max between-model AMI {summary['max_ami']:.3f}"
+    )
+    print(
+        "max debiased CKA over SmolLM2 layers 12-21, per MiniLM layer: "
+        + ", ".join(f"{v:.3f}" for v in summary["middle_max_debiased"])
+    )
     for name, ctx in zip(summary["models"], summary["context"]):
-        print(f"{name}: AMI(regions, labels) per layer " + ", ".join(f"{v:.2f}" for v in ctx["ami_labels"])
-              + "; variance kept by 2 components " + ", ".join(f"{v:.2f}" for v in ctx["variance_kept"]))
+        print(
+            f"{name}: AMI(regions, labels) per layer "
+            + ", ".join(f"{v:.2f}" for v in ctx["ami_labels"])
+            + "; variance kept by 2 components "
+            + ", ".join(f"{v:.2f}" for v in ctx["variance_kept"])
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.minilm_smollm2", description=__doc__.splitlines()[0])
-    parser.add_argument("--with-position-0", action="store_true",
-                        help="also compare SmolLM2 mean-pooled over every position (position 0 included)")
+    parser.add_argument(
+        "--with-position-0",
+        action="store_true",
+        help="also compare SmolLM2 mean-pooled over every position (position 0 included)",
+    )
     parser.add_argument("--json", help="also write the numbers to this file")
     args = parser.parse_args(argv)
 
@@ -148,12 +181,22 @@ def main(argv: list[str] | None = None) -> int:
         smol_layers = [np.asarray(x) for x in smol.layers]
         grid_b = _grid(smol_layers, labels, names)
         context = (region_context(grid_a, mini_layers), region_context(grid_b, smol_layers))
-        result = align_layers(mini_layers, smol_layers, grid_a.paths, grid_b.paths,
-                              names=("MiniLM-L6", "SmolLM2-135M"), context=context, random_state=0)
+        result = align_layers(
+            mini_layers,
+            smol_layers,
+            grid_a.paths,
+            grid_b.paths,
+            names=("MiniLM-L6", "SmolLM2-135M"),
+            context=context,
+            random_state=0,
+        )
         out[key] = _report(result, "MiniLM-L6", "SmolLM2-135M")
         _print(out[key], "SmolLM2 mean-pooled after position 0" if skip else "SmolLM2 mean-pooled over every position")
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               "?") if os.path.exists("/proc/cpuinfo") else "?"
+    cpu = (
+        next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+        if os.path.exists("/proc/cpuinfo")
+        else "?"
+    )
     print(f"\nCPU: {cpu}")
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1))

@@ -67,14 +67,20 @@ def _case(reduced, labels, names, **kw) -> dict[str, Any]:
     nrag, t_build = _timed(build)
     metrics, t_metrics = _timed(lambda: compute_metrics(nrag))
     _, t_nx = _timed(lambda: nrag.to_networkx())
-    return {"build_s": round(t_build, 4), "build_peak_mib": round(_peak_mib(build), 1),
-            "metrics_s": round(t_metrics, 4), "to_networkx_s": round(t_nx, 4),
-            "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]),
-            "n_edges": metrics["n_edges"]}
+    return {
+        "build_s": round(t_build, 4),
+        "build_peak_mib": round(_peak_mib(build), 1),
+        "metrics_s": round(t_metrics, 4),
+        "to_networkx_s": round(t_nx, 4),
+        "n_regions": nrag.n_regions,
+        "n_edge_rows": int(nrag.edge_source.shape[0]),
+        "n_edges": metrics["n_edges"],
+    }
 
 
-def run(n_texts: int = 10_000, width: int = 768, nd_texts: int = 2_000, nd_width: int = 512,
-        seed: int = 0) -> dict[str, Any]:
+def run(
+    n_texts: int = 10_000, width: int = 768, nd_texts: int = 2_000, nd_width: int = 512, seed: int = 0
+) -> dict[str, Any]:
     """Run every case and return the figures (seconds, MiB, sizes)."""
     out: dict[str, Any] = {"n_texts": n_texts, "width": width}
     acts = synthetic_activations(13, n_texts, width, 5, seed=seed)
@@ -99,17 +105,29 @@ def run(n_texts: int = 10_000, width: int = 768, nd_texts: int = 2_000, nd_width
 
 def markdown(r: dict[str, Any], command: str) -> str:
     """The result of :func:`run` as the markdown of the docs."""
-    lines = [f"`{command}`: synthetic float32 activations (a drifting rank-8 label signal plus noise), "
-             f"{r['n_texts']:,} texts {r['width']} wide.", "",
-             "| case | regions | edge rows | build s | build peak MiB | metrics s | to_networkx s |",
-             "|---|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"`{command}`: synthetic float32 activations (a drifting rank-8 label signal plus noise), "
+        f"{r['n_texts']:,} texts {r['width']} wide.",
+        "",
+        "| case | regions | edge rows | build s | build peak MiB | metrics s | to_networkx s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for key, case in r.items():
         if isinstance(case, dict):
-            lines.append(f"| {key} | {case['n_regions']:,} | {case['n_edge_rows']:,} | {case['build_s']:.3f} | "
-                         f"{case['build_peak_mib']:.1f} | {case['metrics_s']:.3f} | {case['to_networkx_s']:.3f} |")
-    lines += ["", "| reduction | seconds |", "|---|---:|",
-              *(f"| {k.removeprefix('reduce_').removesuffix('_s').replace('_', ' ')} | {v:.2f} |"
-                for k, v in r.items() if k.startswith("reduce_"))]
+            lines.append(
+                f"| {key} | {case['n_regions']:,} | {case['n_edge_rows']:,} | {case['build_s']:.3f} | "
+                f"{case['build_peak_mib']:.1f} | {case['metrics_s']:.3f} | {case['to_networkx_s']:.3f} |"
+            )
+    lines += [
+        "",
+        "| reduction | seconds |",
+        "|---|---:|",
+        *(
+            f"| {k.removeprefix('reduce_').removesuffix('_s').replace('_', ' ')} | {v:.2f} |"
+            for k, v in r.items()
+            if k.startswith("reduce_")
+        ),
+    ]
     return "\n".join(lines)
 
 

@@ -53,12 +53,20 @@ def cpu_description() -> dict:
 
     model = "unknown CPU"
     try:
-        model = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                     if line.startswith("model name"))
+        model = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
-    return {"cpu": model, "bf16_instructions": cpu_has_bf16(), "cores": os.cpu_count(),
-            "torch_threads": torch.get_num_threads(), "load_average_1min": os.getloadavg()[0]}
+    return {
+        "cpu": model,
+        "bf16_instructions": cpu_has_bf16(),
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average_1min": os.getloadavg()[0],
+    }
 
 
 def _model() -> str:
@@ -87,13 +95,22 @@ def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32,
             extractor.extract(corpus, batch_size=batch_size, progress=False)
             times[dtype].append(time.perf_counter() - start)
             cpu[dtype].append(time.process_time() - start_cpu)
-            print(f"bench.precision: extract {dtype} round {i + 1}: {times[dtype][-1]:.2f} s", file=sys.stderr,
-                  flush=True)
+            print(
+                f"bench.precision: extract {dtype} round {i + 1}: {times[dtype][-1]:.2f} s", file=sys.stderr, flush=True
+            )
     median = {k: statistics.median(v) for k, v in times.items()}
     median_cpu = {k: statistics.median(v) for k, v in cpu.items()}
-    return {"n_texts": n_texts, "batch_size": batch_size, "repeats": repeats, "seconds": times,
-            "median_s": median, "speedup": median["float32"] / median["bfloat16"], "cpu_seconds": cpu,
-            "median_cpu_s": median_cpu, "cpu_speedup": median_cpu["float32"] / median_cpu["bfloat16"]}
+    return {
+        "n_texts": n_texts,
+        "batch_size": batch_size,
+        "repeats": repeats,
+        "seconds": times,
+        "median_s": median,
+        "speedup": median["float32"] / median["bfloat16"],
+        "cpu_seconds": cpu,
+        "median_cpu_s": median_cpu,
+        "cpu_speedup": median_cpu["float32"] / median_cpu["bfloat16"],
+    }
 
 
 def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0) -> dict:
@@ -105,32 +122,52 @@ def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0) -> dict:
     dataset = uneven_corpus(n_texts, seed=seed)
     import pandas as pd
 
-    pd.DataFrame({"text": dataset["text"],
-                  "label": [dataset.features["label"].names[i] for i in dataset["label"]]}).to_csv(corpus, index=False)
+    pd.DataFrame(
+        {"text": dataset["text"], "label": [dataset.features["label"].names[i] for i in dataset["label"]]}
+    ).to_csv(corpus, index=False)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "LLM_MRI_GRAPHDB_HOME": str(folder / "home")}
     env.pop("NEO4J_URI", None)
     times = {"float32": [], "bfloat16": []}
     for i in range(repeats):
         for dtype in ("float32", "bfloat16"):
-            cmd = [sys.executable, "-m", "llm_mri_graphdb.cli", "scan", _model(), str(corpus), "--device", "cpu",
-                   "--dtype", dtype, "--quiet", "--store", "memory", "--store-path", str(folder / f"runs-{dtype}"),
-                   "--out", str(folder / f"reports-{dtype}")]
+            cmd = [
+                sys.executable,
+                "-m",
+                "llm_mri_graphdb.cli",
+                "scan",
+                _model(),
+                str(corpus),
+                "--device",
+                "cpu",
+                "--dtype",
+                dtype,
+                "--quiet",
+                "--store",
+                "memory",
+                "--store-path",
+                str(folder / f"runs-{dtype}"),
+                "--out",
+                str(folder / f"reports-{dtype}"),
+            ]
             start = time.perf_counter()
             subprocess.run(cmd, env=env, check=True, capture_output=True, text=True)
             times[dtype].append(time.perf_counter() - start)
-            print(f"bench.precision: scan {dtype} round {i + 1}: {times[dtype][-1]:.1f} s", file=sys.stderr,
-                  flush=True)
+            print(f"bench.precision: scan {dtype} round {i + 1}: {times[dtype][-1]:.1f} s", file=sys.stderr, flush=True)
     median = {k: statistics.median(v) for k, v in times.items()}
-    return {"n_texts": n_texts, "repeats": repeats, "seconds": times, "median_s": median,
-            "speedup": median["float32"] / median["bfloat16"]}
+    return {
+        "n_texts": n_texts,
+        "repeats": repeats,
+        "seconds": times,
+        "median_s": median,
+        "speedup": median["float32"] / median["bfloat16"],
+    }
 
 
 def _largest_difference(a, b, path: str = "") -> tuple[float, str]:
     if isinstance(a, dict):
         return max((_largest_difference(a[k], b[k], f"{path}.{k}" if path else k) for k in a), default=(0.0, ""))
     if isinstance(a, list):
-        return max((_largest_difference(x, y, f"{path}[{i}]") for i, (x, y) in enumerate(zip(a, b))),
-                   default=(0.0, ""))
+        return max((_largest_difference(x, y, f"{path}[{i}]") for i, (x, y) in enumerate(zip(a, b))), default=(0.0, ""))
     if isinstance(a, (int, float)) and not isinstance(a, bool):
         a, b = float(a), float(b)
         if math.isnan(a) and math.isnan(b):
@@ -154,8 +191,7 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
 
     runs = {}
     for dtype in ("float32", "bfloat16"):
-        acts = extract_activations(_model(), corpus, device="cpu", dtype=dtype, batch_size=batch_size,
-                                   progress=False)
+        acts = extract_activations(_model(), corpus, device="cpu", dtype=dtype, batch_size=batch_size, progress=False)
         reducer = make_reducer("pca", 2, random_state=42)
         reduced = reduce_layers(acts, reducer)
         nrag = nrag_of_scan(acts, reduced, reducer, gridsize=gridsize)
@@ -168,19 +204,32 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
     cells_a = a["nrag"].paths  # [texts, layers]: region index of each text
     cells_b = b["nrag"].paths
     ami = [float(adjusted_mutual_info_score(cells_a[:, i], cells_b[:, i])) for i in range(cells_a.shape[1])]
-    rel = [float(np.max(np.linalg.norm(x - y, axis=1) / np.maximum(np.linalg.norm(x, axis=1), 1e-30)))
-           for x, y in zip(a["acts"].layers, b["acts"].layers)]
+    rel = [
+        float(np.max(np.linalg.norm(x - y, axis=1) / np.maximum(np.linalg.norm(x, axis=1), 1e-30)))
+        for x, y in zip(a["acts"].layers, b["acts"].layers)
+    ]
     diff, where = _largest_difference(a["metrics"], b["metrics"])
-    scalars = {k: _largest_difference(a["metrics"]["all"][k], b["metrics"]["all"][k])[0]
-               for k in a["metrics"]["all"] if k != "label_names"}
-    return {"corpus": name, "n_texts": int(cells_a.shape[0]), "gridsize": gridsize,
-            "ami_by_layer": ami, "activation_max_rel_error_by_layer": rel,
-            "largest_metric_rel_diff": diff, "largest_metric": where, "all_labels_rel_diff": scalars,
-            "n_regions": [a["nrag"].n_regions, b["nrag"].n_regions],
-            "probe_accuracy_float32": a["curve"]["full_mean"], "probe_accuracy_bfloat16": b["curve"]["full_mean"],
-            "probe_reduced_accuracy_float32": a["curve"]["reduced_mean"],
-            "probe_reduced_accuracy_bfloat16": b["curve"]["reduced_mean"],
-            "probe_chance": a["curve"]["chance"]}
+    scalars = {
+        k: _largest_difference(a["metrics"]["all"][k], b["metrics"]["all"][k])[0]
+        for k in a["metrics"]["all"]
+        if k != "label_names"
+    }
+    return {
+        "corpus": name,
+        "n_texts": int(cells_a.shape[0]),
+        "gridsize": gridsize,
+        "ami_by_layer": ami,
+        "activation_max_rel_error_by_layer": rel,
+        "largest_metric_rel_diff": diff,
+        "largest_metric": where,
+        "all_labels_rel_diff": scalars,
+        "n_regions": [a["nrag"].n_regions, b["nrag"].n_regions],
+        "probe_accuracy_float32": a["curve"]["full_mean"],
+        "probe_accuracy_bfloat16": b["curve"]["full_mean"],
+        "probe_reduced_accuracy_float32": a["curve"]["reduced_mean"],
+        "probe_reduced_accuracy_bfloat16": b["curve"]["reduced_mean"],
+        "probe_chance": a["curve"]["chance"],
+    }
 
 
 def _fmt(values, digits: int = 3) -> str:
@@ -190,42 +239,67 @@ def _fmt(values, digits: int = 3) -> str:
 def markdown(result: dict) -> str:
     """The tables of ``docs/precision.md`` from :func:`main`'s JSON."""
     m = result["machine"]
-    lines = [(f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']}, bf16 instructions: "
-             f"{'yes' if m['bf16_instructions'] else 'no'}; load average {m['load_average_1min']:.1f} at the start "
-             "(shared machine).")]
+    lines = [
+        (
+            f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']}, bf16 instructions: "
+            f"{'yes' if m['bf16_instructions'] else 'no'}; load average {m['load_average_1min']:.1f} at the start "
+            "(shared machine)."
+        )
+    ]
     if "extract" in result:
         e = result["extract"]
-        lines += ["", (f"Extraction, one process, {e['n_texts']} texts, batch {e['batch_size']}, after warm-up, "
-                      f"A B interleaved x{e['repeats']}: float32 median {e['median_s']['float32']:.2f} s "
-                      f"({_fmt(e['seconds']['float32'], 2)}), bfloat16 median {e['median_s']['bfloat16']:.2f} s "
-                      f"({_fmt(e['seconds']['bfloat16'], 2)}): **{e['speedup']:.2f}x**; process CPU time "
-                      f"{e['median_cpu_s']['float32']:.2f} s against {e['median_cpu_s']['bfloat16']:.2f} s: "
-                      f"{e['cpu_speedup']:.2f}x.")]
+        lines += [
+            "",
+            (
+                f"Extraction, one process, {e['n_texts']} texts, batch {e['batch_size']}, after warm-up, "
+                f"A B interleaved x{e['repeats']}: float32 median {e['median_s']['float32']:.2f} s "
+                f"({_fmt(e['seconds']['float32'], 2)}), bfloat16 median {e['median_s']['bfloat16']:.2f} s "
+                f"({_fmt(e['seconds']['bfloat16'], 2)}): **{e['speedup']:.2f}x**; process CPU time "
+                f"{e['median_cpu_s']['float32']:.2f} s against {e['median_cpu_s']['bfloat16']:.2f} s: "
+                f"{e['cpu_speedup']:.2f}x."
+            ),
+        ]
     if "scan" in result:
         s = result["scan"]
-        lines += ["", (f"Whole `scan`, {s['n_texts']} texts, fresh process each, A B interleaved x{s['repeats']}: "
-                      f"float32 median {s['median_s']['float32']:.1f} s ({_fmt(s['seconds']['float32'], 1)}), "
-                      f"bfloat16 median {s['median_s']['bfloat16']:.1f} s ({_fmt(s['seconds']['bfloat16'], 1)}): "
-                      f"**{s['speedup']:.2f}x**.")]
+        lines += [
+            "",
+            (
+                f"Whole `scan`, {s['n_texts']} texts, fresh process each, A B interleaved x{s['repeats']}: "
+                f"float32 median {s['median_s']['float32']:.1f} s ({_fmt(s['seconds']['float32'], 1)}), "
+                f"bfloat16 median {s['median_s']['bfloat16']:.1f} s ({_fmt(s['seconds']['bfloat16'], 1)}): "
+                f"**{s['speedup']:.2f}x**."
+            ),
+        ]
     for eq in result.get("equivalence", []):
         n = len(eq["ami_by_layer"])
-        lines += ["", (f"**{eq['corpus']}** ({eq['n_texts']} texts, PCA 2 components, gridsize {eq['gridsize']}); "
-                      f"largest relative metric difference {eq['largest_metric_rel_diff']:.2e} "
-                      f"(`{eq['largest_metric']}`); probe chance {eq['probe_chance']:.3f}."), "",
-                  "| layer | " + " | ".join(str(i) for i in range(n)) + " |",
-                  "|---|" + "---:|" * n,
-                  "| AMI of regions, bf16 vs fp32 | " + " | ".join(f"{v:.3f}" for v in eq["ami_by_layer"]) + " |",
-                  "| activations, max relative error | "
-                  + " | ".join(f"{v:.1e}" for v in eq["activation_max_rel_error_by_layer"]) + " |",
-                  "| probe accuracy fp32 | " + " | ".join(f"{v:.3f}" for v in eq["probe_accuracy_float32"]) + " |",
-                  "| probe accuracy bf16 | " + " | ".join(f"{v:.3f}" for v in eq["probe_accuracy_bfloat16"]) + " |"]
+        lines += [
+            "",
+            (
+                f"**{eq['corpus']}** ({eq['n_texts']} texts, PCA 2 components, gridsize {eq['gridsize']}); "
+                f"largest relative metric difference {eq['largest_metric_rel_diff']:.2e} "
+                f"(`{eq['largest_metric']}`); probe chance {eq['probe_chance']:.3f}."
+            ),
+            "",
+            "| layer | " + " | ".join(str(i) for i in range(n)) + " |",
+            "|---|" + "---:|" * n,
+            "| AMI of regions, bf16 vs fp32 | " + " | ".join(f"{v:.3f}" for v in eq["ami_by_layer"]) + " |",
+            "| activations, max relative error | "
+            + " | ".join(f"{v:.1e}" for v in eq["activation_max_rel_error_by_layer"])
+            + " |",
+            "| probe accuracy fp32 | " + " | ".join(f"{v:.3f}" for v in eq["probe_accuracy_float32"]) + " |",
+            "| probe accuracy bf16 | " + " | ".join(f"{v:.3f}" for v in eq["probe_accuracy_bfloat16"]) + " |",
+        ]
     return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", action="append", choices=["extract", "scan", "equivalence"],
-                        help="run only this part (repeatable); default all")
+    parser.add_argument(
+        "--part",
+        action="append",
+        choices=["extract", "scan", "equivalence"],
+        help="run only this part (repeatable); default all",
+    )
     parser.add_argument("--extract-texts", type=int, default=512)
     parser.add_argument("--scan-texts", type=int, default=800)
     parser.add_argument("--bench-texts", type=int, default=1024, help="texts of the bench corpus (equivalence)")
@@ -244,8 +318,10 @@ def main() -> None:
         from llm_mri_graphdb import demo
         from llm_mri_graphdb.data import load_corpus
 
-        result["equivalence"] = [equivalence(load_corpus(demo.corpus_path(), name="demo"), "demo corpus"),
-                                 equivalence(uneven_corpus(args.bench_texts), f"bench corpus ({args.bench_texts})")]
+        result["equivalence"] = [
+            equivalence(load_corpus(demo.corpus_path(), name="demo"), "demo corpus"),
+            equivalence(uneven_corpus(args.bench_texts), f"bench corpus ({args.bench_texts})"),
+        ]
     print(markdown(result) if args.markdown else json.dumps(result, indent=1))
 
 

@@ -27,11 +27,14 @@ def offline_page(report: Path, *, attempted: list[str], width: int = 1200, heigh
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as exc:
-        raise ImportError("driving Chromium needs the playwright package: uv sync --extra test "
-                          "(or pip install \"llm-mri-graphdb[test]\").") from exc
+        raise ImportError(
+            "driving Chromium needs the playwright package: uv sync --extra test "
+            '(or pip install "llm-mri-graphdb[test]").'
+        ) from exc
     if not Path(CHROMIUM).is_file():
-        raise FileNotFoundError(f"Chromium is missing at {CHROMIUM}: install it (apt-get install chromium) "
-                                "or set $CHROMIUM.")
+        raise FileNotFoundError(
+            f"Chromium is missing at {CHROMIUM}: install it (apt-get install chromium) or set $CHROMIUM."
+        )
 
     def only_local(route):
         if route.request.url.startswith(LOCAL):
@@ -56,8 +59,9 @@ def graph_frame(page: Any, region: str) -> Any:
     """The report's interactive graph frame, once NVL has drawn ``region``."""
     page.locator("iframe[title=NRAG]").scroll_into_view_if_needed()
     frame = next(f for f in page.frames if f.url == "about:srcdoc")
-    frame.wait_for_function(f"window.llmMriView && window.llmMriView.screenPosition({json.dumps(region)})",
-                            timeout=30000)
+    frame.wait_for_function(
+        f"window.llmMriView && window.llmMriView.screenPosition({json.dumps(region)})", timeout=30000
+    )
     return frame
 
 
@@ -99,8 +103,10 @@ def main() -> None:
         counts = data["counts"][region]
         label = data["labels"][counts.index(max(counts))]
         print("graph tooltip:\n" + hover_region(page, region, args.out / "report_hover_graph.png").inner_text())
-        print("\nheatmap tooltip:\n" + hover_cell(page, last, label, region,
-                                                   args.out / "report_hover_heatmap.png").inner_text())
+        print(
+            "\nheatmap tooltip:\n"
+            + hover_cell(page, last, label, region, args.out / "report_hover_heatmap.png").inner_text()
+        )
     print(f"\nrequests that tried to leave the machine: {attempted or 'none'}")
     if attempted:
         raise SystemExit(1)

@@ -68,8 +68,11 @@ def write_synthetic(root: Path, n_texts: int, *, seed: int = 0, chunk: int = 50_
             part = np.random.default_rng([seed, start])
             lab = labels[start:stop]
             for index, layer in enumerate(writer.layers):
-                layer[start:stop] = (part.normal(size=(stop - start, 8)) @ mixing[index] + means[index, lab] * (1 + index / 4)
-                                     + part.normal(size=(stop - start, WIDTH)) * 0.5)
+                layer[start:stop] = (
+                    part.normal(size=(stop - start, 8)) @ mixing[index]
+                    + means[index, lab] * (1 + index / 4)
+                    + part.normal(size=(stop - start, WIDTH)) * 0.5
+                )
             for layer in writer.layers:
                 layer.flush()
         writer.commit({"model": {"name": "synthetic"}, "settings": {"site": "hidden"}})
@@ -112,11 +115,13 @@ def _child(code: str, *args: str, timeout: float = 3600) -> dict:
     # Under `uv run`, Ray starts its workers through `uv run` too (RAY_ENABLE_UV_RUN_RUNTIME_ENV), which fails
     # in a --frozen --no-sync environment ("worker startup repeatedly failed"); the venv's python needs no hook.
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RAY_ENABLE_UV_RUN_RUNTIME_ENV": "0"}
-    out = subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True,
-                         text=True, timeout=timeout, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env
+    )
     if out.returncode != 0:
-        raise RuntimeError(f"a bench.scale child ({' '.join(args[:1])}) exited with {out.returncode}:\n"
-                           f"{out.stderr[-3000:]}")
+        raise RuntimeError(
+            f"a bench.scale child ({' '.join(args[:1])}) exited with {out.returncode}:\n{out.stderr[-3000:]}"
+        )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -128,8 +133,7 @@ def out_of_core(sizes=(100_000, 1_000_000), *, memory_budget: str = "128MiB", sc
         try:
             written = _child(_WRITE, str(folder), str(n))["seconds"]  # its own process: this one stays small
             result = _child(_MEASURE, str(folder), memory_budget)
-            rows.append({"n_texts": n, "write_seconds": written,
-                         "cache_gb": n * N_LAYERS * WIDTH * 4 / 1e9, **result})
+            rows.append({"n_texts": n, "write_seconds": written, "cache_gb": n * N_LAYERS * WIDTH * 4 / 1e9, **result})
         finally:
             shutil.rmtree(folder, ignore_errors=True)
     base = rows[0]
@@ -187,8 +191,13 @@ def ray_overhead(n_texts: int = 4000, repeats: int = 2) -> dict:
             for engine in ("local", "ray"):
                 r = _child(_EXTRACT, engine, _model(), str(corpus), "-")  # workers inherit PYTHONPATH
                 best[engine] = min(best[engine], r["seconds"])
-    return {"n_texts": n_texts, "repeats": repeats, "local_seconds": best["local"], "ray_seconds": best["ray"],
-            "ray_over_local": best["ray"] / best["local"]}
+    return {
+        "n_texts": n_texts,
+        "repeats": repeats,
+        "local_seconds": best["local"],
+        "ray_seconds": best["ray"],
+        "ray_over_local": best["ray"] / best["local"],
+    }
 
 
 def _done_batches(root: Path) -> int:
@@ -210,9 +219,13 @@ def resume(n_texts: int = 4000) -> dict:
         shutil.rmtree(clean)
         full = min(full, _child(_EXTRACT, "local", model, str(corpus), str(clean))["seconds"])  # noisy machines
         n_batches = -(-n_texts // 32)
-        proc = subprocess.Popen([sys.executable, "-c", _EXTRACT, "local", model, str(corpus), str(killed)],
-                                cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _EXTRACT, "local", model, str(corpus), str(killed)],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         while proc.poll() is None and _done_batches(killed) < n_batches // 2:
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)
@@ -222,10 +235,17 @@ def resume(n_texts: int = 4000) -> dict:
         startup = min(_child(_EXTRACT, "load", model, str(corpus), "-")["seconds"] for _ in range(2))
         (a,), (b,) = [[p for p in r.iterdir() if not p.name.startswith(".")] for r in (clean, killed)]
         equal = all((a / f.name).read_bytes() == f.read_bytes() for f in b.iterdir())
-    return {"n_texts": n_texts, "batches": n_batches, "batches_done_when_killed": done,
-            "full_seconds": full, "rerun_seconds": rerun, "rerun_over_full": rerun / full,
-            "startup_seconds": startup, "rerun_over_full_after_startup": (rerun - startup) / (full - startup),
-            "identical_bytes": equal}
+    return {
+        "n_texts": n_texts,
+        "batches": n_batches,
+        "batches_done_when_killed": done,
+        "full_seconds": full,
+        "rerun_seconds": rerun,
+        "rerun_over_full": rerun / full,
+        "startup_seconds": startup,
+        "rerun_over_full_after_startup": (rerun - startup) / (full - startup),
+        "identical_bytes": equal,
+    }
 
 
 def markdown(result: dict) -> str:
@@ -233,43 +253,66 @@ def markdown(result: dict) -> str:
     lines = []
     if "out_of_core" in result:
         r = result["out_of_core"]
-        lines += ["### Out of core", "",
-                  f"`python -m bench.scale --part out-of-core --sizes {' '.join(str(x['n_texts']) for x in r['rows'])} "
-                  f"--memory-budget {r['memory_budget']}`: synthetic activations ({N_LAYERS} layers x {WIDTH} wide, "
-                  f"{N_LABELS} labels, float32) written to the cache format, then in a fresh process: read "
-                  "memory-mapped, PCA 2-D fitted out of core per layer, grid NRAG (gridsize 10) built chunk by chunk "
-                  "(`out_of_core.build_grid_nrag`), metrics. Peak RSS is the process's `VmHWM`, imports included.", "",
-                  "| texts | cache GB | seconds | time / first | peak RSS MiB | RSS / first | regions | edge rows |",
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "### Out of core",
+            "",
+            f"`python -m bench.scale --part out-of-core --sizes {' '.join(str(x['n_texts']) for x in r['rows'])} "
+            f"--memory-budget {r['memory_budget']}`: synthetic activations ({N_LAYERS} layers x {WIDTH} wide, "
+            f"{N_LABELS} labels, float32) written to the cache format, then in a fresh process: read "
+            "memory-mapped, PCA 2-D fitted out of core per layer, grid NRAG (gridsize 10) built chunk by chunk "
+            "(`out_of_core.build_grid_nrag`), metrics. Peak RSS is the process's `VmHWM`, imports included.",
+            "",
+            "| texts | cache GB | seconds | time / first | peak RSS MiB | RSS / first | regions | edge rows |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for row in r["rows"]:
-            lines.append(f"| {row['n_texts']:,} | {row['cache_gb']:.2f} | {row['seconds']:.1f} | "
-                         f"{row['time_over_first']:.2f}x | {row['peak_rss_mib']:.0f} | {row['rss_over_first']:.2f} | "
-                         f"{row['regions']} | {row['edge_rows']} |")
+            lines.append(
+                f"| {row['n_texts']:,} | {row['cache_gb']:.2f} | {row['seconds']:.1f} | "
+                f"{row['time_over_first']:.2f}x | {row['peak_rss_mib']:.0f} | {row['rss_over_first']:.2f} | "
+                f"{row['regions']} | {row['edge_rows']} |"
+            )
         lines += ["", "Targets at 10x the texts: time <= 12x, peak RSS <= 1.2x and <= 1,536 MiB.", ""]
     if result.get("ray"):
         sizes = " ".join(str(r["n_texts"]) for r in result["ray"])
-        lines += ["### Ray engine overhead", "",
-                  f"`python -m bench.scale --part ray --ray-sizes {sizes} --repeats {result['ray'][0]['repeats']}`: "
-                  "MiniLM-L6 on the demo corpus repeated, CPU, batch 32, no cache; the local engine against "
-                  "`engine=\"ray\"` with one worker given the same 2 CPUs; each run a fresh process timed from its "
-                  "start (imports, `ray.init`, worker start, model load and `ray.shutdown` included), best of the "
-                  "repeats.", "", "| texts | local s | Ray s | Ray / local | Ray - local s |", "|---:|---:|---:|---:|---:|"]
+        lines += [
+            "### Ray engine overhead",
+            "",
+            f"`python -m bench.scale --part ray --ray-sizes {sizes} --repeats {result['ray'][0]['repeats']}`: "
+            "MiniLM-L6 on the demo corpus repeated, CPU, batch 32, no cache; the local engine against "
+            '`engine="ray"` with one worker given the same 2 CPUs; each run a fresh process timed from its '
+            "start (imports, `ray.init`, worker start, model load and `ray.shutdown` included), best of the "
+            "repeats.",
+            "",
+            "| texts | local s | Ray s | Ray / local | Ray - local s |",
+            "|---:|---:|---:|---:|---:|",
+        ]
         for r in result["ray"]:
-            lines.append(f"| {r['n_texts']:,} | {r['local_seconds']:.1f} | {r['ray_seconds']:.1f} | "
-                         f"**{r['ray_over_local']:.2f}x** | {r['ray_seconds'] - r['local_seconds']:.1f} |")
-        lines += ["", "Target <= 1.3x; the difference is Ray's fixed cost, which stops mattering as the corpus grows.", ""]
+            lines.append(
+                f"| {r['n_texts']:,} | {r['local_seconds']:.1f} | {r['ray_seconds']:.1f} | "
+                f"**{r['ray_over_local']:.2f}x** | {r['ray_seconds'] - r['local_seconds']:.1f} |"
+            )
+        lines += [
+            "",
+            "Target <= 1.3x; the difference is Ray's fixed cost, which stops mattering as the corpus grows.",
+            "",
+        ]
     if "resume" in result:
         r = result["resume"]
-        lines += ["### Resume after SIGKILL", "",
-                  f"`python -m bench.scale --part resume --n-texts {r['n_texts']}`: MiniLM-L6, {r['n_texts']:,} demo "
-                  "texts into a cache; one uninterrupted run (best of two), one run SIGKILLed once its progress "
-                  "record passed half way, then the same command again.", "",
-                  "| killed after (batches) | rerun s | uninterrupted s | rerun / uninterrupted | imports + model load s "
-                  "| same ratio after them | entries identical byte for byte |",
-                  "|---:|---:|---:|---:|---:|---:|:--|",
-                  f"| {r['batches_done_when_killed']} of {r['batches']} | {r['rerun_seconds']:.1f} | "
-                  f"{r['full_seconds']:.1f} | {r['rerun_over_full']:.2f}x | {r['startup_seconds']:.1f} | "
-                  f"**{r['rerun_over_full_after_startup']:.2f}x** | {r['identical_bytes']} |", ""]
+        lines += [
+            "### Resume after SIGKILL",
+            "",
+            f"`python -m bench.scale --part resume --n-texts {r['n_texts']}`: MiniLM-L6, {r['n_texts']:,} demo "
+            "texts into a cache; one uninterrupted run (best of two), one run SIGKILLed once its progress "
+            "record passed half way, then the same command again.",
+            "",
+            "| killed after (batches) | rerun s | uninterrupted s | rerun / uninterrupted | imports + model load s "
+            "| same ratio after them | entries identical byte for byte |",
+            "|---:|---:|---:|---:|---:|---:|:--|",
+            f"| {r['batches_done_when_killed']} of {r['batches']} | {r['rerun_seconds']:.1f} | "
+            f"{r['full_seconds']:.1f} | {r['rerun_over_full']:.2f}x | {r['startup_seconds']:.1f} | "
+            f"**{r['rerun_over_full_after_startup']:.2f}x** | {r['identical_bytes']} |",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -280,11 +323,17 @@ def section(quick: bool = False) -> str:
     ``quick``: 2,000 and 5,000 texts, Ray at 64 texts once, resume at 256.
     """
     if quick:
-        result = {"out_of_core": out_of_core((2_000, 5_000), memory_budget="1MiB"),
-                  "ray": [ray_overhead(64, repeats=1)], "resume": resume(256)}
+        result = {
+            "out_of_core": out_of_core((2_000, 5_000), memory_budget="1MiB"),
+            "ray": [ray_overhead(64, repeats=1)],
+            "resume": resume(256),
+        }
     else:
-        result = {"out_of_core": out_of_core((100_000, 1_000_000)),
-                  "ray": [ray_overhead(n, repeats=2) for n in (4000, 16000)], "resume": resume(4000)}
+        result = {
+            "out_of_core": out_of_core((100_000, 1_000_000)),
+            "ray": [ray_overhead(n, repeats=2) for n in (4000, 16000)],
+            "resume": resume(4000),
+        }
     return markdown(result)
 
 

@@ -62,21 +62,42 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
-def run(n_texts: int = 10_000, layers: int = 13, labels: int = 4, gridsize: int = 10, permutations: int = 200,
-        bootstrap: int = 200, seed: int = 0, repeats: int = 3) -> dict:
+def run(
+    n_texts: int = 10_000,
+    layers: int = 13,
+    labels: int = 4,
+    gridsize: int = 10,
+    permutations: int = 200,
+    bootstrap: int = 200,
+    seed: int = 0,
+    repeats: int = 3,
+) -> dict:
     """Time the statistics in ``repeats`` fresh processes; returns each run and the best."""
-    args = json.dumps(dict(n_texts=n_texts, layers=layers, labels=labels, gridsize=gridsize,
-                           permutations=permutations, bootstrap=bootstrap, seed=seed))
+    args = json.dumps(
+        dict(
+            n_texts=n_texts,
+            layers=layers,
+            labels=labels,
+            gridsize=gridsize,
+            permutations=permutations,
+            bootstrap=bootstrap,
+            seed=seed,
+        )
+    )
     runs = []
     for _ in range(repeats):
-        out = subprocess.run([sys.executable, "-c", _CHILD, args], capture_output=True, text=True, check=True,
-                             cwd=ROOT)
+        out = subprocess.run([sys.executable, "-c", _CHILD, args], capture_output=True, text=True, check=True, cwd=ROOT)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     best = min(runs, key=lambda r: r["statistics_s"])
-    return {"settings": json.loads(args), "runs": runs, "best": best,
-            "ratio": best["statistics_s"] / best["compute_metrics_s"],
-            "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-            "cpu": cpu_model(), "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None}
+    return {
+        "settings": json.loads(args),
+        "runs": runs,
+        "best": best,
+        "ratio": best["statistics_s"] / best["compute_metrics_s"],
+        "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
+        "cpu": cpu_model(),
+        "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+    }
 
 
 def table(r: dict) -> str:
@@ -86,7 +107,8 @@ def table(r: dict) -> str:
         f"{s['gridsize']} ({b['n_regions']} regions, {b['edge_rows']} edge rows), {s['permutations']} permutations + "
         f"{s['bootstrap']} bootstrap resamples; best of {len(r['runs'])} fresh processes.",
         "",
-        "| step | seconds |", "|---|---:|",
+        "| step | seconds |",
+        "|---|---:|",
         f"| imports (numpy, pandas, scipy, the package) | {b['import_s']:.2f} |",
         f"| one `compute_metrics` (all labels) | {b['compute_metrics_s']:.3f} |",
         f"| `metric_statistics` ({b['rows']} rows) | {b['statistics_s']:.2f} |",
@@ -109,7 +131,7 @@ WHERE = [
     "seed=0)` returns one row per (label, metric) with `label, metric, value, ci_low, ci_high, null_mean, "
     "null_sd, z, p, p_adjusted`, then one row per label pair for `js_divergence_mean`; "
     "`metric_contrasts(...)` one row per (pair, metric) with `difference, ci_low, ci_high, p, p_adjusted`. "
-    "`correction=\"bh\"` switches Holm to Benjamini-Hochberg.",
+    '`correction="bh"` switches Holm to Benjamini-Hochberg.',
     "- Both stores give the same frame for a stored run (`store.metric_statistics(run_id, ...)`; Neo4j reads "
     "the texts' `IN` memberships through `cypher/read_statistics_input.cypher` and runs the same numpy kernel; "
     "equal to 1e-9, `tests/integration/test_store_statistics.py`). `save=True` keeps them with the run: a "
@@ -130,6 +152,7 @@ WHERE = [
     "",
 ]
 
+
 def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, calibration_nrags: int = 40) -> str:
     """Scan the demo corpus with default settings and write what its statistics say, as markdown."""
     import numpy as np
@@ -141,9 +164,19 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
     from llm_mri_graphdb.store import LocalStore
 
     with tempfile.TemporaryDirectory() as tmp:
-        result = scan(str(demo_model_path()), demo_corpus_path(), device="cpu", corpus_name="llm-mri-graphdb-demo",
-                      store=LocalStore(Path(tmp) / "store"), out=Path(tmp) / "out", progress=False, probe=False,
-                      permutations=0, bootstrap=0, cache_dir=Path(tmp) / "cache")
+        result = scan(
+            str(demo_model_path()),
+            demo_corpus_path(),
+            device="cpu",
+            corpus_name="llm-mri-graphdb-demo",
+            store=LocalStore(Path(tmp) / "store"),
+            out=Path(tmp) / "out",
+            progress=False,
+            probe=False,
+            permutations=0,
+            bootstrap=0,
+            cache_dir=Path(tmp) / "cache",
+        )
         nrag = result.nrag
         sensitivity = run_sensitivity(nrag)[1]
     t = time.perf_counter()
@@ -158,8 +191,9 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
     n = int(nrag.paths.shape[0])
     for k in range(calibration_nrags):
         layers = [rng.normal(size=(n, 2)) for _ in range(nrag.n_layers)]
-        random_nrag = build_nrag_from_reduced(layers, rng.integers(0, nrag.n_labels, n), nrag.label_names,
-                                              gridsize=int(nrag.settings.get("gridsize", 10)))
+        random_nrag = build_nrag_from_reduced(
+            layers, rng.integers(0, nrag.n_labels, n), nrag.label_names, gridsize=int(nrag.settings.get("gridsize", 10))
+        )
         p.append(metric_statistics(random_nrag, n_permutations=200, n_bootstrap=0, seed=k).p.to_numpy())
     p = np.concatenate(p)
     p = p[np.isfinite(p)]
@@ -214,48 +248,86 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
             cells.append(f"{f(r.value)} [{f(r.ci_low)}, {f(r.ci_high)}] z={f(r.z)} p_adj={f(r.p_adjusted)}{star}")
         lines.append(f"| {metric} | " + " | ".join(cells) + " |")
     js = stats[stats.metric == "js_divergence_mean"]
-    lines += ["", "Jensen-Shannon divergence of the labels' occupancy (mean over layers), per pair:", "",
-              "| pair | value [95 % CI] | null mean | z | p_adj |", "|---|---|---:|---:|---:|"]
+    lines += [
+        "",
+        "Jensen-Shannon divergence of the labels' occupancy (mean over layers), per pair:",
+        "",
+        "| pair | value [95 % CI] | null mean | z | p_adj |",
+        "|---|---|---:|---:|---:|",
+    ]
     for r in js.itertuples():
-        lines.append(f"| {r.label} | {f(r.value)} [{f(r.ci_low)}, {f(r.ci_high)}] | {f(r.null_mean)} | {f(r.z)} | "
-                     f"{f(r.p_adjusted)}{' ★' if r.p_adjusted < 0.05 else ''} |")
+        lines.append(
+            f"| {r.label} | {f(r.value)} [{f(r.ci_low)}, {f(r.ci_high)}] | {f(r.null_mean)} | {f(r.z)} | "
+            f"{f(r.p_adjusted)}{' ★' if r.p_adjusted < 0.05 else ''} |"
+        )
     sig = contrasts[contrasts.p_adjusted < 0.05]
-    lines += ["", "## Which metrics separate which labels", "",
-              f"Pairwise differences (label_a - label_b) with p_adj < 0.05 (permutations within the two labels' "
-              f"texts, Holm over the pairs of each metric): {len(sig)} of {len(contrasts)}. The interval comes from the "
-              "bootstrap and p from permutations: for metrics that count regions or edges (n_edges, density, the "
-              "variances) the resamples' duplicated texts shrink both labels' values, so an interval may straddle 0 "
-              "while p_adj < 0.05; for those, read p.", ""]
+    lines += [
+        "",
+        "## Which metrics separate which labels",
+        "",
+        f"Pairwise differences (label_a - label_b) with p_adj < 0.05 (permutations within the two labels' "
+        f"texts, Holm over the pairs of each metric): {len(sig)} of {len(contrasts)}. The interval comes from the "
+        "bootstrap and p from permutations: for metrics that count regions or edges (n_edges, density, the "
+        "variances) the resamples' duplicated texts shrink both labels' values, so an interval may straddle 0 "
+        "while p_adj < 0.05; for those, read p.",
+        "",
+    ]
     if len(sig):
         lines += ["| metric | pair | difference [95 % CI] | p_adj |", "|---|---|---|---:|"]
         for r in sig.itertuples():
-            lines.append(f"| {r.metric} | {r.label_a} - {r.label_b} | {f(r.difference)} [{f(r.ci_low)}, "
-                         f"{f(r.ci_high)}] | {f(r.p_adjusted)} |")
+            lines.append(
+                f"| {r.metric} | {r.label_a} - {r.label_b} | {f(r.difference)} [{f(r.ci_low)}, "
+                f"{f(r.ci_high)}] | {f(r.p_adjusted)} |"
+            )
     counts = sig.groupby("metric").size().sort_values(ascending=False)
     n_pairs = contrasts[["label_a", "label_b"]].drop_duplicates().shape[0]
-    lines += ["", "Pairs separated per metric (of " + str(n_pairs) + "): " +
-              (", ".join(f"{m} {c}" for m, c in counts.items()) if len(counts) else "none") + "."]
-    lines += ["", "## Calibration", "",
-              f"On {calibration_nrags} synthetic grid NRAGs of the demo's size ({n} texts, {nrag.n_layers} layers, "
-              f"{nrag.n_labels} labels assigned at random, i.i.d. Gaussian coordinates) with 200 permutations each, "
-              f"**{(p < 0.05).mean():.3f}** of {p.size:,} per-label p-values fall below 0.05 (expected 0.05; the "
-              "unit test `tests/test_statistics.py::test_random_labels_are_calibrated` asserts [0.03, 0.07] over "
-              ">= 2,000 tests).", ""]
-    lines += ["## Sensitivity to the settings", "",
-              "`llm-mri-graphdb sensitivity RUN` (the run scanned with `--cache DIR`): the demo's grid rebuilt at "
-              "gridsize 8, 10 and 12 with equal-width and quantile cells from the same activations (PCA needs no "
-              "seed). spread_settings: the range of a metric over those 6 settings, mean over labels; "
-              "spread_labels: its range over the labels, mean over settings. A flagged metric moves more with how "
-              "the grid is drawn than between the labels.", "",
-              "| metric | spread over settings | spread over labels | ratio | flagged |", "|---|---:|---:|---:|---|"]
+    lines += [
+        "",
+        "Pairs separated per metric (of "
+        + str(n_pairs)
+        + "): "
+        + (", ".join(f"{m} {c}" for m, c in counts.items()) if len(counts) else "none")
+        + ".",
+    ]
+    lines += [
+        "",
+        "## Calibration",
+        "",
+        f"On {calibration_nrags} synthetic grid NRAGs of the demo's size ({n} texts, {nrag.n_layers} layers, "
+        f"{nrag.n_labels} labels assigned at random, i.i.d. Gaussian coordinates) with 200 permutations each, "
+        f"**{(p < 0.05).mean():.3f}** of {p.size:,} per-label p-values fall below 0.05 (expected 0.05; the "
+        "unit test `tests/test_statistics.py::test_random_labels_are_calibrated` asserts [0.03, 0.07] over "
+        ">= 2,000 tests).",
+        "",
+    ]
+    lines += [
+        "## Sensitivity to the settings",
+        "",
+        "`llm-mri-graphdb sensitivity RUN` (the run scanned with `--cache DIR`): the demo's grid rebuilt at "
+        "gridsize 8, 10 and 12 with equal-width and quantile cells from the same activations (PCA needs no "
+        "seed). spread_settings: the range of a metric over those 6 settings, mean over labels; "
+        "spread_labels: its range over the labels, mean over settings. A flagged metric moves more with how "
+        "the grid is drawn than between the labels.",
+        "",
+        "| metric | spread over settings | spread over labels | ratio | flagged |",
+        "|---|---:|---:|---:|---|",
+    ]
     for r in sensitivity.itertuples():
-        lines.append(f"| {r.metric} | {f(r.spread_settings)} | {f(r.spread_labels)} | {f(r.ratio)} | "
-                     f"{'yes' if r.flagged else ''} |")
+        lines.append(
+            f"| {r.metric} | {f(r.spread_settings)} | {f(r.spread_labels)} | {f(r.ratio)} | "
+            f"{'yes' if r.flagged else ''} |"
+        )
     flagged = sensitivity[sensitivity.flagged].metric.tolist()
     lines += ["", f"Flagged: {len(flagged)} of {len(sensitivity)} ({', '.join(flagged) or 'none'}).", ""]
     bench = run(repeats=1)
-    lines += ["## Benchmark", "", table(bench), "",
-              "`python -m bench statistics --write-docs` repeats it (best of 3) into `docs/benchmarks.md`.", ""]
+    lines += [
+        "## Benchmark",
+        "",
+        table(bench),
+        "",
+        "`python -m bench statistics --write-docs` repeats it (best of 3) into `docs/benchmarks.md`.",
+        "",
+    ]
     return "\n".join(lines)
 
 

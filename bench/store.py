@@ -46,8 +46,20 @@ from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
 from llm_mri_graphdb.testing import nrag_from_paths
 
-__all__ = ["synthetic_nrag", "issue14_nrag", "bare_write", "cold_bare", "run_shape", "markdown", "run_texts",
-           "bare_texts", "markdown_texts", "fresh_neo4j", "QUICK_MEMORY", "section"]
+__all__ = [
+    "synthetic_nrag",
+    "issue14_nrag",
+    "bare_write",
+    "cold_bare",
+    "run_shape",
+    "markdown",
+    "run_texts",
+    "bare_texts",
+    "markdown_texts",
+    "fresh_neo4j",
+    "QUICK_MEMORY",
+    "section",
+]
 
 NAME, TITLE = "store", "Neo4j store: writes"
 SHAPES = ("issue14", "own", "quick")
@@ -83,8 +95,9 @@ WITH texts[i] AS t, regions[$r[i]] AS g
 CREATE (t)-[:IN]->(g)"""
 
 
-def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000,
-                   *, step: int = 3, seed: int = 0) -> NRAG:
+def synthetic_nrag(
+    n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_texts: int = 5000, *, step: int = 3, seed: int = 0
+) -> NRAG:
     """Grid NRAG of ``n_texts`` random walks, each label starting near its own corner (text counts)."""
     rng = np.random.default_rng(seed)
     labels = np.arange(n_texts) % n_labels
@@ -93,21 +106,31 @@ def synthetic_nrag(n_layers: int = 32, gridsize: int = 50, n_labels: int = 3, n_
     walk = np.cumsum(rng.integers(-step, step + 1, (n_texts, n_layers, 2)), axis=1)
     paths = np.clip(start[:, None, :] + walk, 0, gridsize - 1)
     names = tuple(f"label{i}" for i in range(n_labels))
-    return nrag_from_paths(paths, labels, names,
-                           model={"name": "bench-model"}, corpus={"name": "bench-corpus", "fingerprint": f"bench-{seed}"},
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "bench": True,
-                                     "seed": seed})
+    return nrag_from_paths(
+        paths,
+        labels,
+        names,
+        model={"name": "bench-model"},
+        corpus={"name": "bench-corpus", "fingerprint": f"bench-{seed}"},
+        settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "bench": True, "seed": seed},
+    )
 
 
-def issue14_nrag(seed: int = 0, *, n_layers: int = 16, gridsize: int = 50, n_labels: int = 3,
-                 n_texts: int = 10_000) -> NRAG:
+def issue14_nrag(
+    seed: int = 0, *, n_layers: int = 16, gridsize: int = 50, n_labels: int = 3, n_texts: int = 10_000
+) -> NRAG:
     """The shape of issue 14: independent 2-D normal coordinates per layer, binned by ``build_nrag_from_reduced``."""
     rng = np.random.default_rng(seed)
     reduced = [rng.normal(size=(n_texts, 2)) for _ in range(n_layers)]
-    return build_nrag_from_reduced(reduced, np.arange(n_texts) % n_labels, [f"label{i}" for i in range(n_labels)],
-                                   gridsize=gridsize, model={"name": "bench-model"},
-                                   corpus={"name": "bench-corpus", "fingerprint": f"bench14-{seed}"},
-                                   settings={"bench": "issue14", "seed": seed})
+    return build_nrag_from_reduced(
+        reduced,
+        np.arange(n_texts) % n_labels,
+        [f"label{i}" for i in range(n_labels)],
+        gridsize=gridsize,
+        model={"name": "bench-model"},
+        corpus={"name": "bench-corpus", "fingerprint": f"bench14-{seed}"},
+        settings={"bench": "issue14", "seed": seed},
+    )
 
 
 def _n_relationships(nrag: NRAG) -> int:
@@ -146,8 +169,9 @@ def bare_write(driver, nrag: NRAG, *, batch_size: int = 20_000, database: str | 
             rows.append([position[src[k]], position[tgt[k]], weight[k], [label[k]], [weight[k]], src[k]])
     with driver.session(database=database) as session:
         for start in range(0, len(regions), batch_size):
-            session.run(_BARE_REGIONS, rows=regions[start:start + batch_size], run_id="bare",
-                        version=version).consume()
+            session.run(
+                _BARE_REGIONS, rows=regions[start : start + batch_size], run_id="bare", version=version
+            ).consume()
         for level, rows in sorted(by_layer.items()):
             used, batch = 0, []
             for row in rows:
@@ -189,11 +213,17 @@ def _packer() -> str:
 def _server_config(store) -> dict[str, str]:
     rows = store.runner.run_text(
         "SHOW SETTINGS YIELD name, value WHERE name STARTS WITH 'server.memory.' "
-        "OR name = 'db.tx_log.rotation.retention_policy' RETURN name, value", {}, write=False)
-    version = store.runner.run_text("CALL dbms.components() YIELD versions, edition "
-                                    "RETURN versions[0] AS version, edition", {}, write=False)[0]
-    return {"neo4j": f"{version['version']} {version['edition']}",
-            **{row["name"]: row["value"] for row in rows if row["value"] not in (None, "")}}
+        "OR name = 'db.tx_log.rotation.retention_policy' RETURN name, value",
+        {},
+        write=False,
+    )
+    version = store.runner.run_text(
+        "CALL dbms.components() YIELD versions, edition RETURN versions[0] AS version, edition", {}, write=False
+    )[0]
+    return {
+        "neo4j": f"{version['version']} {version['edition']}",
+        **{row["name"]: row["value"] for row in rows if row["value"] not in (None, "")},
+    }
 
 
 def _make(shape: str) -> Callable[[int], NRAG]:
@@ -204,29 +234,47 @@ def _make(shape: str) -> Callable[[int], NRAG]:
     return issue14_nrag if shape == "issue14" else (lambda seed: synthetic_nrag(seed=seed))
 
 
-def cold_bare(shape: str = "issue14", *, batch_size: int = 20_000, settings=None,
-              server_pid: int | None = None) -> dict:
+def cold_bare(
+    shape: str = "issue14", *, batch_size: int = 20_000, settings=None, server_pid: int | None = None
+) -> dict:
     """The bare write of ``shape`` as the first write of a server (start a fresh one for it)."""
     from llm_mri_graphdb.store import Neo4jStore
 
     nrag = _make(shape)(1000)
     with Neo4jStore.from_settings(settings) as store:
-        wall, cpu = _timed(lambda: bare_write(store.runner.driver, nrag, batch_size=batch_size,
-                                              database=store.database), server_pid)
+        wall, cpu = _timed(
+            lambda: bare_write(store.runner.driver, nrag, batch_size=batch_size, database=store.database), server_pid
+        )
     return {"s": wall, "server_cpu_s": cpu, "per_s": _n_relationships(nrag) / wall}
 
 
-def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_000, workers: int = 2,
-              settings=None, server_pid: int | None = None, metrics: bool = False) -> dict:
+def run_shape(
+    shape: str = "issue14",
+    *,
+    rounds: int = 2,
+    batch_size: int = 20_000,
+    workers: int = 2,
+    settings=None,
+    server_pid: int | None = None,
+    metrics: bool = False,
+) -> dict:
     """Cold write, then ``rounds`` of (warm write, bare write) on ``shape``; returns the figures."""
     from llm_mri_graphdb.store import Neo4jStore
 
     make = _make(shape)
     nrags = [make(seed) for seed in range(2 * rounds + 1)]
     n_rels = _n_relationships(nrags[0])
-    out = {"shape": shape, "n_regions": nrags[0].n_regions, "n_flows": int(nrags[0].edge_source.size),
-           "n_relationships": n_rels, "batch_size": batch_size, "workers": workers, "packer": _packer(),
-           "cpu_count": os.cpu_count(), "load_average": os.getloadavg()[0]}
+    out = {
+        "shape": shape,
+        "n_regions": nrags[0].n_regions,
+        "n_flows": int(nrags[0].edge_source.size),
+        "n_relationships": n_rels,
+        "batch_size": batch_size,
+        "workers": workers,
+        "packer": _packer(),
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+    }
     with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
         out["server"] = _server_config(store)
         wall, cpu = _timed(lambda: store.write(nrags[0]), server_pid)
@@ -237,8 +285,12 @@ def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_0
             wall, cpu = _timed(lambda nrag=nrag: store.write(nrag), server_pid)
             ours.append({"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall})
             nrag = nrags[2 + 2 * i]
-            wall, cpu = _timed(lambda nrag=nrag: versions.append(bare_write(store.runner.driver, nrag, batch_size=batch_size,
-                                                                  database=store.database)), server_pid)
+            wall, cpu = _timed(
+                lambda nrag=nrag: versions.append(
+                    bare_write(store.runner.driver, nrag, batch_size=batch_size, database=store.database)
+                ),
+                server_pid,
+            )
             bare.append({"s": wall, "server_cpu_s": cpu, "per_s": n_rels / wall})
         if metrics:
             run_id = nrags[1].run_id
@@ -260,12 +312,15 @@ def run_shape(shape: str = "issue14", *, rounds: int = 2, batch_size: int = 20_0
 
 
 def _texts_of(nrag: NRAG) -> list[str]:
-    return [f"text {i} of {nrag.corpus['fingerprint']}: a sentence of about sixty characters." for i in
-            range(nrag.paths.shape[0])]
+    return [
+        f"text {i} of {nrag.corpus['fingerprint']}: a sentence of about sixty characters."
+        for i in range(nrag.paths.shape[0])
+    ]
 
 
-def bare_texts(driver, nrag: NRAG, version: str, corpus: str, *, batch_size: int = 20_000,
-               database: str | None = None) -> None:
+def bare_texts(
+    driver, nrag: NRAG, version: str, corpus: str, *, batch_size: int = 20_000, database: str | None = None
+) -> None:
     """Text nodes (``CREATE``) and the ``IN`` memberships of ``nrag`` against a bare ``version``, by plain
     driver code: one thread, auto-commit, no MERGE, idempotence guard or count check."""
     texts, labels = _texts_of(nrag), [nrag.label_names[k] for k in nrag.text_labels.tolist()]
@@ -274,17 +329,31 @@ def bare_texts(driver, nrag: NRAG, version: str, corpus: str, *, batch_size: int
         first.setdefault(level, i)
     with driver.session(database=database) as session:
         for start in range(0, len(texts), batch_size):
-            session.run(_BARE_TEXTS, corpus=corpus, idx=list(range(start, min(start + batch_size, len(texts)))),
-                        text=texts[start:start + batch_size], label=labels[start:start + batch_size]).consume()
+            session.run(
+                _BARE_TEXTS,
+                corpus=corpus,
+                idx=list(range(start, min(start + batch_size, len(texts)))),
+                text=texts[start : start + batch_size],
+                label=labels[start : start + batch_size],
+            ).consume()
         for layer in range(nrag.n_layers):
             r = (nrag.paths[:, layer] - first[layer]).tolist()
             for start in range(0, len(r), batch_size):
-                session.run(_BARE_IN, version=version, corpus=corpus, layer=layer, start=start,
-                            r=r[start:start + batch_size]).consume()
+                session.run(
+                    _BARE_IN, version=version, corpus=corpus, layer=layer, start=start, r=r[start : start + batch_size]
+                ).consume()
 
 
-def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, settings=None,
-              server_pid: int | None = None, n_texts: int = 10_000, n_layers: int = 13) -> dict:
+def run_texts(
+    *,
+    rounds: int = 2,
+    batch_size: int = 20_000,
+    workers: int = 2,
+    settings=None,
+    server_pid: int | None = None,
+    n_texts: int = 10_000,
+    n_layers: int = 13,
+) -> dict:
     """Texts written with a run: warm writes with and without texts, and the bare UNWIND of the same texts.
 
     Each round writes a run without texts, a run of the same shape with its
@@ -296,8 +365,16 @@ def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, se
 
     make = lambda seed: issue14_nrag(seed, n_layers=n_layers, gridsize=10, n_texts=n_texts)  # noqa: E731
     n_mem = n_texts * n_layers
-    out = {"n_texts": n_texts, "n_layers": n_layers, "n_memberships": n_mem, "batch_size": batch_size,
-           "workers": workers, "cpu_count": os.cpu_count(), "load_average": os.getloadavg()[0], "rounds": []}
+    out = {
+        "n_texts": n_texts,
+        "n_layers": n_layers,
+        "n_memberships": n_mem,
+        "batch_size": batch_size,
+        "workers": workers,
+        "cpu_count": os.cpu_count(),
+        "load_average": os.getloadavg()[0],
+        "rounds": [],
+    }
     with Neo4jStore.from_settings(settings, batch_size=batch_size, workers=workers) as store:
         warm = make(100)  # warm up every statement (and the JIT) once, texts and bare included
         store.write(warm, texts=_texts_of(warm))
@@ -312,14 +389,25 @@ def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, se
             t_texts, cpu = _timed(lambda texty=texty: store.write(texty, texts=_texts_of(texty)), server_pid)
             version = bare_write(store.runner.driver, other, batch_size=batch_size, database=store.database)
             corpus = f"bare-texts-{uuid.uuid4().hex[:8]}"
-            t_bare, cpu_bare = _timed(lambda other=other, version=version, corpus=corpus: bare_texts(store.runner.driver, other, version, corpus,
-                                                         batch_size=batch_size, database=store.database), server_pid)
+            t_bare, cpu_bare = _timed(
+                lambda other=other, version=version, corpus=corpus: bare_texts(
+                    store.runner.driver, other, version, corpus, batch_size=batch_size, database=store.database
+                ),
+                server_pid,
+            )
             written += [plain.run_id, texty.run_id]
             bare.append((version, corpus))
             # the texts' share is a difference of two writes: at small sizes the machine's noise can exceed it
-            out["rounds"].append({"write_s": t_plain, "write_with_texts_s": t_texts, "texts_s": t_texts - t_plain,
-                                  "memberships_per_s": n_mem / (t_texts - t_plain) if t_texts > t_plain else None,
-                                  "bare_texts_s": t_bare, "bare_memberships_per_s": n_mem / t_bare})
+            out["rounds"].append(
+                {
+                    "write_s": t_plain,
+                    "write_with_texts_s": t_texts,
+                    "texts_s": t_texts - t_plain,
+                    "memberships_per_s": n_mem / (t_texts - t_plain) if t_texts > t_plain else None,
+                    "bare_texts_s": t_bare,
+                    "bare_memberships_per_s": n_mem / t_bare,
+                }
+            )
         for run_id in written:
             store.delete(run_id)
         for version, corpus in bare:
@@ -333,57 +421,80 @@ def run_texts(*, rounds: int = 2, batch_size: int = 20_000, workers: int = 2, se
     measured = [r["texts_s"] for r in out["rounds"] if r["memberships_per_s"] is not None]
     best = min(measured) if measured else None
     best_bare = min(r["bare_texts_s"] for r in out["rounds"])
-    out.update(memberships_best_per_s=None if best is None else n_mem / best, bare_best_per_s=n_mem / best_bare,
-               ours_over_bare=None if best is None else best / best_bare)
+    out.update(
+        memberships_best_per_s=None if best is None else n_mem / best,
+        bare_best_per_s=n_mem / best_bare,
+        ours_over_bare=None if best is None else best / best_bare,
+    )
     return out
 
 
 def markdown(r: dict, command: str) -> str:
     """The store section of ``docs/benchmarks.md`` for a :func:`run_shape` result."""
-    rows = [("cold: first write after start (Neo4jStore)", r["cold"])] + \
-        ([("cold bare UNWIND: first write of another fresh server", r["cold_bare"])] if "cold_bare" in r else []) + \
-        [(f"warm write {i + 1} (Neo4jStore)", w) for i, w in enumerate(r["warm"])] + \
-        [(f"bare UNWIND {i + 1} (no project code)", b) for i, b in enumerate(r["bare"])]
+    rows = (
+        [("cold: first write after start (Neo4jStore)", r["cold"])]
+        + ([("cold bare UNWIND: first write of another fresh server", r["cold_bare"])] if "cold_bare" in r else [])
+        + [(f"warm write {i + 1} (Neo4jStore)", w) for i, w in enumerate(r["warm"])]
+        + [(f"bare UNWIND {i + 1} (no project code)", b) for i, b in enumerate(r["bare"])]
+    )
     server = ", ".join(f"{k}={v}" for k, v in r["server"].items())
-    return "\n".join([
-        f"`{command}`: {r['n_regions']:,} regions, {r['n_flows']:,} :FLOWS, "
-        f"{r['n_relationships'] - r['n_flows']:,} :FLOWS_TOTAL ({r['n_relationships']:,} relationships); "
-        f"{r['workers']} writer threads, {r['batch_size']:,} relationships a batch, Bolt packer: {r['packer']}; "
-        f"{r['cpu_count']} cores, load average {r['load_average']:.1f} at the start. Server: {server}.",
-        "", "| write | seconds | relationships/s | server CPU s |", "|---|---:|---:|---:|",
-        *(f"| {name} | {x['s']:.2f} | {x['per_s']:,.0f} | {x['server_cpu_s']:.2f} |" for name, x in rows),
-        "", f"Best warm write / best bare UNWIND: **{r['ours_over_bare']:.2f}x** (target <= 1.2x); "
-        f"warm {r['warm_best_per_s']:,.0f}/s, bare {r['bare_best_per_s']:,.0f}/s, cold {r['cold']['per_s']:,.0f}/s"
-        + (f"; cold / cold bare: **{r['cold']['s'] / r['cold_bare']['s']:.2f}x**." if "cold_bare" in r else "."),
-    ])
+    return "\n".join(
+        [
+            f"`{command}`: {r['n_regions']:,} regions, {r['n_flows']:,} :FLOWS, "
+            f"{r['n_relationships'] - r['n_flows']:,} :FLOWS_TOTAL ({r['n_relationships']:,} relationships); "
+            f"{r['workers']} writer threads, {r['batch_size']:,} relationships a batch, Bolt packer: {r['packer']}; "
+            f"{r['cpu_count']} cores, load average {r['load_average']:.1f} at the start. Server: {server}.",
+            "",
+            "| write | seconds | relationships/s | server CPU s |",
+            "|---|---:|---:|---:|",
+            *(f"| {name} | {x['s']:.2f} | {x['per_s']:,.0f} | {x['server_cpu_s']:.2f} |" for name, x in rows),
+            "",
+            f"Best warm write / best bare UNWIND: **{r['ours_over_bare']:.2f}x** (target <= 1.2x); "
+            f"warm {r['warm_best_per_s']:,.0f}/s, bare {r['bare_best_per_s']:,.0f}/s, cold {r['cold']['per_s']:,.0f}/s"
+            + (f"; cold / cold bare: **{r['cold']['s'] / r['cold_bare']['s']:.2f}x**." if "cold_bare" in r else "."),
+        ]
+    )
 
 
 def markdown_texts(r: dict, command: str) -> str:
     """The texts part of the docs block for a :func:`run_texts` result."""
-    return "\n".join([
-        f"`{command}`: {r['n_texts']:,} texts x {r['n_layers']} layers, {r['n_memberships']:,} "
-        "`(:Text)-[:IN]->(:Region)` memberships written with a grid run, against a bare `UNWIND` of the same texts "
-        "and memberships in the same run. The membership time is the warm write with texts minus the same write "
-        f"without them, so it includes creating the `Text` nodes; load average {r['load_average']:.1f} at the start.",
-        "", "| round | write s | write with texts s | texts s | memberships/s | bare texts s | bare memberships/s |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
-        *(f"| {i + 1} | {x['write_s']:.2f} | {x['write_with_texts_s']:.2f} | {x['texts_s']:.2f} | "
-          + ("-" if x["memberships_per_s"] is None else f"{x['memberships_per_s']:,.0f}")
-          + f" | {x['bare_texts_s']:.2f} | {x['bare_memberships_per_s']:,.0f} |"
-          for i, x in enumerate(r["rounds"])),
-        "", (f"Best: ours **{r['memberships_best_per_s']:,.0f} memberships/s**, bare {r['bare_best_per_s']:,.0f}/s; "
-             f"ours / bare time: **{r['ours_over_bare']:.2f}x** (target >= 50,000 memberships/s)."
-             if r["memberships_best_per_s"] is not None else
-             f"Not measurable in this run: no write with texts was slower than the same write without them (the "
-             f"machine's noise exceeded the texts' cost); bare {r['bare_best_per_s']:,.0f} memberships/s."),
-    ])
+    return "\n".join(
+        [
+            f"`{command}`: {r['n_texts']:,} texts x {r['n_layers']} layers, {r['n_memberships']:,} "
+            "`(:Text)-[:IN]->(:Region)` memberships written with a grid run, against a bare `UNWIND` of the same texts "
+            "and memberships in the same run. The membership time is the warm write with texts minus the same write "
+            f"without them, so it includes creating the `Text` nodes; load average {r['load_average']:.1f} at the start.",
+            "",
+            "| round | write s | write with texts s | texts s | memberships/s | bare texts s | bare memberships/s |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            *(
+                f"| {i + 1} | {x['write_s']:.2f} | {x['write_with_texts_s']:.2f} | {x['texts_s']:.2f} | "
+                + ("-" if x["memberships_per_s"] is None else f"{x['memberships_per_s']:,.0f}")
+                + f" | {x['bare_texts_s']:.2f} | {x['bare_memberships_per_s']:,.0f} |"
+                for i, x in enumerate(r["rounds"])
+            ),
+            "",
+            (
+                f"Best: ours **{r['memberships_best_per_s']:,.0f} memberships/s**, bare {r['bare_best_per_s']:,.0f}/s; "
+                f"ours / bare time: **{r['ours_over_bare']:.2f}x** (target >= 50,000 memberships/s)."
+                if r["memberships_best_per_s"] is not None
+                else f"Not measurable in this run: no write with texts was slower than the same write without them (the "
+                f"machine's noise exceeded the texts' cost); bare {r['bare_best_per_s']:,.0f} memberships/s."
+            ),
+        ]
+    )
 
 
 def _fresh_server(heap: str = "2g", pagecache: str = "1g"):
     from llm_mri_graphdb.server import LocalNeo4j, free_port
 
-    server = LocalNeo4j(Path(tempfile.mkdtemp(prefix="bench-store-")), bolt_port=free_port(),
-                        http_port=free_port(), heap=heap, pagecache=pagecache)
+    server = LocalNeo4j(
+        Path(tempfile.mkdtemp(prefix="bench-store-")),
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap=heap,
+        pagecache=pagecache,
+    )
     return server, server.start(password="bench-" + uuid.uuid4().hex[:12]).pid
 
 
@@ -421,13 +532,18 @@ def section(quick: bool = False) -> str:
     r["cold_bare"] = first
     sizes = dict(n_texts=500, n_layers=3) if quick else {}
     texts = _on_fresh_server(run_texts, rounds=1 if quick else 3, memory=memory, **sizes)
-    return "\n\n".join([
-        "### Writes: cold, warm, and the bare-UNWIND bound",
-        markdown(r, f"python -m bench.store --shape {shape} --rounds {rounds}"),
-        "### Texts and memberships with a run",
-        markdown_texts(texts, f"python -m bench.store --texts --rounds {1 if quick else 3}"
-                              + (" (500 texts x 3 layers)" if quick else "")),
-    ])
+    return "\n\n".join(
+        [
+            "### Writes: cold, warm, and the bare-UNWIND bound",
+            markdown(r, f"python -m bench.store --shape {shape} --rounds {rounds}"),
+            "### Texts and memberships with a run",
+            markdown_texts(
+                texts,
+                f"python -m bench.store --texts --rounds {1 if quick else 3}"
+                + (" (500 texts x 3 layers)" if quick else ""),
+            ),
+        ]
+    )
 
 
 def main() -> None:
@@ -447,9 +563,16 @@ def main() -> None:
     memory = {"heap": a.heap, "pagecache": a.pagecache}
     if a.texts:
         kwargs = dict(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers)
-        r = (run_texts(settings=neo4j_settings(), **kwargs) if a.use_env
-             else _on_fresh_server(run_texts, memory=memory, **kwargs))
-        print(json.dumps(r, indent=2) if a.json else markdown_texts(r, f"python -m bench.store --texts --rounds {a.rounds}"))
+        r = (
+            run_texts(settings=neo4j_settings(), **kwargs)
+            if a.use_env
+            else _on_fresh_server(run_texts, memory=memory, **kwargs)
+        )
+        print(
+            json.dumps(r, indent=2)
+            if a.json
+            else markdown_texts(r, f"python -m bench.store --texts --rounds {a.rounds}")
+        )
         return
     kwargs = dict(rounds=a.rounds, batch_size=a.batch_size, workers=a.workers, metrics=a.metrics)
     if a.use_env:

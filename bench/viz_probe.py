@@ -51,9 +51,20 @@ def run(cases=((6, 10, 2, 300), (13, 10, 4, 300), (25, 20, 10, 2000)), *, probe_
         tf, _ = timed(lambda x: figure_to_png_bytes(plot_graph(x, fix_node_positions=False)), nrag)
         ts, _ = timed(lambda x: figure_to_png_bytes(plot_scan(x)), nrag)
         th, _ = timed(lambda x, mid: figure_to_png_bytes(plot_heatmap(x, mid)), nrag, n_layers // 2)
-        rows.append({"layers": n_layers, "grid": g, "labels": k, "texts": n, "regions": nrag.n_regions,
-                     "edge_rows": int(nrag.edge_source.size), "graph_s": tg, "graph_free_s": tf, "scan_s": ts,
-                     "heatmap_s": th})
+        rows.append(
+            {
+                "layers": n_layers,
+                "grid": g,
+                "labels": k,
+                "texts": n,
+                "regions": nrag.n_regions,
+                "edge_rows": int(nrag.edge_source.size),
+                "graph_s": tg,
+                "graph_free_s": tf,
+                "scan_s": ts,
+                "heatmap_s": th,
+            }
+        )
     rng = np.random.default_rng(0)
     y = np.repeat(np.arange(4), probe_texts // 4)
     centres = rng.normal(size=(4, 384))
@@ -67,16 +78,25 @@ def run(cases=((6, 10, 2, 300), (13, 10, 4, 300), (25, 20, 10, 2000)), *, probe_
 def markdown(r: dict, command: str) -> str:
     """The result of :func:`run` as the markdown of the docs."""
     base = r["rows"][0]["graph_s"]
-    lines = [f"`{command}`: synthetic scans (Gaussian blobs per label drifting apart layer by layer); seconds per "
-             "call, each figure rendered to PNG.", "",
-             "| layers | grid | labels | texts | regions | edge rows | graph s | graph / first | graph, free layout s "
-             "| scan s | heatmap s |", "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"`{command}`: synthetic scans (Gaussian blobs per label drifting apart layer by layer); seconds per "
+        "call, each figure rendered to PNG.",
+        "",
+        "| layers | grid | labels | texts | regions | edge rows | graph s | graph / first | graph, free layout s "
+        "| scan s | heatmap s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for x in r["rows"]:
-        lines.append(f"| {x['layers']} | {x['grid']} | {x['labels']} | {x['texts']} | {x['regions']} | "
-                     f"{x['edge_rows']} | {x['graph_s']:.2f} | {x['graph_s'] / base:.1f}x | {x['graph_free_s']:.2f} | "
-                     f"{x['scan_s']:.2f} | {x['heatmap_s']:.2f} |")
-    lines += ["", f"Probes, {r['probe_texts']} texts x 384 wide x 13 layers: `evaluate_model` "
-              f"{r['evaluate_model_s']:.2f} s, `layer_curve` {r['layer_curve_s']:.2f} s."]
+        lines.append(
+            f"| {x['layers']} | {x['grid']} | {x['labels']} | {x['texts']} | {x['regions']} | "
+            f"{x['edge_rows']} | {x['graph_s']:.2f} | {x['graph_s'] / base:.1f}x | {x['graph_free_s']:.2f} | "
+            f"{x['scan_s']:.2f} | {x['heatmap_s']:.2f} |"
+        )
+    lines += [
+        "",
+        f"Probes, {r['probe_texts']} texts x 384 wide x 13 layers: `evaluate_model` "
+        f"{r['evaluate_model_s']:.2f} s, `layer_curve` {r['layer_curve_s']:.2f} s.",
+    ]
     return "\n".join(lines)
 
 

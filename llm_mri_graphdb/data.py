@@ -28,8 +28,14 @@ MAX_TEXT_CHARS = 1 << 20
 _TABLE_SUFFIXES = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".json": "jsonl", ".parquet": "parquet"}
 
 
-def load_corpus(source: Any, text_column: str = "text", label_column: str = "label", *, name: str | None = None,
-                encoding: str = "utf-8"):
+def load_corpus(
+    source: Any,
+    text_column: str = "text",
+    label_column: str = "label",
+    *,
+    name: str | None = None,
+    encoding: str = "utf-8",
+):
     """Load a labelled corpus as a ``Dataset`` with ``text`` and ``label`` (ClassLabel) columns.
 
     Parameters
@@ -121,9 +127,11 @@ def _undecodable(path: Path, encoding: str) -> str:
         except UnicodeDecodeError as exc:
             where = "" if file == path else f"{file.relative_to(path)}, "
             line = raw.count(b"\n", 0, exc.start) + 1
-            return (f"not {encoding} text ({where}line {line}: byte 0x{raw[exc.start]:02x} cannot be decoded); "
-                    "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8) or pass its encoding "
-                    "(encoding='latin-1', --encoding latin-1).")
+            return (
+                f"not {encoding} text ({where}line {line}: byte 0x{raw[exc.start]:02x} cannot be decoded); "
+                "convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8) or pass its encoding "
+                "(encoding='latin-1', --encoding latin-1)."
+            )
     return f"not {encoding} text; convert it to UTF-8 or pass its encoding (--encoding)."
 
 
@@ -131,22 +139,23 @@ def _read_table(path: Path, kind: str, encoding: str = "utf-8"):
     import pandas as pd
 
     if path.stat().st_size == 0:
-        raise CorpusError(f"the file is empty; a {kind.upper()} corpus needs a header (e.g. text,label) "
-                          "and one row per text.")
+        raise CorpusError(
+            f"the file is empty; a {kind.upper()} corpus needs a header (e.g. text,label) and one row per text."
+        )
     try:
         if kind in ("csv", "tsv"):  # keep "NA" etc. as text: only a truly empty cell is missing
             sep = "\t" if kind == "tsv" else ","
             _check_fields(path, sep, encoding)
             # index_col=False: a row with extra fields is never turned into an index (checked above anyway)
-            return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], encoding=encoding,
-                               index_col=False)
+            return pd.read_csv(path, sep=sep, keep_default_na=False, na_values=[""], encoding=encoding, index_col=False)
         if kind == "jsonl":
             _check_json_lines(path, encoding)
             return pd.read_json(path, lines=True, dtype=False, encoding=encoding)
         return pd.read_parquet(path)
     except pd.errors.EmptyDataError:
-        raise CorpusError(f"the file holds no columns; a {kind.upper()} corpus needs a header (e.g. text,label) "
-                          "and one row per text.") from None
+        raise CorpusError(
+            f"the file holds no columns; a {kind.upper()} corpus needs a header (e.g. text,label) and one row per text."
+        ) from None
     except pd.errors.ParserError as exc:
         cause = " ".join(str(exc).split())
         raise CorpusError(f"not a readable {kind.upper()} file ({cause}); check its quoting and separators.") from None
@@ -184,7 +193,8 @@ def _count_fields(path: Path, sep: str, encoding: str) -> None:
                 raise CorpusError(
                     f"row {row} (line {reader.line_num}) has {len(fields)} fields but the header has "
                     f"{len(header)} ({sep.join(header)!r}); quote every text that contains a {name} "
-                    f'(e.g. "The rabbit, hid",animals) or fix the row.')
+                    f'(e.g. "The rabbit, hid",animals) or fix the row.'
+                )
 
 
 def _refuse_duplicates(names: list, where: str) -> None:
@@ -194,12 +204,15 @@ def _refuse_duplicates(names: list, where: str) -> None:
             duplicates.append(name)
         seen.add(name)
     if duplicates:
-        raise CorpusError(f"the {where} names {', '.join(repr(d) for d in duplicates)} more than once; "
-                          "give every column a distinct name.")
+        raise CorpusError(
+            f"the {where} names {', '.join(repr(d) for d in duplicates)} more than once; "
+            "give every column a distinct name."
+        )
 
 
 def _check_json_lines(path: Path, encoding: str) -> None:
     """Refuse a JSON Lines file whose line is not an object or repeats a key (``json`` keeps the last)."""
+
     def pairs(items: list) -> dict:
         _refuse_duplicates([key for key, _ in items], f"object on line {line}")
         return dict(items)
@@ -213,8 +226,10 @@ def _check_json_lines(path: Path, encoding: str) -> None:
             except json.JSONDecodeError as exc:
                 raise CorpusError(f"line {line} is not JSON ({exc.msg}); write one JSON object per line.") from None
             if not isinstance(value, dict):
-                raise CorpusError(f"line {line} is a JSON {type(value).__name__}, not an object; write one object "
-                                  'per line, e.g. {"text": "...", "label": "..."}.')
+                raise CorpusError(
+                    f"line {line} is a JSON {type(value).__name__}, not an object; write one object "
+                    'per line, e.g. {"text": "...", "label": "..."}.'
+                )
 
 
 def _columns_of(frame, text_column: str, label_column: str) -> tuple[list, list]:
@@ -222,8 +237,10 @@ def _columns_of(frame, text_column: str, label_column: str) -> tuple[list, list]
     _refuse_duplicates(present, "table's header")
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
-            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
-                              f"with {role}_column= (--{role}-column).")
+            raise CorpusError(
+                f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
+                f"with {role}_column= (--{role}-column)."
+            )
     labels = [None if _is_missing(v) else (v.item() if hasattr(v, "item") else v) for v in frame[label_column]]
     texts = [None if _is_missing(v) else v for v in frame[text_column]]
     return texts, labels
@@ -239,8 +256,10 @@ def _from_dataset(ds, text_column: str, label_column: str, name: str | None):
     present = list(ds.column_names)
     for role, col in (("text", text_column), ("label", label_column)):
         if col not in present:
-            raise CorpusError(f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
-                              f"with {role}_column= (--{role}-column).")
+            raise CorpusError(
+                f"{role} column {col!r} is missing; the corpus has columns {present}: name one "
+                f"with {role}_column= (--{role}-column)."
+            )
     feature = ds.features[label_column]
     texts = list(ds[text_column])
     labels = list(ds[label_column])
@@ -291,16 +310,20 @@ def _check(texts: list, labels: list, label_names: list[str]) -> None:
         if not isinstance(text, str) or not text.strip():
             raise CorpusError(f"text of row {i} must be a non-empty string; got {text!r}.")
         if len(text) > MAX_TEXT_CHARS // 4 and len(text.encode("utf-8")) > MAX_TEXT_CHARS:
-            raise CorpusError(f"text of row {i} is {len(text.encode('utf-8')):,} bytes long, over the "
-                              f"{MAX_TEXT_CHARS:,} a text may have; an unclosed quote often swallows the rest of a "
-                              "file into one text: check the quoting near that row, or split the text.")
+            raise CorpusError(
+                f"text of row {i} is {len(text.encode('utf-8')):,} bytes long, over the "
+                f"{MAX_TEXT_CHARS:,} a text may have; an unclosed quote often swallows the rest of a "
+                "file into one text: check the quoting near that row, or split the text."
+            )
     for index, name in enumerate(label_names):
         size = len(str(name).encode("utf-8"))
         if size > MAX_LABEL_BYTES:
             row = next((i for i, label in enumerate(labels) if label is not None and int(label) == index), None)
-            raise CorpusError(f"label of row {row} is {size:,} bytes long, over the {MAX_LABEL_BYTES:,} a label may "
-                              "have (labels are indexed in Neo4j); use a short class name (a label column may have "
-                              "been swapped with the text column: check --text-column/--label-column).")
+            raise CorpusError(
+                f"label of row {row} is {size:,} bytes long, over the {MAX_LABEL_BYTES:,} a label may "
+                "have (labels are indexed in Neo4j); use a short class name (a label column may have "
+                "been swapped with the text column: check --text-column/--label-column)."
+            )
     for i, label in enumerate(labels):
         if label is None or not 0 <= int(label) < len(label_names):
             raise CorpusError(f"label of row {i} must index {label_names}; got {label!r}.")

@@ -30,8 +30,10 @@ class DimensionalityReduction:
         return _reducer_class(self._reducer)(self.n_components, random_state=self.random_state)
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}(n_components={self.n_components!r}, "
-                f"random_state={self.random_state!r}, gridsize={self.gridsize!r})")
+        return (
+            f"{type(self).__name__}(n_components={self.n_components!r}, "
+            f"random_state={self.random_state!r}, gridsize={self.gridsize!r})"
+        )
 
 
 class PCA(DimensionalityReduction):
@@ -54,8 +56,7 @@ class UMAP(DimensionalityReduction):
 
     _reducer = "UMAP"
 
-    def __init__(self, n_components: int, gridsize: int = 10, random_state: int | None = None,
-                 metric: str = "cosine"):
+    def __init__(self, n_components: int, gridsize: int = 10, random_state: int | None = None, metric: str = "cosine"):
         super().__init__(n_components, random_state, gridsize)
         self.metric = metric
 

@@ -95,17 +95,41 @@ class ActivationAreas:
         corpus too small for the reducer's components (the fix is named).
     """
 
-    def __init__(self, model: Any, dataset: Any, reduction_method: Any, device: str = "cpu", *,
-                 site: str = "hidden", pooling: str = "first", batch_size: int = 32, dtype: str | None = None,
-                 max_length: int | None = None, store: Store | None = None, cache: Any = None, threshold: float = 0.3,
-                 progress: bool = True, allow_large: bool = False) -> None:
+    def __init__(
+        self,
+        model: Any,
+        dataset: Any,
+        reduction_method: Any,
+        device: str = "cpu",
+        *,
+        site: str = "hidden",
+        pooling: str = "first",
+        batch_size: int = 32,
+        dtype: str | None = None,
+        max_length: int | None = None,
+        store: Store | None = None,
+        cache: Any = None,
+        threshold: float = 0.3,
+        progress: bool = True,
+        allow_large: bool = False,
+    ) -> None:
         from .scan_settings import check_corpus_size, check_extraction, check_graph
 
-        check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
-                         max_length=max_length, allow_large=allow_large)
-        check_graph(n_components=int(reduction_method.n_components),
-                    gridsize=int(getattr(reduction_method, "gridsize", 10)), threshold=threshold,
-                    allow_large=allow_large)
+        check_extraction(
+            site=site,
+            pooling=pooling,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_length=max_length,
+            allow_large=allow_large,
+        )
+        check_graph(
+            n_components=int(reduction_method.n_components),
+            gridsize=int(getattr(reduction_method, "gridsize", 10)),
+            threshold=threshold,
+            allow_large=allow_large,
+        )
         self.model = model
         self.dataset = load_corpus(dataset)
         names = list(self.dataset.features["label"].names)
@@ -144,14 +168,24 @@ class ActivationAreas:
         from llm_mri_graphdb.reduce.layers import reduce_layers
 
         self.activations = extract_activations(
-            self.model, self.dataset, site=self.site, pooling=self.pooling, device=self.device,
-            dtype=self.dtype, batch_size=self.batch_size, max_length=self.max_length,
-            cache_dir=self.cache, progress=self.progress, allow_large=self.allow_large,
+            self.model,
+            self.dataset,
+            site=self.site,
+            pooling=self.pooling,
+            device=self.device,
+            dtype=self.dtype,
+            batch_size=self.batch_size,
+            max_length=self.max_length,
+            cache_dir=self.cache,
+            progress=self.progress,
+            allow_large=self.allow_large,
         )
         if self.activations.settings.get("pooling") == "first" and self.activations.model.get("is_decoder"):
             warnings.warn(
                 "pooling='first' on a decoder model reads a token that has seen nothing of the text; "
-                "use pooling='auto' (mean over positions >= 1) or pooling='last'.", UserWarning, stacklevel=2,
+                "use pooling='auto' (mean over positions >= 1) or pooling='last'.",
+                UserWarning,
+                stacklevel=2,
             )
         self.reduced = reduce_layers(self.activations, self.reducer)
         self.nrag = self._build(self.threshold)
@@ -205,8 +239,13 @@ class ActivationAreas:
         resolve_labels(nrag.label_names, categories)  # clear error for unknown names
         return nrag.to_networkx(categories)
 
-    def get_graph_image(self, G: nx.Graph, colormap: str = "coolwarm", fix_node_positions: bool = True,
-                        fix_node_dimensions: bool | None = None) -> Figure:
+    def get_graph_image(
+        self,
+        G: nx.Graph,
+        colormap: str = "coolwarm",
+        fix_node_positions: bool = True,
+        fix_node_dimensions: bool | None = None,
+    ) -> Figure:
         """Draw a graph from :meth:`get_graph` (``fix_node_dimensions`` is the old example's alias)."""
         from . import viz
 
@@ -219,14 +258,17 @@ class ActivationAreas:
         """Write the scan to a store (Neo4j or embedded) and return its run id; ``texts=False`` stores no texts."""
         target = store if store is not None else self.store
         if target is None:
-            raise ValueError("save() needs a store: pass Neo4jStore(...) or MemoryStore(), or set store= at construction.")
+            raise ValueError(
+                "save() needs a store: pass Neo4jStore(...) or MemoryStore(), or set store= at construction."
+            )
         nrag = self._require_scan()
         keep = texts and nrag.text_labels is not None
         return target.write(nrag, texts=list(self.dataset["text"]) if keep else None)
 
     # -- texts in the scan ---------------------------------------------------------------
-    def region_texts(self, layer: int, region: str | tuple[int, int], label: str | int | None = None,
-                     limit: int | None = None) -> pd.DataFrame:
+    def region_texts(
+        self, layer: int, region: str | tuple[int, int], label: str | int | None = None, limit: int | None = None
+    ) -> pd.DataFrame:
         """The texts in one region of a grid scan (``index``, ``text``, ``label``), in corpus order.
 
         ``region`` is ``(x, y)`` or its name ``"layer_x_y"``; ``label`` keeps one label's texts.
@@ -236,8 +278,14 @@ class ActivationAreas:
         from llm_mri_graphdb.nrag.texts import region_texts
 
         name = f"{layer}_{region[0]}_{region[1]}" if isinstance(region, tuple) else str(region)
-        rows = region_texts(self._require_scan(), name, self.dataset["text"], self._require_scan_data()[0].labels,
-                            label=label, limit=limit)
+        rows = region_texts(
+            self._require_scan(),
+            name,
+            self.dataset["text"],
+            self._require_scan_data()[0].labels,
+            label=label,
+            limit=limit,
+        )
         return pd.DataFrame(rows, columns=["index", "text", "label"])
 
     def text_path(self, i: int) -> pd.DataFrame:
@@ -315,8 +363,19 @@ class Metrics:
         return self.Graph
 
     def get_basic_metrics(self) -> dict[str, Any]:
-        keys = ("mean_degree", "var_degree", "skew_degree", "kurt_degree", "mean_strength", "var_strength",
-                "skew_strength", "kurt_strength", "assortativity", "density", "center_of_mass")
+        keys = (
+            "mean_degree",
+            "var_degree",
+            "skew_degree",
+            "kurt_degree",
+            "mean_strength",
+            "var_strength",
+            "skew_strength",
+            "kurt_strength",
+            "assortativity",
+            "density",
+            "center_of_mass",
+        )
         out = {k: self._all[k] for k in keys}
         out["center_of_strength"] = self._all["center_of_strength"]
         out["center_of_strength_llm_mri"] = self._all["center_of_strength_llm_mri"]
@@ -326,8 +385,13 @@ class Metrics:
     def get_degree_by_layer(self) -> pd.DataFrame:
         import pandas as pd
 
-        return pd.DataFrame({"layer": [str(i) for i in range(self.layers)],
-                             "mean": self._all["degree_mean_by_layer"], "var": self._all["degree_var_by_layer"]})
+        return pd.DataFrame(
+            {
+                "layer": [str(i) for i in range(self.layers)],
+                "mean": self._all["degree_mean_by_layer"],
+                "var": self._all["degree_var_by_layer"],
+            }
+        )
 
     def get_graph_center_of_mass(self) -> float:
         return self._all["center_of_mass"]
@@ -336,7 +400,7 @@ class Metrics:
         return self._all["center_of_strength"]
 
     def _projection(self, side: str) -> dict[str, Any]:
-        out = {k[len(f"projection_{side}_"):]: v for k, v in self._all.items() if k.startswith(f"projection_{side}_")}
+        out = {k[len(f"projection_{side}_") :]: v for k, v in self._all.items() if k.startswith(f"projection_{side}_")}
         out.update(model_name=self.model_name, label=self.label, side=side)
         return out
 
@@ -358,18 +422,29 @@ class Evaluation:
         self.activation_areas = activation_areas
         self.n_components = n_components
 
-    def evaluate_model(self, n_splits: int = 5, test_size: float = 0.3, random_state: int = 42,
-                       n_components: int | None = None, metrics: str | list[str] | None = None) -> dict:
+    def evaluate_model(
+        self,
+        n_splits: int = 5,
+        test_size: float = 0.3,
+        random_state: int = 42,
+        n_components: int | None = None,
+        metrics: str | list[str] | None = None,
+    ) -> dict:
         """Full last-layer embeddings against the concatenated reduced layers; ``{'delta': ...}``."""
         from llm_mri_graphdb.analysis import probe as _probe
 
         reduced, labels = self.activation_areas._get_nrag_embeddings()
         full, _ = self.activation_areas._get_embeddings()
         return _probe.evaluate_model(
-            full.to_numpy(), reduced.to_numpy(), np.ravel(labels.to_numpy()), n_splits=n_splits,
-            test_size=test_size, random_state=random_state,
+            full.to_numpy(),
+            reduced.to_numpy(),
+            np.ravel(labels.to_numpy()),
+            n_splits=n_splits,
+            test_size=test_size,
+            random_state=random_state,
             n_components=n_components if n_components is not None else self.n_components,
-            metrics=metrics, reducer=self.activation_areas.reducer,
+            metrics=metrics,
+            reducer=self.activation_areas.reducer,
         )
 
     def display_metrics(self, result: dict) -> Figure:
@@ -379,9 +454,17 @@ class Evaluation:
         return viz.root_figure(viz.plot_metric_deltas(result))
 
     # -- beyond llm_mri: the probe a reviewer accepts ------------------------------------
-    def probe_layers(self, n_splits: int = 5, n_repeats: int = 5, random_state: int = 42, *,
-                     random_weights: bool = False, bag_of_words: bool = False, mdl: bool = False,
-                     classifier: str = "ridge") -> dict:
+    def probe_layers(
+        self,
+        n_splits: int = 5,
+        n_repeats: int = 5,
+        random_state: int = 42,
+        *,
+        random_weights: bool = False,
+        bag_of_words: bool = False,
+        mdl: bool = False,
+        classifier: str = "ridge",
+    ) -> dict:
         """Per layer, full and reduced (refitted in every fold), with 95 % intervals and controls.
 
         :func:`llm_mri_graphdb.analysis.probing.probe_curve` on the scan: majority class,
@@ -397,14 +480,31 @@ class Evaluation:
         random_layers = None
         if random_weights:
             random_layers = random_weights_activations(
-                areas.model, areas.dataset, seed=random_state, site=areas.site,
-                pooling=activations.settings.get("pooling", areas.pooling), device=areas.device,
-                dtype=areas.dtype, batch_size=areas.batch_size, max_length=areas.max_length,
-                progress=areas.progress, allow_large=areas.allow_large).layers
-        return probe_curve(activations.layers, activations.labels, reducer=areas.reducer,
-                           n_components=areas.n_components, n_splits=n_splits, n_repeats=n_repeats,
-                           random_state=random_state, texts=list(areas.dataset["text"]) if bag_of_words else None,
-                           random_layers=random_layers, mdl=mdl, classifier=classifier)
+                areas.model,
+                areas.dataset,
+                seed=random_state,
+                site=areas.site,
+                pooling=activations.settings.get("pooling", areas.pooling),
+                device=areas.device,
+                dtype=areas.dtype,
+                batch_size=areas.batch_size,
+                max_length=areas.max_length,
+                progress=areas.progress,
+                allow_large=areas.allow_large,
+            ).layers
+        return probe_curve(
+            activations.layers,
+            activations.labels,
+            reducer=areas.reducer,
+            n_components=areas.n_components,
+            n_splits=n_splits,
+            n_repeats=n_repeats,
+            random_state=random_state,
+            texts=list(areas.dataset["text"]) if bag_of_words else None,
+            random_layers=random_layers,
+            mdl=mdl,
+            classifier=classifier,
+        )
 
     def selectivity(self, result: dict | None = None, side: str = "full") -> pd.DataFrame:
         """Accuracy, shuffled-label control and selectivity per layer with their intervals (one row per layer).
@@ -416,11 +516,29 @@ class Evaluation:
 
         result = self.probe_layers() if result is None else result
         if not isinstance(result.get(side), dict):
-            raise ValueError(f"side must be one of {[k for k in ('full', 'reduced', 'random_weights') if k in result]}; "
-                             f"got {side!r}.")
-        return pd.DataFrame({"layer": result["layer"], **{k: result[side][k] for k in (
-            "mean", "low", "high", "control_mean", "control_low", "control_high", "selectivity_mean",
-            "selectivity_low", "selectivity_high")}})
+            raise ValueError(
+                f"side must be one of {[k for k in ('full', 'reduced', 'random_weights') if k in result]}; "
+                f"got {side!r}."
+            )
+        return pd.DataFrame(
+            {
+                "layer": result["layer"],
+                **{
+                    k: result[side][k]
+                    for k in (
+                        "mean",
+                        "low",
+                        "high",
+                        "control_mean",
+                        "control_low",
+                        "control_high",
+                        "selectivity_mean",
+                        "selectivity_low",
+                        "selectivity_high",
+                    )
+                },
+            }
+        )
 
     def mdl(self, random_state: int = 42) -> list[dict]:
         """Online codelength of the labels given each full layer (Voita & Titov 2020), in bits."""
@@ -455,9 +573,14 @@ def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Pa
     from llm_mri_graphdb.store.alignment import region_context
 
     layers_a, layers_b = areas_a._require_scan_data()[0].layers, areas_b._require_scan_data()[0].layers
-    result = align_layers(layers_a, layers_b, nrag_a.paths, nrag_b.paths,
-                          names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))),
-                          context=(region_context(nrag_a, layers_a), region_context(nrag_b, layers_b)))
+    result = align_layers(
+        layers_a,
+        layers_b,
+        nrag_a.paths,
+        nrag_b.paths,
+        names=(str(nrag_a.model.get("name", "a")), str(nrag_b.model.get("name", "b"))),
+        context=(region_context(nrag_a, layers_a), region_context(nrag_b, layers_b)),
+    )
     if out is not None:
         from llm_mri_graphdb.report.compare import write_comparison_report
 

@@ -77,9 +77,11 @@ def check_writable(folder: str | os.PathLike, option: str) -> Path:
         with tempfile.TemporaryFile(dir=folder, prefix=".write-check-"):
             pass
     except OSError as exc:
-        raise OutputError(folder, _cause(exc),
-                          f"{option} {folder} is not writable ({_cause(exc)}); pass another {option} or make the "
-                          "folder writable.") from exc
+        raise OutputError(
+            folder,
+            _cause(exc),
+            f"{option} {folder} is not writable ({_cause(exc)}); pass another {option} or make the folder writable.",
+        ) from exc
     finally:
         for path in created:  # a failure later must not leave empty folders behind
             try:

@@ -33,8 +33,17 @@ if TYPE_CHECKING:  # heavy modules are imported where they are used: importing t
     from llm_mri_graphdb.nrag.model import NRAG
     from llm_mri_graphdb.store.base import Store
 
-__all__ = ["ScanResult", "nrag_of_scan", "open_store", "make_reducer", "scan", "report_run", "demo_corpus_path",
-           "demo_model_path", "safe_filename"]
+__all__ = [
+    "ScanResult",
+    "nrag_of_scan",
+    "open_store",
+    "make_reducer",
+    "scan",
+    "report_run",
+    "demo_corpus_path",
+    "demo_model_path",
+    "safe_filename",
+]
 
 STORES = ("auto", "neo4j", "local")
 STORE_ALIASES = {"memory": "local"}  # former names, accepted with a FutureWarning
@@ -54,8 +63,11 @@ def open_store(kind: str = "auto", *, memory_path: str | Path | None = None) -> 
     from .store import LocalStore, Neo4jStore
 
     if kind in STORE_ALIASES:
-        warnings.warn(f"--store {kind} is now called --store {STORE_ALIASES[kind]}; the old name will go.",
-                      FutureWarning, stacklevel=2)
+        warnings.warn(
+            f"--store {kind} is now called --store {STORE_ALIASES[kind]}; the old name will go.",
+            FutureWarning,
+            stacklevel=2,
+        )
         kind = STORE_ALIASES[kind]
     if kind not in STORES:
         raise ScanArgumentError("store", f"store must be one of {', '.join(STORES)}; got {kind!r}.")
@@ -151,16 +163,25 @@ def _save_figures(nrag: NRAG, folder: Path) -> None:
         write_atomic(folder / name, viz.figure_to_png_bytes(fig))
 
 
-def nrag_of_scan(activations: Activations, reduced: list[np.ndarray], reducer: Any, *,
-                 gridsize: int = 10, threshold: float = 0.3, binning: str = "width", fdr: float | None = None) -> NRAG:
+def nrag_of_scan(
+    activations: Activations,
+    reduced: list[np.ndarray],
+    reducer: Any,
+    *,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    fdr: float | None = None,
+) -> NRAG:
     """The NRAG of layers ``reducer`` already reduced, recorded as :func:`~llm_mri_graphdb.nrag.build_nrag` does.
 
     Same scan, same settings record (:func:`llm_mri_graphdb.scan_settings.run_settings`), same run id.
     """
     from llm_mri_graphdb.nrag.model import build_nrag
 
-    return build_nrag(activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning,
-                      fdr=fdr)
+    return build_nrag(
+        activations, reducer, reduced=reduced, gridsize=gridsize, threshold=threshold, binning=binning, fdr=fdr
+    )
 
 
 def _check_out(out: str | Path) -> Path:
@@ -169,8 +190,9 @@ def _check_out(out: str | Path) -> Path:
     if existing is not None and not existing.is_dir():
         raise ScanArgumentError("out", f"out {str(path)!r} must be a folder; {str(existing)!r} is a file.")
     if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
-        raise ScanArgumentError("out", f"out {str(path)!r} is not writable ({str(existing)!r} is read-only); "
-                                       "choose another folder.")
+        raise ScanArgumentError(
+            "out", f"out {str(path)!r} is not writable ({str(existing)!r} is read-only); choose another folder."
+        )
     return path
 
 
@@ -187,16 +209,44 @@ def _check_folders(out: Path, cache_dir: Any) -> None:
         raise ScanArgumentError("cache" if "--cache" in str(exc) else "out", str(exc)) from exc
 
 
-def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: str = "label",
-         site: str = "hidden", pooling: str = "auto", reducer: str = "pca", n_components: int = 2,
-         gridsize: int = 10, threshold: float = 0.3, binning: str = "width", random_state: int | None = 42,
-         device: str = "auto", dtype: str | None = None, batch_size: int = 32, max_length: int | None = None,
-         cache_dir: str | Path | None = None, store: Store | None = None, out: str | Path = "reports",
-         probe: bool = True, progress: bool = True, corpus_name: str | None = None, encoding: str = "utf-8",
-         allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-         num_workers: int | None = None, texts: bool = True, permutations: int = 200, bootstrap: int = 200,
-         seed: int = 0, fdr: float | None = 0.05, probe_random_weights: bool = False,
-         probe_bag_of_words: bool = False, probe_mdl: bool = False) -> ScanResult:
+def scan(
+    model: Any,
+    corpus: Any,
+    *,
+    text_column: str = "text",
+    label_column: str = "label",
+    site: str = "hidden",
+    pooling: str = "auto",
+    reducer: str = "pca",
+    n_components: int = 2,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    random_state: int | None = 42,
+    device: str = "auto",
+    dtype: str | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    cache_dir: str | Path | None = None,
+    store: Store | None = None,
+    out: str | Path = "reports",
+    probe: bool = True,
+    progress: bool = True,
+    corpus_name: str | None = None,
+    encoding: str = "utf-8",
+    allow_large: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_workers: int | None = None,
+    texts: bool = True,
+    permutations: int = 200,
+    bootstrap: int = 200,
+    seed: int = 0,
+    fdr: float | None = 0.05,
+    probe_random_weights: bool = False,
+    probe_bag_of_words: bool = False,
+    probe_mdl: bool = False,
+) -> ScanResult:
     """Scan ``model`` on ``corpus``, store the run, and write metrics, figures and the report.
 
     The order makes a mistake cheap and a stored run safe:
@@ -253,9 +303,22 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
 
     from .data import load_corpus
 
-    check_scan(site=site, pooling=pooling, reducer=reducer, n_components=n_components, gridsize=gridsize,
-               threshold=threshold, binning=binning, device=device, dtype=dtype, batch_size=batch_size,
-               max_length=max_length, random_state=random_state, allow_large=allow_large, fdr=fdr)
+    check_scan(
+        site=site,
+        pooling=pooling,
+        reducer=reducer,
+        n_components=n_components,
+        gridsize=gridsize,
+        threshold=threshold,
+        binning=binning,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        max_length=max_length,
+        random_state=random_state,
+        allow_large=allow_large,
+        fdr=fdr,
+    )
     check_encoding(encoding)
     for name, value in (("permutations", permutations), ("bootstrap", bootstrap)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -269,20 +332,36 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         _probe.check_probe_size(counts)
     reducer_obj = make_reducer(reducer, n_components, random_state=random_state)
 
-    activations = extract_activations(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
-                                      batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                                      progress=progress, allow_large=allow_large, engine=engine,
-                                      ray_address=ray_address, num_workers=num_workers)
+    activations = extract_activations(
+        model,
+        dataset,
+        site=site,
+        pooling=pooling,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        max_length=max_length,
+        cache_dir=cache_dir,
+        progress=progress,
+        allow_large=allow_large,
+        engine=engine,
+        ray_address=ray_address,
+        num_workers=num_workers,
+    )
     reduced = reduce_layers(activations, reducer_obj)
-    nrag = nrag_of_scan(activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning,
-                        fdr=fdr)
+    nrag = nrag_of_scan(
+        activations, reduced, reducer_obj, gridsize=gridsize, threshold=threshold, binning=binning, fdr=fdr
+    )
     reasons = degenerate_layers(nrag, reduced=reduced, activations=activations.layers)
     line = degenerate_warning(nrag, reasons)
     if line is not None:
         warnings.warn(line, DegenerateLayerWarning, stacklevel=2)
     scale = getattr(reducer_obj, "scale", None)
-    explained = None if reducer.lower() == "umap" else [explained_variance(x, z, scale)
-                                                        for x, z in zip(activations.layers, reduced)]
+    explained = (
+        None
+        if reducer.lower() == "umap"
+        else [explained_variance(x, z, scale) for x, z in zip(activations.layers, reduced)]
+    )
     probe_result = None
     if probe:
         import numpy as np
@@ -292,17 +371,33 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
         random_layers = None
         if probe_random_weights:
             random_layers = random_weights_activations(
-                model, dataset, seed=random_state or 0, site=site, pooling=activations.settings.get("pooling", pooling),
-                device=device, dtype=dtype, batch_size=batch_size, max_length=max_length, progress=progress,
-                allow_large=allow_large).layers
+                model,
+                dataset,
+                seed=random_state or 0,
+                site=site,
+                pooling=activations.settings.get("pooling", pooling),
+                device=device,
+                dtype=dtype,
+                batch_size=batch_size,
+                max_length=max_length,
+                progress=progress,
+                allow_large=allow_large,
+            ).layers
         probe_result = {
-            "curve": probe_curve(activations.layers, activations.labels, reducer=reducer_obj,
-                                 n_components=n_components, random_state=random_state,
-                                 n_splits=max(2, min(5, min(counts.values()))),  # 5 folds, fewer for tiny corpora
-                                 texts=list(dataset["text"]) if probe_bag_of_words else None,
-                                 random_layers=random_layers, mdl=probe_mdl),
-            "evaluation": _probe.evaluate_model(activations.layer(-1), np.concatenate(reduced, axis=1),
-                                                activations.labels, random_state=random_state),
+            "curve": probe_curve(
+                activations.layers,
+                activations.labels,
+                reducer=reducer_obj,
+                n_components=n_components,
+                random_state=random_state,
+                n_splits=max(2, min(5, min(counts.values()))),  # 5 folds, fewer for tiny corpora
+                texts=list(dataset["text"]) if probe_bag_of_words else None,
+                random_layers=random_layers,
+                mdl=probe_mdl,
+            ),
+            "evaluation": _probe.evaluate_model(
+                activations.layer(-1), np.concatenate(reduced, axis=1), activations.labels, random_state=random_state
+            ),
         }
 
     from llm_mri_graphdb.report.scan import write_report
@@ -324,12 +419,25 @@ def scan(model: Any, corpus: Any, *, text_column: str = "text", label_column: st
             if probe_result is not None:
                 _dump(out_dir / "probe.json", probe_result)
             _save_figures(nrag, out_dir / "figures")
-            report = write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
-                                  analysis=analysis_for_report(target, run_id, nrag), texts=dataset["text"],
-                                  text_labels=activations.labels, statistics=statistics, quality=quality)
+            report = write_report(
+                out_dir / "report.html",
+                nrag,
+                metrics,
+                probe=probe_result,
+                run_id=run_id,
+                analysis=analysis_for_report(target, run_id, nrag),
+                texts=dataset["text"],
+                text_labels=activations.labels,
+                statistics=statistics,
+                quality=quality,
+            )
         except OutputError as exc:
-            raise OutputError(exc.path, exc.cause, f"run {run_id} stored; writing {exc.path} failed: {exc.cause}; "
-                                                   f"`llm-mri-graphdb report {run_id}` writes it again.") from exc
+            raise OutputError(
+                exc.path,
+                exc.cause,
+                f"run {run_id} stored; writing {exc.path} failed: {exc.cause}; "
+                f"`llm-mri-graphdb report {run_id}` writes it again.",
+            ) from exc
     finally:
         if store is None:
             target.close()
@@ -373,8 +481,16 @@ def analysis_for_report(store: Store, run_id: str, nrag: NRAG) -> dict[str, Any]
     return result
 
 
-def report_run(store: Store, run_id: str, *, out: str | Path = "reports", permutations: int = 200,
-               bootstrap: int = 200, seed: int = 0, sensitivity: bool = False) -> Path:
+def report_run(
+    store: Store,
+    run_id: str,
+    *,
+    out: str | Path = "reports",
+    permutations: int = 200,
+    bootstrap: int = 200,
+    seed: int = 0,
+    sensitivity: bool = False,
+) -> Path:
     """Write ``<out>/<run_id>/report.html`` for a stored run (probing kept in the store, else from the
     ``probe.json`` scan left; example texts and metric statistics when the run was stored with its texts; the
     settings-sensitivity panel with ``sensitivity=True``, which needs the run's activation cache entry)."""
@@ -392,10 +508,19 @@ def report_run(store: Store, run_id: str, *, out: str | Path = "reports", permut
     metrics_file = out_dir / "metrics.json"
     written = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
     quality = written.get("scan_quality") or quality_record(nrag)  # the scan's record knows reasons and variance
-    return write_report(out_dir / "report.html", nrag, metrics, probe=probe_result, run_id=run_id,
-                        analysis=analysis_for_report(store, run_id, nrag), texts=texts,
-                        text_labels=nrag.text_labels, statistics=run_statistics(nrag, permutations, bootstrap, seed),
-                        sensitivity=_sensitivity(nrag) if sensitivity else None, quality=quality)
+    return write_report(
+        out_dir / "report.html",
+        nrag,
+        metrics,
+        probe=probe_result,
+        run_id=run_id,
+        analysis=analysis_for_report(store, run_id, nrag),
+        texts=texts,
+        text_labels=nrag.text_labels,
+        statistics=run_statistics(nrag, permutations, bootstrap, seed),
+        sensitivity=_sensitivity(nrag) if sensitivity else None,
+        quality=quality,
+    )
 
 
 def _sensitivity(nrag: NRAG):

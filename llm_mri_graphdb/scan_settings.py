@@ -34,9 +34,23 @@ from .errors import LLMMRIError
 from .values import plain
 
 __all__ = [
-    "SITES", "POOLINGS", "REDUCERS", "DTYPES", "DEVICES", "BINNINGS", "LIMITS",
-    "ScanArgumentError", "check_dtype", "check_extraction", "check_graph", "check_scan", "check_corpus_size",
-    "check_encoding", "reducer_settings", "graph_settings", "run_settings",
+    "SITES",
+    "POOLINGS",
+    "REDUCERS",
+    "DTYPES",
+    "DEVICES",
+    "BINNINGS",
+    "LIMITS",
+    "ScanArgumentError",
+    "check_dtype",
+    "check_extraction",
+    "check_graph",
+    "check_scan",
+    "check_corpus_size",
+    "check_encoding",
+    "reducer_settings",
+    "graph_settings",
+    "run_settings",
 ]
 
 SITES = ("hidden", "mlp", "attention")
@@ -97,8 +111,9 @@ def _check_size(name: str, value: Any, low: int, *, allow_large: bool, none_ok: 
     limit = LIMITS[name]
     if int(value) > limit and not allow_large:
         raise ScanArgumentError(
-            name, f"{name} {value} is above the limit {limit}: {_estimate(name, int(value))}. "
-                  f"Use {name} <= {limit}, or pass allow_large=True (--allow-large) if you mean it."
+            name,
+            f"{name} {value} is above the limit {limit}: {_estimate(name, int(value))}. "
+            f"Use {name} <= {limit}, or pass allow_large=True (--allow-large) if you mean it.",
         )
 
 
@@ -107,13 +122,21 @@ def check_encoding(encoding: str) -> None:
     try:
         codecs.lookup(encoding)
     except (LookupError, TypeError):
-        raise ScanArgumentError("encoding", f"encoding must be a text encoding such as utf-8 or latin-1; "
-                                            f"got {encoding!r}.") from None
+        raise ScanArgumentError(
+            "encoding", f"encoding must be a text encoding such as utf-8 or latin-1; got {encoding!r}."
+        ) from None
 
 
-def check_extraction(*, site: str = "hidden", pooling: str = "auto", device: str = "auto",
-                     dtype: Any = None, batch_size: int = 32, max_length: int | None = None,
-                     allow_large: bool = False) -> None:
+def check_extraction(
+    *,
+    site: str = "hidden",
+    pooling: str = "auto",
+    device: str = "auto",
+    dtype: Any = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    allow_large: bool = False,
+) -> None:
     """Check the extraction arguments (no model needed).
 
     Raises
@@ -138,8 +161,15 @@ def check_extraction(*, site: str = "hidden", pooling: str = "auto", device: str
     _check_size("max_length", max_length, 1, allow_large=allow_large, none_ok=True)
 
 
-def check_graph(*, n_components: int = 2, gridsize: int = 10, threshold: float = 0.3,
-                binning: str = "width", fdr: float | None = None, allow_large: bool = False) -> None:
+def check_graph(
+    *,
+    n_components: int = 2,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    fdr: float | None = None,
+    allow_large: bool = False,
+) -> None:
     """Check the reduction and graph arguments: ``n_components >= 2``, ``gridsize >= 1``,
     ``threshold`` in [-1, 1], ``binning`` width or quantile, ``fdr`` in (0, 1] or None, sizes under :data:`LIMITS`."""
     _check_size("n_components", n_components, 2, allow_large=allow_large)
@@ -147,23 +177,53 @@ def check_graph(*, n_components: int = 2, gridsize: int = 10, threshold: float =
     if isinstance(threshold, bool) or not isinstance(threshold, Real) or not -1.0 <= threshold <= 1.0:
         raise ScanArgumentError("threshold", f"threshold must be a number in [-1, 1]; got {threshold!r}.")
     if fdr is not None and (isinstance(fdr, bool) or not isinstance(fdr, Real) or not 0.0 < fdr <= 1.0):
-        raise ScanArgumentError("fdr", f"fdr must be a number in (0, 1] or None; got {fdr!r}. "
-                                       "Use 0.05 (the scan's default) or 1 for no correction.")
+        raise ScanArgumentError(
+            "fdr",
+            f"fdr must be a number in (0, 1] or None; got {fdr!r}. "
+            "Use 0.05 (the scan's default) or 1 for no correction.",
+        )
     _check_choice("binning", binning, BINNINGS)
 
 
-def check_scan(*, site: str = "hidden", pooling: str = "auto", reducer: str = "pca", n_components: int = 2,
-               gridsize: int = 10, threshold: float = 0.3, binning: str = "width", device: str = "auto",
-               dtype: Any = None, batch_size: int = 32, max_length: int | None = None,
-               random_state: int | None = 42, allow_large: bool = False, fdr: float | None = 0.05) -> None:
+def check_scan(
+    *,
+    site: str = "hidden",
+    pooling: str = "auto",
+    reducer: str = "pca",
+    n_components: int = 2,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    device: str = "auto",
+    dtype: Any = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    random_state: int | None = 42,
+    allow_large: bool = False,
+    fdr: float | None = 0.05,
+) -> None:
     """Check every argument of a scan; see :func:`check_extraction` and :func:`check_graph`."""
-    check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
-                     max_length=max_length, allow_large=allow_large)
+    check_extraction(
+        site=site,
+        pooling=pooling,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        max_length=max_length,
+        allow_large=allow_large,
+    )
     _check_choice("reducer", reducer.lower() if isinstance(reducer, str) else reducer, REDUCERS)
-    check_graph(n_components=n_components, gridsize=gridsize, threshold=threshold, binning=binning, fdr=fdr,
-                allow_large=allow_large)
-    if random_state is not None and (isinstance(random_state, bool) or not isinstance(random_state, Integral)
-                                     or random_state < 0):
+    check_graph(
+        n_components=n_components,
+        gridsize=gridsize,
+        threshold=threshold,
+        binning=binning,
+        fdr=fdr,
+        allow_large=allow_large,
+    )
+    if random_state is not None and (
+        isinstance(random_state, bool) or not isinstance(random_state, Integral) or random_state < 0
+    ):
         raise ScanArgumentError("random_state", f"random_state must be an integer >= 0 or None; got {random_state!r}.")
 
 
@@ -181,14 +241,19 @@ def check_corpus_size(label_counts: Mapping[str, int], *, n_components: int = 2)
     """
     n_texts = sum(int(v) for v in label_counts.values())
     if n_components > n_texts:
-        raise ScanArgumentError("n_components", f"n_components {n_components} must be <= the number of texts "
-                                                f"({n_texts}): each component needs a text. Use fewer components.")
+        raise ScanArgumentError(
+            "n_components",
+            f"n_components {n_components} must be <= the number of texts "
+            f"({n_texts}): each component needs a text. Use fewer components.",
+        )
     if n_components > 2:
         small = {k: int(v) for k, v in label_counts.items() if v < 3}
         if small:
             raise ScanArgumentError(
-                "n_components", f"n_components {n_components} needs at least 3 texts of every label for a "
-                                f"Spearman correlation; got {small}. Use n_components=2 (a grid) or add texts.")
+                "n_components",
+                f"n_components {n_components} needs at least 3 texts of every label for a "
+                f"Spearman correlation; got {small}. Use n_components=2 (a grid) or add texts.",
+            )
 
 
 def check_dtype(dtype: Any, device: str) -> str:
@@ -198,8 +263,11 @@ def check_dtype(dtype: Any, device: str) -> str:
     name = "float32" if dtype is None else dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
     _check_choice("dtype", name, DTYPES)
     if name == "float16" and device == "cpu":
-        raise ScanArgumentError("dtype", "dtype float16 needs device cuda or mps; on cpu use bfloat16 "
-                                         "(fast where the CPU has AMX-BF16 or AVX512-BF16) or float32.")
+        raise ScanArgumentError(
+            "dtype",
+            "dtype float16 needs device cuda or mps; on cpu use bfloat16 "
+            "(fast where the CPU has AMX-BF16 or AVX512-BF16) or float32.",
+        )
     return name
 
 
@@ -212,29 +280,54 @@ def reducer_settings(reducer: Any) -> dict[str, Any]:
     """
     params = plain(dict(sorted(reducer.get_params(deep=False).items()))) if hasattr(reducer, "get_params") else {}
     k = params.get("n_components", getattr(reducer, "n_components", None))
-    return {"reducer": type(reducer).__name__, "n_components": None if k is None else int(k),
-            "random_state": params.get("random_state"), "scale": params.get("scale"), "reducer_params": params}
+    return {
+        "reducer": type(reducer).__name__,
+        "n_components": None if k is None else int(k),
+        "random_state": params.get("random_state"),
+        "scale": params.get("scale"),
+        "reducer_params": params,
+    }
 
 
-def graph_settings(n_components: int, *, gridsize: int = 10, threshold: float = 0.3, binning: str = "width",
-                   abs_threshold: bool = False, fdr: float | None = None) -> dict[str, Any]:
+def graph_settings(
+    n_components: int,
+    *,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    abs_threshold: bool = False,
+    fdr: float | None = None,
+) -> dict[str, Any]:
     """The graph construction record: grid settings for 2 components, threshold settings for more.
 
     ``fdr`` (the Benjamini-Hochberg rate of component edges) is recorded only
     when a correction is made, so runs without one keep their ids.
     """
     grid = n_components == 2
-    record = {"n_components": int(n_components), "gridsize": int(gridsize) if grid else None,
-              "binning": binning if grid else None, "threshold": None if grid else float(threshold),
-              "abs_threshold": None if grid else bool(abs_threshold)}
+    record = {
+        "n_components": int(n_components),
+        "gridsize": int(gridsize) if grid else None,
+        "binning": binning if grid else None,
+        "threshold": None if grid else float(threshold),
+        "abs_threshold": None if grid else bool(abs_threshold),
+    }
     if not grid and fdr is not None:
         record["fdr"] = float(fdr)
     return record
 
 
-def run_settings(extraction: Mapping[str, Any], reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
-                 binning: str = "width", abs_threshold: bool = False, refit_per_label: bool = False,
-                 n_components: int | None = None, fdr: float | None = None) -> dict[str, Any]:
+def run_settings(
+    extraction: Mapping[str, Any],
+    reducer: Any,
+    *,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    abs_threshold: bool = False,
+    refit_per_label: bool = False,
+    n_components: int | None = None,
+    fdr: float | None = None,
+) -> dict[str, Any]:
     """The settings record of a run, the same for every entry point.
 
     Parameters
@@ -264,7 +357,8 @@ def run_settings(extraction: Mapping[str, Any], reducer: Any, *, gridsize: int =
     """
     record = {**dict(extraction), **reducer_settings(reducer)}
     k = record["n_components"] if n_components is None else int(n_components)
-    record.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning,
-                                 abs_threshold=abs_threshold, fdr=fdr))
+    record.update(
+        graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold, fdr=fdr)
+    )
     record["refit_per_label"] = bool(refit_per_label)
     return record

@@ -40,10 +40,7 @@ class Neo4jSettings:
         return (self.user, self.password)
 
     def __repr__(self) -> str:
-        return (
-            f"Neo4jSettings(uri={self.uri!r}, user={self.user!r}, "
-            f"password='***', database={self.database!r})"
-        )
+        return f"Neo4jSettings(uri={self.uri!r}, user={self.user!r}, password='***', database={self.database!r})"
 
 
 def cache_home() -> Path:

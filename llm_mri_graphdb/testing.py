@@ -20,9 +20,16 @@ from llm_mri_graphdb.nrag.regions import cell_arrays
 __all__ = ["nrag_from_paths", "random_grid_nrag", "random_components_nrag"]
 
 
-def nrag_from_paths(paths: Any, labels: Any, label_names: Sequence[str], *, layer_bounds: Any = None,
-                    model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
-                    settings: Mapping[str, Any] | None = None) -> NRAG:
+def nrag_from_paths(
+    paths: Any,
+    labels: Any,
+    label_names: Sequence[str],
+    *,
+    layer_bounds: Any = None,
+    model: Mapping[str, Any] | None = None,
+    corpus: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+) -> NRAG:
     """Grid NRAG of texts whose cell at every layer is given.
 
     Parameters
@@ -58,17 +65,37 @@ def nrag_from_paths(paths: Any, labels: Any, label_names: Sequence[str], *, laye
     arrays = cell_arrays(cells, labels, len(label_names), g)
     if layer_bounds is None:
         layer_bounds = np.tile([0.0, 1.0, 0.0, 1.0], (n_layers, 1))
-    return NRAG(GRID, n_layers, tuple(label_names), **arrays, layer_bounds=np.asarray(layer_bounds, np.float64),
-                text_labels=labels,
-                model=model or {"name": "tiny-model", "architecture": "gpt2", "n_layers": n_layers, "width": 8},
-                corpus=corpus or {"name": "tiny-corpus", "fingerprint": "fp-tiny", "n_texts": n_texts,
-                                  "label_names": list(label_names)},
-                settings=settings or {"reducer": "pca", "n_components": 2, "gridsize": 3, "threshold": 0.0,
-                                      "random_state": 0, "extract": {"site": "hidden", "pooling": "mean"}})
+    return NRAG(
+        GRID,
+        n_layers,
+        tuple(label_names),
+        **arrays,
+        layer_bounds=np.asarray(layer_bounds, np.float64),
+        text_labels=labels,
+        model=model or {"name": "tiny-model", "architecture": "gpt2", "n_layers": n_layers, "width": 8},
+        corpus=corpus
+        or {"name": "tiny-corpus", "fingerprint": "fp-tiny", "n_texts": n_texts, "label_names": list(label_names)},
+        settings=settings
+        or {
+            "reducer": "pca",
+            "n_components": 2,
+            "gridsize": 3,
+            "threshold": 0.0,
+            "random_state": 0,
+            "extract": {"site": "hidden", "pooling": "mean"},
+        },
+    )
 
 
-def random_grid_nrag(seed: int, *, n_texts: int = 40, n_layers: int = 4, gridsize: int = 3,
-                     label_names: Sequence[str] = tuple("abcde"), tag: str = "") -> NRAG:
+def random_grid_nrag(
+    seed: int,
+    *,
+    n_texts: int = 40,
+    n_layers: int = 4,
+    gridsize: int = 3,
+    label_names: Sequence[str] = tuple("abcde"),
+    tag: str = "",
+) -> NRAG:
     """A random walk (steps of -1, 0 or +1 cell) of texts through a ``gridsize`` x ``gridsize`` grid.
 
     Labels are drawn at random; ``seed`` and ``tag`` enter the settings, so
@@ -78,14 +105,30 @@ def random_grid_nrag(seed: int, *, n_texts: int = 40, n_layers: int = 4, gridsiz
     labels = rng.integers(0, len(label_names), n_texts)
     steps = rng.integers(-1, 2, (n_texts, n_layers, 2))
     paths = np.clip(rng.integers(0, gridsize, (n_texts, 1, 2)) + np.cumsum(steps, axis=1), 0, gridsize - 1)
-    return nrag_from_paths(paths, labels, label_names,
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": gridsize, "seed": seed,
-                                     "tag": tag, "extract": {"site": "hidden", "pooling": "mean"}})
+    return nrag_from_paths(
+        paths,
+        labels,
+        label_names,
+        settings={
+            "reducer": "pca",
+            "n_components": 2,
+            "gridsize": gridsize,
+            "seed": seed,
+            "tag": tag,
+            "extract": {"site": "hidden", "pooling": "mean"},
+        },
+    )
 
 
-def random_components_nrag(seed: int, *, n_layers: int = 4, n_components: int = 3,
-                           label_names: Sequence[str] = ("x", "y", "z"), threshold: float = 0.3,
-                           tag: str = "") -> NRAG:
+def random_components_nrag(
+    seed: int,
+    *,
+    n_layers: int = 4,
+    n_components: int = 3,
+    label_names: Sequence[str] = ("x", "y", "z"),
+    threshold: float = 0.3,
+    tag: str = "",
+) -> NRAG:
     """An N-D NRAG: every component a region, signed weights drawn in [-1, 1] kept above ``threshold``."""
     rng = np.random.default_rng(seed)
     layer, comp = np.divmod(np.arange(n_layers * n_components), n_components)
@@ -100,9 +143,19 @@ def random_components_nrag(seed: int, *, n_layers: int = 4, n_components: int = 
                         rows.append((i * n_components + a, (i + 1) * n_components + b, lab, w))
     rows.sort()
     e = np.array(rows, dtype=object).reshape(-1, 4)
-    return NRAG("components", n_layers, tuple(label_names), layer, comp, np.full(layer.shape[0], -1), counts,
-                e[:, 0].astype(np.int64), e[:, 1].astype(np.int64), e[:, 2].astype(np.int64),
-                e[:, 3].astype(np.float64),
-                model={"name": "tiny-nd-model"}, corpus={"name": "tiny-nd", "fingerprint": "fp-nd"},
-                settings={"reducer": "pca", "n_components": n_components, "threshold": threshold, "seed": seed,
-                          "tag": tag})
+    return NRAG(
+        "components",
+        n_layers,
+        tuple(label_names),
+        layer,
+        comp,
+        np.full(layer.shape[0], -1),
+        counts,
+        e[:, 0].astype(np.int64),
+        e[:, 1].astype(np.int64),
+        e[:, 2].astype(np.int64),
+        e[:, 3].astype(np.float64),
+        model={"name": "tiny-nd-model"},
+        corpus={"name": "tiny-nd", "fingerprint": "fp-nd"},
+        settings={"reducer": "pca", "n_components": n_components, "threshold": threshold, "seed": seed, "tag": tag},
+    )

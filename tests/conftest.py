@@ -90,9 +90,11 @@ def _stack_line() -> str:
 
     neo4j_server, gds = pinned_versions()
     packages = ("torch", "transformers", "accelerate", "neo4j", "numpy", "scipy", "scikit-learn", "pandas")
-    return (f"llm-mri-graphdb stack: python {platform.python_version()}, "
-            + ", ".join(f"{name} {installed(name)}" for name in packages)
-            + f"; Neo4j server {neo4j_server} + GDS {gds} (started by the tests)")
+    return (
+        f"llm-mri-graphdb stack: python {platform.python_version()}, "
+        + ", ".join(f"{name} {installed(name)}" for name in packages)
+        + f"; Neo4j server {neo4j_server} + GDS {gds} (started by the tests)"
+    )
 
 
 def pytest_report_header(config):
@@ -116,8 +118,13 @@ def pytest_collection_modifyitems(config, items):
         needs_neo4j = [name for name in NEO4J_FIXTURES if name in getattr(item, "fixturenames", ())]
         in_integration = INTEGRATION_DIR in Path(item.path).resolve().parents
         if "unit" in tiers and (needs_neo4j or in_integration or "slow" in tiers):
-            why = (f"uses the Neo4j fixture {needs_neo4j[0]!r}" if needs_neo4j
-                   else "lives under tests/integration/" if in_integration else "is also marked slow")
+            why = (
+                f"uses the Neo4j fixture {needs_neo4j[0]!r}"
+                if needs_neo4j
+                else "lives under tests/integration/"
+                if in_integration
+                else "is also marked slow"
+            )
             problems.append(f"{item.nodeid} is marked unit but {why}: mark it integration (or slow) instead.")
         elif needs_neo4j or in_integration:
             if "integration" not in tiers:
@@ -147,15 +154,18 @@ def _test_server_settings() -> Neo4jSettings | None:
         return None
     password = os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_PASSWORD", "")
     assert password, "LLM_MRI_TEST_NEO4J_URI is set but LLM_MRI_TEST_NEO4J_PASSWORD is not."
-    return Neo4jSettings(uri=uri, user=os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_USER", "neo4j"),
-                         password=password, database=os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_DATABASE") or None)
+    return Neo4jSettings(
+        uri=uri,
+        user=os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_USER", "neo4j"),
+        password=password,
+        database=os.environ.get(TEST_NEO4J_PREFIX + "NEO4J_DATABASE") or None,
+    )
 
 
 @pytest.fixture(scope="session")
 def local_neo4j(tmp_path_factory):
     """The project's own server for this session: one JVM, shared by every test that needs Neo4j."""
-    server = LocalNeo4j(tmp_path_factory.mktemp("neo4j-home"), bolt_port=free_port(),
-                        http_port=free_port(), heap="1g")
+    server = LocalNeo4j(tmp_path_factory.mktemp("neo4j-home"), bolt_port=free_port(), http_port=free_port(), heap="1g")
     server.start(password="test-" + os.urandom(6).hex())
     try:
         yield server

@@ -250,9 +250,18 @@ def check_text_questions(store: Store, tag: str) -> None:
                 lambda: store.region_texts(run_a, "9_9_9"),
                 r"^region must be an occupied region of run \w+ such as '0_0_0' \('layer_x_y'\); got '9_9_9'\.$",
             ),
-            (lambda: store.text_path(run_a, 5), r"^idx must be a text index in \[0, 4\] \(or -5 to -1, counted from the end\); got 5\.$"),
-            (lambda: store.co_travellers(run_a, 0, limit=-1), r"^limit must be an int in \[0, 9223372036854775807\]; got -1\.$"),
-            (lambda: store.region_texts(run_a, "0_0_0", offset=-2), r"^offset must be an int in \[0, 9223372036854775807\]; got -2\.$"),
+            (
+                lambda: store.text_path(run_a, 5),
+                r"^idx must be a text index in \[0, 4\] \(or -5 to -1, counted from the end\); got 5\.$",
+            ),
+            (
+                lambda: store.co_travellers(run_a, 0, limit=-1),
+                r"^limit must be an int in \[0, 9223372036854775807\]; got -1\.$",
+            ),
+            (
+                lambda: store.region_texts(run_a, "0_0_0", offset=-2),
+                r"^offset must be an int in \[0, 9223372036854775807\]; got -2\.$",
+            ),
             (lambda: store.diverging_texts(run_a, run_b, 0, 3), r"^layer_b must be a layer in \[0, 2\]; got 3\.$"),
         ]:
             with pytest.raises(ValueError, match=line):
@@ -308,8 +317,11 @@ def check_alignment(store: Store, tag: str) -> None:
         assert [(r["cka_debiased"], r["cka_null_p"]) for r in rows] == [(None, None)] * 3
         assert store.layer_alignment(run_a, measure="cka") == []
         assert store.layer_alignment(run_a, measure="cka_null_p") == []
-        with pytest.raises(ValueError, match=r"^measure must be one of \('cka', 'cka_debiased', 'cka_null_p', "
-                                             r"'ami'\); got 'cca'\.$"):
+        with pytest.raises(
+            ValueError,
+            match=r"^measure must be one of \('cka', 'cka_debiased', 'cka_null_p', "
+            r"'ami'\); got 'cca'\.$",
+        ):
             store.layer_alignment(run_a, measure="cca")
         store.delete(run_b)
         assert store.alignment(run_a, run_b) is None and store.layer_alignment(run_a, measure="ami") == []
@@ -339,8 +351,10 @@ def check_metric_statistics_equal_in_process(store: Store, tag: str) -> None:
         frame = store.metric_statistics(run_id, n_permutations=5, n_bootstrap=5, seed=0)
         pd.testing.assert_frame_equal(frame, metric_statistics(nrag, None, 5, 5, 0))
         store.save_statistics(run_id, frame)
-        pd.testing.assert_frame_equal(store.metric_contrasts(run_id, n_permutations=5, n_bootstrap=5, seed=0),
-                                      metric_contrasts(nrag, None, 5, 5, 0))
+        pd.testing.assert_frame_equal(
+            store.metric_contrasts(run_id, n_permutations=5, n_bootstrap=5, seed=0),
+            metric_contrasts(nrag, None, 5, 5, 0),
+        )
 
 
 def check_probe_round_trip(store: Store, tag: str) -> None:

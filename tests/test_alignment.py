@@ -13,6 +13,7 @@ from llm_mri_graphdb.analysis.mutual_info import adjusted_mutual_info
 
 def _gram_cka(x, y):
     """CKA through double-centred Gram matrices (HSIC form), independent of the feature form."""
+
     def centred_gram(z):
         k = z @ z.T
         return k - k.mean(axis=0) - k.mean(axis=1)[:, None] + k.mean()
@@ -87,8 +88,12 @@ def test_cka_matrix_of_a_run_with_itself_has_unit_diagonal():
 def _offset_layers(rng, n, widths, offset):
     """Float32 layers sharing a low-rank signal, with a large common offset and different scales."""
     base = rng.standard_normal((n, 16))
-    return [(base @ rng.standard_normal((16, w)) * (1 + k) + rng.standard_normal((n, w)) * (0.3 + k) + offset)
-            .astype(np.float32) for k, w in enumerate(widths)]
+    return [
+        (base @ rng.standard_normal((16, w)) * (1 + k) + rng.standard_normal((n, w)) * (0.3 + k) + offset).astype(
+            np.float32
+        )
+        for k, w in enumerate(widths)
+    ]
 
 
 def test_cka_matrix_float32_products_match_the_float64_reference():
@@ -131,18 +136,25 @@ def test_adjusted_mutual_info_equals_sklearn_on_random_partitions(seed):
     assert adjusted_mutual_info(x, y) == pytest.approx(adjusted_mutual_info_score(x, y), abs=1e-10)
 
 
-@pytest.mark.parametrize("case", ["one cluster", "both one cluster", "all singletons", "singletons both",
-                                  "identical", "relabelled", "two items"])
+@pytest.mark.parametrize(
+    "case",
+    ["one cluster", "both one cluster", "all singletons", "singletons both", "identical", "relabelled", "two items"],
+)
 def test_adjusted_mutual_info_equals_sklearn_on_edge_cases(case):
     from sklearn.metrics import adjusted_mutual_info_score
 
     rng = np.random.default_rng(0)
     n = 500
     other = rng.integers(0, 6, n)
-    x, y = {"one cluster": (np.zeros(n, int), other), "both one cluster": (np.zeros(n, int), np.full(n, 3)),
-            "all singletons": (np.arange(n), other), "singletons both": (np.arange(n), np.arange(n)[::-1]),
-            "identical": (other, other), "relabelled": (other, (other + 3) * 10),
-            "two items": (np.array([0, 1]), np.array([1, 1]))}[case]
+    x, y = {
+        "one cluster": (np.zeros(n, int), other),
+        "both one cluster": (np.zeros(n, int), np.full(n, 3)),
+        "all singletons": (np.arange(n), other),
+        "singletons both": (np.arange(n), np.arange(n)[::-1]),
+        "identical": (other, other),
+        "relabelled": (other, (other + 3) * 10),
+        "two items": (np.array([0, 1]), np.array([1, 1])),
+    }[case]
     assert adjusted_mutual_info(x, y) == pytest.approx(adjusted_mutual_info_score(x, y), abs=1e-10)
 
 

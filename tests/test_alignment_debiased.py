@@ -23,8 +23,11 @@ def _hsic_unbiased(k, g):
     np.fill_diagonal(kt, 0.0)
     np.fill_diagonal(lt, 0.0)
     one = np.ones(n)
-    return (np.trace(kt @ lt) + (one @ kt @ one) * (one @ lt @ one) / ((n - 1) * (n - 2))
-            - 2.0 / (n - 2) * (one @ kt @ lt @ one)) / (n * (n - 3))
+    return (
+        np.trace(kt @ lt)
+        + (one @ kt @ one) * (one @ lt @ one) / ((n - 1) * (n - 2))
+        - 2.0 / (n - 2) * (one @ kt @ lt @ one)
+    ) / (n * (n - 3))
 
 
 def _reference(x, y):
@@ -72,7 +75,8 @@ def test_gram_null_observed_value_equals_the_feature_form(gaussians):
     x, y = gaussians
     rows = np.arange(300)
     assert _debiased(_grams([x], rows), _grams([y[:, :40]], rows))[0, 0] == pytest.approx(
-        debiased_linear_cka(x, y[:, :40]), abs=1e-5)  # float32 Gram entries
+        debiased_linear_cka(x, y[:, :40]), abs=1e-5
+    )  # float32 Gram entries
 
 
 def test_related_layers_are_above_their_null_and_their_best_match_is_stable():
@@ -107,12 +111,22 @@ def test_align_layers_warns_when_one_coordinate_holds_most_of_a_layers_variance(
     with pytest.warns(UserWarning, match=r"smol layer 1: one coordinate holds 98 % of the variance.*position 0"):
         result = align_layers([quiet], [quiet, loud], names=("mini", "smol"), n_permutations=0, n_bootstrap=0)
     assert len(result.notes) == 1 and result.cka_null_p is None
-    assert dominance_notes([0.2, 0.6, 0.7, 0.1, 0.9], "m")[0].startswith("m layers 1-2, 4: one coordinate holds 60-90 %")
+    assert dominance_notes([0.2, 0.6, 0.7, 0.1, 0.9], "m")[0].startswith(
+        "m layers 1-2, 4: one coordinate holds 60-90 %"
+    )
 
 
 def test_permutation_p_values_of_independent_inputs_are_about_uniform():
-    p = [cka_null_and_stability([np.random.default_rng(s).standard_normal((60, 10))],
-                                [np.random.default_rng(1000 + s).standard_normal((60, 7))], np.array([0]),
-                                n_permutations=50, n_bootstrap=0, random_state=s).p_value[0, 0] for s in range(40)]
+    p = [
+        cka_null_and_stability(
+            [np.random.default_rng(s).standard_normal((60, 10))],
+            [np.random.default_rng(1000 + s).standard_normal((60, 7))],
+            np.array([0]),
+            n_permutations=50,
+            n_bootstrap=0,
+            random_state=s,
+        ).p_value[0, 0]
+        for s in range(40)
+    ]
     assert 0.35 < np.mean(p) < 0.65
     assert np.mean(np.asarray(p) <= 0.1) <= 0.25

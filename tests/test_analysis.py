@@ -28,8 +28,11 @@ from tests.integration.nrag_samples import (
 )
 
 
-@pytest.mark.parametrize("nrag", [random_grid_nrag(3, n_texts=80, n_layers=6), query_nrags("t")[0],
-                                  random_components_nrag(4, n_layers=4)], ids=["grid", "hand", "components"])
+@pytest.mark.parametrize(
+    "nrag",
+    [random_grid_nrag(3, n_texts=80, n_layers=6), query_nrags("t")[0], random_components_nrag(4, n_layers=4)],
+    ids=["grid", "hand", "components"],
+)
 def test_gds_pagerank_equals_independent_power_iteration(nrag):
     G = flow_graph(nrag)
     expected = power_iteration_pagerank(G)
@@ -56,7 +59,8 @@ def test_analyze_nrag_planted_communities_exact():
     for region, community in result["membership"]["louvain"].items():
         groups.setdefault(community, set()).add(region)
     assert sorted(map(sorted, groups.values())) == [
-        sorted(f"{layer}_{x}_{y}" for layer in range(3) for x, y in cells) for cells in (a, b)]
+        sorted(f"{layer}_{x}_{y}" for layer in range(3) for x, y in cells) for cells in (a, b)
+    ]
     assert result["communities"]["louvain"]["modularity"] == pytest.approx(0.5)  # two equal disconnected halves
 
 
@@ -64,17 +68,37 @@ def test_community_table_hand_computed():
     G = flow_graph(query_nrags("t")[0])
     table = community_table(G, {"0_0_0": 7, "1_0_0": 7, "2_1_1": 7, "0_1_1": 3, "1_1_0": 3, "2_0_1": 3}, ["neg", "pos"])
     assert table == [
-        {"community": 7, "size": 3, "layers_spanned": 3, "first_layer": 0, "last_layer": 2,
-         "label_counts": {"neg": 1, "pos": 8}, "dominant_label": "pos", "purity": 8 / 9},
-        {"community": 3, "size": 3, "layers_spanned": 3, "first_layer": 0, "last_layer": 2,
-         "label_counts": {"neg": 5, "pos": 1}, "dominant_label": "neg", "purity": 5 / 6}]
+        {
+            "community": 7,
+            "size": 3,
+            "layers_spanned": 3,
+            "first_layer": 0,
+            "last_layer": 2,
+            "label_counts": {"neg": 1, "pos": 8},
+            "dominant_label": "pos",
+            "purity": 8 / 9,
+        },
+        {
+            "community": 3,
+            "size": 3,
+            "layers_spanned": 3,
+            "first_layer": 0,
+            "last_layer": 2,
+            "label_counts": {"neg": 5, "pos": 1},
+            "dominant_label": "neg",
+            "purity": 5 / 6,
+        },
+    ]
 
 
 def test_top_by_layer_ranks_per_layer():
     G = flow_graph(query_nrags("t")[0])
     rows = top_by_layer(G, nx.betweenness_centrality(G, normalized=False), top=1)
-    assert [(r["layer"], r["region"], r["score"]) for r in rows] == [(0, "0_0_0", 0.0), (1, "1_1_0", 3.5),
-                                                                    (2, "2_0_1", 0.0)]
+    assert [(r["layer"], r["region"], r["score"]) for r in rows] == [
+        (0, "0_0_0", 0.0),
+        (1, "1_1_0", 3.5),
+        (2, "2_0_1", 0.0),
+    ]
 
 
 def test_check_algorithms_names_allowed():
@@ -98,8 +122,9 @@ def test_cli_analyze_memory_store_prints_cross_layer_communities(tmp_path, capsy
     from llm_mri_graphdb.cli import main
 
     run_id = MemoryStore(tmp_path).write(query_nrags("t")[0])
-    code = main(["analyze", run_id, "--store", "local", "--store-path", str(tmp_path),
-                 "--algorithms", "louvain,betweenness"])
+    code = main(
+        ["analyze", run_id, "--store", "local", "--store-path", str(tmp_path), "--algorithms", "louvain,betweenness"]
+    )
     out = capsys.readouterr().out
     assert code == 0
     assert "louvain: 2 communities, modularity 0.1950; cross-layer communities:" in out
@@ -110,8 +135,18 @@ def test_cli_analyze_memory_store_prints_cross_layer_communities(tmp_path, capsy
 def test_cli_analyze_bad_algorithm_exits_2_before_opening_a_store(tmp_path, capsys):
     from llm_mri_graphdb.cli import main
 
-    code = main(["analyze", "nope", "--store", "local", "--store-path", str(tmp_path / "absent"),
-                 "--algorithms", "louvain,pagrank"])
+    code = main(
+        [
+            "analyze",
+            "nope",
+            "--store",
+            "local",
+            "--store-path",
+            str(tmp_path / "absent"),
+            "--algorithms",
+            "louvain,pagrank",
+        ]
+    )
     assert code == 2
     assert "algorithms must be names in" in capsys.readouterr().err
     assert not (tmp_path / "absent").exists()
@@ -121,8 +156,9 @@ def _gaussian_grid(seed, n_texts=300, n_layers=7, planted=False):
     """Grid NRAG of i.i.d. Gaussian coordinates; ``planted`` makes every layer a noisy copy of layer 0."""
     rng = np.random.default_rng(seed)
     base = rng.normal(size=(n_texts, 2))
-    reduced = [base + 0.05 * rng.normal(size=base.shape) if planted else rng.normal(size=(n_texts, 2))
-               for _ in range(n_layers)]
+    reduced = [
+        base + 0.05 * rng.normal(size=base.shape) if planted else rng.normal(size=(n_texts, 2)) for _ in range(n_layers)
+    ]
     return build_nrag_from_reduced(reduced, rng.integers(0, 3, n_texts), ["a", "b", "c"], gridsize=8)
 
 

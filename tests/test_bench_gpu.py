@@ -32,9 +32,16 @@ def test_packed_pooling_equals_padded_batches_on_a_tiny_llama():
     from llm_mri_graphdb.extract.sites import pool
 
     torch.manual_seed(0)
-    model = AutoModel.from_config(LlamaConfig(vocab_size=50, hidden_size=32, intermediate_size=64,
-                                              num_hidden_layers=2, num_attention_heads=4,
-                                              num_key_value_heads=2)).eval()
+    model = AutoModel.from_config(
+        LlamaConfig(
+            vocab_size=50,
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+        )
+    ).eval()
     rng = np.random.default_rng(1)
     encoded = [rng.integers(1, 50, n).tolist() for n in (7, 3, 12, 5, 1, 9)]
     rows = pack_rows(np.array([len(e) for e in encoded]), 16)
@@ -50,8 +57,15 @@ def test_packed_pooling_equals_padded_batches_on_a_tiny_llama():
 
 def test_bench_gpu_tiny_runs_on_cpu_and_writes_the_docs_table(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "bench.gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.gpu", "--device", "cpu", "--tiny", "--out", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "loading" in done.stderr and "warm-up" in done.stderr  # progress as it goes
     table = (tmp_path / "bench_gpu.md").read_text()

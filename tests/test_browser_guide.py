@@ -114,24 +114,40 @@ def test_guide_server_serves_both_files_to_the_local_browser(guide_http, guide_f
 def test_guide_server_gives_no_cors_header_to_other_origins(guide_http, origin):
     status, headers, _ = _fetch(f"{guide_http}/guide.html", Origin=origin)
     assert status == 200 and "Access-Control-Allow-Origin" not in headers
-    status, headers, _ = _fetch(f"{guide_http}/guide.html", "OPTIONS", Origin=origin,
-                                **{"Access-Control-Request-Method": "GET"})
+    status, headers, _ = _fetch(
+        f"{guide_http}/guide.html", "OPTIONS", Origin=origin, **{"Access-Control-Request-Method": "GET"}
+    )
     assert "Access-Control-Allow-Origin" not in headers and "Access-Control-Allow-Headers" not in headers
 
 
 def test_guide_server_answers_the_browsers_preflight(guide_http):
     # neo4j-browser fetches remote guides with `pragma` and `cache-control` headers: not CORS-safelisted
     origin = f"http://127.0.0.1:{BROWSER_PORT}"
-    status, headers, _ = _fetch(f"{guide_http}/guide.html", "OPTIONS", Origin=origin,
-                                **{"Access-Control-Request-Method": "GET",
-                                   "Access-Control-Request-Headers": "pragma,cache-control"})
+    status, headers, _ = _fetch(
+        f"{guide_http}/guide.html",
+        "OPTIONS",
+        Origin=origin,
+        **{"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "pragma,cache-control"},
+    )
     assert status == 204 and headers["Access-Control-Allow-Origin"] == origin
     assert {h.strip() for h in headers["Access-Control-Allow-Headers"].split(",")} == {"pragma", "cache-control"}
     assert "GET" in headers["Access-Control-Allow-Methods"]
 
 
-@pytest.mark.parametrize("path", ["/", "/secret.txt", "/guide.py", "/browser/guide.html", "/%2e%2e/guide.html",
-                                  "/../browser/guide.html", "/guide.html/", "/GUIDE.HTML", "/README.md"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/secret.txt",
+        "/guide.py",
+        "/browser/guide.html",
+        "/%2e%2e/guide.html",
+        "/../browser/guide.html",
+        "/guide.html/",
+        "/GUIDE.HTML",
+        "/README.md",
+    ],
+)
 def test_guide_server_serves_nothing_else(guide_http, path):
     status, _, body = _fetch(guide_http + path, Origin=f"http://127.0.0.1:{BROWSER_PORT}")
     assert status == 404 and b"not for the Browser" not in body
@@ -209,10 +225,19 @@ def test_stale_guide_pid_is_neither_reported_nor_signalled(tmp_path):
     try:
         home = tmp_path / "home"
         home.mkdir()
-        (home / "server.json").write_text(json.dumps({
-            "pid": other.pid, "uri": "bolt://127.0.0.1:1", "http_url": "http://127.0.0.1:2", "neo4j_version": "5.26.0",
-            "gds_version": "2.13.0", "guide_url": GUIDE_URL, "guide_pid": other.pid,
-        }))
+        (home / "server.json").write_text(
+            json.dumps(
+                {
+                    "pid": other.pid,
+                    "uri": "bolt://127.0.0.1:1",
+                    "http_url": "http://127.0.0.1:2",
+                    "neo4j_version": "5.26.0",
+                    "gds_version": "2.13.0",
+                    "guide_url": GUIDE_URL,
+                    "guide_pid": other.pid,
+                }
+            )
+        )
         server = LocalNeo4j(home)
         assert server.info() is None and server.stop() is False
         assert other.poll() is None
@@ -229,8 +254,14 @@ def test_failed_start_leaves_no_guide_server(tmp_path, monkeypatch):
     (bin_dir / "java").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_JAVA_LOG", str(tmp_path / "java.log"))
-    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), heap="1g",
-                        pagecache="256m", distribution=Distribution(tmp_path / "dist", "5.26.0", "2.13.0"))
+    server = LocalNeo4j(
+        tmp_path / "home",
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap="1g",
+        pagecache="256m",
+        distribution=Distribution(tmp_path / "dist", "5.26.0", "2.13.0"),
+    )
     with pytest.raises(ServerError, match="Neo4j exited with status 3 while starting"):
         server.start(password="a long enough password")
     conf = _conf((server.conf_dir / "neo4j.conf").read_text())
@@ -253,8 +284,10 @@ def _library_body(name: str) -> str:
 def _guide_blocks() -> list[tuple[str | None, str]]:
     """``(data-query name or None, Cypher)`` of every runnable block of the guide."""
     text = (browser_folder() / "guide.html").read_text()
-    return [(name or None, html.unescape(body)) for name, body in
-            re.findall(r'<pre class="code runnable"(?: data-query="(\w+)")?>(.*?)</pre>', text, re.S)]
+    return [
+        (name or None, html.unescape(body))
+        for name, body in re.findall(r'<pre class="code runnable"(?: data-query="(\w+)")?>(.*?)</pre>', text, re.S)
+    ]
 
 
 def test_guide_copies_of_library_queries_are_the_library_files():
@@ -288,9 +321,13 @@ def _grass_rules(text: str) -> dict[str, dict[str, str]]:
                 body += char
             elif not char.isspace():
                 selector += char
-    return {sel: {key.strip(): value.strip() for key, value in
-                  (part.split(":") for part in body.split(";") if len(part.split(":")) == 2)}
-            for sel, body in rules.items()}
+    return {
+        sel: {
+            key.strip(): value.strip()
+            for key, value in (part.split(":") for part in body.split(";") if len(part.split(":")) == 2)
+        }
+        for sel, body in rules.items()
+    }
 
 
 def test_grass_has_only_rules_the_browser_reads():
@@ -298,7 +335,12 @@ def test_grass_has_only_rules_the_browser_reads():
     assert "/*" not in text and "//" not in text  # the Browser's reader takes comments into the next selector
     rules = _grass_rules(text)
     assert all(re.fullmatch(r"(node|relationship)(\.[A-Za-z_]+)?", sel) for sel in rules), list(rules)
-    assert rules["node.Region"] == {"diameter": "56px", "color": "#4C8EDA", "border-color": "#2870C2",
-                      "text-color-internal": "#FFFFFF", "caption": '"{name}"'}
+    assert rules["node.Region"] == {
+        "diameter": "56px",
+        "color": "#4C8EDA",
+        "border-color": "#2870C2",
+        "text-color-internal": "#FFFFFF",
+        "caption": '"{name}"',
+    }
     assert rules["relationship.FLOWS"]["caption"] == '"{label} {weight}"'
     # 8 characters ("12_10_10") at 10px fit the first caption line of a 56px circle: the integration test measures it

@@ -44,8 +44,19 @@ def test_cli_compare_stores_the_alignment_and_writes_the_report(tmp_path, capsys
     store = LocalStore(tmp_path / "runs")
     store.write(a, texts=TEXTS)
     store.write(b, texts=TEXTS)
-    code = main(["compare", a.run_id, b.run_id, "--out", str(tmp_path / "reports"), "--store", "local",
-                 "--store-path", str(tmp_path / "runs")])
+    code = main(
+        [
+            "compare",
+            a.run_id,
+            b.run_id,
+            "--out",
+            str(tmp_path / "reports"),
+            "--store",
+            "local",
+            "--store-path",
+            str(tmp_path / "runs"),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert f"Note: run {b.run_id} records no activation cache" in captured.err
@@ -68,8 +79,19 @@ def test_cli_compare_runs_of_different_corpora_fail_in_one_line(tmp_path, capsys
     store = LocalStore(tmp_path / "runs")
     store.write(a, texts=TEXTS)
     store.write(b, texts=TEXTS)
-    code = main(["compare", a.run_id, b.run_id, "--store", "local", "--store-path", str(tmp_path / "runs"),
-                 "--out", str(tmp_path / "reports")])
+    code = main(
+        [
+            "compare",
+            a.run_id,
+            b.run_id,
+            "--store",
+            "local",
+            "--store-path",
+            str(tmp_path / "runs"),
+            "--out",
+            str(tmp_path / "reports"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 1 and err.count("\n") == 1 and "must scan the same corpus" in err
     assert not (tmp_path / "reports").exists() and not (tmp_path / "runs" / "alignments.json").exists()
@@ -79,11 +101,21 @@ def test_comparison_report_leads_with_debiased_cka_and_marks_pairs_not_above_the
     cka = np.array([[0.9, 0.6, 0.6], [0.6, 0.7, 0.8]])
     debiased = np.array([[0.5, 0.02, 0.01], [0.03, 0.2, 0.6]])
     p = np.array([[1 / 101, 0.4, 0.6], [0.3, 0.03, 1 / 101]])
-    alignment = LayerAlignment(cka, None, ("MiniLM", "SmolLM2"), ("ra", "rb"), ("SmolLM2 layer 1: one coordinate",),
-                               cka_debiased=debiased, cka_null_p=p, stability=np.array([0.97, 0.55]),
-                               null={"n_permutations": 100, "n_rows": 300, "n_bootstrap": 100, "random_state": 0},
-                               context=({"ami_labels": [0.2, 0.4], "variance_kept": [0.3, 0.25], "n_components": 2},
-                                        {"ami_labels": [0.1, 0.1, 0.3], "variance_kept": None}))
+    alignment = LayerAlignment(
+        cka,
+        None,
+        ("MiniLM", "SmolLM2"),
+        ("ra", "rb"),
+        ("SmolLM2 layer 1: one coordinate",),
+        cka_debiased=debiased,
+        cka_null_p=p,
+        stability=np.array([0.97, 0.55]),
+        null={"n_permutations": 100, "n_rows": 300, "n_bootstrap": 100, "random_state": 0},
+        context=(
+            {"ami_labels": [0.2, 0.4], "variance_kept": [0.3, 0.25], "n_components": 2},
+            {"ami_labels": [0.1, 0.1, 0.3], "variance_kept": None},
+        ),
+    )
     page = build_comparison_report(alignment)
     assert page.index("Debiased linear CKA") < page.index("Linear CKA of the activations (plain")
     assert "<td>pairs above their null (debiased CKA)</td><td>3 of 6</td>" in page

@@ -51,8 +51,10 @@ def test_fdr_removes_chance_edges_and_keeps_planted_ones():
     diagonal = planted.region_x[planted.edge_source] == planted.region_x[planted.edge_target]
     assert diagonal.sum() == 2 * 6 * 10  # every component -> itself edge survives, for both labels
     # fdr=1 rejects every tested hypothesis: the threshold alone decides
-    assert build_nrag_from_reduced(_components(0, False)[0], labels, ["a", "b"], fdr=1.0).edge_weight.size \
+    assert (
+        build_nrag_from_reduced(_components(0, False)[0], labels, ["a", "b"], fdr=1.0).edge_weight.size
         == raw.edge_weight.size
+    )
 
 
 def test_fdr_is_checked_before_anything_runs():

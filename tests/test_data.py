@@ -29,8 +29,7 @@ def test_load_corpus_from_dataframe_sorts_label_names():
 
 
 def test_load_corpus_keeps_classlabel_dataset_as_is():
-    features = datasets.Features({"text": datasets.Value("string"),
-                                  "label": datasets.ClassLabel(names=["pos", "neg"])})
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=["pos", "neg"])})
     ds = datasets.Dataset.from_dict({"text": TEXTS, "label": [0, 1, 0, 1]}, features=features)
     out = load_corpus(ds)
     assert out is ds
@@ -71,7 +70,9 @@ def test_load_corpus_from_text_folders(tmp_path):
         (tmp_path / label).mkdir(exist_ok=True)
         (tmp_path / label / f"{i}.txt").write_text(text + "\n")
     # folders are read in label order, files in name order
-    _assert_corpus(load_corpus(tmp_path), labels=(0, 0, 1, 1), texts=("a bad day", "awful rain", "a good day", "fine weather"))
+    _assert_corpus(
+        load_corpus(tmp_path), labels=(0, 0, 1, 1), texts=("a bad day", "awful rain", "a good day", "fine weather")
+    )
 
 
 def test_load_corpus_csv_keeps_na_as_text(tmp_path):
@@ -81,15 +82,20 @@ def test_load_corpus_csv_keeps_na_as_text(tmp_path):
 
 @pytest.mark.parametrize(
     ("frame", "message"),
-    [({"text": [], "label": []}, "corpus is empty"),
-     ({"body": TEXTS, "label": LABELS}, r"text column 'text' is missing; the corpus has columns \['body', 'label'\]"),
-     ({"text": TEXTS, "cls": LABELS}, r"label column 'label' is missing; the corpus has columns \['text', 'cls'\]"),
-     ({"text": ["ok", None, "x", "y"], "label": LABELS}, r"text of row 1 must be a non-empty string; got None"),
-     ({"text": ["ok", "fine", "  ", "y"], "label": LABELS}, r"text of row 2 must be a non-empty string"),
-     ({"text": ["ok", "fine", 3, "y"], "label": LABELS}, r"text of row 2 must be a non-empty string; got 3"),
-     ({"text": TEXTS, "label": ["pos"] * 4}, r"at least two labels; got only 'pos'"),
-     ({"text": TEXTS, "label": ["pos", None, "neg", "pos"]}, r"label of row 1 is missing"),
-     ({"text": TEXTS, "label": ["pos", 1, "neg", "pos"]}, "all strings or all integers")],
+    [
+        ({"text": [], "label": []}, "corpus is empty"),
+        (
+            {"body": TEXTS, "label": LABELS},
+            r"text column 'text' is missing; the corpus has columns \['body', 'label'\]",
+        ),
+        ({"text": TEXTS, "cls": LABELS}, r"label column 'label' is missing; the corpus has columns \['text', 'cls'\]"),
+        ({"text": ["ok", None, "x", "y"], "label": LABELS}, r"text of row 1 must be a non-empty string; got None"),
+        ({"text": ["ok", "fine", "  ", "y"], "label": LABELS}, r"text of row 2 must be a non-empty string"),
+        ({"text": ["ok", "fine", 3, "y"], "label": LABELS}, r"text of row 2 must be a non-empty string; got 3"),
+        ({"text": TEXTS, "label": ["pos"] * 4}, r"at least two labels; got only 'pos'"),
+        ({"text": TEXTS, "label": ["pos", None, "neg", "pos"]}, r"label of row 1 is missing"),
+        ({"text": TEXTS, "label": ["pos", 1, "neg", "pos"]}, "all strings or all integers"),
+    ],
 )
 def test_load_corpus_rejects_bad_corpus(frame, message):
     with pytest.raises(CorpusError, match=message):
@@ -119,8 +125,10 @@ def test_corpus_fingerprint_depends_on_content_only():
 
 
 def test_corpus_fingerprint_is_stable_across_processes():
-    code = ("import pandas as pd; from llm_mri_graphdb.data import load_corpus, corpus_fingerprint; "
-            f"print(corpus_fingerprint(load_corpus(pd.DataFrame({{'text': {TEXTS!r}, 'label': {LABELS!r}}}))))")
+    code = (
+        "import pandas as pd; from llm_mri_graphdb.data import load_corpus, corpus_fingerprint; "
+        f"print(corpus_fingerprint(load_corpus(pd.DataFrame({{'text': {TEXTS!r}, 'label': {LABELS!r}}}))))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == corpus_fingerprint(load_corpus(pd.DataFrame({"text": TEXTS, "label": LABELS})))
 
@@ -136,18 +144,24 @@ def test_corpus_name_defaults_to_fingerprint_prefix():
 def test_load_corpus_latin1_csv_names_the_file_the_byte_and_the_fix(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("text,label\ncaf\u00e9 au lait,a\nth\u00e9,b\n".encode("latin-1"))
-    with pytest.raises(CorpusError, match=rf"^{re.escape(str(path))}: not utf-8 text \(line 2: byte 0xe9 cannot "
-                                          r"be decoded\); convert the file to UTF-8 .*--encoding latin-1"):
+    with pytest.raises(
+        CorpusError,
+        match=rf"^{re.escape(str(path))}: not utf-8 text \(line 2: byte 0xe9 cannot "
+        r"be decoded\); convert the file to UTF-8 .*--encoding latin-1",
+    ):
         load_corpus(path)
     ds = load_corpus(path, encoding="latin-1")
     assert list(ds["text"]) == ["caf\u00e9 au lait", "th\u00e9"]
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"", r"the file is empty; a CSV corpus needs a header \(e\.g\. text,label\) and one row per text"),
-    (b"\n\n", r"the file holds no columns; a CSV corpus needs a header"),
-    (b"text,label\n", r"corpus is empty; it must hold at least two texts"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", r"the file is empty; a CSV corpus needs a header \(e\.g\. text,label\) and one row per text"),
+        (b"\n\n", r"the file holds no columns; a CSV corpus needs a header"),
+        (b"text,label\n", r"corpus is empty; it must hold at least two texts"),
+    ],
+)
 def test_load_corpus_empty_csv_names_the_file(tmp_path, content, message):
     path = tmp_path / "empty.csv"
     path.write_bytes(content)
@@ -159,8 +173,11 @@ def test_load_corpus_csv_with_unquoted_separator_names_the_row_both_counts_and_t
     # issue 22 finding 2: pandas turned the extra leading field into the index and every text lost its start
     path = tmp_path / "animals.csv"
     path.write_text('text,label\n"A fox, quoted",animals\nThe rabbit, hid under the bush,animals\nrain,weather\n')
-    with pytest.raises(CorpusError, match=rf"^{re.escape(str(path))}: row 1 \(line 3\) has 3 fields but the header "
-                                          r"has 2 \('text,label'\); quote every text that contains a comma"):
+    with pytest.raises(
+        CorpusError,
+        match=rf"^{re.escape(str(path))}: row 1 \(line 3\) has 3 fields but the header "
+        r"has 2 \('text,label'\); quote every text that contains a comma",
+    ):
         load_corpus(path)
 
 
@@ -186,11 +203,14 @@ def test_load_corpus_quoted_separators_and_newlines_read_exactly(tmp_path):
     assert list(ds.features["label"].names) == ["animals", "weather"]
 
 
-@pytest.mark.parametrize(("suffix", "content"), [
-    (".csv", "text,label,text\na,x,b\nc,y,d\n"),
-    (".tsv", "text\tlabel\ttext\na\tx\tb\nc\ty\td\n"),
-    (".jsonl", '{"text": "a", "label": "x", "text": "b"}\n{"text": "c", "label": "y"}\n'),
-])
+@pytest.mark.parametrize(
+    ("suffix", "content"),
+    [
+        (".csv", "text,label,text\na,x,b\nc,y,d\n"),
+        (".tsv", "text\tlabel\ttext\na\tx\tb\nc\ty\td\n"),
+        (".jsonl", '{"text": "a", "label": "x", "text": "b"}\n{"text": "c", "label": "y"}\n'),
+    ],
+)
 def test_load_corpus_refuses_duplicate_column_names_by_name(tmp_path, suffix, content):
     path = tmp_path / f"dup{suffix}"
     path.write_text(content)
@@ -222,10 +242,17 @@ def test_load_corpus_refuses_a_label_over_the_index_limit_naming_its_row():
 
 def test_load_corpus_refuses_a_text_over_a_mebibyte(tmp_path):
     path = tmp_path / "big.jsonl"
-    path.write_text(json.dumps({"text": "word " * 300_000, "label": "pos"}) + "\n"
-                    + json.dumps({"text": "short", "label": "neg"}) + "\n")
-    with pytest.raises(CorpusError, match=r"text of row 0 is 1,500,000 bytes long, over the 1,048,576 .* an "
-                                          r"unclosed quote often swallows"):
+    path.write_text(
+        json.dumps({"text": "word " * 300_000, "label": "pos"})
+        + "\n"
+        + json.dumps({"text": "short", "label": "neg"})
+        + "\n"
+    )
+    with pytest.raises(
+        CorpusError,
+        match=r"text of row 0 is 1,500,000 bytes long, over the 1,048,576 .* an "
+        r"unclosed quote often swallows",
+    ):
         load_corpus(path)
 
 

@@ -88,8 +88,10 @@ def _undeclared(folder: str, allowed_top: set[str], allowed_inner: set[str]) -> 
         if not dists:
             problems.append(f"{where}:{line} imports {module}, which no installed distribution provides")
         elif not dists & allowed:
-            problems.append(f"{where}:{line} imports {module} (from {', '.join(sorted(dists))}), "
-                            "which pyproject.toml does not declare where this code may use it")
+            problems.append(
+                f"{where}:{line} imports {module} (from {', '.join(sorted(dists))}), "
+                "which pyproject.toml does not declare where this code may use it"
+            )
     return problems
 
 
@@ -125,5 +127,7 @@ def test_the_audit_sees_an_undeclared_import(tmp_path, monkeypatch):
     (package / "uses_undeclared.py").write_text("import numpy\n\ndef f():\n    import pytest\n")
     monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     problems = _undeclared("llm_mri_graphdb", {"numpy"}, {"numpy"})
-    assert problems == ["llm_mri_graphdb/uses_undeclared.py:4 imports pytest (from pytest), which pyproject.toml "
-                        "does not declare where this code may use it"]
+    assert problems == [
+        "llm_mri_graphdb/uses_undeclared.py:4 imports pytest (from pytest), which pyproject.toml "
+        "does not declare where this code may use it"
+    ]

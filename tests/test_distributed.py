@@ -21,8 +21,13 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def local_ray():
     # workers import this checkout of the package, as the tests do
-    ray.init(num_cpus=2, include_dashboard=False, logging_level="warning", log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}})
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        logging_level="warning",
+        log_to_driver=False,
+        runtime_env={"env_vars": {"PYTHONPATH": str(ROOT)}},
+    )
     yield
     ray.shutdown()
 
@@ -45,8 +50,9 @@ def _entries(root: Path) -> list[str]:
 @pytest.mark.parametrize("kind", ["bert", "gpt2"])
 def test_extract_with_ray_equals_local_engine(local_ray, models, corpus, kind, tmp_path, monkeypatch):
     local = extract_activations(models[kind], corpus, batch_size=4, cache_dir=tmp_path / "local", progress=False)
-    on_ray = extract_activations(models[kind], corpus, engine="ray", num_workers=2, batch_size=4,
-                                 cache_dir=tmp_path / "ray", progress=False)
+    on_ray = extract_activations(
+        models[kind], corpus, engine="ray", num_workers=2, batch_size=4, cache_dir=tmp_path / "ray", progress=False
+    )
     assert _entries(tmp_path / "ray") == _entries(tmp_path / "local")  # same cache key
     assert (on_ray.model, on_ray.settings, on_ray.corpus) == (local.model, local.settings, local.corpus)
     assert_array_equal(on_ray.labels, local.labels)
@@ -66,8 +72,16 @@ def test_extract_with_ray_retries_a_killed_worker(local_ray, models, corpus, tmp
 
     monkeypatch.setattr(distributed, "_BLOCKS_PER_WORKER", 3)
     monkeypatch.setattr(distributed, "_on_block", kill_once)
-    on_ray = extract_activations(models["gpt2"], corpus, engine="ray", num_workers=2, batch_size=2,
-                                 cache_dir=tmp_path, pooling="mean", progress=False)
+    on_ray = extract_activations(
+        models["gpt2"],
+        corpus,
+        engine="ray",
+        num_workers=2,
+        batch_size=2,
+        cache_dir=tmp_path,
+        pooling="mean",
+        progress=False,
+    )
     assert len(killed) == 1
     local = extract_activations(models["gpt2"], corpus, batch_size=2, pooling="mean", progress=False)
     for a, b in zip(on_ray.layers, local.layers):

@@ -45,7 +45,8 @@ def _reference(folder, site, pooling, texts=TEXTS):
         path = SITE_PATHS[model.config.model_type][site]
         for i in range(model.config.num_hidden_layers):
             model.get_submodule(path.format(i=i)).register_forward_hook(
-                lambda m, a, out: captured.append(out[0] if isinstance(out, tuple) else out))
+                lambda m, a, out: captured.append(out[0] if isinstance(out, tuple) else out)
+            )
     rows = []
     with torch.no_grad():
         for text in texts:
@@ -53,9 +54,13 @@ def _reference(folder, site, pooling, texts=TEXTS):
             captured.clear()
             out = model(input_ids=ids, output_hidden_states=True)
             states = out.hidden_states if site == "hidden" else captured
-            take = {"first": lambda h: h[0, 0], "last": lambda h: h[0, -1], "mean": lambda h: h[0].mean(0),
-                    "max": lambda h: h[0].amax(0),  # a one-token text keeps its token:
-                    "mean_skip_first": lambda h: h[0, 1:].mean(0) if h.shape[1] > 1 else h[0, 0]}[pooling]
+            take = {
+                "first": lambda h: h[0, 0],
+                "last": lambda h: h[0, -1],
+                "mean": lambda h: h[0].mean(0),
+                "max": lambda h: h[0].amax(0),  # a one-token text keeps its token:
+                "mean_skip_first": lambda h: h[0, 1:].mean(0) if h.shape[1] > 1 else h[0, 0],
+            }[pooling]
             rows.append([take(h).numpy() for h in states])
     return np.stack(rows, axis=1)
 
@@ -78,17 +83,23 @@ def test_extract_activations_mean_pooling_equals_single_text_mean(folders, corpu
     assert_allclose(np.stack(acts.layers), _reference(folders[kind], "hidden", "mean"), atol=1e-5)
 
 
-@pytest.mark.parametrize(("st_mode", "expected"), [("pooling_mode_cls_token", "first"),
-                                                  ("pooling_mode_max_tokens", "max"),
-                                                  ("pooling_mode_lasttoken", "last")])
+@pytest.mark.parametrize(
+    ("st_mode", "expected"),
+    [("pooling_mode_cls_token", "first"), ("pooling_mode_max_tokens", "max"), ("pooling_mode_lasttoken", "last")],
+)
 def test_extract_activations_auto_takes_sentence_transformers_pooling(folders, corpus, tmp_path, st_mode, expected):
     import json
     import shutil
 
     folder = shutil.copytree(folders["bert"], tmp_path / "st-bert")
-    (folder / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (folder / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            ]
+        )
+    )
     (folder / "1_Pooling").mkdir()
     (folder / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 32, st_mode: True}))
     acts = extract_activations(str(folder), corpus, batch_size=3, progress=False)
@@ -132,10 +143,19 @@ def test_extract_activations_truncates_to_max_length(folders, corpus):
 def test_extract_activations_fills_metadata(folders, corpus):
     acts = extract_activations(folders["bert"], corpus, progress=False)
     assert {k: acts.model[k] for k in ("name", "architecture", "n_layers", "width", "is_decoder")} == {
-        "name": "bert", "architecture": "bert", "n_layers": 2, "width": 32, "is_decoder": False}
+        "name": "bert",
+        "architecture": "bert",
+        "n_layers": 2,
+        "width": 32,
+        "is_decoder": False,
+    }
     assert len(acts.model["fingerprint"]) == 64
-    assert acts.corpus == {"fingerprint": corpus_fingerprint(corpus), "name": "tiny", "n_texts": 8,
-                           "label_names": ["neg", "pos"]}
+    assert acts.corpus == {
+        "fingerprint": corpus_fingerprint(corpus),
+        "name": "tiny",
+        "n_texts": 8,
+        "label_names": ["neg", "pos"],
+    }
     assert acts.settings == {"site": "hidden", "pooling": "mean", "max_length": 64, "dtype": "float32"}
     assert acts.model["declared_pooling"] is None
     assert acts.label_names == ("neg", "pos")
@@ -162,14 +182,16 @@ def test_extract_activations_rejects_max_length_over_limit(folders, corpus):
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"site": "ffn"}, r"site must be one of .*; got 'ffn'"),
-     ({"pooling": "cls"}, r"pooling must be one of .*; got 'cls'"),
-     ({"batch_size": 0}, r"batch_size must be an integer >= 1; got 0"),
-     ({"batch_size": 5000}, r"batch_size 5000 is above the limit 4096: .* GiB per layer\. .*allow_large=True"),
-     ({"max_length": 0}, r"max_length must be an integer >= 1 or None; got 0"),
-     ({"dtype": "float16", "device": "cpu"}, r"dtype float16 needs device cuda or mps; on cpu use bfloat16"),
-     ({"dtype": "int8"}, r"dtype must be one of float32, bfloat16, float16, auto; got 'int8'"),
-     ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'")],
+    [
+        ({"site": "ffn"}, r"site must be one of .*; got 'ffn'"),
+        ({"pooling": "cls"}, r"pooling must be one of .*; got 'cls'"),
+        ({"batch_size": 0}, r"batch_size must be an integer >= 1; got 0"),
+        ({"batch_size": 5000}, r"batch_size 5000 is above the limit 4096: .* GiB per layer\. .*allow_large=True"),
+        ({"max_length": 0}, r"max_length must be an integer >= 1 or None; got 0"),
+        ({"dtype": "float16", "device": "cpu"}, r"dtype float16 needs device cuda or mps; on cpu use bfloat16"),
+        ({"dtype": "int8"}, r"dtype must be one of float32, bfloat16, float16, auto; got 'int8'"),
+        ({"device": "tpu"}, r"device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'"),
+    ],
 )
 def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpus, kwargs, message, monkeypatch):
     import llm_mri_graphdb.extract.run as extract_module
@@ -185,8 +207,11 @@ def test_extract_activations_rejects_bad_arguments_before_loading(folders, corpu
 
 def test_load_model_folder_without_config_names_the_folder_and_the_fix(tmp_path):
     (tmp_path / "readme.txt").write_text("not a model")
-    with pytest.raises(ModelLoadError, match=r"not a model folder \(it has no config.json\); give a folder written "
-                                             r"by save_pretrained"):
+    with pytest.raises(
+        ModelLoadError,
+        match=r"not a model folder \(it has no config.json\); give a folder written "
+        r"by save_pretrained",
+    ):
         load_model(tmp_path, device="cpu")
 
 
@@ -194,8 +219,11 @@ def test_load_model_truncated_gguf_says_download_again(tmp_path):
     path = tmp_path / "m.gguf"
     with open(path, "wb") as fh:  # a valid header that promises one key-value pair, then nothing
         fh.write(b"GGUF" + (3).to_bytes(4, "little") + (0).to_bytes(8, "little") + (1).to_bytes(8, "little"))
-    with pytest.raises(ModelLoadError, match=r"m\.gguf: not a complete GGUF model \(24 bytes; the GGUF reader "
-                                             r"says: .*\)\. The file looks truncated or damaged: download it again\."):
+    with pytest.raises(
+        ModelLoadError,
+        match=r"m\.gguf: not a complete GGUF model \(24 bytes; the GGUF reader "
+        r"says: .*\)\. The file looks truncated or damaged: download it again\.",
+    ):
         load_model(path, device="cpu")
     path.write_bytes(b"hello")
     with pytest.raises(ModelLoadError, match=r"not a GGUF file \(it does not start with the GGUF magic bytes\)"):
@@ -210,8 +238,11 @@ def test_load_model_unavailable_cuda_is_a_usage_error(tmp_path, monkeypatch):
         load_model(tmp_path, device="cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    with pytest.raises(ScanArgumentError, match=r"device 'cuda:2' is not available on this machine: it has 2 CUDA "
-                                                r"device\(s\), cuda:0 to cuda:1\.$"):
+    with pytest.raises(
+        ScanArgumentError,
+        match=r"device 'cuda:2' is not available on this machine: it has 2 CUDA "
+        r"device\(s\), cuda:0 to cuda:1\.$",
+    ):
         load_model(tmp_path, device="cuda:2")
 
 
@@ -220,8 +251,17 @@ def test_extractor_unmapped_architecture_raises_unsupported_site(corpus):
 
     from tests.tiny_models import make_tokenizer
 
-    model = ElectraModel(ElectraConfig(vocab_size=40, embedding_size=8, hidden_size=8, num_hidden_layers=2,
-                                       num_attention_heads=2, intermediate_size=16, max_position_embeddings=64))
+    model = ElectraModel(
+        ElectraConfig(
+            vocab_size=40,
+            embedding_size=8,
+            hidden_size=8,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=16,
+            max_position_embeddings=64,
+        )
+    )
     extractor = Extractor(model, make_tokenizer(encoder=True))
     assert extractor.extract(corpus, progress=False).n_layers == 3  # hidden works for any model
     with pytest.raises(UnsupportedSite, match=r"it can give \('hidden',\)"):
@@ -243,16 +283,23 @@ def test_load_model_unknown_hub_id_offline_raises(monkeypatch):
         load_model("nobody-xyz/no-model", device="cpu")
 
 
-@pytest.mark.parametrize("absent, named", [(("gguf",), "package gguf"), (("accelerate",), "package accelerate"),
-                                          (("gguf", "accelerate"), "packages gguf and accelerate")])
+@pytest.mark.parametrize(
+    "absent, named",
+    [
+        (("gguf",), "package gguf"),
+        (("accelerate",), "package accelerate"),
+        (("gguf", "accelerate"), "packages gguf and accelerate"),
+    ],
+)
 def test_load_model_gguf_without_package_names_it_and_the_install(tmp_path, monkeypatch, absent, named):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name in absent else real(name, *a))
     (tmp_path / "m.gguf").write_bytes(b"GGUF")
     with pytest.raises(ModelLoadError) as info:
         load_model(tmp_path / "m.gguf", device="cpu")
-    assert str(info.value) == (f"reading the GGUF file 'm.gguf' needs the {named}: "
-                               'pip install "llm-mri-graphdb[gguf]".')
+    assert str(info.value) == (
+        f"reading the GGUF file 'm.gguf' needs the {named}: pip install \"llm-mri-graphdb[gguf]\"."
+    )
 
 
 def test_load_model_whole_gguf_that_fails_to_load_is_not_called_damaged(tmp_path):
@@ -271,8 +318,9 @@ def test_load_model_whole_gguf_that_fails_to_load_is_not_called_damaged(tmp_path
     assert "damaged" not in message and "download" not in message and "\n" not in message
 
 
-def test_extract_activations_hub_id_with_cache_looks_up_the_hub_cache_then_fails_in_one_line(corpus, tmp_path,
-                                                                                           monkeypatch):
+def test_extract_activations_hub_id_with_cache_looks_up_the_hub_cache_then_fails_in_one_line(
+    corpus, tmp_path, monkeypatch
+):
     # a hub id is fingerprinted from the local hub cache before anything loads (no network here)
     import huggingface_hub
 
@@ -281,9 +329,10 @@ def test_extract_activations_hub_id_with_cache_looks_up_the_hub_cache_then_fails
         extract_activations("no-such-org/no-such-model", corpus, cache_dir=tmp_path, progress=False)
 
 
-@pytest.mark.parametrize(("flags", "expected"), [("fpu sse avx512f amx_bf16 amx_tile", True),
-                                                 ("fpu avx512f avx512_bf16", True),
-                                                 ("fpu sse avx2 avx512f", False)])
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [("fpu sse avx512f amx_bf16 amx_tile", True), ("fpu avx512f avx512_bf16", True), ("fpu sse avx2 avx512f", False)],
+)
 def test_cpu_has_bf16_reads_the_flags_line(tmp_path, flags, expected):
     info = tmp_path / "cpuinfo"
     info.write_text(f"processor\t: 0\nmodel name\t: Some CPU with bf16 in its name\nflags\t\t: {flags}\n")

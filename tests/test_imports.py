@@ -24,8 +24,9 @@ HEAVY = ("torch", "transformers", "neo4j", "matplotlib")
 def _run(code: str) -> dict:
     """Run ``code`` in a fresh python in the repository root; it prints one JSON object last."""
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
@@ -33,14 +34,17 @@ def _run(code: str) -> dict:
 _LOADED = f"import json, sys; print(json.dumps({{'loaded': [m for m in {HEAVY!r} if m in sys.modules]}}))"
 
 
-@pytest.mark.parametrize("statement", [
-    "import llm_mri_graphdb",
-    "from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics",
-    "from llm_mri_graphdb.dimensionality_reduction import PCA, SVD, UMAP",
-    "import llm_mri_graphdb.store; from llm_mri_graphdb.store import MemoryStore",
-    "import llm_mri_graphdb.report",
-    "import llm_mri_graphdb.cli",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import llm_mri_graphdb",
+        "from llm_mri_graphdb import ActivationAreas, Evaluation, Metrics",
+        "from llm_mri_graphdb.dimensionality_reduction import PCA, SVD, UMAP",
+        "import llm_mri_graphdb.store; from llm_mri_graphdb.store import MemoryStore",
+        "import llm_mri_graphdb.report",
+        "import llm_mri_graphdb.cli",
+    ],
+)
 def test_import_loads_no_heavy_module(statement):
     assert _run(f"{statement}\n{_LOADED}") == {"loaded": []}
 

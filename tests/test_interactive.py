@@ -89,8 +89,13 @@ def test_view_html_inlines_hover_script_and_escapes_texts(tiny):
     examples = region_examples(paths, [hostile, "t1", "t2"], nrag.n_regions)
     page = view_html(graph_view(nrag, examples=examples))
     meta = json.loads(re.search(r'<script type="application/json" id="llm-mri-view">(.*?)</script>', page).group(1))
-    assert meta == {"labels": ["a", "b"], "palette": list(PALETTE), "maxExamples": 5, "colorBy": "label",
-                    "hasExamples": True}
+    assert meta == {
+        "labels": ["a", "b"],
+        "palette": list(PALETTE),
+        "maxExamples": 5,
+        "colorBy": "label",
+        "hasExamples": True,
+    }
     assert "window.llmMriView" in page and hostile not in page and "<script src=" not in page
     assert '"colorBy": "layer"' in view_html(graph_view(nrag, color_by="layer"))
     assert "llm-mri-view" not in view_html(graph_view(nrag), hover=False)
@@ -103,7 +108,10 @@ def test_graph_view_max_relationships_keeps_the_strongest_flows():
     nrag = build_nrag_from_reduced([layer0, layer1], [0, 1, 0, 1, 0, 1], ["a", "b"], gridsize=2)
     flows = lambda view: [(r.source, r.target, r.properties["weight"]) for r in view.relationships]  # noqa: E731
     assert flows(graph_view(nrag, max_relationships=2)) == [("0_0_0", "1_0_0", 3.0), ("0_1_1", "1_1_1", 2.0)]
-    assert len(graph_view(nrag).relationships) == 3 and graph_view(nrag, min_weight=1.0).relationships[0].id == "0_0_0>1_0_0"
+    assert (
+        len(graph_view(nrag).relationships) == 3
+        and graph_view(nrag, min_weight=1.0).relationships[0].id == "0_0_0>1_0_0"
+    )
 
 
 def test_graph_view_shows_itself_framed_with_hover_in_a_notebook(tiny):
@@ -114,5 +122,7 @@ def test_graph_view_shows_itself_framed_with_hover_in_a_notebook(tiny):
     frame = view._repr_html_()
     doc = re.fullmatch(r"<iframe title='NRAG' style='[^']*' srcdoc='([^']*)'></iframe>", frame, re.S).group(1)
     assert 'id="llm-mri-view"' in html_lib.unescape(doc) and "neo4j-viz-data" in doc
-    assert framed("a'b&amp;c", title="x<y") == ("<iframe title='x&lt;y' style='width:100%;height:640px;border:1px "
-                                                "solid #eee' srcdoc='a&#39;b&amp;amp;c'></iframe>")
+    assert framed("a'b&amp;c", title="x<y") == (
+        "<iframe title='x&lt;y' style='width:100%;height:640px;border:1px "
+        "solid #eee' srcdoc='a&#39;b&amp;amp;c'></iframe>"
+    )

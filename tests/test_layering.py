@@ -20,12 +20,30 @@ ROOT = "llm_mri_graphdb"
 # Lowest first. A module may import its own stage and the stages below it, never one above.
 # viz and report render an NRAG and need no store; the stores' ``show`` builds the graph view of
 # report.interactive, so report sits below store.
-STAGES = ("shared", "extract", "reduce", "nrag", "analysis", "viz", "report", "store", "server", "pipeline",
-          "facade", "cli")
+STAGES = (
+    "shared",
+    "extract",
+    "reduce",
+    "nrag",
+    "analysis",
+    "viz",
+    "report",
+    "store",
+    "server",
+    "pipeline",
+    "facade",
+    "cli",
+)
 SUBPACKAGE_STAGE = {name: name for name in STAGES if (PACKAGE / name).is_dir()}
 MODULE_STAGE = {  # the top-level modules
-    "errors": "shared", "values": "shared", "settings": "shared", "labels": "shared", "scan_settings": "shared",
-    "data": "shared", "demo": "shared", "files": "shared",
+    "errors": "shared",
+    "values": "shared",
+    "settings": "shared",
+    "labels": "shared",
+    "scan_settings": "shared",
+    "data": "shared",
+    "demo": "shared",
+    "files": "shared",
     "testing": "nrag",  # builds random NRAGs for tests and benches
     "metrics": "analysis",  # the public path llm_mri_graphdb.metrics: re-exports analysis.metrics
     "pipeline": "pipeline",
@@ -43,7 +61,8 @@ def _module_name(path: Path, package: Path = PACKAGE) -> str:
 def _is_type_checking(node: ast.AST) -> bool:
     test = node.test if isinstance(node, ast.If) else None
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _walk(tree: ast.AST):
@@ -70,7 +89,7 @@ def _imports(path: Path, package: Path = PACKAGE) -> list[tuple[str, list[str]]]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = base_package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
@@ -80,8 +99,11 @@ def _imports(path: Path, package: Path = PACKAGE) -> list[tuple[str, list[str]]]
                 others = [n for n in names if f"{target}.{n}" not in submodules]
                 # ``from pkg import submodule`` needs the submodule, not names of pkg/__init__
                 out += ([(target, others)] if others else []) + [(m, []) for m in submodules]
-        elif (isinstance(node, ast.Assign) and path.name == "__init__.py"
-              and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)):
+        elif (
+            isinstance(node, ast.Assign)
+            and path.name == "__init__.py"
+            and any(isinstance(t, ast.Name) and t.id == "_LAZY" for t in node.targets)
+        ):
             out += [(f"{name}.{sub}", []) for sub in set(ast.literal_eval(node.value).values())]
     return out
 
@@ -93,8 +115,9 @@ def _exists(module: str, package: Path) -> bool:
 
 def _graph(package: Path = PACKAGE) -> dict[str, set[str]]:
     modules = {_module_name(p, package): p for p in package.rglob("*.py")}
-    return {name: {t for t, _ in _imports(path, package) if t in modules and t != name}
-            for name, path in modules.items()}
+    return {
+        name: {t for t, _ in _imports(path, package) if t in modules and t != name} for name, path in modules.items()
+    }
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -106,7 +129,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         stack.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return stack[stack.index(nxt) :] + [nxt]
             if nxt not in state and (found := visit(nxt)):
                 return found
         stack.pop()
@@ -149,8 +172,9 @@ def test_layering_reads_function_level_imports_and_skips_type_checking(tmp_path)
     (package / "__init__.py").write_text("")
     (package / "nrag" / "__init__.py").write_text('_LAZY = {"NRAG": "model"}\n')
     (package / "nrag" / "model.py").write_text("def to_csv():\n    from . import io\n")
-    (package / "nrag" / "io.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                            "    from llm_mri_graphdb.nrag.model import NRAG\n")
+    (package / "nrag" / "io.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from llm_mri_graphdb.nrag.model import NRAG\n"
+    )
     (package / "store.py").write_text("def show():\n    from llm_mri_graphdb import report\n")
     (package / "report.py").write_text("def page():\n    import llm_mri_graphdb.store\n")
     graph = _graph(package)
@@ -161,12 +185,16 @@ def test_layering_reads_function_level_imports_and_skips_type_checking(tmp_path)
 
 
 def test_layering_finds_an_import_of_a_higher_stage():
-    graph = {"llm_mri_graphdb.nrag.model": {"llm_mri_graphdb.report.interactive", "llm_mri_graphdb.labels"},
-             "llm_mri_graphdb.report.interactive": {"llm_mri_graphdb.nrag.model"}, "llm_mri_graphdb.labels": set(),
-             "llm_mri_graphdb.nowhere": set()}
+    graph = {
+        "llm_mri_graphdb.nrag.model": {"llm_mri_graphdb.report.interactive", "llm_mri_graphdb.labels"},
+        "llm_mri_graphdb.report.interactive": {"llm_mri_graphdb.nrag.model"},
+        "llm_mri_graphdb.labels": set(),
+        "llm_mri_graphdb.nowhere": set(),
+    }
     assert _upward(graph) == [
         "llm_mri_graphdb.nowhere has no stage: add it to STAGES' tables in tests/test_layering.py",
-        "llm_mri_graphdb.nrag.model (nrag) imports llm_mri_graphdb.report.interactive (report)"]
+        "llm_mri_graphdb.nrag.model (nrag) imports llm_mri_graphdb.report.interactive (report)",
+    ]
 
 
 def test_layering_package_has_no_import_cycle():
@@ -183,14 +211,21 @@ def test_layering_no_stage_imports_a_stage_above_it():
 
 def test_layering_no_module_above_400_lines_without_a_reason():
     """A module above 400 lines says why in its docstring ("Above 400 lines: ...")."""
-    long = [f"{_module_name(p)}: {n} lines" for p in sorted(PACKAGE.rglob("*.py"))
-            if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
-            and "Above 400 lines:" not in (ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) or "")]
+    long = [
+        f"{_module_name(p)}: {n} lines"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 400
+        and "Above 400 lines:" not in (ast.get_docstring(ast.parse(p.read_text(encoding="utf-8"))) or "")
+    ]
     assert long == []
 
 
 @pytest.mark.parametrize("path", sorted((PACKAGE / "store").rglob("*.py")), ids=lambda p: _module_name(p))
 def test_layering_store_modules_import_no_private_names(path):
-    offenders = [f"{_module_name(path)} imports {target}.{n}" for target, names in _imports(path)
-                 for n in names if n.startswith("_")]
+    offenders = [
+        f"{_module_name(path)} imports {target}.{n}"
+        for target, names in _imports(path)
+        for n in names
+        if n.startswith("_")
+    ]
     assert offenders == []

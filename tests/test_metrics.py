@@ -35,11 +35,11 @@ def h(*p):
 
 
 def skew(n, m2, m3):  # pandas' adjusted Fisher-Pearson, m2/m3 = sums of centred powers
-    return n * (n - 1) ** 0.5 / (n - 2) * m3 / m2 ** 1.5
+    return n * (n - 1) ** 0.5 / (n - 2) * m3 / m2**1.5
 
 
 def kurt(n, m2, m4):  # pandas' bias-corrected excess kurtosis
-    return n * (n + 1) * (n - 1) * m4 / ((n - 2) * (n - 3) * m2 ** 2) - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
+    return n * (n + 1) * (n - 1) * m4 / ((n - 2) * (n - 3) * m2**2) - 3 * (n - 1) ** 2 / ((n - 2) * (n - 3))
 
 
 # Hand values for the example of test_nrag (8 regions, 8 edges after summing labels):
@@ -47,9 +47,17 @@ def kurt(n, m2, m4):  # pandas' bias-corrected excess kurtosis
 # degree  [2,1,1,2,2,4,2,2]  (mean 2, centred powers: m2 6, m3 6, m4 18)
 # strength [4,1,1,2,2,8,2,4] (mean 3, m2 38, m3 108, m4 662)
 HAND = {
-    "n_regions": 8, "n_edges": 8, "n_layers": 3, "label_names": ["a", "b"],
-    "mean_degree": 2.0, "var_degree": 6 / 7, "skew_degree": skew(8, 6, 6), "kurt_degree": kurt(8, 6, 18),
-    "mean_strength": 3.0, "var_strength": 38 / 7, "skew_strength": skew(8, 38, 108),
+    "n_regions": 8,
+    "n_edges": 8,
+    "n_layers": 3,
+    "label_names": ["a", "b"],
+    "mean_degree": 2.0,
+    "var_degree": 6 / 7,
+    "skew_degree": skew(8, 6, 6),
+    "kurt_degree": kurt(8, 6, 18),
+    "mean_strength": 3.0,
+    "var_strength": 38 / 7,
+    "skew_strength": skew(8, 38, 108),
     "kurt_strength": kurt(8, 38, 662),
     # source out-strength [4,4,1,1,1,1,4,4] vs target in-strength [1,4,1,4,2,4,2,4]: covariance 0
     "assortativity": 0.0,
@@ -60,23 +68,32 @@ HAND = {
     "degree_mean_by_layer": [4 / 3, 8 / 3, 2.0],
     "degree_var_by_layer": [1 / 3, 4 / 3, 0.0],
     # even projection: 0->6 (via 3: 0, via 5: 1/(2-1)), 0->7 (1), 1->7 (via 4: 0), 2->6 (1), 2->7 (1)
-    "projection_even_mean_degree": 2.0, "projection_even_var_degree": 0.5,
-    "projection_even_mean_strength": 1.6, "projection_even_var_strength": 0.8,
-    "projection_even_average_clustering": 0.0, "projection_even_assortativity": NAN,  # in-strength constant
+    "projection_even_mean_degree": 2.0,
+    "projection_even_var_degree": 0.5,
+    "projection_even_mean_strength": 1.6,
+    "projection_even_var_strength": 0.8,
+    "projection_even_average_clustering": 0.0,
+    "projection_even_assortativity": NAN,  # in-strength constant
     "projection_even_density": 0.25,
     # odd projection: layer 1 alone, no 2-step paths
-    "projection_odd_mean_degree": 0.0, "projection_odd_var_degree": 0.0,
-    "projection_odd_mean_strength": 0.0, "projection_odd_var_strength": 0.0,
-    "projection_odd_average_clustering": 0.0, "projection_odd_assortativity": NAN,
+    "projection_odd_mean_degree": 0.0,
+    "projection_odd_var_degree": 0.0,
+    "projection_odd_mean_strength": 0.0,
+    "projection_odd_var_strength": 0.0,
+    "projection_odd_average_clustering": 0.0,
+    "projection_odd_assortativity": NAN,
     "projection_odd_density": 0.0,
     "occupancy_entropy_by_layer": [h(4 / 6, 1 / 6, 1 / 6), h(1 / 6, 1 / 6, 4 / 6), h(2 / 6, 4 / 6)],
     "occupancy_entropy_mean": (2 * h(4 / 6, 1 / 6, 1 / 6) + h(1 / 3, 2 / 3)) / 3,
     # a: [1,0,0] vs b: [1/3]*3 | a: [1/3,0,2/3] vs b: [0,1/3,2/3] | identical
-    "js_divergence_by_layer": {"a|b": [h(2 / 3, 1 / 6, 1 / 6) - math.log2(3) / 2,
-                                       h(1 / 6, 1 / 6, 2 / 3) - h(1 / 3, 2 / 3), 0.0]},
-    "js_divergence_mean": {"a|b": (h(2 / 3, 1 / 6, 1 / 6) - math.log2(3) / 2
-                                   + h(1 / 6, 1 / 6, 2 / 3) - h(1 / 3, 2 / 3)) / 3},
-    "purity": 12 / 18, "purity_by_layer": [5 / 6, 4 / 6, 3 / 6],
+    "js_divergence_by_layer": {
+        "a|b": [h(2 / 3, 1 / 6, 1 / 6) - math.log2(3) / 2, h(1 / 6, 1 / 6, 2 / 3) - h(1 / 3, 2 / 3), 0.0]
+    },
+    "js_divergence_mean": {
+        "a|b": (h(2 / 3, 1 / 6, 1 / 6) - math.log2(3) / 2 + h(1 / 6, 1 / 6, 2 / 3) - h(1 / 3, 2 / 3)) / 3
+    },
+    "purity": 12 / 18,
+    "purity_by_layer": [5 / 6, 4 / 6, 3 / 6],
     # from 0 (weight 4) to 3:1, 5:3; from 5 (weight 4) to 6:1, 7:3; other sources deterministic
     "transition_entropy_by_layer": [4 / 6 * h(1 / 4, 3 / 4)] * 2,
     "transition_entropy_mean": 4 / 6 * h(1 / 4, 3 / 4),
@@ -127,9 +144,13 @@ class LlmMriMetrics:
 
     def degree_by_layer(self):
         deg = dict(nx.degree(self.G))
-        rows = [(pd.Series([v for k, v in deg.items() if k.split("_")[0] == str(i)]).mean(),
-                 pd.Series([v for k, v in deg.items() if k.split("_")[0] == str(i)]).var())
-                for i in range(self.layers + 1)]
+        rows = [
+            (
+                pd.Series([v for k, v in deg.items() if k.split("_")[0] == str(i)]).mean(),
+                pd.Series([v for k, v in deg.items() if k.split("_")[0] == str(i)]).var(),
+            )
+            for i in range(self.layers + 1)
+        ]
         return rows
 
     def center_of_mass(self):
@@ -141,36 +162,51 @@ class LlmMriMetrics:
     def center_of_strength(self):
         cos = 0
         for i in range(self.layers + 1):
-            cos += pd.Series([v for k, v in dict(self.G.degree(weight="weight")).items()
-                              if k.split("_")[0] == str(i)]).std() * (i - self.layers / 2)
+            cos += pd.Series(
+                [v for k, v in dict(self.G.degree(weight="weight")).items() if k.split("_")[0] == str(i)]
+            ).std() * (i - self.layers / 2)
         return cos
 
     def basic(self):
         d = pd.Series([v for _, v in nx.degree(self.G)])
         s = pd.Series([v for _, v in self.G.degree(weight="weight")])
-        return {"mean_degree": d.mean(), "var_degree": d.var(), "skew_degree": d.skew(), "kurt_degree": d.kurt(),
-                "mean_strength": s.mean(), "var_strength": s.var(), "skew_strength": s.skew(),
-                "kurt_strength": s.kurt(),
-                "assortativity": nx.degree_assortativity_coefficient(self.G, weight="weight"),
-                "density": nx.density(self.G), "center_of_mass": self.center_of_mass(),
-                "center_of_strength_llm_mri": self.center_of_strength()}
+        return {
+            "mean_degree": d.mean(),
+            "var_degree": d.var(),
+            "skew_degree": d.skew(),
+            "kurt_degree": d.kurt(),
+            "mean_strength": s.mean(),
+            "var_strength": s.var(),
+            "skew_strength": s.skew(),
+            "kurt_strength": s.kurt(),
+            "assortativity": nx.degree_assortativity_coefficient(self.G, weight="weight"),
+            "density": nx.density(self.G),
+            "center_of_mass": self.center_of_mass(),
+            "center_of_strength_llm_mri": self.center_of_strength(),
+        }
 
     @staticmethod
     def projection(P, side):
         d = pd.Series([v for _, v in nx.degree(P)])
         s = pd.Series([v for _, v in P.degree(weight="weight")])
-        values = {"mean_degree": d.mean(), "var_degree": d.var(), "mean_strength": s.mean(),
-                  "var_strength": s.var(), "average_clustering": nx.average_clustering(P, weight="weight"),
-                  "assortativity": nx.degree_assortativity_coefficient(P, weight="weight"),
-                  "density": nx.density(P)}
+        values = {
+            "mean_degree": d.mean(),
+            "var_degree": d.var(),
+            "mean_strength": s.mean(),
+            "var_strength": s.var(),
+            "average_clustering": nx.average_clustering(P, weight="weight"),
+            "assortativity": nx.degree_assortativity_coefficient(P, weight="weight"),
+            "density": nx.density(P),
+        }
         return {f"projection_{side}_{k}": v for k, v in values.items()}
 
 
 def random_grid_nrag(seed, n_labels=3, gridsize=4, n_layers=5, n_texts=120):
     rng = np.random.default_rng(seed)
     reduced = [rng.normal(size=(n_texts, 2)) for _ in range(n_layers)]
-    return build_nrag_from_reduced(reduced, rng.integers(0, n_labels, n_texts),
-                                   [f"c{i}" for i in range(n_labels)], gridsize=gridsize)
+    return build_nrag_from_reduced(
+        reduced, rng.integers(0, n_labels, n_texts), [f"c{i}" for i in range(n_labels)], gridsize=gridsize
+    )
 
 
 def random_component_nrag(seed):
@@ -181,12 +217,18 @@ def random_component_nrag(seed):
 
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")
-@pytest.mark.parametrize("make, labels", [
-    (lambda: hand_nrag(), None), (lambda: hand_nrag(), "b"),
-    (lambda: random_grid_nrag(0), None), (lambda: random_grid_nrag(1), ["c2", "c0"]),
-    (lambda: random_grid_nrag(2, gridsize=2, n_layers=4), 1),
-    (lambda: random_component_nrag(3), None), (lambda: random_component_nrag(4), "y"),
-])
+@pytest.mark.parametrize(
+    "make, labels",
+    [
+        (lambda: hand_nrag(), None),
+        (lambda: hand_nrag(), "b"),
+        (lambda: random_grid_nrag(0), None),
+        (lambda: random_grid_nrag(1), ["c2", "c0"]),
+        (lambda: random_grid_nrag(2, gridsize=2, n_layers=4), 1),
+        (lambda: random_component_nrag(3), None),
+        (lambda: random_component_nrag(4), "y"),
+    ],
+)
 def test_compute_metrics_parity_with_llm_mri_on_same_graph(make, labels):
     nrag = make()
     G = nrag.to_networkx(labels)
@@ -238,8 +280,20 @@ def test_facade_metrics_of_a_networkx_graph_equal_the_hand_values():
     G = hand_nrag().to_networkx()
     m = Metrics(G, label="a", model_name="hand")
     basic = m.get_basic_metrics()
-    keys = ("mean_degree", "var_degree", "skew_degree", "kurt_degree", "mean_strength", "var_strength",
-            "skew_strength", "kurt_strength", "assortativity", "density", "center_of_mass", "center_of_strength")
+    keys = (
+        "mean_degree",
+        "var_degree",
+        "skew_degree",
+        "kurt_degree",
+        "mean_strength",
+        "var_strength",
+        "skew_strength",
+        "kurt_strength",
+        "assortativity",
+        "density",
+        "center_of_mass",
+        "center_of_strength",
+    )
     assert_metrics_equal({k: basic[k] for k in keys}, {k: HAND[k] for k in keys})
     assert (basic["label"], basic["model_name"]) == ("a", "hand")
     by_layer = m.get_degree_by_layer()

@@ -26,8 +26,18 @@ HAND_REDUCED = [
 HAND_IDS = ["0_0_0", "0_1_0", "0_1_1", "1_0_1", "1_1_0", "1_1_1", "2_0_1", "2_1_0"]
 HAND_COUNTS = [[3, 1], [0, 1], [0, 1], [1, 0], [0, 1], [2, 2], [1, 1], [2, 2]]
 # (source, target, label, weight): t0 a 0->3->6, t1 t4 a 0->5->7, t2 b 2->5->7, t3 b 1->4->7, t5 b 0->5->6
-HAND_ROWS = [(0, 3, 0, 1), (0, 5, 0, 2), (0, 5, 1, 1), (1, 4, 1, 1), (2, 5, 1, 1),
-             (3, 6, 0, 1), (4, 7, 1, 1), (5, 6, 1, 1), (5, 7, 0, 2), (5, 7, 1, 1)]
+HAND_ROWS = [
+    (0, 3, 0, 1),
+    (0, 5, 0, 2),
+    (0, 5, 1, 1),
+    (1, 4, 1, 1),
+    (2, 5, 1, 1),
+    (3, 6, 0, 1),
+    (4, 7, 1, 1),
+    (5, 6, 1, 1),
+    (5, 7, 0, 2),
+    (5, 7, 1, 1),
+]
 
 
 def hand_nrag(**kw) -> NRAG:
@@ -35,8 +45,7 @@ def hand_nrag(**kw) -> NRAG:
 
 
 def rows(g: NRAG) -> list[tuple]:
-    return list(zip(g.edge_source.tolist(), g.edge_target.tolist(), g.edge_label.tolist(),
-                    g.edge_weight.tolist()))
+    return list(zip(g.edge_source.tolist(), g.edge_target.tolist(), g.edge_label.tolist(), g.edge_weight.tolist()))
 
 
 def test_build_nrag_from_reduced_hand_grid_regions_and_edges():
@@ -75,8 +84,9 @@ def test_build_nrag_from_reduced_quantile_matches_qcut():
     y = pd.qcut(coords[:, 1], 5, labels=False, duplicates="drop")
     counts = pd.Series(1, index=pd.MultiIndex.from_arrays([x, y])).groupby(level=[0, 1]).sum()
     at = g.region_layer == 0
-    assert dict(zip(zip(g.region_x[at].tolist(), g.region_y[at].tolist()), g.region_counts[at, 0].tolist())) \
-        == {k: int(v) for k, v in counts.items()}
+    assert dict(zip(zip(g.region_x[at].tolist(), g.region_y[at].tolist()), g.region_counts[at, 0].tolist())) == {
+        k: int(v) for k, v in counts.items()
+    }
     assert g.region_x.max() < 5 and g.settings["binning"] == "quantile"
 
 
@@ -109,7 +119,7 @@ def test_build_nrag_from_reduced_components_spearman_per_label():
 
 def test_build_nrag_from_reduced_components_threshold_strict_and_abs():
     x = np.arange(6.0)
-    layer0 = np.column_stack([x, x ** 2, np.sin(x)])
+    layer0 = np.column_stack([x, x**2, np.sin(x)])
     layer1 = np.column_stack([-x, x, np.cos(x)])
     labels = np.zeros(6, int)
     g = build_nrag_from_reduced([layer0, layer1], labels, ["a"], threshold=0.3)
@@ -174,11 +184,14 @@ def test_nrag_to_csv_and_graphml_round_trip(tmp_path):
     assert H.edges["1_1_1", "2_1_0"]["weight_a"] == 2.0 and H.edges["1_1_1", "2_1_0"]["weight"] == 3.0
 
 
-@pytest.mark.parametrize("kw, match", [
-    ({"gridsize": 0}, "gridsize must be an integer >= 1"),
-    ({"threshold": 1.5}, r"threshold must be a number in \[-1, 1\]; got "),
-    ({"binning": "log"}, "binning must be one of width, quantile; got 'log'"),
-])
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        ({"gridsize": 0}, "gridsize must be an integer >= 1"),
+        ({"threshold": 1.5}, r"threshold must be a number in \[-1, 1\]; got "),
+        ({"binning": "log"}, "binning must be one of width, quantile; got 'log'"),
+    ],
+)
 def test_build_nrag_from_reduced_rejects_bad_settings(kw, match):
     with pytest.raises(ValueError, match=match):
         hand_nrag(**kw)
@@ -199,17 +212,28 @@ def test_build_nrag_from_reduced_rejects_bad_inputs():
 def _activations(n_texts=40, width=6, n_layers=3, n_labels=2, seed=0) -> Activations:
     rng = np.random.default_rng(seed)
     layers = [rng.normal(size=(n_texts, width)) for _ in range(n_layers)]
-    return Activations(layers, np.arange(n_texts) % n_labels, [f"l{i}" for i in range(n_labels)],
-                       model={"name": "m"}, corpus={"name": "c"},
-                       settings={"site": "hidden", "pooling": "mean", "max_length": 32, "dtype": "float32"})
+    return Activations(
+        layers,
+        np.arange(n_texts) % n_labels,
+        [f"l{i}" for i in range(n_labels)],
+        model={"name": "m"},
+        corpus={"name": "c"},
+        settings={"site": "hidden", "pooling": "mean", "max_length": 32, "dtype": "float32"},
+    )
 
 
 def test_build_nrag_records_settings_and_metadata():
     g = build_nrag(_activations(), PCA(2, random_state=0), gridsize=4)
     assert g.model == {"name": "m"} and g.corpus == {"name": "c"}
     s = g.settings
-    assert (s["reducer"], s["n_components"], s["gridsize"], s["scale"], s["site"], s["pooling"]) \
-        == ("PCA", 2, 4, "standard", "hidden", "mean")
+    assert (s["reducer"], s["n_components"], s["gridsize"], s["scale"], s["site"], s["pooling"]) == (
+        "PCA",
+        2,
+        4,
+        "standard",
+        "hidden",
+        "mean",
+    )
     assert s["threshold"] is None and s["refit_per_label"] is False and s["random_state"] == 0
 
 
@@ -245,12 +269,15 @@ def test_build_nrag_rejects_nonfinite_activations_naming_layer():
         build_nrag(acts, PCA(2))
 
 
-@pytest.mark.parametrize("reducer, kw, match", [
-    (PCA(1), {}, "n_components must be >= 2 for an NRAG; got 1"),
-    (PCA(7), {}, r"n_components \(7\) must be <= n_features \(6\)"),
-    (PCA(2), {"gridsize": 0}, "gridsize must be an integer >= 1"),
-    (PCA(3), {"threshold": -2}, r"threshold must be a number in \[-1, 1\]; got "),
-])
+@pytest.mark.parametrize(
+    "reducer, kw, match",
+    [
+        (PCA(1), {}, "n_components must be >= 2 for an NRAG; got 1"),
+        (PCA(7), {}, r"n_components \(7\) must be <= n_features \(6\)"),
+        (PCA(2), {"gridsize": 0}, "gridsize must be an integer >= 1"),
+        (PCA(3), {"threshold": -2}, r"threshold must be a number in \[-1, 1\]; got "),
+    ],
+)
 def test_build_nrag_rejects_bad_reducer_settings(reducer, kw, match):
     with pytest.raises(ValueError, match=match):
         build_nrag(_activations(), reducer, **kw)
@@ -261,9 +288,16 @@ def test_nrag_csv_export_round_trip(tmp_path, kind):
     rng = np.random.default_rng(3)
     reduced = [rng.normal(size=(40, 2 if kind == "grid" else 4)) for _ in range(3)]
     labels = np.arange(40) % 3
-    nrag = build_nrag_from_reduced(reduced, labels, ["a", "b c", "d"], gridsize=4, threshold=-1.0,
-                                   model={"name": "m", "fingerprint": "f"}, corpus={"name": "c", "n_texts": 40},
-                                   settings={"site": "hidden", "random_state": 0})
+    nrag = build_nrag_from_reduced(
+        reduced,
+        labels,
+        ["a", "b c", "d"],
+        gridsize=4,
+        threshold=-1.0,
+        model={"name": "m", "fingerprint": "f"},
+        corpus={"name": "c", "n_texts": 40},
+        settings={"site": "hidden", "random_state": 0},
+    )
     nrag.to_csv(tmp_path / "run")
     back = NRAG.from_csv(tmp_path / "run")
     assert back.equals(nrag) and back.run_id == nrag.run_id

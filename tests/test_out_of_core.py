@@ -100,8 +100,7 @@ def test_reduce_layers_over_budget_names_a_non_finite_layer(activations):
 @pytest.mark.parametrize("budget", [SMALL, "1GiB"])
 def test_build_grid_nrag_equals_build_nrag(activations, binning, budget):
     reference = build_nrag(activations, PCA(2, random_state=0), gridsize=7, binning=binning)
-    streamed = build_grid_nrag(activations, PCA(2, random_state=0), gridsize=7, binning=binning,
-                               memory_budget=budget)
+    streamed = build_grid_nrag(activations, PCA(2, random_state=0), gridsize=7, binning=binning, memory_budget=budget)
     assert streamed.equals(reference)  # regions, cells, counts and edges identical
     assert streamed.run_id == reference.run_id and streamed.settings == reference.settings
     assert_allclose(streamed.layer_bounds, reference.layer_bounds, atol=1e-9)

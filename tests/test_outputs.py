@@ -45,8 +45,9 @@ def tmpfs(tmp_path):
         path = tmp_path / name
         path.mkdir()
         options = f"size={size},mode=0777" + (",ro" if read_only else "")
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)], capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             pytest.skip(f"a small real filesystem is needed and mounting a tmpfs failed (root only): {done.stderr}")
         mounted.append(path)
@@ -70,8 +71,19 @@ def _store(tmp_path) -> list[str]:
 
 
 def _scan(model, corpus, tmp_path, *extra) -> list[str]:
-    return ["scan", str(model), str(corpus), "--device", "cpu", "--quiet", "--gridsize", "3", "--no-probe",
-            *_store(tmp_path), *extra]
+    return [
+        "scan",
+        str(model),
+        str(corpus),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--gridsize",
+        "3",
+        "--no-probe",
+        *_store(tmp_path),
+        *extra,
+    ]
 
 
 def _one_line_error(capsys) -> str:
@@ -95,19 +107,29 @@ except CacheError as exc:
 """
 
 
-@pytest.mark.parametrize(("n_layers", "n_texts", "message"), [
-    # the free-space check: 3.9 MiB of layers on a 2 MiB filesystem
-    (4, 1000, (r"has 2\.0 MiB free but this extraction needs 3\.9 MiB \(4 layers x 1000 texts x 256 values x 4 "
-               r"bytes\); free space there, pass another --cache")),
-    # exactly 2 MiB of data passes the check; the .npy headers do not fit: posix_fallocate says so
-    (2, 1024, r"has \d+\.\d KiB free but this extraction needs 2\.0 MiB \(2 layers x 1024 texts"),
-])
+@pytest.mark.parametrize(
+    ("n_layers", "n_texts", "message"),
+    [
+        # the free-space check: 3.9 MiB of layers on a 2 MiB filesystem
+        (
+            4,
+            1000,
+            (
+                r"has 2\.0 MiB free but this extraction needs 3\.9 MiB \(4 layers x 1000 texts x 256 values x 4 "
+                r"bytes\); free space there, pass another --cache"
+            ),
+        ),
+        # exactly 2 MiB of data passes the check; the .npy headers do not fit: posix_fallocate says so
+        (2, 1024, r"has \d+\.\d KiB free but this extraction needs 2\.0 MiB \(2 layers x 1024 texts"),
+    ],
+)
 def test_cache_on_a_full_disk_is_one_line_not_sigbus(tmp_path, tmpfs, n_layers, n_texts, message):
     """Finding 3: sparse memory maps on a full disk killed scan with SIGBUS (rc 135, nothing on stderr)."""
     root = tmpfs("cache", "2m")
     code = textwrap.dedent(_FILL_CACHE.format(n_layers=n_layers, n_texts=n_texts))
-    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 1, (done.returncode, done.stderr[-500:])  # -7 is SIGBUS
     assert done.stderr.startswith(f"the activation cache {root} has ")
     assert re.search(message, done.stderr), done.stderr
@@ -117,20 +139,27 @@ def test_cache_on_a_full_disk_is_one_line_not_sigbus(tmp_path, tmpfs, n_layers, 
 def test_cache_writer_fits_when_the_disk_does(tmp_path, tmpfs):
     root = tmpfs("cache", "4m")
     code = textwrap.dedent(_FILL_CACHE.format(n_layers=3, n_texts=1000))
-    done = subprocess.run([sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(root)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr
-    assert sorted(p.name for p in (root / "k").iterdir()) == ["layer_000.npy", "layer_001.npy", "layer_002.npy",
-                                                              "manifest.json"]
+    assert sorted(p.name for p in (root / "k").iterdir()) == [
+        "layer_000.npy",
+        "layer_001.npy",
+        "layer_002.npy",
+        "manifest.json",
+    ]
 
 
 @pytest.mark.parametrize("option", ["--cache", "--out"])
-def test_scan_read_only_cache_or_out_exits_2_before_the_model_loads(model, corpus, tmp_path, tmpfs, capsys,
-                                                                     no_model_loading, option):
+def test_scan_read_only_cache_or_out_exits_2_before_the_model_loads(
+    model, corpus, tmp_path, tmpfs, capsys, no_model_loading, option
+):
     """Finding 8: a read-only --cache failed after the model loaded with a raw OSError."""
     read_only = tmpfs("ro", "1m", read_only=True)
-    args = {"--cache": ["--cache", str(read_only), "--out", str(tmp_path / "out")],
-            "--out": ["--out", str(read_only)]}[option]
+    args = {"--cache": ["--cache", str(read_only), "--out", str(tmp_path / "out")], "--out": ["--out", str(read_only)]}[
+        option
+    ]
     assert main(_scan(model, corpus, tmp_path, *args)) == 2
     err = _one_line_error(capsys)
     assert f"Invalid value for '{option}': " in err and f"{read_only}" in err and "is not writable" in err, err
@@ -148,8 +177,7 @@ def test_write_atomic_on_a_full_disk_keeps_the_previous_file(tmp_path, tmpfs):
     assert [p.name for p in folder.iterdir()] == ["report.html"]  # no temporary file left
 
 
-def test_scan_out_of_space_after_the_store_names_the_run_the_file_and_the_fix(model, corpus, tmp_path, tmpfs,
-                                                                               capsys):
+def test_scan_out_of_space_after_the_store_names_the_run_the_file_and_the_fix(model, corpus, tmp_path, tmpfs, capsys):
     """Finding 4: the run is stored; the one line says which file failed and how to write it again."""
     out = tmpfs("out", "8k")
     assert main(_scan(model, corpus, tmp_path, "--out", str(out))) == 1
@@ -167,8 +195,25 @@ def two_runs(model, corpus, tmp_path, capsys):
     """Two grid runs of the tiny model on one corpus in the embedded store."""
     ids = []
     for gridsize in ("3", "2"):
-        assert main(["scan", str(model), str(corpus), "--device", "cpu", "--quiet", "--gridsize", gridsize,
-                     "--no-probe", "--out", str(tmp_path / "out"), *_store(tmp_path)]) == 0
+        assert (
+            main(
+                [
+                    "scan",
+                    str(model),
+                    str(corpus),
+                    "--device",
+                    "cpu",
+                    "--quiet",
+                    "--gridsize",
+                    gridsize,
+                    "--no-probe",
+                    "--out",
+                    str(tmp_path / "out"),
+                    *_store(tmp_path),
+                ]
+            )
+            == 0
+        )
         ids.append(capsys.readouterr().out.split("Stored run ")[1][:16])
     return ids
 
@@ -177,13 +222,17 @@ def test_report_compare_export_to_a_read_only_out_exit_2_before_anything(two_run
     """Finding 8: raw OSErrors, and `compare` stored its alignment before failing on the page."""
     a, b = two_runs
     read_only = tmpfs("ro", "1m", read_only=True)
-    for args, option in ((["report", a, "--out", str(read_only)], "--out"),
-                         (["compare", a, b, "--out", str(read_only)], "--out"),
-                         (["runs", "export", a, str(read_only / "export")], "FOLDER")):
+    for args, option in (
+        (["report", a, "--out", str(read_only)], "--out"),
+        (["compare", a, b, "--out", str(read_only)], "--out"),
+        (["runs", "export", a, str(read_only / "export")], "FOLDER"),
+    ):
         assert main([*args, *_store(tmp_path)]) == 2, args
         err = _one_line_error(capsys)
         assert f"{option} {read_only}" in err and "is not writable (Read-only file system)" in err, err
-    assert MemoryStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") == []  # compare stored none
+    assert (
+        MemoryStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") == []
+    )  # compare stored none
 
 
 def test_compare_out_of_space_after_the_store_says_the_alignment_is_stored(two_runs, tmp_path, tmpfs, capsys):
@@ -192,22 +241,36 @@ def test_compare_out_of_space_after_the_store_says_the_alignment_is_stored(two_r
     assert main(["compare", a, b, "--out", str(out), *_store(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith(f"Error: alignment of {a} and {b} stored; writing {out}/compare_")
-    assert err.endswith(f"comparison.html failed: No space left on device; `llm-mri-graphdb compare {a} {b}` "
-                        "writes it again.")
+    assert err.endswith(
+        f"comparison.html failed: No space left on device; `llm-mri-graphdb compare {a} {b}` writes it again."
+    )
     assert MemoryStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") != []
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--param", "top=99999999999999999999"],
-     r"Invalid value for --param: query 'hub_regions' parameter top must be at most 9223372036854775807 in size"),
-    (["query", "metric_across_models", "--param", "corpus=c", "--param", "metric=nosuch"],
-     (r"Invalid value for --param: query 'metric_across_models' parameter metric must be one of the keys "
-      r"`llm-mri-graphdb metrics RUN` prints, such as 'density', 'mean_degree' or 'purity'; got 'nosuch'\.")),
-    (["texts", "0123456789abcdef", "0_0_0", "--limit", "99999999999999999999"],
-     r"Invalid value for '--limit': .*less than or equal to 9223372036854775807"),
-    (["texts", "0123456789abcdef", "0_0_0", "--offset", "99999999999999999999"],
-     r"Invalid value for '--offset': .*less than or equal to 9223372036854775807"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["query", "hub_regions", "--param", "run_id=0123456789abcdef", "--param", "top=99999999999999999999"],
+            r"Invalid value for --param: query 'hub_regions' parameter top must be at most 9223372036854775807 in size",
+        ),
+        (
+            ["query", "metric_across_models", "--param", "corpus=c", "--param", "metric=nosuch"],
+            (
+                r"Invalid value for --param: query 'metric_across_models' parameter metric must be one of the keys "
+                r"`llm-mri-graphdb metrics RUN` prints, such as 'density', 'mean_degree' or 'purity'; got 'nosuch'\."
+            ),
+        ),
+        (
+            ["texts", "0123456789abcdef", "0_0_0", "--limit", "99999999999999999999"],
+            r"Invalid value for '--limit': .*less than or equal to 9223372036854775807",
+        ),
+        (
+            ["texts", "0123456789abcdef", "0_0_0", "--offset", "99999999999999999999"],
+            r"Invalid value for '--offset': .*less than or equal to 9223372036854775807",
+        ),
+    ],
+)
 def test_oversized_integers_and_unknown_metrics_exit_2_in_one_line(tmp_path, capsys, args, message):
     """Finding 8: raw OverflowErrors, and a metric name that answered "(no rows)"."""
     assert main([*args, *_store(tmp_path)]) == 2

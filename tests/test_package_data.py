@@ -27,8 +27,11 @@ def test_package_folder_finds_the_shipped_files():
 
 
 def test_missing_statement_file_is_named_not_a_connection_error(empty_cypher_dir):
-    with pytest.raises(CypherFileMissing, match=r"Cypher statement 'schema' is missing: cannot read .*schema\.cypher"
-                                                r" \(FileNotFoundError\); .*reinstall llm-mri-graphdb") as info:
+    with pytest.raises(
+        CypherFileMissing,
+        match=r"Cypher statement 'schema' is missing: cannot read .*schema\.cypher"
+        r" \(FileNotFoundError\); .*reinstall llm-mri-graphdb",
+    ) as info:
         cypher.load("schema")
     assert str(empty_cypher_dir / "schema.cypher") in str(info.value)
     # the store maps OSError and ValueError to "cannot reach Neo4j"; this must not be either

@@ -75,7 +75,9 @@ def test_evaluate_model_n_components_rereduces_both_sides(data):
     Xr = np.concatenate(reduced, axis=1)
     r = evaluate_model(layers[-1], Xr, y, n_components=2, metrics="accuracy")
     by_hand = evaluate_model(
-        PCA(2, random_state=42).fit_transform(layers[-1]), PCA(2, random_state=42).fit_transform(Xr), y,
+        PCA(2, random_state=42).fit_transform(layers[-1]),
+        PCA(2, random_state=42).fit_transform(Xr),
+        y,
         metrics="accuracy",
     )
     assert_allclose(r["delta"]["accuracy"]["per_split"], by_hand["delta"]["accuracy"]["per_split"])
@@ -135,17 +137,23 @@ def test_check_probe_size_agrees_with_the_stratified_splits():
                 check_ok = False
             assert check_ok == splits_ok, counts
             checked += 1
-    assert checked == 5 ** 2 + 5 ** 3 + 5 ** 4
+    assert checked == 5**2 + 5**3 + 5**4
 
 
 def test_check_probe_size_one_text_per_label_names_the_fix():
     from llm_mri_graphdb.analysis.probe import check_probe_size
     from llm_mri_graphdb.scan_settings import ScanArgumentError
 
-    with pytest.raises(ScanArgumentError, match=r"^the probe needs at least 2 texts of every label for its stratified "
-                                                r"splits; got \{'yes/no': 1, 'maybe': 1\}\. Add texts, or skip the "
-                                                r"probe with probe=False \(--no-probe\)\.$"):
+    with pytest.raises(
+        ScanArgumentError,
+        match=r"^the probe needs at least 2 texts of every label for its stratified "
+        r"splits; got \{'yes/no': 1, 'maybe': 1\}\. Add texts, or skip the "
+        r"probe with probe=False \(--no-probe\)\.$",
+    ):
         check_probe_size({"yes/no": 1, "maybe": 1})
-    with pytest.raises(ScanArgumentError, match=r"splits 6 texts into 4 for training and 2 for testing, each needing "
-                                                r"one text of each of the 3 labels"):
+    with pytest.raises(
+        ScanArgumentError,
+        match=r"splits 6 texts into 4 for training and 2 for testing, each needing "
+        r"one text of each of the 3 labels",
+    ):
         check_probe_size({"a": 2, "b": 2, "c": 2})

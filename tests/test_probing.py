@@ -15,8 +15,10 @@ def task():
     rng = np.random.default_rng(0)
     y = np.repeat([0, 1], 60)
     signal = np.where(y[:, None] == 1, 1.0, -1.0) * np.array([1.5, 0.0, 0.0, 0.0])
-    layers = [rng.standard_normal((120, 6)), np.hstack([signal + rng.standard_normal((120, 4)),
-                                                        rng.standard_normal((120, 2))])]
+    layers = [
+        rng.standard_normal((120, 6)),
+        np.hstack([signal + rng.standard_normal((120, 4)), rng.standard_normal((120, 2))]),
+    ]
     return layers, y
 
 

@@ -106,8 +106,9 @@ def test_reduce_layers_one_fit_per_layer_and_names_bad_layer():
         reduce_layers(acts, PCA(2))
 
 
-@pytest.mark.parametrize("Compat, Reducer, scale", [(CompatPCA, PCA, "standard"), (CompatSVD, SVD, "standard"),
-                                                    (CompatUMAP, UMAP, "minmax")])
+@pytest.mark.parametrize(
+    "Compat, Reducer, scale", [(CompatPCA, PCA, "standard"), (CompatSVD, SVD, "standard"), (CompatUMAP, UMAP, "minmax")]
+)
 def test_compat_constructors_carry_gridsize_and_hand_reducers(Compat, Reducer, scale):
     c = Compat(5, gridsize=20, random_state=3)
     assert (c.n_components, c.gridsize, c.random_state) == (5, 20, 3)

@@ -40,8 +40,13 @@ def test_heatmap_panels_cells_point_at_texts_of_their_label(tiny):
     # one rect per non-empty (region, label): 0_0_0/a=2, 0_1_1/b=1, 1_0_0/a=1, 1_1_1/a=1, 1_1_1/b=1
     assert set(rects) == {("0_0_0", "0"), ("0_1_1", "1"), ("1_0_0", "0"), ("1_1_1", "0"), ("1_1_1", "1")}
     examples = {key: [data["texts"][int(i)] for i in a["data-t"].split()] for key, a in rects.items()}
-    assert examples == {("0_0_0", "0"): ["t0", "t1"], ("0_1_1", "1"): ["t2"], ("1_0_0", "0"): ["t0"],
-                        ("1_1_1", "0"): ["t1"], ("1_1_1", "1"): ["t2"]}
+    assert examples == {
+        ("0_0_0", "0"): ["t0", "t1"],
+        ("0_1_1", "1"): ["t2"],
+        ("1_0_0", "0"): ["t0"],
+        ("1_1_1", "0"): ["t1"],
+        ("1_1_1", "1"): ["t2"],
+    }
     assert data["perLabel"] is True and data["counts"]["1_1_1"] == [1, 1] and data["labels"] == ["a", "b"]
     # y grows upward: cell (0, 0) is the bottom row of a 104-pixel panel of 2 x 2 cells
     assert (rects[("0_0_0", "0")]["x"], rects[("0_0_0", "0")]["y"]) == ("0.00", "52.00")
@@ -58,8 +63,11 @@ def test_heatmap_panels_without_labels_lists_every_text_of_the_cell(tiny):
 
 def test_heatmap_panels_escapes_texts_and_rejects_bad_input(tiny):
     fragment = heatmap_panels(tiny, texts=["</script><b>x</b>", "t1", "t2"])
-    assert "</script><b>" not in fragment and json.loads(
-        re.search(r"id='llm-mri-heatmaps'>(.*?)</script>", fragment).group(1))["texts"][0] == "</script><b>x</b>"
+    assert (
+        "</script><b>" not in fragment
+        and json.loads(re.search(r"id='llm-mri-heatmaps'>(.*?)</script>", fragment).group(1))["texts"][0]
+        == "</script><b>x</b>"
+    )
     with pytest.raises(ValueError, match=r"texts must hold one text per row of the scan's paths \(3\); got 2"):
         heatmap_panels(tiny, texts=["t0", "t1"])
     with pytest.raises(ValueError, match="interactive heatmaps need a grid"):

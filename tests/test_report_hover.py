@@ -23,9 +23,20 @@ SHOTS = Path("/tmp")
 # 12 texts, 6 "pos" then 6 "neg", gridsize 3 (coordinates 0, 1, 2 fall in cells 0, 1, 2).
 # Last layer: texts 0..6 share cell (1, 1), texts 7..10 cell (2, 2), text 11 cell (0, 0).
 HOSTILE = '<img src=x onerror="window.pwned=1"> & "double" \'single\' &amp;'
-TEXTS = ["the film was a joy", "a warm, clever story", HOSTILE, "long " * 60, "great acting throughout",
-         "I loved every minute", "dull and far too long", "a waste of time", "flat characters",
-         "the plot goes nowhere", "I walked out", "never again"]
+TEXTS = [
+    "the film was a joy",
+    "a warm, clever story",
+    HOSTILE,
+    "long " * 60,
+    "great acting throughout",
+    "I loved every minute",
+    "dull and far too long",
+    "a waste of time",
+    "flat characters",
+    "the plot goes nowhere",
+    "I walked out",
+    "never again",
+]
 LABELS = [0] * 6 + [1] * 6
 FIRST_FIVE = [TEXTS[0], TEXTS[1], HOSTILE, "long " * 39 + "long\u2026", TEXTS[4]]
 

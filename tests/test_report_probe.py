@@ -28,7 +28,7 @@ def scan():
 def test_report_probing_section_lists_intervals_controls_and_selectivity(scan):
     nrag, curve = scan
     page = build_report(nrag, {"all": compute_metrics(nrag)}, probe={"curve": curve})
-    section = page[page.index("<h2 id='probing'>"):]
+    section = page[page.index("<h2 id='probing'>") :]
     assert "Linear probe" not in section  # the title lives in the figure, which is an image
     assert section.count("data:image/png") == 1
     full = curve["full"]

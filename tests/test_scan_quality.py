@@ -40,8 +40,7 @@ def test_claimed_grid_constants_hold_on_random_grids(seed):
     nrag, _ = _random_grid(seed, n_layers=3 + seed % 4, gridsize=4 + seed)
     for labels in [None, *([name] for name in nrag.label_names)]:
         m = compute_metrics(nrag, labels)
-        n_texts = sum(nrag.region_counts[:, nrag.label_names.index(n)].sum() for n in m["label_names"]) \
-            / nrag.n_layers
+        n_texts = sum(nrag.region_counts[:, nrag.label_names.index(n)].sum() for n in m["label_names"]) / nrag.n_layers
         assert m["center_of_strength"] == pytest.approx(-0.5, abs=1e-12)
         assert math.isnan(m["center_of_strength_llm_mri"])
         assert m["projection_even_average_clustering"] == 0.0
@@ -70,8 +69,12 @@ def test_default_metrics_leaves_out_exactly_the_constants():
     nrag, _ = _random_grid(1)
     full, one = compute_metrics(nrag), compute_metrics(nrag, ["l0"])
     shown, shown_one = default_metrics(full, "grid"), default_metrics(one, "grid")
-    assert set(full) - set(shown) == {"center_of_strength", "center_of_strength_llm_mri",
-                                      "projection_even_average_clustering", "projection_odd_average_clustering"}
+    assert set(full) - set(shown) == {
+        "center_of_strength",
+        "center_of_strength_llm_mri",
+        "projection_even_average_clustering",
+        "projection_odd_average_clustering",
+    }
     assert set(one) - set(shown_one) == set(full) - set(shown) | {"purity", "purity_by_layer"}
     assert "center_of_strength" in default_metrics(full, "components")
     assert set(constant_metrics("grid", 1)) >= set(constant_metrics("grid", 2))
@@ -90,8 +93,9 @@ def test_degenerate_layers_finds_constant_activations_coordinates_and_one_cell()
     assert degenerate_layers(nrag, reduced=reduced) == {0: "constant reduced coordinates"}
     # quantile bins of a layer where 9 of 10 texts coincide collapse to one cell without the texts being equal
     tail = np.column_stack([np.r_[np.zeros(9), 1.0], np.r_[np.zeros(9), 1.0]])
-    g = build_nrag_from_reduced([rng.normal(size=(10, 2)), tail], np.zeros(10, int), ["a"], gridsize=3,
-                                binning="quantile")
+    g = build_nrag_from_reduced(
+        [rng.normal(size=(10, 2)), tail], np.zeros(10, int), ["a"], gridsize=3, binning="quantile"
+    )
     assert g.degenerate_layers == (1,)
     assert degenerate_layers(g, reduced=[rng.normal(size=(10, 2)), tail]) == {1: "one grid cell"}
 
@@ -108,9 +112,27 @@ def test_degenerate_layers_survive_select_csv_and_memory_store(tmp_path):
     run_id = store.write(nrag)
     assert MemoryStore(tmp_path / "store").read(run_id).degenerate_layers == (0,)  # a new process reads it back
     with pytest.raises(ValueError, match=r"degenerate_layers must be layer indices in 0..2; got \(5,\)"):
-        NRAG(**{**{f: getattr(nrag, f) for f in ("kind", "n_layers", "label_names", "region_layer", "region_x",
-                                                  "region_y", "region_counts", "edge_source", "edge_target",
-                                                  "edge_label", "edge_weight")}, "degenerate_layers": (5,)})
+        NRAG(
+            **{
+                **{
+                    f: getattr(nrag, f)
+                    for f in (
+                        "kind",
+                        "n_layers",
+                        "label_names",
+                        "region_layer",
+                        "region_x",
+                        "region_y",
+                        "region_counts",
+                        "edge_source",
+                        "edge_target",
+                        "edge_label",
+                        "edge_weight",
+                    )
+                },
+                "degenerate_layers": (5,),
+            }
+        )
 
 
 def test_without_layers_equals_the_nrag_built_without_them():
@@ -156,8 +178,9 @@ def test_report_leads_with_metrics_without_degenerate_layers():
 
     rng = np.random.default_rng(4)
     reduced = [np.zeros((30, 2)), *(rng.normal(size=(30, 2)) for _ in range(3))]
-    nrag = build_nrag_from_reduced(reduced, np.arange(30) % 3, ["x", "y", "z"], gridsize=5,
-                                   settings={"pooling": "first"})
+    nrag = build_nrag_from_reduced(
+        reduced, np.arange(30) % 3, ["x", "y", "z"], gridsize=5, settings={"pooling": "first"}
+    )
     metrics = {"all": default_metrics(compute_metrics(nrag), "grid")}
     quality = quality_record(nrag)
     assert [d["layer"] for d in quality["degenerate_layers"]] == [0]
@@ -196,5 +219,7 @@ def test_scan_warns_once_and_writes_scan_quality(tmp_path):
     assert auto.nrag.degenerate_layers == () and auto.nrag.settings["pooling"] == "mean"
     page = auto.report.read_text()
     assert "<b>Pooling</b>: mean: the mean of all real tokens" in page and "Degenerate layers</b>: none" in page
-    assert_allclose(json.loads((auto.out_dir / "metrics.json").read_text())["scan_quality"]["grid"]["ami_by_layer"],
-                    grid_retention(auto.nrag)["ami_by_layer"])
+    assert_allclose(
+        json.loads((auto.out_dir / "metrics.json").read_text())["scan_quality"]["grid"]["ami_by_layer"],
+        grid_retention(auto.nrag)["ami_by_layer"],
+    )

@@ -24,24 +24,35 @@ from llm_mri_graphdb.store import MemoryStore
 from .tiny_models import LABELS, TEXTS, save_tiny_model
 
 
-@pytest.mark.parametrize(("kwargs", "argument", "message"), [
-    ({"site": "ffn"}, "site", r"^site must be one of hidden, mlp, attention; got 'ffn'\.$"),
-    ({"pooling": "cls"}, "pooling", r"^pooling must be one of auto, first, mean, last, mean_skip_first, max; got 'cls'\.$"),
-    ({"reducer": "tsne"}, "reducer", r"^reducer must be one of pca, svd, umap; got 'tsne'\.$"),
-    ({"n_components": 1}, "n_components", r"^n_components must be an integer >= 2; got 1\.$"),
-    ({"n_components": 2.0}, "n_components", r"^n_components must be an integer >= 2; got 2\.0\.$"),
-    ({"gridsize": 0}, "gridsize", r"^gridsize must be an integer >= 1; got 0\.$"),
-    ({"gridsize": True}, "gridsize", r"^gridsize must be an integer >= 1; got True\.$"),
-    ({"threshold": 1.5}, "threshold", r"^threshold must be a number in \[-1, 1\]; got 1\.5\.$"),
-    ({"binning": "log"}, "binning", r"^binning must be one of width, quantile; got 'log'\.$"),
-    ({"batch_size": 0}, "batch_size", r"^batch_size must be an integer >= 1; got 0\.$"),
-    ({"max_length": -3}, "max_length", r"^max_length must be an integer >= 1 or None; got -3\.$"),
-    ({"dtype": "float8"}, "dtype", r"^dtype must be one of float32, bfloat16, float16, auto; got 'float8'\.$"),
-    ({"dtype": "float16", "device": "cpu"}, "dtype", r"^dtype float16 needs device cuda or mps; on cpu use bfloat16"),
-    ({"device": "tpu"}, "device", r"^device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'\.$"),
-    ({"device": "cuda:x"}, "device", r"got 'cuda:x'"),
-    ({"random_state": -1}, "random_state", r"^random_state must be an integer >= 0 or None; got -1\.$"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "argument", "message"),
+    [
+        ({"site": "ffn"}, "site", r"^site must be one of hidden, mlp, attention; got 'ffn'\.$"),
+        (
+            {"pooling": "cls"},
+            "pooling",
+            r"^pooling must be one of auto, first, mean, last, mean_skip_first, max; got 'cls'\.$",
+        ),
+        ({"reducer": "tsne"}, "reducer", r"^reducer must be one of pca, svd, umap; got 'tsne'\.$"),
+        ({"n_components": 1}, "n_components", r"^n_components must be an integer >= 2; got 1\.$"),
+        ({"n_components": 2.0}, "n_components", r"^n_components must be an integer >= 2; got 2\.0\.$"),
+        ({"gridsize": 0}, "gridsize", r"^gridsize must be an integer >= 1; got 0\.$"),
+        ({"gridsize": True}, "gridsize", r"^gridsize must be an integer >= 1; got True\.$"),
+        ({"threshold": 1.5}, "threshold", r"^threshold must be a number in \[-1, 1\]; got 1\.5\.$"),
+        ({"binning": "log"}, "binning", r"^binning must be one of width, quantile; got 'log'\.$"),
+        ({"batch_size": 0}, "batch_size", r"^batch_size must be an integer >= 1; got 0\.$"),
+        ({"max_length": -3}, "max_length", r"^max_length must be an integer >= 1 or None; got -3\.$"),
+        ({"dtype": "float8"}, "dtype", r"^dtype must be one of float32, bfloat16, float16, auto; got 'float8'\.$"),
+        (
+            {"dtype": "float16", "device": "cpu"},
+            "dtype",
+            r"^dtype float16 needs device cuda or mps; on cpu use bfloat16",
+        ),
+        ({"device": "tpu"}, "device", r"^device must be one of auto, cpu, cuda, mps \(or cuda:N\); got 'tpu'\.$"),
+        ({"device": "cuda:x"}, "device", r"got 'cuda:x'"),
+        ({"random_state": -1}, "random_state", r"^random_state must be an integer >= 0 or None; got -1\.$"),
+    ],
+)
 def test_check_scan_names_the_argument_and_its_allowed_values(kwargs, argument, message):
     with pytest.raises(ScanArgumentError, match=message) as info:
         check_scan(**kwargs)
@@ -50,22 +61,39 @@ def test_check_scan_names_the_argument_and_its_allowed_values(kwargs, argument, 
 
 
 def test_check_scan_accepts_good_arguments():
-    check_scan(site="mlp", pooling="last", reducer="UMAP", n_components=3, gridsize=200, threshold=-1.0,
-               binning="quantile", device="cuda:1", dtype="bfloat16", batch_size=4096, max_length=131072,
-               random_state=None)
+    check_scan(
+        site="mlp",
+        pooling="last",
+        reducer="UMAP",
+        n_components=3,
+        gridsize=200,
+        threshold=-1.0,
+        binning="quantile",
+        device="cuda:1",
+        dtype="bfloat16",
+        batch_size=4096,
+        max_length=131072,
+        random_state=None,
+    )
 
 
-@pytest.mark.parametrize(("argument", "value", "estimate"), [
-    ("gridsize", 10000, r"each layer's heatmap holds 10000x10000 cells, 762\.9 MiB per label and layer"),
-    ("n_components", 513, r"each layer pair holds 513x513 correlations, 2\.0 MiB per label"),
-    ("batch_size", 4097, r"one batch of 512-token texts at width 4096 holds 32\.0 GiB per layer"),
-    ("max_length", 131073, r"attention over 131073 tokens needs 64\.0 GiB per head and text"),
-])
+@pytest.mark.parametrize(
+    ("argument", "value", "estimate"),
+    [
+        ("gridsize", 10000, r"each layer's heatmap holds 10000x10000 cells, 762\.9 MiB per label and layer"),
+        ("n_components", 513, r"each layer pair holds 513x513 correlations, 2\.0 MiB per label"),
+        ("batch_size", 4097, r"one batch of 512-token texts at width 4096 holds 32\.0 GiB per layer"),
+        ("max_length", 131073, r"attention over 131073 tokens needs 64\.0 GiB per head and text"),
+    ],
+)
 def test_check_scan_upper_bounds_give_an_estimate_and_can_be_lifted(argument, value, estimate):
     limit = LIMITS[argument]
-    with pytest.raises(ScanArgumentError, match=rf"^{argument} {value} is above the limit {limit}: {estimate}\. "
-                                                rf"Use {argument} <= {limit}, or pass allow_large=True "
-                                                r"\(--allow-large\) if you mean it\.$"):
+    with pytest.raises(
+        ScanArgumentError,
+        match=rf"^{argument} {value} is above the limit {limit}: {estimate}\. "
+        rf"Use {argument} <= {limit}, or pass allow_large=True "
+        r"\(--allow-large\) if you mean it\.$",
+    ):
         check_scan(**{argument: value})
     check_scan(**{argument: value}, allow_large=True)
     check_scan(**{argument: limit})
@@ -83,8 +111,14 @@ def test_check_corpus_size_needs_a_text_per_component_and_three_per_label():
 def test_run_settings_records_every_reducer_parameter():
     s = run_settings({"site": "hidden", "pooling": "first"}, UMAP(2, metric="cosine", random_state=0), gridsize=4)
     assert s["reducer"] == "UMAP" and s["site"] == "hidden"
-    assert s["reducer_params"] == {"metric": "cosine", "min_dist": 0.1, "n_components": 2, "n_neighbors": 15,
-                                   "random_state": 0, "scale": "minmax"}
+    assert s["reducer_params"] == {
+        "metric": "cosine",
+        "min_dist": 0.1,
+        "n_components": 2,
+        "n_neighbors": 15,
+        "random_state": 0,
+        "scale": "minmax",
+    }
     assert (s["gridsize"], s["binning"], s["threshold"], s["abs_threshold"]) == (4, "width", None, None)
     s3 = run_settings({}, SVD(3), threshold=0.5)
     assert (s3["n_components"], s3["gridsize"], s3["threshold"], s3["abs_threshold"]) == (3, None, 0.5, False)
@@ -93,8 +127,14 @@ def test_run_settings_records_every_reducer_parameter():
 def _activations(seed: int = 0) -> Activations:
     rng = np.random.default_rng(seed)
     layers = [rng.normal(size=(12, 6)) for _ in range(3)]
-    return Activations(layers, np.array([0, 1] * 6), ("a", "b"), model={"fingerprint": "m"},
-                       corpus={"fingerprint": "c"}, settings={"site": "hidden", "pooling": "first"})
+    return Activations(
+        layers,
+        np.array([0, 1] * 6),
+        ("a", "b"),
+        model={"fingerprint": "m"},
+        corpus={"fingerprint": "c"},
+        settings={"site": "hidden", "pooling": "first"},
+    )
 
 
 def test_umap_metrics_give_two_run_ids_and_both_runs_stay_stored(tmp_path):
@@ -140,8 +180,9 @@ def test_build_nrag_pipeline_and_facade_give_one_run_id_for_one_scan(tiny, tmp_p
     direct = build_nrag(acts, PCA(2, random_state=42), gridsize=10)
     store = MemoryStore(tmp_path / "store")
     result = scan(str(model), corpus, device="cpu", store=store, out=tmp_path / "out", probe=False, progress=False)
-    areas = ActivationAreas(str(model), corpus, PCA(2, random_state=42), device="cpu", pooling="auto",
-                           progress=False)  # the facade defaults to first, for llm_mri parity
+    areas = ActivationAreas(
+        str(model), corpus, PCA(2, random_state=42), device="cpu", pooling="auto", progress=False
+    )  # the facade defaults to first, for llm_mri parity
     facade_id = areas.process_activation_areas().save(store)
     assert direct.run_id == result.run_id == facade_id
     assert dict(direct.settings) == dict(result.nrag.settings) == dict(areas.nrag.settings)
@@ -149,9 +190,11 @@ def test_build_nrag_pipeline_and_facade_give_one_run_id_for_one_scan(tiny, tmp_p
 
 
 def test_importing_pipeline_and_cli_loads_no_heavy_module():
-    code = ("import sys, llm_mri_graphdb.pipeline, llm_mri_graphdb.cli, llm_mri_graphdb.scan_settings; "
-            "print(sorted(m for m in ('torch', 'transformers', 'neo4j', 'matplotlib', 'sklearn', 'datasets') "
-            "if m in sys.modules))")
+    code = (
+        "import sys, llm_mri_graphdb.pipeline, llm_mri_graphdb.cli, llm_mri_graphdb.scan_settings; "
+        "print(sorted(m for m in ('torch', 'transformers', 'neo4j', 'matplotlib', 'sklearn', 'datasets') "
+        "if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -166,14 +209,26 @@ def no_model_loading(monkeypatch):
     monkeypatch.setattr(extract_module, "load_model", refuse)
 
 
-@pytest.mark.parametrize(("kwargs", "argument"), [
-    ({"site": "ffn"}, "site"), ({"pooling": "cls"}, "pooling"), ({"reducer": "tsne"}, "reducer"),
-    ({"n_components": 1}, "n_components"), ({"gridsize": 0}, "gridsize"), ({"gridsize": 10000}, "gridsize"),
-    ({"batch_size": 0}, "batch_size"), ({"dtype": "float8"}, "dtype"), ({"device": "tpu"}, "device"),
-    ({"encoding": "nope"}, "encoding"), ({"n_components": 9}, "n_components"), ({"out": "FILE"}, "out"),
-])
-def test_pipeline_scan_checks_arguments_before_loading_and_stores_nothing(tiny, tmp_path, no_model_loading,
-                                                                          kwargs, argument):
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"site": "ffn"}, "site"),
+        ({"pooling": "cls"}, "pooling"),
+        ({"reducer": "tsne"}, "reducer"),
+        ({"n_components": 1}, "n_components"),
+        ({"gridsize": 0}, "gridsize"),
+        ({"gridsize": 10000}, "gridsize"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"dtype": "float8"}, "dtype"),
+        ({"device": "tpu"}, "device"),
+        ({"encoding": "nope"}, "encoding"),
+        ({"n_components": 9}, "n_components"),
+        ({"out": "FILE"}, "out"),
+    ],
+)
+def test_pipeline_scan_checks_arguments_before_loading_and_stores_nothing(
+    tiny, tmp_path, no_model_loading, kwargs, argument
+):
     from llm_mri_graphdb.pipeline import scan
 
     model, corpus = tiny

@@ -50,10 +50,17 @@ def unrelated_pid():
 def _stale_home(tmp_path, pid: int) -> LocalNeo4j:
     home = tmp_path / "home"
     home.mkdir()
-    (home / "server.json").write_text(json.dumps({
-        "pid": pid, "uri": "bolt://127.0.0.1:1", "http_url": "http://127.0.0.1:2",
-        "neo4j_version": "5.26.0", "gds_version": "2.13.0",
-    }))
+    (home / "server.json").write_text(
+        json.dumps(
+            {
+                "pid": pid,
+                "uri": "bolt://127.0.0.1:1",
+                "http_url": "http://127.0.0.1:2",
+                "neo4j_version": "5.26.0",
+                "gds_version": "2.13.0",
+            }
+        )
+    )
     return LocalNeo4j(home)
 
 
@@ -115,8 +122,14 @@ def test_start_passes_the_initial_password_in_a_private_file(tmp_path, monkeypat
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_JAVA_LOG", str(log))
     password = 'with spaces "quotes" #hash \\backslash'
-    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), heap="1g",
-                        pagecache="256m", distribution=fake_dist)
+    server = LocalNeo4j(
+        tmp_path / "home",
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap="1g",
+        pagecache="256m",
+        distribution=fake_dist,
+    )
     with pytest.raises(ServerError, match="Neo4j exited with status 3 while starting"):
         server.start(password=password)
     argvs = log.read_text().splitlines()
@@ -131,12 +144,15 @@ def test_start_passes_the_initial_password_in_a_private_file(tmp_path, monkeypat
     assert password_command(fake_dist, tmp_path / "f")[-2:] == ["set-initial-password", f"@{tmp_path / 'f'}"]
 
 
-@pytest.mark.parametrize(("available", "heap", "pagecache"), [
-    (16 * GIB, "4g", "4g"),           # a quarter each
-    (10 * GIB, "2560m", "2560m"),     # 2.5 GiB, a multiple of 128 MiB
-    (1 * GIB, "512m", "256m"),        # floors
-    (100 * GIB, "8g", "8g"),          # caps
-])
+@pytest.mark.parametrize(
+    ("available", "heap", "pagecache"),
+    [
+        (16 * GIB, "4g", "4g"),  # a quarter each
+        (10 * GIB, "2560m", "2560m"),  # 2.5 GiB, a multiple of 128 MiB
+        (1 * GIB, "512m", "256m"),  # floors
+        (100 * GIB, "8g", "8g"),  # caps
+    ],
+)
 def test_server_memory_takes_a_quarter_of_available_ram(available, heap, pagecache):
     memory = server_memory(available=available)
     assert (memory.heap, memory.pagecache) == (heap, pagecache)
@@ -183,8 +199,11 @@ def test_start_with_another_password_fails_before_java(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))  # no java: reaching it would fail differently
     monkeypatch.setenv("NEO4J_PASSWORD", "another-password")
     server = LocalNeo4j(home, bolt_port=free_port(), http_port=free_port())
-    with pytest.raises(ServerError, match=r"^NEO4J_PASSWORD is not the password of the Neo4j home .*"
-                                          r"run `llm-mri-graphdb neo4j reset-password --home .*` to make it the"):
+    with pytest.raises(
+        ServerError,
+        match=r"^NEO4J_PASSWORD is not the password of the Neo4j home .*"
+        r"run `llm-mri-graphdb neo4j reset-password --home .*` to make it the",
+    ):
         server.start()
     monkeypatch.setenv("NEO4J_PASSWORD", "the-home-password")
     with pytest.raises(ServerError, match="Java was not found"):  # the same password passes that check
@@ -203,8 +222,11 @@ def test_a_second_command_on_a_home_waits_for_its_lock(tmp_path, unrelated_pid):
     with server.locked():
         with server.locked():  # re-entrant within one object (start calls stop)
             pass
-        stop = subprocess.Popen([sys.executable, "-m", "llm_mri_graphdb.cli", "neo4j", "stop", "--home",
-                                 str(server.home)], stdout=subprocess.PIPE, text=True)
+        stop = subprocess.Popen(
+            [sys.executable, "-m", "llm_mri_graphdb.cli", "neo4j", "stop", "--home", str(server.home)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         with pytest.raises(subprocess.TimeoutExpired):
             stop.wait(timeout=5)  # a CLI starts in about 1 s; it is still waiting for the lock
         assert server.state_file.exists()
@@ -239,8 +261,14 @@ def test_children_never_inherit_neo4j_password(tmp_path, monkeypatch, fake_dist)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("FAKE_JAVA_LOG", str(log))
     monkeypatch.setenv("NEO4J_PASSWORD", "inherited-secret")
-    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), heap="1g",
-                        pagecache="256m", distribution=fake_dist)
+    server = LocalNeo4j(
+        tmp_path / "home",
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap="1g",
+        pagecache="256m",
+        distribution=fake_dist,
+    )
     with pytest.raises(ServerError, match="Neo4j exited with status 3 while starting"):
         server.start()
     assert log.read_text().split() == ["0", "0"]  # set-initial-password, then the server: neither saw it

@@ -18,7 +18,11 @@ pytestmark = pytest.mark.unit
 
 
 def test_hook_name_follows_transformerlens_grammar():
-    assert hook_names("hidden", 2) == ["blocks.0.hook_resid_pre", "blocks.0.hook_resid_post", "blocks.1.hook_resid_post"]
+    assert hook_names("hidden", 2) == [
+        "blocks.0.hook_resid_pre",
+        "blocks.0.hook_resid_post",
+        "blocks.1.hook_resid_post",
+    ]
     assert hook_names("mlp", 2) == ["blocks.0.hook_mlp_out", "blocks.1.hook_mlp_out"]
     assert hook_names("attention", 1) == ["blocks.0.hook_attn_out"]
 
@@ -38,9 +42,15 @@ def test_hook_name_rejects_unknown_site():
 
 @pytest.mark.parametrize(
     ("pooling", "decoder", "configured", "expected"),
-    [("auto", True, None, "mean_skip_first"), ("auto", False, None, "mean"), ("auto", False, "first", "first"),
-     ("auto", True, "last", "last"), ("mean", True, None, "mean"), ("first", True, "mean", "first"),
-     ("mean_skip_first", False, None, "mean_skip_first")],
+    [
+        ("auto", True, None, "mean_skip_first"),
+        ("auto", False, None, "mean"),
+        ("auto", False, "first", "first"),
+        ("auto", True, "last", "last"),
+        ("mean", True, None, "mean"),
+        ("first", True, "mean", "first"),
+        ("mean_skip_first", False, None, "mean_skip_first"),
+    ],
 )
 def test_resolve_pooling_auto_reads_the_model(pooling, decoder, configured, expected):
     assert resolve_pooling(pooling, decoder=decoder, configured=configured) == expected
@@ -51,21 +61,29 @@ def test_resolve_pooling_rejects_unknown():
         resolve_pooling("cls", decoder=True)
 
 
-@pytest.mark.parametrize(("config", "expected"), [
-    ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, "first"),
-    ({"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False}, "mean"),
-    ({"pooling_mode_max_tokens": True}, "max"),
-    ({"pooling_mode_lasttoken": True}, "last"),
-    ({"pooling_mode": "lasttoken"}, "last"),
-    ({"pooling_mode_mean_sqrt_len_tokens": True}, None),  # not a rule we compute
-    ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": True}, None),  # concatenated: not one rule
-])
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}, "first"),
+        ({"pooling_mode_mean_tokens": True, "pooling_mode_max_tokens": False}, "mean"),
+        ({"pooling_mode_max_tokens": True}, "max"),
+        ({"pooling_mode_lasttoken": True}, "last"),
+        ({"pooling_mode": "lasttoken"}, "last"),
+        ({"pooling_mode_mean_sqrt_len_tokens": True}, None),  # not a rule we compute
+        ({"pooling_mode_cls_token": True, "pooling_mode_mean_tokens": True}, None),  # concatenated: not one rule
+    ],
+)
 def test_folder_pooling_reads_sentence_transformers_config(tmp_path, config, expected):
     import json
 
-    (tmp_path / "modules.json").write_text(json.dumps([
-        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
-        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]))
+    (tmp_path / "modules.json").write_text(
+        json.dumps(
+            [
+                {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+            ]
+        )
+    )
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"word_embedding_dimension": 4, **config}))
     assert folder_pooling(tmp_path) == expected
@@ -108,25 +126,45 @@ def _tiny(kind):
     from transformers import AutoModel, BertConfig, DistilBertConfig, ElectraConfig, GPT2Config, LlamaConfig
 
     configs = {
-        "bert": BertConfig(vocab_size=20, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16),
+        "bert": BertConfig(
+            vocab_size=20, hidden_size=8, num_hidden_layers=2, num_attention_heads=2, intermediate_size=16
+        ),
         "distilbert": DistilBertConfig(vocab_size=20, dim=8, n_layers=2, n_heads=2, hidden_dim=16),
         "gpt2": GPT2Config(vocab_size=20, n_embd=8, n_layer=2, n_head=2, bos_token_id=0, eos_token_id=0),
-        "llama": LlamaConfig(vocab_size=20, hidden_size=8, intermediate_size=16, num_hidden_layers=2,
-                             num_attention_heads=2, bos_token_id=0, eos_token_id=0, pad_token_id=None),
-        "electra": ElectraConfig(vocab_size=20, embedding_size=8, hidden_size=8, num_hidden_layers=2,
-                                 num_attention_heads=2, intermediate_size=16),
+        "llama": LlamaConfig(
+            vocab_size=20,
+            hidden_size=8,
+            intermediate_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            bos_token_id=0,
+            eos_token_id=0,
+            pad_token_id=None,
+        ),
+        "electra": ElectraConfig(
+            vocab_size=20,
+            embedding_size=8,
+            hidden_size=8,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=16,
+        ),
     }
     return AutoModel.from_config(configs[kind])
 
 
 @pytest.mark.parametrize(
     ("kind", "site", "path"),
-    [("bert", "mlp", "encoder.layer.1.output.dense"),
-     ("bert", "attention", "encoder.layer.1.attention.output.dense"),
-     ("distilbert", "mlp", "transformer.layer.1.ffn"),
-     ("distilbert", "attention", "transformer.layer.1.attention"),
-     ("gpt2", "mlp", "h.1.mlp"), ("gpt2", "attention", "h.1.attn"),
-     ("llama", "mlp", "layers.1.mlp"), ("llama", "attention", "layers.1.self_attn")],
+    [
+        ("bert", "mlp", "encoder.layer.1.output.dense"),
+        ("bert", "attention", "encoder.layer.1.attention.output.dense"),
+        ("distilbert", "mlp", "transformer.layer.1.ffn"),
+        ("distilbert", "attention", "transformer.layer.1.attention"),
+        ("gpt2", "mlp", "h.1.mlp"),
+        ("gpt2", "attention", "h.1.attn"),
+        ("llama", "mlp", "layers.1.mlp"),
+        ("llama", "attention", "layers.1.self_attn"),
+    ],
 )
 def test_find_site_modules_uses_the_table(kind, site, path):
     model = _tiny(kind)

@@ -42,15 +42,20 @@ def test_resample_metrics_equal_compute_metrics_on_the_rebuilt_nrag(seed, scheme
     nrag = random_nrag(seed, n=40 + 30 * seed, n_layers=2 + 2 * seed, gridsize=3 + seed)
     paths = _Paths(nrag, None)
     rng = np.random.default_rng(seed)
-    occurrences = {"observed": _observed(paths.codes), "permutation": _permutations(paths.codes, 3, rng),
-                   "bootstrap": _bootstraps(paths.codes, 3, rng)}[scheme]
+    occurrences = {
+        "observed": _observed(paths.codes),
+        "permutation": _permutations(paths.codes, 3, rng),
+        "bootstrap": _bootstraps(paths.codes, 3, rng),
+    }[scheme]
     values = resample_metrics(paths, occurrences, paths.names.__len__())
     for r, (texts, groups) in enumerate(occurrences):
         rebuilt = rebuild_from_paths(nrag, texts, groups, paths.names)
         whole = compute_metrics(rebuilt)
         for g, name in enumerate(paths.names):
             expected = compute_metrics(rebuilt, [name])
-            bad = {m: (values[m][r, g], expected[m]) for m in STATISTIC_METRICS if not same(values[m][r, g], expected[m])}
+            bad = {
+                m: (values[m][r, g], expected[m]) for m in STATISTIC_METRICS if not same(values[m][r, g], expected[m])
+            }
             assert not bad, (scheme, r, name, bad)
         pairs = list(whole["js_divergence_mean"].values())
         assert_allclose(values["js_divergence_mean"][r], pairs, rtol=0, atol=1e-12)

@@ -23,9 +23,31 @@ def scanned(tmp_path_factory):
     model = save_tiny_model("bert", root / "bert")
     corpus = root / "corpus.csv"
     pd.DataFrame({"text": TEXTS * 3, "label": LABELS * 3}).to_csv(corpus, index=False)
-    args = ["scan", str(model), str(corpus), "--device", "cpu", "--quiet", "--out", str(root / "out"), "--store",
-            "local", "--store-path", str(root / "store"), "--gridsize", "3", "--no-probe", "--cache",
-            str(root / "cache"), "--permutations", "30", "--bootstrap", "20", "--seed", "1"]
+    args = [
+        "scan",
+        str(model),
+        str(corpus),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--out",
+        str(root / "out"),
+        "--store",
+        "local",
+        "--store-path",
+        str(root / "store"),
+        "--gridsize",
+        "3",
+        "--no-probe",
+        "--cache",
+        str(root / "cache"),
+        "--permutations",
+        "30",
+        "--bootstrap",
+        "20",
+        "--seed",
+        "1",
+    ]
     assert main(args) == 0
     store = LocalStore(root / "store")
     run_id = store.runs()[0]["run_id"]
@@ -50,22 +72,56 @@ def test_scan_writes_statistics_to_metrics_json_the_store_and_the_report(scanned
 def test_statistics_command_prints_the_stores_frame(scanned, capsys):
     root, store, run_id = scanned
     capsys.readouterr()
-    assert main(["statistics", run_id, "--store", "local", "--store-path", str(root / "store"), "--permutations",
-                 "25", "--bootstrap", "0", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "statistics",
+                run_id,
+                "--store",
+                "local",
+                "--store-path",
+                str(root / "store"),
+                "--permutations",
+                "25",
+                "--bootstrap",
+                "0",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     rows = pd.DataFrame(json.loads(capsys.readouterr().out))
     expected = store.metric_statistics(run_id, n_permutations=25, n_bootstrap=0)
     assert rows.metric.tolist() == expected.metric.tolist()
     np.testing.assert_allclose(rows.p.astype(float), expected.p, equal_nan=True)
-    assert main(["statistics", run_id, "--store", "local", "--store-path", str(root / "store"), "--contrasts",
-                 "--permutations", "10", "--bootstrap", "10"]) == 0
+    assert (
+        main(
+            [
+                "statistics",
+                run_id,
+                "--store",
+                "local",
+                "--store-path",
+                str(root / "store"),
+                "--contrasts",
+                "--permutations",
+                "10",
+                "--bootstrap",
+                "10",
+            ]
+        )
+        == 0
+    )
     assert "label_a" in capsys.readouterr().out
 
 
 def test_sensitivity_command_flags_metrics(scanned, capsys):
     root, _, run_id = scanned
     capsys.readouterr()
-    assert main(["sensitivity", run_id, "--store", "local", "--store-path", str(root / "store"), "--format",
-                 "json"]) == 0
+    assert (
+        main(["sensitivity", run_id, "--store", "local", "--store-path", str(root / "store"), "--format", "json"]) == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert {r["metric"] for r in rows} >= {"n_regions", "mean_degree"}
     known = [r for r in rows if r["spread_settings"] is not None and r["spread_labels"] is not None]
@@ -75,17 +131,50 @@ def test_sensitivity_command_flags_metrics(scanned, capsys):
 
 def test_bad_resampling_counts_exit_2(scanned, capsys):
     root, _, run_id = scanned
-    assert main(["statistics", run_id, "--store", "local", "--store-path", str(root / "store"), "--permutations",
-                 "-1"]) == 2
+    assert (
+        main(["statistics", run_id, "--store", "local", "--store-path", str(root / "store"), "--permutations", "-1"])
+        == 2
+    )
     assert "--permutations" in capsys.readouterr().err
-    assert main(["statistics", run_id, "--store", "local", "--store-path", str(root / "store"), "--correction",
-                 "bonferroni"]) == 2
+    assert (
+        main(
+            [
+                "statistics",
+                run_id,
+                "--store",
+                "local",
+                "--store-path",
+                str(root / "store"),
+                "--correction",
+                "bonferroni",
+            ]
+        )
+        == 2
+    )
 
 
 def test_report_on_request_shows_the_sensitivity_panel(scanned):
     root, _, run_id = scanned
-    assert main(["report", run_id, "--store", "local", "--store-path", str(root / "store"), "--out",
-                 str(root / "again"), "--sensitivity", "--permutations", "10", "--bootstrap", "5"]) == 0
+    assert (
+        main(
+            [
+                "report",
+                run_id,
+                "--store",
+                "local",
+                "--store-path",
+                str(root / "store"),
+                "--out",
+                str(root / "again"),
+                "--sensitivity",
+                "--permutations",
+                "10",
+                "--bootstrap",
+                "5",
+            ]
+        )
+        == 0
+    )
     report = (root / "again" / run_id / "report.html").read_text()
     assert "<h2 id='sensitivity'>" in report and "spread over settings" in report
     assert "10 permutations" in report

@@ -11,8 +11,15 @@ from llm_mri_graphdb.store import cypher
 
 pytestmark = pytest.mark.unit
 
-REQUIRED = {"runs_per_model", "layer_profile", "metric_across_models", "label_divergence_regions",
-            "heaviest_label_paths", "hub_regions", "compare_runs"}
+REQUIRED = {
+    "runs_per_model",
+    "layer_profile",
+    "metric_across_models",
+    "label_divergence_regions",
+    "heaviest_label_paths",
+    "hub_regions",
+    "compare_runs",
+}
 
 
 def test_statements_split_schema():
@@ -60,28 +67,45 @@ def test_load_query_unknown_lists_names():
         cypher.load_query("x")
 
 
-@pytest.mark.parametrize("text, value", [("3", 3), ("-0.5", -0.5), ("true", True), ("null", None),
-                                         ("[a, 2]", ["a", 2]), ("'12'", "12"), ("pos", "pos"), ("[]", [])])
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        ("3", 3),
+        ("-0.5", -0.5),
+        ("true", True),
+        ("null", None),
+        ("[a, 2]", ["a", 2]),
+        ("'12'", "12"),
+        ("pos", "pos"),
+        ("[]", []),
+    ],
+)
 def test_parse_value(text, value):
     assert cypher.parse_value(text) == value
 
 
 def test_parse_params_typed_by_query_header():
-    assert cypher.parse_params(["run_id=1e5", "label=null", "top=2"], query="hub_regions") == \
-        {"run_id": "1e5", "label": None, "top": 2}
+    assert cypher.parse_params(["run_id=1e5", "label=null", "top=2"], query="hub_regions") == {
+        "run_id": "1e5",
+        "label": None,
+        "top": 2,
+    }
     with pytest.raises(ValueError, match="parameter must be int"):
         cypher.parse_params(["top=two"], query="hub_regions")
     with pytest.raises(ValueError, match="key=value"):
         cypher.parse_params(["top"])
 
 
-@pytest.mark.parametrize("params, message", [
-    ({"run_id": "r", "top": -1}, "parameter top must be >= 1; got -1"),
-    ({"run_id": "r", "top": 0}, "parameter top must be >= 1; got 0"),
-    ({"run_id": "r", "top": "3"}, "parameter top must be int; got '3'"),
-    ({"run_id": "r", "top": 1.5}, "parameter top must be int; got 1.5"),
-    ({"run_id": None}, "parameter run_id must be string, not null"),
-])
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"run_id": "r", "top": -1}, "parameter top must be >= 1; got -1"),
+        ({"run_id": "r", "top": 0}, "parameter top must be >= 1; got 0"),
+        ({"run_id": "r", "top": "3"}, "parameter top must be int; got '3'"),
+        ({"run_id": "r", "top": 1.5}, "parameter top must be int; got 1.5"),
+        ({"run_id": None}, "parameter run_id must be string, not null"),
+    ],
+)
 def test_bind_parameters_rejects_bad_values(params, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         cypher.bind_parameters("hub_regions", params)
@@ -104,7 +128,19 @@ def test_parse_params_then_bind_rejects_negative_top_from_cli():
 def test_cli_query_out_of_range_param_is_bad_usage(tmp_path, capsys):
     from llm_mri_graphdb.cli import main
 
-    code = main(["query", "hub_regions", "--param", "run_id=r", "--param", "top=-1",
-                 "--store", "local", "--store-path", str(tmp_path)])
+    code = main(
+        [
+            "query",
+            "hub_regions",
+            "--param",
+            "run_id=r",
+            "--param",
+            "top=-1",
+            "--store",
+            "local",
+            "--store-path",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     assert "parameter top must be >= 1; got -1" in capsys.readouterr().err

@@ -19,11 +19,23 @@ pytestmark = pytest.mark.unit
 
 def _nrag(weight=1.0, tag="t"):
     # layer 0: (0,0) [a 2, b 0], (1,1) [0, 1]; layer 1: (0,1) [2, 1]
-    return NRAG("grid", 2, ("a", "b"), [0, 0, 1], [0, 1, 0], [0, 1, 1], [[2, 0], [0, 1], [2, 1]],
-                [0, 1], [2, 2], [0, 1], [2.0 * weight, 1.0 * weight],
-                layer_bounds=[[0, 1, 0, 1], [0, 1, 0, 1]],
-                model={"name": "m"}, corpus={"name": "c", "fingerprint": "fp"},
-                settings={"reducer": "pca", "gridsize": 2, "tag": tag})
+    return NRAG(
+        "grid",
+        2,
+        ("a", "b"),
+        [0, 0, 1],
+        [0, 1, 0],
+        [0, 1, 1],
+        [[2, 0], [0, 1], [2, 1]],
+        [0, 1],
+        [2, 2],
+        [0, 1],
+        [2.0 * weight, 1.0 * weight],
+        layer_bounds=[[0, 1, 0, 1], [0, 1, 0, 1]],
+        model={"name": "m"},
+        corpus={"name": "c", "fingerprint": "fp"},
+        settings={"reducer": "pca", "gridsize": 2, "tag": tag},
+    )
 
 
 def test_memory_store_round_trip():
@@ -32,10 +44,16 @@ def test_memory_store_round_trip():
     assert store.write(nrag) == nrag.run_id
     assert store.read(nrag.run_id).equals(nrag)
     (row,) = store.runs()
-    assert (row["run_id"], row["model"], row["corpus"], row["n_regions"], row["n_edge_rows"]) == \
-        (nrag.run_id, "m", "c", 3, 2)
-    assert store.models() == [{"key": "m", "name": "m", "architecture": None, "n_layers": None, "width": None,
-                               "n_runs": 1}]
+    assert (row["run_id"], row["model"], row["corpus"], row["n_regions"], row["n_edge_rows"]) == (
+        nrag.run_id,
+        "m",
+        "c",
+        3,
+        2,
+    )
+    assert store.models() == [
+        {"key": "m", "name": "m", "architecture": None, "n_layers": None, "width": None, "n_runs": 1}
+    ]
     assert store.corpora() == [{"key": "fp", "name": "c", "n_texts": None, "label_names": None, "n_runs": 1}]
 
 
@@ -77,8 +95,10 @@ def test_memory_store_metrics_of_a_run_read_back_from_disk(tmp_path):
     assert (got["center_of_mass"], got["purity"]) == (-0.5, 1.0)
     want = compute_metrics(nrag, "a")  # and the original object agrees with the stored copy
     assert got.keys() == want.keys()
-    assert all(g == w or (isinstance(g, float) and math.isnan(g) and math.isnan(w))
-               for g, w in ((got[k], want[k]) for k in want if not isinstance(want[k], (list, dict))))
+    assert all(
+        g == w or (isinstance(g, float) and math.isnan(g) and math.isnan(w))
+        for g, w in ((got[k], want[k]) for k in want if not isinstance(want[k], (list, dict)))
+    )
 
 
 def test_memory_store_query_needs_neo4j():
@@ -105,13 +125,13 @@ def test_open_store_without_a_database_is_the_embedded_store(tmp_path, monkeypat
         open_store("sqlite")
 
 
-
 def test_open_store_memory_is_the_former_name_of_local_and_warns(tmp_path, monkeypatch):
     monkeypatch.delenv("NEO4J_URI", raising=False)
     with pytest.warns(FutureWarning, match="--store memory is now called --store local"):
         store = open_store("memory", memory_path=tmp_path)
     assert type(store).__name__ == "LocalStore" and store.path == tmp_path
     assert type(open_store("local", memory_path=tmp_path)) is type(store)
+
 
 def test_local_store_is_memory_store():
     from llm_mri_graphdb.store import LocalStore
@@ -152,8 +172,10 @@ def test_local_store_leftover_of_a_crashed_save_listed_and_collected(tmp_path):
     leftover = tmp_path / f".{run_id}.k3j2.npz"
     leftover.write_bytes(b"half a file")
     assert [r["run_id"] for r in store.runs()] == [run_id]
-    assert [(r["run_id"], r["status"]) for r in store.runs(all=True)] == \
-        [(run_id, "complete"), (leftover.name, "writing")]
+    assert [(r["run_id"], r["status"]) for r in store.runs(all=True)] == [
+        (run_id, "complete"),
+        (leftover.name, "writing"),
+    ]
     assert store.gc() == [{"version": leftover.name, "run_id": run_id, "status": "writing"}]
     assert not leftover.exists() and store.read(run_id).equals(_nrag())
     leftover.write_bytes(b"again")

@@ -23,11 +23,27 @@ def _random_nrag(seed: int, n_layers: int = 5, n_labels: int = 3) -> NRAG:
     rows = set()
     for i in range(n_layers - 1):
         for _ in range(15):
-            rows.add((first[i] + rng.integers(len(cells[i])), first[i + 1] + rng.integers(len(cells[i + 1])),
-                      rng.integers(n_labels)))
+            rows.add(
+                (
+                    first[i] + rng.integers(len(cells[i])),
+                    first[i + 1] + rng.integers(len(cells[i + 1])),
+                    rng.integers(n_labels),
+                )
+            )
     src, tgt, lab = np.array(sorted(rows)).T
-    return NRAG("grid", n_layers, tuple("abc"[:n_labels]), layer, xy[:, 0], xy[:, 1],
-                np.ones((layer.size, n_labels), np.int64), src, tgt, lab, rng.uniform(1, 5, src.size))
+    return NRAG(
+        "grid",
+        n_layers,
+        tuple("abc"[:n_labels]),
+        layer,
+        xy[:, 0],
+        xy[:, 1],
+        np.ones((layer.size, n_labels), np.int64),
+        src,
+        tgt,
+        lab,
+        rng.uniform(1, 5, src.size),
+    )
 
 
 @pytest.mark.parametrize("size", [1, 4, 7, 1000])
@@ -46,8 +62,9 @@ def test_flow_batches_rebuild_every_edge_once(size):
                 assert (s, t) in set(zip(batch.s, batch.t))
             for s, t, total in zip(batch.s, batch.t, batch.total):
                 totals[(first[batch.layer] + s, first[batch.layer + 1] + t)] = total
-    want = sorted(zip(nrag.edge_source.tolist(), nrag.edge_target.tolist(), nrag.edge_label.tolist(),
-                      nrag.edge_weight.tolist()))
+    want = sorted(
+        zip(nrag.edge_source.tolist(), nrag.edge_target.tolist(), nrag.edge_label.tolist(), nrag.edge_weight.tolist())
+    )
     assert sorted(got) == want
     for (s, t), total in totals.items():
         rows = (nrag.edge_source == s) & (nrag.edge_target == t)

@@ -18,8 +18,13 @@ pytestmark = pytest.mark.unit
 
 # t0..t4: the hand-checked sample of tests/integration/nrag_samples.py (regions 0_0_0, 0_1_1, 1_0_0, 1_1_0,
 # 2_0_1, 2_1_1).
-PATHS = [[(0, 0), (0, 0), (1, 1)], [(0, 0), (0, 0), (1, 1)], [(0, 0), (1, 0), (1, 1)],
-         [(1, 1), (1, 0), (0, 1)], [(1, 1), (1, 0), (1, 1)]]
+PATHS = [
+    [(0, 0), (0, 0), (1, 1)],
+    [(0, 0), (0, 0), (1, 1)],
+    [(0, 0), (1, 0), (1, 1)],
+    [(1, 1), (1, 0), (0, 1)],
+    [(1, 1), (1, 0), (1, 1)],
+]
 LABELS = [1, 1, 1, 0, 0]
 TEXTS = ["the cat", "a dog", "über café", "sad 😢", "it was loud"]
 
@@ -36,9 +41,11 @@ def test_local_store_texts_round_trip_through_the_folder(nrag, tmp_path):
     assert back.equals(nrag) and back.activations_path == "/cache/entry"
     np.testing.assert_array_equal(back.paths, nrag.paths)
     np.testing.assert_array_equal(back.text_labels, LABELS)
-    assert store.region_texts(run_id, "1_1_0") == [{"index": 2, "text": "über café", "label": "pos"},
-                                                   {"index": 3, "text": "sad 😢", "label": "neg"},
-                                                   {"index": 4, "text": "it was loud", "label": "neg"}]
+    assert store.region_texts(run_id, "1_1_0") == [
+        {"index": 2, "text": "über café", "label": "pos"},
+        {"index": 3, "text": "sad 😢", "label": "neg"},
+        {"index": 4, "text": "it was loud", "label": "neg"},
+    ]
     assert [r["region"] for r in store.text_path(run_id, 3)] == ["0_1_1", "1_1_0", "2_0_1"]
 
 
@@ -96,14 +103,20 @@ def test_records_text_batches_and_membership_positions(nrag):
     assert text_batches(TEXTS, ["pos"] * 5, 2) == [
         {"idx": [0, 1], "text": TEXTS[:2], "label": ["pos", "pos"]},
         {"idx": [2, 3], "text": TEXTS[2:4], "label": ["pos", "pos"]},
-        {"idx": [4], "text": TEXTS[4:], "label": ["pos"]}]
+        {"idx": [4], "text": TEXTS[4:], "label": ["pos"]},
+    ]
     groups = membership_groups(nrag, 10, workers=2)  # texts 0-2 and 3-4; positions within each layer
     assert [[(b["layer"], b["start"], b["r"]) for b in g] for g in groups] == [
         [(0, 0, [0, 0, 0]), (1, 0, [0, 0, 1]), (2, 0, [1, 1, 1])],
-        [(0, 3, [1, 1]), (1, 3, [1, 1]), (2, 3, [0, 1])]]
+        [(0, 3, [1, 1]), (1, 3, [1, 1]), (2, 3, [0, 1])],
+    ]
     props = run_props(nrag, n_texts=5, text_paths=True)
-    assert (props["corpus_key"], props["n_texts"], props["text_paths"], props["activations_path"]) == \
-        ("fp-tiny", 5, True, "/cache/entry")
+    assert (props["corpus_key"], props["n_texts"], props["text_paths"], props["activations_path"]) == (
+        "fp-tiny",
+        5,
+        True,
+        "/cache/entry",
+    )
 
 
 def test_cli_texts_and_path_print_tables(nrag, tmp_path, capsys):
@@ -117,11 +130,14 @@ def test_cli_texts_and_path_print_tables(nrag, tmp_path, capsys):
     assert [(r["region"], r["neg"], r["pos"]) for r in rows] == [("0_1_1", 2, 0), ("1_1_0", 2, 1), ("2_1_1", 1, 3)]
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["texts", "{run}", "9_9_9"], "region must be an occupied region of run {run} such as '0_0_0'"),
-    (["path", "{run}", "5"], "idx must be a text index in [0, 4] (or -5 to -1, counted from the end); got 5."),
-    (["texts", "{run}", "1_1_0", "--label", "maybe"], "maybe"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["texts", "{run}", "9_9_9"], "region must be an occupied region of run {run} such as '0_0_0'"),
+        (["path", "{run}", "5"], "idx must be a text index in [0, 4] (or -5 to -1, counted from the end); got 5."),
+        (["texts", "{run}", "1_1_0", "--label", "maybe"], "maybe"),
+    ],
+)
 def test_cli_texts_and_path_bad_input_exit_2(nrag, tmp_path, capsys, argv, message):
     run_id = LocalStore(tmp_path).write(nrag, texts=TEXTS)
     code = main([a.format(run=run_id) for a in argv] + ["--store", "local", "--store-path", str(tmp_path)])
@@ -147,10 +163,27 @@ def test_runs_export_then_import_keeps_the_texts(nrag, tmp_path, capsys):
     run_id = LocalStore(source).write(nrag, texts=texts)
     plain = LocalStore(source).write(dataclasses.replace(nrag, settings={**nrag.settings, "tag": "no texts"}))
     for rid in (run_id, plain):
-        assert main(["runs", "export", rid, str(tmp_path / "export" / rid), "--store", "local",
-                     "--store-path", str(source)]) == 0
-    assert main(["runs", "import", str(tmp_path / "export" / run_id), str(tmp_path / "export" / plain),
-                 "--store", "local", "--store-path", str(target)]) == 0
+        assert (
+            main(
+                ["runs", "export", rid, str(tmp_path / "export" / rid), "--store", "local", "--store-path", str(source)]
+            )
+            == 0
+        )
+    assert (
+        main(
+            [
+                "runs",
+                "import",
+                str(tmp_path / "export" / run_id),
+                str(tmp_path / "export" / plain),
+                "--store",
+                "local",
+                "--store-path",
+                str(target),
+            ]
+        )
+        == 0
+    )
     back = LocalStore(target)
     assert back.texts(run_id) == texts
     assert back.region_texts(run_id, "1_1_0") == LocalStore(source).region_texts(run_id, "1_1_0")

@@ -82,18 +82,42 @@ def test_suite_never_connects_to_neo4j_uri_or_a_local_server(tmp_path):
         uri = f"bolt://127.0.0.1:{trap.port}"
         user_home = tmp_path / "user-home"  # a server `llm-mri-graphdb neo4j start` left running
         (user_home / "neo4j" / "default").mkdir(parents=True)
-        (user_home / "neo4j" / "default" / "server.json").write_text(json.dumps({
-            "uri": uri, "http_url": "http://127.0.0.1:1", "pid": os.getpid(),
-            "neo4j_version": "5.26.0", "gds_version": "2.13.0"}))
+        (user_home / "neo4j" / "default" / "server.json").write_text(
+            json.dumps(
+                {
+                    "uri": uri,
+                    "http_url": "http://127.0.0.1:1",
+                    "pid": os.getpid(),
+                    "neo4j_version": "5.26.0",
+                    "gds_version": "2.13.0",
+                }
+            )
+        )
         (user_home / "neo4j" / "default" / "password").write_text("user-secret\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith("LLM_MRI_TEST_")}
-        env.update(NEO4J_URI=uri, NEO4J_USER="neo4j", NEO4J_PASSWORD="user-secret", NEO4J_DATABASE="neo4j",
-                   LLM_MRI_GRAPHDB_HOME=str(user_home))
+        env.update(
+            NEO4J_URI=uri,
+            NEO4J_USER="neo4j",
+            NEO4J_PASSWORD="user-secret",
+            NEO4J_DATABASE="neo4j",
+            LLM_MRI_GRAPHDB_HOME=str(user_home),
+        )
         child = subprocess.run(
-            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-             "tests/test_suite_isolation.py::test_suite_hides_user_settings_and_shares_only_the_jar_cache",
-             "tests/test_suite_isolation.py::test_store_choice_in_the_suite_is_the_embedded_store"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                "tests/test_suite_isolation.py::test_suite_hides_user_settings_and_shares_only_the_jar_cache",
+                "tests/test_suite_isolation.py::test_store_choice_in_the_suite_is_the_embedded_store",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
     assert child.returncode == 0, child.stdout[-3000:] + child.stderr[-3000:]
     assert "2 passed" in child.stdout

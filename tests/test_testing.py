@@ -28,8 +28,10 @@ def test_nrag_from_paths_equals_the_builder_on_the_same_cells():
     ours = nrag_from_paths(cells, labels, ["x", "y"])
     assert ours.region_ids() == built.region_ids()
     assert_array_equal(ours.region_counts, built.region_counts)
-    assert_array_equal(np.stack([ours.edge_source, ours.edge_target, ours.edge_label]),
-                       np.stack([built.edge_source, built.edge_target, built.edge_label]))
+    assert_array_equal(
+        np.stack([ours.edge_source, ours.edge_target, ours.edge_label]),
+        np.stack([built.edge_source, built.edge_target, built.edge_label]),
+    )
     assert_array_equal(ours.edge_weight, built.edge_weight)
 
 

@@ -18,8 +18,10 @@ def scan():
     reduced = [rng.standard_normal((n, 2)) + labels[:, None] * (layer + 1) for layer in range(layers)]
     nrag = build_nrag_from_reduced(reduced, labels, ["neg", "pos"], gridsize=4)
     # the cell of every text, independently: pandas.cut per axis, as llm_mri bins
-    cells = [[f"{layer}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 4, labels=False), pd.cut(r[:, 1], 4, labels=False))]
-             for layer, r in enumerate(reduced)]
+    cells = [
+        [f"{layer}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 4, labels=False), pd.cut(r[:, 1], 4, labels=False))]
+        for layer, r in enumerate(reduced)
+    ]
     texts = [f"text {i}" for i in range(n)]
     return nrag, cells, texts, labels
 
@@ -56,8 +58,10 @@ def test_text_path_follows_the_cells_with_label_mix(scan):
     path = text_path(nrag, 7)
     assert [step["region"] for step in path] == [cells[layer][7] for layer in range(3)]
     r = nrag.region_ids().index(path[1]["region"])
-    assert (path[1]["neg"], path[1]["pos"], path[1]["total"]) == (*nrag.region_counts[r].tolist(),
-                                                                   int(nrag.region_counts[r].sum()))
+    assert (path[1]["neg"], path[1]["pos"], path[1]["total"]) == (
+        *nrag.region_counts[r].tolist(),
+        int(nrag.region_counts[r].sum()),
+    )
 
 
 def test_texts_errors_name_the_fix(scan):

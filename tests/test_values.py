@@ -13,8 +13,13 @@ pytestmark = pytest.mark.unit
 
 
 def test_plain_turns_numpy_tuples_paths_and_objects_into_python():
-    value = {"a": np.int64(3), "b": (np.float32(0.5), np.bool_(True)), "c": np.arange(3), "p": Path("/x/y"),
-             1: object.__new__(type("Thing", (), {"__repr__": lambda self: "Thing()"}))}
+    value = {
+        "a": np.int64(3),
+        "b": (np.float32(0.5), np.bool_(True)),
+        "c": np.arange(3),
+        "p": Path("/x/y"),
+        1: object.__new__(type("Thing", (), {"__repr__": lambda self: "Thing()"})),
+    }
     assert plain(value) == {"a": 3, "b": [0.5, True], "c": [0, 1, 2], "p": "/x/y", "1": "Thing()"}
     assert type(plain(np.int64(3))) is int and type(plain(np.float64(2.5))) is float
 

@@ -26,11 +26,19 @@ NAMES = ("animals", "sports", "cooking", "space")
 def _tiny():
     """2 layers, gridsize 3, 2 labels; edge 0->2 is shared by both labels."""
     return NRAG(
-        "grid", 2, ("cats", "dogs"),
-        region_layer=[0, 0, 1, 1], region_x=[0, 2, 1, 2], region_y=[0, 1, 2, 0],
+        "grid",
+        2,
+        ("cats", "dogs"),
+        region_layer=[0, 0, 1, 1],
+        region_x=[0, 2, 1, 2],
+        region_y=[0, 1, 2, 0],
         region_counts=[[2, 1], [0, 3], [2, 1], [0, 3]],
-        edge_source=[0, 0, 1], edge_target=[2, 2, 3], edge_label=[0, 1, 1], edge_weight=[2, 1, 3],
-        layer_bounds=[[0, 3, 0, 3], [-1, 1, 10, 13]], settings={"gridsize": 3},
+        edge_source=[0, 0, 1],
+        edge_target=[2, 2, 3],
+        edge_label=[0, 1, 1],
+        edge_weight=[2, 1, 3],
+        layer_bounds=[[0, 3, 0, 3], [-1, 1, 10, 13]],
+        settings={"gridsize": 3},
     )
 
 
@@ -41,8 +49,7 @@ def _grid_nrag(reduced, labels, names, gridsize):
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         cells.append(np.clip(((pts - lo) / (hi - lo) * gridsize).astype(int), 0, gridsize - 1))
         bounds.append([lo[0], hi[0], lo[1], hi[1]])
-    return nrag_from_paths(np.stack(cells, axis=1), labels, names, layer_bounds=bounds,
-                           settings={"gridsize": gridsize})
+    return nrag_from_paths(np.stack(cells, axis=1), labels, names, layer_bounds=bounds, settings={"gridsize": gridsize})
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +62,20 @@ def scan():
 
 
 def _components():
-    return NRAG("components", 3, ("a",), region_layer=[0, 0, 1, 1, 2], region_x=[0, 1, 0, 1, 0],
-                region_y=[-1] * 5, region_counts=np.zeros((5, 1)), edge_source=[0, 1, 2],
-                edge_target=[2, 3, 4], edge_label=[0, 0, 0], edge_weight=[0.9, 0.5, 0.7],
-                settings={"n_components": 2})
+    return NRAG(
+        "components",
+        3,
+        ("a",),
+        region_layer=[0, 0, 1, 1, 2],
+        region_x=[0, 1, 0, 1, 0],
+        region_y=[-1] * 5,
+        region_counts=np.zeros((5, 1)),
+        edge_source=[0, 1, 2],
+        edge_target=[2, 3, 4],
+        edge_label=[0, 0, 0],
+        edge_weight=[0.9, 0.5, 0.7],
+        settings={"n_components": 2},
+    )
 
 
 def _save_nonblank(fig, tmp_path, name):
@@ -95,7 +112,7 @@ def test_plot_heatmap_labels_share_axes(scan):
     assert a.get_xlim() == b.get_xlim() and a.get_ylim() == b.get_ylim()
     for ax in (a, b):
         (mesh,) = [c for c in ax.collections if isinstance(c, QuadMesh)]
-        assert mesh.get_array().size == 8 ** 2
+        assert mesh.get_array().size == 8**2
 
 
 def test_plot_heatmap_log_scale_keeps_counts():
@@ -186,9 +203,15 @@ def test_plot_scan_one_panel_per_layer_same_scale(scan, tmp_path):
 
 
 def test_plot_probe_and_metric_deltas(tmp_path):
-    curve = {"layer": [0, 1, 2], "metric": "accuracy", "chance": 0.25,
-             "full_mean": [0.3, 0.8, 1.0], "full_std": [0.05, 0.02, 0.0],
-             "reduced_mean": [0.25, 0.6, 0.9], "reduced_std": [0.04, 0.05, 0.03]}
+    curve = {
+        "layer": [0, 1, 2],
+        "metric": "accuracy",
+        "chance": 0.25,
+        "full_mean": [0.3, 0.8, 1.0],
+        "full_std": [0.05, 0.02, 0.0],
+        "reduced_mean": [0.25, 0.6, 0.9],
+        "reduced_std": [0.04, 0.05, 0.03],
+    }
     ev = {"delta": {"accuracy": {"per_split": [0.1, 0.0], "mean": 0.05}}}
     ax = plot_probe(curve, evaluation=ev)
     assert len(ax.get_lines()) == 3  # full, reduced, chance
@@ -227,16 +250,37 @@ def test_plot_graph_rejects_unparseable_node_ids():
 
 
 def test_plot_probe_draws_bands_and_every_control(tmp_path):
-    side = {"mean": [0.9, 0.95], "low": [0.85, 0.9], "high": [0.95, 1.0], "control_mean": [0.5, 0.52],
-            "control_low": [0.45, 0.46], "control_high": [0.55, 0.58]}
-    curve = {"layer": [0, 1], "metric": "accuracy", "full": side, "reduced": {**side, "mean": [0.7, 0.8]},
-             "random_weights": {**side, "mean": [0.4, 0.45]}, "majority": {"mean": 0.5, "low": 0.5, "high": 0.5},
-             "layer0": 0.9, "bag_of_words": {"mean": 0.6, "low": 0.55, "high": 0.65}, "method": {"n_components": 2}}
+    side = {
+        "mean": [0.9, 0.95],
+        "low": [0.85, 0.9],
+        "high": [0.95, 1.0],
+        "control_mean": [0.5, 0.52],
+        "control_low": [0.45, 0.46],
+        "control_high": [0.55, 0.58],
+    }
+    curve = {
+        "layer": [0, 1],
+        "metric": "accuracy",
+        "full": side,
+        "reduced": {**side, "mean": [0.7, 0.8]},
+        "random_weights": {**side, "mean": [0.4, 0.45]},
+        "majority": {"mean": 0.5, "low": 0.5, "high": 0.5},
+        "layer0": 0.9,
+        "bag_of_words": {"mean": 0.6, "low": 0.55, "high": 0.65},
+        "method": {"n_components": 2},
+    }
     ax = plot_probe(curve)
     labels = [t.get_text() for t in ax.get_legend().texts]
-    assert labels == ["full activations", "full: shuffled-label control", "reduced (2-D, fitted per fold)",
-                      "reduced: shuffled-label control", "random weights (full)", "majority class",
-                      "layer 0 (embeddings), full", "bag of words"]
+    assert labels == [
+        "full activations",
+        "full: shuffled-label control",
+        "reduced (2-D, fitted per fold)",
+        "reduced: shuffled-label control",
+        "random weights (full)",
+        "majority class",
+        "layer 0 (embeddings), full",
+        "bag of words",
+    ]
     assert_allclose(ax.get_lines()[2].get_ydata(), [0.7, 0.8])
     assert len(ax.collections) == 5 and len(ax.patches) == 1  # bands: full, control, reduced, control, random; BoW
     _save_nonblank(ax.figure, tmp_path, "probe_controls")

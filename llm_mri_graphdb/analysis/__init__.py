@@ -9,7 +9,21 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_LAZY = {"ALGORITHMS": "communities", "COMMUNITY_ALGORITHMS": "communities", "CENTRALITY_ALGORITHMS": "communities", "check_algorithms": "communities", "flow_graph": "communities", "gds_pagerank": "communities", "community_table": "communities", "rank_communities": "communities", "top_by_layer": "communities", "circuits": "communities", "cross_layer_communities": "communities", "community_evidence": "communities", "analyze_nrag": "communities"}
+_LAZY = {
+    "ALGORITHMS": "communities",
+    "COMMUNITY_ALGORITHMS": "communities",
+    "CENTRALITY_ALGORITHMS": "communities",
+    "check_algorithms": "communities",
+    "flow_graph": "communities",
+    "gds_pagerank": "communities",
+    "community_table": "communities",
+    "rank_communities": "communities",
+    "top_by_layer": "communities",
+    "circuits": "communities",
+    "cross_layer_communities": "communities",
+    "community_evidence": "communities",
+    "analyze_nrag": "communities",
+}
 __all__ = list(_LAZY)
 
 

@@ -55,8 +55,19 @@ import numpy as np
 from llm_mri_graphdb.analysis.mutual_info import ami_matrix
 from llm_mri_graphdb.extract.cache import read_rows
 
-__all__ = ["linear_cka", "debiased_linear_cka", "cka_matrix", "cka_matrices", "CKAMatrices", "dominance_notes",
-           "ami_matrix", "best_matches", "MEASURES", "LayerAlignment", "align_layers"]
+__all__ = [
+    "linear_cka",
+    "debiased_linear_cka",
+    "cka_matrix",
+    "cka_matrices",
+    "CKAMatrices",
+    "dominance_notes",
+    "ami_matrix",
+    "best_matches",
+    "MEASURES",
+    "LayerAlignment",
+    "align_layers",
+]
 
 #: Measures a :class:`LayerAlignment` can hold; the first three are similarities (higher agrees more),
 #: ``cka_null_p`` is the permutation p-value of ``cka_debiased`` (lower is further above its null).
@@ -101,7 +112,7 @@ def _fill(out: np.ndarray, layers: Sequence[np.ndarray], means: Sequence[np.ndar
     for x, mean in zip(layers, means):
         width = x.shape[1]
         rows = x[start:stop] if type(x) is np.ndarray else read_rows(x, start, stop)  # memmaps: plain file reads
-        np.subtract(rows, mean.astype(out.dtype), out=out[:, column:column + width])
+        np.subtract(rows, mean.astype(out.dtype), out=out[:, column : column + width])
         column += width
 
 
@@ -122,7 +133,7 @@ def _self_norms(layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block
         gram = np.zeros((x.shape[1], x.shape[1]))
         block = np.empty((min(block_rows, n), x.shape[1]), dtype=dtype)
         for start in range(0, n, block_rows):
-            rows = block[:min(block_rows, n - start)]
+            rows = block[: min(block_rows, n - start)]
             _fill(rows, [x], [mean], start, start + rows.shape[0])
             gram += rows.T @ rows  # [width, width]; BLAS syrk
         norms[i] = np.linalg.norm(gram)
@@ -142,8 +153,9 @@ def _chunks(widths: Sequence[int], limit: int) -> list[list[int]]:
     return groups
 
 
-def _cross_sums(layers_a, means_a, layers_b, means_b, block_rows: int, dtype, max_cross: int,
-                self_terms: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _cross_sums(
+    layers_a, means_a, layers_b, means_b, block_rows: int, dtype, max_cross: int, self_terms: bool
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """``||X_i^T Y_j||_F^2`` for every layer pair, from one concatenated product per group of layers.
 
     With ``self_terms`` (and room for every layer's Gram matrix) also
@@ -188,10 +200,11 @@ def _cross_sums(layers_a, means_a, layers_b, means_b, block_rows: int, dtype, ma
     return out, np.array([np.linalg.norm(g) for g in grams_a]), np.array([np.linalg.norm(g) for g in grams_b])
 
 
-def _add_grams(grams: list[np.ndarray], layers: list[int], block: np.ndarray, starts: np.ndarray,
-               widths: list[int]) -> None:
+def _add_grams(
+    grams: list[np.ndarray], layers: list[int], block: np.ndarray, starts: np.ndarray, widths: list[int]
+) -> None:
     for i, first in zip(layers, starts):
-        rows = block[:, first:first + widths[i]]  # [rows, width]
+        rows = block[:, first : first + widths[i]]  # [rows, width]
         grams[i] += rows.T @ rows
 
 
@@ -212,8 +225,9 @@ class CKAMatrices:
     top_share_b: np.ndarray
 
 
-def _row_stats(layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block_rows: int
-               ) -> tuple[np.ndarray, np.ndarray]:
+def _row_stats(
+    layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block_rows: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Squared norms of every centred row (float64, shape (n, n_layers)) and each layer's top-coordinate share."""
     n = layers[0].shape[0]
     norms = np.empty((n, len(layers)))
@@ -223,7 +237,7 @@ def _row_stats(layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block_
         for start in range(0, n, block_rows):
             rows = read_rows(x, start, start + block_rows).astype(np.float64) - mean  # [rows, width]
             np.square(rows, out=rows)
-            norms[start:start + rows.shape[0], i] = rows.sum(axis=1)
+            norms[start : start + rows.shape[0], i] = rows.sum(axis=1)
             column += rows.sum(axis=0)
         total = column.sum()
         shares[i] = column.max() / total if total > 0 else np.nan
@@ -233,8 +247,11 @@ def _row_stats(layers: Sequence[np.ndarray], means: Sequence[np.ndarray], block_
 def _hsic_u(cross: np.ndarray, norms_a: np.ndarray, norms_b: np.ndarray) -> np.ndarray:
     """``n (n - 3) HSIC_u`` of every layer pair from ``||X_i^T Y_j||_F^2`` and the rows' squared norms."""
     n = norms_a.shape[0]
-    return (cross - n / (n - 2) * (norms_a.T @ norms_b)
-            + np.outer(norms_a.sum(axis=0), norms_b.sum(axis=0)) / ((n - 1) * (n - 2)))
+    return (
+        cross
+        - n / (n - 2) * (norms_a.T @ norms_b)
+        + np.outer(norms_a.sum(axis=0), norms_b.sum(axis=0)) / ((n - 1) * (n - 2))
+    )
 
 
 def _ratio(numerator: np.ndarray, self_a: np.ndarray, self_b: np.ndarray) -> np.ndarray:
@@ -244,9 +261,14 @@ def _ratio(numerator: np.ndarray, self_a: np.ndarray, self_b: np.ndarray) -> np.
         return np.where(ok, numerator / np.sqrt(np.where(ok, denominator, 1.0)), np.nan)
 
 
-def cka_matrices(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *,
-                 block_rows: int = _BLOCK_ROWS, dtype: type = np.float32, max_cross: int = _MAX_CROSS
-                 ) -> CKAMatrices:
+def cka_matrices(
+    layers_a: Sequence[np.ndarray],
+    layers_b: Sequence[np.ndarray],
+    *,
+    block_rows: int = _BLOCK_ROWS,
+    dtype: type = np.float32,
+    max_cross: int = _MAX_CROSS,
+) -> CKAMatrices:
     """Linear CKA and debiased linear CKA of every layer of ``a`` against every layer of ``b``.
 
     Parameters and the GEMM are those of :func:`cka_matrix`; the debiased
@@ -278,8 +300,9 @@ def cka_matrices(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray],
     same = len(layers_a) == len(layers_b) and all(x is y for x, y in zip(layers_a, layers_b))
     means_a = _column_means(layers_a, block_rows)
     means_b = means_a if same else _column_means(layers_b, block_rows)
-    numerator, norms_a, norms_b = _cross_sums(layers_a, means_a, layers_b, means_b, block_rows, dtype, max_cross,
-                                              self_terms=not same)
+    numerator, norms_a, norms_b = _cross_sums(
+        layers_a, means_a, layers_b, means_b, block_rows, dtype, max_cross, self_terms=not same
+    )
     if same:  # the diagonal of the product holds the self terms: the diagonal of the result is exactly 1
         norms_a = norms_b = np.sqrt(np.diag(numerator))
     elif norms_a is None or norms_b is None:
@@ -287,7 +310,7 @@ def cka_matrices(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray],
         norms_b = _self_norms(layers_b, means_b, block_rows, dtype)
     rows_a, share_a = _row_stats(layers_a, means_a, block_rows)
     rows_b, share_b = (rows_a, share_a) if same else _row_stats(layers_b, means_b, block_rows)
-    cka = _ratio(numerator, norms_a ** 2, norms_b ** 2)
+    cka = _ratio(numerator, norms_a**2, norms_b**2)
     self_a = np.diag(_hsic_u(norms_a[:, None] ** 2 * np.eye(len(layers_a)), rows_a, rows_a))
     self_b = self_a if same else np.diag(_hsic_u(norms_b[:, None] ** 2 * np.eye(len(layers_b)), rows_b, rows_b))
     debiased = _ratio(_hsic_u(numerator, rows_a, rows_b), self_a, self_b)
@@ -299,8 +322,14 @@ def cka_matrices(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray],
     return CKAMatrices(cka, debiased, share_a, share_b)
 
 
-def cka_matrix(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], *,
-               block_rows: int = _BLOCK_ROWS, dtype: type = np.float32, max_cross: int = _MAX_CROSS) -> np.ndarray:
+def cka_matrix(
+    layers_a: Sequence[np.ndarray],
+    layers_b: Sequence[np.ndarray],
+    *,
+    block_rows: int = _BLOCK_ROWS,
+    dtype: type = np.float32,
+    max_cross: int = _MAX_CROSS,
+) -> np.ndarray:
     """Linear CKA of every layer of ``a`` against every layer of ``b``.
 
     Parameters
@@ -476,17 +505,29 @@ def dominance_notes(shares: Sequence[float], name: str, *, limit: float = DOMINA
     low, high = 100 * shares[hit].min(), 100 * shares[hit].max()
     share = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}-{high:.0f} %"
     which = f"layer {hit[0]}" if len(hit) == 1 else f"layers {_span(hit)}"
-    return [f"{name} {which}: one coordinate holds {share} of the variance, so CKA there follows that one "
-            "coordinate; pool without position 0 (e.g. mean over positions >= 1) or standardise the "
-            "coordinates, then compare again."]
+    return [
+        f"{name} {which}: one coordinate holds {share} of the variance, so CKA there follows that one "
+        "coordinate; pool without position 0 (e.g. mean over positions >= 1) or standardise the "
+        "coordinates, then compare again."
+    ]
 
 
-def align_layers(layers_a: Sequence[np.ndarray] | None, layers_b: Sequence[np.ndarray] | None,
-                 paths_a: np.ndarray | None = None, paths_b: np.ndarray | None = None, *,
-                 names: tuple[str, str] = ("a", "b"), runs: tuple[str, str] = ("", ""),
-                 notes: tuple[str, ...] = (), block_rows: int = _BLOCK_ROWS, n_permutations: int = 100,
-                 n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0,
-                 context: tuple[dict, dict] | None = None) -> LayerAlignment:
+def align_layers(
+    layers_a: Sequence[np.ndarray] | None,
+    layers_b: Sequence[np.ndarray] | None,
+    paths_a: np.ndarray | None = None,
+    paths_b: np.ndarray | None = None,
+    *,
+    names: tuple[str, str] = ("a", "b"),
+    runs: tuple[str, str] = ("", ""),
+    notes: tuple[str, ...] = (),
+    block_rows: int = _BLOCK_ROWS,
+    n_permutations: int = 100,
+    n_bootstrap: int = 100,
+    null_rows: int | None = None,
+    random_state: int | None = 0,
+    context: tuple[dict, dict] | None = None,
+) -> LayerAlignment:
     """CKA (plain and debiased, with a permutation null and best-match stability) and AMI of two scans.
 
     Either pair may be ``None`` (the measure is then ``None``), not both.
@@ -536,15 +577,34 @@ def align_layers(layers_a: Sequence[np.ndarray] | None, layers_b: Sequence[np.nd
             warnings.warn(line, UserWarning, stacklevel=2)
         notes += found
         if n_permutations or n_bootstrap:
-            result = cka_null_and_stability(layers_a, layers_b, best_matches(debiased), n_permutations=n_permutations,
-                                            n_bootstrap=n_bootstrap, max_rows=null_rows or MAX_ROWS,
-                                            random_state=random_state)
+            result = cka_null_and_stability(
+                layers_a,
+                layers_b,
+                best_matches(debiased),
+                n_permutations=n_permutations,
+                n_bootstrap=n_bootstrap,
+                max_rows=null_rows or MAX_ROWS,
+                random_state=random_state,
+            )
             p_value = result.p_value if n_permutations else None
             stability = result.stability if n_bootstrap else None
-            null = {"n_rows": result.n_rows, "n_permutations": result.n_permutations,
-                    "n_bootstrap": result.n_bootstrap, "random_state": random_state,
-                    "null_max": result.null_max}
+            null = {
+                "n_rows": result.n_rows,
+                "n_permutations": result.n_permutations,
+                "n_bootstrap": result.n_bootstrap,
+                "random_state": random_state,
+                "null_max": result.null_max,
+            }
     ami = None if paths_a is None or paths_b is None else ami_matrix(paths_a, paths_b)
-    return LayerAlignment(cka, ami, (str(names[0]), str(names[1])), (str(runs[0]), str(runs[1])), tuple(notes),
-                          cka_debiased=debiased, cka_null_p=p_value, stability=stability, null=null,
-                          context=context)
+    return LayerAlignment(
+        cka,
+        ami,
+        (str(names[0]), str(names[1])),
+        (str(runs[0]), str(runs[1])),
+        tuple(notes),
+        cka_debiased=debiased,
+        cka_null_p=p_value,
+        stability=stability,
+        null=null,
+        context=context,
+    )

@@ -77,7 +77,7 @@ def _grams(layers: Sequence[np.ndarray], rows: np.ndarray) -> np.ndarray:
         z = (read_rows(x, 0, rows.size) if contiguous else np.asarray(x[rows])).astype(np.float64)  # [m, width]
         z -= z.mean(axis=0)
         gram = z @ z.T  # [m, m]
-        gram.flat[::rows.size + 1] = 0.0
+        gram.flat[:: rows.size + 1] = 0.0
         out[i] = gram
     return out
 
@@ -88,16 +88,29 @@ def _hsic_terms(grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return sums, sums.sum(axis=1)
 
 
-def _hsic_u(flat_a: np.ndarray, sums_a: np.ndarray, tot_a: np.ndarray,
-            flat_b: np.ndarray, sums_b: np.ndarray, tot_b: np.ndarray, m: int) -> np.ndarray:
+def _hsic_u(
+    flat_a: np.ndarray,
+    sums_a: np.ndarray,
+    tot_a: np.ndarray,
+    flat_b: np.ndarray,
+    sums_b: np.ndarray,
+    tot_b: np.ndarray,
+    m: int,
+) -> np.ndarray:
     """``m (m - 3) HSIC_u`` of every pair (Song et al. 2012, eq. 5) from flattened zero-diagonal Grams."""
-    return ((flat_a @ flat_b.T).astype(np.float64) + np.outer(tot_a, tot_b) / ((m - 1) * (m - 2))
-            - 2.0 / (m - 2) * (sums_a @ sums_b.T))
+    return (
+        (flat_a @ flat_b.T).astype(np.float64)
+        + np.outer(tot_a, tot_b) / ((m - 1) * (m - 2))
+        - 2.0 / (m - 2) * (sums_a @ sums_b.T)
+    )
 
 
 def _self_hsic(flat: np.ndarray, sums: np.ndarray, tot: np.ndarray, m: int) -> np.ndarray:
-    return (np.einsum("ij,ij->i", flat, flat, dtype=np.float64) + tot ** 2 / ((m - 1) * (m - 2))
-            - 2.0 / (m - 2) * np.einsum("ij,ij->i", sums, sums))
+    return (
+        np.einsum("ij,ij->i", flat, flat, dtype=np.float64)
+        + tot**2 / ((m - 1) * (m - 2))
+        - 2.0 / (m - 2) * np.einsum("ij,ij->i", sums, sums)
+    )
 
 
 def _debiased(grams_a: np.ndarray, grams_b: np.ndarray) -> np.ndarray:
@@ -115,9 +128,16 @@ def _best(similarity: np.ndarray) -> np.ndarray:
     return np.argmax(np.where(np.isnan(similarity), -np.inf, similarity), axis=1)
 
 
-def cka_null_and_stability(layers_a: Sequence[np.ndarray], layers_b: Sequence[np.ndarray], best: np.ndarray, *,
-                           n_permutations: int = 100, n_bootstrap: int = 100, max_rows: int = MAX_ROWS,
-                           random_state: int | None = 0) -> NullResult:
+def cka_null_and_stability(
+    layers_a: Sequence[np.ndarray],
+    layers_b: Sequence[np.ndarray],
+    best: np.ndarray,
+    *,
+    n_permutations: int = 100,
+    n_bootstrap: int = 100,
+    max_rows: int = MAX_ROWS,
+    random_state: int | None = 0,
+) -> NullResult:
     """Permutation p-value of every pair's debiased CKA and bootstrap stability of each best match.
 
     Parameters
@@ -190,4 +210,3 @@ def cka_null_and_stability(layers_a: Sequence[np.ndarray], layers_b: Sequence[np
             kept += _best(resampled) == np.asarray(best)
         stability = kept / n_bootstrap
     return NullResult(p_value, null_max, stability, int(m), int(n_permutations), int(n_bootstrap))
-

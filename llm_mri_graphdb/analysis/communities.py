@@ -71,9 +71,21 @@ import numpy as np
 from llm_mri_graphdb.analysis.metrics import metric_arrays
 from llm_mri_graphdb.nrag.model import NRAG
 
-__all__ = ["ALGORITHMS", "COMMUNITY_ALGORITHMS", "CENTRALITY_ALGORITHMS", "check_algorithms", "flow_graph",
-           "gds_pagerank", "community_table", "rank_communities", "top_by_layer", "cross_layer_communities",
-           "circuits", "community_evidence", "analyze_nrag"]
+__all__ = [
+    "ALGORITHMS",
+    "COMMUNITY_ALGORITHMS",
+    "CENTRALITY_ALGORITHMS",
+    "check_algorithms",
+    "flow_graph",
+    "gds_pagerank",
+    "community_table",
+    "rank_communities",
+    "top_by_layer",
+    "cross_layer_communities",
+    "circuits",
+    "community_evidence",
+    "analyze_nrag",
+]
 
 COMMUNITY_ALGORITHMS = ("louvain", "leiden")
 CENTRALITY_ALGORITHMS = ("pagerank", "betweenness")
@@ -108,9 +120,11 @@ def flow_graph(nrag: NRAG, labels: Any = None):
     G = nx.DiGraph(label_names=a["label_names"], layers=a["n_layers"])
     for name, layer, counts in zip(names, a["node_layer"].tolist(), a["node_counts"].tolist()):
         G.add_node(name, layer=layer, counts=counts)
-    G.add_weighted_edges_from((names[s], names[t], w) for s, t, w in
-                              zip(a["edge_source"].tolist(), a["edge_target"].tolist(), a["edge_weight"].tolist())
-                              if w > 0)
+    G.add_weighted_edges_from(
+        (names[s], names[t], w)
+        for s, t, w in zip(a["edge_source"].tolist(), a["edge_target"].tolist(), a["edge_weight"].tolist())
+        if w > 0
+    )
     return G
 
 
@@ -156,20 +170,29 @@ def community_table(G, membership: Mapping[str, int], label_names: Sequence[str]
 
 def rank_communities(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Rows ordered widest span first, then size, then texts held, then community id (both stores)."""
-    return [dict(r) for r in sorted(rows, key=lambda r: (-r["layers_spanned"], -r["size"],
-                                                         -sum(r["label_counts"].values()), r["community"]))]
+    return [
+        dict(r)
+        for r in sorted(
+            rows, key=lambda r: (-r["layers_spanned"], -r["size"], -sum(r["label_counts"].values()), r["community"])
+        )
+    ]
 
 
-def _community_row(community: int, size: int, layers: Sequence[int], counts: Sequence[float],
-                   label_names: Sequence[str]) -> dict[str, Any]:
+def _community_row(
+    community: int, size: int, layers: Sequence[int], counts: Sequence[float], label_names: Sequence[str]
+) -> dict[str, Any]:
     total = float(sum(counts))
     top = int(np.argmax(counts)) if len(counts) else 0
-    return {"community": int(community), "size": int(size), "layers_spanned": len(set(layers)),
-            "first_layer": int(min(layers)), "last_layer": int(max(layers)),
-            "label_counts": {name: int(c) if float(c).is_integer() else float(c)
-                             for name, c in zip(label_names, counts)},
-            "dominant_label": label_names[top] if total > 0 else None,
-            "purity": float(counts[top]) / total if total > 0 else float("nan")}
+    return {
+        "community": int(community),
+        "size": int(size),
+        "layers_spanned": len(set(layers)),
+        "first_layer": int(min(layers)),
+        "last_layer": int(max(layers)),
+        "label_counts": {name: int(c) if float(c).is_integer() else float(c) for name, c in zip(label_names, counts)},
+        "dominant_label": label_names[top] if total > 0 else None,
+        "purity": float(counts[top]) / total if total > 0 else float("nan"),
+    }
 
 
 def top_by_layer(G, scores: Mapping[str, float], top: int = 3) -> list[dict[str, Any]]:
@@ -198,8 +221,12 @@ def circuits(table: Sequence[Mapping[str, Any]], top: int = 5) -> list[dict[str,
         import warnings
 
         _WARNED.add("circuits")
-        warnings.warn("analysis.circuits is now analysis.cross_layer_communities (modularity communities are "
-                      "not mechanistic circuits); the old name will go.", FutureWarning, stacklevel=2)
+        warnings.warn(
+            "analysis.circuits is now analysis.cross_layer_communities (modularity communities are "
+            "not mechanistic circuits); the old name will go.",
+            FutureWarning,
+            stacklevel=2,
+        )
     return cross_layer_communities(table, top)
 
 
@@ -233,8 +260,9 @@ def _shuffled_flow_graph(nrag: NRAG, labels: Any, rng: np.random.Generator):
     return U
 
 
-def community_evidence(nrag: NRAG, labels: Any = None, *, n_seeds: int = 10, n_null: int = 10,
-                       seed: int = 0) -> dict[str, Any]:
+def community_evidence(
+    nrag: NRAG, labels: Any = None, *, n_seeds: int = 10, n_null: int = 10, seed: int = 0
+) -> dict[str, Any]:
     """Louvain as a seed ensemble beside a shuffled-texts null (see Definitions).
 
     Parameters
@@ -276,12 +304,17 @@ def community_evidence(nrag: NRAG, labels: Any = None, *, n_seeds: int = 10, n_n
     n_consensus, consensus = connected_components(together * 2 > n_seeds, directed=False)
     membership = dict(zip(nodes, consensus.tolist()))
     out: dict[str, Any] = {
-        "algorithm": "louvain", "n_seeds": n_seeds, "modularity_mean": float(modularity.mean()),
-        "modularity_sd": float(modularity.std(ddof=1)), "mean_pairwise_ami": float(np.mean(ami)),
+        "algorithm": "louvain",
+        "n_seeds": n_seeds,
+        "modularity_mean": float(modularity.mean()),
+        "modularity_sd": float(modularity.std(ddof=1)),
+        "mean_pairwise_ami": float(np.mean(ami)),
         "n_communities": [int(p.max() + 1) for p in parts],
-        "consensus": {"n_communities": int(n_consensus),
-                      "table": community_table(G, membership, list(G.graph["label_names"])),
-                      "membership": membership},
+        "consensus": {
+            "n_communities": int(n_consensus),
+            "table": community_table(G, membership, list(G.graph["label_names"])),
+            "membership": membership,
+        },
         "null": None,
     }
     if n_null and nrag.paths is not None and nrag.text_labels is not None:
@@ -291,13 +324,19 @@ def community_evidence(nrag: NRAG, labels: Any = None, *, n_seeds: int = 10, n_n
             S = _shuffled_flow_graph(nrag, labels, rng)
             null.append(_louvain_labels(S, list(S), seed + k)[1])
         null_mean, null_sd = float(np.mean(null)), float(np.std(null, ddof=1)) if n_null > 1 else float("nan")
-        out["null"] = {"kind": "shuffled texts", "n": n_null, "modularity_mean": null_mean, "modularity_sd": null_sd,
-                       "z": (out["modularity_mean"] - null_mean) / null_sd if null_sd > 0 else float("nan")}
+        out["null"] = {
+            "kind": "shuffled texts",
+            "n": n_null,
+            "modularity_mean": null_mean,
+            "modularity_sd": null_sd,
+            "z": (out["modularity_mean"] - null_mean) / null_sd if null_sd > 0 else float("nan"),
+        }
     return out
 
 
-def analyze_nrag(nrag: NRAG, algorithms: Sequence[str] | str | None = None, labels: Any = None, *,
-                 top: int = 3, seed: int = 42) -> dict[str, Any]:
+def analyze_nrag(
+    nrag: NRAG, algorithms: Sequence[str] | str | None = None, labels: Any = None, *, top: int = 3, seed: int = 42
+) -> dict[str, Any]:
     """Communities and centrality of ``nrag`` (the embedded store's ``analyze``).
 
     ``algorithms=None`` runs every algorithm but Leiden (see Definitions).
@@ -310,12 +349,13 @@ def analyze_nrag(nrag: NRAG, algorithms: Sequence[str] | str | None = None, labe
 
     algos = [a for a in ALGORITHMS if a != "leiden"] if algorithms is None else check_algorithms(algorithms)
     if "leiden" in algos:
-        raise ValueError("algorithm 'leiden' needs Neo4j GDS (networkx has no Leiden); drop it from --algorithms "
-                         "or use the Neo4j store (`llm-mri-graphdb neo4j start`).")
+        raise ValueError(
+            "algorithm 'leiden' needs Neo4j GDS (networkx has no Leiden); drop it from --algorithms "
+            "or use the Neo4j store (`llm-mri-graphdb neo4j start`)."
+        )
     G = flow_graph(nrag, labels)
     names = list(G.graph["label_names"])
-    out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {},
-                           "membership": {}}
+    out: dict[str, Any] = {"labels": names, "algorithms": algos, "communities": {}, "centrality": {}, "membership": {}}
     if "louvain" in algos:
         U = G.to_undirected()
         parts = nx.community.louvain_communities(U, weight="weight", resolution=1, seed=seed)
@@ -323,7 +363,10 @@ def analyze_nrag(nrag: NRAG, algorithms: Sequence[str] | str | None = None, labe
         table = community_table(G, membership, names)
         out["communities"]["louvain"] = {
             "modularity": float(nx.community.modularity(U, parts, weight="weight")) if U.size() else float("nan"),
-            "n_communities": len(parts), "table": table, "cross_layer_communities": cross_layer_communities(table)}
+            "n_communities": len(parts),
+            "table": table,
+            "cross_layer_communities": cross_layer_communities(table),
+        }
         out["membership"]["louvain"] = membership
     if "pagerank" in algos:
         out["centrality"]["pagerank"] = top_by_layer(G, gds_pagerank(G), top)

@@ -99,18 +99,36 @@ __all__ = [
     "metric_contrasts",
 ]
 
-_PROJ = ("mean_degree", "var_degree", "mean_strength", "var_strength", "average_clustering",
-         "assortativity", "density")
+_PROJ = ("mean_degree", "var_degree", "mean_strength", "var_strength", "average_clustering", "assortativity", "density")
 METRIC_KEYS = (
-    "n_regions", "n_edges", "n_layers", "label_names",
-    "mean_degree", "var_degree", "skew_degree", "kurt_degree",
-    "mean_strength", "var_strength", "skew_strength", "kurt_strength",
-    "assortativity", "density", "center_of_mass", "center_of_strength", "center_of_strength_llm_mri",
-    "degree_mean_by_layer", "degree_var_by_layer",
+    "n_regions",
+    "n_edges",
+    "n_layers",
+    "label_names",
+    "mean_degree",
+    "var_degree",
+    "skew_degree",
+    "kurt_degree",
+    "mean_strength",
+    "var_strength",
+    "skew_strength",
+    "kurt_strength",
+    "assortativity",
+    "density",
+    "center_of_mass",
+    "center_of_strength",
+    "center_of_strength_llm_mri",
+    "degree_mean_by_layer",
+    "degree_var_by_layer",
     *(f"projection_{side}_{k}" for side in ("even", "odd") for k in _PROJ),
-    "occupancy_entropy_by_layer", "occupancy_entropy_mean",
-    "js_divergence_by_layer", "js_divergence_mean", "purity", "purity_by_layer",
-    "transition_entropy_by_layer", "transition_entropy_mean",
+    "occupancy_entropy_by_layer",
+    "occupancy_entropy_mean",
+    "js_divergence_by_layer",
+    "js_divergence_mean",
+    "purity",
+    "purity_by_layer",
+    "transition_entropy_by_layer",
+    "transition_entropy_mean",
 )
 
 
@@ -121,15 +139,18 @@ def node_degrees(n_nodes: int, edge_source, edge_target, edge_weight) -> dict[st
     deg = np.bincount(src, minlength=n_nodes) + np.bincount(tgt, minlength=n_nodes)
     out_s = np.bincount(src, weights=w, minlength=n_nodes)
     in_s = np.bincount(tgt, weights=w, minlength=n_nodes)
-    return {"degree": deg.astype(np.float64), "strength": out_s + in_s,
-            "out_strength": out_s, "in_strength": in_s}
+    return {"degree": deg.astype(np.float64), "strength": out_s + in_s, "out_strength": out_s, "in_strength": in_s}
 
 
 def distribution_metrics(values, name: str) -> dict[str, float]:
     """``mean_<name>``, ``var_<name>``, ``skew_<name>``, ``kurt_<name>`` as pandas computes them."""
     s = pd.Series(np.asarray(values, np.float64))
-    return {f"mean_{name}": float(s.mean()), f"var_{name}": float(s.var()),
-            f"skew_{name}": float(s.skew()), f"kurt_{name}": float(s.kurt())}  # type: ignore[arg-type]  # stubs: Scalar
+    return {
+        f"mean_{name}": float(s.mean()),
+        f"var_{name}": float(s.var()),
+        f"skew_{name}": float(s.skew()),
+        f"kurt_{name}": float(s.kurt()),
+    }  # type: ignore[arg-type]  # stubs: Scalar
 
 
 def degree_assortativity(edge_source, edge_target, out_strength, in_strength) -> float:
@@ -172,8 +193,10 @@ def layer_degree_metrics(node_layer, degree, n_layers: int) -> dict[str, list[fl
     """pandas mean and sample variance of degree in each layer 0 .. n_layers - 1."""
     layer, deg = np.asarray(node_layer, np.int64), np.asarray(degree, np.float64)
     series = [pd.Series(deg[layer == i]) for i in range(n_layers)]
-    return {"degree_mean_by_layer": [float(s.mean()) for s in series],
-            "degree_var_by_layer": [float(s.var()) for s in series]}
+    return {
+        "degree_mean_by_layer": [float(s.mean()) for s in series],
+        "degree_var_by_layer": [float(s.var()) for s in series],
+    }
 
 
 def _projection_matrix(node_layer, edge_source, edge_target, parity: int):
@@ -265,8 +288,10 @@ def projection_metrics(node_layer, edge_source, edge_target, parity: int) -> dic
     colour = (np.asarray(node_layer, np.int64)[nodes] // 2) % 2
     bipartite = n > 0 and bool((colour[src] != colour[tgt]).all())
     return {
-        "mean_degree": float(deg.mean()), "var_degree": float(deg.var()),
-        "mean_strength": float(strength.mean()), "var_strength": float(strength.var()),
+        "mean_degree": float(deg.mean()),
+        "var_degree": float(deg.var()),
+        "mean_strength": float(strength.mean()),
+        "var_strength": float(strength.var()),
         "average_clustering": 0.0 if bipartite else _average_clustering(n, src, tgt, w),
         "assortativity": degree_assortativity(src, tgt, d["out_strength"], d["in_strength"]),
         "density": density(n, src.shape[0]),
@@ -329,13 +354,21 @@ def transition_entropy(node_layer, edge_source, edge_weight, n_layers: int) -> d
         ws = w[sel]
         pos = ws > 0
         by_layer.append(float(-(ws[pos] / total * np.log2(ws[pos] / out[src[sel]][pos])).sum()))
-    return {"transition_entropy_by_layer": by_layer,
-            "transition_entropy_mean": float(np.mean(by_layer)) if by_layer else float("nan")}
+    return {
+        "transition_entropy_by_layer": by_layer,
+        "transition_entropy_mean": float(np.mean(by_layer)) if by_layer else float("nan"),
+    }
 
 
 def metrics_from_arrays(
-    n_layers: int, node_layer, edge_source, edge_target, edge_weight, *,
-    label_names: Sequence[str] = (), node_counts=None,
+    n_layers: int,
+    node_layer,
+    edge_source,
+    edge_target,
+    edge_weight,
+    *,
+    label_names: Sequence[str] = (),
+    node_counts=None,
 ) -> dict[str, Any]:
     """Every metric of :data:`METRIC_KEYS` from per-node and per-edge arrays.
 
@@ -360,8 +393,12 @@ def metrics_from_arrays(
     n = layer.shape[0]
     d = node_degrees(n, src, tgt, w)
     deg, strength = d["degree"], d["strength"]
-    result: dict[str, Any] = {"n_regions": n, "n_edges": int(src.shape[0]), "n_layers": int(n_layers),
-                              "label_names": list(label_names)}
+    result: dict[str, Any] = {
+        "n_regions": n,
+        "n_edges": int(src.shape[0]),
+        "n_layers": int(n_layers),
+        "label_names": list(label_names),
+    }
     result.update(distribution_metrics(deg, "degree"))
     result.update(distribution_metrics(strength, "strength"))
     result["assortativity"] = degree_assortativity(src, tgt, d["out_strength"], d["in_strength"])
@@ -377,14 +414,18 @@ def metrics_from_arrays(
     else:
         nan_layers = [float("nan")] * n_layers
         pairs = [f"{a}|{b}" for a, b in combinations(label_names, 2)]
-        result.update({
-            "occupancy_entropy_by_layer": nan_layers, "occupancy_entropy_mean": float("nan"),
-            "js_divergence_by_layer": {p: list(nan_layers) for p in pairs},
-            "js_divergence_mean": {p: float("nan") for p in pairs},
-            "purity": float("nan"), "purity_by_layer": list(nan_layers),
-            "transition_entropy_by_layer": [float("nan")] * max(n_layers - 1, 0),
-            "transition_entropy_mean": float("nan"),
-        })
+        result.update(
+            {
+                "occupancy_entropy_by_layer": nan_layers,
+                "occupancy_entropy_mean": float("nan"),
+                "js_divergence_by_layer": {p: list(nan_layers) for p in pairs},
+                "js_divergence_mean": {p: float("nan") for p in pairs},
+                "purity": float("nan"),
+                "purity_by_layer": list(nan_layers),
+                "transition_entropy_by_layer": [float("nan")] * max(n_layers - 1, 0),
+                "transition_entropy_mean": float("nan"),
+            }
+        )
     return {k: result[k] for k in METRIC_KEYS}
 
 
@@ -399,9 +440,12 @@ def metric_arrays(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
     pair = sub.edge_source * max(sub.n_regions, 1) + sub.edge_target
     keys, inv = np.unique(pair, return_inverse=True)
     return {
-        "n_layers": sub.n_layers, "label_names": list(sub.label_names),
-        "node_layer": sub.region_layer, "node_counts": sub.region_counts,
-        "edge_source": keys // max(sub.n_regions, 1), "edge_target": keys % max(sub.n_regions, 1),
+        "n_layers": sub.n_layers,
+        "label_names": list(sub.label_names),
+        "node_layer": sub.region_layer,
+        "node_counts": sub.region_counts,
+        "edge_source": keys // max(sub.n_regions, 1),
+        "edge_target": keys % max(sub.n_regions, 1),
         "edge_weight": np.bincount(inv, weights=sub.edge_weight, minlength=keys.shape[0]),
     }
 
@@ -421,8 +465,14 @@ def compute_metrics(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
     """
     a = metric_arrays(nrag, labels)
     return metrics_from_arrays(
-        a["n_layers"], a["node_layer"], a["edge_source"], a["edge_target"], a["edge_weight"],
-        label_names=a["label_names"], node_counts=a["node_counts"] if nrag.kind == GRID else None,
+        a["n_layers"],
+        a["node_layer"],
+        a["edge_source"],
+        a["edge_target"],
+        a["edge_weight"],
+        label_names=a["label_names"],
+        node_counts=a["node_counts"] if nrag.kind == GRID else None,
     )
+
 
 from .statistics import metric_contrasts, metric_statistics  # noqa: E402 - the statistics' public path is here

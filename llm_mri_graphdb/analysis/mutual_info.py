@@ -113,7 +113,7 @@ def _expected_terms(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
         step = max(1, _CHUNK // width)
         k = np.arange(width)
         for first in range(0, members.size, step):
-            idx = members[first:first + step]
+            idx = members[first : first + step]
             col = lambda a, idx=idx: a[idx, None]  # noqa: E731 - per-pair values as a column
             nij = np.minimum(col(start) + k, col(stop) - 1)  # [pairs, width]; padding repeats the last term
             log_p = col(fixed) - log_fact[nij]
@@ -146,8 +146,10 @@ def ami_matrix(paths_a: np.ndarray, paths_b: np.ndarray) -> np.ndarray:
     """
     paths_a, paths_b = np.asarray(paths_a), np.asarray(paths_b)
     if paths_a.ndim != 2 or paths_b.ndim != 2 or paths_a.shape[0] != paths_b.shape[0]:
-        raise ValueError("paths must be (n_texts, n_layers) arrays over the same texts; "
-                         f"got shapes {paths_a.shape} and {paths_b.shape}.")
+        raise ValueError(
+            "paths must be (n_texts, n_layers) arrays over the same texts; "
+            f"got shapes {paths_a.shape} and {paths_b.shape}."
+        )
     n = paths_a.shape[0]
     if n == 0:
         return np.ones((paths_a.shape[1], paths_b.shape[1]))
@@ -165,13 +167,24 @@ def ami_matrix(paths_a: np.ndarray, paths_b: np.ndarray) -> np.ndarray:
     out = np.empty(emi.shape)
     for i in range(paths_a.shape[1]):
         for j in range(paths_b.shape[1]):
-            out[i, j] = _adjusted(codes_a[:, i], k_a[i], sizes_a[i], h_a[i], codes_b[:, j], k_b[j],
-                                  sizes_b[j], h_b[j], emi[i, j], n)
+            out[i, j] = _adjusted(
+                codes_a[:, i], k_a[i], sizes_a[i], h_a[i], codes_b[:, j], k_b[j], sizes_b[j], h_b[j], emi[i, j], n
+            )
     return out
 
 
-def _adjusted(ca: np.ndarray, ka: int, sa: np.ndarray, ha: float, cb: np.ndarray, kb: int, sb: np.ndarray,
-              hb: float, emi: float, n: int) -> float:
+def _adjusted(
+    ca: np.ndarray,
+    ka: int,
+    sa: np.ndarray,
+    ha: float,
+    cb: np.ndarray,
+    kb: int,
+    sb: np.ndarray,
+    hb: float,
+    emi: float,
+    n: int,
+) -> float:
     """AMI of one pair from its codes, cluster sizes, entropies and expected MI (scikit-learn's clamps)."""
     if ka == kb == 1:
         return 1.0

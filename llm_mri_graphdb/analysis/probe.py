@@ -29,9 +29,12 @@ __all__ = ["DEFAULT_METRICS", "evaluate_model", "display_metrics", "check_probe_
 
 #: The metrics ``llm_mri`` scores when none are named.
 DEFAULT_METRICS = (
-    "f1_macro", "f1_weighted",
-    "recall_macro", "recall_weighted",
-    "accuracy", "balanced_accuracy",
+    "f1_macro",
+    "f1_weighted",
+    "recall_macro",
+    "recall_weighted",
+    "accuracy",
+    "balanced_accuracy",
 )
 
 
@@ -61,17 +64,24 @@ def check_probe_size(label_counts: Mapping[str, int], *, test_size: float = 0.3,
     fix = "Add texts, or skip the probe with probe=False (--no-probe)."
     small = {k: v for k, v in counts.items() if v < 2}
     if small:
-        raise ScanArgumentError("probe", f"the probe needs at least 2 texts of every label for its stratified "
-                                         f"splits; got {small}. {fix}")
+        raise ScanArgumentError(
+            "probe", f"the probe needs at least 2 texts of every label for its stratified splits; got {small}. {fix}"
+        )
     few = {k: v for k, v in counts.items() if n_splits is not None and v < n_splits}
     if few:
-        raise ScanArgumentError("probe", f"the per-layer probe's {n_splits}-fold split needs at least {n_splits} "
-                                         f"texts of every label; got {few}. {fix}")
+        raise ScanArgumentError(
+            "probe",
+            f"the per-layer probe's {n_splits}-fold split needs at least {n_splits} "
+            f"texts of every label; got {few}. {fix}",
+        )
     n, k = sum(counts.values()), len(counts)
     n_test = math.ceil(test_size * n)
     if min(n_test, n - n_test) < k:
-        raise ScanArgumentError("probe", f"the probe splits {n} texts into {n - n_test} for training and {n_test} "
-                                         f"for testing, each needing one text of each of the {k} labels. {fix}")
+        raise ScanArgumentError(
+            "probe",
+            f"the probe splits {n} texts into {n - n_test} for training and {n_test} "
+            f"for testing, each needing one text of each of the {k} labels. {fix}",
+        )
 
 
 def _probe(random_state: int | None):

@@ -49,7 +49,14 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-__all__ = ["CS", "CLASSIFIERS", "corrected_t_interval", "probe_curve", "online_codelength", "random_weights_activations"]
+__all__ = [
+    "CS",
+    "CLASSIFIERS",
+    "corrected_t_interval",
+    "probe_curve",
+    "online_codelength",
+    "random_weights_activations",
+]
 
 #: Inverse regularisation strengths the inner cross-validation chooses from (ridge: ``alpha = 1 / C``).
 CS = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
@@ -57,8 +64,9 @@ CS = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
 CLASSIFIERS = ("ridge", "logistic")
 
 
-def corrected_t_interval(scores: Sequence[float], n_train: int, n_test: int, *, level: float = 0.95
-                         ) -> tuple[float, float, float]:
+def corrected_t_interval(
+    scores: Sequence[float], n_train: int, n_test: int, *, level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean and ``level`` interval of repeated k-fold scores, by the corrected resampled t.
 
     Parameters
@@ -125,11 +133,22 @@ def _control_labels(y: np.ndarray, n_repeats: int, rng: np.random.Generator) -> 
     return tuple(rng.permutation(y) for _ in range(n_repeats))
 
 
-def probe_curve(layers: Sequence[Any], labels: Any, *, reducer: Any = None, n_components: int = 2,
-                n_splits: int = 5, n_repeats: int = 5, cs: Sequence[float] = CS, inner_splits: int = 3,
-                random_state: int | None = 42, texts: Sequence[str] | None = None,
-                random_layers: Sequence[Any] | None = None, mdl: bool = False, classifier: str = "ridge"
-                ) -> dict[str, Any]:
+def probe_curve(
+    layers: Sequence[Any],
+    labels: Any,
+    *,
+    reducer: Any = None,
+    n_components: int = 2,
+    n_splits: int = 5,
+    n_repeats: int = 5,
+    cs: Sequence[float] = CS,
+    inner_splits: int = 3,
+    random_state: int | None = 42,
+    texts: Sequence[str] | None = None,
+    random_layers: Sequence[Any] | None = None,
+    mdl: bool = False,
+    classifier: str = "ridge",
+) -> dict[str, Any]:
     """Probe accuracy per layer, full and reduced, with intervals, controls and selectivity.
 
     Parameters
@@ -173,11 +192,15 @@ def probe_curve(layers: Sequence[Any], labels: Any, *, reducer: Any = None, n_co
     if len(layers) == 0:
         raise ValueError("layers must hold at least one layer.")
     if any(np.asarray(X).shape[0] != n for X in layers):
-        raise ValueError(f"every layer must have one row per label ({n}); got {[np.asarray(X).shape[0] for X in layers]}.")
+        raise ValueError(
+            f"every layer must have one row per label ({n}); got {[np.asarray(X).shape[0] for X in layers]}."
+        )
     _, counts = np.unique(y, return_counts=True)
     if counts.min() < n_splits:
-        raise ValueError(f"the probe's {n_splits}-fold split needs at least {n_splits} texts of every label; "
-                         f"the rarest label has {counts.min()}. Add texts or lower n_splits.")
+        raise ValueError(
+            f"the probe's {n_splits}-fold split needs at least {n_splits} texts of every label; "
+            f"the rarest label has {counts.min()}. Add texts or lower n_splits."
+        )
     if random_layers is not None and len(random_layers) != len(layers):
         raise ValueError(f"random_layers ({len(random_layers)}) must have one entry per layer ({len(layers)}).")
     if texts is not None and len(texts) != n:
@@ -210,15 +233,24 @@ def probe_curve(layers: Sequence[Any], labels: Any, *, reducer: Any = None, n_co
     if random_layers is not None:
         curve["random_weights"] = _curve_by_repetition(random_layers, y, control_by_fold, folds, full, n_train, n_test)
     if texts is not None:
-        curve["bag_of_words"] = _bag_of_words(list(texts), y, folds, _classifier(classifier, cs, inner_splits),
-                                              n_train, n_test)
+        curve["bag_of_words"] = _bag_of_words(
+            list(texts), y, folds, _classifier(classifier, cs, inner_splits), n_train, n_test
+        )
     if mdl:
         curve["mdl"] = [online_codelength(X, y, random_state=random_state) for X in layers]
-    curve["method"] = {"classifier": classifier, "splits": n_splits, "repeats": n_repeats, "inner_splits": inner_splits, "Cs": list(cs),
-                       "n_components": n_components, "random_state": random_state, "level": 0.95,
-                       "interval": "corrected resampled t (Nadeau & Bengio 2003)",
-                       "control": "labels permuted once per repetition (Hewitt & Liang 2019)",
-                       "reducer": type(PCA() if reducer is None else reducer).__name__}
+    curve["method"] = {
+        "classifier": classifier,
+        "splits": n_splits,
+        "repeats": n_repeats,
+        "inner_splits": inner_splits,
+        "Cs": list(cs),
+        "n_components": n_components,
+        "random_state": random_state,
+        "level": 0.95,
+        "interval": "corrected resampled t (Nadeau & Bengio 2003)",
+        "control": "labels permuted once per repetition (Hewitt & Liang 2019)",
+        "reducer": type(PCA() if reducer is None else reducer).__name__,
+    }
     return curve
 
 
@@ -229,8 +261,21 @@ def _mode(y: np.ndarray) -> Any:
 
 def _curve_by_repetition(layers, y, control_by_fold, folds, make, n_train, n_test) -> dict[str, Any]:
     """Accuracy, shuffled-label control (fold ``f`` uses its repetition's labels) and selectivity per layer."""
-    out: dict[str, list] = {k: [] for k in ("mean", "low", "high", "control_mean", "control_low", "control_high",
-                                            "selectivity_mean", "selectivity_low", "selectivity_high", "C")}
+    out: dict[str, list] = {
+        k: []
+        for k in (
+            "mean",
+            "low",
+            "high",
+            "control_mean",
+            "control_low",
+            "control_high",
+            "selectivity_mean",
+            "selectivity_low",
+            "selectivity_high",
+            "C",
+        )
+    }
     for X in layers:
         X = np.asarray(X, dtype=np.float64)
         scores, chosen = _fold_scores(make, X, y, folds)
@@ -252,8 +297,14 @@ def _bag_of_words(texts, y, folds, classifier, n_train, n_test) -> dict[str, flo
     return _summary(scores, n_train, n_test)
 
 
-def online_codelength(X: Any, labels: Any, *, fractions: Sequence[float] = (0.1, 0.2, 0.4, 0.8, 1.0),
-                      c: float = 1.0, random_state: int | None = 42) -> dict[str, Any]:
+def online_codelength(
+    X: Any,
+    labels: Any,
+    *,
+    fractions: Sequence[float] = (0.1, 0.2, 0.4, 0.8, 1.0),
+    c: float = 1.0,
+    random_state: int | None = 42,
+) -> dict[str, Any]:
     """Online (prequential) codelength of the labels given ``X`` (Voita & Titov 2020), in bits.
 
     The texts are put in a seeded order whose first block holds every label;

@@ -72,18 +72,34 @@ class DegenerateLayerWarning(UserWarning):
     """A scan has layers where every text lands on one point (see the module notes)."""
 
 
-__all__ = ["DegenerateLayerWarning", "CONSTANT_METRICS", "DERIVED_METRICS", "constant_metrics", "default_metrics", "degenerate_layers",
-           "degenerate_warning", "explained_variance", "grid_retention", "metrics_without_degenerate",
-           "pooling_description", "quality_record", "without_layers"]
+__all__ = [
+    "DegenerateLayerWarning",
+    "CONSTANT_METRICS",
+    "DERIVED_METRICS",
+    "constant_metrics",
+    "default_metrics",
+    "degenerate_layers",
+    "degenerate_warning",
+    "explained_variance",
+    "grid_retention",
+    "metrics_without_degenerate",
+    "pooling_description",
+    "quality_record",
+    "without_layers",
+]
 
 #: Metrics constant (or an identity) on an NRAG, with the reason; the kinds they hold for.
 CONSTANT_METRICS: dict[str, tuple[tuple[str, ...], str]] = {
     "center_of_strength": ((GRID,), "-0.5 on every grid NRAG: each text adds equal strength to every layer pair"),
     "center_of_strength_llm_mri": ((GRID, "components"), "always nan: llm_mri sums over a layer that has no node"),
-    "projection_even_average_clustering": ((GRID, "components"), "always 0: projected edges join layers l and "
-                                                                  "l+2 only, so there is no triangle"),
-    "projection_odd_average_clustering": ((GRID, "components"), "always 0: projected edges join layers l and "
-                                                                 "l+2 only, so there is no triangle"),
+    "projection_even_average_clustering": (
+        (GRID, "components"),
+        "always 0: projected edges join layers l and l+2 only, so there is no triangle",
+    ),
+    "projection_odd_average_clustering": (
+        (GRID, "components"),
+        "always 0: projected edges join layers l and l+2 only, so there is no triangle",
+    ),
 }
 _ONE_LABEL = {"purity": "1 for one label by construction", "purity_by_layer": "1 for one label by construction"}
 
@@ -93,7 +109,6 @@ DERIVED_METRICS: dict[str, str] = {
     "density": "n_edges / (n_regions (n_regions - 1))",
     "mean_strength": "2 n_texts (n_layers - 1) / n_regions on a grid",
 }
-
 
 
 def constant_metrics(kind: str, n_labels: int) -> dict[str, str]:
@@ -121,8 +136,12 @@ def default_metrics(metrics: Mapping[str, Any], kind: str) -> dict[str, Any]:
 
 
 # -- degenerate layers ----------------------------------------------------------------------
-def degenerate_layers(nrag: NRAG | None = None, *, reduced: Sequence[np.ndarray] | None = None,
-                      activations: Sequence[np.ndarray] | None = None) -> dict[int, str]:
+def degenerate_layers(
+    nrag: NRAG | None = None,
+    *,
+    reduced: Sequence[np.ndarray] | None = None,
+    activations: Sequence[np.ndarray] | None = None,
+) -> dict[int, str]:
     """The degenerate layers (see the module notes) with the reason, by layer index.
 
     Parameters
@@ -144,9 +163,12 @@ def degenerate_layers(nrag: NRAG | None = None, *, reduced: Sequence[np.ndarray]
     {0: 'constant reduced coordinates'}
     """
     grid = nrag is not None and nrag.kind == GRID and nrag.settings.get("gridsize") != 1
-    return degenerate_reasons(reduced=reduced, activations=activations,
-                              region_layer=nrag.region_layer if grid else None,
-                              n_layers=nrag.n_layers if nrag is not None else 0)
+    return degenerate_reasons(
+        reduced=reduced,
+        activations=activations,
+        region_layer=nrag.region_layer if grid else None,
+        n_layers=nrag.n_layers if nrag is not None else 0,
+    )
 
 
 def without_layers(nrag: NRAG, layers: Sequence[int]) -> NRAG:
@@ -166,12 +188,24 @@ def without_layers(nrag: NRAG, layers: Sequence[int]) -> NRAG:
     renumber = np.cumsum(keep) - 1
     rows = keep[nrag.edge_source] & keep[nrag.edge_target]
     bounds = None if nrag.layer_bounds is None else nrag.layer_bounds[keep_layer]
-    return NRAG(nrag.kind, int(keep_layer.sum()), nrag.label_names,
-                region_layer=new_index[nrag.region_layer[keep]], region_x=nrag.region_x[keep],
-                region_y=nrag.region_y[keep], region_counts=nrag.region_counts[keep],
-                edge_source=renumber[nrag.edge_source[rows]], edge_target=renumber[nrag.edge_target[rows]],
-                edge_label=nrag.edge_label[rows], edge_weight=nrag.edge_weight[rows], layer_bounds=bounds,
-                model=nrag.model, corpus=nrag.corpus, settings=nrag.settings, text_labels=nrag.text_labels)
+    return NRAG(
+        nrag.kind,
+        int(keep_layer.sum()),
+        nrag.label_names,
+        region_layer=new_index[nrag.region_layer[keep]],
+        region_x=nrag.region_x[keep],
+        region_y=nrag.region_y[keep],
+        region_counts=nrag.region_counts[keep],
+        edge_source=renumber[nrag.edge_source[rows]],
+        edge_target=renumber[nrag.edge_target[rows]],
+        edge_label=nrag.edge_label[rows],
+        edge_weight=nrag.edge_weight[rows],
+        layer_bounds=bounds,
+        model=nrag.model,
+        corpus=nrag.corpus,
+        settings=nrag.settings,
+        text_labels=nrag.text_labels,
+    )
 
 
 # -- what the grid keeps --------------------------------------------------------------------
@@ -217,11 +251,16 @@ def grid_retention(nrag: NRAG, *, explained: Sequence[float | None] | None = Non
             singleton[name] = float((counts[occupied] == 1).mean()) if occupied.any() else float("nan")
     ami = None
     if nrag.paths is not None and nrag.text_labels is not None:
-        ami = [float(adjusted_mutual_info_score(nrag.text_labels, nrag.paths[:, layer]))
-               for layer in range(nrag.n_layers)]
-    return {"explained_variance_by_layer": None if explained is None else
-            [None if v is None else float(v) for v in explained],
-            "singleton_share_by_label": singleton, "ami_by_layer": ami}
+        ami = [
+            float(adjusted_mutual_info_score(nrag.text_labels, nrag.paths[:, layer])) for layer in range(nrag.n_layers)
+        ]
+    return {
+        "explained_variance_by_layer": None
+        if explained is None
+        else [None if v is None else float(v) for v in explained],
+        "singleton_share_by_label": singleton,
+        "ami_by_layer": ami,
+    }
 
 
 _POOLING_WORDS = {
@@ -278,8 +317,9 @@ def metrics_without_degenerate(nrag: NRAG) -> dict[str, dict[str, Any]] | None:
     return out
 
 
-def quality_record(nrag: NRAG, *, reasons: Mapping[int, str] | None = None,
-                   explained: Sequence[float | None] | None = None) -> dict[str, Any]:
+def quality_record(
+    nrag: NRAG, *, reasons: Mapping[int, str] | None = None, explained: Sequence[float | None] | None = None
+) -> dict[str, Any]:
     """The ``scan_quality`` record of ``metrics.json`` and the report.
 
     Keys: ``pooling`` (resolved rule), ``pooling_description``,
@@ -293,8 +333,9 @@ def quality_record(nrag: NRAG, *, reasons: Mapping[int, str] | None = None,
     return {
         "pooling": nrag.settings.get("pooling"),
         "pooling_description": pooling_description(nrag),
-        "degenerate_layers": [{"layer": int(layer), "reason": reasons.get(layer, "one region holds every text")}
-                              for layer in layers],
+        "degenerate_layers": [
+            {"layer": int(layer), "reason": reasons.get(layer, "one region holds every text")} for layer in layers
+        ],
         "metrics_without_degenerate_layers": metrics_without_degenerate(nrag),
         "grid": grid_retention(nrag, explained=explained),
         "left_out": constant_metrics(nrag.kind, 2) | ({} if nrag.kind != GRID else _ONE_LABEL),
@@ -309,6 +350,8 @@ def degenerate_warning(nrag: NRAG, reasons: Mapping[int, str] | None = None) -> 
         return None
     reasons = dict(reasons or {})
     said = ", ".join(f"{layer} ({reasons.get(layer, 'one region')})" for layer in layers)
-    return (f"degenerate layers {said}: every text lands on one point there (pooling "
-            f"{nrag.settings.get('pooling')!r}); whole-graph metrics are reported with and without them. "
-            "Try pooling='auto' or 'mean'.")
+    return (
+        f"degenerate layers {said}: every text lands on one point there (pooling "
+        f"{nrag.settings.get('pooling')!r}); whole-graph metrics are reported with and without them. "
+        "Try pooling='auto' or 'mean'."
+    )

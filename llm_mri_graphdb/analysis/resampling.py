@@ -80,11 +80,15 @@ class _Paths:
     def __init__(self, source: NRAG | TextPaths, labels: Any) -> None:
         nrag = _text_paths(source)
         if nrag.kind != GRID:
-            raise ValueError("metric statistics need a grid NRAG (n_components=2): a component NRAG's edges are "
-                             "Spearman correlations, not text counts; scan with n_components=2.")
+            raise ValueError(
+                "metric statistics need a grid NRAG (n_components=2): a component NRAG's edges are "
+                "Spearman correlations, not text counts; scan with n_components=2."
+            )
         if nrag.paths is None or nrag.text_labels is None:
-            raise ValueError("metric statistics need the per-text region paths of the run; this one has none "
-                             "(store the run with its texts, e.g. scan without --no-texts, or rebuild it).")
+            raise ValueError(
+                "metric statistics need the per-text region paths of the run; this one has none "
+                "(store the run with its texts, e.g. scan without --no-texts, or rebuild it)."
+            )
         if nrag.n_layers < 2:
             raise ValueError(f"metric statistics need an NRAG of >= 2 layers; got {nrag.n_layers}.")
         label_names = nrag.label_names
@@ -119,8 +123,9 @@ class _Paths:
         self.target_incidence = sp.csc_matrix((ones, (rows, self.edge_target)), shape=(E, N))
         self.layer_incidence = sp.csc_matrix((ones, (rows, self.edge_layer)), shape=(E, L - 1))
         n = paths.shape[0]  # text_incidence[e, t] = 1 when text t takes edge e
-        self.text_incidence = sp.csr_matrix((np.ones(n * (L - 1)), (self.edge_of_text.T.ravel(), np.tile(np.arange(n), L - 1))),
-                                            shape=(E, n))
+        self.text_incidence = sp.csr_matrix(
+            (np.ones(n * (L - 1)), (self.edge_of_text.T.ravel(), np.tile(np.arange(n), L - 1))), shape=(E, n)
+        )
 
 
 # -- the vectorised kernel ------------------------------------------------------------------
@@ -136,8 +141,7 @@ def _moments(values: np.ndarray, mask: np.ndarray) -> dict[str, np.ndarray]:
         m4 = (dev2 * dev2).sum(1)
         var = np.where(n > 1, m2 / (n - 1), np.nan)
         skew = np.where(n >= 3, m3 / (m2 * np.sqrt(m2)) * (n * np.sqrt(n - 1) / (n - 2)), np.nan)
-        kurt = np.where(n >= 4, (n - 1) / ((n - 2) * (n - 3)) * (n * (n + 1) * (m4 / (m2 * m2)) - 3 * (n - 1)),
-                        np.nan)
+        kurt = np.where(n >= 4, (n - 1) / ((n - 2) * (n - 3)) * (n * (n + 1) * (m4 / (m2 * m2)) - 3 * (n - 1)), np.nan)
     return {"mean": mean, "var": var, "skew": skew, "kurt": kurt}
 
 
@@ -194,8 +198,8 @@ def _chunk_metrics(paths: _Paths, W: np.ndarray) -> dict[str, np.ndarray]:
         # H(next | current) = (sum_a out_a log out_a - sum_e w_e log w_e) / total, per layer pair
         table = _xlog2x(np.arange(int(W.max()) + 1 if W.size else 1, dtype=np.float64))
         edge_term = (paths.layer_incidence.T @ table[W.astype(np.int64)].T).T  # (B, L - 1)
-        node_term = np.add.reduceat(_xlog2x(out_s), paths.layer_start, axis=1)[:, :L - 1]
-        total = np.add.reduceat(out_s, paths.layer_start, axis=1)[:, :L - 1]
+        node_term = np.add.reduceat(_xlog2x(out_s), paths.layer_start, axis=1)[:, : L - 1]
+        total = np.add.reduceat(out_s, paths.layer_start, axis=1)[:, : L - 1]
         trans = np.where(total > 0, (node_term - edge_term) / total, np.nan)
     res["transition_entropy_mean"] = trans.mean(1)
     res["occupancy_entropy_mean"] = _entropy_segments(counts, paths.layer_start).mean(1)
@@ -223,15 +227,15 @@ def _projections(paths: _Paths, A, out_d, in_d, present) -> dict[str, np.ndarray
     blocks = []
     for k in range(L - 1):
         block = np.zeros((B, size[k] * size[k + 1]), np.float32)
-        block[:, paths.edge_cell[edges[k]:edges[k + 1]]] = A[:, edges[k]:edges[k + 1]]
+        block[:, paths.edge_cell[edges[k] : edges[k + 1]]] = A[:, edges[k] : edges[k + 1]]
         blocks.append(block.reshape(B, size[k], size[k + 1]))
     reach: dict[int, np.ndarray] = {}
     for k in range(L - 2):
         M = np.matmul(blocks[k], blocks[k + 1])  # two-step path counts k -> k + 2, exact in float32
         np.minimum(M, 1.0, out=M)
         reach[k] = M
-        pout_d[:, start[k]:start[k] + size[k]] = M.sum(2)  # integers < 2**24: exact
-        pin_d[:, start[k + 2]:start[k + 2] + size[k + 2]] = M.sum(1)
+        pout_d[:, start[k] : start[k] + size[k]] = M.sum(2)  # integers < 2**24: exact
+        pin_d[:, start[k + 2] : start[k + 2] + size[k + 2]] = M.sum(1)
     res = {}
     with np.errstate(invalid="ignore", divide="ignore"):
         for parity, side in ((0, "even"), (1, "odd")):
@@ -250,10 +254,16 @@ def _projections(paths: _Paths, A, out_d, in_d, present) -> dict[str, np.ndarray
             vy = (yc * yc * pin_d * mask).sum(1)
             denom = np.sqrt(vx / m * (vy / m))
             assort = np.where((m > 0) & (denom > 0), cov / m / denom, np.nan)
-            res.update({f"projection_{side}_mean_degree": dm["mean"], f"projection_{side}_var_degree": dm["var"],
-                        f"projection_{side}_mean_strength": sm["mean"], f"projection_{side}_var_strength": sm["var"],
-                        f"projection_{side}_assortativity": assort,
-                        f"projection_{side}_density": np.where(n > 1, m / (n * (n - 1)), 0.0)})
+            res.update(
+                {
+                    f"projection_{side}_mean_degree": dm["mean"],
+                    f"projection_{side}_var_degree": dm["var"],
+                    f"projection_{side}_mean_strength": sm["mean"],
+                    f"projection_{side}_var_strength": sm["var"],
+                    f"projection_{side}_assortativity": assort,
+                    f"projection_{side}_density": np.where(n > 1, m / (n * (n - 1)), 0.0),
+                }
+            )
     return res
 
 
@@ -268,14 +278,17 @@ def _pair_js(paths: _Paths, counts: np.ndarray, n_resamples: int, n_groups: int)
     out = np.zeros((n_resamples, len(pairs)))
     for k, (a, b) in enumerate(pairs):
         pa, pb = p[:, a], p[:, b]
-        h = (_entropy_segments((pa + pb) / 2, starts)
-             - (_entropy_segments(pa, starts) + _entropy_segments(pb, starts)) / 2)
+        h = (
+            _entropy_segments((pa + pb) / 2, starts)
+            - (_entropy_segments(pa, starts) + _entropy_segments(pb, starts)) / 2
+        )
         out[:, k] = h.mean(1)
     return out
 
 
-def resample_metrics(paths: _Paths, occurrences: Sequence[tuple[np.ndarray, np.ndarray]], n_groups: int, *,
-                     pairs: bool = True) -> dict[str, np.ndarray]:
+def resample_metrics(
+    paths: _Paths, occurrences: Sequence[tuple[np.ndarray, np.ndarray]], n_groups: int, *, pairs: bool = True
+) -> dict[str, np.ndarray]:
     """Metrics of ``n_groups`` text groups in each of several resamples.
 
     Parameters
@@ -302,7 +315,7 @@ def resample_metrics(paths: _Paths, occurrences: Sequence[tuple[np.ndarray, np.n
     chunk = max(1, _BLOCK_BUDGET // max(cells, 1))
     parts: list[dict[str, np.ndarray]] = []
     for start in range(0, len(occurrences), chunk):
-        batch = occurrences[start:start + chunk]
+        batch = occurrences[start : start + chunk]
         R = len(batch)
         B = R * n_groups
         texts = np.concatenate([t for t, _ in batch])
@@ -320,8 +333,7 @@ def resample_metrics(paths: _Paths, occurrences: Sequence[tuple[np.ndarray, np.n
 
 
 # -- reference path ------------------------------------------------------------------------
-def rebuild_from_paths(nrag: NRAG, text_index: np.ndarray, group: np.ndarray,
-                       group_names: Sequence[str]) -> NRAG:
+def rebuild_from_paths(nrag: NRAG, text_index: np.ndarray, group: np.ndarray, group_names: Sequence[str]) -> NRAG:
     """The grid NRAG of the texts ``text_index`` (repeats count twice) labelled ``group``, on ``nrag``'s grid.
 
     The slow reference of the resampling kernel: regions are the occupied
@@ -341,9 +353,25 @@ def rebuild_from_paths(nrag: NRAG, text_index: np.ndarray, group: np.ndarray,
     code = (inv[:, :-1] * n + inv[:, 1:]) * k + group[:, None]
     rows, weight = np.unique(code.ravel(), return_counts=True)
     pair = rows // k
-    return NRAG(GRID, nrag.n_layers, tuple(group_names), nrag.region_layer[used], nrag.region_x[used],
-                nrag.region_y[used], counts, pair // n, pair % n, rows % k, weight.astype(np.float64),
-                nrag.layer_bounds, nrag.model, nrag.corpus, nrag.settings, paths=inv, text_labels=group)
+    return NRAG(
+        GRID,
+        nrag.n_layers,
+        tuple(group_names),
+        nrag.region_layer[used],
+        nrag.region_x[used],
+        nrag.region_y[used],
+        counts,
+        pair // n,
+        pair % n,
+        rows % k,
+        weight.astype(np.float64),
+        nrag.layer_bounds,
+        nrag.model,
+        nrag.corpus,
+        nrag.settings,
+        paths=inv,
+        text_labels=group,
+    )
 
 
 # -- resampling schemes -----------------------------------------------------------------------

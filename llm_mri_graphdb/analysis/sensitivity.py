@@ -51,9 +51,16 @@ def _label_values(nrag: NRAG) -> dict[str, np.ndarray]:
     return {m: v[0] for m, v in resample_metrics(paths, _observed(paths.codes), len(paths.names), pairs=False).items()}
 
 
-def sensitivity_values(layers: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
-                       reducer_factory: Any, *, seeds: Sequence[int | None] = (None,),
-                       gridsizes: Sequence[int] = GRIDSIZES, binnings: Sequence[str] = BINNINGS) -> pd.DataFrame:
+def sensitivity_values(
+    layers: Sequence[np.ndarray],
+    labels: np.ndarray,
+    label_names: Sequence[str],
+    reducer_factory: Any,
+    *,
+    seeds: Sequence[int | None] = (None,),
+    gridsizes: Sequence[int] = GRIDSIZES,
+    binnings: Sequence[str] = BINNINGS,
+) -> pd.DataFrame:
     """Per-label metric values of the grid NRAG under every combination of settings.
 
     Parameters
@@ -100,6 +107,7 @@ def sensitivity_summary(values: pd.DataFrame) -> pd.DataFrame:
     """
     settings = ["seed", "gridsize", "binning"]
     v = values.assign(seed=values.seed.astype(object).where(values.seed.notna(), "-"))
+
     def rng(s: pd.Series) -> float:
         return s.max() - s.min()
 
@@ -119,12 +127,16 @@ def run_activations(nrag: NRAG) -> list[np.ndarray]:
 
     path = nrag.activations_path
     if not path or not Path(path).is_dir():
-        raise ValueError(f"the sensitivity panel needs the run's activations; run {nrag.run_id} has no activation "
-                         f"cache entry{'' if not path else f' (its entry {path} is gone)'}: scan it again with "
-                         "--cache DIR.")
+        raise ValueError(
+            f"the sensitivity panel needs the run's activations; run {nrag.run_id} has no activation "
+            f"cache entry{'' if not path else f' (its entry {path} is gone)'}: scan it again with "
+            "--cache DIR."
+        )
     found = load_entry(Path(path).parent, Path(path).name)
     if found is None:
-        raise ValueError(f"the activation cache entry {path} of run {nrag.run_id} is gone; scan again with --cache DIR.")
+        raise ValueError(
+            f"the activation cache entry {path} of run {nrag.run_id} is gone; scan again with --cache DIR."
+        )
     return found[0]
 
 
@@ -146,8 +158,13 @@ def run_reducer_factory(nrag: NRAG) -> tuple[Any, bool]:
     return factory, is_umap
 
 
-def run_sensitivity(nrag: NRAG, *, gridsizes: Sequence[int] = GRIDSIZES, binnings: Sequence[str] = BINNINGS,
-                    seeds: Sequence[int] = SEEDS) -> tuple[pd.DataFrame, pd.DataFrame]:
+def run_sensitivity(
+    nrag: NRAG,
+    *,
+    gridsizes: Sequence[int] = GRIDSIZES,
+    binnings: Sequence[str] = BINNINGS,
+    seeds: Sequence[int] = SEEDS,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`sensitivity_values` and :func:`sensitivity_summary` of a stored run.
 
     The reducer is the run's (class and parameters from its settings); the seeds
@@ -157,10 +174,19 @@ def run_sensitivity(nrag: NRAG, *, gridsizes: Sequence[int] = GRIDSIZES, binning
     if nrag.kind != GRID:
         raise ValueError("the sensitivity panel compares grids; this run is a component NRAG (n_components > 2).")
     if nrag.text_labels is None:
-        raise ValueError(f"the sensitivity panel needs the labels of run {nrag.run_id}'s texts; it was stored "
-                         "without them: scan it again without --no-texts.")
+        raise ValueError(
+            f"the sensitivity panel needs the labels of run {nrag.run_id}'s texts; it was stored "
+            "without them: scan it again without --no-texts."
+        )
     layers = run_activations(nrag)
     factory, is_umap = run_reducer_factory(nrag)
-    values = sensitivity_values(layers, nrag.text_labels, nrag.label_names, factory,
-                                seeds=tuple(seeds) if is_umap else (None,), gridsizes=gridsizes, binnings=binnings)
+    values = sensitivity_values(
+        layers,
+        nrag.text_labels,
+        nrag.label_names,
+        factory,
+        seeds=tuple(seeds) if is_umap else (None,),
+        gridsizes=gridsizes,
+        binnings=binnings,
+    )
     return values, sensitivity_summary(values)

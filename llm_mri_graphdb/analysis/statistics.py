@@ -1,5 +1,8 @@
 """Nulls, intervals and contrasts for the per-label metrics of a grid NRAG.
 
+Above 400 lines: the two public entry points (metric_statistics, metric_contrasts) share their input checks,
+the resample plans and the frame layout; the vectorised kernel already lives in ``analysis.resampling``.
+
 A grid NRAG built from texts keeps every text's region at every layer
 (:attr:`NRAG.paths`), so a label's sub-graph is a function of which texts it
 holds and every per-label metric can be recomputed for a resample of texts
@@ -73,13 +76,25 @@ __all__ = [
 ]
 
 STATISTIC_METRICS = (
-    "n_regions", "n_edges",
-    "mean_degree", "var_degree", "skew_degree", "kurt_degree",
-    "var_strength", "skew_strength", "kurt_strength",
-    "assortativity", "density", "center_of_mass",
-    *(f"projection_{side}_{k}" for side in ("even", "odd")
-      for k in ("mean_degree", "var_degree", "mean_strength", "var_strength", "assortativity", "density")),
-    "occupancy_entropy_mean", "transition_entropy_mean",
+    "n_regions",
+    "n_edges",
+    "mean_degree",
+    "var_degree",
+    "skew_degree",
+    "kurt_degree",
+    "var_strength",
+    "skew_strength",
+    "kurt_strength",
+    "assortativity",
+    "density",
+    "center_of_mass",
+    *(
+        f"projection_{side}_{k}"
+        for side in ("even", "odd")
+        for k in ("mean_degree", "var_degree", "mean_strength", "var_strength", "assortativity", "density")
+    ),
+    "occupancy_entropy_mean",
+    "transition_entropy_mean",
 )
 PAIR_METRICS = ("js_divergence_mean",)
 STATISTICS_COLUMNS = ("label", "metric", "value", "ci_low", "ci_high", "null_mean", "null_sd", "z", "p", "p_adjusted")
@@ -88,8 +103,7 @@ CORRECTIONS = ("holm", "bh")
 
 
 # -- inputs ---------------------------------------------------------------------------
-def check_resamples(n_permutations: int, n_bootstrap: int, confidence: float = 0.95,
-                    correction: str = "holm") -> None:
+def check_resamples(n_permutations: int, n_bootstrap: int, confidence: float = 0.95, correction: str = "holm") -> None:
     """One clear line for a bad resampling setting."""
     for name, value in (("n_permutations", n_permutations), ("n_bootstrap", n_bootstrap)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
@@ -98,6 +112,7 @@ def check_resamples(n_permutations: int, n_bootstrap: int, confidence: float = 0
         raise ValueError(f"confidence must be in (0, 1), e.g. 0.95; got {confidence!r}.")
     if correction not in CORRECTIONS:
         raise ValueError(f"correction must be one of {CORRECTIONS}; got {correction!r}.")
+
 
 # -- summaries ----------------------------------------------------------------------------------
 def adjust_p(p: Sequence[float] | np.ndarray, method: str = "holm") -> np.ndarray:
@@ -143,8 +158,12 @@ def _null_summary(value: np.ndarray, null: np.ndarray) -> dict[str, np.ndarray]:
         extreme = (finite & (np.abs(null - mean) >= dist - tol)).sum(0)
         p = (1.0 + extreme) / (1.0 + cnt)
     ok = np.isfinite(value) & (cnt > 1)
-    return {"null_mean": np.where(cnt > 0, mean, np.nan), "null_sd": np.where(cnt > 1, sd, np.nan),
-            "z": np.where(ok, z, np.nan), "p": np.where(ok, p, np.nan)}
+    return {
+        "null_mean": np.where(cnt > 0, mean, np.nan),
+        "null_sd": np.where(cnt > 1, sd, np.nan),
+        "z": np.where(ok, z, np.nan),
+        "p": np.where(ok, p, np.nan),
+    }
 
 
 def _interval(boot: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
@@ -176,8 +195,9 @@ def _adjust_by_metric(p: np.ndarray, metric: Sequence[str], correction: str) -> 
     return out
 
 
-def _flatten(values: dict[str, np.ndarray], names: Sequence[str],
-             selected: Sequence[int]) -> tuple[list[str], list[str], np.ndarray]:
+def _flatten(
+    values: dict[str, np.ndarray], names: Sequence[str], selected: Sequence[int]
+) -> tuple[list[str], list[str], np.ndarray]:
     """Rows (label, metric) and a (R, n_rows) matrix: the selected labels' metrics, then their pairs' metrics.
 
     ``values`` holds every label (``names``); pairs are in the kernel's ``combinations(range(n_labels), 2)``
@@ -185,8 +205,11 @@ def _flatten(values: dict[str, np.ndarray], names: Sequence[str],
     """
     pair_index = {pair: k for k, pair in enumerate(combinations(range(len(names)), 2))}
     rows = [(names[g], metric, values[metric][:, g]) for metric in STATISTIC_METRICS for g in selected]
-    rows += [(f"{names[a]}|{names[b]}", metric, values[metric][:, pair_index[(min(a, b), max(a, b))]])
-             for metric in PAIR_METRICS for a, b in combinations(selected, 2)]
+    rows += [
+        (f"{names[a]}|{names[b]}", metric, values[metric][:, pair_index[(min(a, b), max(a, b))]])
+        for metric in PAIR_METRICS
+        for a, b in combinations(selected, 2)
+    ]
     labels = [label for label, _, _ in rows]
     metrics = [metric for _, metric, _ in rows]
     columns = [column for _, _, column in rows]
@@ -194,9 +217,16 @@ def _flatten(values: dict[str, np.ndarray], names: Sequence[str],
     return labels, metrics, np.stack(columns, axis=1) if columns else np.empty((R, 0))
 
 
-def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reducer_factory: Any, *,
-                    n_bootstrap: int = 200, seed: int | None = 0, gridsize: int = 10,
-                    binning: str = "width") -> dict[str, np.ndarray]:
+def refit_bootstrap(
+    layers: Sequence[np.ndarray],
+    nrag: NRAG | TextPaths,
+    reducer_factory: Any,
+    *,
+    n_bootstrap: int = 200,
+    seed: int | None = 0,
+    gridsize: int = 10,
+    binning: str = "width",
+) -> dict[str, np.ndarray]:
     """Per-label metrics of bootstrap resamples that refit the reducer and redraw the grid inside each resample.
 
     Slow (one reducer fit per layer per resample) and wider than the fixed-reduction bootstrap: it adds the
@@ -239,9 +269,17 @@ def refit_bootstrap(layers: Sequence[np.ndarray], nrag: NRAG | TextPaths, reduce
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
-def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
-                      seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm",
-                      refit: tuple[Sequence[np.ndarray], Any] | None = None) -> pd.DataFrame:
+def metric_statistics(
+    nrag: NRAG | TextPaths,
+    labels: Any = None,
+    n_permutations: int = 200,
+    n_bootstrap: int = 200,
+    seed: int | None = 0,
+    *,
+    confidence: float = 0.95,
+    correction: str = "holm",
+    refit: tuple[Sequence[np.ndarray], Any] | None = None,
+) -> pd.DataFrame:
     """Every per-label metric with its bootstrap interval and its size-matched label-permutation null.
 
     Parameters
@@ -297,34 +335,68 @@ def metric_statistics(nrag: NRAG | TextPaths, labels: Any = None, n_permutations
     value = value[0]
     k = value.shape[0]
     if n_permutations:
-        null = _flatten(resample_metrics(paths, _permutations(paths.codes, n_permutations, perm_rng), G),
-                        paths.names, selected)[2]
+        null = _flatten(
+            resample_metrics(paths, _permutations(paths.codes, n_permutations, perm_rng), G), paths.names, selected
+        )[2]
         summary = _null_summary(value, null)
     else:
         summary = {c: np.full(k, np.nan) for c in ("null_mean", "null_sd", "z", "p")}
     if n_bootstrap and refit is not None:
         layers, factory = refit
         source = _text_paths(nrag)
-        boot = _flatten(refit_bootstrap(layers, source, factory, n_bootstrap=n_bootstrap, seed=seed,
-                                        gridsize=int(_grid_setting(nrag, "gridsize", 10)),
-                                        binning=str(_grid_setting(nrag, "binning", "width"))), paths.names, selected)[2]
+        boot = _flatten(
+            refit_bootstrap(
+                layers,
+                source,
+                factory,
+                n_bootstrap=n_bootstrap,
+                seed=seed,
+                gridsize=int(_grid_setting(nrag, "gridsize", 10)),
+                binning=str(_grid_setting(nrag, "binning", "width")),
+            ),
+            paths.names,
+            selected,
+        )[2]
         low, high = _interval(boot, confidence)
     elif n_bootstrap:
-        boot = _flatten(resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G), paths.names,
-                        selected)[2]
+        boot = _flatten(
+            resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G), paths.names, selected
+        )[2]
         low, high = _interval(boot, confidence)
     else:
         low = high = np.full(k, np.nan)
-    frame = pd.DataFrame({"label": row_labels, "metric": row_metrics, "value": value, "ci_low": low,
-                          "ci_high": high, **summary,
-                          "p_adjusted": _adjust_by_metric(summary["p"], row_metrics, correction)})
-    frame.attrs.update(n_permutations=int(n_permutations), n_bootstrap=int(n_bootstrap), seed=seed,
-                       confidence=confidence, correction=correction, refit=refit is not None)
+    frame = pd.DataFrame(
+        {
+            "label": row_labels,
+            "metric": row_metrics,
+            "value": value,
+            "ci_low": low,
+            "ci_high": high,
+            **summary,
+            "p_adjusted": _adjust_by_metric(summary["p"], row_metrics, correction),
+        }
+    )
+    frame.attrs.update(
+        n_permutations=int(n_permutations),
+        n_bootstrap=int(n_bootstrap),
+        seed=seed,
+        confidence=confidence,
+        correction=correction,
+        refit=refit is not None,
+    )
     return frame.loc[:, list(STATISTICS_COLUMNS)]
 
 
-def metric_contrasts(nrag: NRAG | TextPaths, labels: Any = None, n_permutations: int = 200, n_bootstrap: int = 200,
-                     seed: int | None = 0, *, confidence: float = 0.95, correction: str = "holm") -> pd.DataFrame:
+def metric_contrasts(
+    nrag: NRAG | TextPaths,
+    labels: Any = None,
+    n_permutations: int = 200,
+    n_bootstrap: int = 200,
+    seed: int | None = 0,
+    *,
+    confidence: float = 0.95,
+    correction: str = "holm",
+) -> pd.DataFrame:
     """Pairwise label differences of every per-label metric, with interval and permutation p.
 
     For each pair (a, b) of selected labels and each metric of
@@ -361,26 +433,44 @@ def metric_contrasts(nrag: NRAG | TextPaths, labels: Any = None, n_permutations:
                 groups.append(2 * j + (pair_rng.permutation(paths.codes[idx]) == b))
             occ.append((np.concatenate(texts), np.concatenate(groups)))
         null_values = resample_metrics(paths, occ, 2 * len(pairs), pairs=False)
-        null = np.stack([null_values[m][:, 2 * j] - null_values[m][:, 2 * j + 1]
-                         for j in range(len(pairs)) for m in STATISTIC_METRICS], axis=1)
+        null = np.stack(
+            [
+                null_values[m][:, 2 * j] - null_values[m][:, 2 * j + 1]
+                for j in range(len(pairs))
+                for m in STATISTIC_METRICS
+            ],
+            axis=1,
+        )
         p = _null_summary(diff, null)["p"]
     else:
         p = np.full(k, np.nan)
     if n_bootstrap:
         boot_values = resample_metrics(paths, _bootstraps(paths.codes, n_bootstrap, boot_rng), G, pairs=False)
-        boot = np.stack([boot_values[m][:, a] - boot_values[m][:, b] for a, b in pairs for m in STATISTIC_METRICS],
-                        axis=1)
+        boot = np.stack(
+            [boot_values[m][:, a] - boot_values[m][:, b] for a, b in pairs for m in STATISTIC_METRICS], axis=1
+        )
         low, high = _interval(boot, confidence)
     else:
         low = high = np.full(k, np.nan)
-    frame = pd.DataFrame({
-        "label_a": [paths.names[a] for a, _ in pairs for _ in STATISTIC_METRICS],
-        "label_b": [paths.names[b] for _, b in pairs for _ in STATISTIC_METRICS],
-        "metric": [m for _ in pairs for m in STATISTIC_METRICS],
-        "difference": diff, "ci_low": low, "ci_high": high, "p": p,
-        "p_adjusted": _adjust_by_metric(p, [m for _ in pairs for m in STATISTIC_METRICS], correction)})
-    frame.attrs.update(n_permutations=int(n_permutations), n_bootstrap=int(n_bootstrap), seed=seed,
-                       confidence=confidence, correction=correction)
+    frame = pd.DataFrame(
+        {
+            "label_a": [paths.names[a] for a, _ in pairs for _ in STATISTIC_METRICS],
+            "label_b": [paths.names[b] for _, b in pairs for _ in STATISTIC_METRICS],
+            "metric": [m for _ in pairs for m in STATISTIC_METRICS],
+            "difference": diff,
+            "ci_low": low,
+            "ci_high": high,
+            "p": p,
+            "p_adjusted": _adjust_by_metric(p, [m for _ in pairs for m in STATISTIC_METRICS], correction),
+        }
+    )
+    frame.attrs.update(
+        n_permutations=int(n_permutations),
+        n_bootstrap=int(n_bootstrap),
+        seed=seed,
+        confidence=confidence,
+        correction=correction,
+    )
     return frame
 
 
@@ -390,7 +480,9 @@ def statistics_record(frame: pd.DataFrame, labels: Sequence[str]) -> dict[str, A
     ``key`` names the selection and settings, so one run keeps one record per
     (labels, n_permutations, n_bootstrap, seed, confidence, correction).
     """
-    settings = {"labels": list(labels), **{k: frame.attrs.get(k) for k in
-                                            ("n_permutations", "n_bootstrap", "seed", "confidence", "correction")}}
+    settings = {
+        "labels": list(labels),
+        **{k: frame.attrs.get(k) for k in ("n_permutations", "n_bootstrap", "seed", "confidence", "correction")},
+    }
     columns = {c: frame[c].tolist() for c in frame.columns}
     return {"key": json.dumps(settings, sort_keys=True), "settings": settings, "columns": columns}

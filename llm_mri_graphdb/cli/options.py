@@ -13,15 +13,45 @@ from ..scan_settings import ScanArgumentError
 if TYPE_CHECKING:
     from ..store.base import Store
 
-__all__ = ["app", "HomeOpt", "StoreOpt", "StorePathOpt", "OutOpt", "FormatOpt", "RunArg", "open_target",
-           "print_rows", "choices", "option_name", "usage_error", "one_line", "one_line_warnings"]
+__all__ = [
+    "app",
+    "HomeOpt",
+    "StoreOpt",
+    "StorePathOpt",
+    "OutOpt",
+    "FormatOpt",
+    "RunArg",
+    "open_target",
+    "print_rows",
+    "choices",
+    "option_name",
+    "usage_error",
+    "one_line",
+    "one_line_warnings",
+]
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None,
-                  help="A brain scanner for language models whose scans live in Neo4j.")
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="A brain scanner for language models whose scans live in Neo4j.",
+)
 
-HomeOpt = Annotated[Path | None, typer.Option("--home", help="Server home folder (default: ~/.cache/llm-mri-graphdb/neo4j/default).")]
-StoreOpt = Annotated[str, typer.Option("--store", help="auto (Neo4j when configured or started, else embedded), neo4j, or local (the embedded store; memory, its former name, warns).")]
-StorePathOpt = Annotated[Path | None, typer.Option("--store-path", help="Folder of the embedded store (default ~/.cache/llm-mri-graphdb/runs).")]
+HomeOpt = Annotated[
+    Path | None, typer.Option("--home", help="Server home folder (default: ~/.cache/llm-mri-graphdb/neo4j/default).")
+]
+StoreOpt = Annotated[
+    str,
+    typer.Option(
+        "--store",
+        help="auto (Neo4j when configured or started, else embedded), neo4j, or local (the embedded store; memory, its former name, warns).",
+    ),
+]
+StorePathOpt = Annotated[
+    Path | None,
+    typer.Option("--store-path", help="Folder of the embedded store (default ~/.cache/llm-mri-graphdb/runs)."),
+]
 OutOpt = Annotated[Path, typer.Option("--out", help="Output folder; files go to OUT/RUN_ID/.")]
 FormatOpt = Annotated[str, typer.Option("--format", help="table or json.")]
 RunArg = Annotated[str, typer.Argument(help="A stored run id (see `runs ls`).")]

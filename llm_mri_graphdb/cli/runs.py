@@ -17,8 +17,14 @@ app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("ls")
-def runs_ls(fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: StorePathOpt = None,
-            all_: Annotated[bool, typer.Option("--all", help="Also list versions an interrupted write or delete left behind.")] = False) -> None:
+def runs_ls(
+    fmt: FormatOpt = "table",
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Also list versions an interrupted write or delete left behind.")
+    ] = False,
+) -> None:
     """List stored runs (model, corpus, settings, status).
 
     Example: llm-mri-graphdb runs ls --all
@@ -29,10 +35,13 @@ def runs_ls(fmt: FormatOpt = "table", store: StoreOpt = "auto", store_path: Stor
 
 
 @runs_app.command("rm")
-def runs_rm(run_id: Annotated[str, typer.Argument(help="The run (or leftover version, see `runs ls --all`) to delete.")],
-            yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
-            store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+def runs_rm(
+    run_id: Annotated[str, typer.Argument(help="The run (or leftover version, see `runs ls --all`) to delete.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+) -> None:
     """Delete one run and its regions and edges, or a leftover version.
 
     Example: llm-mri-graphdb runs rm 3f2a9c0d1b2e4f5a --yes
@@ -41,8 +50,10 @@ def runs_rm(run_id: Annotated[str, typer.Argument(help="The run (or leftover ver
 
     with open_target(store, store_path) as target:
         if run_id not in {row["run_id"] for row in target.runs(all=True)}:
-            raise RunNotFound(f"run_id must name a stored run or leftover version; got {run_id!r} "
-                              "(see `llm-mri-graphdb runs ls --all`).")
+            raise RunNotFound(
+                f"run_id must name a stored run or leftover version; got {run_id!r} "
+                "(see `llm-mri-graphdb runs ls --all`)."
+            )
         if dry_run:
             typer.echo(f"Would delete run {run_id}.")
             return
@@ -53,9 +64,12 @@ def runs_rm(run_id: Annotated[str, typer.Argument(help="The run (or leftover ver
 
 
 @runs_app.command("gc")
-def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
-            dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
-            store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+def runs_gc(
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted.")] = False,
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+) -> None:
     """Delete the versions interrupted writes or deletes left behind (never a complete run).
 
     A version a live writer still renews its lease on (a scan writing now, Neo4j store) is skipped and named.
@@ -66,8 +80,10 @@ def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for conf
         left = [row for row in target.runs(all=True) if row.get("status") != "complete"]
         collect = [row for row in left if row["run_id"] not in leased]
         if leased:
-            typer.echo(f"Skipping {len(leased)} version(s) being written now (their writer's lease is fresh): "
-                       f"{', '.join(sorted(leased))}.")
+            typer.echo(
+                f"Skipping {len(leased)} version(s) being written now (their writer's lease is fresh): "
+                f"{', '.join(sorted(leased))}."
+            )
         if not collect:
             typer.echo("Nothing to collect: no leftover versions.")
             return
@@ -82,9 +98,14 @@ def runs_gc(yes: Annotated[bool, typer.Option("--yes", help="Do not ask for conf
 
 
 @runs_app.command("export")
-def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")],
-                folder: Annotated[Path, typer.Argument(help="Folder to write regions.csv, edges.csv, nrag.json and texts.csv into.")],
-                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="The run to export.")],
+    folder: Annotated[
+        Path, typer.Argument(help="Folder to write regions.csv, edges.csv, nrag.json and texts.csv into.")
+    ],
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+) -> None:
     """Export one run as CSV files (any store), with its texts when it was stored with them,
     for another database or `runs import`.
 
@@ -98,8 +119,11 @@ def runs_export(run_id: Annotated[str, typer.Argument(help="The run to export.")
 
 
 @runs_app.command("import")
-def runs_import(folders: Annotated[list[Path], typer.Argument(help="Folders written by `runs export`.")],
-                store: StoreOpt = "auto", store_path: StorePathOpt = None) -> None:
+def runs_import(
+    folders: Annotated[list[Path], typer.Argument(help="Folders written by `runs export`.")],
+    store: StoreOpt = "auto",
+    store_path: StorePathOpt = None,
+) -> None:
     """Bulk-import exported runs into the store (each replaces the run of the same id).
 
     Example: llm-mri-graphdb runs import exports/* --store neo4j

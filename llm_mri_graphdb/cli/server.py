@@ -25,8 +25,13 @@ def _memory_size(value: str | None) -> str | None:
     return value
 
 
-def _server(home: Path | None, bolt_port: int = 7687, http_port: int = 7474,
-            heap: str | None = None, pagecache: str | None = None):
+def _server(
+    home: Path | None,
+    bolt_port: int = 7687,
+    http_port: int = 7474,
+    heap: str | None = None,
+    pagecache: str | None = None,
+):
     from ..server import LocalNeo4j
 
     return LocalNeo4j(home, bolt_port=bolt_port, http_port=http_port, heap=heap, pagecache=pagecache)
@@ -46,8 +51,18 @@ def neo4j_start(
     home: HomeOpt = None,
     bolt_port: Annotated[int, typer.Option(help="Bolt port on 127.0.0.1.")] = 7687,
     http_port: Annotated[int, typer.Option(help="HTTP (Browser) port on 127.0.0.1.")] = 7474,
-    heap: Annotated[str | None, typer.Option(callback=_memory_size, help="JVM heap, e.g. 4g (default: a quarter of the available RAM, 512m to 8g).")] = None,
-    pagecache: Annotated[str | None, typer.Option(callback=_memory_size, help="Page cache, e.g. 2g (default: a quarter of the available RAM, 256m to 8g).")] = None,
+    heap: Annotated[
+        str | None,
+        typer.Option(
+            callback=_memory_size, help="JVM heap, e.g. 4g (default: a quarter of the available RAM, 512m to 8g)."
+        ),
+    ] = None,
+    pagecache: Annotated[
+        str | None,
+        typer.Option(
+            callback=_memory_size, help="Page cache, e.g. 2g (default: a quarter of the available RAM, 256m to 8g)."
+        ),
+    ] = None,
 ) -> None:
     """Start a local Neo4j (downloading it from Maven Central on first use) and print its URI.
 

@@ -21,8 +21,10 @@ LabelOpt = Annotated[list[str] | None, typer.Option("--label", help="Restrict to
 
 
 def _rows(frame) -> list[dict]:
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
-            for r in frame.to_dict("records")]
+    return [
+        {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()}
+        for r in frame.to_dict("records")
+    ]
 
 
 @app.command("statistics")
@@ -30,12 +32,23 @@ def statistics_cmd(
     run_id: RunArg,
     label: LabelOpt = None,
     permutations: Annotated[int, typer.Option(min=0, help="Label permutations of the null (0: none).")] = 200,
-    bootstrap: Annotated[int, typer.Option(min=0, help="Stratified bootstrap resamples of the intervals (0: none).")] = 200,
+    bootstrap: Annotated[
+        int, typer.Option(min=0, help="Stratified bootstrap resamples of the intervals (0: none).")
+    ] = 200,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the permutations and the bootstrap.")] = 0,
-    correction: Annotated[str, typer.Option(help="holm (family-wise) or bh (Benjamini-Hochberg), within each metric.")] = "holm",
-    contrasts: Annotated[bool, typer.Option("--contrasts", help="Pairwise label differences instead of per-label values.")] = False,
+    correction: Annotated[
+        str, typer.Option(help="holm (family-wise) or bh (Benjamini-Hochberg), within each metric.")
+    ] = "holm",
+    contrasts: Annotated[
+        bool, typer.Option("--contrasts", help="Pairwise label differences instead of per-label values.")
+    ] = False,
     save: Annotated[bool, typer.Option("--save", help="Also keep them with the run; read-only otherwise.")] = False,
-    refit: Annotated[bool, typer.Option("--refit", help="Refit the reducer inside each bootstrap resample (slow; needs the run's --cache entry).")] = False,
+    refit: Annotated[
+        bool,
+        typer.Option(
+            "--refit", help="Refit the reducer inside each bootstrap resample (slow; needs the run's --cache entry)."
+        ),
+    ] = False,
     fmt: FormatOpt = "table",
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,
@@ -47,8 +60,9 @@ def statistics_cmd(
     if correction not in ("holm", "bh"):
         raise typer.BadParameter(f"--correction must be holm or bh; got {correction!r}.", param_hint="'--correction'")
     if contrasts and (save or refit):
-        raise typer.BadParameter("--save and --refit apply to the per-label statistics; drop --contrasts.",
-                                 param_hint="'--contrasts'")
+        raise typer.BadParameter(
+            "--save and --refit apply to the per-label statistics; drop --contrasts.", param_hint="'--contrasts'"
+        )
     with open_target(store, store_path) as target:
         if label:
             from ..labels import resolve_labels
@@ -59,11 +73,13 @@ def statistics_cmd(
                 raise typer.BadParameter(str(exc), param_hint="'--label'") from exc
         try:
             if contrasts:
-                frame = target.metric_contrasts(run_id, label or None, permutations, bootstrap, seed,
-                                                correction=correction)
+                frame = target.metric_contrasts(
+                    run_id, label or None, permutations, bootstrap, seed, correction=correction
+                )
             else:
-                frame = target.metric_statistics(run_id, label or None, permutations, bootstrap, seed,
-                                                 correction=correction, save=save, refit=refit)
+                frame = target.metric_statistics(
+                    run_id, label or None, permutations, bootstrap, seed, correction=correction, save=save, refit=refit
+                )
         except ValueError as exc:
             if any(s in str(exc) for s in ("per-text region paths", "grid NRAG", "need >= 2 labels", "activation")):
                 raise typer.BadParameter(str(exc), param_hint="'RUN_ID'") from exc
@@ -74,8 +90,12 @@ def statistics_cmd(
 @app.command("sensitivity")
 def sensitivity_cmd(
     run_id: RunArg,
-    gridsize: Annotated[list[int] | None, typer.Option("--gridsize", min=1, help="Grid sizes to compare (repeat; default 8 10 12).")] = None,
-    values: Annotated[bool, typer.Option("--values", help="Print every (setting, label, metric) value, not the summary.")] = False,
+    gridsize: Annotated[
+        list[int] | None, typer.Option("--gridsize", min=1, help="Grid sizes to compare (repeat; default 8 10 12).")
+    ] = None,
+    values: Annotated[
+        bool, typer.Option("--values", help="Print every (setting, label, metric) value, not the summary.")
+    ] = False,
     fmt: FormatOpt = "table",
     store: StoreOpt = "auto",
     store_path: StorePathOpt = None,

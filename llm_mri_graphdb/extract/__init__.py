@@ -13,7 +13,18 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_LAZY = {"ModelInfo": "local", "load_model": "local", "load_skeleton": "local", "model_info": "local", "dtype_name": "local", "cpu_has_bf16": "local", "AUTO_PICKS_BF16": "local", "prepare_job": "local", "Extractor": "local", "extract_activations": "run"}
+_LAZY = {
+    "ModelInfo": "local",
+    "load_model": "local",
+    "load_skeleton": "local",
+    "model_info": "local",
+    "dtype_name": "local",
+    "cpu_has_bf16": "local",
+    "AUTO_PICKS_BF16": "local",
+    "prepare_job": "local",
+    "Extractor": "local",
+    "extract_activations": "run",
+}
 __all__ = list(_LAZY)
 
 

@@ -58,9 +58,7 @@ class Activations:
             raise ValueError("layers must hold at least one layer; got none.")
         for i, layer in enumerate(self.layers):
             if layer.ndim != 2 or layer.shape[0] != labels.shape[0]:
-                raise ValueError(
-                    f"layer {i} must have shape (n_texts={labels.shape[0]}, width); got {layer.shape}."
-                )
+                raise ValueError(f"layer {i} must have shape (n_texts={labels.shape[0]}, width); got {layer.shape}.")
         if labels.size and (labels.min() < 0 or labels.max() >= len(self.label_names)):
             raise ValueError(
                 f"labels must index label_names (0..{len(self.label_names) - 1}); "

@@ -147,12 +147,19 @@ def read_rows(layer: np.ndarray, start: int, stop: int) -> np.ndarray:
     resident memory at one chunk. Other arrays are sliced.
     """
     filename = getattr(layer, "filename", None)
-    if (isinstance(layer, np.memmap) and filename and layer.flags.c_contiguous and layer.ndim == 2
-            and os.path.getsize(filename) == layer.offset + layer.nbytes):
+    if (
+        isinstance(layer, np.memmap)
+        and filename
+        and layer.flags.c_contiguous
+        and layer.ndim == 2
+        and os.path.getsize(filename) == layer.offset + layer.nbytes
+    ):
         width = layer.shape[1]
         stop = min(stop, layer.shape[0])
         count = max(0, stop - start) * width
-        rows = np.fromfile(filename, dtype=layer.dtype, count=count, offset=layer.offset + start * width * layer.itemsize)
+        rows = np.fromfile(
+            filename, dtype=layer.dtype, count=count, offset=layer.offset + start * width * layer.itemsize
+        )
         return rows.reshape(-1, width)
     return np.array(layer[start:stop])
 
@@ -203,8 +210,9 @@ class CacheWriter:
         partial folder recorded under another plan is discarded.
     """
 
-    def __init__(self, root: str | os.PathLike, key: str, *, n_layers: int, n_texts: int, width: int,
-                 plan: str | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike, key: str, *, n_layers: int, n_texts: int, width: int, plan: str | None = None
+    ) -> None:
         self.root, self.key = Path(root), key
         self.n_layers, self.n_texts, self.width = n_layers, n_texts, width
         self.plan = plan
@@ -256,7 +264,8 @@ class CacheWriter:
         return CacheError(
             f"the activation cache {self.root} has {_size(free)} free but this extraction needs {_size(self.nbytes)} "
             f"({self.n_layers} layers x {self.n_texts} texts x {self.width} values x 4 bytes); free space there, "
-            "pass another --cache (cache_dir=), or scan without one.")
+            "pass another --cache (cache_dir=), or scan without one."
+        )
 
     def _check_space(self, free: int) -> None:
         """One line naming the folder and the size needed when ``free`` bytes cannot hold the layers."""
@@ -276,8 +285,13 @@ class CacheWriter:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
             self._release(remove=True)
-            error = self._no_space(free) if exc.errno == errno.ENOSPC else CacheError(
-                f"cannot allocate the activation cache in {self.root}: {exc.strerror or exc}; pass another --cache.")
+            error = (
+                self._no_space(free)
+                if exc.errno == errno.ENOSPC
+                else CacheError(
+                    f"cannot allocate the activation cache in {self.root}: {exc.strerror or exc}; pass another --cache."
+                )
+            )
             raise error from exc
 
     def _take_lock(self) -> bool:
@@ -298,8 +312,7 @@ class CacheWriter:
             progress = json.loads((self._tmp / _PROGRESS).read_text())
             if progress.get("plan") != self.plan:
                 return False
-            layers = [np.lib.format.open_memmap(self._tmp / _layer_file(i), mode="r+")
-                      for i in range(self.n_layers)]
+            layers = [np.lib.format.open_memmap(self._tmp / _layer_file(i), mode="r+") for i in range(self.n_layers)]
         except (OSError, ValueError):
             return False
         if any(a.shape != (self.n_texts, self.width) or a.dtype != np.float32 for a in layers):
@@ -332,8 +345,14 @@ class CacheWriter:
             layer.flush()
         self.layers = []
         (self._tmp / _PROGRESS).unlink(missing_ok=True)
-        full = {**manifest, "key": self.key, "version": CACHE_VERSION,
-                "n_layers": self.n_layers, "n_texts": self.n_texts, "width": self.width}
+        full = {
+            **manifest,
+            "key": self.key,
+            "version": CACHE_VERSION,
+            "n_layers": self.n_layers,
+            "n_texts": self.n_texts,
+            "width": self.width,
+        }
         (self._tmp / _MANIFEST).write_text(json.dumps(full, indent=1, sort_keys=True, default=str))
         final = entry_path(self.root, self.key)
         try:

@@ -42,8 +42,9 @@ def _import_ray():
     try:
         import ray
     except ImportError as exc:
-        raise ImportError("engine='ray' needs the optional package ray; install it with "
-                          "pip install 'llm-mri-graphdb[ray]'.") from exc
+        raise ImportError(
+            "engine='ray' needs the optional package ray; install it with pip install 'llm-mri-graphdb[ray]'."
+        ) from exc
     return ray
 
 
@@ -69,8 +70,9 @@ class _Worker:
 
     def run(self, plan, site: str, pooling: str) -> tuple[int, np.ndarray]:
         """Pool every batch of ``plan``: ``(pid, block [layers, rows, width])`` in the plan's row order."""
-        parts = [block for _, block in self.extractor.pooled_batches(plan, range(plan.n_batches),
-                                                                     site=site, pooling=pooling)]
+        parts = [
+            block for _, block in self.extractor.pooled_batches(plan, range(plan.n_batches), site=site, pooling=pooling)
+        ]
         return os.getpid(), np.concatenate(parts, axis=1)
 
 
@@ -85,7 +87,7 @@ def _load_spread(model: str, dtype):
 
 def _blocks(todo: list[int], n_workers: int) -> list[list[int]]:
     size = max(1, min(_MAX_BLOCK_BATCHES, -(-len(todo) // (n_workers * _BLOCKS_PER_WORKER))))
-    return [todo[i:i + size] for i in range(0, len(todo), size)]
+    return [todo[i : i + size] for i in range(0, len(todo), size)]
 
 
 def _on_block(pid: int, batches: list[int]) -> None:
@@ -112,7 +114,7 @@ def _dispatch(ray, actors, plan, todo: list[int], *, site: str, pooling: str):
         start = 0
         for b in batches:
             n = len(plan.batch(b))
-            yield b, block[:, start:start + n]
+            yield b, block[:, start : start + n]
             start += n
         _on_block(pid, batches)
         submit(actor)
@@ -126,10 +128,22 @@ def _worker_count(ray, num_workers: int | None, use_gpu: bool, gpus_per_worker: 
     return max(1, len([n for n in ray.nodes() if n.get("Alive")]))
 
 
-def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden", pooling: str = "auto",
-                     device: str = "auto", dtype=None, batch_size: int = 32, max_length: int | None = None,
-                     cache_dir=None, progress: bool = True, ray_address: str | None = None,
-                     num_workers: int | None = None, gpus_per_worker: int = 1) -> Activations:
+def extract_with_ray(
+    model: str | os.PathLike,
+    dataset,
+    *,
+    site: str = "hidden",
+    pooling: str = "auto",
+    device: str = "auto",
+    dtype=None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    cache_dir=None,
+    progress: bool = True,
+    ray_address: str | None = None,
+    num_workers: int | None = None,
+    gpus_per_worker: int = 1,
+) -> Activations:
     """Pooled activations of ``model`` computed by Ray workers; see :func:`~llm_mri_graphdb.extract.extract_activations`.
 
     Parameters
@@ -151,10 +165,12 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
     """
     ray = _import_ray()
     if isinstance(model, tuple) or not isinstance(model, (str, os.PathLike)):
-        raise ValueError("engine='ray' needs a model folder, .gguf file or hub id (workers load it); "
-                         "got an already-loaded model.")
-    if num_workers is not None and (isinstance(num_workers, bool) or not isinstance(num_workers, int)
-                                    or num_workers < 1):
+        raise ValueError(
+            "engine='ray' needs a model folder, .gguf file or hub id (workers load it); got an already-loaded model."
+        )
+    if num_workers is not None and (
+        isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 1
+    ):
         raise ValueError(f"num_workers must be an int >= 1 or None; got {num_workers!r}.")
     if isinstance(gpus_per_worker, bool) or not isinstance(gpus_per_worker, int) or gpus_per_worker < 1:
         raise ValueError(f"gpus_per_worker must be an int >= 1; got {gpus_per_worker!r}.")
@@ -162,8 +178,17 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
     if os.path.exists(model):
         model = os.path.abspath(model)
     skeleton, tokenizer, info = load_skeleton(model)
-    prepare = partial(prepare_job, skeleton, info, dataset, site=site, pooling=pooling, batch_size=batch_size,
-                      max_length=max_length, fingerprint=lambda: _no_fingerprint(model))
+    prepare = partial(
+        prepare_job,
+        skeleton,
+        info,
+        dataset,
+        site=site,
+        pooling=pooling,
+        batch_size=batch_size,
+        max_length=max_length,
+        fingerprint=lambda: _no_fingerprint(model),
+    )
     # float32 needs no cluster to name: check the arguments and the cache before starting Ray
     known = dtype_name(dtype, "cpu") if dtype is None or str(dtype).removeprefix("torch.") == "float32" else None
     job = prepare(dtype_name=known or "float32", cache_dir=cache_dir if known else None)
@@ -186,13 +211,21 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
             if job.cached is not None:
                 return job.cached
         threads = max(1, int(ray.cluster_resources().get("CPU", 1)) // n_workers)
-        worker = ray.remote(num_cpus=0 if use_gpu else threads, num_gpus=gpus_per_worker if use_gpu else 0,
-                            max_restarts=-1, max_task_retries=-1)(_Worker)
+        worker = ray.remote(
+            num_cpus=0 if use_gpu else threads,
+            num_gpus=gpus_per_worker if use_gpu else 0,
+            max_restarts=-1,
+            max_task_retries=-1,
+        )(_Worker)
         actors = [worker.remote(model, worker_device, dtype, threads, gpus_per_worker) for _ in range(n_workers)]
         # the workers load the model while the driver tokenises
         plan = plan_batches(tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
-        return run_job(job, plan, lambda todo: _dispatch(ray, actors, plan, todo, site=site, pooling=job.pooling),
-                       progress=progress)
+        return run_job(
+            job,
+            plan,
+            lambda todo: _dispatch(ray, actors, plan, todo, site=site, pooling=job.pooling),
+            progress=progress,
+        )
     finally:
         for actor in actors:
             ray.kill(actor)
@@ -201,5 +234,7 @@ def extract_with_ray(model: str | os.PathLike, dataset, *, site: str = "hidden",
 
 
 def _no_fingerprint(model: str) -> str:
-    raise ValueError(f"engine='ray' with a cache needs a model whose fingerprint is known without loading it "
-                     f"(a folder, a .gguf file or a hub id with a known revision); got {model!r}.")
+    raise ValueError(
+        f"engine='ray' with a cache needs a model whose fingerprint is known without loading it "
+        f"(a folder, a .gguf file or a hub id with a known revision); got {model!r}."
+    )

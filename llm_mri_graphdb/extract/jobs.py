@@ -27,8 +27,16 @@ from llm_mri_graphdb.errors import CacheError
 from llm_mri_graphdb.extract import cache
 from llm_mri_graphdb.extract.activations import Activations
 
-__all__ = ["cache_root", "entry_key", "read_cached", "as_activations", "BatchPlan", "plan_batches",
-           "ExtractionJob", "run_job"]
+__all__ = [
+    "cache_root",
+    "entry_key",
+    "read_cached",
+    "as_activations",
+    "BatchPlan",
+    "plan_batches",
+    "ExtractionJob",
+    "run_job",
+]
 
 
 def cache_root(cache_dir: str | os.PathLike | bool | None) -> Path | None:
@@ -45,9 +53,14 @@ AUTO_POOLING_KEY = "auto-v2"
 
 def entry_key(model_fp: str, dataset, site: str, pooling: str, max_length: int | None, dtype: str) -> str:
     """Cache key of one extraction (the ``pooling`` argument as given, ``auto`` with its rule version)."""
-    return cache.cache_key(model=model_fp, corpus=corpus_fingerprint(dataset), site=site,
-                           pooling=AUTO_POOLING_KEY if pooling == "auto" else pooling,
-                           max_length=max_length, dtype=dtype)
+    return cache.cache_key(
+        model=model_fp,
+        corpus=corpus_fingerprint(dataset),
+        site=site,
+        pooling=AUTO_POOLING_KEY if pooling == "auto" else pooling,
+        max_length=max_length,
+        dtype=dtype,
+    )
 
 
 def read_cached(root: Path, key: str, dataset) -> Activations | None:
@@ -61,15 +74,20 @@ def read_cached(root: Path, key: str, dataset) -> Activations | None:
     if found is None:
         return None
     layers, manifest = found
-    return as_activations(layers, dataset, manifest["model"], manifest["settings"],
-                          path=str(cache.entry_path(root, key).resolve()))
+    return as_activations(
+        layers, dataset, manifest["model"], manifest["settings"], path=str(cache.entry_path(root, key).resolve())
+    )
 
 
 def as_activations(layers, dataset, model_meta: dict, settings_meta: dict, path: str | None = None) -> Activations:
     """Wrap layers in corpus order with the corpus's labels and metadata (``path``: the cache entry, if any)."""
     names = tuple(dataset.features["label"].names)
-    corpus = {"fingerprint": corpus_fingerprint(dataset), "name": corpus_name(dataset),
-              "n_texts": len(dataset), "label_names": list(names)}
+    corpus = {
+        "fingerprint": corpus_fingerprint(dataset),
+        "name": corpus_name(dataset),
+        "n_texts": len(dataset),
+        "label_names": list(names),
+    }
     labels = np.asarray(list(dataset["label"]), dtype=np.int64)
     return Activations(layers, labels, names, model=model_meta, corpus=corpus, settings=settings_meta, path=path)
 
@@ -94,7 +112,7 @@ class BatchPlan:
 
     def batch(self, i: int) -> np.ndarray:
         """Corpus rows of batch ``i``, longest text first."""
-        return self.order[i * self.batch_size:(i + 1) * self.batch_size]
+        return self.order[i * self.batch_size : (i + 1) * self.batch_size]
 
     @property
     def fingerprint(self) -> str:
@@ -105,14 +123,18 @@ class BatchPlan:
     def subset(self, batches) -> BatchPlan:
         """The plan of ``batches`` only (rows renumbered 0..); its batch ``j`` is ``batches[j]``."""
         rows = np.concatenate([self.batch(b) for b in batches])
-        return BatchPlan([self.encoded[r] for r in rows], self.lengths[rows],
-                         np.arange(len(rows)), self.batch_size)
+        return BatchPlan([self.encoded[r] for r in rows], self.lengths[rows], np.arange(len(rows)), self.batch_size)
 
 
 def plan_batches(tokenizer, texts, *, max_length: int | None, batch_size: int) -> BatchPlan:
     """Tokenise ``texts`` once without padding and sort them longest first (stable)."""
-    encoded = tokenizer(list(texts), truncation=max_length is not None, max_length=max_length,
-                        return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    encoded = tokenizer(
+        list(texts),
+        truncation=max_length is not None,
+        max_length=max_length,
+        return_attention_mask=False,
+        return_token_type_ids=False,
+    )["input_ids"]
     lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
     if lengths.min() == 0:
         raise ValueError(f"text of row {int(lengths.argmin())} has no tokens; give it some words.")
@@ -154,8 +176,9 @@ def run_job(job: ExtractionJob, plan: BatchPlan, compute, *, progress: bool = Tr
     if root is None or key is None:
         out = [np.empty((n_texts, job.width), dtype=np.float32) for _ in range(job.n_layers)]
     else:
-        writer = cache.CacheWriter(root, key, n_layers=job.n_layers, n_texts=n_texts, width=job.width,
-                                   plan=plan.fingerprint).__enter__()
+        writer = cache.CacheWriter(
+            root, key, n_layers=job.n_layers, n_texts=n_texts, width=job.width, plan=plan.fingerprint
+        ).__enter__()
         out = writer.layers
     try:
         todo = [b for b in range(plan.n_batches) if writer is None or b not in writer.done]
@@ -170,8 +193,9 @@ def run_job(job: ExtractionJob, plan: BatchPlan, compute, *, progress: bool = Tr
                 bar.update(len(rows))
         if writer is None:
             return as_activations(out, dataset, job.model_meta, job.settings_meta)
-        writer.commit({"model": job.model_meta, "settings": job.settings_meta,
-                       "corpus_fingerprint": corpus_fingerprint(dataset)})
+        writer.commit(
+            {"model": job.model_meta, "settings": job.settings_meta, "corpus_fingerprint": corpus_fingerprint(dataset)}
+        )
     finally:
         if writer is not None:
             writer.__exit__(None, None, None)

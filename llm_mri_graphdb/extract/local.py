@@ -62,8 +62,17 @@ from llm_mri_graphdb.extract.sites import (
 )
 from llm_mri_graphdb.scan_settings import ScanArgumentError, check_dtype, check_extraction
 
-__all__ = ["AUTO_PICKS_BF16", "Extractor", "ModelInfo", "cpu_has_bf16", "dtype_name", "load_model", "load_skeleton",
-           "model_info", "prepare_job"]
+__all__ = [
+    "AUTO_PICKS_BF16",
+    "Extractor",
+    "ModelInfo",
+    "cpu_has_bf16",
+    "dtype_name",
+    "load_model",
+    "load_skeleton",
+    "model_info",
+    "prepare_job",
+]
 
 _DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 _POSITION_OFFSET = {"roberta": 2, "xlm-roberta": 2}  # positions start after padding_idx
@@ -125,13 +134,17 @@ def _resolve_source(model: str | os.PathLike) -> _Source:
             raise ModelLoadError(f"GGUF file {text!r} does not exist.")
         with open(path, "rb") as fh:
             if fh.read(4) != b"GGUF":
-                raise ModelLoadError(f"{text}: not a GGUF file (it does not start with the GGUF magic bytes); "
-                                     "give a .gguf model file, a model folder or a hub id.")
+                raise ModelLoadError(
+                    f"{text}: not a GGUF file (it does not start with the GGUF magic bytes); "
+                    "give a .gguf model file, a model folder or a hub id."
+                )
         return _Source("gguf", str(path.parent), path.name, path.stem)
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise ModelLoadError(f"{text}: not a model folder (it has no config.json); give a folder written by "
-                                 "save_pretrained (config.json, weights, tokenizer), a .gguf file or a hub id.")
+            raise ModelLoadError(
+                f"{text}: not a model folder (it has no config.json); give a folder written by "
+                "save_pretrained (config.json, weights, tokenizer), a .gguf file or a hub id."
+            )
         return _Source("folder", str(path), None, _folder_name(path))
     if isinstance(model, os.PathLike) or text.startswith(("/", ".", "~")) or path.exists():
         raise ModelLoadError(f"model folder {text!r} does not exist (or is not a folder).")
@@ -182,15 +195,22 @@ def _resolve_device(device: str) -> torch.device:
         return torch.device("mps" if mps is not None and mps.is_available() else "cpu")
     check_extraction(device=device)
     kind = str(device).split(":")[0]
-    if kind == "cuda" and not torch.cuda.is_available() or (
-            kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())):
-        raise ScanArgumentError("device", f"device {device!r} is not available on this machine; use device 'cpu' "
-                                          "or 'auto'.")
+    if (
+        kind == "cuda"
+        and not torch.cuda.is_available()
+        or (kind == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()))
+    ):
+        raise ScanArgumentError(
+            "device", f"device {device!r} is not available on this machine; use device 'cpu' or 'auto'."
+        )
     index = str(device).partition(":")[2]
     if kind == "cuda" and index and int(index) >= torch.cuda.device_count():
-        raise ScanArgumentError("device", f"device {device!r} is not available on this machine: it has "
-                                          f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
-                                          f"cuda:{torch.cuda.device_count() - 1}.")
+        raise ScanArgumentError(
+            "device",
+            f"device {device!r} is not available on this machine: it has "
+            f"{torch.cuda.device_count()} CUDA device(s), cuda:0 to "
+            f"cuda:{torch.cuda.device_count() - 1}.",
+        )
     return torch.device(device)
 
 
@@ -289,8 +309,11 @@ def load_model(model: str | os.PathLike, *, device: str = "auto", dtype: str | t
     fingerprint = _source_fingerprint(src) if src.kind != "hub" else None
     if fingerprint is None and getattr(loaded.config, "_commit_hash", None):
         fingerprint = _hub_fingerprint(src.model_id, loaded.config._commit_hash)
-    return loaded, tokenizer, model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint,
-                                         declared_pooling=_source_pooling(src))
+    return (
+        loaded,
+        tokenizer,
+        model_info(loaded, tokenizer, name=src.name, fingerprint=fingerprint, declared_pooling=_source_pooling(src)),
+    )
 
 
 # What transformers needs to read a GGUF file: the reader, and accelerate to place the dequantised weights.
@@ -303,7 +326,7 @@ def _require_gguf_packages(gguf_file: str | None) -> None:
     if missing:
         raise ModelLoadError(
             f"reading the GGUF file {gguf_file!r} needs the package{'s' if len(missing) > 1 else ''} "
-            f"{' and '.join(missing)}: pip install \"llm-mri-graphdb[gguf]\"."
+            f'{" and ".join(missing)}: pip install "llm-mri-graphdb[gguf]".'
         )
 
 
@@ -326,10 +349,13 @@ def _load_error(model, src: _Source, exc: Exception) -> ModelLoadError:
         path = src.gguf_path
         damage = _gguf_damage(path)
         if damage is not None:
-            return ModelLoadError(f"{os.fspath(model)}: not a complete GGUF model ({path.stat().st_size} bytes; "
-                                  f"the GGUF reader says: {damage}). The file looks truncated or damaged: download it again.")
-        return ModelLoadError(f"could not load the GGUF model {os.fspath(model)} (the file itself reads whole): "
-                              f"{cause}")
+            return ModelLoadError(
+                f"{os.fspath(model)}: not a complete GGUF model ({path.stat().st_size} bytes; "
+                f"the GGUF reader says: {damage}). The file looks truncated or damaged: download it again."
+            )
+        return ModelLoadError(
+            f"could not load the GGUF model {os.fspath(model)} (the file itself reads whole): {cause}"
+        )
     from huggingface_hub import constants
 
     offline = " (offline: only cached models load)" if constants.HF_HUB_OFFLINE else ""
@@ -364,8 +390,11 @@ def load_skeleton(model: str | os.PathLike):
     fingerprint = _source_fingerprint(src)
     if fingerprint is None and getattr(config, "_commit_hash", None):
         fingerprint = _hub_fingerprint(src.model_id, config._commit_hash)
-    return skeleton, tokenizer, model_info(skeleton, tokenizer, name=src.name, fingerprint=fingerprint,
-                                           declared_pooling=_source_pooling(src))
+    return (
+        skeleton,
+        tokenizer,
+        model_info(skeleton, tokenizer, name=src.name, fingerprint=fingerprint, declared_pooling=_source_pooling(src)),
+    )
 
 
 def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
@@ -379,8 +408,9 @@ def dtype_name(dtype: str | torch.dtype | None, device: str) -> str:
     return _dtype_name(_resolve_dtype(dtype, _resolve_device(device)))
 
 
-def model_info(model, tokenizer, *, name: str | None = None, fingerprint: str | None = None,
-               declared_pooling: str | None = None) -> ModelInfo:
+def model_info(
+    model, tokenizer, *, name: str | None = None, fingerprint: str | None = None, declared_pooling: str | None = None
+) -> ModelInfo:
     """Describe an already-loaded model; sets ``eos`` as the tokenizer's pad token if it has none.
 
     ``declared_pooling`` is read from the model's folder (``model.name_or_path``)
@@ -430,26 +460,43 @@ def _weights_fingerprint(model) -> str:
     return h.hexdigest()
 
 
-def prepare_job(model, info: ModelInfo, dataset, *, dtype_name: str, site: str = "hidden", pooling: str = "auto",
-                batch_size: int = 32, max_length: int | None = None, cache_dir=None,
-                fingerprint=None, allow_large: bool = False) -> ExtractionJob:
+def prepare_job(
+    model,
+    info: ModelInfo,
+    dataset,
+    *,
+    dtype_name: str,
+    site: str = "hidden",
+    pooling: str = "auto",
+    batch_size: int = 32,
+    max_length: int | None = None,
+    cache_dir=None,
+    fingerprint=None,
+    allow_large: bool = False,
+) -> ExtractionJob:
     """Check the arguments against the model and look the result up in the cache.
 
     ``model`` may hold its weights on the ``meta`` device (only its modules are
     read). ``fingerprint`` is a callable giving the weights' fingerprint when
     ``info`` has none. ``job.cached`` is the cached result, if any.
     """
-    check_extraction(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
-                     allow_large=allow_large)
+    check_extraction(site=site, pooling=pooling, batch_size=batch_size, max_length=max_length, allow_large=allow_large)
     resolved = resolve_pooling(pooling, decoder=info.is_decoder, configured=info.declared_pooling)
     length = _check_max_length(max_length, info.max_length)
     if site != "hidden":
         find_site_modules(model.base_model, info.architecture, site)
     dataset = load_corpus(dataset)
-    job = ExtractionJob(dataset, site, resolved, batch_size, length,
-                        n_layers=info.n_layers + 1 if site == "hidden" else info.n_layers, width=info.width,
-                        model_meta=asdict(info),
-                        settings_meta={"site": site, "pooling": resolved, "max_length": length, "dtype": dtype_name})
+    job = ExtractionJob(
+        dataset,
+        site,
+        resolved,
+        batch_size,
+        length,
+        n_layers=info.n_layers + 1 if site == "hidden" else info.n_layers,
+        width=info.width,
+        model_meta=asdict(info),
+        settings_meta={"site": site, "pooling": resolved, "max_length": length, "dtype": dtype_name},
+    )
     job.root = cache_root(cache_dir)
     if job.root is not None:
         fp = info.fingerprint or fingerprint()
@@ -477,19 +524,39 @@ class Extractor:
         self.tokenizer = tokenizer
         self.info = info or model_info(model, tokenizer)
 
-    def extract(self, dataset, *, site: str = "hidden", pooling: str = "auto", batch_size: int = 32,
-                max_length: int | None = None, cache_dir=None, progress: bool = True,
-                allow_large: bool = False) -> Activations:
+    def extract(
+        self,
+        dataset,
+        *,
+        site: str = "hidden",
+        pooling: str = "auto",
+        batch_size: int = 32,
+        max_length: int | None = None,
+        cache_dir=None,
+        progress: bool = True,
+        allow_large: bool = False,
+    ) -> Activations:
         """Pool every text at every layer of ``site``; see :func:`extract_activations`."""
         param = next(self.model.parameters())
-        job = prepare_job(self.model, self.info, dataset, dtype_name=_dtype_name(param.dtype), site=site,
-                          pooling=pooling, batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                          fingerprint=lambda: _weights_fingerprint(self.model), allow_large=allow_large)
+        job = prepare_job(
+            self.model,
+            self.info,
+            dataset,
+            dtype_name=_dtype_name(param.dtype),
+            site=site,
+            pooling=pooling,
+            batch_size=batch_size,
+            max_length=max_length,
+            cache_dir=cache_dir,
+            fingerprint=lambda: _weights_fingerprint(self.model),
+            allow_large=allow_large,
+        )
         if job.cached is not None:
             return job.cached
         plan = plan_batches(self.tokenizer, job.dataset["text"], max_length=job.max_length, batch_size=batch_size)
-        return run_job(job, plan, lambda todo: self.pooled_batches(plan, todo, site=site, pooling=job.pooling),
-                       progress=progress)
+        return run_job(
+            job, plan, lambda todo: self.pooled_batches(plan, todo, site=site, pooling=job.pooling), progress=progress
+        )
 
     def pooled_batches(self, plan: BatchPlan, batches, *, site: str, pooling: str):
         """Yield ``(batch, block)`` for each batch index: ``block`` is float32 ``[layers, batch, width]``.
@@ -528,9 +595,12 @@ class Extractor:
                         stacked = torch.stack(pooled_parts)  # [layers, batch, d_model]
                         pooled_parts.clear()
                     else:
-                        states = base(input_ids=input_ids, attention_mask=attention, output_hidden_states=True).hidden_states
-                        stacked = torch.stack([pool(h, attention.to(h.device), pooling).to(device)
-                                               for h in states])  # [layers, batch, d_model]
+                        states = base(
+                            input_ids=input_ids, attention_mask=attention, output_hidden_states=True
+                        ).hidden_states
+                        stacked = torch.stack(
+                            [pool(h, attention.to(h.device), pooling).to(device) for h in states]
+                        )  # [layers, batch, d_model]
                     yield b, stacked.float().cpu().numpy()
         finally:
             for handle in handles:

@@ -28,11 +28,23 @@ from llm_mri_graphdb.scan_settings import check_extraction
 __all__ = ["extract_activations"]
 
 
-def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = "auto", device: str = "auto",
-                        dtype: str | torch.dtype | None = None, batch_size: int = 32, max_length: int | None = None,
-                        cache_dir: str | os.PathLike | bool | None = None, progress: bool = True,
-                        allow_large: bool = False, engine: str = "local", ray_address: str | None = None,
-                        num_workers: int | None = None) -> Activations:
+def extract_activations(
+    model,
+    dataset,
+    *,
+    site: str = "hidden",
+    pooling: str = "auto",
+    device: str = "auto",
+    dtype: str | torch.dtype | None = None,
+    batch_size: int = 32,
+    max_length: int | None = None,
+    cache_dir: str | os.PathLike | bool | None = None,
+    progress: bool = True,
+    allow_large: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
+    num_workers: int | None = None,
+) -> Activations:
     """Pooled activations of ``model`` over a labelled corpus, one array per layer.
 
     Parameters
@@ -92,20 +104,45 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
     ScanArgumentError
         For a bad argument, before the corpus is read or the model loaded.
     """
-    check_extraction(site=site, pooling=pooling, device=device, dtype=dtype, batch_size=batch_size,
-                     max_length=max_length, allow_large=allow_large)  # before any loading or tokenising
+    check_extraction(
+        site=site,
+        pooling=pooling,
+        device=device,
+        dtype=dtype,
+        batch_size=batch_size,
+        max_length=max_length,
+        allow_large=allow_large,
+    )  # before any loading or tokenising
     if engine not in ("local", "ray"):
         raise ValueError(f"engine must be 'local' or 'ray'; got {engine!r}.")
     dataset = load_corpus(dataset)
     root = cache_root(cache_dir)
     if engine == "ray":
-        return _extract_on_ray(model, dataset, site=site, pooling=pooling, device=device, dtype=dtype,
-                               batch_size=batch_size, max_length=max_length, cache_dir=cache_dir,
-                               progress=progress, ray_address=ray_address, num_workers=num_workers)
+        return _extract_on_ray(
+            model,
+            dataset,
+            site=site,
+            pooling=pooling,
+            device=device,
+            dtype=dtype,
+            batch_size=batch_size,
+            max_length=max_length,
+            cache_dir=cache_dir,
+            progress=progress,
+            ray_address=ray_address,
+            num_workers=num_workers,
+        )
     if isinstance(model, tuple):
-        return Extractor(*model).extract(dataset, site=site, pooling=pooling, batch_size=batch_size,
-                                         max_length=max_length, cache_dir=cache_dir, progress=progress,
-                                         allow_large=allow_large)
+        return Extractor(*model).extract(
+            dataset,
+            site=site,
+            pooling=pooling,
+            batch_size=batch_size,
+            max_length=max_length,
+            cache_dir=cache_dir,
+            progress=progress,
+            allow_large=allow_large,
+        )
     if root is not None:
         dev = _resolve_device(device)
         fingerprint = _source_fingerprint(_resolve_source(model))
@@ -117,8 +154,15 @@ def extract_activations(model, dataset, *, site: str = "hidden", pooling: str = 
     with _quiet_loading(not progress):
         loaded, tokenizer, info = load_model(model, device=device, dtype=dtype)
     return Extractor(loaded, tokenizer, info=info).extract(
-        dataset, site=site, pooling=pooling, batch_size=batch_size, max_length=max_length,
-        cache_dir=cache_dir, progress=progress, allow_large=allow_large)
+        dataset,
+        site=site,
+        pooling=pooling,
+        batch_size=batch_size,
+        max_length=max_length,
+        cache_dir=cache_dir,
+        progress=progress,
+        allow_large=allow_large,
+    )
 
 
 def _extract_on_ray(model, dataset, **kwargs) -> Activations:

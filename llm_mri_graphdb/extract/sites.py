@@ -196,8 +196,12 @@ def find_site_modules(model: torch.nn.Module, model_type: str, site: str) -> lis
     return found
 
 
-_ST_MODES = {"pooling_mode_cls_token": "first", "pooling_mode_mean_tokens": "mean",
-             "pooling_mode_max_tokens": "max", "pooling_mode_lasttoken": "last"}
+_ST_MODES = {
+    "pooling_mode_cls_token": "first",
+    "pooling_mode_mean_tokens": "mean",
+    "pooling_mode_max_tokens": "max",
+    "pooling_mode_lasttoken": "last",
+}
 _ST_NAMES = {"cls": "first", "mean": "mean", "max": "max", "lasttoken": "last"}
 _ST_POOLING = "sentence_transformers.models.Pooling"
 

@@ -9,7 +9,19 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_LAZY = {"GRID": "regions", "COMPONENTS": "regions", "NRAG": "model", "run_id_for": "model", "build_nrag": "model", "build_nrag_from_reduced": "model", "resolve_labels": "model", "to_networkx": "io", "to_graphml": "io", "to_csv": "io", "from_csv": "io"}
+_LAZY = {
+    "GRID": "regions",
+    "COMPONENTS": "regions",
+    "NRAG": "model",
+    "run_id_for": "model",
+    "build_nrag": "model",
+    "build_nrag_from_reduced": "model",
+    "resolve_labels": "model",
+    "to_networkx": "io",
+    "to_graphml": "io",
+    "to_csv": "io",
+    "from_csv": "io",
+}
 __all__ = list(_LAZY)
 
 

@@ -55,16 +55,16 @@ def to_networkx(nrag: NRAG, labels: Any = None):
         counts = sub.region_counts[r].tolist()
         G.add_node(node, **attrs, counts=dict(zip(names, counts)), total=int(sum(counts)))
     single = {"label": idx[0]} if len(idx) == 1 else {}
-    for s, t, lab, w in zip(sub.edge_source.tolist(), sub.edge_target.tolist(),
-                            sub.edge_label.tolist(), sub.edge_weight.tolist()):
+    for s, t, lab, w in zip(
+        sub.edge_source.tolist(), sub.edge_target.tolist(), sub.edge_label.tolist(), sub.edge_weight.tolist()
+    ):
         u, v = ids[s], ids[t]
         if G.has_edge(u, v):
             data = G.edges[u, v]
             data["weights"][names[lab]] = w
             data["weight"] += w
         else:
-            G.add_edge(u, v, weights={names[lab]: w}, weight=w,
-                       level=int(sub.region_layer[s]), **single)
+            G.add_edge(u, v, weights={names[lab]: w}, weight=w, level=int(sub.region_layer[s]), **single)
     return G
 
 
@@ -91,29 +91,52 @@ def to_csv(nrag: NRAG, folder: str | Path, texts: Sequence[str] | None = None) -
 
     folder = Path(folder)
     ids = np.array(nrag.region_ids(), dtype=object)
-    regions = pd.DataFrame({"id": ids, "layer": nrag.region_layer, "x": nrag.region_x,
-                            "y": nrag.region_y, "total": nrag.region_counts.sum(axis=1)})
+    regions = pd.DataFrame(
+        {
+            "id": ids,
+            "layer": nrag.region_layer,
+            "x": nrag.region_x,
+            "y": nrag.region_y,
+            "total": nrag.region_counts.sum(axis=1),
+        }
+    )
     for j, name in enumerate(nrag.label_names):
         regions[f"count_{name}"] = nrag.region_counts[:, j]
     write_atomic(folder / "regions.csv", regions.to_csv(index=False))
-    write_atomic(folder / "edges.csv", pd.DataFrame({
-        "source": ids[nrag.edge_source], "target": ids[nrag.edge_target],
-        "level": nrag.region_layer[nrag.edge_source],
-        "label": np.array(nrag.label_names, dtype=object)[nrag.edge_label],
-        "weight": nrag.edge_weight,
-    }).to_csv(index=False))
-    meta = {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
-            "layer_bounds": None if nrag.layer_bounds is None else nrag.layer_bounds.tolist(),
-            "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings,
-            "activations_path": nrag.activations_path,
-            "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
+    write_atomic(
+        folder / "edges.csv",
+        pd.DataFrame(
+            {
+                "source": ids[nrag.edge_source],
+                "target": ids[nrag.edge_target],
+                "level": nrag.region_layer[nrag.edge_source],
+                "label": np.array(nrag.label_names, dtype=object)[nrag.edge_label],
+                "weight": nrag.edge_weight,
+            }
+        ).to_csv(index=False),
+    )
+    meta = {
+        "kind": nrag.kind,
+        "n_layers": nrag.n_layers,
+        "label_names": list(nrag.label_names),
+        "layer_bounds": None if nrag.layer_bounds is None else nrag.layer_bounds.tolist(),
+        "model": nrag.model,
+        "corpus": nrag.corpus,
+        "settings": nrag.settings,
+        "activations_path": nrag.activations_path,
+        "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers),
+    }
     write_atomic(folder / "nrag.json", to_json(meta, indent=1))
     (folder / "texts.csv").unlink(missing_ok=True)
     if nrag.text_labels is not None:
         if texts is not None and len(texts) != nrag.text_labels.size:
             raise ValueError(f"texts must hold the {nrag.text_labels.size} texts of the NRAG; got {len(texts)}.")
-        table = pd.DataFrame({"index": np.arange(nrag.text_labels.size),
-                              "label": np.array(nrag.label_names, dtype=object)[nrag.text_labels]})
+        table = pd.DataFrame(
+            {
+                "index": np.arange(nrag.text_labels.size),
+                "label": np.array(nrag.label_names, dtype=object)[nrag.text_labels],
+            }
+        )
         if texts is not None:
             table["text"] = [str(t) for t in texts]
         paths = nrag.paths if nrag.paths is not None else np.empty((0, 0), np.int64)
@@ -158,12 +181,24 @@ def from_csv(folder: str | Path, cls: type[NRAG]) -> NRAG:
         columns = [f"layer_{layer}" for layer in range(int(meta["n_layers"]))]
         if all(c in texts for c in columns):
             paths = np.stack([index.loc[texts[c]].to_numpy() for c in columns], axis=1)
-    return cls(meta["kind"], int(meta["n_layers"]), tuple(names), regions["layer"].to_numpy(),
-               regions["x"].to_numpy(), regions["y"].to_numpy(),
-               regions[[f"count_{n}" for n in names]].to_numpy(),
-               index.loc[edges["source"]].to_numpy(), index.loc[edges["target"]].to_numpy(),
-               edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(), edges["weight"].to_numpy(),
-               layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
-               model=meta.get("model", {}), corpus=meta.get("corpus", {}), settings=meta.get("settings", {}),
-               paths=paths, text_labels=text_labels, activations_path=meta.get("activations_path"),
-               degenerate_layers=meta.get("degenerate_layers"))
+    return cls(
+        meta["kind"],
+        int(meta["n_layers"]),
+        tuple(names),
+        regions["layer"].to_numpy(),
+        regions["x"].to_numpy(),
+        regions["y"].to_numpy(),
+        regions[[f"count_{n}" for n in names]].to_numpy(),
+        index.loc[edges["source"]].to_numpy(),
+        index.loc[edges["target"]].to_numpy(),
+        edges["label"].map({n: i for i, n in enumerate(names)}).to_numpy(),
+        edges["weight"].to_numpy(),
+        layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64),
+        model=meta.get("model", {}),
+        corpus=meta.get("corpus", {}),
+        settings=meta.get("settings", {}),
+        paths=paths,
+        text_labels=text_labels,
+        activations_path=meta.get("activations_path"),
+        degenerate_layers=meta.get("degenerate_layers"),
+    )

@@ -1,5 +1,8 @@
 """The Neural Region Activation Graph (NRAG): data model and construction.
 
+Above 400 lines: the data model validates each of its fields on construction (regions, edges, paths, labels,
+layer bounds, degenerate layers) and its docstrings carry doctest examples; construction lives in ``regions``.
+
 An NRAG is immutable and backend-agnostic. Regions and edges are stored as
 parallel numpy arrays (struct-of-arrays), which keeps a 100-layer, 50x50-grid,
 10-label graph cheap to build, compare and ship to a database:
@@ -61,6 +64,7 @@ from llm_mri_graphdb.scan_settings import graph_settings, run_settings
 from llm_mri_graphdb.values import identity, to_json
 
 __all__ = ["GRID", "COMPONENTS", "NRAG", "run_id_for", "build_nrag", "build_nrag_from_reduced", "resolve_labels"]
+
 
 def _frozen(a: Any, dtype: Any) -> np.ndarray:
     arr = np.array(a, dtype=dtype, copy=True)
@@ -172,20 +176,28 @@ class NRAG:
         set_("settings", dict(self.settings))
         if self.paths is not None:
             paths = _frozen(self.paths, np.int64)
-            if paths.ndim != 2 or paths.shape[1] != self.n_layers or (
-                    paths.size and (paths.min() < 0 or paths.max() >= self.n_regions)):
-                raise ValueError(f"paths must have shape (n_texts, n_layers={self.n_layers}) and hold region "
-                                 f"indices below {self.n_regions}; got shape {paths.shape}.")
-            if paths.size and not np.array_equal(self.region_layer[paths], np.broadcast_to(
-                    np.arange(self.n_layers), paths.shape)):
+            if (
+                paths.ndim != 2
+                or paths.shape[1] != self.n_layers
+                or (paths.size and (paths.min() < 0 or paths.max() >= self.n_regions))
+            ):
+                raise ValueError(
+                    f"paths must have shape (n_texts, n_layers={self.n_layers}) and hold region "
+                    f"indices below {self.n_regions}; got shape {paths.shape}."
+                )
+            if paths.size and not np.array_equal(
+                self.region_layer[paths], np.broadcast_to(np.arange(self.n_layers), paths.shape)
+            ):
                 raise ValueError("paths must name, in column l, regions of layer l.")
             set_("paths", paths)
         if self.text_labels is not None:
             codes = _frozen(self.text_labels, np.int64)
             n_texts = codes.shape[0] if self.paths is None else self.paths.shape[0]
             if codes.shape != (n_texts,) or (codes.size and (codes.min() < 0 or codes.max() >= self.n_labels)):
-                raise ValueError(f"text_labels must have shape (n_texts={n_texts},) and index label_names "
-                                 f"(0..{self.n_labels - 1}); got shape {codes.shape}.")
+                raise ValueError(
+                    f"text_labels must have shape (n_texts={n_texts},) and index label_names "
+                    f"(0..{self.n_labels - 1}); got shape {codes.shape}."
+                )
             set_("text_labels", codes)
         if self.activations_path is not None:
             set_("activations_path", str(self.activations_path))
@@ -209,20 +221,26 @@ class NRAG:
     def region_ids(self) -> list[str]:
         """Node ids as ``llm_mri`` names them: ``"{layer}_{x}_{y}"`` or ``"{layer}_{component}"``."""
         if self.kind == GRID:
-            return [f"{layer}_{x}_{y}" for layer, x, y in zip(self.region_layer.tolist(), self.region_x.tolist(), self.region_y.tolist())]
+            return [
+                f"{layer}_{x}_{y}"
+                for layer, x, y in zip(self.region_layer.tolist(), self.region_x.tolist(), self.region_y.tolist())
+            ]
         return [f"{layer}_{c}" for layer, c in zip(self.region_layer.tolist(), self.region_x.tolist())]
 
     def equals(self, other: NRAG, *, atol: float = 0.0) -> bool:
         """True when both graphs have the same regions, counts and per-label edge weights."""
         if not isinstance(other, NRAG):
             return False
-        same = (
-            self.kind == other.kind
-            and self.n_layers == other.n_layers
-            and self.label_names == other.label_names
-        )
-        for name in ("region_layer", "region_x", "region_y", "region_counts",
-                     "edge_source", "edge_target", "edge_label"):
+        same = self.kind == other.kind and self.n_layers == other.n_layers and self.label_names == other.label_names
+        for name in (
+            "region_layer",
+            "region_x",
+            "region_y",
+            "region_counts",
+            "edge_source",
+            "edge_target",
+            "edge_label",
+        ):
             same = same and np.array_equal(getattr(self, name), getattr(other, name))
         return bool(same and np.allclose(self.edge_weight, other.edge_weight, rtol=0.0, atol=atol))
 
@@ -249,10 +267,22 @@ class NRAG:
         lab, w = label_map[self.edge_label[rows]], self.edge_weight[rows]
         order = np.lexsort((lab, tgt, src))
         return NRAG(
-            self.kind, self.n_layers, tuple(self.label_names[i] for i in idx),
-            self.region_layer[keep], self.region_x[keep], self.region_y[keep], counts[keep],
-            src[order], tgt[order], lab[order], w[order], self.layer_bounds,
-            self.model, self.corpus, self.settings, activations_path=self.activations_path,
+            self.kind,
+            self.n_layers,
+            tuple(self.label_names[i] for i in idx),
+            self.region_layer[keep],
+            self.region_x[keep],
+            self.region_y[keep],
+            counts[keep],
+            src[order],
+            tgt[order],
+            lab[order],
+            w[order],
+            self.layer_bounds,
+            self.model,
+            self.corpus,
+            self.settings,
+            activations_path=self.activations_path,
             degenerate_layers=self.degenerate_layers,
         )
 
@@ -285,10 +315,19 @@ class NRAG:
 
 # -- construction -------------------------------------------------------------------
 def build_nrag_from_reduced(
-    reduced: Sequence[np.ndarray], labels: Any, label_names: Sequence[str], *,
-    gridsize: int = 10, threshold: float = 0.3, binning: str = "width", abs_threshold: bool = False,
-    fdr: float | None = None, model: Mapping[str, Any] | None = None, corpus: Mapping[str, Any] | None = None,
-    settings: Mapping[str, Any] | None = None, activations_path: str | None = None,
+    reduced: Sequence[np.ndarray],
+    labels: Any,
+    label_names: Sequence[str],
+    *,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    abs_threshold: bool = False,
+    fdr: float | None = None,
+    model: Mapping[str, Any] | None = None,
+    corpus: Mapping[str, Any] | None = None,
+    settings: Mapping[str, Any] | None = None,
+    activations_path: str | None = None,
 ) -> NRAG:
     """Build an NRAG from per-layer reduced coordinates (one fit on all texts).
 
@@ -333,8 +372,9 @@ def build_nrag_from_reduced(
     labels = np.asarray(labels, dtype=np.int64)
     k = check_reduced(reduced, labels, label_names, gridsize, threshold, binning, fdr)
     meta = dict(settings or {})
-    meta.update(graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold,
-                               fdr=fdr))
+    meta.update(
+        graph_settings(k, gridsize=gridsize, threshold=threshold, binning=binning, abs_threshold=abs_threshold, fdr=fdr)
+    )
     meta.setdefault("refit_per_label", False)
     if k == 2:
         arrays = grid_arrays(reduced, labels, len(label_names), gridsize, binning)
@@ -342,15 +382,30 @@ def build_nrag_from_reduced(
         check_label_sizes(labels, label_names, 3, "for a Spearman correlation")
         per_label = [[x[labels == c] for x in reduced] for c in range(len(label_names))]
         arrays = component_arrays(per_label, labels, len(label_names), threshold, abs_threshold, fdr)
-    return NRAG(GRID if k == 2 else COMPONENTS, len(reduced), tuple(label_names), **arrays,
-                model=model or {}, corpus=corpus or {}, settings=meta, text_labels=labels,
-                activations_path=activations_path)
+    return NRAG(
+        GRID if k == 2 else COMPONENTS,
+        len(reduced),
+        tuple(label_names),
+        **arrays,
+        model=model or {},
+        corpus=corpus or {},
+        settings=meta,
+        text_labels=labels,
+        activations_path=activations_path,
+    )
 
 
 def build_nrag(
-    activations: Activations, reducer: Any, *, gridsize: int = 10, threshold: float = 0.3,
-    binning: str = "width", refit_per_label: bool = False, abs_threshold: bool = False,
-    reduced: Sequence[np.ndarray] | None = None, fdr: float | None = None,
+    activations: Activations,
+    reducer: Any,
+    *,
+    gridsize: int = 10,
+    threshold: float = 0.3,
+    binning: str = "width",
+    refit_per_label: bool = False,
+    abs_threshold: bool = False,
+    reduced: Sequence[np.ndarray] | None = None,
+    fdr: float | None = None,
 ) -> NRAG:
     """Reduce every layer of ``activations`` with ``reducer`` and build the NRAG.
 
@@ -370,24 +425,44 @@ def build_nrag(
 
     check_params(gridsize, threshold, binning, fdr)  # before the (slow) reduction
     n_components = reduced[0].shape[1] if reduced is not None and len(reduced) else None
-    settings = run_settings(activations.settings, reducer, gridsize=gridsize, threshold=threshold, binning=binning,
-                            abs_threshold=abs_threshold, refit_per_label=refit_per_label, n_components=n_components,
-                            fdr=fdr)
+    settings = run_settings(
+        activations.settings,
+        reducer,
+        gridsize=gridsize,
+        threshold=threshold,
+        binning=binning,
+        abs_threshold=abs_threshold,
+        refit_per_label=refit_per_label,
+        n_components=n_components,
+        fdr=fdr,
+    )
     n_components = settings["n_components"]
     if isinstance(n_components, (int, np.integer)) and n_components < 2:
         raise ValueError(f"n_components must be >= 2 for an NRAG; got {n_components}.")
     if not refit_per_label:
         if reduced is None:
             reduced = reduce_layers(activations, reducer)
-        return build_nrag_from_reduced(reduced, activations.labels, activations.label_names, settings=settings,
-                                       gridsize=gridsize, threshold=threshold, binning=binning,
-                                       abs_threshold=abs_threshold, fdr=fdr, model=activations.model,
-                                       corpus=activations.corpus, activations_path=activations.path)
+        return build_nrag_from_reduced(
+            reduced,
+            activations.labels,
+            activations.label_names,
+            settings=settings,
+            gridsize=gridsize,
+            threshold=threshold,
+            binning=binning,
+            abs_threshold=abs_threshold,
+            fdr=fdr,
+            model=activations.model,
+            corpus=activations.corpus,
+            activations_path=activations.path,
+        )
     if reduced is not None:
         raise ValueError("reduced must be None with refit_per_label=True: the reducer is refitted per label.")
     if n_components == 2:
-        raise ValueError("refit_per_label applies to n_components > 2 only; llm_mri's 2-D graphs "
-                         "fit once on all texts; got n_components=2.")
+        raise ValueError(
+            "refit_per_label applies to n_components > 2 only; llm_mri's 2-D graphs "
+            "fit once on all texts; got n_components=2."
+        )
     labels, names = activations.labels, activations.label_names
     check_label_sizes(labels, names, max(3, int(n_components)), "to refit the reducer per label")
     per_label = []
@@ -396,5 +471,14 @@ def build_nrag(
         subset = Activations([x[mask] for x in activations.layers], labels[mask], names)
         per_label.append(reduce_layers(subset, reducer))
     arrays = component_arrays(per_label, labels, len(names), threshold, abs_threshold, fdr)
-    return NRAG(COMPONENTS, activations.n_layers, names, **arrays, model=activations.model, corpus=activations.corpus,
-                settings=settings, text_labels=labels, activations_path=activations.path)
+    return NRAG(
+        COMPONENTS,
+        activations.n_layers,
+        names,
+        **arrays,
+        model=activations.model,
+        corpus=activations.corpus,
+        settings=settings,
+        text_labels=labels,
+        activations_path=activations.path,
+    )

@@ -86,8 +86,15 @@ def _merge(codes: np.ndarray, counts: np.ndarray, new: np.ndarray) -> tuple[np.n
     return merged, np.bincount(inv, weights=np.concatenate([counts, c]), minlength=merged.shape[0])
 
 
-def build_grid_nrag(activations: Activations, reducer: Any, *, gridsize: int = 10, binning: str = "width",
-                    memory_budget: int | str | None = None, scratch_dir: str | os.PathLike | None = None) -> NRAG:
+def build_grid_nrag(
+    activations: Activations,
+    reducer: Any,
+    *,
+    gridsize: int = 10,
+    binning: str = "width",
+    memory_budget: int | str | None = None,
+    scratch_dir: str | os.PathLike | None = None,
+) -> NRAG:
     """Grid NRAG of ``activations`` reduced to 2-D by ``reducer``, in memory bounded by ``memory_budget``.
 
     Parameters
@@ -112,8 +119,10 @@ def build_grid_nrag(activations: Activations, reducer: Any, *, gridsize: int = 1
     """
     check_params(gridsize, 0.0, binning)
     if getattr(reducer, "n_components", None) != 2:
-        raise ValueError(f"build_grid_nrag needs a reducer with n_components=2; got "
-                         f"{getattr(reducer, 'n_components', None)!r}. Use nrag.build_nrag for component NRAGs.")
+        raise ValueError(
+            f"build_grid_nrag needs a reducer with n_components=2; got "
+            f"{getattr(reducer, 'n_components', None)!r}. Use nrag.build_nrag for component NRAGs."
+        )
     budget = memory_budget_bytes(memory_budget)
     labels, names = activations.labels, activations.label_names
     n_layers, n_texts, n_labels, g = activations.n_layers, activations.n_texts, len(names), int(gridsize)
@@ -145,8 +154,20 @@ def build_grid_nrag(activations: Activations, reducer: Any, *, gridsize: int = 1
     pair, edge_label = np.divmod(codes, n_labels)
     source_key, target_key = np.divmod(pair, n_keys)
     bounds = np.array([[e[0][0], e[0][-1], e[1][0], e[1][-1]] for e in edges])
-    return NRAG(GRID, n_layers, tuple(names), occupied // (g * g), occupied // g % g, occupied % g,
-                counts[occupied], np.searchsorted(occupied, source_key), np.searchsorted(occupied, target_key),
-                edge_label, weights.astype(np.float64), layer_bounds=bounds, model=activations.model,
-                corpus=activations.corpus, settings=run_settings(activations.settings, reducer, gridsize=gridsize, binning=binning,
-                                          n_components=2))
+    return NRAG(
+        GRID,
+        n_layers,
+        tuple(names),
+        occupied // (g * g),
+        occupied // g % g,
+        occupied % g,
+        counts[occupied],
+        np.searchsorted(occupied, source_key),
+        np.searchsorted(occupied, target_key),
+        edge_label,
+        weights.astype(np.float64),
+        layer_bounds=bounds,
+        model=activations.model,
+        corpus=activations.corpus,
+        settings=run_settings(activations.settings, reducer, gridsize=gridsize, binning=binning, n_components=2),
+    )

@@ -30,8 +30,15 @@ def bin_axis(values: np.ndarray, gridsize: int, binning: str) -> tuple[np.ndarra
     return np.asarray(codes, dtype=np.int64), edges
 
 
-def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names: Sequence[str],
-                  gridsize: int, threshold: float, binning: str, fdr: float | None = None) -> int:
+def check_reduced(
+    reduced: Sequence[np.ndarray],
+    labels: np.ndarray,
+    label_names: Sequence[str],
+    gridsize: int,
+    threshold: float,
+    binning: str,
+    fdr: float | None = None,
+) -> int:
     if len(reduced) == 0:
         raise ValueError("reduced must hold at least one layer; got none.")
     n_texts = labels.shape[0]
@@ -44,8 +51,10 @@ def check_reduced(reduced: Sequence[np.ndarray], labels: np.ndarray, label_names
     if k < 2:
         raise ValueError(f"n_components must be >= 2; got {k}.")
     if labels.size and (labels.min() < 0 or labels.max() >= len(label_names)):
-        raise ValueError(f"labels must index label_names (0..{len(label_names) - 1}); "
-                         f"got values in [{labels.min()}, {labels.max()}].")
+        raise ValueError(
+            f"labels must index label_names (0..{len(label_names) - 1}); "
+            f"got values in [{labels.min()}, {labels.max()}]."
+        )
     check_params(gridsize, threshold, binning, fdr)
     return k
 
@@ -62,14 +71,17 @@ def check_edges(region_layer: np.ndarray, edge_source: np.ndarray, edge_target: 
     n = region_layer.shape[0]
     for name, ends in (("edge_source", edge_source), ("edge_target", edge_target)):
         if ends.size and (ends.min() < 0 or ends.max() >= n):
-            raise ValueError(f"{name} must hold region indices in [0, {n - 1}]; got values in "
-                             f"[{ends.min()}, {ends.max()}].")
+            raise ValueError(
+                f"{name} must hold region indices in [0, {n - 1}]; got values in [{ends.min()}, {ends.max()}]."
+            )
     skips = np.flatnonzero(region_layer[edge_target] != region_layer[edge_source] + 1)
     if skips.size:
         i = int(skips[0])
-        raise ValueError(f"nrag edges must join regions of neighbouring layers (target layer = source layer + 1); "
-                         f"edge row {i} joins layer {region_layer[edge_source[i]]} to layer "
-                         f"{region_layer[edge_target[i]]} ({skips.size} such rows).")
+        raise ValueError(
+            f"nrag edges must join regions of neighbouring layers (target layer = source layer + 1); "
+            f"edge row {i} joins layer {region_layer[edge_source[i]]} to layer "
+            f"{region_layer[edge_target[i]]} ({skips.size} such rows)."
+        )
 
 
 def cell_arrays(cells: np.ndarray, labels: np.ndarray, n_labels: int, gridsize: int) -> dict:
@@ -92,10 +104,15 @@ def cell_arrays(cells: np.ndarray, labels: np.ndarray, n_labels: int, gridsize: 
     rows, weight = np.unique(code.ravel(), return_counts=True)
     pair = rows // n_labels
     return dict(
-        region_layer=keys // (g * g), region_x=keys // g % g, region_y=keys % g,
+        region_layer=keys // (g * g),
+        region_x=keys // g % g,
+        region_y=keys % g,
         region_counts=counts.reshape(n_regions, n_labels),
-        edge_source=pair // n_regions, edge_target=pair % n_regions, edge_label=rows % n_labels,
-        edge_weight=weight.astype(np.float64), paths=inv.T,
+        edge_source=pair // n_regions,
+        edge_target=pair % n_regions,
+        edge_label=rows % n_labels,
+        edge_weight=weight.astype(np.float64),
+        paths=inv.T,
     )
 
 
@@ -109,8 +126,9 @@ def grid_arrays(reduced, labels, n_labels, gridsize, binning) -> dict:
         cell[layer] = (layer * g + xb) * g + yb
         bounds[layer] = (xe[0], xe[-1], ye[0], ye[-1])
     arrays = cell_arrays(cell, labels, n_labels, g)
-    reasons = degenerate_reasons(reduced=reduced, n_layers=n_layers,
-                                 region_layer=arrays["region_layer"] if g > 1 else None)
+    reasons = degenerate_reasons(
+        reduced=reduced, n_layers=n_layers, region_layer=arrays["region_layer"] if g > 1 else None
+    )
     return {**arrays, "layer_bounds": bounds, "degenerate_layers": tuple(reasons)}
 
 
@@ -182,9 +200,14 @@ def component_arrays(reduced_by_label, labels, n_labels, threshold, abs_threshol
     # a layer is degenerate when all texts (every label's, together) sit on one point
     together = [np.concatenate([layers[layer] for layers in reduced_by_label]) for layer in range(n_layers)]
     return dict(
-        region_layer=np.repeat(np.arange(n_layers), k), region_x=np.tile(np.arange(k), n_layers),
-        region_y=np.full(n_layers * k, -1), region_counts=np.tile(label_counts, (n_layers * k, 1)),
-        edge_source=src[order], edge_target=tgt[order], edge_label=lab[order], edge_weight=w[order],
+        region_layer=np.repeat(np.arange(n_layers), k),
+        region_x=np.tile(np.arange(k), n_layers),
+        region_y=np.full(n_layers * k, -1),
+        region_counts=np.tile(label_counts, (n_layers * k, 1)),
+        edge_source=src[order],
+        edge_target=tgt[order],
+        edge_label=lab[order],
+        edge_weight=w[order],
         degenerate_layers=tuple(degenerate_reasons(reduced=together)),
     )
 

@@ -10,7 +10,16 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_LAZY = {"PCA": "layers", "SVD": "layers", "UMAP": "layers", "reduce_layers": "layers", "memory_budget_bytes": "layers", "fits_in_memory": "layers", "fit_out_of_core": "layers", "transform_chunks": "layers"}
+_LAZY = {
+    "PCA": "layers",
+    "SVD": "layers",
+    "UMAP": "layers",
+    "reduce_layers": "layers",
+    "memory_budget_bytes": "layers",
+    "fits_in_memory": "layers",
+    "fit_out_of_core": "layers",
+    "transform_chunks": "layers",
+}
 __all__ = list(_LAZY)
 
 

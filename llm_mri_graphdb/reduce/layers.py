@@ -48,8 +48,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from llm_mri_graphdb.extract.activations import Activations
 from llm_mri_graphdb.extract.cache import read_rows
 
-__all__ = ["PCA", "SVD", "UMAP", "reduce_layers", "memory_budget_bytes", "fits_in_memory", "fit_out_of_core",
-           "transform_chunks"]
+__all__ = [
+    "PCA",
+    "SVD",
+    "UMAP",
+    "reduce_layers",
+    "memory_budget_bytes",
+    "fits_in_memory",
+    "fit_out_of_core",
+    "transform_chunks",
+]
 
 _SCALE = [StrOptions({"standard", "minmax"}), None]
 
@@ -205,8 +213,9 @@ class SVD(_Reducer):
     def fit_transform(self, X, y=None):
         """Fit on ``X`` and return its coordinates, ndarray of shape (n_texts, n_components)."""
         Xs = self._prepare(X, reset=True)
-        model = _SkSVD(self.n_components, algorithm="randomized", n_iter=self.n_iter,
-                       random_state=self.random_state).fit(Xs)
+        model = _SkSVD(
+            self.n_components, algorithm="randomized", n_iter=self.n_iter, random_state=self.random_state
+        ).fit(Xs)
         self.components_ = _flip_signs(model.components_)
         self.explained_variance_ratio_ = model.explained_variance_ratio_
         return Xs @ self.components_.T
@@ -247,8 +256,9 @@ class UMAP(_Reducer):
         "min_dist": [Interval(Real, 0, None, closed="left")],
     }
 
-    def __init__(self, n_components=2, *, scale="minmax", metric="cosine", n_neighbors=15,
-                 min_dist=0.1, random_state=None):
+    def __init__(
+        self, n_components=2, *, scale="minmax", metric="cosine", n_neighbors=15, min_dist=0.1, random_state=None
+    ):
         self.n_components = n_components
         self.scale = scale
         self.metric = metric
@@ -263,14 +273,16 @@ class UMAP(_Reducer):
             import umap
         except ImportError as exc:  # optional extra
             raise ImportError(
-                "UMAP needs the optional package umap-learn; install it with "
-                "pip install 'llm-mri-graphdb[umap]'."
+                "UMAP needs the optional package umap-learn; install it with pip install 'llm-mri-graphdb[umap]'."
             ) from exc
         Xs = self._prepare(X, reset=True)
         self.umap_ = umap.UMAP(
-            n_components=self.n_components, metric=self.metric,
-            n_neighbors=min(self.n_neighbors, Xs.shape[0] - 1), min_dist=self.min_dist,
-            random_state=self.random_state, n_jobs=1 if self.random_state is not None else -1,
+            n_components=self.n_components,
+            metric=self.metric,
+            n_neighbors=min(self.n_neighbors, Xs.shape[0] - 1),
+            min_dist=self.min_dist,
+            random_state=self.random_state,
+            n_jobs=1 if self.random_state is not None else -1,
         )
         self.embedding_ = np.asarray(self.umap_.fit_transform(Xs), dtype=np.float64)
         return self.embedding_
@@ -281,8 +293,22 @@ class UMAP(_Reducer):
         return np.asarray(self.umap_.transform(self._prepare(X, reset=False)), dtype=np.float64)
 
 
-_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
-          "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1e3,
+    "kb": 1e3,
+    "m": 1e6,
+    "mb": 1e6,
+    "g": 1e9,
+    "gb": 1e9,
+    "t": 1e12,
+    "tb": 1e12,
+    "kib": 1 << 10,
+    "mib": 1 << 20,
+    "gib": 1 << 30,
+    "tib": 1 << 40,
+}
 DEFAULT_BUDGET_FRACTION = 0.25  # of physical memory, when no budget is given
 
 
@@ -294,8 +320,9 @@ def memory_budget_bytes(budget: int | str | None = None) -> int:
         return int(budget)
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-zA-Z]*)\s*", budget) if isinstance(budget, str) else None
     if match is None or match.group(2).lower() not in _UNITS or float(match.group(1)) <= 0:
-        raise ValueError(f"memory_budget must be a positive number of bytes or a size like '4GiB' or '512MB'; "
-                         f"got {budget!r}.")
+        raise ValueError(
+            f"memory_budget must be a positive number of bytes or a size like '4GiB' or '512MB'; got {budget!r}."
+        )
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
@@ -313,8 +340,10 @@ def _chunks(layer: np.ndarray, chunk_rows: int, layer_index: int = 0) -> Iterato
         X = read_rows(layer, start, start + chunk_rows).astype(np.float64, copy=False)
         if not np.isfinite(X).all():
             bad = int(X.size - np.count_nonzero(np.isfinite(X)))
-            raise ValueError(f"activations must be finite; layer {layer_index} holds {bad} NaN or inf values "
-                             f"(rows {start}..{start + len(X) - 1}). Check the extraction dtype or the model.")
+            raise ValueError(
+                f"activations must be finite; layer {layer_index} holds {bad} NaN or inf values "
+                f"(rows {start}..{start + len(X) - 1}). Check the extraction dtype or the model."
+            )
         yield X
 
 
@@ -339,8 +368,10 @@ def fit_out_of_core(reducer, layer: np.ndarray, *, memory_budget: int | str | No
     ``explained_variance_ratio_`` or ``umap_``) and transforms as usual.
     """
     if not isinstance(reducer, _Reducer):
-        raise TypeError(f"fitting out of core needs a PCA, SVD or UMAP reducer of this package; "
-                        f"got {type(reducer).__name__}. Raise memory_budget to fit it in memory.")
+        raise TypeError(
+            f"fitting out of core needs a PCA, SVD or UMAP reducer of this package; "
+            f"got {type(reducer).__name__}. Raise memory_budget to fit it in memory."
+        )
     budget = memory_budget_bytes(memory_budget)
     est = clone(reducer)
     est._validate_params()
@@ -366,14 +397,14 @@ def fit_out_of_core(reducer, layer: np.ndarray, *, memory_budget: int | str | No
         order = np.argsort(values)[::-1]
         values, vectors = np.clip(values[order], 0, None), vectors[:, order]
         est.mean_ = shift + mean_c
-        est.components_ = _flip_signs(vectors[:, :est.n_components].T)
+        est.components_ = _flip_signs(vectors[:, : est.n_components].T)
         with np.errstate(invalid="ignore", divide="ignore"):
-            est.explained_variance_ratio_ = values[:est.n_components] / values.sum()
+            est.explained_variance_ratio_ = values[: est.n_components] / values.sum()
         return est
     # SVD: right singular vectors of the (uncentred) scaled data are the eigenvectors of its Gram matrix
     raw_gram = gram + np.outer(shift, total) + np.outer(total, shift) + n * np.outer(shift, shift)
     values, vectors = np.linalg.eigh(raw_gram)
-    est.components_ = _flip_signs(vectors[:, np.argsort(values)[::-1][:est.n_components]].T)
+    est.components_ = _flip_signs(vectors[:, np.argsort(values)[::-1][: est.n_components]].T)
     with np.errstate(invalid="ignore", divide="ignore"):
         explained = np.einsum("ij,jk,ik->i", est.components_, cov, est.components_)  # var(X v) = v^T C v
         est.explained_variance_ratio_ = explained / np.trace(cov)
@@ -423,8 +454,9 @@ def transform_chunks(est, layer: np.ndarray, *, memory_budget: int | str | None 
         yield np.asarray(est.transform(X), dtype=np.float64)
 
 
-def reduce_layers(activations: Activations, reducer: BaseEstimator, *,
-                  memory_budget: int | str | None = None) -> list[np.ndarray]:
+def reduce_layers(
+    activations: Activations, reducer: BaseEstimator, *, memory_budget: int | str | None = None
+) -> list[np.ndarray]:
     """Fit a fresh clone of ``reducer`` on every layer (all texts) and reduce it.
 
     Parameters

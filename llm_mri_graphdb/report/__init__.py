@@ -9,7 +9,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_LAZY = {"build_report": "scan", "write_report": "scan", "SECTIONS": "scan", "MAX_FLOWS": "scan", "PAGE_STYLE": "scan", "html_table": "scan"}
+_LAZY = {
+    "build_report": "scan",
+    "write_report": "scan",
+    "SECTIONS": "scan",
+    "MAX_FLOWS": "scan",
+    "PAGE_STYLE": "scan",
+    "html_table": "scan",
+}
 __all__ = list(_LAZY)
 
 

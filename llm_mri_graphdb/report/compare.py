@@ -28,9 +28,11 @@ from llm_mri_graphdb.report.scan import PAGE_STYLE, html_table
 
 __all__ = ["build_comparison_report", "write_comparison_report", "comparison_folder", "depth_order"]
 
-_TITLES = {"cka_debiased": "Debiased linear CKA of the activations (unbiased HSIC)",
-           "cka": "Linear CKA of the activations (plain, biased upwards)",
-           "ami": "Adjusted mutual information of the regions"}
+_TITLES = {
+    "cka_debiased": "Debiased linear CKA of the activations (unbiased HSIC)",
+    "cka": "Linear CKA of the activations (plain, biased upwards)",
+    "ami": "Adjusted mutual information of the regions",
+}
 _LABELS = {"cka_debiased": "debiased CKA", "cka": "CKA", "ami": "AMI"}
 _STYLE = PAGE_STYLE + "table{font-size:.85rem}td,th{padding:.2rem .45rem}.note{color:#8a4b00}"
 ALPHA = 0.05
@@ -80,8 +82,11 @@ def _best_rows(alignment: LayerAlignment, measure: str) -> list[list[Any]]:
         row = [layer, best, float(matrix[layer, best])]
         if measure == "cka_debiased":
             p = None if alignment.cka_null_p is None else float(alignment.cka_null_p[layer, best])
-            row += [p, "-" if p is None or math.isnan(p) else ("yes" if p <= ALPHA else "no"),
-                    None if alignment.stability is None else float(alignment.stability[layer])]
+            row += [
+                p,
+                "-" if p is None or math.isnan(p) else ("yes" if p <= ALPHA else "no"),
+                None if alignment.stability is None else float(alignment.stability[layer]),
+            ]
         rows.append(row + [_depth(layer, matrix.shape[0]), _depth(best, matrix.shape[1])])
     return rows
 
@@ -90,18 +95,30 @@ def _context(alignment: LayerAlignment) -> str:
     """Per run and layer: AMI of the regions with the labels, and the variance the reduction keeps."""
     if alignment.context is None:
         return ""
-    parts = ["<h3>What the regions can carry</h3><p>AMI between two runs' regions is bounded by what each "
-             "run's grid keeps: AMI(regions, labels) per layer, and the share of the layer's variance in the "
-             "components the reduction keeps (top principal components).</p>"]
+    parts = [
+        "<h3>What the regions can carry</h3><p>AMI between two runs' regions is bounded by what each "
+        "run's grid keeps: AMI(regions, labels) per layer, and the share of the layer's variance in the "
+        "components the reduction keeps (top principal components).</p>"
+    ]
     for name, context in zip(alignment.names, alignment.context):
         ami, kept = context.get("ami_labels"), context.get("variance_kept")
         n = len(ami or kept or [])
         if not n:
             continue
-        rows = [[i, None if ami is None else float(ami[i]),
-                 None if kept is None or kept[i] is None else float(kept[i])] for i in range(n)]
-        parts.append(_table(rows, [f"layer of {name}", "AMI(regions, labels)",
-                                   f"variance kept ({context.get('n_components', '?')} components)"]))
+        rows = [
+            [i, None if ami is None else float(ami[i]), None if kept is None or kept[i] is None else float(kept[i])]
+            for i in range(n)
+        ]
+        parts.append(
+            _table(
+                rows,
+                [
+                    f"layer of {name}",
+                    "AMI(regions, labels)",
+                    f"variance kept ({context.get('n_components', '?')} components)",
+                ],
+            )
+        )
     return "".join(parts)
 
 
@@ -123,17 +140,23 @@ def _section(alignment: LayerAlignment, measure: str) -> list[str]:
             f"{html.escape(b)} (p = (1 + permuted &ge; observed) / (1 + permutations), on "
             f"{null.get('n_rows', '?')} texts, seed {null.get('random_state')}); crossed-out cells are not above "
             f"their null. Stability: the share of {null.get('n_bootstrap', '?')} bootstrap resamples in which a "
-            "layer keeps the best match it has on all texts.</p>")
+            "layer keeps the best match it has on all texts.</p>"
+        )
     best = alignment.best(measure)
-    parts.append(f"<p>Best layer of {html.escape(b)} for each layer of {html.escape(a)} (depth: layer / (layers - "
-                 f"1)); Spearman correlation of layer index with best-match index: "
-                 f"<b>{_cell(depth_order(best))}</b>.</p>")
+    parts.append(
+        f"<p>Best layer of {html.escape(b)} for each layer of {html.escape(a)} (depth: layer / (layers - "
+        f"1)); Spearman correlation of layer index with best-match index: "
+        f"<b>{_cell(depth_order(best))}</b>.</p>"
+    )
     parts.append(_table(_best_rows(alignment, measure), header + [f"depth in {a}", f"depth in {b}"]))
     if measure == "ami":
         parts.append(_context(alignment))
     full = [[i, *(float(v) for v in row)] for i, row in enumerate(matrix)]
-    parts.append(f"<details><summary>every layer pair ({_LABELS[measure]})</summary>"
-                 + _table(full, [f"{a} \\ {b}", *(str(j) for j in range(matrix.shape[1]))]) + "</details>")
+    parts.append(
+        f"<details><summary>every layer pair ({_LABELS[measure]})</summary>"
+        + _table(full, [f"{a} \\ {b}", *(str(j) for j in range(matrix.shape[1]))])
+        + "</details>"
+    )
     return parts
 
 
@@ -158,8 +181,10 @@ def build_comparison_report(alignment: LayerAlignment) -> str:
     for measure in ("cka_debiased", "cka", "ami"):
         parts += _section(alignment, measure)
     title = html.escape(f"{a} vs {b}")
-    return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>"
-            f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>")
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
+        f"<style>{_STYLE}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
 def comparison_folder(out: str | Path, alignment: LayerAlignment) -> Path:

@@ -34,12 +34,21 @@ def _blue(t: float) -> str:
     pos = min(max(t, 0.0), 1.0) * (len(_BLUES) - 1)
     i = min(int(pos), len(_BLUES) - 2)
     a, b = _BLUES[i], _BLUES[i + 1]
-    mix = [round(int(a[k:k + 2], 16) + (int(b[k:k + 2], 16) - int(a[k:k + 2], 16)) * (pos - i)) for k in (1, 3, 5)]
+    mix = [
+        round(int(a[k : k + 2], 16) + (int(b[k : k + 2], 16) - int(a[k : k + 2], 16)) * (pos - i)) for k in (1, 3, 5)
+    ]
     return "#" + "".join(f"{v:02x}" for v in mix)
 
 
-def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_labels: Any = None,
-                   max_examples: int = 5, max_chars: int = 200, panel_px: int = 104) -> str:
+def heatmap_panels(
+    nrag: NRAG,
+    *,
+    texts: Sequence[str] | None = None,
+    text_labels: Any = None,
+    max_examples: int = 5,
+    max_chars: int = 200,
+    panel_px: int = 104,
+) -> str:
     """HTML of the interactive heatmaps: a row of layer panels per label.
 
     Parameters
@@ -72,13 +81,17 @@ def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_label
     shown: Sequence[str] = texts if texts is not None and paths is not None else []
     with_texts = paths is not None
     if paths is not None and len(shown) != paths.shape[0]:
-        raise ValueError(f"texts must hold one text per row of the scan's paths ({paths.shape[0]}); "
-                         f"got {len(shown)}.")
+        raise ValueError(f"texts must hold one text per row of the scan's paths ({paths.shape[0]}); got {len(shown)}.")
     per_label = with_texts and text_labels is not None
     ids: list[list[int]] = []
     if paths is not None:
-        ids = region_example_ids(paths, nrag.n_regions, text_labels=text_labels if per_label else None,
-                                 n_labels=n_labels if per_label else 1, max_examples=max_examples)
+        ids = region_example_ids(
+            paths,
+            nrag.n_regions,
+            text_labels=text_labels if per_label else None,
+            n_labels=n_labels if per_label else 1,
+            max_examples=max_examples,
+        )
     used = sorted({i for chosen in ids for i in chosen})
     slot = {i: k for k, i in enumerate(used)}
 
@@ -96,23 +109,33 @@ def heatmap_panels(nrag: NRAG, *, texts: Sequence[str] | None = None, text_label
                 x, y = int(nrag.region_x[r]), int(nrag.region_y[r])
                 chosen = ids[r * n_labels + li if per_label else r] if with_texts else []
                 t = " ".join(str(slot[i]) for i in chosen)
-                rects.append(f'<rect x="{x * cell:.2f}" y="{(g - 1 - y) * cell:.2f}" width="{cell:.2f}" '
-                             f'height="{cell:.2f}" fill="{_blue(0.15 + 0.85 * math.log1p(n) / math.log1p(vmax))}" '
-                             f'data-r="{region_names[r]}" data-label="{li}" data-x="{x}" data-y="{y}" data-t="{t}"/>')
-            panels.append(f'<figure><svg width="{panel_px}" height="{panel_px}" viewBox="0 0 {panel_px} {panel_px}" '
-                          f'data-layer="{layer}" data-label="{html.escape(name, quote=True)}" role="img" '
-                          f'aria-label="layer {layer}, {html.escape(name, quote=True)}">'
-                          f'<rect class="bg" width="{panel_px}" height="{panel_px}"/>{"".join(rects)}</svg>'
-                          f"<figcaption>layer {layer}</figcaption></figure>")
+                rects.append(
+                    f'<rect x="{x * cell:.2f}" y="{(g - 1 - y) * cell:.2f}" width="{cell:.2f}" '
+                    f'height="{cell:.2f}" fill="{_blue(0.15 + 0.85 * math.log1p(n) / math.log1p(vmax))}" '
+                    f'data-r="{region_names[r]}" data-label="{li}" data-x="{x}" data-y="{y}" data-t="{t}"/>'
+                )
+            panels.append(
+                f'<figure><svg width="{panel_px}" height="{panel_px}" viewBox="0 0 {panel_px} {panel_px}" '
+                f'data-layer="{layer}" data-label="{html.escape(name, quote=True)}" role="img" '
+                f'aria-label="layer {layer}, {html.escape(name, quote=True)}">'
+                f'<rect class="bg" width="{panel_px}" height="{panel_px}"/>{"".join(rects)}</svg>'
+                f"<figcaption>layer {layer}</figcaption></figure>"
+            )
         rows.append(f"<h3>{html.escape(name)}</h3><div class='llm-mri-row'>{''.join(panels)}</div>")
-    data = {"labels": names, "colours": [PALETTE[i % len(PALETTE)] for i in range(n_labels)],
-            "texts": [shorten(shown[i], max_chars) for i in used], "perLabel": per_label,
-            "counts": {region_names[r]: nrag.region_counts[r].tolist() for r in range(nrag.n_regions)}}
+    data = {
+        "labels": names,
+        "colours": [PALETTE[i % len(PALETTE)] for i in range(n_labels)],
+        "texts": [shorten(shown[i], max_chars) for i in used],
+        "perLabel": per_label,
+        "counts": {region_names[r]: nrag.region_counts[r].tolist() for r in range(nrag.n_regions)},
+    }
     block = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
-    return ("<div class='llm-mri-heatmaps'>" + "".join(rows) + "</div>"
-            f"<script type='application/json' id='llm-mri-heatmaps'>{block}</script>"
-            f"<style>{web_asset('hover.css')}{_STYLE}</style>"
-            f"<script>{web_asset('tip.js')}\n{web_asset('heatmap_hover.js')}</script>")
+    return (
+        "<div class='llm-mri-heatmaps'>" + "".join(rows) + "</div>"
+        f"<script type='application/json' id='llm-mri-heatmaps'>{block}</script>"
+        f"<style>{web_asset('hover.css')}{_STYLE}</style>"
+        f"<script>{web_asset('tip.js')}\n{web_asset('heatmap_hover.js')}</script>"
+    )
 
 
 _STYLE = """

@@ -28,8 +28,18 @@ import numpy as np
 from llm_mri_graphdb.nrag.model import GRID, NRAG
 from llm_mri_graphdb.viz.layout import gridsize_of
 
-__all__ = ["graph_view", "scan_view", "view_html", "region_examples", "region_example_ids", "shorten", "web_asset",
-           "framed", "COLOR_BY", "PALETTE"]
+__all__ = [
+    "graph_view",
+    "scan_view",
+    "view_html",
+    "region_examples",
+    "region_example_ids",
+    "shorten",
+    "web_asset",
+    "framed",
+    "COLOR_BY",
+    "PALETTE",
+]
 
 COLOR_BY = ("label", "layer")
 # Okabe-Ito: distinguishable under the common colour-vision deficiencies.
@@ -37,8 +47,9 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 _LAYER_GAP, _ROW_GAP, _CELL = 260.0, 70.0, 60.0
 
 
-def region_example_ids(paths: np.ndarray, n_regions: int, *, text_labels: Any = None, n_labels: int = 1,
-                       max_examples: int = 5) -> list[list[int]]:
+def region_example_ids(
+    paths: np.ndarray, n_regions: int, *, text_labels: Any = None, n_labels: int = 1, max_examples: int = 5
+) -> list[list[int]]:
     """Indices of up to ``max_examples`` texts of every region (or region and label), in corpus order.
 
     Parameters
@@ -64,10 +75,13 @@ def region_example_ids(paths: np.ndarray, n_regions: int, *, text_labels: Any = 
     keys, n_keys = paths, n_regions
     if text_labels is not None:
         text_labels = np.asarray(text_labels, dtype=np.int64)
-        if text_labels.shape != (paths.shape[0],) or (text_labels.size and not
-                                                      (0 <= text_labels.min() and text_labels.max() < n_labels)):
-            raise ValueError(f"text_labels must hold one label index below n_labels={n_labels} per text "
-                             f"({paths.shape[0]}); got shape {text_labels.shape}.")
+        if text_labels.shape != (paths.shape[0],) or (
+            text_labels.size and not (0 <= text_labels.min() and text_labels.max() < n_labels)
+        ):
+            raise ValueError(
+                f"text_labels must hold one label index below n_labels={n_labels} per text "
+                f"({paths.shape[0]}); got shape {text_labels.shape}."
+            )
         keys, n_keys = paths * n_labels + text_labels[:, None], n_regions * n_labels
     ids: list[list[int]] = [[] for _ in range(n_keys)]
     order = np.argsort(keys, axis=0, kind="stable")  # texts of a region stay in corpus order
@@ -76,13 +90,14 @@ def region_example_ids(paths: np.ndarray, n_regions: int, *, text_labels: Any = 
         starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]]) if column.size else np.empty(0, np.intp)
         for start in starts.tolist():
             key = int(column[start])
-            chosen = order[start:start + max_examples, layer]
+            chosen = order[start : start + max_examples, layer]
             ids[key] = chosen[keys[chosen, layer] == key].tolist()
     return ids
 
 
-def region_examples(paths: np.ndarray, texts: Sequence[str], n_regions: int, *,
-                    max_examples: int = 5, max_chars: int = 200) -> list[list[str]]:
+def region_examples(
+    paths: np.ndarray, texts: Sequence[str], n_regions: int, *, max_examples: int = 5, max_chars: int = 200
+) -> list[list[str]]:
     """Up to ``max_examples`` texts of every region, in corpus order.
 
     Parameters
@@ -99,8 +114,10 @@ def region_examples(paths: np.ndarray, texts: Sequence[str], n_regions: int, *,
     paths = np.asarray(paths)
     if paths.ndim != 2 or paths.shape[0] != len(texts):
         raise ValueError(f"paths must have shape (n_texts={len(texts)}, n_layers); got {paths.shape}.")
-    return [[shorten(texts[i], max_chars) for i in chosen]
-            for chosen in region_example_ids(paths, n_regions, max_examples=max_examples)]
+    return [
+        [shorten(texts[i], max_chars) for i in chosen]
+        for chosen in region_example_ids(paths, n_regions, max_examples=max_examples)
+    ]
 
 
 def shorten(text: str, max_chars: int = 200) -> str:
@@ -123,15 +140,26 @@ def _check_layers(layers: Any, n_layers: int) -> np.ndarray:
     if layers is None:
         return np.arange(n_layers)
     chosen = [layers] if isinstance(layers, (int, np.integer)) else list(layers)
-    bad = [layer for layer in chosen if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n_layers <= layer < n_layers]
+    bad = [
+        layer
+        for layer in chosen
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)) or not -n_layers <= layer < n_layers
+    ]
     if bad or not chosen:
         raise ValueError(f"layers must be indices in -{n_layers}..{n_layers - 1} (one or more); got {layers!r}.")
     return np.unique(np.asarray(chosen, dtype=np.int64) % n_layers)
 
 
-def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, color_by: str = "label",
-               labels: Any = None, layers: int | Sequence[int] | None = None, min_weight: float = 0.0,
-               max_relationships: int | None = None):
+def graph_view(
+    nrag: NRAG,
+    *,
+    examples: Sequence[Sequence[str]] | None = None,
+    color_by: str = "label",
+    labels: Any = None,
+    layers: int | Sequence[int] | None = None,
+    min_weight: float = 0.0,
+    max_relationships: int | None = None,
+):
     """The NRAG as a :class:`neo4j_viz.VisualizationGraph`.
 
     Every node is a region with the properties ``layer``, ``texts``, one count
@@ -187,17 +215,31 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
     for r in np.flatnonzero(shown).tolist():
         counts = dict(zip(names, sub.region_counts[r].tolist()))
         key = int(dominant[r]) if color_by == "label" else int(sub.region_layer[r])
-        props: dict[str, Any] = {"layer": int(sub.region_layer[r]), "texts": int(totals[r]), **counts,
-                                 "dominant label": names[int(dominant[r])]}
+        props: dict[str, Any] = {
+            "layer": int(sub.region_layer[r]),
+            "texts": int(totals[r]),
+            **counts,
+            "dominant label": names[int(dominant[r])],
+        }
         if examples is not None:
             for k, text in enumerate(examples[r], start=1):
                 props[f"example {k}"] = text
-        nodes.append(Node(id=ids[r], caption=ids[r], size=round(float(size_scale[r]), 2),
-                          color=PALETTE[key % len(PALETTE)], x=float(xs[r]), y=float(ys[r]), pinned=True,
-                          properties=props))
+        nodes.append(
+            Node(
+                id=ids[r],
+                caption=ids[r],
+                size=round(float(size_scale[r]), 2),
+                color=PALETTE[key % len(PALETTE)],
+                x=float(xs[r]),
+                y=float(ys[r]),
+                pinned=True,
+                properties=props,
+            )
+        )
     pairs: dict[tuple[int, int], dict[str, float]] = {}
-    for s, t, lab, w in zip(sub.edge_source.tolist(), sub.edge_target.tolist(), sub.edge_label.tolist(),
-                            sub.edge_weight.tolist()):
+    for s, t, lab, w in zip(
+        sub.edge_source.tolist(), sub.edge_target.tolist(), sub.edge_label.tolist(), sub.edge_weight.tolist()
+    ):
         if shown[s] and shown[t]:
             pairs.setdefault((s, t), {})[names[lab]] = w
     kept = [(st, w) for st, w in pairs.items() if sum(w.values()) > min_weight]
@@ -206,9 +248,14 @@ def graph_view(nrag: NRAG, *, examples: Sequence[Sequence[str]] | None = None, c
         kept = [kept[k] for k in sorted(strongest)]
     wmax = max((sum(v.values()) for v in pairs.values()), default=1.0) or 1.0
     relationships = [
-        Relationship(id=f"{ids[s]}>{ids[t]}", source=ids[s], target=ids[t],
-                     width=round(0.5 + 6.0 * abs(sum(w.values())) / abs(wmax), 2),
-                     color="#888888", properties={"weight": float(sum(w.values())), **w})
+        Relationship(
+            id=f"{ids[s]}>{ids[t]}",
+            source=ids[s],
+            target=ids[t],
+            width=round(0.5 + 6.0 * abs(sum(w.values())) / abs(wmax), 2),
+            color="#888888",
+            properties={"weight": float(sum(w.values())), **w},
+        )
         for (s, t), w in kept
     ]
     return _view_class()(nodes=nodes, relationships=relationships)
@@ -237,8 +284,10 @@ def framed(page: str, *, title: str = "NRAG", height_px: int = 640) -> str:
     megabytes more for a large scan.
     """
     doc = page.replace("&", "&amp;").replace("'", "&#39;")
-    return (f"<iframe title='{html.escape(title, quote=True)}' style='width:100%;height:{int(height_px)}px;"
-            f"border:1px solid #eee' srcdoc='{doc}'></iframe>")
+    return (
+        f"<iframe title='{html.escape(title, quote=True)}' style='width:100%;height:{int(height_px)}px;"
+        f"border:1px solid #eee' srcdoc='{doc}'></iframe>"
+    )
 
 
 def web_asset(name: str) -> str:
@@ -253,17 +302,27 @@ def _label_names(view) -> list[str]:
     keys = list(view.nodes[0].properties)
     if "texts" not in keys or "dominant label" not in keys:
         return []
-    return keys[keys.index("texts") + 1:keys.index("dominant label")]
+    return keys[keys.index("texts") + 1 : keys.index("dominant label")]
 
 
 def _same_colour(colour: Any, hex_colour: str) -> bool:
     """Whether a neo4j-viz colour (pydantic ``Color``, whose ``str`` may be a CSS name) is ``#rrggbb``."""
-    rgb = tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
-    return tuple(colour.as_rgb_tuple()[:3]) == rgb if hasattr(colour, "as_rgb_tuple") else str(colour).lower() == hex_colour.lower()
+    rgb = tuple(int(hex_colour[i : i + 2], 16) for i in (1, 3, 5))
+    return (
+        tuple(colour.as_rgb_tuple()[:3]) == rgb
+        if hasattr(colour, "as_rgb_tuple")
+        else str(colour).lower() == hex_colour.lower()
+    )
 
 
-def scan_view(nrag: NRAG, texts: Sequence[str] | None = None, *, color_by: str = "label",
-              layers: int | Sequence[int] | None = None, max_relationships: int | None = None):
+def scan_view(
+    nrag: NRAG,
+    texts: Sequence[str] | None = None,
+    *,
+    color_by: str = "label",
+    layers: int | Sequence[int] | None = None,
+    max_relationships: int | None = None,
+):
     """:func:`graph_view` of a scan with up to five example texts per region when ``texts`` and ``nrag.paths`` allow.
 
     The one way the facade (``areas.show()``), the stores (``store.show(run_id)``)
@@ -284,8 +343,7 @@ def scan_view(nrag: NRAG, texts: Sequence[str] | None = None, *, color_by: str =
     return graph_view(nrag, examples=examples, color_by=color_by, layers=layers, max_relationships=max_relationships)
 
 
-def view_html(view, *, height: str = "640px", width_px: int = 1100, hover: bool = True,
-              max_examples: int = 5) -> str:
+def view_html(view, *, height: str = "640px", width_px: int = 1100, hover: bool = True, max_examples: int = 5) -> str:
     """One self-contained HTML page (NVL inlined) of a :func:`graph_view`, zoomed to show every region.
 
     Parameters
@@ -311,18 +369,27 @@ def view_html(view, *, height: str = "640px", width_px: int = 1100, hover: bool 
     height_px = float(str(height).removesuffix("px")) if str(height).endswith("px") else 640.0
     zoom = max(0.08, min(2.0, width_px / span_x, height_px / span_y))
     pan = ((max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2)
-    page = view.render(layout="free", height=height, show_layout_button=False, initial_zoom=zoom,
-                       pan_position=pan).data
+    page = view.render(layout="free", height=height, show_layout_button=False, initial_zoom=zoom, pan_position=pan).data
     if not hover:
         return page
     labels = _label_names(view)
-    label_coloured = all(_same_colour(n.color, PALETTE[labels.index(n.properties["dominant label"]) % len(PALETTE)])
-                         for n in view.nodes if n.properties.get("dominant label") in labels)
-    meta = {"labels": labels, "palette": list(PALETTE), "maxExamples": int(max_examples),
-            "colorBy": "label" if label_coloured else "layer",
-            "hasExamples": any("example 1" in n.properties for n in view.nodes)}
-    block = ('<script type="application/json" id="llm-mri-view">' + json.dumps(meta).replace("<", "\\u003c")
-             + f"</script>\n<style>{web_asset('hover.css')}</style>\n"
-             + f"<script>{web_asset('tip.js')}\n{web_asset('graph_hover.js')}</script>\n")
+    label_coloured = all(
+        _same_colour(n.color, PALETTE[labels.index(n.properties["dominant label"]) % len(PALETTE)])
+        for n in view.nodes
+        if n.properties.get("dominant label") in labels
+    )
+    meta = {
+        "labels": labels,
+        "palette": list(PALETTE),
+        "maxExamples": int(max_examples),
+        "colorBy": "label" if label_coloured else "layer",
+        "hasExamples": any("example 1" in n.properties for n in view.nodes),
+    }
+    block = (
+        '<script type="application/json" id="llm-mri-view">'
+        + json.dumps(meta).replace("<", "\\u003c")
+        + f"</script>\n<style>{web_asset('hover.css')}</style>\n"
+        + f"<script>{web_asset('tip.js')}\n{web_asset('graph_hover.js')}</script>\n"
+    )
     head, sep, tail = page.rpartition("</body>")
     return head + block + sep + tail

@@ -34,8 +34,17 @@ __all__ = ["build_report", "write_report", "SECTIONS", "MAX_FLOWS", "PAGE_STYLE"
 #: Region pairs (flows) drawn in the report's interactive graph: the strongest, so a large scan's page stays small.
 MAX_FLOWS = 5000
 
-SECTIONS = ("Scan", "Scan quality", "Metrics", "Metrics per layer", "Activation regions", "Layered graph",
-            "Interactive graph", "Communities", "Probing")
+SECTIONS = (
+    "Scan",
+    "Scan quality",
+    "Metrics",
+    "Metrics per layer",
+    "Activation regions",
+    "Layered graph",
+    "Interactive graph",
+    "Communities",
+    "Probing",
+)
 
 #: The CSS of our HTML pages (the scan report, the comparison report).
 PAGE_STYLE = """
@@ -89,8 +98,11 @@ def _statistics_section(nrag: NRAG, statistics: Any) -> list[str]:
 
     parts = ["<h2 id='statistics'>Statistics</h2>"]
     if statistics is None or len(statistics) == 0:
-        why = ("this run has no per-text paths (stored without texts) or the scan ran with --permutations 0 "
-               "--bootstrap 0" if nrag.kind == GRID else "they need a grid NRAG (n_components=2)")
+        why = (
+            "this run has no per-text paths (stored without texts) or the scan ran with --permutations 0 --bootstrap 0"
+            if nrag.kind == GRID
+            else "they need a grid NRAG (n_components=2)"
+        )
         return parts + [f"<p class='note'>No statistics for this run: {why}.</p>"]
     attrs = statistics.attrs
     parts.append(
@@ -101,7 +113,8 @@ def _statistics_section(nrag: NRAG, statistics: Any) -> list[str]:
         f"labels of each metric; seed {attrs.get('seed')}). z = (value - null mean) / null SD. Label pairs "
         "(a|b) carry the Jensen-Shannon divergence. A resample holds about 63 % distinct texts, so counts of "
         "occupied regions and edges (and the entropies) are smaller in it: their interval sits below the value and "
-        "gives the spread, not the location. Definitions: llm_mri_graphdb.analysis.statistics.</p>")
+        "gives the spread, not the location. Definitions: llm_mri_graphdb.analysis.statistics.</p>"
+    )
 
     def fmt(x: float) -> str:
         return "nan" if x != x else f"{x:.4g}"
@@ -124,12 +137,20 @@ def _statistics_section(nrag: NRAG, statistics: Any) -> list[str]:
     return parts + [html_table(rows, ["metric", *labels], cell=str)]  # cells: numbers and the mark only
 
 
-def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], *,
-                 probe: Mapping[str, Any] | None = None, run_id: str | None = None,
-                 heatmap_layer: int | None = None, analysis: Mapping[str, Any] | None = None,
-                 texts: Sequence[str] | None = None, text_labels: Sequence[int] | None = None,
-                 statistics: Any = None, sensitivity: Any = None,
-                 quality: Mapping[str, Any] | None = None) -> str:
+def build_report(
+    nrag: NRAG,
+    metrics_by_label: Mapping[str, Mapping[str, Any]],
+    *,
+    probe: Mapping[str, Any] | None = None,
+    run_id: str | None = None,
+    heatmap_layer: int | None = None,
+    analysis: Mapping[str, Any] | None = None,
+    texts: Sequence[str] | None = None,
+    text_labels: Sequence[int] | None = None,
+    statistics: Any = None,
+    sensitivity: Any = None,
+    quality: Mapping[str, Any] | None = None,
+) -> str:
     """The HTML text of the report.
 
     Parameters
@@ -173,16 +194,25 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     run_id = run_id or nrag.run_id
     quality = quality if quality is not None else quality_record(nrag)
     model = nrag.model.get("name", "?")
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",
-             f"<style>{PAGE_STYLE}</style></head><body>",
-             f"<h1>Scan of {html.escape(str(model))}</h1>"]
+    parts = [
+        f"<!doctype html><html><head><meta charset='utf-8'><title>llm-mri-graphdb scan {html.escape(run_id)}</title>",
+        f"<style>{PAGE_STYLE}</style></head><body>",
+        f"<h1>Scan of {html.escape(str(model))}</h1>",
+    ]
 
     settings = {k: v for k, v in nrag.settings.items() if not isinstance(v, Mapping)}
-    info = [["run id", run_id], ["model", model], ["architecture", nrag.model.get("architecture", "")],
-            ["corpus", nrag.corpus.get("name", "")], ["texts", nrag.corpus.get("n_texts", "")],
-            ["labels", ", ".join(nrag.label_names)], ["layers", nrag.n_layers],
-            ["regions", nrag.n_regions], ["edge rows (per label)", len(nrag.edge_weight)],
-            *([k, json.dumps(v) if isinstance(v, (list, dict)) else v] for k, v in sorted(settings.items()))]
+    info = [
+        ["run id", run_id],
+        ["model", model],
+        ["architecture", nrag.model.get("architecture", "")],
+        ["corpus", nrag.corpus.get("name", "")],
+        ["texts", nrag.corpus.get("n_texts", "")],
+        ["labels", ", ".join(nrag.label_names)],
+        ["layers", nrag.n_layers],
+        ["regions", nrag.n_regions],
+        ["edge rows (per label)", len(nrag.edge_weight)],
+        *([k, json.dumps(v) if isinstance(v, (list, dict)) else v] for k, v in sorted(settings.items())),
+    ]
     parts += ["<h2 id='scan'>Scan</h2>", html_table(info, ["", "value"])]
 
     parts += _quality_section(nrag, quality)
@@ -191,16 +221,22 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
     parts += ["<h2 id='metrics-per-layer'>Metrics per layer</h2>", html_table(rows, header)]
     parts += _statistics_section(nrag, statistics)
     if sensitivity is not None:
-        parts += ["<h2 id='sensitivity'>Sensitivity to the settings</h2>",
-                  "<p class='note'>The run's grid rebuilt at gridsize 8, 10 and 12 with equal-width and quantile "
-                  "cells (and 3 reducer seeds for UMAP) from its activations: spread_settings is the range of a "
-                  "metric over those settings (mean over labels), spread_labels its range over labels (mean over "
-                  "settings). &#9888; marks a metric the settings move more than the labels do "
-                  "(llm-mri-graphdb sensitivity RUN).</p>",
-                  html_table([[r.metric, r.spread_settings, r.spread_labels, r.ratio, "&#9888;" if r.flagged else ""]
-                              for r in sensitivity.itertuples()],
-                             ["metric", "spread over settings", "spread over labels", "ratio", "flag"],
-                             cell=lambda c: c if isinstance(c, str) else _fmt(c))]
+        parts += [
+            "<h2 id='sensitivity'>Sensitivity to the settings</h2>",
+            "<p class='note'>The run's grid rebuilt at gridsize 8, 10 and 12 with equal-width and quantile "
+            "cells (and 3 reducer seeds for UMAP) from its activations: spread_settings is the range of a "
+            "metric over those settings (mean over labels), spread_labels its range over labels (mean over "
+            "settings). &#9888; marks a metric the settings move more than the labels do "
+            "(llm-mri-graphdb sensitivity RUN).</p>",
+            html_table(
+                [
+                    [r.metric, r.spread_settings, r.spread_labels, r.ratio, "&#9888;" if r.flagged else ""]
+                    for r in sensitivity.itertuples()
+                ],
+                ["metric", "spread over settings", "spread over labels", "ratio", "flag"],
+                cell=lambda c: c if isinstance(c, str) else _fmt(c),
+            ),
+        ]
 
     parts.append("<h2 id='activation-regions'>Activation regions</h2>")
     if nrag.kind == GRID:
@@ -210,8 +246,10 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
         parts += [_png(viz.plot_heatmap(nrag, layer, label)) for label in nrag.label_names]
         parts += _heatmaps_section(nrag, texts, text_labels)
     else:
-        parts.append(f"<p class='note'>This scan has {nrag.settings.get('n_components')} components per layer: "
-                     "regions are components, so there is no grid to draw.</p>")
+        parts.append(
+            f"<p class='note'>This scan has {nrag.settings.get('n_components')} components per layer: "
+            "regions are components, so there is no grid to draw.</p>"
+        )
 
     parts += ["<h2 id='layered-graph'>Layered graph</h2>", _png(viz.plot_graph(nrag))]
     parts += _interactive_section(nrag, texts)
@@ -225,8 +263,10 @@ def build_report(nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], 
             delta = probe["evaluation"]["delta"]
             parts.append(html_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
     else:
-        parts.append("<p class='note'>No probing results for this run: they are computed by "
-                     "<code>llm-mri-graphdb scan</code> from the activations, which the store does not keep.</p>")
+        parts.append(
+            "<p class='note'>No probing results for this run: they are computed by "
+            "<code>llm-mri-graphdb scan</code> from the activations, which the store does not keep.</p>"
+        )
     parts.append("</body></html>")
     return "\n".join(parts)
 
@@ -244,11 +284,13 @@ def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
     if not isinstance(curve.get("full"), Mapping):
         return []
     method = curve.get("method", {})
-    parts = [f"<p class='note'>{html.escape(str(method.get('classifier', '')))} probe, "
-             f"{method.get('repeats')} x {method.get('splits')}-fold stratified cross-validation; scaler, reducer "
-             "and penalty fitted inside each training fold; 95 % intervals by the "
-             f"{html.escape(str(method.get('interval', '')))}. Selectivity = accuracy - accuracy on shuffled "
-             "labels (Hewitt &amp; Liang 2019).</p>"]
+    parts = [
+        f"<p class='note'>{html.escape(str(method.get('classifier', '')))} probe, "
+        f"{method.get('repeats')} x {method.get('splits')}-fold stratified cross-validation; scaler, reducer "
+        "and penalty fitted inside each training fold; 95 % intervals by the "
+        f"{html.escape(str(method.get('interval', '')))}. Selectivity = accuracy - accuracy on shuffled "
+        "labels (Hewitt &amp; Liang 2019).</p>"
+    ]
     sides = [s for s in ("full", "reduced", "random_weights") if isinstance(curve.get(s), Mapping)]
     header = ["layer"]
     for s in sides:
@@ -257,23 +299,30 @@ def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
     for i in curve["layer"]:
         row: list[Any] = [i]
         for s in sides:
-            row += [_interval(curve[s], i), _interval(curve[s], i, "control_"),
-                    _interval(curve[s], i, "selectivity_")]
+            row += [_interval(curve[s], i), _interval(curve[s], i, "control_"), _interval(curve[s], i, "selectivity_")]
         rows.append(row)
     parts.append(html_table(rows, header))
-    controls = [["majority class", _interval(curve["majority"], None)],
-                ["layer 0 (embeddings), full", f"{curve['layer0']:.3f}"]]
+    controls = [
+        ["majority class", _interval(curve["majority"], None)],
+        ["layer 0 (embeddings), full", f"{curve['layer0']:.3f}"],
+    ]
     if isinstance(curve.get("bag_of_words"), Mapping):
         controls.append(["bag of words", _interval(curve["bag_of_words"], None)])
     if curve.get("mdl"):
-        controls += [[f"MDL codelength, layer {i} (bits; uniform {m['uniform']:.0f})",
-                      f"{m['codelength']:.1f} (compression {m['compression']:.2f})"]
-                     for i, m in enumerate(curve["mdl"])]
+        controls += [
+            [
+                f"MDL codelength, layer {i} (bits; uniform {m['uniform']:.0f})",
+                f"{m['codelength']:.1f} (compression {m['compression']:.2f})",
+            ]
+            for i, m in enumerate(curve["mdl"])
+        ]
     parts.append(html_table(controls, ["control", "accuracy [95 % interval]"]))
     return parts
 
 
-def write_report(path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any) -> Path:
+def write_report(
+    path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any
+) -> Path:
     """Write :func:`build_report` to ``path`` (whole or not at all, :func:`~.files.write_atomic`); return it."""
     from llm_mri_graphdb.files import write_atomic
 
@@ -292,47 +341,66 @@ def _metrics_section(metrics_by_label: Mapping[str, Mapping[str, Any]], quality:
     """Scalar metrics per label; without the degenerate layers first when there are any."""
     derived = quality.get("derived", {})
     left_out = quality.get("left_out", {})
-    note = ("<p class='note'>Definitions: llm_mri_graphdb.analysis.metrics. 'all' pools every label. † derived from counts: "
-            + "; ".join(f"{html.escape(k)} = {html.escape(v)}" for k, v in derived.items())
-            + ". Left out as constant or an identity on this kind of NRAG (the facade's llm_mri mode keeps them): "
-            + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in left_out.items()) + ".</p>")
+    note = (
+        "<p class='note'>Definitions: llm_mri_graphdb.analysis.metrics. 'all' pools every label. † derived from counts: "
+        + "; ".join(f"{html.escape(k)} = {html.escape(v)}" for k, v in derived.items())
+        + ". Left out as constant or an identity on this kind of NRAG (the facade's llm_mri mode keeps them): "
+        + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in left_out.items())
+        + ".</p>"
+    )
     parts = ["<h2 id='metrics'>Metrics</h2>", note]
     without = quality.get("metrics_without_degenerate_layers")
     if without:
         layers = ", ".join(str(d["layer"]) for d in quality.get("degenerate_layers", ()))
-        parts += [f"<h3 id='metrics-without-degenerate'>Without the degenerate layers ({layers})</h3>",
-                  "<p class='note'>Every text lands on one point in those layers; their single region "
-                  "dominates whole-graph moments, so read these numbers first.</p>",
-                  html_table(*_derived_mark(without, derived)),
-                  "<h3 id='metrics-all-layers'>With every layer</h3>"]
+        parts += [
+            f"<h3 id='metrics-without-degenerate'>Without the degenerate layers ({layers})</h3>",
+            "<p class='note'>Every text lands on one point in those layers; their single region "
+            "dominates whole-graph moments, so read these numbers first.</p>",
+            html_table(*_derived_mark(without, derived)),
+            "<h3 id='metrics-all-layers'>With every layer</h3>",
+        ]
     return parts + [html_table(*_derived_mark(metrics_by_label, derived))]
 
 
 def _quality_section(nrag: NRAG, quality: Mapping[str, Any]) -> list[str]:
     """Resolved pooling, degenerate layers and what the grid keeps of the texts."""
-    parts = ["<h2 id='scan-quality'>Scan quality</h2>",
-             f"<p><b>Pooling</b>: {html.escape(str(quality.get('pooling_description')))}</p>"]
+    parts = [
+        "<h2 id='scan-quality'>Scan quality</h2>",
+        f"<p><b>Pooling</b>: {html.escape(str(quality.get('pooling_description')))}</p>",
+    ]
     degenerate = quality.get("degenerate_layers") or []
     if degenerate:
         said = "; ".join(f"layer {d['layer']}: {html.escape(str(d['reason']))}" for d in degenerate)
-        parts.append(f"<p class='warning'><b>Degenerate layers</b>: {said}. Every text lands on one point "
-                     "there; whole-graph metrics are shown without them first.</p>")
+        parts.append(
+            f"<p class='warning'><b>Degenerate layers</b>: {said}. Every text lands on one point "
+            "there; whole-graph metrics are shown without them first.</p>"
+        )
     else:
         parts.append("<p><b>Degenerate layers</b>: none (no layer puts every text on one point).</p>")
     grid = quality.get("grid") or {}
     explained, ami = grid.get("explained_variance_by_layer"), grid.get("ami_by_layer")
     if explained or ami:
-        rows = [[layer, "" if not explained or explained[layer] is None else explained[layer],
-                 "" if not ami else ami[layer]] for layer in range(nrag.n_layers)]
-        parts += ["<p class='note'>What the reduction and the grid keep, per layer: the share of the layer's "
-                  "(scaled) variance the reduced coordinates keep, and the adjusted mutual information "
-                  "between the texts' regions and their labels (0: regions independent of labels).</p>",
-                  html_table(rows, ["layer", "explained variance", "AMI(regions, labels)"])]
+        rows = [
+            [
+                layer,
+                "" if not explained or explained[layer] is None else explained[layer],
+                "" if not ami else ami[layer],
+            ]
+            for layer in range(nrag.n_layers)
+        ]
+        parts += [
+            "<p class='note'>What the reduction and the grid keep, per layer: the share of the layer's "
+            "(scaled) variance the reduced coordinates keep, and the adjusted mutual information "
+            "between the texts' regions and their labels (0: regions independent of labels).</p>",
+            html_table(rows, ["layer", "explained variance", "AMI(regions, labels)"]),
+        ]
     singleton = grid.get("singleton_share_by_label")
     if singleton:
-        parts += ["<p class='note'>Of the regions a label occupies (all layers), the share holding a single "
-                  "text of it: near 1, the grid is too fine for that label's texts.</p>",
-                  html_table([[k, v] for k, v in singleton.items()], ["label", "singleton regions"])]
+        parts += [
+            "<p class='note'>Of the regions a label occupies (all layers), the share holding a single "
+            "text of it: near 1, the grid is too fine for that label's texts.</p>",
+            html_table([[k, v] for k, v in singleton.items()], ["label", "singleton regions"]),
+        ]
     return parts
 
 
@@ -341,10 +409,14 @@ def _heatmaps_section(nrag: NRAG, texts: Sequence[str] | None, text_labels: Sequ
     from llm_mri_graphdb.report.heatmap import heatmap_panels
 
     with_texts = texts is not None and nrag.paths is not None
-    note = ("Every layer, one row per label, on one log colour scale; hover a cell for its label counts"
-            + (" and up to five of its texts." if with_texts else "; example texts come with runs stored with their texts."))
-    return ["<h3 id='interactive-heatmaps'>Interactive heatmaps</h3>", f"<p class='note'>{note}</p>",
-            heatmap_panels(nrag, texts=texts if with_texts else None, text_labels=text_labels)]
+    note = "Every layer, one row per label, on one log colour scale; hover a cell for its label counts" + (
+        " and up to five of its texts." if with_texts else "; example texts come with runs stored with their texts."
+    )
+    return [
+        "<h3 id='interactive-heatmaps'>Interactive heatmaps</h3>",
+        f"<p class='note'>{note}</p>",
+        heatmap_panels(nrag, texts=texts if with_texts else None, text_labels=text_labels),
+    ]
 
 
 def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
@@ -355,9 +427,11 @@ def _interactive_section(nrag: NRAG, texts: Sequence[str] | None) -> list[str]:
 
     examples = texts is not None and nrag.paths is not None
     page = view_html(scan_view(nrag, texts, max_relationships=MAX_FLOWS), height="600px")
-    note = ("Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
-            "texts; hover a region for its label counts" + (" and up to five example texts." if examples
-                                                            else "; example texts come with runs stored with their texts."))
+    note = (
+        "Regions coloured by their dominant label (or layer: switch at the bottom left) and sized by their "
+        "texts; hover a region for its label counts"
+        + (" and up to five example texts." if examples else "; example texts come with runs stored with their texts.")
+    )
     n_pairs = len(np.unique(nrag.edge_source * nrag.n_regions + nrag.edge_target))
     if n_pairs > MAX_FLOWS:
         note += f" The {MAX_FLOWS:,} strongest of {n_pairs:,} flows are drawn."
@@ -368,38 +442,49 @@ def _communities_section(nrag: NRAG, analysis: Mapping[str, Any] | None) -> list
     """Layered graph coloured by community, the seed ensemble beside its null, the widest communities, centrality."""
     parts = ["<h2 id='communities'>Communities</h2>"]
     if not analysis or not analysis.get("communities"):
-        return parts + ["<p class='note'>No community analysis for this run: "
-                        "<code>llm-mri-graphdb analyze RUN</code> computes it.</p>"]
+        return parts + [
+            "<p class='note'>No community analysis for this run: "
+            "<code>llm-mri-graphdb analyze RUN</code> computes it.</p>"
+        ]
     algo, found = next(iter(analysis["communities"].items()))
     evidence = analysis.get("evidence")
     if evidence:
         null = evidence.get("null")
-        said = (f"Louvain over {evidence['n_seeds']} seeds: modularity {evidence['modularity_mean']:.3f} "
-                f"(SD {evidence['modularity_sd']:.3f}), partitions agree at mean pairwise AMI "
-                f"{evidence['mean_pairwise_ami']:.2f}; consensus: {evidence['consensus']['n_communities']} "
-                "communities (regions placed together by more than half of the seeds).")
+        said = (
+            f"Louvain over {evidence['n_seeds']} seeds: modularity {evidence['modularity_mean']:.3f} "
+            f"(SD {evidence['modularity_sd']:.3f}), partitions agree at mean pairwise AMI "
+            f"{evidence['mean_pairwise_ami']:.2f}; consensus: {evidence['consensus']['n_communities']} "
+            "communities (regions placed together by more than half of the seeds)."
+        )
         if null:
-            said += (f" Null (the same algorithm on {null['n']} flow graphs of shuffled texts, same regions): "
-                     f"modularity {null['modularity_mean']:.3f} ± {null['modularity_sd']:.3f}, "
-                     f"z = {null['z']:.1f}.")
+            said += (
+                f" Null (the same algorithm on {null['n']} flow graphs of shuffled texts, same regions): "
+                f"modularity {null['modularity_mean']:.3f} ± {null['modularity_sd']:.3f}, "
+                f"z = {null['z']:.1f}."
+            )
             if not null["z"] > 3:
                 said += " The communities are not clearly more modular than chance."
         else:
             said += " No null: it needs the texts' paths (a grid run stored with its texts)."
         parts.append(f"<p>{said}</p>")
-    parts.append(f"<p class='note'>{html.escape(algo)} (one seed): {found['n_communities']} communities, modularity "
-                 f"{_fmt(found['modularity'])}. Cross-layer communities are those spanning the most layers: "
-                 "modularity communities of the flow graph, not mechanistic circuits "
-                 "(definitions: llm_mri_graphdb.analysis.communities).</p>")
+    parts.append(
+        f"<p class='note'>{html.escape(algo)} (one seed): {found['n_communities']} communities, modularity "
+        f"{_fmt(found['modularity'])}. Cross-layer communities are those spanning the most layers: "
+        "modularity communities of the flow graph, not mechanistic circuits "
+        "(definitions: llm_mri_graphdb.analysis.communities).</p>"
+    )
     membership = analysis.get("membership", {}).get(algo)
     if membership:
         parts.append(_png(_community_figure(nrag, membership)))
     keys = ["community", "layers_spanned", "first_layer", "last_layer", "size", "dominant_label", "purity"]
     parts.append(html_table([[row[k] for k in keys] for row in found["cross_layer_communities"]], keys))
     for name, rows in analysis.get("centrality", {}).items():
-        parts += [f"<h3>{html.escape(name)}: top regions per layer</h3>",
-                  html_table([[r["layer"], r["rank"], r["region"], r["score"]] for r in rows],
-                         ["layer", "rank", "region", name])]
+        parts += [
+            f"<h3>{html.escape(name)}: top regions per layer</h3>",
+            html_table(
+                [[r["layer"], r["rank"], r["region"], r["score"]] for r in rows], ["layer", "rank", "region", name]
+            ),
+        ]
     return parts
 
 
@@ -419,8 +504,16 @@ def _community_figure(nrag: NRAG, membership: Mapping[str, int]) -> Figure:
     shown = [i for i, n in enumerate(names) if n in membership]
     ids = sorted({membership[names[i]] for i in shown})
     colour = {c: k % 20 for k, c in enumerate(ids)}
-    ax.scatter([xy[i][0] for i in shown], [xy[i][1] for i in shown], s=12, zorder=2, cmap="tab20",
-               c=[colour[membership[names[i]]] for i in shown], vmin=0, vmax=19)
+    ax.scatter(
+        [xy[i][0] for i in shown],
+        [xy[i][1] for i in shown],
+        s=12,
+        zorder=2,
+        cmap="tab20",
+        c=[colour[membership[names[i]]] for i in shown],
+        vmin=0,
+        vmax=19,
+    )
     ax.set_xlabel("region (cell or component)")
     ax.set_ylabel("layer")
     ax.set_yticks(range(0, -nrag.n_layers, -1), [str(layer) for layer in range(nrag.n_layers)])

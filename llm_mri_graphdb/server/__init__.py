@@ -16,14 +16,14 @@ from .browser import GuideServer, browser_conf, browser_folder, serves_guide, st
 from .config import GDS_PROCEDURES, neo4j_conf
 from .distribution import Distribution, ensure_distribution, mvn_copy
 from .host import (
-                   ServerMemory,
-                   format_size,
-                   free_port,
-                   java_major_version,
-                   parse_size,
-                   port_is_free,
-                   runs_home,
-                   server_memory,
+    ServerMemory,
+    format_size,
+    free_port,
+    java_major_version,
+    parse_size,
+    port_is_free,
+    runs_home,
+    server_memory,
 )
 from .local import LocalNeo4j, ServerInfo, password_command
 

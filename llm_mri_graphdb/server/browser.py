@@ -113,11 +113,26 @@ def start_guide(home: Path, http_port: int, *, port: int = 0, timeout: float = 1
         stop_guide(stray, home)
     port_file = home / "run" / "guide.port"
     port_file.unlink(missing_ok=True)
-    cmd = [sys.executable, "-I", str(GUIDE_SCRIPT), _home_arg(home), f"--folder={folder}",
-           f"--browser-port={http_port}", f"--port={port}", f"--port-file={port_file}"]
+    cmd = [
+        sys.executable,
+        "-I",
+        str(GUIDE_SCRIPT),
+        _home_arg(home),
+        f"--folder={folder}",
+        f"--browser-port={http_port}",
+        f"--port={port}",
+        f"--port-file={port_file}",
+    ]
     with open(home / "logs" / "guide.log", "ab") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=home,
-                                start_new_session=True, env=child_environment())
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=home,
+            start_new_session=True,
+            env=child_environment(),
+        )
     deadline = time.monotonic() + timeout
     while not port_file.exists():
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -31,17 +31,33 @@ JVM_FLAGS = (
 #: common algorithms a user exploring a run in the Browser reaches for. Documented
 #: in loaders/neo4j/README.md; docker-compose.yml uses the same list.
 GDS_PROCEDURES = (
-    "gds.version", "gds.list", "gds.listProgress", "gds.userLog", "gds.license.state", "gds.debug.sysInfo",
-    "gds.graph.*", "gds.util.*",
-    "gds.degree.*", "gds.pageRank.*", "gds.articleRank.*", "gds.betweenness.*", "gds.closeness.*",
+    "gds.version",
+    "gds.list",
+    "gds.listProgress",
+    "gds.userLog",
+    "gds.license.state",
+    "gds.debug.sysInfo",
+    "gds.graph.*",
+    "gds.util.*",
+    "gds.degree.*",
+    "gds.pageRank.*",
+    "gds.articleRank.*",
+    "gds.betweenness.*",
+    "gds.closeness.*",
     "gds.eigenvector.*",
-    "gds.louvain.*", "gds.leiden.*", "gds.modularity.*", "gds.labelPropagation.*", "gds.wcc.*",
-    "gds.triangleCount.*", "gds.localClusteringCoefficient.*",
+    "gds.louvain.*",
+    "gds.leiden.*",
+    "gds.modularity.*",
+    "gds.labelPropagation.*",
+    "gds.wcc.*",
+    "gds.triangleCount.*",
+    "gds.localClusteringCoefficient.*",
 )
 
 
-def neo4j_conf(home: Path, bolt_port: int, http_port: int, dist: Distribution, memory: ServerMemory,
-               guide_url: str | None = None) -> str:
+def neo4j_conf(
+    home: Path, bolt_port: int, http_port: int, dist: Distribution, memory: ServerMemory, guide_url: str | None = None
+) -> str:
     """Text of ``neo4j.conf``: loopback only, authentication on, allowlisted GDS, the given memory.
 
     With ``guide_url`` (the guide server's ``http://127.0.0.1:<port>``) the Browser

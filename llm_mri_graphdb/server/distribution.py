@@ -30,8 +30,10 @@ def _pom_property(pom: Path, name: str) -> str:
     try:
         root = ET.parse(pom).getroot()
     except OSError as exc:
-        raise ServerError(f"the Maven project file {pom} is missing ({type(exc).__name__}); "
-                          "the package is incomplete, reinstall llm-mri-graphdb.") from exc
+        raise ServerError(
+            f"the Maven project file {pom} is missing ({type(exc).__name__}); "
+            "the package is incomplete, reinstall llm-mri-graphdb."
+        ) from exc
     node = root.find(f"m:properties/m:{name}", ns)
     if node is None or not node.text:
         raise ServerError(f"{pom} has no <{name}> property.")
@@ -41,8 +43,10 @@ def _pom_property(pom: Path, name: str) -> str:
 def pinned_versions() -> tuple[str, str]:
     """``(neo4j_version, gds_version)`` that the shipped Maven project files pin (nothing is fetched)."""
     poms = package_folder("loaders") / "neo4j"
-    return (_pom_property(poms / "server" / "pom.xml", "neo4j.version"),
-            _pom_property(poms / "gds" / "pom.xml", "gds.version"))
+    return (
+        _pom_property(poms / "server" / "pom.xml", "neo4j.version"),
+        _pom_property(poms / "gds" / "pom.xml", "gds.version"),
+    )
 
 
 @dataclass(frozen=True)
@@ -74,9 +78,19 @@ def _artifact_key(jar: Path) -> str:
 def mvn_copy(pom: Path, out: Path) -> None:
     """Copy the dependencies of the Maven project ``pom`` into ``out``; ServerError names Maven Central."""
     if shutil.which("mvn") is None:
-        raise ServerError("Maven (mvn) was not found on PATH: it fetches Neo4j from Maven Central (apt-get install maven).")
-    cmd = ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-           f"-DoutputDirectory={out}", "-Dmdep.prependGroupId=true"]
+        raise ServerError(
+            "Maven (mvn) was not found on PATH: it fetches Neo4j from Maven Central (apt-get install maven)."
+        )
+    cmd = [
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={out}",
+        "-Dmdep.prependGroupId=true",
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         errors = [line for line in (proc.stdout + proc.stderr).splitlines() if "ERROR" in line] or [proc.stderr.strip()]
@@ -112,9 +126,7 @@ def ensure_distribution(root: Path | None = None) -> Distribution:
             if _artifact_key(jar) not in shipped:
                 jar.rename(staging / "plugins" / jar.name)
         shutil.rmtree(staging / "gds-all")
-        (staging / "distribution.json").write_text(
-            json.dumps({"neo4j": neo4j_version, "gds": gds_version}, indent=2)
-        )
+        (staging / "distribution.json").write_text(json.dumps({"neo4j": neo4j_version, "gds": gds_version}, indent=2))
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -122,5 +134,3 @@ def ensure_distribution(root: Path | None = None) -> Distribution:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return Distribution(target, neo4j_version, gds_version)
-
-

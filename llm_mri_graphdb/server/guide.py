@@ -111,8 +111,9 @@ def make_server(folder: Path | str, http_port: int, port: int = 0) -> ThreadingH
     port : int, default=0
         Port to bind on 127.0.0.1.
     """
-    handler = type("Handler", (GuideHandler,), {"folder": Path(folder).absolute(),
-                                                 "origins": browser_origins(http_port)})
+    handler = type(
+        "Handler", (GuideHandler,), {"folder": Path(folder).absolute(), "origins": browser_origins(http_port)}
+    )
     return ThreadingHTTPServer((LOOPBACK, port), handler)
 
 

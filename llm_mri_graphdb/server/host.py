@@ -105,8 +105,9 @@ def _share(available: int, floor: int, cap: int) -> int:
     return max(floor, quarter - quarter % (128 * _MIB))
 
 
-def server_memory(heap: str | None = None, pagecache: str | None = None, *,
-                  available: int | None = None) -> ServerMemory:
+def server_memory(
+    heap: str | None = None, pagecache: str | None = None, *, available: int | None = None
+) -> ServerMemory:
     """Heap and page cache for a server on this machine; given values win.
 
     Each unset one takes a quarter of the available RAM, rounded down to

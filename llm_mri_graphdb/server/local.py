@@ -117,9 +117,16 @@ class LocalNeo4j:
         Jars to run (default: :func:`ensure_distribution`).
     """
 
-    def __init__(self, home: Path | str | None = None, *, bolt_port: int = 7687, http_port: int = 7474,
-                 heap: str | None = None, pagecache: str | None = None,
-                 distribution: Distribution | None = None) -> None:
+    def __init__(
+        self,
+        home: Path | str | None = None,
+        *,
+        bolt_port: int = 7687,
+        http_port: int = 7474,
+        heap: str | None = None,
+        pagecache: str | None = None,
+        distribution: Distribution | None = None,
+    ) -> None:
         self.home = Path(home).expanduser().absolute() if home else cache_home() / "neo4j" / "default"
         self.bolt_port = bolt_port
         self.http_port = http_port
@@ -153,7 +160,8 @@ class LocalNeo4j:
                     if time.monotonic() > deadline:
                         raise ServerError(
                             f"Another llm-mri-graphdb neo4j command has held {self.lock_file} for over "
-                            f"{timeout:.0f}s; wait for it to finish (or end it), then try again.") from None
+                            f"{timeout:.0f}s; wait for it to finish (or end it), then try again."
+                        ) from None
                     time.sleep(0.1)
             self._lock_fd = fd
             try:
@@ -209,7 +217,8 @@ class LocalNeo4j:
         """
         self._make_home()
         (self.conf_dir / "neo4j.conf").write_text(
-            neo4j_conf(self.home, self.bolt_port, self.http_port, dist, memory, guide_url))
+            neo4j_conf(self.home, self.bolt_port, self.http_port, dist, memory, guide_url)
+        )
         return self.conf_dir
 
     def _make_home(self) -> None:
@@ -235,9 +244,14 @@ class LocalNeo4j:
             return None
         guide = self._guide(state)
         return ServerInfo(
-            uri=state["uri"], http_url=state["http_url"], pid=int(state["pid"]), home=self.home,
-            neo4j_version=state["neo4j_version"], gds_version=state["gds_version"],
-            memory=state.get("memory", ""), guide_url=state.get("guide_url", ""),
+            uri=state["uri"],
+            http_url=state["http_url"],
+            pid=int(state["pid"]),
+            home=self.home,
+            neo4j_version=state["neo4j_version"],
+            gds_version=state["gds_version"],
+            memory=state.get("memory", ""),
+            guide_url=state.get("guide_url", ""),
             guide_pid=guide.pid if guide else None,
         )
 
@@ -285,9 +299,7 @@ class LocalNeo4j:
             warnings.warn(f"Neo4j 5.26 supports Java {_MIN_JAVA} and {_MAX_JAVA}; found Java {major}.", stacklevel=2)
         for name, port in (("bolt", self.bolt_port), ("http", self.http_port)):
             if not port_is_free(port):
-                raise ServerError(
-                    f"Port {port} on 127.0.0.1 is in use: stop what listens there or pass --{name}-port."
-                )
+                raise ServerError(f"Port {port} on 127.0.0.1 is in use: stop what listens there or pass --{name}-port.")
         try:
             memory = server_memory(self.heap, self.pagecache)
         except ValueError as exc:
@@ -304,24 +316,57 @@ class LocalNeo4j:
             stop_guide(guide.pid, self.home)
             raise
 
-    def _start_java(self, dist: Distribution, memory: ServerMemory, conf_dir: Path, guide: GuideServer,
-                    timeout: float) -> ServerInfo:
+    def _start_java(
+        self, dist: Distribution, memory: ServerMemory, conf_dir: Path, guide: GuideServer, timeout: float
+    ) -> ServerInfo:
         """Run the server with the Browser pointed at ``guide``; record both pids; wait for Bolt."""
         console = open(self.home / "logs" / "console.log", "ab")
-        cmd = ["java", f"-Xms{memory.heap}", f"-Xmx{memory.heap}", *JVM_FLAGS, "-cp", dist.classpath,
-               _ENTRY_POINT, f"--home-dir={self.home}", f"--config-dir={conf_dir}"]
-        proc = subprocess.Popen(cmd, stdout=console, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=self.home, start_new_session=True, env=child_environment())
+        cmd = [
+            "java",
+            f"-Xms{memory.heap}",
+            f"-Xmx{memory.heap}",
+            *JVM_FLAGS,
+            "-cp",
+            dist.classpath,
+            _ENTRY_POINT,
+            f"--home-dir={self.home}",
+            f"--config-dir={conf_dir}",
+        ]
+        proc = subprocess.Popen(
+            cmd,
+            stdout=console,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.home,
+            start_new_session=True,
+            env=child_environment(),
+        )
         console.close()
         info = ServerInfo(
-            uri=f"bolt://127.0.0.1:{self.bolt_port}", http_url=f"http://127.0.0.1:{self.http_port}",
-            pid=proc.pid, home=self.home, neo4j_version=dist.neo4j_version, gds_version=dist.gds_version,
-            memory=memory.describe(), guide_url=guide.url, guide_pid=guide.pid,
+            uri=f"bolt://127.0.0.1:{self.bolt_port}",
+            http_url=f"http://127.0.0.1:{self.http_port}",
+            pid=proc.pid,
+            home=self.home,
+            neo4j_version=dist.neo4j_version,
+            gds_version=dist.gds_version,
+            memory=memory.describe(),
+            guide_url=guide.url,
+            guide_pid=guide.pid,
         )
-        self.state_file.write_text(json.dumps({
-            "pid": proc.pid, "uri": info.uri, "http_url": info.http_url, "neo4j_version": dist.neo4j_version,
-            "gds_version": dist.gds_version, "memory": info.memory, "guide_url": guide.url, "guide_pid": guide.pid,
-        }))
+        self.state_file.write_text(
+            json.dumps(
+                {
+                    "pid": proc.pid,
+                    "uri": info.uri,
+                    "http_url": info.http_url,
+                    "neo4j_version": dist.neo4j_version,
+                    "gds_version": dist.gds_version,
+                    "memory": info.memory,
+                    "guide_url": guide.url,
+                    "guide_pid": guide.pid,
+                }
+            )
+        )
         self._wait_for_bolt(proc, info, timeout)
         return info
 
@@ -334,8 +379,9 @@ class LocalNeo4j:
             with os.fdopen(fd, "w") as fh:
                 fh.write(_quoted(password) + "\n")
             env = child_environment(NEO4J_HOME=str(self.home), NEO4J_CONF=str(self.conf_dir))
-            proc = subprocess.run(password_command(dist, argfile), capture_output=True, text=True, env=env,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run(
+                password_command(dist, argfile), capture_output=True, text=True, env=env, stdin=subprocess.DEVNULL
+            )
         finally:
             argfile.unlink(missing_ok=True)
         if proc.returncode != 0:
@@ -459,8 +505,9 @@ class LocalNeo4j:
             return False
         try:
             with GraphDatabase.driver(info.uri, auth=("neo4j", self.password())) as driver:
-                driver.execute_query(cypher.load("update_current_user_password"), old=self.password(), new=new,
-                                     database_="system")
+                driver.execute_query(
+                    cypher.load("update_current_user_password"), old=self.password(), new=new, database_="system"
+                )
         except AuthError:
             return False
         return True

@@ -21,12 +21,17 @@ from typing import Any
 
 __all__ = ["Store", "Neo4jStore", "LocalStore", "MemoryStore", "parse_params", "query_names"]
 
-_LAZY = {"Store": "base", "Neo4jStore": "neo4j.store", "LocalStore": "local", "MemoryStore": "local", "parse_params": "cypher",
-         "query_names": "cypher"}
+_LAZY = {
+    "Store": "base",
+    "Neo4jStore": "neo4j.store",
+    "LocalStore": "local",
+    "MemoryStore": "local",
+    "parse_params": "cypher",
+    "query_names": "cypher",
+}
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-

@@ -41,9 +41,23 @@ from llm_mri_graphdb.values import identity_key, plain
 if TYPE_CHECKING:
     from llm_mri_graphdb.store.base import Store
 
-__all__ = ["MEASURES", "compare_runs", "write_alignment", "read_alignment", "layer_alignment", "same_corpus",
-           "alignment_inputs", "region_context", "matrix_lists", "list_matrix", "read_entries", "save_entries", "with_entry",
-           "entry_alignment", "best_rows"]
+__all__ = [
+    "MEASURES",
+    "compare_runs",
+    "write_alignment",
+    "read_alignment",
+    "layer_alignment",
+    "same_corpus",
+    "alignment_inputs",
+    "region_context",
+    "matrix_lists",
+    "list_matrix",
+    "read_entries",
+    "save_entries",
+    "with_entry",
+    "entry_alignment",
+    "best_rows",
+]
 
 FILE = "alignments.json"
 
@@ -51,29 +65,37 @@ FILE = "alignments.json"
 def same_corpus(nrag_a: NRAG, nrag_b: NRAG, run_a: str, run_b: str) -> None:
     """ValueError naming both corpora unless the two runs scan one corpus (same fingerprint, else name)."""
     if identity_key(nrag_a.corpus) != identity_key(nrag_b.corpus):
-        raise ValueError(f"run_a and run_b must scan the same corpus; run {run_a} scans "
-                         f"{nrag_a.corpus.get('name')!r} and run {run_b} {nrag_b.corpus.get('name')!r}: "
-                         "compare two runs of one corpus.")
+        raise ValueError(
+            f"run_a and run_b must scan the same corpus; run {run_a} scans "
+            f"{nrag_a.corpus.get('name')!r} and run {run_b} {nrag_b.corpus.get('name')!r}: "
+            "compare two runs of one corpus."
+        )
 
 
 def _activations(run_id: str, nrag: NRAG, n_texts: int | None) -> tuple[list[np.ndarray] | None, str | None]:
     """The run's cached layers (memory-mapped), or ``None`` and the one line saying why not."""
     path = nrag.activations_path
     if not path:
-        return None, (f"run {run_id} records no activation cache (scan it with a cache folder, e.g. "
-                      "`--cache`), so CKA is skipped and only AMI is stored.")
+        return None, (
+            f"run {run_id} records no activation cache (scan it with a cache folder, e.g. "
+            "`--cache`), so CKA is skipped and only AMI is stored."
+        )
     folder = Path(path)
     try:
         entry = load_entry(folder.parent, folder.name)
     except CacheError as exc:
         return None, f"run {run_id}'s activation cache cannot be read ({exc}); CKA is skipped, AMI only."
     if entry is None:
-        return None, (f"run {run_id}'s activation cache {folder} is gone (rescan with the same cache folder to "
-                      "restore it); CKA is skipped and only AMI is stored.")
+        return None, (
+            f"run {run_id}'s activation cache {folder} is gone (rescan with the same cache folder to "
+            "restore it); CKA is skipped and only AMI is stored."
+        )
     layers, _ = entry
     if n_texts is not None and layers[0].shape[0] != n_texts:
-        return None, (f"run {run_id}'s activation cache {folder} holds {layers[0].shape[0]} texts, the run "
-                      f"{n_texts}; CKA is skipped and only AMI is stored.")
+        return None, (
+            f"run {run_id}'s activation cache {folder} holds {layers[0].shape[0]} texts, the run "
+            f"{n_texts}; CKA is skipped and only AMI is stored."
+        )
     return layers, None
 
 
@@ -84,8 +106,10 @@ def alignment_inputs(run_a: str, nrag_a: NRAG, run_b: str, nrag_b: NRAG) -> tupl
     paths_a, paths_b = nrag_a.paths, nrag_b.paths
     if paths_a is None or paths_b is None:
         missing = run_a if paths_a is None else run_b
-        notes.append(f"run {missing} has no region paths (component runs and runs written without texts have "
-                     "none), so AMI is skipped.")
+        notes.append(
+            f"run {missing} has no region paths (component runs and runs written without texts have "
+            "none), so AMI is skipped."
+        )
         paths_a = paths_b = None
     n_texts = None if paths_a is None else paths_a.shape[0]
     layers_a, why_a = _activations(run_a, nrag_a, n_texts)
@@ -141,8 +165,9 @@ def read_entries(folder: Path) -> dict[str, Any]:
     try:
         return json.loads(file.read_text())
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{file} is not an alignment file of llm-mri-graphdb ({exc}); move it away and "
-                         "compare the runs again.") from exc
+        raise ValueError(
+            f"{file} is not an alignment file of llm-mri-graphdb ({exc}); move it away and compare the runs again."
+        ) from exc
 
 
 def save_entries(folder: Path, entries: dict[str, Any]) -> None:
@@ -161,14 +186,16 @@ def with_entry(entries: dict[str, Any], alignment: LayerAlignment) -> dict[str, 
     """``entries`` (of ``alignments.json``) with ``alignment`` replacing its pair's entry, either direction."""
     run_a, run_b = alignment.runs
     entries = {key: entry for key, entry in entries.items() if key != f"{run_b} {run_a}"}
-    entries[f"{run_a} {run_b}"] = {"run_a": run_a, "run_b": run_b,
-                                   **{m: matrix_lists(getattr(alignment, m)) for m in MEASURES},
-                                   "computed_at": datetime.now(timezone.utc).isoformat()}
+    entries[f"{run_a} {run_b}"] = {
+        "run_a": run_a,
+        "run_b": run_b,
+        **{m: matrix_lists(getattr(alignment, m)) for m in MEASURES},
+        "computed_at": datetime.now(timezone.utc).isoformat(),
+    }
     return entries
 
 
-def entry_alignment(entries: dict[str, Any], run_a: str, run_b: str,
-                    names: tuple[str, str]) -> LayerAlignment | None:
+def entry_alignment(entries: dict[str, Any], run_a: str, run_b: str, names: tuple[str, str]) -> LayerAlignment | None:
     """The alignment of ``entries`` for the pair, oriented ``run_a`` x ``run_b``; None when none is saved
     (a measure missing from an older entry is None)."""
     entry, flip = entries.get(f"{run_a} {run_b}"), False
@@ -194,19 +221,42 @@ def best_rows(stored: LayerAlignment, other_run: str, summary: dict[str, Any], m
         if np.isnan(matrix[layer, j]):
             continue
         value = lambda m, i=layer, k=j: None if m is None or np.isnan(m[i, k]) else float(m[i, k])  # noqa: E731
-        rows.append({"layer": layer, "model": summary["model"], "run_id": other_run, "best_layer": int(j),
-                     "n_layers": summary["n_layers"], "score": float(matrix[layer, j]),
-                     **{m: value(getattr(stored, m)) for m in MEASURES}})
+        rows.append(
+            {
+                "layer": layer,
+                "model": summary["model"],
+                "run_id": other_run,
+                "best_layer": int(j),
+                "n_layers": summary["n_layers"],
+                "score": float(matrix[layer, j]),
+                **{m: value(getattr(stored, m)) for m in MEASURES},
+            }
+        )
     return rows
 
 
 # -- the function forms, over the store's methods ----------------------------------------------------
-def compare_runs(store: Store, run_a: str, run_b: str, *, save: bool = True, n_permutations: int = 100,
-                 n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0
-                 ) -> LayerAlignment:
+def compare_runs(
+    store: Store,
+    run_a: str,
+    run_b: str,
+    *,
+    save: bool = True,
+    n_permutations: int = 100,
+    n_bootstrap: int = 100,
+    null_rows: int | None = None,
+    random_state: int | None = 0,
+) -> LayerAlignment:
     """:meth:`Store.compare <llm_mri_graphdb.store.base.Store.compare>`."""
-    return store.compare(run_a, run_b, save=save, n_permutations=n_permutations, n_bootstrap=n_bootstrap,
-                         null_rows=null_rows, random_state=random_state)
+    return store.compare(
+        run_a,
+        run_b,
+        save=save,
+        n_permutations=n_permutations,
+        n_bootstrap=n_bootstrap,
+        null_rows=null_rows,
+        random_state=random_state,
+    )
 
 
 def write_alignment(store: Store, alignment: LayerAlignment) -> None:
@@ -219,6 +269,8 @@ def read_alignment(store: Store, run_a: str, run_b: str) -> LayerAlignment | Non
     return store.alignment(run_a, run_b)
 
 
-def layer_alignment(store: Store, run_a: str, *, measure: str = "cka", other: str | None = None) -> list[dict[str, Any]]:
+def layer_alignment(
+    store: Store, run_a: str, *, measure: str = "cka", other: str | None = None
+) -> list[dict[str, Any]]:
     """:meth:`Store.layer_alignment <llm_mri_graphdb.store.base.Store.layer_alignment>`."""
     return store.layer_alignment(run_a, measure=measure, other=other)

@@ -164,9 +164,17 @@ class Store(StatisticsQuestions, ProbeQuestions, ABC):
         return scan_view(nrag, self.texts(run_id) if nrag.paths is not None else None, color_by=color_by, layers=layers)
 
     # -- alignment -------------------------------------------------------------------
-    def compare(self, run_a: str, run_b: str, *, save: bool = True, n_permutations: int = 100,
-                n_bootstrap: int = 100, null_rows: int | None = None, random_state: int | None = 0
-                ) -> LayerAlignment:
+    def compare(
+        self,
+        run_a: str,
+        run_b: str,
+        *,
+        save: bool = True,
+        n_permutations: int = 100,
+        n_bootstrap: int = 100,
+        null_rows: int | None = None,
+        random_state: int | None = 0,
+    ) -> LayerAlignment:
         """CKA (plain and debiased, with its null) and AMI of every layer pair of two stored runs of the same
         corpus (any models, any depths).
 

@@ -105,8 +105,12 @@ def load_query(name: str) -> str:
     if name in QUERY_ALIASES:
         import warnings
 
-        warnings.warn(f"query {name!r} is now {QUERY_ALIASES[name]!r} (modularity communities are not "
-                      "mechanistic circuits); the old name will go.", FutureWarning, stacklevel=2)
+        warnings.warn(
+            f"query {name!r} is now {QUERY_ALIASES[name]!r} (modularity communities are not "
+            "mechanistic circuits); the old name will go.",
+            FutureWarning,
+            stacklevel=2,
+        )
         name = QUERY_ALIASES[name]
     names = query_names()
     if name not in names:
@@ -162,21 +166,30 @@ def _check_value(name: str, key: str, value: Any, kind: str, low: int | None) ->
         return
     base = kinds[0]
     numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
-    ok = {"string": isinstance(value, str), "int": numeric and float(value).is_integer(), "float": numeric,
-          "bool": isinstance(value, bool), "list": isinstance(value, (list, tuple))}.get(base, True)
+    ok = {
+        "string": isinstance(value, str),
+        "int": numeric and float(value).is_integer(),
+        "float": numeric,
+        "bool": isinstance(value, bool),
+        "list": isinstance(value, (list, tuple)),
+    }.get(base, True)
     if not ok:
         raise ValueError(f"query {name!r} parameter {key} must be {kind}; got {value!r}.")
     if low is not None and value < low:
         raise ValueError(f"query {name!r} parameter {key} must be >= {low}; got {value!r}.")
     if base in ("int", "float") and not -INT64_MAX <= value <= INT64_MAX:
-        raise ValueError(f"query {name!r} parameter {key} must be at most {INT64_MAX} in size (a 64-bit "
-                         f"integer, what Neo4j stores); got {value!r}.")
+        raise ValueError(
+            f"query {name!r} parameter {key} must be at most {INT64_MAX} in size (a 64-bit "
+            f"integer, what Neo4j stores); got {value!r}."
+        )
     if key == "metric":
         from llm_mri_graphdb.analysis.metrics import METRIC_KEYS
 
         if value not in METRIC_KEYS:
-            raise ValueError(f"query {name!r} parameter metric must be one of the keys `llm-mri-graphdb metrics RUN` "
-                             f"prints, such as 'density', 'mean_degree' or 'purity'; got {value!r}.")
+            raise ValueError(
+                f"query {name!r} parameter metric must be one of the keys `llm-mri-graphdb metrics RUN` "
+                f"prints, such as 'density', 'mean_degree' or 'purity'; got {value!r}."
+            )
 
 
 def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -198,8 +211,10 @@ def bind_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
     for key in wanted:
         if key in spec:
             _check_value(name, key, bound[key], spec[key][0], lows.get(key))
-    return {k: int(bound[k]) if k in spec and spec[k][0].startswith("int") and isinstance(bound[k], float)
-            else bound[k] for k in wanted}
+    return {
+        k: int(bound[k]) if k in spec and spec[k][0].startswith("int") and isinstance(bound[k], float) else bound[k]
+        for k in wanted
+    }
 
 
 def parse_value(text: str) -> Any:

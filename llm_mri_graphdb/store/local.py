@@ -40,17 +40,35 @@ from llm_mri_graphdb.values import identity, identity_key
 
 __all__ = ["LocalStore", "MemoryStore"]
 
-_ARRAYS = ("region_layer", "region_x", "region_y", "region_counts",
-           "edge_source", "edge_target", "edge_label", "edge_weight")
+_ARRAYS = (
+    "region_layer",
+    "region_x",
+    "region_y",
+    "region_counts",
+    "edge_source",
+    "edge_target",
+    "edge_label",
+    "edge_weight",
+)
 _OPTIONAL = ("layer_bounds", "paths", "text_labels")
 
 
 def _meta(nrag: NRAG, completed_at: str, n_texts: int) -> dict[str, Any]:
-    return {"kind": nrag.kind, "n_layers": nrag.n_layers, "label_names": list(nrag.label_names),
-            "model": nrag.model, "corpus": nrag.corpus, "settings": nrag.settings, "completed_at": completed_at,
-            "n_regions": nrag.n_regions, "n_edge_rows": int(nrag.edge_source.shape[0]), "n_texts": n_texts,
-            "text_paths": nrag.paths is not None, "activations_path": nrag.activations_path,
-            "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers)}
+    return {
+        "kind": nrag.kind,
+        "n_layers": nrag.n_layers,
+        "label_names": list(nrag.label_names),
+        "model": nrag.model,
+        "corpus": nrag.corpus,
+        "settings": nrag.settings,
+        "completed_at": completed_at,
+        "n_regions": nrag.n_regions,
+        "n_edge_rows": int(nrag.edge_source.shape[0]),
+        "n_texts": n_texts,
+        "text_paths": nrag.paths is not None,
+        "activations_path": nrag.activations_path,
+        "degenerate_layers": None if nrag.degenerate_layers is None else list(nrag.degenerate_layers),
+    }
 
 
 def _encode_texts(texts: list[str]) -> dict[str, np.ndarray]:
@@ -66,11 +84,19 @@ def _decode_texts(blob: np.ndarray, offsets: np.ndarray) -> list[str]:
 
 def _summary(run_id: str, meta: dict[str, Any]) -> dict[str, Any]:
     model, corpus = meta["model"], meta["corpus"]
-    return {"run_id": run_id, "model": model.get("name"), "corpus": corpus.get("name"),
-            "corpus_fingerprint": identity(corpus),
-            "kind": meta["kind"], "n_layers": meta["n_layers"], "label_names": list(meta["label_names"]),
-            "n_regions": meta["n_regions"], "n_edge_rows": meta["n_edge_rows"],
-            "completed_at": meta["completed_at"], "status": "complete"}
+    return {
+        "run_id": run_id,
+        "model": model.get("name"),
+        "corpus": corpus.get("name"),
+        "corpus_fingerprint": identity(corpus),
+        "kind": meta["kind"],
+        "n_layers": meta["n_layers"],
+        "label_names": list(meta["label_names"]),
+        "n_regions": meta["n_regions"],
+        "n_edge_rows": meta["n_edge_rows"],
+        "completed_at": meta["completed_at"],
+        "status": "complete",
+    }
 
 
 def _text_labels(nrag: NRAG) -> np.ndarray:
@@ -81,8 +107,9 @@ def _text_labels(nrag: NRAG) -> np.ndarray:
 
 
 def _unreadable(file: Path, exc: Exception) -> ValueError:
-    return ValueError(f"{file} is not a run saved by llm-mri-graphdb ({type(exc).__name__}: {exc}); "
-                      f"move it out of {file.parent}.")
+    return ValueError(
+        f"{file} is not a run saved by llm-mri-graphdb ({type(exc).__name__}: {exc}); move it out of {file.parent}."
+    )
 
 
 def _read_meta(file: Path) -> dict[str, Any]:
@@ -101,19 +128,29 @@ def _read_meta(file: Path) -> dict[str, Any]:
 def _text_path_rows(store: LocalStore, p: dict[str, Any]) -> list[dict[str, Any]]:
     """Rows of query ``text_path``: the counts as one list aligned with ``label_names``."""
     names = list(store.read(p["run_id"]).label_names)
-    return [{"layer": r["layer"], "region": r["region"], "total": r["total"], "counts": [r[n] for n in names],
-             "label_names": names} for r in store.text_path(p["run_id"], p["idx"])]
+    return [
+        {
+            "layer": r["layer"],
+            "region": r["region"],
+            "total": r["total"],
+            "counts": [r[n] for n in names],
+            "label_names": names,
+        }
+        for r in store.text_path(p["run_id"], p["idx"])
+    ]
 
 
 #: Library queries the embedded store answers in process: name -> rows from the bound parameters.
 _IN_PROCESS = {
-    "region_texts": lambda s, p: s.region_texts(p["run_id"], p["region"], label=p["label"], limit=p["limit"],
-                                                offset=p["offset"]),
+    "region_texts": lambda s, p: s.region_texts(
+        p["run_id"], p["region"], label=p["label"], limit=p["limit"], offset=p["offset"]
+    ),
     "text_path": _text_path_rows,
     "co_travellers": lambda s, p: s.co_travellers(p["run_id"], p["idx"], limit=p["limit"]),
     "label_crossings": lambda s, p: s.label_crossings(p["run_id"], limit=p["limit"]),
-    "diverging_texts": lambda s, p: s.diverging_texts(p["run_a"], p["run_b"], p["layer_a"], p["layer_b"],
-                                                      limit=p["limit"]),
+    "diverging_texts": lambda s, p: s.diverging_texts(
+        p["run_a"], p["run_b"], p["layer_a"], p["layer_b"], limit=p["limit"]
+    ),
     "layer_alignment": lambda s, p: s.layer_alignment(p["run_a"], measure=p["measure"], other=p["other"]),
 }
 
@@ -206,10 +243,17 @@ class LocalStore(Store):
                 arrays.update({name: data[name] if name in data.files else None for name in _OPTIONAL})
         except (OSError, ValueError, KeyError) as exc:
             raise _unreadable(file, exc) from exc
-        nrag = NRAG(kind=meta["kind"], n_layers=meta["n_layers"], label_names=tuple(meta["label_names"]),
-                    model=meta["model"], corpus=meta["corpus"], settings=meta["settings"],
-                    activations_path=meta.get("activations_path"),
-                    degenerate_layers=meta.get("degenerate_layers"), **arrays)
+        nrag = NRAG(
+            kind=meta["kind"],
+            n_layers=meta["n_layers"],
+            label_names=tuple(meta["label_names"]),
+            model=meta["model"],
+            corpus=meta["corpus"],
+            settings=meta["settings"],
+            activations_path=meta.get("activations_path"),
+            degenerate_layers=meta.get("degenerate_layers"),
+            **arrays,
+        )
         self._runs[run_id] = nrag
         return nrag
 
@@ -264,8 +308,11 @@ class LocalStore(Store):
     def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`
         """Stored runs, newest first (:meth:`Store.runs`); with ``all=True`` also the leftovers of
         interrupted saves (status ``writing``)."""
-        rows = sorted((_summary(rid, self._metadata(rid)) for rid in self._run_ids()),
-                      key=lambda r: (r["completed_at"], r["run_id"]), reverse=True)
+        rows = sorted(
+            (_summary(rid, self._metadata(rid)) for rid in self._run_ids()),
+            key=lambda r: (r["completed_at"], r["run_id"]),
+            reverse=True,
+        )
         if all:
             rows += [{"run_id": p.name, "status": "writing"} for p in self._leftovers()]
         return rows
@@ -294,8 +341,13 @@ class LocalStore(Store):
         nrag = self._get(run_id)
         return compute_metrics(nrag, [labels] if isinstance(labels, str) else labels)
 
-    def analyze(self, run_id: str, algorithms: Sequence[str] | str | None = None,
-                labels: Sequence[str] | str | None = None, save: bool = False) -> dict[str, Any]:
+    def analyze(
+        self,
+        run_id: str,
+        algorithms: Sequence[str] | str | None = None,
+        labels: Sequence[str] | str | None = None,
+        save: bool = False,
+    ) -> dict[str, Any]:
         """Communities and centrality in process (:func:`llm_mri_graphdb.analysis.analyze_nrag`);
         ``save`` is accepted for interface parity and stores nothing (the result holds the membership)."""
         from llm_mri_graphdb.analysis.communities import analyze_nrag
@@ -320,16 +372,19 @@ class LocalStore(Store):
         """
         cypher.load_query(name)
         if name not in _IN_PROCESS:
-            raise StoreUnavailable(f"query {name!r} runs Cypher and needs Neo4j; set NEO4J_URI or start a server "
-                                   "with `llm-mri-graphdb neo4j start`.")
+            raise StoreUnavailable(
+                f"query {name!r} runs Cypher and needs Neo4j; set NEO4J_URI or start a server "
+                "with `llm-mri-graphdb neo4j start`."
+            )
         return _IN_PROCESS[name](self, cypher.bind_parameters(name, params))
 
     def _with_texts(self, run_id: str, *, paths: bool = True) -> tuple[NRAG, list[str]]:
         """The run's NRAG and texts, after the checks the Neo4j store makes (texts read on first use)."""
         nrag = self._get(run_id)
         meta = self._metadata(run_id)
-        text_queries.require_texts(run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None,
-                                   paths=paths)
+        text_queries.require_texts(
+            run_id, nrag.kind, int(meta.get("n_texts") or 0), nrag.paths is not None, paths=paths
+        )
         if run_id not in self._texts:
             file = self._stored_file(run_id)
             try:
@@ -339,17 +394,22 @@ class LocalStore(Store):
                 raise _unreadable(file, exc) from exc
         return nrag, self._texts[run_id]
 
-    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
-                     offset: int = 0) -> list[dict[str, Any]]:
+    def region_texts(
+        self, run_id: str, region: str, label: str | None = None, limit: int = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
         """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
         nrag, texts = self._with_texts(run_id)
         limit, offset = text_queries.check_count(limit, "limit"), text_queries.check_count(offset, "offset")
         try:
             text_queries.region_index(nrag, region)
         except ValueError:
-            raise ValueError(f"region must be an occupied region of run {run_id} such as {nrag.region_ids()[0]!r} "
-                             f"('layer_x_y'); got {region!r}.") from None
-        return text_queries.region_texts(nrag, region, texts, _text_labels(nrag), label=label, limit=limit, offset=offset)
+            raise ValueError(
+                f"region must be an occupied region of run {run_id} such as {nrag.region_ids()[0]!r} "
+                f"('layer_x_y'); got {region!r}."
+            ) from None
+        return text_queries.region_texts(
+            nrag, region, texts, _text_labels(nrag), label=label, limit=limit, offset=offset
+        )
 
     def text_path(self, run_id: str, idx: int) -> list[dict[str, Any]]:
         """Text ``idx``'s region at every layer: ``layer``, ``region``, ``total`` and one count per label."""
@@ -366,13 +426,16 @@ class LocalStore(Store):
         nrag, texts = self._with_texts(run_id)
         return text_queries.label_crossings(nrag, texts, _text_labels(nrag), limit=limit)
 
-    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
-                        limit: int = 20) -> list[dict[str, Any]]:
+    def diverging_texts(
+        self, run_a: str, run_b: str, layer_a: int, layer_b: int, limit: int = 20
+    ) -> list[dict[str, Any]]:
         """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
         (a, _), (b, _) = self._with_texts(run_a), self._with_texts(run_b)
         if identity_key(a.corpus) != identity_key(b.corpus):
-            raise ValueError(f"run_a and run_b must be on the same corpus; {run_a} is on {a.corpus.get('name')!r} "
-                             f"and {run_b} on {b.corpus.get('name')!r}.")
+            raise ValueError(
+                f"run_a and run_b must be on the same corpus; {run_a} is on {a.corpus.get('name')!r} "
+                f"and {run_b} on {b.corpus.get('name')!r}."
+            )
         return text_queries.diverging_texts(a, b, layer_a, layer_b, limit=limit)
 
     def texts(self, run_id: str) -> list[str]:
@@ -391,8 +454,9 @@ class LocalStore(Store):
     def _save_alignment(self, alignment: LayerAlignment) -> None:
         self._save_alignment_entries(shared_alignment.with_entry(self._alignment_entries(), alignment))
 
-    def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                        names: tuple[str, str]) -> LayerAlignment | None:
+    def _read_alignment(
+        self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]], names: tuple[str, str]
+    ) -> LayerAlignment | None:
         return shared_alignment.entry_alignment(self._alignment_entries(), run_a, run_b, names)
 
     def _layer_alignment(self, run_a: str, measure: str, other: str | None) -> list[dict[str, Any]]:

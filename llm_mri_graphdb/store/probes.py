@@ -29,8 +29,17 @@ __all__ = ["ProbeQuestions", "write_probe", "read_probe", "probe_properties", "f
 _FILE = "probes.json"
 _IN_MEMORY: weakref.WeakKeyDictionary[Any, dict[str, Any]] = weakref.WeakKeyDictionary()
 _SIDES = ("full", "reduced", "random_weights")
-_CURVE_KEYS = ("mean", "low", "high", "control_mean", "control_low", "control_high", "selectivity_mean",
-               "selectivity_low", "selectivity_high")
+_CURVE_KEYS = (
+    "mean",
+    "low",
+    "high",
+    "control_mean",
+    "control_low",
+    "control_high",
+    "selectivity_mean",
+    "selectivity_low",
+    "selectivity_high",
+)
 
 
 def _is_local(store: Any) -> bool:
@@ -99,7 +108,9 @@ def _entries(store: Any) -> dict[str, Any]:
     try:
         return json.loads(file.read_text())
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{file} is not a probe file of llm-mri-graphdb ({exc}); move it away and scan again.") from exc
+        raise ValueError(
+            f"{file} is not a probe file of llm-mri-graphdb ({exc}); move it away and scan again."
+        ) from exc
 
 
 def _save(store: Any, entries: dict[str, Any]) -> None:

@@ -85,9 +85,19 @@ class StatisticsQuestions:
     ``_save_statistics(run_id, record)``.
     """
 
-    def metric_statistics(self, run_id: str, labels: Sequence[str] | str | None = None, n_permutations: int = 200,
-                          n_bootstrap: int = 200, seed: int | None = 0, *, confidence: float = 0.95,
-                          correction: str = "holm", save: bool = False, refit: bool = False) -> pd.DataFrame:
+    def metric_statistics(
+        self,
+        run_id: str,
+        labels: Sequence[str] | str | None = None,
+        n_permutations: int = 200,
+        n_bootstrap: int = 200,
+        seed: int | None = 0,
+        *,
+        confidence: float = 0.95,
+        correction: str = "holm",
+        save: bool = False,
+        refit: bool = False,
+    ) -> pd.DataFrame:
         """:func:`llm_mri_graphdb.analysis.statistics.metric_statistics` of a stored run; kept on the run with ``save``.
 
         ``refit=True`` takes the intervals from bootstrap resamples that refit the run's reducer (slow; needs
@@ -103,8 +113,16 @@ class StatisticsQuestions:
             paths = TextPaths.of(nrag)
         else:
             paths = self._text_paths(run_id)  # type: ignore[attr-defined]
-        frame = metric_statistics(paths, selection, n_permutations, n_bootstrap, seed, confidence=confidence,
-                                  correction=correction, refit=refit_with)
+        frame = metric_statistics(
+            paths,
+            selection,
+            n_permutations,
+            n_bootstrap,
+            seed,
+            confidence=confidence,
+            correction=correction,
+            refit=refit_with,
+        )
         if save:
             self.save_statistics(run_id, frame)
         return frame
@@ -114,10 +132,25 @@ class StatisticsQuestions:
         names = [n for n in dict.fromkeys(frame.label) if "|" not in n]
         self._save_statistics(run_id, statistics_record(frame, names))  # type: ignore[attr-defined]
 
-    def metric_contrasts(self, run_id: str, labels: Sequence[str] | str | None = None, n_permutations: int = 200,
-                         n_bootstrap: int = 200, seed: int | None = 0, *, confidence: float = 0.95,
-                         correction: str = "holm") -> pd.DataFrame:
+    def metric_contrasts(
+        self,
+        run_id: str,
+        labels: Sequence[str] | str | None = None,
+        n_permutations: int = 200,
+        n_bootstrap: int = 200,
+        seed: int | None = 0,
+        *,
+        confidence: float = 0.95,
+        correction: str = "holm",
+    ) -> pd.DataFrame:
         """:func:`llm_mri_graphdb.analysis.statistics.metric_contrasts` of a stored run."""
         selection = [labels] if isinstance(labels, str) else labels
-        return metric_contrasts(self._text_paths(run_id), selection, n_permutations, n_bootstrap,  # type: ignore[attr-defined]
-                                seed, confidence=confidence, correction=correction)
+        return metric_contrasts(
+            self._text_paths(run_id),
+            selection,
+            n_permutations,
+            n_bootstrap,  # type: ignore[attr-defined]
+            seed,
+            confidence=confidence,
+            correction=correction,
+        )

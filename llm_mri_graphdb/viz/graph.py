@@ -116,8 +116,13 @@ def plot_graph(
     # heavier rows on top whatever their label, and lighter rows fainter, so no label hides another
     rel = w / w.max()
     e = np.lexsort((lab, rel))
-    segs = np.stack([np.column_stack([hpos[src[e]] + offset[e], vpos[src[e]]]),
-                     np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]])], axis=1)
+    segs = np.stack(
+        [
+            np.column_stack([hpos[src[e]] + offset[e], vpos[src[e]]]),
+            np.column_stack([hpos[tgt[e]] + offset[e], vpos[tgt[e]]]),
+        ],
+        axis=1,
+    )
     rgba = np.array([color_of[li] for li in lab[e]]).reshape(-1, 4)
     rgba[:, 3] = 0.3 + 0.55 * rel[e]
     # the stubs take a sequence of segments; matplotlib documents and accepts the (n, 2, 2) array too
@@ -141,15 +146,19 @@ def plot_graph(
 
     ax.set_xlim(-0.02 * slots - 0.5, span + 0.02 * slots + 0.5)
     ax.set_ylim(-(d["n_layers"] - 1) - 0.5, 0.5)
-    ax.set_yticks(-np.arange(d["n_layers"]), [f"layer {layer}" for layer in range(d["n_layers"])],
-                  fontsize=8 if d["n_layers"] <= 30 else 5)
+    ax.set_yticks(
+        -np.arange(d["n_layers"]),
+        [f"layer {layer}" for layer in range(d["n_layers"])],
+        fontsize=8 if d["n_layers"] <= 30 else 5,
+    )
     ax.set_xticks([])
     for side in ("top", "right", "bottom", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0)
     handles = [Line2D([0], [0], color=color_of[li], lw=3) for li in chosen]
-    ax.legend(handles, [names[li] for li in chosen], loc="upper left", bbox_to_anchor=(1.0, 1.0),
-              frameon=False, title="label")
+    ax.legend(
+        handles, [names[li] for li in chosen], loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, title="label"
+    )
     where = "cell position" if fix_node_positions else "neighbour order"
     ax.set_title(f"NRAG: {', '.join(names[li] for li in chosen)} (regions placed by {where})")
     return ax

@@ -110,19 +110,28 @@ def plot_heatmap(
     top = float(vmax) if vmax is not None else max(float(grid.max()), 1.0)
     if scale not in ("linear", "log"):
         raise ValueError(f"scale must be 'linear' or 'log'; got {scale!r}.")
-    norm = (mcolors.Normalize(0.0, top) if scale == "linear"
-            else mcolors.SymLogNorm(linthresh=1.0, linscale=1.0, vmin=0.0, vmax=top, base=10))
+    norm = (
+        mcolors.Normalize(0.0, top)
+        if scale == "linear"
+        else mcolors.SymLogNorm(linthresh=1.0, linscale=1.0, vmin=0.0, vmax=top, base=10)
+    )
     mesh = ax.pcolormesh(xe, ye, grid, cmap=cmap, norm=norm, edgecolors="white", linewidth=0.3)
     if annotate:
         xc, yc = (xe[:-1] + xe[1:]) / 2, (ye[:-1] + ye[1:]) / 2
         size = max(4.0, min(9.0, 90.0 / g))
         for iy, ix in zip(*np.nonzero(grid)):
             dark = norm(grid[iy, ix]) > 0.6
-            ax.text(xc[ix], yc[iy], str(grid[iy, ix]), ha="center", va="center",
-                    fontsize=size, color="white" if dark else "black")
+            ax.text(
+                xc[ix],
+                yc[iy],
+                str(grid[iy, ix]),
+                ha="center",
+                va="center",
+                fontsize=size,
+                color="white" if dark else "black",
+            )
     if colorbar:
-        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts", format=_COUNT_FORMAT,
-                           ticks=_count_ticks(scale, top))
+        ax.figure.colorbar(mesh, ax=ax, shrink=0.8, label="texts", format=_COUNT_FORMAT, ticks=_count_ticks(scale, top))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_box_aspect(1)
@@ -186,6 +195,12 @@ def plot_scan(
         ax.remove()
     name = "all labels" if li is None else nrag.label_names[li]
     fig.suptitle(f"Scan: {name}")
-    fig.colorbar(axes[0].collections[0], ax=list(axes[:n]), shrink=0.6, label="texts", format=_COUNT_FORMAT,
-                 ticks=_count_ticks(scale, vmax))
+    fig.colorbar(
+        axes[0].collections[0],
+        ax=list(axes[:n]),
+        shrink=0.6,
+        label="texts",
+        format=_COUNT_FORMAT,
+        ticks=_count_ticks(scale, vmax),
+    )
     return fig

@@ -39,7 +39,9 @@ def _graph_from_nrag(nrag: NRAG) -> dict[str, Any]:
         "n_layers": nrag.n_layers,
         "gridsize": gridsize_of(nrag) if nrag.kind == GRID else None,
         "label_names": list(nrag.label_names),
-        "layer": nrag.region_layer, "x": nrag.region_x, "y": nrag.region_y,
+        "layer": nrag.region_layer,
+        "x": nrag.region_x,
+        "y": nrag.region_y,
         "rows": (nrag.edge_source, nrag.edge_target, nrag.edge_label, nrag.edge_weight),
     }
 
@@ -78,12 +80,18 @@ def _graph_from_networkx(G: nx.Graph) -> dict[str, Any]:
     return {
         "kind": kind,
         "n_layers": int(G.graph.get("layers", layers.max(initial=-1) + 1)),
-        "gridsize": (int(G.graph.get("gridsize", max(parts[:, 1].max(initial=0), parts[:, 2].max(initial=0)) + 1))
-                     if kind == GRID else None),
+        "gridsize": (
+            int(G.graph.get("gridsize", max(parts[:, 1].max(initial=0), parts[:, 2].max(initial=0)) + 1))
+            if kind == GRID
+            else None
+        ),
         "label_names": names,
-        "layer": layers, "x": parts[:, 1], "y": parts[:, 2],
-        "rows": tuple(np.asarray(a, dtype=t) for a, t in
-                      ((src, np.int64), (tgt, np.int64), (lab, np.int64), (wts, np.float64))),
+        "layer": layers,
+        "x": parts[:, 1],
+        "y": parts[:, 2],
+        "rows": tuple(
+            np.asarray(a, dtype=t) for a, t in ((src, np.int64), (tgt, np.int64), (lab, np.int64), (wts, np.float64))
+        ),
     }
 
 

@@ -63,26 +63,43 @@ def plot_probe(
     if not isinstance(curve.get("full"), Mapping):
         _plot_old_curve(curve, layer, ax)
     else:
-        for name, color, marker in (("full", "tab:blue", "o"), ("reduced", "tab:orange", "s"),
-                                    ("random_weights", "tab:gray", "^")):
+        for name, color, marker in (
+            ("full", "tab:blue", "o"),
+            ("reduced", "tab:orange", "s"),
+            ("random_weights", "tab:gray", "^"),
+        ):
             side = curve.get(name)
             if not isinstance(side, Mapping):
                 continue
-            label = {"full": "full activations", "reduced": f"reduced ({curve.get('method', {}).get('n_components', '')}-D, "
-                     "fitted per fold)", "random_weights": "random weights (full)"}[name]
+            label = {
+                "full": "full activations",
+                "reduced": f"reduced ({curve.get('method', {}).get('n_components', '')}-D, fitted per fold)",
+                "random_weights": "random weights (full)",
+            }[name]
             ax.plot(layer, side["mean"], color=color, marker=marker, markersize=4, label=label)
             ax.fill_between(layer, side["low"], side["high"], color=color, alpha=0.18, linewidth=0)
             if name != "random_weights":
-                ax.plot(layer, side["control_mean"], color=color, linestyle="--", linewidth=1,
-                        label=f"{name}: shuffled-label control")
-                ax.fill_between(layer, side["control_low"], side["control_high"], color=color, alpha=0.07,
-                                linewidth=0)
+                ax.plot(
+                    layer,
+                    side["control_mean"],
+                    color=color,
+                    linestyle="--",
+                    linewidth=1,
+                    label=f"{name}: shuffled-label control",
+                )
+                ax.fill_between(layer, side["control_low"], side["control_high"], color=color, alpha=0.07, linewidth=0)
         majority = curve.get("majority")
         if isinstance(majority, Mapping):
             ax.axhline(majority["mean"], color="black", linestyle=":", linewidth=1, label="majority class")
         if curve.get("layer0") is not None:
-            ax.axhline(curve["layer0"], color="tab:blue", linestyle=":", linewidth=1, alpha=0.7,
-                       label="layer 0 (embeddings), full")
+            ax.axhline(
+                curve["layer0"],
+                color="tab:blue",
+                linestyle=":",
+                linewidth=1,
+                alpha=0.7,
+                label="layer 0 (embeddings), full",
+            )
         bow = curve.get("bag_of_words")
         if isinstance(bow, Mapping):
             ax.axhline(bow["mean"], color="tab:green", linewidth=1, label="bag of words")
@@ -97,9 +114,19 @@ def plot_probe(
         ax.add_artist(legend)
         deltas = [f"{m}: {v['mean']:+.3f}" for m, v in evaluation["delta"].items()]
         blank = [Line2D([], [], linestyle="none")] * len(deltas)
-        ax.legend(blank, deltas, loc="lower left", bbox_to_anchor=(1.01, 0.0), fontsize=7, frameon=False,
-                  handlelength=0, handletextpad=0, title="llm_mri: full last layer -\nreduced (all layers)",
-                  title_fontsize=7, prop={"family": "monospace", "size": 7})
+        ax.legend(
+            blank,
+            deltas,
+            loc="lower left",
+            bbox_to_anchor=(1.01, 0.0),
+            fontsize=7,
+            frameon=False,
+            handlelength=0,
+            handletextpad=0,
+            title="llm_mri: full last layer -\nreduced (all layers)",
+            title_fontsize=7,
+            prop={"family": "monospace", "size": 7},
+        )
     return ax
 
 

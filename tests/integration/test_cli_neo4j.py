@@ -98,8 +98,10 @@ def test_neo4j_reset_password_on_running_server(plain_server, monkeypatch, capsy
         assert "reset" in capsys.readouterr().out
         assert _accepts(uri, "a-new-password-42") and not _accepts(uri, old)
         assert server.password() == "a-new-password-42"
-        assert main(_args(server, "start", "--bolt-port", str(server.bolt_port),
-                          "--http-port", str(server.http_port))) == 0  # now NEO4J_PASSWORD matches
+        assert (
+            main(_args(server, "start", "--bolt-port", str(server.bolt_port), "--http-port", str(server.http_port)))
+            == 0
+        )  # now NEO4J_PASSWORD matches
     finally:
         monkeypatch.setenv("NEO4J_PASSWORD", old)
         assert main(_args(server, "reset-password")) == 0

@@ -17,16 +17,30 @@ pytestmark = pytest.mark.integration
 def _nrag(seed: int):
     rng = np.random.default_rng(seed)
     reduced = [rng.normal(size=(30, 2)) for _ in range(4)]
-    return build_nrag_from_reduced(reduced, np.arange(30) % 3, ["x", "y", "z"], gridsize=3,
-                                   model={"name": f"model-{seed}"}, corpus={"name": "c"})
+    return build_nrag_from_reduced(
+        reduced, np.arange(30) % 3, ["x", "y", "z"], gridsize=3, model={"name": f"model-{seed}"}, corpus={"name": "c"}
+    )
 
 
 def test_runs_export_then_bulk_import_into_neo4j(neo4j_settings, monkeypatch, tmp_path, capsys):
     memory = MemoryStore(tmp_path / "memory")
     runs = [memory.write(_nrag(seed)) for seed in (1, 2)]
     for run_id in runs:
-        assert main(["runs", "export", run_id, str(tmp_path / "export" / run_id),
-                     "--store", "local", "--store-path", str(tmp_path / "memory")]) == 0
+        assert (
+            main(
+                [
+                    "runs",
+                    "export",
+                    run_id,
+                    str(tmp_path / "export" / run_id),
+                    "--store",
+                    "local",
+                    "--store-path",
+                    str(tmp_path / "memory"),
+                ]
+            )
+            == 0
+        )
     monkeypatch.setenv("NEO4J_URI", neo4j_settings.uri)
     monkeypatch.setenv("NEO4J_USER", neo4j_settings.user)
     monkeypatch.setenv("NEO4J_PASSWORD", neo4j_settings.password)
@@ -46,8 +60,18 @@ def test_runs_export_then_bulk_import_into_neo4j(neo4j_settings, monkeypatch, tm
 def test_runs_import_of_a_bad_folder_stores_nothing(tmp_path, capsys):
     good = tmp_path / "good"
     _nrag(5).to_csv(good)
-    code = main(["runs", "import", str(good), str(tmp_path / "missing"), "--store", "local",
-                 "--store-path", str(tmp_path / "memory")])
+    code = main(
+        [
+            "runs",
+            "import",
+            str(good),
+            str(tmp_path / "missing"),
+            "--store",
+            "local",
+            "--store-path",
+            str(tmp_path / "memory"),
+        ]
+    )
     assert code == 1
     assert "missing nrag.json" in capsys.readouterr().err
     assert MemoryStore(tmp_path / "memory").runs() == []
@@ -70,8 +94,11 @@ def _leftover_in_neo4j(store, nrag, monkeypatch) -> str:
 
 
 def test_runs_ls_all_rm_and_gc_handle_leftovers_in_neo4j(neo4j_settings, monkeypatch, capsys):
-    for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
-                        ("NEO4J_PASSWORD", neo4j_settings.password)):
+    for name, value in (
+        ("NEO4J_URI", neo4j_settings.uri),
+        ("NEO4J_USER", neo4j_settings.user),
+        ("NEO4J_PASSWORD", neo4j_settings.password),
+    ):
         monkeypatch.setenv(name, value)
     nrag = _nrag(7)
     with Neo4jStore.from_settings(neo4j_settings) as store:

@@ -34,8 +34,17 @@ def runs(store, tmp_path_factory):
     cache, out = tmp_path_factory.mktemp("cmp-cache"), tmp_path_factory.mktemp("cmp-reports")
     # mean pooling: with their default pooling both embedding layers are constant over the corpus (MiniLM's
     # first token is always [CLS]; every demo text ends in "." for SmolLM2's last token), so CKA is nan there
-    common = dict(cache_dir=cache, store=store, out=out, probe=False, progress=False, device="cpu",
-                  corpus_name="llm-mri-graphdb-demo", max_length=64, pooling="mean")
+    common = dict(
+        cache_dir=cache,
+        store=store,
+        out=out,
+        probe=False,
+        progress=False,
+        device="cpu",
+        corpus_name="llm-mri-graphdb-demo",
+        max_length=64,
+        pooling="mean",
+    )
     try:
         mini = scan(str(demo.model_path()), demo.corpus_path(), **common).run_id
         smol = scan(str(_smollm_path()), demo.corpus_path(), **common).run_id

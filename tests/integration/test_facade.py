@@ -38,8 +38,9 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def areas_2d(corpus, cache):
-    areas = ActivationAreas(model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=2),
-                            cache=cache, progress=False)
+    areas = ActivationAreas(
+        model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=2), cache=cache, progress=False
+    )
     areas.process_activation_areas()
     return areas
 
@@ -76,8 +77,14 @@ def test_metrics_accepts_readme_argument_order(areas_2d):
 
 def test_evaluation_reports_mean_delta_per_metric(areas_2d):
     result = Evaluation(areas_2d).evaluate_model(n_splits=3)
-    assert set(result["delta"]) == {"f1_macro", "f1_weighted", "recall_macro", "recall_weighted",
-                                    "accuracy", "balanced_accuracy"}
+    assert set(result["delta"]) == {
+        "f1_macro",
+        "f1_weighted",
+        "recall_macro",
+        "recall_weighted",
+        "accuracy",
+        "balanced_accuracy",
+    }
     acc = result["delta"]["accuracy"]
     assert len(acc["per_split"]) == 3 and acc["mean"] == pytest.approx(np.mean(acc["per_split"]))
     assert isinstance(Evaluation(areas_2d).display_metrics(result), Figure)
@@ -94,8 +101,10 @@ def test_evaluation_probe_layers_with_controls_on_the_real_minilm(areas_2d):
     assert result["layer0"] == full["mean"][0]
     assert len(result["random_weights"]["mean"]) == 7 and 0.0 <= result["bag_of_words"]["mean"] <= 1.0
     table = evaluation.selectivity(result, side="reduced")
-    assert list(table["layer"]) == list(range(7)) and table["selectivity_mean"].tolist() == result["reduced"][
-        "selectivity_mean"]
+    assert (
+        list(table["layer"]) == list(range(7))
+        and table["selectivity_mean"].tolist() == result["reduced"]["selectivity_mean"]
+    )
     assert isinstance(evaluation.display_probe(result), Figure)
     codes = evaluation.mdl()
     assert len(codes) == 7 and all(c["codelength"] < c["uniform"] for c in codes)
@@ -108,8 +117,9 @@ def test_save_writes_the_scan_to_a_store(areas_2d):
 
 
 def test_fakenews_example_flow_with_40_components(corpus, cache):
-    llm_mri = ActivationAreas(model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=40),
-                              cache=cache, progress=False)
+    llm_mri = ActivationAreas(
+        model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=40), cache=cache, progress=False
+    )
     llm_mri.process_activation_areas()  # activations come from the cache written above
     g_true = llm_mri.get_graph("animals")
     assert isinstance(llm_mri.get_graph_image(g_true, fix_node_dimensions=False), Figure)
@@ -154,7 +164,9 @@ def test_first_token_pooling_on_a_decoder_warns_and_names_last(tmp_path):
         areas.process_activation_areas()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        ActivationAreas(str(folder), corpus, PCA(n_components=2), pooling="last", progress=False).process_activation_areas()
+        ActivationAreas(
+            str(folder), corpus, PCA(n_components=2), pooling="last", progress=False
+        ).process_activation_areas()
 
 
 def test_region_texts_and_text_path_rebuilt_from_the_reduced_coordinates(areas_2d):
@@ -189,8 +201,15 @@ def test_compare_minilm_with_itself_and_with_its_mlp_site(areas_2d, corpus, cach
     same = compare(areas_2d, areas_2d)
     assert_allclose(np.diag(same.cka)[1:], 1.0, atol=1e-9)  # layer 0 ([CLS] before any layer) is constant
     assert_allclose(np.diag(same.ami), 1.0, atol=1e-9)
-    mlp = ActivationAreas(model=MODEL, device="cpu", dataset=corpus, reduction_method=PCA(n_components=2),
-                          cache=cache, progress=False, site="mlp")
+    mlp = ActivationAreas(
+        model=MODEL,
+        device="cpu",
+        dataset=corpus,
+        reduction_method=PCA(n_components=2),
+        cache=cache,
+        progress=False,
+        site="mlp",
+    )
     mlp.process_activation_areas()
     result = compare(areas_2d, mlp)
     assert result.cka.shape == (7, 6) and result.ami.shape == (7, 6)

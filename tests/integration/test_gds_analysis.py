@@ -22,20 +22,30 @@ from tests.integration.nrag_samples import (
 )
 
 TAG = uuid.uuid4().hex[:8]
-REGIONS = ("MATCH (run:Run {id: $run_id, status: 'complete'}) MATCH (g:Region {version: run.version}) "
-           "RETURN g.name AS name, g.community_louvain AS louvain, g.community_leiden AS leiden, "
-           "g.pagerank AS pagerank, g.betweenness AS betweenness")
+REGIONS = (
+    "MATCH (run:Run {id: $run_id, status: 'complete'}) MATCH (g:Region {version: run.version}) "
+    "RETURN g.name AS name, g.community_louvain AS louvain, g.community_leiden AS leiden, "
+    "g.pagerank AS pagerank, g.betweenness AS betweenness"
+)
 A_CELLS, B_CELLS = [(0, 0), (0, 1)], [(2, 2), (2, 1)]
 
 
 def planted_nrag():
     """Two planted groups: label a walks cells A_CELLS, label b cells B_CELLS (every 3-layer path once),
     plus one a-text crossing into B at the last layer."""
-    paths = [list(p) for p in itertools.product(A_CELLS, repeat=3)] + \
-        [list(p) for p in itertools.product(B_CELLS, repeat=3)] + [[(0, 0), (0, 0), (2, 2)]]
+    paths = (
+        [list(p) for p in itertools.product(A_CELLS, repeat=3)]
+        + [list(p) for p in itertools.product(B_CELLS, repeat=3)]
+        + [[(0, 0), (0, 0), (2, 2)]]
+    )
     labels = [0] * 8 + [1] * 8 + [0]
-    return nrag_from_paths(paths, labels, ("a", "b"), model={"name": f"planted-{TAG}"},
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": 3, "tag": TAG})
+    return nrag_from_paths(
+        paths,
+        labels,
+        ("a", "b"),
+        model={"name": f"planted-{TAG}"},
+        settings={"reducer": "pca", "n_components": 2, "gridsize": 3, "tag": TAG},
+    )
 
 
 PLANTED = {frozenset(f"{layer}_{x}_{y}" for layer in range(3) for x, y in cells) for cells in (A_CELLS, B_CELLS)}
@@ -43,8 +53,11 @@ PLANTED = {frozenset(f"{layer}_{x}_{y}" for layer in range(3) for x, y in cells)
 
 @pytest.fixture(scope="module")
 def stored(store):
-    nrags = {"planted": planted_nrag(), "demo": random_grid_nrag(21, n_texts=120, n_layers=6, tag=TAG),
-             "hand": query_nrags(TAG)[0]}
+    nrags = {
+        "planted": planted_nrag(),
+        "demo": random_grid_nrag(21, n_texts=120, n_layers=6, tag=TAG),
+        "hand": query_nrags(TAG)[0],
+    }
     with stored_runs(store, nrags):
         yield nrags
 
@@ -72,10 +85,21 @@ def test_analyze_planted_communities_recovered_by_gds_and_embedded(store, stored
     membership = memory.analyze(nrag.run_id, "louvain")["membership"]["louvain"]
     assert set(_partition({n: {"c": c} for n, c in membership.items()}, "c")) == PLANTED
     # the community table, by hand: A holds 8 a-texts x 3 layers + the crossing text twice; B 24 b + 1 a
-    for table in (result["communities"]["louvain"]["table"], memory.analyze(nrag.run_id, "louvain")
-                  ["communities"]["louvain"]["table"]):
-        rows = sorted((r["size"], r["layers_spanned"], r["label_counts"]["a"], r["label_counts"]["b"],
-                       r["dominant_label"], r["purity"]) for r in table)
+    for table in (
+        result["communities"]["louvain"]["table"],
+        memory.analyze(nrag.run_id, "louvain")["communities"]["louvain"]["table"],
+    ):
+        rows = sorted(
+            (
+                r["size"],
+                r["layers_spanned"],
+                r["label_counts"]["a"],
+                r["label_counts"]["b"],
+                r["dominant_label"],
+                r["purity"],
+            )
+            for r in table
+        )
         assert rows == [(6, 3, 1, 24, "b", pytest.approx(24 / 25)), (6, 3, 26, 0, "a", 1.0)]
 
 
@@ -115,8 +139,9 @@ def test_analyze_top_regions_match_embedded(store, stored):
     memory.write(nrag)
     local = memory.analyze(nrag.run_id, "pagerank,betweenness")
     for algo in ("pagerank", "betweenness"):
-        assert [(r["layer"], r["rank"]) for r in gds["centrality"][algo]] == \
-            [(r["layer"], r["rank"]) for r in local["centrality"][algo]]
+        assert [(r["layer"], r["rank"]) for r in gds["centrality"][algo]] == [
+            (r["layer"], r["rank"]) for r in local["centrality"][algo]
+        ]
         by_region = {r["region"]: r["score"] for r in local["centrality"][algo]}
         for row in gds["centrality"][algo]:
             assert row["score"] == pytest.approx(by_region[row["region"]], abs=1e-9)
@@ -142,17 +167,29 @@ def test_query_cross_layer_communities_planted(store, stored):
     store.analyze(nrag.run_id, "louvain,leiden", save=True)
     for algorithm in ("louvain", "leiden"):
         rows = store.query("cross_layer_communities", run_id=nrag.run_id, algorithm=algorithm)
-        got = [(r["layers_spanned"], r["first_layer"], r["last_layer"], r["size"], r["texts"], r["dominant_label"],
-                r["purity"], [(m["label"], m["texts"]) for m in r["label_mix"]]) for r in rows]
-        assert got == [(3, 0, 2, 6, 26, "a", 1.0, [("a", 26), ("b", 0)]),
-                       (3, 0, 2, 6, 25, "b", pytest.approx(0.96), [("a", 1), ("b", 24)])]
+        got = [
+            (
+                r["layers_spanned"],
+                r["first_layer"],
+                r["last_layer"],
+                r["size"],
+                r["texts"],
+                r["dominant_label"],
+                r["purity"],
+                [(m["label"], m["texts"]) for m in r["label_mix"]],
+            )
+            for r in rows
+        ]
+        assert got == [
+            (3, 0, 2, 6, 26, "a", 1.0, [("a", 26), ("b", 0)]),
+            (3, 0, 2, 6, 25, "b", pytest.approx(0.96), [("a", 1), ("b", 24)]),
+        ]
     assert len(store.query("cross_layer_communities", run_id=nrag.run_id, top=1)) == 1
     from llm_mri_graphdb.store import cypher
 
     cypher.load_query.cache_clear()  # the old name warns on its first load
     with pytest.warns(FutureWarning, match="query 'circuits' is now 'cross_layer_communities'"):
-        assert store.query("circuits", run_id=nrag.run_id) == store.query("cross_layer_communities",
-                                                                          run_id=nrag.run_id)
+        assert store.query("circuits", run_id=nrag.run_id) == store.query("cross_layer_communities", run_id=nrag.run_id)
 
 
 def test_query_bottlenecks_hand_computed(store, stored):
@@ -161,8 +198,10 @@ def test_query_bottlenecks_hand_computed(store, stored):
     rows = store.query("bottlenecks", run_id=nrag.run_id, top=2)
     # only layer 1 lies between regions: 1_1_0 carries 0_0_0->2_0_1, 0_1_1->2_0_1, 0_1_1->2_1_1 (1 each) and
     # half of 0_0_0->2_1_1; 1_0_0 the other half
-    assert [(r["layer"], r["rank"], r["region"], r["betweenness"], r["texts"]) for r in rows] == \
-        [(1, 1, "1_1_0", 3.5, 3), (1, 2, "1_0_0", 0.5, 2)]
+    assert [(r["layer"], r["rank"], r["region"], r["betweenness"], r["texts"]) for r in rows] == [
+        (1, 1, "1_1_0", 3.5, 3),
+        (1, 2, "1_0_0", 0.5, 2),
+    ]
     assert rows[0]["pagerank"] == pytest.approx(0.32)
     assert [r["region"] for r in store.query("bottlenecks", run_id=nrag.run_id)] == ["1_1_0"]
 

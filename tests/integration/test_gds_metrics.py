@@ -18,17 +18,21 @@ from tests.integration.nrag_samples import query_nrags, random_components_nrag, 
 pytestmark = pytest.mark.integration
 
 TAG = uuid.uuid4().hex[:8]
-SAVED = ("MATCH (r:Run {id: $run_id}) OPTIONAL MATCH (r)-[:HAS_METRICS]->(s:MetricSet) "
-         "WITH r, collect(s.labels) AS labels, collect(s.density) AS density "
-         "MATCH (g:Region {version: r.version, name: '1_1_0'}) "
-         "RETURN labels, density, g.degree AS degree, g.strength AS strength")
+SAVED = (
+    "MATCH (r:Run {id: $run_id}) OPTIONAL MATCH (r)-[:HAS_METRICS]->(s:MetricSet) "
+    "WITH r, collect(s.labels) AS labels, collect(s.density) AS density "
+    "MATCH (g:Region {version: r.version, name: '1_1_0'}) "
+    "RETURN labels, density, g.degree AS degree, g.strength AS strength"
+)
 
 
 @pytest.fixture(scope="module")
 def stored(store):
-    nrags = {"grid": random_grid_nrag(11, n_texts=60, n_layers=5, tag=TAG),
-             "components": random_components_nrag(12, n_layers=5, n_components=4, tag=TAG),
-             "hand": query_nrags(TAG)[0]}
+    nrags = {
+        "grid": random_grid_nrag(11, n_texts=60, n_layers=5, tag=TAG),
+        "components": random_components_nrag(12, n_layers=5, n_components=4, tag=TAG),
+        "hand": query_nrags(TAG)[0],
+    }
     with stored_runs(store, nrags):
         yield nrags
 
@@ -43,8 +47,9 @@ def _assert_same(expected, actual, path="metrics"):
         for i, (e, a) in enumerate(zip(expected, actual)):
             _assert_same(e, a, f"{path}[{i}]")
     elif isinstance(expected, float):
-        assert (math.isnan(expected) and math.isnan(actual)) or \
-            math.isclose(expected, actual, rel_tol=1e-9, abs_tol=1e-9), (path, expected, actual)
+        assert (math.isnan(expected) and math.isnan(actual)) or math.isclose(
+            expected, actual, rel_tol=1e-9, abs_tol=1e-9
+        ), (path, expected, actual)
     else:
         assert expected == actual, path
 
@@ -53,9 +58,17 @@ def _assert_same(expected, actual, path="metrics"):
 @pytest.mark.parametrize("labels", [None, 0, [2, 0], "all"])
 def test_gds_metrics_equal_in_process(store, stored, kind, labels):
     nrag = stored[kind]
-    names = list(nrag.label_names) if labels == "all" else (
-        None if labels is None else nrag.label_names[labels] if isinstance(labels, int)
-        else [nrag.label_names[i] for i in labels])
+    names = (
+        list(nrag.label_names)
+        if labels == "all"
+        else (
+            None
+            if labels is None
+            else nrag.label_names[labels]
+            if isinstance(labels, int)
+            else [nrag.label_names[i] for i in labels]
+        )
+    )
     _assert_same(compute_metrics(nrag, names), store.metrics(nrag.run_id, names))
 
 
@@ -67,7 +80,7 @@ def test_gds_metrics_hand_computed_six_regions(store, stored):
     # degrees 2, 1, 2, 4, 1, 2: deviations 0, -1, 0, 2, -1, 0
     assert m["mean_degree"] == pytest.approx(2.0, abs=1e-12)
     assert m["var_degree"] == pytest.approx(6 / 5, abs=1e-12)
-    assert m["skew_degree"] == pytest.approx(math.sqrt(30) / 4, abs=1e-12)   # m2 = m3 = 1
+    assert m["skew_degree"] == pytest.approx(math.sqrt(30) / 4, abs=1e-12)  # m2 = m3 = 1
     assert m["kurt_degree"] == pytest.approx(6 * 7 * 5 * 18 / (4 * 3 * 36) - 3 * 25 / 12, abs=1e-12)
     # strengths 3, 2, 4, 6, 1, 4
     assert m["mean_strength"] == pytest.approx(20 / 6, abs=1e-12)
@@ -103,19 +116,32 @@ def test_gds_metrics_equal_networkx_on_demo_like_run(store, stored):
     m = store.metrics(nrag.run_id)
     degree = pd.Series(dict(G.degree()), dtype=float)
     strength = pd.Series(dict(G.degree(weight="weight")), dtype=float)
-    expected = {"mean_degree": degree.mean(), "var_degree": degree.var(), "skew_degree": degree.skew(),
-                "kurt_degree": degree.kurt(), "mean_strength": strength.mean(), "var_strength": strength.var(),
-                "skew_strength": strength.skew(), "kurt_strength": strength.kurt(),
-                "assortativity": nx.degree_assortativity_coefficient(G, x="out", y="in", weight="weight"),
-                "density": nx.density(G)}
+    expected = {
+        "mean_degree": degree.mean(),
+        "var_degree": degree.var(),
+        "skew_degree": degree.skew(),
+        "kurt_degree": degree.kurt(),
+        "mean_strength": strength.mean(),
+        "var_strength": strength.var(),
+        "skew_strength": strength.skew(),
+        "kurt_strength": strength.kurt(),
+        "assortativity": nx.degree_assortativity_coefficient(G, x="out", y="in", weight="weight"),
+        "density": nx.density(G),
+    }
     layers = nx.get_node_attributes(G, "layer")
     for parity, side in ((0, "even"), (1, "odd")):
         P = bipartite.collaboration_weighted_projected_graph(G, [n for n in G if layers[n] % 2 == parity])
         pdeg, pstr = pd.Series(dict(P.degree()), dtype=float), pd.Series(dict(P.degree(weight="weight")), dtype=float)
-        expected.update({f"projection_{side}_mean_degree": pdeg.mean(), f"projection_{side}_var_degree": pdeg.var(),
-                         f"projection_{side}_mean_strength": pstr.mean(), f"projection_{side}_var_strength": pstr.var(),
-                         f"projection_{side}_average_clustering": nx.average_clustering(P, weight="weight"),
-                         f"projection_{side}_density": nx.density(P)})
+        expected.update(
+            {
+                f"projection_{side}_mean_degree": pdeg.mean(),
+                f"projection_{side}_var_degree": pdeg.var(),
+                f"projection_{side}_mean_strength": pstr.mean(),
+                f"projection_{side}_var_strength": pstr.var(),
+                f"projection_{side}_average_clustering": nx.average_clustering(P, weight="weight"),
+                f"projection_{side}_density": nx.density(P),
+            }
+        )
     for key, value in expected.items():
         assert m[key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
 
@@ -152,10 +178,16 @@ def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, label
     kept = nrag.region_counts[:, idx].sum(axis=1) > 0 if kind == "grid" else np.ones(nrag.n_regions, bool)
     np.testing.assert_array_equal(region_idx, np.flatnonzero(kept))
     np.testing.assert_array_equal(row["region_layer"], want["node_layer"])
-    np.testing.assert_array_equal(np.asarray(row["region_counts"]).reshape(want["node_counts"].shape),
-                                  want["node_counts"])
-    got = sorted(zip(np.searchsorted(region_idx, row["edge_source"]).tolist(),
-                     np.searchsorted(region_idx, row["edge_target"]).tolist(), row["edge_weight"]))
+    np.testing.assert_array_equal(
+        np.asarray(row["region_counts"]).reshape(want["node_counts"].shape), want["node_counts"]
+    )
+    got = sorted(
+        zip(
+            np.searchsorted(region_idx, row["edge_source"]).tolist(),
+            np.searchsorted(region_idx, row["edge_target"]).tolist(),
+            row["edge_weight"],
+        )
+    )
     expected = sorted(zip(want["edge_source"].tolist(), want["edge_target"].tolist(), want["edge_weight"].tolist()))
     assert [e[:2] for e in got] == [e[:2] for e in expected]
     np.testing.assert_allclose([e[2] for e in got], [e[2] for e in expected], rtol=1e-12)
@@ -163,5 +195,7 @@ def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, label
 
 
 def test_to_gds_config_camel_case_drops_none():
-    assert to_gds_config(orientation="REVERSE", relationship_weight_property="w", concurrency=None) == \
-        {"orientation": "REVERSE", "relationshipWeightProperty": "w"}
+    assert to_gds_config(orientation="REVERSE", relationship_weight_property="w", concurrency=None) == {
+        "orientation": "REVERSE",
+        "relationshipWeightProperty": "w",
+    }

@@ -36,7 +36,8 @@ def layered_graph(driver, neo4j_settings):
         "UNWIND $edges AS e "
         "MERGE (s:FoundationTest {name: e[0]}) MERGE (t:FoundationTest {name: e[1]}) "
         "CREATE (s)-[:FOUNDATION_FLOW {weight: e[2]}]->(t)",
-        edges=[list(e) for e in EDGES], database_=neo4j_settings.database,
+        edges=[list(e) for e in EDGES],
+        database_=neo4j_settings.database,
     )
     yield
     driver.execute_query("MATCH (n:FoundationTest) DETACH DELETE n", database_=neo4j_settings.database)
@@ -49,7 +50,9 @@ def _degrees(driver, settings, orientation, weighted):
     records, _, _ = driver.execute_query(
         "CALL gds.degree.stream($graph, $config) YIELD nodeId, score "
         "RETURN gds.util.asNode(nodeId).name AS name, score",
-        graph="foundation", config=config, database_=settings.database,
+        graph="foundation",
+        config=config,
+        database_=settings.database,
     )
     return {r["name"]: r["score"] for r in records}
 
@@ -66,8 +69,9 @@ def test_gds_degree_matches_hand_computed_degrees_and_strengths(driver, neo4j_se
         degree = _degrees(driver, neo4j_settings, orientation, weighted=False)
         strength = _degrees(driver, neo4j_settings, orientation, weighted=True)
     finally:
-        driver.execute_query("CALL gds.graph.drop('foundation') YIELD graphName RETURN graphName",
-                             database_=neo4j_settings.database)
+        driver.execute_query(
+            "CALL gds.graph.drop('foundation') YIELD graphName RETURN graphName", database_=neo4j_settings.database
+        )
     names = OUT_DEGREE.keys()
     expected_degree = {
         "NATURAL": OUT_DEGREE,
@@ -101,10 +105,18 @@ def test_allowlisted_gds_is_what_the_project_calls_and_nothing_else(local_neo4j)
 
     settings = local_neo4j.settings()
     with GraphDatabase.driver(settings.uri, auth=settings.auth) as drv:
-        procedures = {r["name"] for r in drv.execute_query(
-            "SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'gds.' RETURN name", database_=settings.database)[0]}
-        functions = {r["name"] for r in drv.execute_query(
-            "SHOW FUNCTIONS YIELD name WHERE name STARTS WITH 'gds.' RETURN name", database_=settings.database)[0]}
+        procedures = {
+            r["name"]
+            for r in drv.execute_query(
+                "SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'gds.' RETURN name", database_=settings.database
+            )[0]
+        }
+        functions = {
+            r["name"]
+            for r in drv.execute_query(
+                "SHOW FUNCTIONS YIELD name WHERE name STARTS WITH 'gds.' RETURN name", database_=settings.database
+            )[0]
+        }
     loaded = procedures | functions
     assert "gds.louvain.mutate" in procedures and "gds.util.asNode" in functions
     assert sorted(called_gds_names() - loaded) == []  # each name the Cypher calls exists and is allowed

@@ -37,20 +37,26 @@ def _query(store, name, **params):
 def test_query_runs_per_model(runs):
     store, a, b = runs
     rows = _query(store, "runs_per_model", model=f"qm-a-{TAG}")
-    assert rows == [{"model": f"qm-a-{TAG}", "model_key": f"qm-a-{TAG}", "n_runs": 1, "run_ids": [a],
-                     "corpora": [f"qc-{TAG}"]}]
+    assert rows == [
+        {"model": f"qm-a-{TAG}", "model_key": f"qm-a-{TAG}", "n_runs": 1, "run_ids": [a], "corpora": [f"qc-{TAG}"]}
+    ]
     assert {r["model"] for r in _query(store, "runs_per_model")} >= {f"qm-a-{TAG}", f"qm-b-{TAG}"}
 
 
 def test_query_layer_profile(runs):
     store, a, _ = runs
     rows = _query(store, "layer_profile", run_id=a)
-    got = [(r["layer"], r["label"], r["n_regions"], r["n_edges"], r["weight"], r["mean_out_degree"], r["density"])
-           for r in rows]
+    got = [
+        (r["layer"], r["label"], r["n_regions"], r["n_edges"], r["weight"], r["mean_out_degree"], r["density"])
+        for r in rows
+    ]
     assert got == [
-        (0, "neg", 1, 1, 2.0, 1.0, 1.0), (0, "pos", 1, 2, 3.0, 2.0, 1.0),
-        (1, "neg", 1, 2, 2.0, 2.0, 1.0), (1, "pos", 2, 2, 3.0, 1.0, 1.0),
-        (2, "neg", 2, 0, 0.0, 0.0, None), (2, "pos", 1, 0, 0.0, 0.0, None),
+        (0, "neg", 1, 1, 2.0, 1.0, 1.0),
+        (0, "pos", 1, 2, 3.0, 2.0, 1.0),
+        (1, "neg", 1, 2, 2.0, 2.0, 1.0),
+        (1, "pos", 2, 2, 3.0, 1.0, 1.0),
+        (2, "neg", 2, 0, 0.0, 0.0, None),
+        (2, "pos", 1, 0, 0.0, 0.0, None),
     ]
     assert [r["label"] for r in _query(store, "layer_profile", run_id=a, label="pos")] == ["pos"] * 3
 
@@ -60,8 +66,10 @@ def test_query_metric_across_models(runs):
     store.metrics(a, "neg", save=True)  # regions 0_1_1, 1_1_0, 2_0_1, 2_1_1; 3 edges -> 3 / 12
     store.metrics(b, "neg", save=True)  # regions 0_1_1, 1_1_0, 2_0_0; 2 edges -> 2 / 6
     rows = _query(store, "metric_across_models", corpus=f"qc-{TAG}", metric="density", label="neg")
-    assert [(r["model"], r["run_id"], r["labels"]) for r in rows] == [(f"qm-a-{TAG}", a, ["neg"]),
-                                                                    (f"qm-b-{TAG}", b, ["neg"])]
+    assert [(r["model"], r["run_id"], r["labels"]) for r in rows] == [
+        (f"qm-a-{TAG}", a, ["neg"]),
+        (f"qm-b-{TAG}", b, ["neg"]),
+    ]
     assert [r["value"] for r in rows] == pytest.approx([0.25, 1 / 3])
     assert _query(store, "metric_across_models", corpus=f"qc-{TAG}", metric="density") == []
 
@@ -70,7 +78,11 @@ def test_query_label_divergence_regions(runs):
     store, a, _ = runs
     rows = _query(store, "label_divergence_regions", run_id=a, label_a="pos", label_b="neg", limit=4)
     assert [(r["region"], r["count_a"], r["count_b"]) for r in rows] == [
-        ("0_0_0", 3, 0), ("0_1_1", 0, 2), ("1_0_0", 2, 0), ("1_1_0", 1, 2)]
+        ("0_0_0", 3, 0),
+        ("0_1_1", 0, 2),
+        ("1_0_0", 2, 0),
+        ("1_1_0", 1, 2),
+    ]
     assert [r["divergence"] for r in rows] == pytest.approx([1.0, -1.0, 2 / 3, -2 / 3])
     assert len(_query(store, "label_divergence_regions", run_id=a, label_a="pos", label_b="neg")) == 6
 
@@ -89,10 +101,17 @@ def test_query_hub_regions(runs):
     store, a, _ = runs
     top1 = _query(store, "hub_regions", run_id=a, top=1)
     assert [(r["layer"], r["rank"], r["region"], r["degree"], r["strength"]) for r in top1] == [
-        (0, 1, "0_0_0", 2, 3.0), (1, 1, "1_1_0", 4, 6.0), (2, 1, "2_1_1", 2, 4.0)]
+        (0, 1, "0_0_0", 2, 3.0),
+        (1, 1, "1_1_0", 4, 6.0),
+        (2, 1, "2_1_1", 2, 4.0),
+    ]
     pos = _query(store, "hub_regions", run_id=a, label="pos")
     assert [(r["layer"], r["rank"], r["region"], r["degree"], r["strength"]) for r in pos] == [
-        (0, 1, "0_0_0", 2, 3.0), (1, 1, "1_0_0", 2, 4.0), (1, 2, "1_1_0", 2, 2.0), (2, 1, "2_1_1", 2, 3.0)]
+        (0, 1, "0_0_0", 2, 3.0),
+        (1, 1, "1_0_0", 2, 4.0),
+        (1, 2, "1_1_0", 2, 2.0),
+        (2, 1, "2_1_1", 2, 3.0),
+    ]
 
 
 def test_query_compare_runs(runs):
@@ -103,8 +122,16 @@ def test_query_compare_runs(runs):
         (1, 2, 2, 2, 3, 3, 5.0, 4.0),
         (2, 2, 2, 1, 0, 0, 0.0, 0.0),
     ]
-    assert list(rows[0]) == ["layer", "regions_a", "regions_b", "shared_regions", "edges_a", "edges_b",
-                             "weight_a", "weight_b"]
+    assert list(rows[0]) == [
+        "layer",
+        "regions_a",
+        "regions_b",
+        "shared_regions",
+        "edges_a",
+        "edges_b",
+        "weight_a",
+        "weight_b",
+    ]
 
 
 def test_query_missing_parameter_named(runs):
@@ -128,8 +155,16 @@ def test_query_unknown_run_raises(runs):
 
 
 def test_query_every_shipped_query_tested():
-    analysis_queries = {"cross_layer_communities", "bottlenecks"}  # need `analyze --save`: tests/integration/test_gds_analysis.py
-    text_queries = {"region_texts", "text_path", "co_travellers", "label_crossings",
-                    "diverging_texts"}  # need texts: tests/integration/test_texts_store.py
+    analysis_queries = {
+        "cross_layer_communities",
+        "bottlenecks",
+    }  # need `analyze --save`: tests/integration/test_gds_analysis.py
+    text_queries = {
+        "region_texts",
+        "text_path",
+        "co_travellers",
+        "label_crossings",
+        "diverging_texts",
+    }  # need texts: tests/integration/test_texts_store.py
     alignment_queries = {"layer_alignment"}  # needs stored alignments: tests/integration/test_store_alignment.py
     assert TESTED | analysis_queries | text_queries | alignment_queries == set(query_names())

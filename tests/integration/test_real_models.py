@@ -63,8 +63,9 @@ def smollm():
 def _direct(model, tokenizer, text, max_length, index):
     enc = tokenizer(text, truncation=True, max_length=max_length, return_tensors="pt")
     with torch.inference_mode():
-        states = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"],
-                       output_hidden_states=True).hidden_states
+        states = model(
+            input_ids=enc["input_ids"], attention_mask=enc["attention_mask"], output_hidden_states=True
+        ).hidden_states
     # an int reads one token; a slice averages the tokens it takes
     return [h[0, index].numpy() if isinstance(index, int) else h[0, index].mean(0).numpy() for h in states]
 

@@ -41,9 +41,15 @@ def _environ(pid: int) -> dict[str, str]:
 
 def _preflight(http_url: str, origin: str) -> str | None:
     """The Access-Control-Allow-Origin header the HTTP API answers a CORS preflight from ``origin`` with."""
-    request = urllib.request.Request(f"{http_url}/db/neo4j/tx/commit", method="OPTIONS", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type"})
+    request = urllib.request.Request(
+        f"{http_url}/db/neo4j/tx/commit",
+        method="OPTIONS",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type",
+        },
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         return response.headers.get("Access-Control-Allow-Origin")
 
@@ -54,8 +60,20 @@ def test_parallel_starts_on_one_home_make_one_server(tmp_path):
     bolt, http = free_port(), free_port()
     password = "parallel-" + os.urandom(6).hex()
     env = {**os.environ, "NEO4J_PASSWORD": password}
-    start = ("neo4j", "start", "--home", str(home), "--bolt-port", str(bolt), "--http-port", str(http),
-             "--heap", "512m", "--pagecache", "128m")
+    start = (
+        "neo4j",
+        "start",
+        "--home",
+        str(home),
+        "--bolt-port",
+        str(bolt),
+        "--http-port",
+        str(http),
+        "--heap",
+        "512m",
+        "--pagecache",
+        "128m",
+    )
     procs = [_cli(*start, env=env) for _ in range(4)]
     try:
         outs = [proc.communicate(timeout=400) for proc in procs]
@@ -68,15 +86,27 @@ def test_parallel_starts_on_one_home_make_one_server(tmp_path):
         assert info is not None and info.pid in pids
         assert len(guides_of(home)) == 1 and guides_of(home) == [info.guide_pid]
 
-        status = subprocess.run([*CLI, "neo4j", "status", "--home", str(home)], capture_output=True, text=True, check=False,
-                                env=env, timeout=120)
+        status = subprocess.run(
+            [*CLI, "neo4j", "status", "--home", str(home)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=120,
+        )
         assert status.returncode == 0 and f"pid {info.pid}" in status.stdout, status.stderr
         with GraphDatabase.driver(info.uri, auth=("neo4j", password)) as driver:
             driver.verify_connectivity()
 
         # a start with another password on the now-created home: one line, nothing started, the server unchanged
-        other = subprocess.run([*CLI, *start], capture_output=True, text=True, check=False, timeout=120,
-                               env={**env, "NEO4J_PASSWORD": "another-password"})
+        other = subprocess.run(
+            [*CLI, *start],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**env, "NEO4J_PASSWORD": "another-password"},
+        )
         assert other.returncode == 1 and "NEO4J_PASSWORD is not the password of the Neo4j home" in other.stderr
         assert _java_of(home) == [info.pid]
 
@@ -86,8 +116,14 @@ def test_parallel_starts_on_one_home_make_one_server(tmp_path):
         assert _preflight(info.http_url, "http://evil.example") != "http://evil.example"
         assert _preflight(info.http_url, f"http://127.0.0.1:{http}") == f"http://127.0.0.1:{http}"
 
-        stop = subprocess.run([*CLI, "neo4j", "stop", "--home", str(home)], capture_output=True, text=True, check=False,
-                              env=env, timeout=120)
+        stop = subprocess.run(
+            [*CLI, "neo4j", "stop", "--home", str(home)],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=env,
+            timeout=120,
+        )
         assert stop.returncode == 0 and "Neo4j stopped." in stop.stdout, stop.stderr
         assert _java_of(home) == [] and guides_of(home) == []
         assert port_is_free(bolt) and port_is_free(http)

@@ -57,35 +57,55 @@ def _count(store, runs):
 def test_layer_alignment_hand_computed_in_neo4j_and_equal_in_the_local_store(both, scans):
     tag, a, b, c = scans
     for target in both:
-        write_alignment(target, LayerAlignment(CKA, AMI, runs=(a.run_id, b.run_id), cka_debiased=DEBIASED,
-                                               cka_null_p=NULL_P))
+        write_alignment(
+            target, LayerAlignment(CKA, AMI, runs=(a.run_id, b.run_id), cka_debiased=DEBIASED, cka_null_p=NULL_P)
+        )
         write_alignment(target, LayerAlignment(CKA[:, :2] / 2, None, runs=(a.run_id, c.run_id)))
     neo4j, local = both
     rows = layer_alignment(neo4j, a.run_id, other=b.run_id)
     assert [(r["layer"], r["best_layer"], r["score"]) for r in rows] == [(0, 0, 0.9), (1, 1, 0.8), (2, 3, 0.7)]
-    assert rows[2] == {"layer": 2, "model": f"smol-{tag}", "run_id": b.run_id, "best_layer": 3, "n_layers": 4,
-                       "score": 0.7, "cka": 0.7, "cka_debiased": 0.4, "cka_null_p": 0.01, "ami": 0.05}
+    assert rows[2] == {
+        "layer": 2,
+        "model": f"smol-{tag}",
+        "run_id": b.run_id,
+        "best_layer": 3,
+        "n_layers": 4,
+        "score": 0.7,
+        "cka": 0.7,
+        "cka_debiased": 0.4,
+        "cka_null_p": 0.01,
+        "ami": 0.05,
+    }
     debiased_rows = layer_alignment(neo4j, a.run_id, measure="cka_debiased", other=b.run_id)
-    assert [(r["layer"], r["best_layer"], r["score"]) for r in debiased_rows] == [(0, 0, 0.7), (1, 2, 0.6),
-                                                                                 (2, 3, 0.4)]
+    assert [(r["layer"], r["best_layer"], r["score"]) for r in debiased_rows] == [(0, 0, 0.7), (1, 2, 0.6), (2, 3, 0.4)]
     p_rows = layer_alignment(neo4j, a.run_id, measure="cka_null_p", other=b.run_id)  # smallest p, lower layer on ties
     assert [(r["layer"], r["best_layer"], r["score"]) for r in p_rows] == [(0, 0, 0.01), (1, 1, 0.01), (2, 3, 0.01)]
     ami_rows = layer_alignment(neo4j, a.run_id, measure="ami", other=f"smol-{tag}")
     assert [(r["layer"], r["best_layer"], r["score"]) for r in ami_rows] == [(0, 0, 0.6), (1, 2, 0.5), (2, 1, 0.2)]
     back = layer_alignment(neo4j, b.run_id)  # the other side of the same ALIGNS: columns of CKA
-    assert [(r["layer"], r["best_layer"], r["score"]) for r in back] == [(0, 0, 0.9), (1, 1, 0.8), (2, 1, 0.8),
-                                                                        (3, 2, 0.7)]
+    assert [(r["layer"], r["best_layer"], r["score"]) for r in back] == [
+        (0, 0, 0.9),
+        (1, 1, 0.8),
+        (2, 1, 0.8),
+        (3, 2, 0.7),
+    ]
     every = layer_alignment(neo4j, a.run_id)  # across every model compared with run a
     assert [(r["model"], r["layer"], r["best_layer"]) for r in every] == [
-        (f"smol-{tag}", 0, 0), (f"smol-{tag}", 1, 1), (f"smol-{tag}", 2, 3),
-        (f"third-{tag}", 0, 0), (f"third-{tag}", 1, 1), (f"third-{tag}", 2, 1)]
+        (f"smol-{tag}", 0, 0),
+        (f"smol-{tag}", 1, 1),
+        (f"smol-{tag}", 2, 3),
+        (f"third-{tag}", 0, 0),
+        (f"third-{tag}", 1, 1),
+        (f"third-{tag}", 2, 1),
+    ]
     assert layer_alignment(neo4j, a.run_id, measure="ami", other=c.run_id) == []  # stored without AMI
     for run in (a.run_id, b.run_id, c.run_id):
         for measure in MEASURES:
             assert layer_alignment(neo4j, run, measure=measure) == layer_alignment(local, run, measure=measure)
             # the library query itself, on Neo4j through Cypher and on the embedded store in process
-            assert neo4j.query("layer_alignment", run_a=run, measure=measure) == \
-                local.query("layer_alignment", run_a=run, measure=measure)
+            assert neo4j.query("layer_alignment", run_a=run, measure=measure) == local.query(
+                "layer_alignment", run_a=run, measure=measure
+            )
     stored = read_alignment(neo4j, b.run_id, a.run_id)
     assert_allclose(stored.cka, CKA.T)
     assert_allclose(stored.ami, AMI.T)
@@ -104,8 +124,11 @@ def test_compare_runs_in_neo4j_equals_the_local_store_and_leaves_no_stale_aligns
     expected = compare_runs(local, a.run_id, b.run_id)
     for measure in MEASURES:  # ALIGNS in Neo4j and alignments.json hold the same values
         assert_allclose(getattr(first, measure), getattr(expected, measure), rtol=1e-12)
-        assert_allclose(getattr(read_alignment(neo4j, a.run_id, b.run_id), measure),
-                        getattr(compare_runs(local, b.run_id, a.run_id), measure).T, rtol=1e-12)
+        assert_allclose(
+            getattr(read_alignment(neo4j, a.run_id, b.run_id), measure),
+            getattr(compare_runs(local, b.run_id, a.run_id), measure).T,
+            rtol=1e-12,
+        )
     stored = read_alignment(neo4j, a.run_id, b.run_id)  # the last write, (b, a), read as (a, b)
     assert_allclose(stored.cka, again.cka.T, rtol=1e-12)
     assert_allclose(stored.ami, again.ami.T, rtol=1e-12)

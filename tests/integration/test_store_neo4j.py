@@ -52,7 +52,9 @@ def _counts(store, run_id):
         "OPTIONAL MATCH (g)-[f]->(:Region) "
         "RETURN count(DISTINCT r) AS runs, count(DISTINCT g) AS regions, count(f) AS rels, "
         "       count(CASE WHEN type(f) = 'FLOWS' THEN 1 END) AS flows",
-        run_id=run_id, database_=store.database)
+        run_id=run_id,
+        database_=store.database,
+    )
     return records[0].data()
 
 
@@ -82,8 +84,12 @@ def test_neo4j_store_write_twice_same_counts(store, cleanup):
     cleanup.append(run_id := store.write(nrag))
     first = _counts(store, run_id)
     pairs = len(set(zip(nrag.edge_source.tolist(), nrag.edge_target.tolist())))
-    assert first == {"runs": 1, "regions": nrag.n_regions, "rels": nrag.edge_source.size + pairs,
-                     "flows": nrag.edge_source.size}
+    assert first == {
+        "runs": 1,
+        "regions": nrag.n_regions,
+        "rels": nrag.edge_source.size + pairs,
+        "flows": nrag.edge_source.size,
+    }
     assert store.write(nrag) == run_id
     assert _counts(store, run_id) == first
     assert [r["run_id"] for r in store.runs()].count(run_id) == 1
@@ -158,7 +164,8 @@ def test_neo4j_store_runs_models_corpora(store, cleanup):
     assert any(m["name"] == "tiny-model" and m["n_runs"] >= 1 for m in store.models())
     on_tiny = sum(r["corpus_fingerprint"] == "fp-tiny" for r in store.runs())  # counted from the runs
     assert [c for c in store.corpora() if c["key"] == "fp-tiny"] == [
-        {"key": "fp-tiny", "name": "tiny-corpus", "n_texts": 40, "label_names": list("abcde"), "n_runs": on_tiny}]
+        {"key": "fp-tiny", "name": "tiny-corpus", "n_texts": 40, "label_names": list("abcde"), "n_runs": on_tiny}
+    ]
 
 
 def test_neo4j_store_unknown_run_raises(store):
@@ -199,8 +206,7 @@ def test_neo4j_store_accepts_driver_and_leaves_it_open(neo4j_settings):
 
 def _expected(nrag):
     pairs = len(set(zip(nrag.edge_source.tolist(), nrag.edge_target.tolist())))
-    return {"runs": 1, "regions": nrag.n_regions, "rels": nrag.edge_source.size + pairs,
-            "flows": nrag.edge_source.size}
+    return {"runs": 1, "regions": nrag.n_regions, "rels": nrag.edge_source.size + pairs, "flows": nrag.edge_source.size}
 
 
 def test_neo4j_store_batch_applied_twice_creates_nothing_more(store, cleanup):
@@ -291,8 +297,9 @@ def test_neo4j_store_login_rate_limit_names_the_wait(neo4j_settings):
             Neo4jStore(neo4j_settings.uri, (neo4j_settings.user, "wrong-" + TAG), neo4j_settings.database)
         messages.append(str(info.value))
     assert "authentication failed" in messages[0]
-    assert any(f"locked logins for user {neo4j_settings.user!r}" in m and "wait a few seconds" in m
-               for m in messages[1:]), messages
+    assert any(
+        f"locked logins for user {neo4j_settings.user!r}" in m and "wait a few seconds" in m for m in messages[1:]
+    ), messages
     deadline = time.monotonic() + 30  # the lock lasts dbms.security.auth_lock_time (5 s by default)
     while True:
         try:
@@ -322,8 +329,13 @@ def test_neo4j_store_server_killed_mid_write_ends_in_one_line(tmp_path, capfd, m
     dist.mkdir()
     (dist / "lib").symlink_to(full.lib)
     (dist / "plugins").mkdir()  # no GDS: a faster start, and storing needs none
-    server = LocalNeo4j(tmp_path / "home", bolt_port=free_port(), http_port=free_port(), heap="512m",
-                        distribution=Distribution(dist, full.neo4j_version, "none"))
+    server = LocalNeo4j(
+        tmp_path / "home",
+        bolt_port=free_port(),
+        http_port=free_port(),
+        heap="512m",
+        distribution=Distribution(dist, full.neo4j_version, "none"),
+    )
     info = server.start(password="kill-" + os.urandom(6).hex())
     try:
         old, new = random_grid_nrag(16, tag=TAG), random_grid_nrag(17, tag=TAG)

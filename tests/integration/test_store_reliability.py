@@ -36,8 +36,10 @@ def test_readers_never_see_a_publish(neo4j_settings):
     base = random_grid_nrag(31, n_texts=60, tag=TAG)
     versions = {k: dataclasses.replace(base, edge_weight=base.edge_weight * k) for k in range(1, N_REPUBLISHES + 2)}
     texts = _texts(base)
-    with Neo4jStore.from_settings(neo4j_settings, batch_size=7) as writer, \
-            Neo4jStore.from_settings(neo4j_settings) as readers:
+    with (
+        Neo4jStore.from_settings(neo4j_settings, batch_size=7) as writer,
+        Neo4jStore.from_settings(neo4j_settings) as readers,
+    ):
         run_id = writer.write(versions[1], texts)
         done = threading.Event()
         failures: list[str] = []
@@ -49,8 +51,12 @@ def test_readers_never_see_a_publish(neo4j_settings):
                 try:
                     got = readers.read(run_id)
                     k = _version_of(got, base)
-                    ok = k in versions and got.equals(versions[k]) and np.array_equal(got.paths, base.paths) \
+                    ok = (
+                        k in versions
+                        and got.equals(versions[k])
+                        and np.array_equal(got.paths, base.paths)
                         and np.array_equal(got.text_labels, base.text_labels)
+                    )
                     with lock:
                         (seen if ok else failures).append(k if ok else f"read an unpublished graph (k={k})")
                 except Exception as exc:  # noqa: BLE001 - every failure is what the test counts
@@ -96,11 +102,16 @@ def _writing(store: Neo4jStore, run_id: str) -> list[str]:
 def test_gc_skips_a_version_whose_writer_is_alive(neo4j_settings, monkeypatch, capsys):
     """Finding 7: `runs gc` during a write leaves the writing version (and says so); the write completes."""
     nrag = random_grid_nrag(32, tag=TAG)
-    for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
-                        ("NEO4J_PASSWORD", neo4j_settings.password)):
+    for name, value in (
+        ("NEO4J_URI", neo4j_settings.uri),
+        ("NEO4J_USER", neo4j_settings.user),
+        ("NEO4J_PASSWORD", neo4j_settings.password),
+    ):
         monkeypatch.setenv(name, value)
-    with Neo4jStore.from_settings(neo4j_settings, batch_size=5, lease_s=4.0) as writer, \
-            Neo4jStore.from_settings(neo4j_settings) as other:
+    with (
+        Neo4jStore.from_settings(neo4j_settings, batch_size=5, lease_s=4.0) as writer,
+        Neo4jStore.from_settings(neo4j_settings) as other,
+    ):
         started, outcome = threading.Event(), {}
         _slowed(writer, monkeypatch, started)
         thread = threading.Thread(target=lambda: outcome.update(run_id=writer.write(nrag, _texts(nrag))))
@@ -129,8 +140,10 @@ def test_a_writer_whose_version_was_collected_says_so(neo4j_settings, monkeypatc
     """Finding 7: a writer whose lease lapsed (a stalled process) and whose version gc took ends in one line
     saying that, and leaves nothing behind."""
     nrag = random_grid_nrag(33, tag=TAG)
-    with Neo4jStore.from_settings(neo4j_settings, batch_size=5, lease_s=600.0) as writer, \
-            Neo4jStore.from_settings(neo4j_settings) as other:
+    with (
+        Neo4jStore.from_settings(neo4j_settings, batch_size=5, lease_s=600.0) as writer,
+        Neo4jStore.from_settings(neo4j_settings) as other,
+    ):
         started, outcome = threading.Event(), {}
         _slowed(writer, monkeypatch, started)
 
@@ -146,18 +159,24 @@ def test_a_writer_whose_version_was_collected_says_so(neo4j_settings, monkeypatc
             assert started.wait(30)
             (version,) = _writing(other, nrag.run_id)
             # the writer stalls past its lease (its next heartbeat is 150 s away): gc may take the version
-            other.runner.run_text("MATCH (r:Run {id: $version}) SET r.lease_until = datetime() - duration('PT1S')",
-                                  {"version": version}, write=True)
+            other.runner.run_text(
+                "MATCH (r:Run {id: $version}) SET r.lease_until = datetime() - duration('PT1S')",
+                {"version": version},
+                write=True,
+            )
             assert [r["version"] for r in other.gc()] == [version]
         finally:
             thread.join()
         error = outcome.get("error")
         assert isinstance(error, WriteLost), error
-        assert str(error).startswith(f"version {version} of run {nrag.run_id} was removed while it was being "
-                                     "written (by `llm-mri-graphdb runs gc`")
+        assert str(error).startswith(
+            f"version {version} of run {nrag.run_id} was removed while it was being "
+            "written (by `llm-mri-graphdb runs gc`"
+        )
         assert "write the run again" in str(error) and "\n" not in str(error)
-        records = other.runner.run_text("MATCH (g:Region {version: $version}) RETURN count(g) AS n",
-                                        {"version": version}, write=False)
+        records = other.runner.run_text(
+            "MATCH (g:Region {version: $version}) RETURN count(g) AS n", {"version": version}, write=False
+        )
         assert records == [{"n": 0}] and _writing(other, nrag.run_id) == []
         assert nrag.run_id not in [r["run_id"] for r in other.runs()]
 
@@ -168,16 +187,35 @@ def test_library_queries_check_labels_against_the_run(neo4j_settings, monkeypatc
     with Neo4jStore.from_settings(neo4j_settings) as store:
         run_id = store.write(nrag)
         try:
-            with pytest.raises(ValueError, match=r"^query 'hub_regions' parameter label must be a label of run "
-                                                 rf"{run_id}, one of \['a', 'b', 'c', 'd', 'e'\]; got 'nolabel'\.$"):
+            with pytest.raises(
+                ValueError,
+                match=r"^query 'hub_regions' parameter label must be a label of run "
+                rf"{run_id}, one of \['a', 'b', 'c', 'd', 'e'\]; got 'nolabel'\.$",
+            ):
                 store.query("hub_regions", run_id=run_id, label="nolabel")
             hubs = store.query("hub_regions", run_id=run_id, label="a", top=1)
             assert len(hubs) == nrag.n_layers  # one hub per layer: the check lets a real label through
-            for name, value in (("NEO4J_URI", neo4j_settings.uri), ("NEO4J_USER", neo4j_settings.user),
-                                ("NEO4J_PASSWORD", neo4j_settings.password)):
+            for name, value in (
+                ("NEO4J_URI", neo4j_settings.uri),
+                ("NEO4J_USER", neo4j_settings.user),
+                ("NEO4J_PASSWORD", neo4j_settings.password),
+            ):
                 monkeypatch.setenv(name, value)
-            assert main(["query", "layer_profile", "--param", f"run_id={run_id}", "--param", "label=nolabel",
-                         "--store", "neo4j"]) == 2
+            assert (
+                main(
+                    [
+                        "query",
+                        "layer_profile",
+                        "--param",
+                        f"run_id={run_id}",
+                        "--param",
+                        "label=nolabel",
+                        "--store",
+                        "neo4j",
+                    ]
+                )
+                == 2
+            )
             err = capsys.readouterr().err.strip()
             assert "\n" not in err and "parameter label must be a label of run" in err
         finally:

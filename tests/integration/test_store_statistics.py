@@ -51,7 +51,9 @@ def test_saved_statistics_live_on_the_run_until_it_is_deleted(store, stored):
     rows = store.runner.run_text(
         "MATCH (:Run {id: $run_id})-[:HAS_STATISTICS]->(s:StatisticSet) "
         "RETURN s.metric AS metric, s.p AS p, s.n_permutations AS n, s.statistics_json AS blob",
-        {"run_id": nrag.run_id}, write=False)
+        {"run_id": nrag.run_id},
+        write=False,
+    )
     assert len(rows) == 1 and rows[0]["n"] == 20
     assert rows[0]["metric"] == frame.metric.tolist()
     np.testing.assert_allclose(rows[0]["p"], frame.p.to_numpy(), equal_nan=True)

@@ -30,14 +30,25 @@ pytestmark = pytest.mark.integration
 TAG = uuid.uuid4().hex[:8]
 TEXTS = [f"t{i} {TAG}" for i in range(5)]
 # A second run on the sample's corpus (see nrag_samples): layer 2 puts t0 alone in (0,0), t1..t4 in (1,1).
-PATHS_C = [[(0, 0), (0, 0), (0, 0)], [(0, 0), (0, 0), (1, 1)], [(1, 1), (1, 1), (1, 1)],
-           [(1, 1), (1, 0), (1, 1)], [(1, 1), (1, 0), (1, 1)]]
+PATHS_C = [
+    [(0, 0), (0, 0), (0, 0)],
+    [(0, 0), (0, 0), (1, 1)],
+    [(1, 1), (1, 1), (1, 1)],
+    [(1, 1), (1, 0), (1, 1)],
+    [(1, 1), (1, 0), (1, 1)],
+]
 
 
 def _sample(paths, tag):
     corpus = {"name": f"tc-{TAG}", "fingerprint": f"tc-{TAG}", "n_texts": 5, "label_names": ["neg", "pos"]}
-    return nrag_from_paths(paths, QUERY_LABELS, ("neg", "pos"), model={"name": f"tm-{TAG}"}, corpus=corpus,
-                           settings={"reducer": "pca", "n_components": 2, "gridsize": 2, "tag": f"{tag}-{TAG}"})
+    return nrag_from_paths(
+        paths,
+        QUERY_LABELS,
+        ("neg", "pos"),
+        model={"name": f"tm-{TAG}"},
+        corpus=corpus,
+        settings={"reducer": "pca", "n_components": 2, "gridsize": 2, "tag": f"{tag}-{TAG}"},
+    )
 
 
 def _count(store, query, **params):
@@ -78,8 +89,9 @@ def stores(request, sample):
 # -- hand-checked answers, the same from both stores -------------------------------------------------------
 def test_region_texts_hand_checked(stores):
     store, a, _ = stores
-    assert store.region_texts(a, "1_1_0") == [{"index": i, "text": TEXTS[i], "label": lab}
-                                               for i, lab in ((2, "pos"), (3, "neg"), (4, "neg"))]
+    assert store.region_texts(a, "1_1_0") == [
+        {"index": i, "text": TEXTS[i], "label": lab} for i, lab in ((2, "pos"), (3, "neg"), (4, "neg"))
+    ]
     assert [r["index"] for r in store.region_texts(a, "1_1_0", label="neg")] == [3, 4]
     assert [r["index"] for r in store.region_texts(a, "1_1_0", limit=1, offset=1)] == [3]
 
@@ -89,7 +101,8 @@ def test_text_path_hand_checked(stores):
     assert store.text_path(a, 2) == [
         {"layer": 0, "region": "0_0_0", "total": 3, "neg": 0, "pos": 3},
         {"layer": 1, "region": "1_1_0", "total": 3, "neg": 2, "pos": 1},
-        {"layer": 2, "region": "2_1_1", "total": 4, "neg": 1, "pos": 3}]
+        {"layer": 2, "region": "2_1_1", "total": 4, "neg": 1, "pos": 3},
+    ]
 
 
 def test_texts_and_show_of_a_stored_run(stores):
@@ -102,10 +115,16 @@ def test_texts_and_show_of_a_stored_run(stores):
     assert sorted(node.id for node in store.show(a, layers=[-1], color_by="layer").nodes) == ["2_0_1", "2_1_1"]
 
 
-@pytest.mark.parametrize("name, params", [
-    ("region_texts", {"region": "1_1_0", "label": "neg"}),
-    ("region_texts", {"region": "2_1_1", "limit": 2, "offset": 1}), ("text_path", {"idx": 3}), ("co_travellers", {"idx": 0}), ("label_crossings", {}),
-])
+@pytest.mark.parametrize(
+    "name, params",
+    [
+        ("region_texts", {"region": "1_1_0", "label": "neg"}),
+        ("region_texts", {"region": "2_1_1", "limit": 2, "offset": 1}),
+        ("text_path", {"idx": 3}),
+        ("co_travellers", {"idx": 0}),
+        ("label_crossings", {}),
+    ],
+)
 def test_library_text_queries_give_the_same_rows_on_both_stores(sample, name, params):
     (both, a, _) = sample
     rows = both["neo4j"].query(name, run_id=a, **params)
@@ -127,30 +146,49 @@ def test_co_travellers_hand_checked(stores):
 
 def test_label_crossings_hand_checked(stores):
     store, a, _ = stores
-    assert store.label_crossings(a) == [{"index": 4, "text": TEXTS[4], "label": "neg", "region": "2_1_1",
-                                         "dominant_label": "pos", "label_count": 1, "dominant_count": 3}]
+    assert store.label_crossings(a) == [
+        {
+            "index": 4,
+            "text": TEXTS[4],
+            "label": "neg",
+            "region": "2_1_1",
+            "dominant_label": "pos",
+            "label_count": 1,
+            "dominant_count": 3,
+        }
+    ]
 
 
 def test_diverging_texts_hand_checked(stores):
     store, a, c = stores
     rows = store.diverging_texts(a, c, 2, 2)
     got = [(r["together"], r["i"], r["j"], r["region"], r["region_i"], r["region_j"]) for r in rows]
-    assert got == [("a", 0, 1, "2_1_1", "2_0_0", "2_1_1"), ("a", 0, 2, "2_1_1", "2_0_0", "2_1_1"),
-                   ("a", 0, 4, "2_1_1", "2_0_0", "2_1_1"), ("b", 1, 3, "2_1_1", "2_1_1", "2_0_1"),
-                   ("b", 2, 3, "2_1_1", "2_1_1", "2_0_1"), ("b", 3, 4, "2_1_1", "2_0_1", "2_1_1")]
+    assert got == [
+        ("a", 0, 1, "2_1_1", "2_0_0", "2_1_1"),
+        ("a", 0, 2, "2_1_1", "2_0_0", "2_1_1"),
+        ("a", 0, 4, "2_1_1", "2_0_0", "2_1_1"),
+        ("b", 1, 3, "2_1_1", "2_1_1", "2_0_1"),
+        ("b", 2, 3, "2_1_1", "2_1_1", "2_0_1"),
+        ("b", 3, 4, "2_1_1", "2_0_1", "2_1_1"),
+    ]
     assert len(store.diverging_texts(a, c, 2, 2, limit=4)) == 4
     assert store.diverging_texts(a, a, 1, 1) == []
 
 
-@pytest.mark.parametrize("call, match", [
-    (lambda s, a, c: s.region_texts(a, "7_0_0"), r"region must be an occupied region .* such as '0_0_0'"),
-    (lambda s, a, c: s.text_path(a, 5),
-     r"idx must be a text index in \[0, 4\] \(or -5 to -1, counted from the end\); got 5"),
-    (lambda s, a, c: s.co_travellers(a, -6), r"idx must be a text index in \[0, 4\] \(or -5 to -1"),
-    (lambda s, a, c: s.region_texts(a, "1_1_0", label="maybe"), r"maybe"),
-    (lambda s, a, c: s.label_crossings(a, limit=-2), r"limit must be an int in \[0, 9223372036854775807\]; got -2"),
-    (lambda s, a, c: s.diverging_texts(a, c, 3, 0), r"layer_a must be a layer in \[0, 2\]; got 3"),
-])
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda s, a, c: s.region_texts(a, "7_0_0"), r"region must be an occupied region .* such as '0_0_0'"),
+        (
+            lambda s, a, c: s.text_path(a, 5),
+            r"idx must be a text index in \[0, 4\] \(or -5 to -1, counted from the end\); got 5",
+        ),
+        (lambda s, a, c: s.co_travellers(a, -6), r"idx must be a text index in \[0, 4\] \(or -5 to -1"),
+        (lambda s, a, c: s.region_texts(a, "1_1_0", label="maybe"), r"maybe"),
+        (lambda s, a, c: s.label_crossings(a, limit=-2), r"limit must be an int in \[0, 9223372036854775807\]; got -2"),
+        (lambda s, a, c: s.diverging_texts(a, c, 3, 0), r"layer_a must be a layer in \[0, 2\]; got 3"),
+    ],
+)
 def test_text_queries_bad_input_one_line(stores, call, match):
     store, a, c = stores
     with pytest.raises(ValueError, match=match):
@@ -170,12 +208,20 @@ def test_neo4j_texts_once_per_corpus_with_memberships(sample):
     both, a, c = sample
     neo = both["neo4j"]
     corpus = f"tc-{TAG}"
-    assert _count(neo, "MATCH (:Corpus {fingerprint: $c})-[:HAS_TEXT]->(t:Text) RETURN count(t) AS n, "
-                       "collect(t.uid)[0] STARTS WITH $c AS keyed", c=corpus) == {"n": 5, "keyed": True}
+    assert _count(
+        neo,
+        "MATCH (:Corpus {fingerprint: $c})-[:HAS_TEXT]->(t:Text) RETURN count(t) AS n, "
+        "collect(t.uid)[0] STARTS WITH $c AS keyed",
+        c=corpus,
+    ) == {"n": 5, "keyed": True}
     for run_id in (a, c):  # one IN per text and layer, to this version's regions of the right layer
-        row = _count(neo, "MATCH (r:Run {id: $id}) MATCH (t:Text)-[:IN]->(g:Region {version: r.version}) "
-                          "RETURN count(*) AS n, count(DISTINCT t) AS texts, "
-                          "sum(CASE WHEN g.layer >= 0 AND g.layer < 3 THEN 0 ELSE 1 END) AS wrong", id=run_id)
+        row = _count(
+            neo,
+            "MATCH (r:Run {id: $id}) MATCH (t:Text)-[:IN]->(g:Region {version: r.version}) "
+            "RETURN count(*) AS n, count(DISTINCT t) AS texts, "
+            "sum(CASE WHEN g.layer >= 0 AND g.layer < 3 THEN 0 ELSE 1 END) AS wrong",
+            id=run_id,
+        )
         assert row == {"n": 15, "texts": 5, "wrong": 0}
 
 
@@ -184,15 +230,20 @@ def test_neo4j_rewrite_leaves_no_stale_memberships(neo):
     try:
         neo.write(nrag, texts=TEXTS)
         neo.write(nrag, texts=TEXTS)
-        row = _count(neo, "MATCH (r:Run {run_id: $id}) WITH collect(r.version) AS versions "
-                          "MATCH (t:Text {corpus: $c})-[:IN]->(g:Region) WHERE g.run_id = $id "
-                          "RETURN count(*) AS n, count(DISTINCT g.version) AS versions_in, size(versions) AS runs",
-                     id=nrag.run_id, c=f"tc-{TAG}")
+        row = _count(
+            neo,
+            "MATCH (r:Run {run_id: $id}) WITH collect(r.version) AS versions "
+            "MATCH (t:Text {corpus: $c})-[:IN]->(g:Region) WHERE g.run_id = $id "
+            "RETURN count(*) AS n, count(DISTINCT g.version) AS versions_in, size(versions) AS runs",
+            id=nrag.run_id,
+            c=f"tc-{TAG}",
+        )
         assert row == {"n": 15, "versions_in": 1, "runs": 1}
         assert [r["index"] for r in neo.region_texts(nrag.run_id, "1_1_0")] == [2, 3, 4]
         neo.write(nrag)  # rewritten without texts: no memberships left, the corpus's texts stay (other runs)
-        assert _count(neo, "MATCH (:Text)-[m:IN]->(g:Region {run_id: $id}) RETURN count(m) AS n",
-                      id=nrag.run_id)["n"] == 0
+        assert (
+            _count(neo, "MATCH (:Text)-[m:IN]->(g:Region {run_id: $id}) RETURN count(m) AS n", id=nrag.run_id)["n"] == 0
+        )
         assert neo.read(nrag.run_id).paths is None
         with pytest.raises(ValueError, match="stored without texts"):
             neo.region_texts(nrag.run_id, "1_1_0")
@@ -202,9 +253,17 @@ def test_neo4j_rewrite_leaves_no_stale_memberships(neo):
 
 def test_neo4j_delete_keeps_texts_while_another_run_uses_them(neo):
     corpus = f"kc-{TAG}"
-    first, second = (nrag_from_paths(p, QUERY_LABELS, ("neg", "pos"), model={"name": f"tm-{TAG}"},
-                                     corpus={"name": corpus, "fingerprint": corpus},
-                                     settings={"tag": f"{t}-{TAG}"}) for p, t in ((QUERY_PATHS, 1), (PATHS_C, 2)))
+    first, second = (
+        nrag_from_paths(
+            p,
+            QUERY_LABELS,
+            ("neg", "pos"),
+            model={"name": f"tm-{TAG}"},
+            corpus={"name": corpus, "fingerprint": corpus},
+            settings={"tag": f"{t}-{TAG}"},
+        )
+        for p, t in ((QUERY_PATHS, 1), (PATHS_C, 2))
+    )
     neo.write(first, texts=TEXTS)
     neo.write(second, texts=TEXTS)
     assert _texts_of(neo, corpus) == 5
@@ -224,8 +283,9 @@ def test_neo4j_component_run_stores_texts_without_memberships(neo):
         neo.write(nrag, texts=texts)
         corpus = f"nd-{TAG}"
         assert _texts_of(neo, corpus) == 40
-        assert _count(neo, "MATCH (:Text)-[m:IN]->(:Region {run_id: $id}) RETURN count(m) AS n",
-                      id=nrag.run_id)["n"] == 0
+        assert (
+            _count(neo, "MATCH (:Text)-[m:IN]->(:Region {run_id: $id}) RETURN count(m) AS n", id=nrag.run_id)["n"] == 0
+        )
         back = neo.read(nrag.run_id)
         assert back.paths is None
         np.testing.assert_array_equal(back.text_labels, labels)
@@ -244,11 +304,13 @@ def test_neo4j_membership_batch_is_a_noop_once_applied(neo):
         version = _count(neo, "MATCH (r:Run {id: $id}) RETURN r.version AS v", id=nrag.run_id)["v"]
         batch = {**membership_groups(nrag, 3)[0][1], "version": version, "corpus": f"tc-{TAG}"}
         assert neo.runner.write_batch("create_memberships", batch).relationships_created == 0
-        merged = neo.runner.write_batch("merge_texts", {"corpus": f"tc-{TAG}", "idx": [0, 1], "text": TEXTS[:2],
-                                                        "label": ["pos", "pos"]})
+        merged = neo.runner.write_batch(
+            "merge_texts", {"corpus": f"tc-{TAG}", "idx": [0, 1], "text": TEXTS[:2], "label": ["pos", "pos"]}
+        )
         assert (merged.nodes_created, merged.relationships_created) == (0, 0)
-        assert _count(neo, "MATCH (:Text)-[m:IN]->(:Region {run_id: $id}) RETURN count(m) AS n",
-                      id=nrag.run_id)["n"] == 15
+        assert (
+            _count(neo, "MATCH (:Text)-[m:IN]->(:Region {run_id: $id}) RETURN count(m) AS n", id=nrag.run_id)["n"] == 15
+        )
     finally:
         neo.delete(nrag.run_id)
 
@@ -274,8 +336,15 @@ def demo(neo, tmp_path_factory):
     neo.write(nrag, texts=texts)
     local.write(nrag, texts=texts)
     try:
-        yield {"nrag": nrag, "reduced": reduced, "texts": texts, "cache": cache, "neo4j": neo,
-               "local": LocalStore(local.path), "labels": np.asarray(dataset["label"])}
+        yield {
+            "nrag": nrag,
+            "reduced": reduced,
+            "texts": texts,
+            "cache": cache,
+            "neo4j": neo,
+            "local": LocalStore(local.path),
+            "labels": np.asarray(dataset["label"]),
+        }
     finally:
         neo.delete(nrag.run_id)
 
@@ -285,8 +354,9 @@ def test_demo_activations_path_is_the_cache_entry(demo):
     path = Path(nrag.activations_path)
     assert path.is_absolute() and path.parent == Path(demo["cache"]).resolve()
     assert (path / "manifest.json").is_file() and (path / "layer_000.npy").is_file()
-    again = extract_activations(str(demo_model_path()), demo_corpus_path(), device="cpu", cache_dir=demo["cache"],
-                                progress=False)  # a cache hit reports the same entry
+    again = extract_activations(
+        str(demo_model_path()), demo_corpus_path(), device="cpu", cache_dir=demo["cache"], progress=False
+    )  # a cache hit reports the same entry
     assert again.path == nrag.activations_path
     for store in (demo["neo4j"], demo["local"]):
         back = store.read(nrag.run_id)
@@ -298,13 +368,18 @@ def test_demo_activations_path_is_the_cache_entry(demo):
 def test_demo_region_texts_are_the_texts_in_that_cell(demo):
     """The members of a region, rebuilt from the reduced activations with pandas.cut, on both stores."""
     nrag, texts = demo["nrag"], demo["texts"]
-    cells = [[f"{layer}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 6, labels=False), pd.cut(r[:, 1], 6, labels=False))]
-             for layer, r in enumerate(demo["reduced"])]
+    cells = [
+        [f"{layer}_{x}_{y}" for x, y in zip(pd.cut(r[:, 0], 6, labels=False), pd.cut(r[:, 1], 6, labels=False))]
+        for layer, r in enumerate(demo["reduced"])
+    ]
     n = len(texts)
     for layer in (0, nrag.n_layers // 2, nrag.n_layers - 1):
         for region in sorted(set(cells[layer]), key=cells[layer].count, reverse=True)[:2]:
-            want = [{"index": i, "text": texts[i], "label": nrag.label_names[demo["labels"][i]]}
-                    for i in range(n) if cells[layer][i] == region]
+            want = [
+                {"index": i, "text": texts[i], "label": nrag.label_names[demo["labels"][i]]}
+                for i in range(n)
+                if cells[layer][i] == region
+            ]
             assert demo["neo4j"].region_texts(nrag.run_id, region, limit=n) == want
             assert demo["local"].region_texts(nrag.run_id, region, limit=n) == want
 
@@ -322,11 +397,17 @@ def test_demo_text_path_is_the_nrag_path(demo):
 def test_demo_neo4j_and_local_store_answer_the_same(demo):
     nrag, neo, local = demo["nrag"], demo["neo4j"], demo["local"]
     run, last = nrag.run_id, nrag.n_layers - 1
-    for name, args, kwargs in [("co_travellers", (run, 3), {"limit": 50}), ("co_travellers", (run, 250), {}),
-                               ("label_crossings", (run,), {"limit": 300}),
-                               ("diverging_texts", (run, run, 1, last), {"limit": 100}),
-                               ("region_texts", (run, nrag.region_ids()[nrag.paths[5, last]]),
-                                {"label": int(nrag.text_labels[5]), "offset": 1})]:
+    for name, args, kwargs in [
+        ("co_travellers", (run, 3), {"limit": 50}),
+        ("co_travellers", (run, 250), {}),
+        ("label_crossings", (run,), {"limit": 300}),
+        ("diverging_texts", (run, run, 1, last), {"limit": 100}),
+        (
+            "region_texts",
+            (run, nrag.region_ids()[nrag.paths[5, last]]),
+            {"label": int(nrag.text_labels[5]), "offset": 1},
+        ),
+    ]:
         got = getattr(neo, name)(*args, **kwargs)
         assert got and got == getattr(local, name)(*args, **kwargs), name
 
@@ -334,8 +415,14 @@ def test_demo_neo4j_and_local_store_answer_the_same(demo):
 def test_neo4j_failed_write_keeps_the_published_run_and_its_texts(neo, monkeypatch):
     """A write failing after its memberships (here: a wrong membership count) removes only its own version."""
     corpus = f"fail-{TAG}"
-    nrag = nrag_from_paths(QUERY_PATHS, QUERY_LABELS, ("neg", "pos"), model={"name": f"tm-{TAG}"},
-                           corpus={"name": corpus, "fingerprint": corpus}, settings={"tag": f"fail-{TAG}"})
+    nrag = nrag_from_paths(
+        QUERY_PATHS,
+        QUERY_LABELS,
+        ("neg", "pos"),
+        model={"name": f"tm-{TAG}"},
+        corpus={"name": corpus, "fingerprint": corpus},
+        settings={"tag": f"fail-{TAG}"},
+    )
     read = neo.runner.read
 
     def wrong_count(name, **params):
@@ -347,10 +434,13 @@ def test_neo4j_failed_write_keeps_the_published_run_and_its_texts(neo, monkeypat
         with pytest.raises(RuntimeError, match=r"holds -1 of its 15 text memberships"):
             neo.write(nrag, texts=TEXTS)
         monkeypatch.undo()
-        row = _count(neo, "MATCH (r:Run {run_id: $id}) WITH collect(r) AS runs "
-                          "MATCH (:Text)-[m:IN]->(g:Region {run_id: $id}) "
-                          "RETURN size(runs) AS runs, count(m) AS n, count(DISTINCT g.version) AS versions",
-                     id=nrag.run_id)
+        row = _count(
+            neo,
+            "MATCH (r:Run {run_id: $id}) WITH collect(r) AS runs "
+            "MATCH (:Text)-[m:IN]->(g:Region {run_id: $id}) "
+            "RETURN size(runs) AS runs, count(m) AS n, count(DISTINCT g.version) AS versions",
+            id=nrag.run_id,
+        )
         assert row == {"runs": 1, "n": 15, "versions": 1}
         assert [r["index"] for r in neo.region_texts(nrag.run_id, "1_1_0")] == [2, 3, 4]
     finally:

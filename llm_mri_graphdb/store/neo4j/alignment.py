@@ -46,8 +46,9 @@ def read_alignment(
         i, j = (row["source"], row["target"]) if row["source_run"] == run_a else (row["target"], row["source"])
         for m in MEASURES:
             found[m][i, j] = np.nan if row[m] is None else row[m]
-    return LayerAlignment(names=names, runs=(run_a, run_b),
-                          **{m: None if np.isnan(v).all() else v for m, v in found.items()})
+    return LayerAlignment(
+        names=names, runs=(run_a, run_b), **{m: None if np.isnan(v).all() else v for m, v in found.items()}
+    )
 
 
 def forget_alignments(runner: CypherRunner, run_id: str) -> None:

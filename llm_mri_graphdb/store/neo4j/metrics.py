@@ -61,7 +61,6 @@ from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 __all__ = ["gds_version", "projection", "run_metrics", "run_selection", "save_metrics", "to_gds_config"]
 
 
-
 def to_gds_config(**kwargs: Any) -> dict[str, Any]:
     """GDS config from Python keywords: drop ``None``, camelCase the keys.
 
@@ -78,8 +77,10 @@ def gds_version(runner: CypherRunner, uri: str = "the database") -> str:
     except ClientError as exc:
         if "gds.version" not in (exc.message or "") and "Unknown function" not in (exc.message or ""):
             raise
-        raise GDSNotInstalled(f"Neo4j at {uri} has no Graph Data Science plugin; install GDS 2.13 "
-                              "(`llm-mri-graphdb neo4j start` bundles it).") from exc
+        raise GDSNotInstalled(
+            f"Neo4j at {uri} has no Graph Data Science plugin; install GDS 2.13 "
+            "(`llm-mri-graphdb neo4j start` bundles it)."
+        ) from exc
 
 
 @contextmanager
@@ -96,8 +97,14 @@ def projection(runner: CypherRunner, query: str, **params: Any) -> Iterator[dict
         runner.read("delete_projection", graph_name=graph_name)
 
 
-def run_selection(runner: CypherRunner, run_id: str, labels: Sequence[str] | str | None, *,
-                  gds: bool = False, uri: str = "the database") -> tuple[dict[str, Any], list[int], list[str], bool]:
+def run_selection(
+    runner: CypherRunner,
+    run_id: str,
+    labels: Sequence[str] | str | None,
+    *,
+    gds: bool = False,
+    uri: str = "the database",
+) -> tuple[dict[str, Any], list[int], list[str], bool]:
     """The complete run, the label selection's indices and names, and whether it is every label.
 
     Raises RunNotFound, GDSNotInstalled (only with ``gds=True``: the caller runs GDS algorithms), and
@@ -111,11 +118,15 @@ def run_selection(runner: CypherRunner, run_id: str, labels: Sequence[str] | str
     return run, idx, [label_names[i] for i in idx], sorted(idx) == list(range(len(label_names)))
 
 
-def save_metrics(runner: CypherRunner, run: dict[str, Any], names: list[str], result: dict[str, Any],
-                 all_labels: bool) -> None:
+def save_metrics(
+    runner: CypherRunner, run: dict[str, Any], names: list[str], result: dict[str, Any], all_labels: bool
+) -> None:
     """Merge ``result`` on the run as a ``(:MetricSet)``; for all labels also set region degree/strength."""
-    props: dict[str, Any] = {k: v for k, v in result.items()
-                             if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))}
+    props: dict[str, Any] = {
+        k: v
+        for k, v in result.items()
+        if isinstance(v, (int, float)) or (isinstance(v, list) and v and all(isinstance(x, float) for x in v))
+    }
     props["metrics_json"] = json.dumps(result, sort_keys=True)  # nan -> NaN, read back by json.loads
     key = f"{run['version']}|{json.dumps(names)}"
     runner.write("merge_metric_set", run_id=run["id"], key=key, labels=names, props=props)
@@ -123,8 +134,14 @@ def save_metrics(runner: CypherRunner, run: dict[str, Any], names: list[str], re
         runner.write("update_region_metrics", run_id=run["id"])
 
 
-def run_metrics(runner: CypherRunner, run_id: str, labels: Sequence[str] | str | None = None, *,
-                save: bool = False, uri: str = "the database") -> dict[str, Any]:
+def run_metrics(
+    runner: CypherRunner,
+    run_id: str,
+    labels: Sequence[str] | str | None = None,
+    *,
+    save: bool = False,
+    uri: str = "the database",
+) -> dict[str, Any]:
     """Metrics of ``run_id`` for ``labels`` (None = all), equal to ``compute_metrics`` of the stored NRAG.
 
     Parameters
@@ -146,9 +163,15 @@ def run_metrics(runner: CypherRunner, run_id: str, labels: Sequence[str] | str |
     source = np.searchsorted(region_idx, np.asarray(row["edge_source"], np.int64))
     target = np.searchsorted(region_idx, np.asarray(row["edge_target"], np.int64))
     counts = np.asarray(row["region_counts"], np.float64).reshape(region_idx.shape[0], len(names))
-    result = metrics_from_arrays(run["n_layers"], np.asarray(row["region_layer"], np.int64), source, target,
-                                 np.asarray(row["edge_weight"], np.float64), label_names=names,
-                                 node_counts=counts if row["kind"] == GRID else None)
+    result = metrics_from_arrays(
+        run["n_layers"],
+        np.asarray(row["region_layer"], np.int64),
+        source,
+        target,
+        np.asarray(row["edge_weight"], np.float64),
+        label_names=names,
+        node_counts=counts if row["kind"] == GRID else None,
+    )
     if save:
         save_metrics(runner, run, names, result, all_labels)
     return result

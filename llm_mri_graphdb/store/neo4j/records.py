@@ -17,13 +17,48 @@ import numpy as np
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.values import identity_key, to_json
 
-__all__ = ["region_batch_check", "flow_batch_check", "FlowBatch", "run_props", "side_props", "model_key", "corpus_key", "region_rows",
-           "flow_batches", "n_relationships", "text_batches", "membership_groups"]
+__all__ = [
+    "region_batch_check",
+    "flow_batch_check",
+    "FlowBatch",
+    "run_props",
+    "side_props",
+    "model_key",
+    "corpus_key",
+    "region_rows",
+    "flow_batches",
+    "n_relationships",
+    "text_batches",
+    "membership_groups",
+]
 
-_RESERVED = {"id", "run_id", "version", "status", "created_at", "completed_at", "kind", "n_layers",
-             "label_names", "n_labels", "n_regions", "n_edge_rows", "n_edges", "layer_bounds",
-             "model_json", "corpus_json", "settings_json", "model_name", "corpus_name", "delete_token",
-             "corpus_key", "n_texts", "text_paths", "activations_path", "degenerate_layers"}
+_RESERVED = {
+    "id",
+    "run_id",
+    "version",
+    "status",
+    "created_at",
+    "completed_at",
+    "kind",
+    "n_layers",
+    "label_names",
+    "n_labels",
+    "n_regions",
+    "n_edge_rows",
+    "n_edges",
+    "layer_bounds",
+    "model_json",
+    "corpus_json",
+    "settings_json",
+    "model_name",
+    "corpus_name",
+    "delete_token",
+    "corpus_key",
+    "n_texts",
+    "text_paths",
+    "activations_path",
+    "degenerate_layers",
+}
 _PRIMITIVE = (str, int, float, bool)
 
 
@@ -33,8 +68,12 @@ def _property(value: Any) -> Any:
         value = value.item()
     if isinstance(value, _PRIMITIVE):
         return value
-    if isinstance(value, (list, tuple)) and value and all(isinstance(v, _PRIMITIVE) for v in value) \
-            and len({type(v) for v in value}) == 1:
+    if (
+        isinstance(value, (list, tuple))
+        and value
+        and all(isinstance(v, _PRIMITIVE) for v in value)
+        and len({type(v) for v in value}) == 1
+    ):
         return list(value)
     return None
 
@@ -71,8 +110,11 @@ def _pairs(nrag: NRAG) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, 
     order = np.lexsort((nrag.edge_label, nrag.edge_target, nrag.edge_source, nrag.region_layer[nrag.edge_source]))
     src, tgt = nrag.edge_source[order], nrag.edge_target[order]
     lab, weight = nrag.edge_label[order], nrag.edge_weight[order]
-    starts = np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])]) if src.size \
+    starts = (
+        np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])])
+        if src.size
         else np.zeros(0, np.int64)
+    )
     return src, tgt, lab, weight, starts
 
 
@@ -92,12 +134,21 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     """
     props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
     props.update(
-        kind=nrag.kind, n_layers=nrag.n_layers, label_names=list(nrag.label_names), n_labels=nrag.n_labels,
-        n_regions=nrag.n_regions, n_edge_rows=int(nrag.edge_source.shape[0]), n_edges=int(_pairs(nrag)[4].size),
-        model_json=to_json(nrag.model), corpus_json=to_json(nrag.corpus), settings_json=to_json(nrag.settings),
+        kind=nrag.kind,
+        n_layers=nrag.n_layers,
+        label_names=list(nrag.label_names),
+        n_labels=nrag.n_labels,
+        n_regions=nrag.n_regions,
+        n_edge_rows=int(nrag.edge_source.shape[0]),
+        n_edges=int(_pairs(nrag)[4].size),
+        model_json=to_json(nrag.model),
+        corpus_json=to_json(nrag.corpus),
+        settings_json=to_json(nrag.settings),
         model_name=str(nrag.model.get("name") or model_key(nrag.model)),
         corpus_name=str(nrag.corpus.get("name") or corpus_key(nrag.corpus)),
-        corpus_key=corpus_key(nrag.corpus), n_texts=int(n_texts), text_paths=bool(text_paths),
+        corpus_key=corpus_key(nrag.corpus),
+        n_texts=int(n_texts),
+        text_paths=bool(text_paths),
     )
     if nrag.activations_path is not None:
         props["activations_path"] = nrag.activations_path
@@ -124,9 +175,16 @@ def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
     ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2]
     """
     names = nrag.region_ids()
-    columns = zip([f"{version}:{name}" for name in names], names, range(nrag.n_regions),
-                  nrag.region_layer.tolist(), nrag.region_x.tolist(), nrag.region_y.tolist(),
-                  nrag.region_counts.tolist(), nrag.region_counts.sum(axis=1).tolist())
+    columns = zip(
+        [f"{version}:{name}" for name in names],
+        names,
+        range(nrag.n_regions),
+        nrag.region_layer.tolist(),
+        nrag.region_x.tolist(),
+        nrag.region_y.tolist(),
+        nrag.region_counts.tolist(),
+        nrag.region_counts.sum(axis=1).tolist(),
+    )
     return [list(row) for row in columns]
 
 
@@ -156,8 +214,16 @@ class FlowBatch:
         return len(self.s) + len(self.fs)
 
     def params(self) -> dict[str, Any]:
-        return {"layer": self.layer, "s": self.s, "t": self.t, "total": self.total,
-                "fs": self.fs, "ft": self.ft, "fl": self.fl, "fw": self.fw}
+        return {
+            "layer": self.layer,
+            "s": self.s,
+            "t": self.t,
+            "total": self.total,
+            "fs": self.fs,
+            "ft": self.ft,
+            "fl": self.fl,
+            "fw": self.fw,
+        }
 
 
 def _positions(layer: np.ndarray) -> np.ndarray:
@@ -190,7 +256,9 @@ def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
     ends = np.r_[starts[1:], src.size]
     pair_layer = layer[src[starts]]  # non-decreasing: rows are ordered by source layer first
     columns = {
-        "s": position[src[starts]], "t": position[tgt[starts]], "total": np.add.reduceat(weight, starts),
+        "s": position[src[starts]],
+        "t": position[tgt[starts]],
+        "total": np.add.reduceat(weight, starts),
     }
     flows = {"fs": position[src], "ft": position[tgt], "fl": lab, "fw": weight}
     groups: list[list[FlowBatch]] = []
@@ -201,8 +269,13 @@ def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
         group = []
         for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
             rows = slice(starts[a], ends[b - 1])
-            group.append(FlowBatch(int(level), *(columns[k][a:b].tolist() for k in ("s", "t", "total")),
-                                   *(flows[k][rows].tolist() for k in ("fs", "ft", "fl", "fw"))))
+            group.append(
+                FlowBatch(
+                    int(level),
+                    *(columns[k][a:b].tolist() for k in ("s", "t", "total")),
+                    *(flows[k][rows].tolist() for k in ("fs", "ft", "fl", "fw")),
+                )
+            )
         groups.append(group)
     return groups
 
@@ -213,8 +286,14 @@ def text_batches(texts: list[str], labels: list[str], size: int) -> list[dict[st
     >>> text_batches(["x", "y", "z"], ["a", "b", "a"], 2)[1]
     {'idx': [2], 'text': ['z'], 'label': ['a']}
     """
-    return [{"idx": list(range(start, min(start + size, len(texts)))), "text": list(texts[start:start + size]),
-             "label": list(labels[start:start + size])} for start in range(0, len(texts), size)]
+    return [
+        {
+            "idx": list(range(start, min(start + size, len(texts)))),
+            "text": list(texts[start : start + size]),
+            "label": list(labels[start : start + size]),
+        }
+        for start in range(0, len(texts), size)
+    ]
 
 
 def membership_groups(nrag: NRAG, size: int, workers: int = 1) -> list[list[dict[str, Any]]]:
@@ -236,8 +315,13 @@ def membership_groups(nrag: NRAG, size: int, workers: int = 1) -> list[list[dict
     n_texts = paths.shape[0]
     step = max(1, min(size, -(-n_texts // max(1, workers))))
     position = _positions(nrag.region_layer)[paths]  # (n_texts, n_layers)
-    return [[{"layer": layer, "start": start, "r": position[start:start + step, layer].tolist()}
-             for layer in range(nrag.n_layers)] for start in range(0, n_texts, step)]
+    return [
+        [
+            {"layer": layer, "start": start, "r": position[start : start + step, layer].tolist()}
+            for layer in range(nrag.n_layers)
+        ]
+        for start in range(0, n_texts, step)
+    ]
 
 
 def region_batch_check(params: dict[str, Any], counters: Any) -> None:
@@ -250,5 +334,7 @@ def flow_batch_check(params: dict[str, Any], counters: Any) -> None:
     """RuntimeError unless a flow batch created all its relationships or none (a retried batch)."""
     expected = len(params["s"]) + len(params["fs"])
     if counters.relationships_created not in (0, expected):
-        raise RuntimeError(f"a flow batch of layer {params['layer']} created {counters.relationships_created} "
-                           f"of {expected} relationships.")
+        raise RuntimeError(
+            f"a flow batch of layer {params['layer']} created {counters.relationships_created} "
+            f"of {expected} relationships."
+        )

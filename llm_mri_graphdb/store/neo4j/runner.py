@@ -77,8 +77,9 @@ class CypherRunner:
         convert graph types: on a row of three 150k-element lists that walk
         costs several times the query (2.5 s against 1 s).
         """
-        records, _, _ = self.driver.execute_query(cypher.load(name), params, database_=self.database,
-                                                  routing_=RoutingControl.READ)
+        records, _, _ = self.driver.execute_query(
+            cypher.load(name), params, database_=self.database, routing_=RoutingControl.READ
+        )
         return dict(zip(records[0].keys(), records[0].values()))
 
     def write(self, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -88,8 +89,8 @@ class CypherRunner:
     def run_text(self, text: str, params: dict[str, Any], *, write: bool) -> list[dict[str, Any]]:
         """Rows of a statement already loaded from the library (``execute_query``)."""
         records, _, _ = self.driver.execute_query(
-            text, params, database_=self.database,
-            routing_=RoutingControl.WRITE if write else RoutingControl.READ)
+            text, params, database_=self.database, routing_=RoutingControl.WRITE if write else RoutingControl.READ
+        )
         return [record.data() for record in records]
 
     def read_in_session(self, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -103,14 +104,14 @@ class CypherRunner:
         ``work`` may be run again by the driver (a transient failure), so it
         only reads and returns plain values.
         """
+
         def in_tx(tx):
             return work(lambda name, **params: _read_tx(tx, cypher.load(name), params))
 
         with self.session() as session:
             return session.execute_read(in_tx)
 
-    def write_batch(self, name: str, params: dict[str, Any],
-                    check: Callable[[Any], None] | None = None):
+    def write_batch(self, name: str, params: dict[str, Any], check: Callable[[Any], None] | None = None):
         """One managed write transaction of ``cypher/<name>.cypher``; returns its counters.
 
         ``check(counters)`` runs inside the transaction function, so a batch
@@ -138,8 +139,14 @@ class CypherRunner:
         with self.session() as session:
             return session.execute_write(work)
 
-    def write_batches(self, name: str, batches: Sequence[dict[str, Any]], *, workers: int = 1,
-                      check: Callable[[dict[str, Any], Any], None] | None = None) -> None:
+    def write_batches(
+        self,
+        name: str,
+        batches: Sequence[dict[str, Any]],
+        *,
+        workers: int = 1,
+        check: Callable[[dict[str, Any], Any], None] | None = None,
+    ) -> None:
         """Write ``batches`` of ``cypher/<name>.cypher`` on ``workers`` threads.
 
         The first failure cancels the batches not yet started and is raised.
@@ -147,13 +154,20 @@ class CypherRunner:
         """
         self.write_groups(name, [[params] for params in batches], workers=workers, check=check)
 
-    def write_groups(self, name: str, groups: Sequence[Sequence[dict[str, Any]]], *, workers: int = 1,
-                     check: Callable[[dict[str, Any], Any], None] | None = None) -> None:
+    def write_groups(
+        self,
+        name: str,
+        groups: Sequence[Sequence[dict[str, Any]]],
+        *,
+        workers: int = 1,
+        check: Callable[[dict[str, Any], Any], None] | None = None,
+    ) -> None:
         """Like :meth:`write_batches`; the batches of one group run in order on one thread.
 
         Groups whose batches touch disjoint nodes run at once without
         contending for locks.
         """
+
         def one(group: Sequence[dict[str, Any]]) -> None:
             for params in group:
                 self.write_batch(name, params, None if check is None else _bind(check, params))

@@ -72,8 +72,10 @@ _READ_TRIES = 4
 def _check_uri(uri: str) -> None:
     scheme = urlsplit(uri).scheme.lower()
     if scheme not in URI_SCHEMES:
-        raise StoreUnavailable(f"NEO4J_URI must start with bolt://, neo4j://, bolt+s:// or neo4j+s:// "
-                               f"(the Bolt port, 7687 by default); got {uri!r}.")
+        raise StoreUnavailable(
+            f"NEO4J_URI must start with bolt://, neo4j://, bolt+s:// or neo4j+s:// "
+            f"(the Bolt port, 7687 by default); got {uri!r}."
+        )
 
 
 class _Heartbeat:
@@ -87,8 +89,9 @@ class _Heartbeat:
     def _beat(self) -> None:
         while not self._stop.wait(self._lease_s / 4):
             try:
-                if not self._runner.write("update_run_lease", version=self._version,
-                                          lease_ms=int(self._lease_s * 1000)):
+                if not self._runner.write(
+                    "update_run_lease", version=self._version, lease_ms=int(self._lease_s * 1000)
+                ):
                     return  # removed (or published): the write itself finds out and says so
             except (Neo4jError, DriverError, OSError):
                 pass  # a lost server ends the write too; try again at the next beat
@@ -138,9 +141,17 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         credentials, locks logins after failed attempts, or has no such database.
     """
 
-    def __init__(self, uri: str | Driver, auth: tuple[str, str] | None = None, database: str | None = None,
-                 *, batch_size: int = 20_000, workers: int = 2, retry_s: float = 5.0,
-                 lease_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        uri: str | Driver,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        *,
+        batch_size: int = 20_000,
+        workers: int = 2,
+        retry_s: float = 5.0,
+        lease_s: float = 60.0,
+    ) -> None:
         if not isinstance(lease_s, (int, float)) or not 0 < lease_s < 86_400:
             raise ValueError(f"lease_s must be a number of seconds in (0, 86400); got {lease_s!r}.")
         if not isinstance(batch_size, int) or batch_size < 1:
@@ -155,11 +166,18 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         self.uri = uri if self._owns_driver else "<driver>"
         if self._owns_driver:
             _check_uri(str(uri))
-        self._driver = (GraphDatabase.driver(uri, auth=auth, notifications_min_severity="OFF",
-                                             max_transaction_retry_time=retry_s,
-                                             connection_timeout=min(5.0, retry_s),
-                                             connection_acquisition_timeout=retry_s + 5.0)
-                        if not isinstance(uri, Driver) else uri)
+        self._driver = (
+            GraphDatabase.driver(
+                uri,
+                auth=auth,
+                notifications_min_severity="OFF",
+                max_transaction_retry_time=retry_s,
+                connection_timeout=min(5.0, retry_s),
+                connection_acquisition_timeout=retry_s + 5.0,
+            )
+            if not isinstance(uri, Driver)
+            else uri
+        )
         self._runner = CypherRunner(self._driver, database)
         try:
             self._driver.verify_connectivity()
@@ -174,17 +192,25 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         user = auth[0] if auth else "<none>"
         code = getattr(exc, "code", None) or ""
         if code.endswith("AuthenticationRateLimit"):
-            return StoreUnavailable(f"Neo4j at {self.uri} locked logins for user {user!r} after too many failed "
-                                    "attempts; wait a few seconds, then retry with the right NEO4J_PASSWORD.")
+            return StoreUnavailable(
+                f"Neo4j at {self.uri} locked logins for user {user!r} after too many failed "
+                "attempts; wait a few seconds, then retry with the right NEO4J_PASSWORD."
+            )
         if isinstance(exc, AuthError) or code.startswith("Neo.ClientError.Security."):
-            return StoreUnavailable(f"Neo4j at {self.uri} refused user {user!r}: authentication failed; "
-                                    "check NEO4J_USER and NEO4J_PASSWORD.")
+            return StoreUnavailable(
+                f"Neo4j at {self.uri} refused user {user!r}: authentication failed; "
+                "check NEO4J_USER and NEO4J_PASSWORD."
+            )
         if code.endswith("DatabaseNotFound"):
-            return StoreUnavailable(f"Neo4j at {self.uri} has no database {self.database!r}; set NEO4J_DATABASE "
-                                    "to an existing one (SHOW DATABASES) or unset it for the default.")
+            return StoreUnavailable(
+                f"Neo4j at {self.uri} has no database {self.database!r}; set NEO4J_DATABASE "
+                "to an existing one (SHOW DATABASES) or unset it for the default."
+            )
         if isinstance(exc, (ServiceUnavailable, SessionExpired, OSError, ValueError)) or not code:
-            return StoreUnavailable(f"cannot reach Neo4j at {self.uri} ({type(exc).__name__}); start one with "
-                                    "`llm-mri-graphdb neo4j start` or set NEO4J_URI.")
+            return StoreUnavailable(
+                f"cannot reach Neo4j at {self.uri} ({type(exc).__name__}); start one with "
+                "`llm-mri-graphdb neo4j start` or set NEO4J_URI."
+            )
         return StoreUnavailable(f"Neo4j at {self.uri} refused the connection: {getattr(exc, 'message', exc)}")
 
     @classmethod
@@ -242,7 +268,8 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         return WriteLost(
             f"version {version} of run {run_id} was removed while it was being written (by `llm-mri-graphdb runs "
             f"gc` or `runs rm` in another process, after this writer's {self.lease_s:.0f} s lease was not renewed "
-            "in time); nothing was published: write the run again.")
+            "in time); nothing was published: write the run again."
+        )
 
     # -- writes --------------------------------------------------------------------
     def _write(self, nrag: NRAG, texts: list[str] | None) -> str:
@@ -269,8 +296,13 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         try:
             self._collect_stale(run_id)
             with_paths = texts is not None and nrag.kind == GRID and nrag.paths is not None
-            self._runner.write("create_run", version=version, run_id=run_id, lease_ms=self._lease_ms,
-                               props=run_props(nrag, n_texts=len(texts or ()), text_paths=with_paths))
+            self._runner.write(
+                "create_run",
+                version=version,
+                run_id=run_id,
+                lease_ms=self._lease_ms,
+                props=run_props(nrag, n_texts=len(texts or ()), text_paths=with_paths),
+            )
             stage = "writing"
             try:
                 with _Heartbeat(self._runner, version, self.lease_s):
@@ -295,12 +327,13 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
             kept = {
                 "before": "nothing was written; start Neo4j and write the run again.",
                 "writing": f"the stored runs are intact and version {version} is left unpublished; start Neo4j "
-                           "and write the run again (`llm-mri-graphdb runs gc` removes the leftover).",
+                "and write the run again (`llm-mri-graphdb runs gc` removes the leftover).",
                 "published": "the run was stored, and the version it replaced is left to delete; "
-                             "`llm-mri-graphdb runs gc` removes it once Neo4j is back.",
+                "`llm-mri-graphdb runs gc` removes it once Neo4j is back.",
             }[stage]
-            raise StoreUnavailable(f"lost Neo4j at {self.uri} while writing run {run_id} "
-                                   f"({type(exc).__name__}): {kept}") from exc
+            raise StoreUnavailable(
+                f"lost Neo4j at {self.uri} while writing run {run_id} ({type(exc).__name__}): {kept}"
+            ) from exc
         return run_id
 
     def _write_version(self, nrag: NRAG, version: str, texts: list[str] | None) -> list[str]:
@@ -312,29 +345,51 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         run_id = nrag.run_id
         rows = region_rows(nrag, version)
         size = min(self.batch_size, -(-len(rows) // self.workers))  # at least one batch per worker
-        self._runner.write_batches("create_regions", workers=self.workers, check=region_batch_check, batches=[
-            {"rows": rows[start:start + size], "run_id": run_id, "version": version}
-            for start in range(0, len(rows), max(size, 1))])
+        self._runner.write_batches(
+            "create_regions",
+            workers=self.workers,
+            check=region_batch_check,
+            batches=[
+                {"rows": rows[start : start + size], "run_id": run_id, "version": version}
+                for start in range(0, len(rows), max(size, 1))
+            ],
+        )
         groups = flow_batches(nrag, self.batch_size)
         labels = list(nrag.label_names)
         for parity in (0, 1):  # a wave's layer pairs share no region, so its groups never contend
-            self._runner.write_groups("create_flows", workers=self.workers, check=flow_batch_check, groups=[
-                [{**batch.params(), "version": version, "labels": labels} for batch in group]
-                for group in groups if group[0].layer % 2 == parity])
+            self._runner.write_groups(
+                "create_flows",
+                workers=self.workers,
+                check=flow_batch_check,
+                groups=[
+                    [{**batch.params(), "version": version, "labels": labels} for batch in group]
+                    for group in groups
+                    if group[0].layer % 2 == parity
+                ],
+            )
         if texts is not None:
-            neo4j_texts.write_texts(self._runner, nrag, texts, version, batch_size=self.batch_size,
-                                    workers=self.workers)
+            neo4j_texts.write_texts(
+                self._runner, nrag, texts, version, batch_size=self.batch_size, workers=self.workers
+            )
         model, corpus = model_key(nrag.model), corpus_key(nrag.corpus)
         published = self._runner.write(
-            "update_run_complete", run_id=run_id, version=version,
-            model_key=model, model=side_props(nrag.model, "key", model),
-            corpus_key=corpus, corpus=side_props(nrag.corpus, "fingerprint", corpus))
+            "update_run_complete",
+            run_id=run_id,
+            version=version,
+            model_key=model,
+            model=side_props(nrag.model, "key", model),
+            corpus_key=corpus,
+            corpus=side_props(nrag.corpus, "fingerprint", corpus),
+        )
         if published:
             return list(published[0]["retired"])
         current = self._runner.read("read_run", run_id=run_id)  # a retry after the publish committed finds it done
         if current and current[0]["run"].get("version") == version:
-            return [row["version"] for row in self._runner.read("read_stale_versions", run_id=run_id)
-                    if row["status"] == "deleting"]
+            return [
+                row["version"]
+                for row in self._runner.read("read_stale_versions", run_id=run_id)
+                if row["status"] == "deleting"
+            ]
         raise self._collected(run_id, version)
 
     def delete(self, run_id: str) -> None:
@@ -407,15 +462,25 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         bounds = run.get("layer_bounds")
         paths, text_labels = neo4j_texts.read_text_arrays(read, run)
         return NRAG(
-            kind=run["kind"], n_layers=run["n_layers"], label_names=tuple(label_names),
-            region_layer=regions["layer"], region_x=regions["x"], region_y=regions["y"],
+            kind=run["kind"],
+            n_layers=run["n_layers"],
+            label_names=tuple(label_names),
+            region_layer=regions["layer"],
+            region_x=regions["x"],
+            region_y=regions["y"],
             region_counts=np.array(regions["counts"], dtype=np.int64).reshape(-1, len(label_names)),
-            edge_source=src[order], edge_target=tgt[order], edge_label=lab[order],
+            edge_source=src[order],
+            edge_target=tgt[order],
+            edge_label=lab[order],
             edge_weight=np.array(flows["weight"], np.float64)[order],
             layer_bounds=None if bounds is None else np.asarray(bounds, dtype=np.float64).reshape(-1, 4),
-            model=json.loads(run["model_json"]), corpus=json.loads(run["corpus_json"]),
-            settings=json.loads(run["settings_json"]), paths=paths, text_labels=text_labels,
-            activations_path=run.get("activations_path"), degenerate_layers=run.get("degenerate_layers"),
+            model=json.loads(run["model_json"]),
+            corpus=json.loads(run["corpus_json"]),
+            settings=json.loads(run["settings_json"]),
+            paths=paths,
+            text_labels=text_labels,
+            activations_path=run.get("activations_path"),
+            degenerate_layers=run.get("degenerate_layers"),
         )
 
     def runs(self, *, all: bool = False) -> list[dict[str, Any]]:  # noqa: A002 - mirrors `runs ls --all`
@@ -443,8 +508,13 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
 
         return run_metrics(self._runner, run_id, labels, save=save, uri=str(self.uri))
 
-    def analyze(self, run_id: str, algorithms: Sequence[str] | str | None = None,
-                labels: Sequence[str] | str | None = None, save: bool = False) -> dict[str, Any]:
+    def analyze(
+        self,
+        run_id: str,
+        algorithms: Sequence[str] | str | None = None,
+        labels: Sequence[str] | str | None = None,
+        save: bool = False,
+    ) -> dict[str, Any]:
         """Communities and centrality with GDS; written to regions only with ``save=True``
         (see :mod:`llm_mri_graphdb.store.neo4j.gds`)."""
         from llm_mri_graphdb.store.neo4j.gds import run_analysis
@@ -464,8 +534,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         run = complete_run(self._runner, run_id)
         settings = {k: v for k, v in record["settings"].items() if v is not None}
         props = {**settings, **record["columns"], "statistics_json": json.dumps(record, sort_keys=True)}
-        self._runner.write("merge_statistic_set", run_id=run_id, key=f"{run['version']}|{record['key']}",
-                           props=props)
+        self._runner.write("merge_statistic_set", run_id=run_id, key=f"{run['version']}|{record['key']}", props=props)
 
     def query(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run the library query ``cypher/queries/<name>.cypher`` with ``params``.
@@ -481,8 +550,10 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
                 run = complete_run(self._runner, bound[key])
                 label = bound.get("label")
                 if key == "run_id" and label is not None and label not in run["label_names"]:
-                    raise ValueError(f"query {name!r} parameter label must be a label of run {bound[key]}, one "
-                                     f"of {list(run['label_names'])}; got {label!r}.")
+                    raise ValueError(
+                        f"query {name!r} parameter label must be a label of run {bound[key]}, one "
+                        f"of {list(run['label_names'])}; got {label!r}."
+                    )
         try:
             rows = self._runner.run_text(text, bound, write=False)
         except ClientError as exc:
@@ -493,8 +564,9 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
     def _save_alignment(self, alignment: LayerAlignment) -> None:
         neo4j_alignment.save_alignment(self._runner, alignment)
 
-    def _read_alignment(self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]],
-                        names: tuple[str, str]) -> LayerAlignment | None:
+    def _read_alignment(
+        self, run_a: str, run_b: str, runs: dict[str, dict[str, Any]], names: tuple[str, str]
+    ) -> LayerAlignment | None:
         return neo4j_alignment.read_alignment(self._runner, run_a, run_b, runs, names)
 
     def _layer_alignment(self, run_a: str, measure: str, other: str | None) -> list[dict[str, Any]]:

@@ -36,12 +36,15 @@ __all__ = ["write_texts", "read_text_arrays", "delete_texts", "TextQuestions"]
 
 def _membership_check(params: dict[str, Any], counters: Any) -> None:
     if counters.relationships_created not in (0, len(params["r"])):
-        raise RuntimeError(f"a membership batch of layer {params['layer']} created {counters.relationships_created} "
-                           f"of {len(params['r'])} relationships.")
+        raise RuntimeError(
+            f"a membership batch of layer {params['layer']} created {counters.relationships_created} "
+            f"of {len(params['r'])} relationships."
+        )
 
 
-def write_texts(runner: CypherRunner, nrag: NRAG, texts: list[str], version: str, *,
-                batch_size: int, workers: int) -> None:
+def write_texts(
+    runner: CypherRunner, nrag: NRAG, texts: list[str], version: str, *, batch_size: int, workers: int
+) -> None:
     """Merge the corpus's texts, then create the memberships of a grid ``nrag`` against ``version``.
 
     Raises RuntimeError when the version does not end with one ``IN`` per
@@ -51,18 +54,20 @@ def write_texts(runner: CypherRunner, nrag: NRAG, texts: list[str], version: str
     if nrag.text_labels is None:
         raise ValueError("texts need the NRAG's text_labels: build it from texts (build_nrag).")
     labels = [nrag.label_names[i] for i in nrag.text_labels.tolist()]
-    runner.write_batches("merge_texts", [{"corpus": corpus, **batch}
-                                         for batch in text_batches(texts, labels, batch_size)])
+    runner.write_batches(
+        "merge_texts", [{"corpus": corpus, **batch} for batch in text_batches(texts, labels, batch_size)]
+    )
     if nrag.paths is None:
         return
-    groups = [[{**batch, "version": version, "corpus": corpus} for batch in group]
-              for group in membership_groups(nrag, batch_size, workers)]
+    groups = [
+        [{**batch, "version": version, "corpus": corpus} for batch in group]
+        for group in membership_groups(nrag, batch_size, workers)
+    ]
     runner.write_groups("create_memberships", groups, workers=workers, check=_membership_check)
     expected = nrag.paths.size
     found = runner.read("read_membership_count", version=version)[0]["n"]
     if found != expected:
-        raise RuntimeError(f"version {version} holds {found} of its {expected} text memberships; "
-                           "write the run again.")
+        raise RuntimeError(f"version {version} holds {found} of its {expected} text memberships; write the run again.")
 
 
 def read_text_arrays(read: Reader, run: dict[str, Any]) -> tuple[np.ndarray | None, np.ndarray | None]:
@@ -107,12 +112,15 @@ def _texts_run(store: TextQuestions, run_id: str, *, paths: bool = True) -> dict
 def _check_region(store: TextQuestions, run: dict[str, Any], region: str) -> None:
     row = store.runner.read("read_region", version=run["version"], region=str(region))[0]
     if not row["found"]:
-        raise ValueError(f"region must be an occupied region of run {run['run_id']} such as {row['example']!r} "
-                         f"('layer_x_y'); got {region!r}.")
+        raise ValueError(
+            f"region must be an occupied region of run {run['run_id']} such as {row['example']!r} "
+            f"('layer_x_y'); got {region!r}."
+        )
 
 
-def _region_texts(store: TextQuestions, run_id: str, region: str, label: str | None = None, limit: int = 20,
-                 offset: int = 0) -> list[dict[str, Any]]:
+def _region_texts(
+    store: TextQuestions, run_id: str, region: str, label: str | None = None, limit: int = 20, offset: int = 0
+) -> list[dict[str, Any]]:
     """Rows of query ``region_texts`` (see :meth:`Neo4jStore.region_texts`)."""
     run = _texts_run(store, run_id)
     limit, offset = check_count(limit, "limit"), check_count(offset, "offset")
@@ -126,9 +134,15 @@ def _text_path(store: TextQuestions, run_id: str, idx: int) -> list[dict[str, An
     """Rows of query ``text_path`` with the counts spread into one column per label."""
     run = _texts_run(store, run_id)
     idx = check_text_index(idx, int(run["n_texts"]))
-    return [{"layer": row["layer"], "region": row["region"], "total": row["total"],
-             **dict(zip(row["label_names"], row["counts"]))}
-            for row in store.query("text_path", run_id=run_id, idx=idx)]
+    return [
+        {
+            "layer": row["layer"],
+            "region": row["region"],
+            "total": row["total"],
+            **dict(zip(row["label_names"], row["counts"])),
+        }
+        for row in store.query("text_path", run_id=run_id, idx=idx)
+    ]
 
 
 def _co_travellers(store: TextQuestions, run_id: str, idx: int, limit: int = 20) -> list[dict[str, Any]]:
@@ -144,17 +158,21 @@ def _label_crossings(store: TextQuestions, run_id: str, limit: int = 20) -> list
     return store.query("label_crossings", run_id=run_id, limit=check_count(limit, "limit"))
 
 
-def _diverging_texts(store: TextQuestions, run_a: str, run_b: str, layer_a: int, layer_b: int,
-                    limit: int = 20) -> list[dict[str, Any]]:
+def _diverging_texts(
+    store: TextQuestions, run_a: str, run_b: str, layer_a: int, layer_b: int, limit: int = 20
+) -> list[dict[str, Any]]:
     """Rows of query ``diverging_texts``."""
     a, b = _texts_run(store, run_a), _texts_run(store, run_b)
     if a["corpus_key"] != b["corpus_key"]:
-        raise ValueError(f"run_a and run_b must be on the same corpus; {run_a} is on {a['corpus_name']!r} and "
-                         f"{run_b} on {b['corpus_name']!r}.")
+        raise ValueError(
+            f"run_a and run_b must be on the same corpus; {run_a} is on {a['corpus_name']!r} and "
+            f"{run_b} on {b['corpus_name']!r}."
+        )
     layer_a = check_layer(layer_a, int(a["n_layers"]), "layer_a")
     layer_b = check_layer(layer_b, int(b["n_layers"]), "layer_b")
-    return store.query("diverging_texts", run_a=run_a, run_b=run_b, layer_a=layer_a, layer_b=layer_b,
-                       limit=check_count(limit, "limit"))
+    return store.query(
+        "diverging_texts", run_a=run_a, run_b=run_b, layer_a=layer_a, layer_b=layer_b, limit=check_count(limit, "limit")
+    )
 
 
 class TextQuestions:
@@ -162,6 +180,7 @@ class TextQuestions:
     ``runner`` and ``query``), with the signatures of :class:`~llm_mri_graphdb.store.local.LocalStore`'s."""
 
     if TYPE_CHECKING:  # provided by Neo4jStore
+
         @property
         def runner(self) -> CypherRunner: ...
 
@@ -169,8 +188,9 @@ class TextQuestions:
 
         def query(self, name: str, **params: Any) -> list[dict[str, Any]]: ...
 
-    def region_texts(self, run_id: str, region: str, label: str | None = None, limit: int = 20,
-                     offset: int = 0) -> list[dict[str, Any]]:
+    def region_texts(
+        self, run_id: str, region: str, label: str | None = None, limit: int = 20, offset: int = 0
+    ) -> list[dict[str, Any]]:
         """Texts of ``region`` (``"layer_x_y"``) of a grid run, in corpus order: ``index``, ``text``, ``label``."""
         return _region_texts(self, run_id, region, label, limit, offset)
 
@@ -186,8 +206,9 @@ class TextQuestions:
         """Texts whose last-layer region another label dominates (see query ``label_crossings``)."""
         return _label_crossings(self, run_id, limit)
 
-    def diverging_texts(self, run_a: str, run_b: str, layer_a: int, layer_b: int,
-                        limit: int = 20) -> list[dict[str, Any]]:
+    def diverging_texts(
+        self, run_a: str, run_b: str, layer_a: int, layer_b: int, limit: int = 20
+    ) -> list[dict[str, Any]]:
         """Pairs of texts together in one run's layer and apart in the other's (see query ``diverging_texts``)."""
         return _diverging_texts(self, run_a, run_b, layer_a, layer_b, limit)
 
