@@ -551,7 +551,7 @@ class Evaluation:
         """The per-layer curve of :meth:`probe_layers` with its bands and controls; returns the Figure."""
         from . import viz
 
-        return viz.plot_probe(result).figure
+        return viz.root_figure(viz.plot_probe(result))
 
 
 def compare(areas_a: ActivationAreas, areas_b: ActivationAreas, *, out: str | Path | None = None):

@@ -51,6 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from llm_mri_graphdb.analysis.mutual_info import ami_matrix
 from llm_mri_graphdb.extract.cache import read_rows
@@ -488,7 +489,7 @@ def _span(layers: list[int]) -> str:
     return ", ".join(parts)
 
 
-def dominance_notes(shares: Sequence[float], name: str, *, limit: float = DOMINANCE_LIMIT) -> list[str]:
+def dominance_notes(shares: ArrayLike, name: str, *, limit: float = DOMINANCE_LIMIT) -> list[str]:
     """One line naming the layers of ``name`` where one coordinate holds more than ``limit`` of the variance.
 
     Examples
@@ -498,11 +499,11 @@ def dominance_notes(shares: Sequence[float], name: str, *, limit: float = DOMINA
     >>> dominance_notes([0.1, 0.3], "MiniLM")
     []
     """
-    shares = np.asarray(shares, dtype=float)
-    hit = [int(i) for i in np.flatnonzero(shares > limit)]
+    values = np.asarray(shares, dtype=float)
+    hit = [int(i) for i in np.flatnonzero(values > limit)]
     if not hit:
         return []
-    low, high = 100 * shares[hit].min(), 100 * shares[hit].max()
+    low, high = 100 * values[hit].min(), 100 * values[hit].max()
     share = f"{low:.0f} %" if round(low) == round(high) else f"{low:.0f}-{high:.0f} %"
     which = f"layer {hit[0]}" if len(hit) == 1 else f"layers {_span(hit)}"
     return [
@@ -566,7 +567,7 @@ def align_layers(
     if (layers_a is None or layers_b is None) and (paths_a is None or paths_b is None):
         raise ValueError("align_layers needs the activations of both scans (CKA) or their region paths (AMI).")
     cka = debiased = p_value = stability = null = None
-    notes = list(notes)
+    found_notes = list(notes)
     if layers_a is not None and layers_b is not None:
         matrices = cka_matrices(layers_a, layers_b, block_rows=block_rows)
         cka, debiased = matrices.cka, matrices.cka_debiased
@@ -575,7 +576,7 @@ def align_layers(
         found += [] if same else dominance_notes(matrices.top_share_b, names[1])
         for line in found:
             warnings.warn(line, UserWarning, stacklevel=2)
-        notes += found
+        found_notes += found
         if n_permutations or n_bootstrap:
             result = cka_null_and_stability(
                 layers_a,
@@ -601,7 +602,7 @@ def align_layers(
         ami,
         (str(names[0]), str(names[1])),
         (str(runs[0]), str(runs[1])),
-        tuple(notes),
+        tuple(found_notes),
         cka_debiased=debiased,
         cka_null_p=p_value,
         stability=stability,

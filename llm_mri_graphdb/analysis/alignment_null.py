@@ -184,7 +184,8 @@ def cka_null_and_stability(
     shape = (len(layers_a), len(layers_b))
     p_value, null_max = np.full(shape, np.nan), np.full(shape, np.nan)
     if n_permutations:
-        exceed, null_max = np.zeros(shape), np.full(shape, -np.inf)
+        exceed: np.ndarray = np.zeros(shape)
+        null_max = np.full(shape, -np.inf)
         self_a = _self_hsic(flat_a, sums_a, tot_a, m)
         self_b = _self_hsic(grams_b.reshape(len(layers_b), -1), sums_b, tot_b, m)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -194,9 +195,9 @@ def cka_null_and_stability(
         for _ in range(n_permutations):
             perm = rng.permutation(m)
             np.take(flat_b, (perm[:, None] * m + perm[None, :]).ravel(), axis=1, out=permuted)  # P L_j P^T
-            value = _hsic_u(flat_a, sums_a, tot_a, permuted, sums_b[:, perm], tot_b, m)
-            exceed += value >= observed - 1e-12 * np.abs(observed)
-            null_max = np.maximum(null_max, value * scale)
+            permuted_hsic = _hsic_u(flat_a, sums_a, tot_a, permuted, sums_b[:, perm], tot_b, m)
+            exceed += permuted_hsic >= observed - 1e-12 * np.abs(observed)
+            null_max = np.maximum(null_max, permuted_hsic * scale)
         valid = np.isfinite(scale) & (np.outer(self_a, self_b) > 0.0)
         p_value = np.where(valid, (1.0 + exceed) / (1.0 + n_permutations), np.nan)
         null_max = np.where(valid, null_max, np.nan)

@@ -245,12 +245,13 @@ def _shuffled_flow_graph(nrag: NRAG, labels: Any, rng: np.random.Generator):
     """The undirected flow graph of ``nrag`` after permuting each layer's region assignments over the texts."""
     import networkx as nx
 
-    keep = np.ones(nrag.paths.shape[0], bool)
+    all_paths = np.asarray(nrag.paths)
+    keep = np.ones(all_paths.shape[0], dtype=np.bool_)
     if labels is not None:
         from .labels import resolve_labels
 
-        keep = np.isin(nrag.text_labels, resolve_labels(nrag.label_names, labels))
-    paths = nrag.paths[keep]
+        keep = np.isin(np.asarray(nrag.text_labels), resolve_labels(nrag.label_names, labels))
+    paths = all_paths[keep]
     shuffled = np.stack([rng.permutation(paths[:, layer]) for layer in range(nrag.n_layers)], axis=1)
     n = nrag.n_regions
     pairs, weight = np.unique((shuffled[:, :-1] * n + shuffled[:, 1:]).ravel(), return_counts=True)

@@ -148,9 +148,9 @@ def distribution_metrics(values, name: str) -> dict[str, float]:
     return {
         f"mean_{name}": float(s.mean()),
         f"var_{name}": float(s.var()),
-        f"skew_{name}": float(s.skew()),
-        f"kurt_{name}": float(s.kurt()),
-    }  # type: ignore[arg-type]  # stubs: Scalar
+        f"skew_{name}": float(s.skew()),  # type: ignore[arg-type]  # stubs: Scalar
+        f"kurt_{name}": float(s.kurt()),  # type: ignore[arg-type]  # stubs: Scalar
+    }
 
 
 def degree_assortativity(edge_source, edge_target, out_strength, in_strength) -> float:

@@ -41,6 +41,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import ConvergenceWarning
@@ -65,7 +66,7 @@ CLASSIFIERS = ("ridge", "logistic")
 
 
 def corrected_t_interval(
-    scores: Sequence[float], n_train: int, n_test: int, *, level: float = 0.95
+    scores: ArrayLike, n_train: int, n_test: int, *, level: float = 0.95
 ) -> tuple[float, float, float]:
     """Mean and ``level`` interval of repeated k-fold scores, by the corrected resampled t.
 

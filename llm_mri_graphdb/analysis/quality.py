@@ -166,7 +166,7 @@ def degenerate_layers(
     return degenerate_reasons(
         reduced=reduced,
         activations=activations,
-        region_layer=nrag.region_layer if grid else None,
+        region_layer=nrag.region_layer if grid and nrag is not None else None,
         n_layers=nrag.n_layers if nrag is not None else 0,
     )
 

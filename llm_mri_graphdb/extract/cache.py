@@ -277,12 +277,13 @@ class CacheWriter:
         never a SIGBUS when a memory-mapped row is written later. On failure the writer leaves nothing behind."""
         try:
             for layer in self.layers:
-                with open(layer.filename, "r+b") as fh:
+                with open(layer.filename, "r+b") as fh:  # type: ignore[arg-type]  # a file-backed memmap
                     os.posix_fallocate(fh.fileno(), 0, os.fstat(fh.fileno()).st_size)
         except OSError as exc:
             free = shutil.disk_usage(self.root).free
             self.layers = []
-            shutil.rmtree(self._tmp, ignore_errors=True)
+            if self._tmp is not None:
+                shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
             self._release(remove=True)
             error = (

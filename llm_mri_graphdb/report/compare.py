@@ -79,7 +79,7 @@ def _best_rows(alignment: LayerAlignment, measure: str) -> list[list[Any]]:
     matrix = alignment.matrix(measure)
     rows = []
     for layer, best in enumerate(alignment.best(measure)):
-        row = [layer, best, float(matrix[layer, best])]
+        row: list[Any] = [layer, best, float(matrix[layer, best])]
         if measure == "cka_debiased":
             p = None if alignment.cka_null_p is None else float(alignment.cka_null_p[layer, best])
             row += [
@@ -173,8 +173,8 @@ def build_comparison_report(alignment: LayerAlignment) -> str:
         raise ValueError("the alignment holds neither CKA nor AMI; align activations or region paths.")
     shape = matrix.shape
     facts += [["layers of a", shape[0]], ["layers of b", shape[1]]]
-    if alignment.cka_null_p is not None:
-        above = alignment.above_null(ALPHA)
+    above = alignment.above_null(ALPHA) if alignment.cka_null_p is not None else None
+    if above is not None:
         facts += [["pairs above their null (debiased CKA)", f"{int(above.sum())} of {above.size}"]]
     parts.append(_table(facts, ["", "compared"]))
     parts += [f'<p class="note">{html.escape(note)}</p>' for note in alignment.notes]

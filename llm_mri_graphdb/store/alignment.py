@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -122,7 +123,7 @@ def alignment_inputs(run_a: str, nrag_a: NRAG, run_b: str, nrag_b: NRAG) -> tupl
     return layers_a, layers_b, paths_a, paths_b, notes
 
 
-def region_context(nrag: NRAG, layers: list[np.ndarray] | None) -> dict[str, Any]:
+def region_context(nrag: NRAG, layers: Sequence[np.ndarray] | None) -> dict[str, Any]:
     """What one run's regions can carry, per layer: AMI of the regions with the labels, variance kept.
 
     ``ami_labels`` is AMI(region of each text, its label) per layer (``None``
@@ -203,7 +204,7 @@ def entry_alignment(entries: dict[str, Any], run_a: str, run_b: str, names: tupl
         entry, flip = entries.get(f"{run_b} {run_a}"), True
     if entry is None:
         return None
-    found = {m: list_matrix(entry.get(m)) for m in MEASURES}
+    found: dict[str, Any] = {m: list_matrix(entry.get(m)) for m in MEASURES}
     if flip:
         found = {m: None if v is None else v.T for m, v in found.items()}
     return LayerAlignment(names=names, runs=(run_a, run_b), **found)

@@ -146,10 +146,10 @@ class StatisticsQuestions:
         """:func:`llm_mri_graphdb.analysis.statistics.metric_contrasts` of a stored run."""
         selection = [labels] if isinstance(labels, str) else labels
         return metric_contrasts(
-            self._text_paths(run_id),
+            self._text_paths(run_id),  # type: ignore[attr-defined]  # each store defines it
             selection,
             n_permutations,
-            n_bootstrap,  # type: ignore[attr-defined]
+            n_bootstrap,
             seed,
             confidence=confidence,
             correction=correction,

@@ -47,7 +47,9 @@ def read_alignment(
         for m in MEASURES:
             found[m][i, j] = np.nan if row[m] is None else row[m]
     return LayerAlignment(
-        names=names, runs=(run_a, run_b), **{m: None if np.isnan(v).all() else v for m, v in found.items()}
+        names=names,
+        runs=(run_a, run_b),
+        **{m: None if np.isnan(v).all() else v for m, v in found.items()},  # type: ignore[arg-type]  # matrices
     )
 
 
