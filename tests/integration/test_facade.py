@@ -96,8 +96,11 @@ def test_evaluation_probe_layers_with_controls_on_the_real_minilm(areas_2d):
     assert result["layer"] == list(range(7)) and result["majority"]["mean"] == pytest.approx(0.5)
     full = result["full"]
     assert all(low <= mean <= high for low, mean, high in zip(full["low"], full["mean"], full["high"]))
-    assert min(full["mean"]) > 0.8  # animals vs space: every MiniLM layer reads it
-    assert min(full["selectivity_low"]) > 0.2  # far above the shuffled-label control
+    # The facade pools [CLS] (llm_mri's default): at layer 0 it is the same embedding for every text, so the
+    # probe is at chance there; every later MiniLM layer reads animals vs space, far above the shuffled control.
+    assert full["mean"][0] == pytest.approx(0.5)
+    assert min(full["mean"][1:]) > 0.8
+    assert min(full["selectivity_low"][1:]) > 0.2
     assert result["layer0"] == full["mean"][0]
     assert len(result["random_weights"]["mean"]) == 7 and 0.0 <= result["bag_of_words"]["mean"] <= 1.0
     table = evaluation.selectivity(result, side="reduced")
@@ -107,7 +110,9 @@ def test_evaluation_probe_layers_with_controls_on_the_real_minilm(areas_2d):
     )
     assert isinstance(evaluation.display_probe(result), Figure)
     codes = evaluation.mdl()
-    assert len(codes) == 7 and all(c["codelength"] < c["uniform"] for c in codes)
+    # the constant [CLS] of layer 0 carries nothing: its online code is no shorter than the uniform code
+    assert len(codes) == 7 and codes[0]["codelength"] > 0.95 * codes[0]["uniform"]
+    assert all(c["codelength"] < 0.5 * c["uniform"] for c in codes[1:])
 
 
 def test_save_writes_the_scan_to_a_store(areas_2d):
