@@ -184,7 +184,7 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
     from sklearn.metrics import adjusted_mutual_info_score
 
     from llm_mri_graphdb.analysis.metrics import compute_metrics
-    from llm_mri_graphdb.analysis.probe import layer_curve
+    from llm_mri_graphdb.analysis.probing import probe_curve
     from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.pipeline import make_reducer, nrag_of_scan
     from llm_mri_graphdb.reduce.layers import reduce_layers
@@ -197,7 +197,12 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
         nrag = nrag_of_scan(acts, reduced, reducer, gridsize=gridsize)
         metrics = {"all": compute_metrics(nrag)}
         metrics.update({label: compute_metrics(nrag, [label]) for label in nrag.label_names})
-        curve = layer_curve(acts.layers, reduced, acts.labels, random_state=42)
+        probed = probe_curve(acts.layers, acts.labels, n_repeats=1, random_state=42)
+        curve = {
+            "full_mean": probed["full"]["mean"],
+            "reduced_mean": probed["reduced"]["mean"],
+            "chance": probed["majority"]["mean"],
+        }
         runs[dtype] = {"acts": acts, "nrag": nrag, "metrics": metrics, "curve": curve}
         print(f"bench.precision: equivalence {name} {dtype} done", file=sys.stderr, flush=True)
     a, b = runs["float32"], runs["bfloat16"]
