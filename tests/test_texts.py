@@ -68,7 +68,9 @@ def test_texts_errors_name_the_fix(scan):
     nrag, _, texts, labels = scan
     with pytest.raises(ValueError, match="region must be an occupied region such as '0_"):
         region_texts(nrag, "9_9_9", texts, labels)
-    with pytest.raises(ValueError, match=r"index must be a text index in \[0, 39\]; got 40"):
+    with pytest.raises(
+        ValueError, match=r"index must be a text index in \[0, 39\] \(or -40 to -1, counted from the end\); got 40"
+    ):
         text_path(nrag, 40)
     with pytest.raises(ValueError, match="holds no text paths"):
         text_path(nrag.select_labels("pos"), 0)
