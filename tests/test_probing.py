@@ -7,7 +7,13 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.decomposition import PCA
 
-from llm_mri_graphdb.analysis.probing import corrected_t_interval, online_codelength, probe_curve
+from sklearn.linear_model import RidgeClassifierCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from llm_mri_graphdb.analysis import probing
+from llm_mri_graphdb.analysis._ridge import fit_predict_loo_ridge
+from llm_mri_graphdb.analysis.probing import CS, corrected_t_interval, online_codelength, probe_curve
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +26,70 @@ def task():
         np.hstack([signal + rng.standard_normal((120, 4)), rng.standard_normal((120, 2))]),
     ]
     return layers, y
+
+
+def _ridge_dataset(kind: str, seed: int):
+    """(X, y) of one shape the probe meets: ``n`` texts, ``p`` features, ``k`` labels."""
+    rng = np.random.default_rng(seed)
+    n, p, k, weights = {
+        "binary-long": (200, 30, 2, None),
+        "binary-wide": (60, 150, 2, None),
+        "four-long": (240, 20, 4, None),
+        "four-wide": (80, 200, 4, None),
+        "imbalanced-long": (150, 10, 3, [0.8, 0.15, 0.05]),
+        "imbalanced-wide": (50, 90, 2, [0.85, 0.15]),
+        "reduced-2d": (300, 2, 2, None),
+    }[kind]
+    y = rng.choice(k, size=n, p=weights)
+    means = rng.normal(scale=rng.uniform(0.0, 1.0), size=(k, p))  # some label signal, seeded strength
+    X = (means[y] + rng.standard_normal((n, p))) * rng.gamma(2.0, size=p) + rng.normal(size=p)
+    return X, np.asarray(["abcd"[c] for c in y])  # string labels, as a corpus has
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(
+    "kind",
+    ["binary-long", "binary-wide", "four-long", "four-wide", "imbalanced-long", "imbalanced-wide", "reduced-2d"],
+)
+def test_loo_ridge_chooses_the_alpha_and_predicts_as_ridge_classifier_cv(kind, seed):
+    X, y = _ridge_dataset(kind, seed)
+    train, test = slice(0, int(0.8 * len(y))), slice(int(0.8 * len(y)), None)
+    alphas = [1.0 / c for c in CS]
+    reference = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=alphas)).fit(X[train], y[train])
+    scaler = StandardScaler().fit(X[train])
+    shuffled = np.random.default_rng(seed).permutation(y[train])
+    (pred, alpha), (pred_shuffled, alpha_shuffled) = fit_predict_loo_ridge(
+        scaler.transform(X[train]), [y[train], shuffled], scaler.transform(X[test]), alphas
+    )
+    assert alpha == reference[-1].alpha_
+    np.testing.assert_array_equal(pred, reference.predict(X[test]))
+    control = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=alphas)).fit(X[train], shuffled)
+    assert alpha_shuffled == control[-1].alpha_  # the second target shares the decomposition, not the answer
+    np.testing.assert_array_equal(pred_shuffled, control.predict(X[test]))
+
+
+def test_loo_ridge_of_one_class_predicts_it_with_the_first_alpha():
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    y = np.full(20, "a")
+    reference = make_pipeline(StandardScaler(), RidgeClassifierCV(alphas=[3.0, 1.0])).fit(X[:15], y[:15])
+    ((pred, alpha),) = fit_predict_loo_ridge(X[:15], [y[:15]], X[15:], [3.0, 1.0])
+    assert alpha == reference[-1].alpha_ == 3.0  # every alpha leaves no residual: the first wins the tie
+    np.testing.assert_array_equal(pred, reference.predict(X[15:]))
+
+
+@pytest.mark.parametrize("reducer", [None, "pca"])
+def test_probe_curve_equals_its_scikit_learn_pipeline_reference(task, reducer, monkeypatch):
+    from llm_mri_graphdb.reduce.layers import PCA as ProjectPCA
+
+    layers, y = task
+    X4, y4 = _ridge_dataset("four-wide", 1)  # training folds have fewer texts (64) than features (200)
+    est = None if reducer is None else ProjectPCA(2)
+    for data, labels in ((layers, y), ([X4[:, :20], X4], y4)):
+        fast = probe_curve(data, labels, reducer=est, n_repeats=2, random_state=3, random_layers=data[::-1])
+        monkeypatch.setattr(probing, "_SHARED_RIDGE", False)
+        reference = probe_curve(data, labels, reducer=est, n_repeats=2, random_state=3, random_layers=data[::-1])
+        monkeypatch.setattr(probing, "_SHARED_RIDGE", True)
+        assert fast == reference
 
 
 def test_corrected_t_interval_hand_computed():
@@ -76,7 +146,7 @@ def test_the_reduction_is_fitted_on_training_folds_only(task):
     _RowCounter.seen = []
     probe_curve(layers[:1], y, reducer=_RowCounter(), n_splits=4, n_repeats=2)
     assert set(_RowCounter.seen) == {90}  # 120 texts, 4 folds: every fit sees 90, never the test texts
-    assert len(_RowCounter.seen) == 2 * 4 * 2  # labels and shuffled labels, 8 folds
+    assert len(_RowCounter.seen) == 4 * 2  # 8 folds; the labels and the shuffled labels share each fold's fit
 
 
 def test_probe_controls_on_request_random_weights_and_bag_of_words(task):

@@ -10,9 +10,12 @@ activations and from their reduction to the NRAG's ``n_components``:
   probe is a ridge classifier (one-vs-rest regularised least squares, as
   accurate as logistic regression for linear probing, Rifkin & Klautau 2004)
   whose inner cross-validation is exact leave-one-out in closed form
-  (``RidgeClassifierCV``), so 5 x 5 folds of every layer, with controls, take
-  seconds; ``classifier="logistic"`` uses ``LogisticRegressionCV`` with
-  ``inner_splits`` stratified folds instead (about 100 times slower).
+  (``RidgeClassifierCV``'s, computed in numpy by :mod:`._ridge` with one
+  eigendecomposition per fold shared by the labels and their control, as are
+  the fold's scaler and reducer: neither sees a label), so 5 x 5 folds of
+  every layer, with controls, take seconds; ``classifier="logistic"`` uses
+  ``LogisticRegressionCV`` with ``inner_splits`` stratified folds instead
+  (about 100 times slower).
 * **repeated stratified k-fold** (default 5 x 5, seeded) with a 95 % interval
   per layer from the **corrected resampled t** (Nadeau & Bengio 2003, as used
   for repeated k-fold by Bouckaert & Frank 2004): the variance of the ``J = k r``
@@ -50,6 +53,8 @@ from sklearn.model_selection import RepeatedStratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from llm_mri_graphdb.analysis._ridge import shared_ridge_scores
+
 __all__ = [
     "CS",
     "CLASSIFIERS",
@@ -63,6 +68,9 @@ __all__ = [
 CS = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0, 100.0)
 #: The probes :func:`probe_curve` can fit.
 CLASSIFIERS = ("ridge", "logistic")
+#: The ridge probe by :func:`._ridge.fit_predict_loo_ridge` (False: one scikit-learn pipeline per fit and
+#: target, the reference ``tests/test_probing.py`` and ``bench/probe.py`` compare it with).
+_SHARED_RIDGE = True
 
 
 def corrected_t_interval(
@@ -214,25 +222,32 @@ def probe_curve(
     permuted = _control_labels(y, n_repeats, rng)
     control_by_fold = [permuted[f // n_splits] for f in range(len(folds))]  # folds come repetition by repetition
 
-    def full():
-        return make_pipeline(StandardScaler(), _classifier(classifier, cs, inner_splits))
-
-    def reduced():
+    def make_reducer():
         est = PCA() if reducer is None else clone(reducer)
         params = {"n_components": n_components}
         if "random_state" in est.get_params():
             params["random_state"] = random_state
-        return make_pipeline(est.set_params(**params), StandardScaler(), _classifier(classifier, cs, inner_splits))
+        return est.set_params(**params)
 
+    if classifier == "ridge" and _SHARED_RIDGE:
+        alphas = [1.0 / c for c in cs]
+        full = shared_ridge_scores(y, control_by_fold, folds, None, alphas)
+        reduced = shared_ridge_scores(y, control_by_fold, folds, make_reducer, alphas)
+    else:  # one scikit-learn pipeline per fold and target
+        clf = _classifier(classifier, cs, inner_splits)
+        full = _pipeline_scores(y, control_by_fold, folds, lambda: make_pipeline(StandardScaler(), clone(clf)))
+        reduced = _pipeline_scores(
+            y, control_by_fold, folds, lambda: make_pipeline(make_reducer(), StandardScaler(), clone(clf))
+        )
     curve: dict[str, Any] = {"layer": list(range(len(layers))), "metric": "accuracy"}
-    curve["full"] = _curve_by_repetition(layers, y, control_by_fold, folds, full, n_train, n_test)
-    curve["reduced"] = _curve_by_repetition(layers, y, control_by_fold, folds, reduced, n_train, n_test)
+    curve["full"] = _curve_by_repetition(layers, full, n_train, n_test)
+    curve["reduced"] = _curve_by_repetition(layers, reduced, n_train, n_test)
     majority = np.array([float(np.mean(y[test] == _mode(y[train]))) for train, test in folds])
     curve["majority"] = _summary(majority, n_train, n_test)
     curve["chance"] = float(counts.max() / n)
     curve["layer0"] = curve["full"]["mean"][0]
     if random_layers is not None:
-        curve["random_weights"] = _curve_by_repetition(random_layers, y, control_by_fold, folds, full, n_train, n_test)
+        curve["random_weights"] = _curve_by_repetition(random_layers, full, n_train, n_test)
     if texts is not None:
         curve["bag_of_words"] = _bag_of_words(
             list(texts), y, folds, _classifier(classifier, cs, inner_splits), n_train, n_test
@@ -260,27 +275,26 @@ def _mode(y: np.ndarray) -> Any:
     return values[np.argmax(counts)]
 
 
-def _curve_by_repetition(layers, y, control_by_fold, folds, make, n_train, n_test) -> dict[str, Any]:
-    """Accuracy, shuffled-label control (fold ``f`` uses its repetition's labels) and selectivity per layer."""
-    out: dict[str, list] = {
-        k: []
-        for k in (
-            "mean",
-            "low",
-            "high",
-            "control_mean",
-            "control_low",
-            "control_high",
-            "selectivity_mean",
-            "selectivity_low",
-            "selectivity_high",
-            "C",
-        )
-    }
-    for X in layers:
-        X = np.asarray(X, dtype=np.float64)
+def _pipeline_scores(y, control_by_fold, folds, make):
+    """Per layer: fold accuracies on the labels and on the control, and the chosen Cs, one ``make()`` per fit."""
+
+    def score(X):
         scores, chosen = _fold_scores(make, X, y, folds)
         ctrl = np.array([_fold_scores(make, X, control_by_fold[f], [fold])[0][0] for f, fold in enumerate(folds)])
+        return scores, ctrl, chosen
+
+    return score
+
+
+def _curve_by_repetition(layers, score, n_train, n_test) -> dict[str, Any]:
+    """Accuracy, shuffled-label control (fold ``f`` uses its repetition's labels) and selectivity per layer.
+
+    ``score(X)`` gives a layer's fold accuracies on the labels and on the control, and the Cs chosen.
+    """
+    stats = [f"{prefix}{key}" for prefix in ("", "control_", "selectivity_") for key in ("mean", "low", "high")]
+    out: dict[str, list] = {key: [] for key in (*stats, "C")}
+    for X in layers:
+        scores, ctrl, chosen = score(np.asarray(X, dtype=np.float64))
         for prefix, values in (("", scores), ("control_", ctrl), ("selectivity_", scores - ctrl)):
             for key, value in _summary(values, n_train, n_test).items():
                 out[f"{prefix}{key}"].append(value)
