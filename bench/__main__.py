@@ -40,6 +40,7 @@ BENCHES = (
     "alignment_models",
     "report_size",
     "viz_probe",
+    "probe",
     "statistics",
     "gpu",
 )
