@@ -223,11 +223,10 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
         "- **value [ci_low, ci_high]**: the label's metric and its 95 % interval from stratified bootstrap "
         "resamples of texts (the reduction and the grid fixed). A resample holds about 63 % distinct texts, so "
         "metrics that count occupied regions or edges (n_regions, n_edges, entropies) are smaller in almost every "
-        "resample, and a plain percentile interval would miss the value (it covered the expected count in 0-7 % "
-        "of fresh corpora); the interval is the resamples' spread about their median, reflected about the value "
-        "(median-centred basic bootstrap). Its coverage on two known populations is in docs/benchmarks.md "
-        "(`python -m bench coverage`): near 0.95 for the smooth metrics, about 0.8 for the counts, whose "
-        "bootstrap spread is too narrow by a quarter.",
+        "resample, and a plain percentile interval would miss the value; the interval is the resamples' spread "
+        "about their median, reflected about the value (median-centred basic bootstrap). Its coverage on two known "
+        "populations is in docs/benchmarks.md (`python -m bench coverage`): counts of regions and edges and their "
+        "variances keep a bootstrap spread narrower than the truth, so read their intervals as lower bounds.",
         "- **z, p**: against the size-matched label-permutation null (the same texts, paths and grid; labels "
         "shuffled, each label keeps its size). p is two-sided with the +1 correction, so it is at least "
         f"1/{permutations + 1:,}. **p_adj** is Holm-corrected within each metric over the labels (pairs); "
