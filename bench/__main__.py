@@ -41,6 +41,7 @@ BENCHES = (
     "report_size",
     "viz_probe",
     "statistics",
+    "coverage",
     "gpu",
 )
 
