@@ -229,3 +229,21 @@ def test_count_intervals_cover_the_expected_count_where_percentile_intervals_mis
     for metric in ("n_regions", "n_edges", "mean_degree"):
         percentile, centred = rows[metric]["percentile"][0], rows[metric]["centred"][0]
         assert percentile < 0.3 and centred > 0.7, (metric, percentile, centred)
+
+
+def test_intervals_stay_in_each_metrics_range():
+    from llm_mri_graphdb.analysis.statistics import _clip, metric_range
+
+    low, high = _clip(
+        np.array([0.99, -0.2, -3.0]), np.array([1.004, 0.5, 2.0]), ["js_divergence_mean", "n_regions", "kurt_degree"]
+    )
+    assert_allclose(low, [0.99, 0.0, -3.0]) and assert_allclose(high, [1.0, 0.5, 2.0])
+    low, high = _clip(np.array([-1.5]), np.array([0.2]), ["density"], difference=True)  # a difference of densities
+    assert_allclose(low, [-1.0]) and assert_allclose(high, [0.2])
+    nrag = random_nrag(3, n=120, gridsize=3)  # few cells: densities and divergences near their bounds
+    frame = metric_statistics(nrag, n_permutations=0, n_bootstrap=40)
+    bounds = np.array([metric_range(m) for m in frame.metric])
+    finite = frame.ci_low.notna().to_numpy()
+    assert finite.sum() > 50
+    assert (frame.ci_low.to_numpy()[finite] >= bounds[finite, 0]).all()
+    assert (frame.ci_high.to_numpy()[finite] <= bounds[finite, 1]).all()

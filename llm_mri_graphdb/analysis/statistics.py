@@ -65,6 +65,7 @@ from .resampling import (
 __all__ = [
     "CONTRAST_COLUMNS",
     "INTERVAL",
+    "METRIC_RANGES",
     "PAIR_METRICS",
     "STATISTICS_COLUMNS",
     "STATISTIC_METRICS",
@@ -72,6 +73,7 @@ __all__ = [
     "adjust_p",
     "check_resamples",
     "metric_contrasts",
+    "metric_range",
     "metric_statistics",
     "rebuild_from_paths",
     "refit_bootstrap",
@@ -101,6 +103,39 @@ STATISTIC_METRICS = (
     "transition_entropy_mean",
 )
 PAIR_METRICS = ("js_divergence_mean",)
+#: The range each metric can take; an interval is cut to it (the reflected interval can pass a bound).
+#: Metrics not named here are bounded below by 0 (counts, variances, entropies) unless listed as unbounded.
+METRIC_RANGES: dict[str, tuple[float, float]] = {
+    "js_divergence_mean": (0.0, 1.0),
+    "density": (0.0, 1.0),
+    "projection_even_density": (0.0, 1.0),
+    "projection_odd_density": (0.0, 1.0),
+    "assortativity": (-1.0, 1.0),
+    "projection_even_assortativity": (-1.0, 1.0),
+    "projection_odd_assortativity": (-1.0, 1.0),
+    "skew_degree": (-np.inf, np.inf),
+    "kurt_degree": (-np.inf, np.inf),
+    "skew_strength": (-np.inf, np.inf),
+    "kurt_strength": (-np.inf, np.inf),
+    "center_of_mass": (-np.inf, np.inf),
+}
+
+
+def metric_range(metric: str) -> tuple[float, float]:
+    """The values ``metric`` can take (:data:`METRIC_RANGES`; ``[0, inf)`` for the others)."""
+    return METRIC_RANGES.get(metric, (0.0, np.inf))
+
+
+def _clip(low: np.ndarray, high: np.ndarray, metrics: Sequence[str], *, difference: bool = False):
+    """Cut each row's interval to its metric's range (a difference of two values: ``[lo - hi, hi - lo]``)."""
+    bounds = np.array([metric_range(m) for m in metrics], np.float64).reshape(-1, 2)
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    if difference:
+        lo, hi = lo - bounds[:, 1], hi - bounds[:, 0]
+    with np.errstate(invalid="ignore"):
+        return np.clip(low, lo, hi), np.clip(high, lo, hi)
+
+
 STATISTICS_COLUMNS = ("label", "metric", "value", "ci_low", "ci_high", "null_mean", "null_sd", "z", "p", "p_adjusted")
 CONTRAST_COLUMNS = ("label_a", "label_b", "metric", "difference", "ci_low", "ci_high", "p", "p_adjusted")
 CORRECTIONS = ("holm", "bh")
@@ -181,7 +216,8 @@ def _interval(boot: np.ndarray, value: np.ndarray, confidence: float) -> tuple[n
     then sits beside the observed value (it held the expected n_regions, n_edges and mean_degree in 0-7 % of
     fresh corpora; ``python -m bench coverage``, docs/benchmarks.md). The
     resamples' deviations from their own median keep the spread and drop that shift, and the interval is
-    reflected about the observed value as the basic bootstrap does (Davison & Hinkley 1997, eq. 5.6).
+    reflected about the observed value as the basic bootstrap does (Davison & Hinkley 1997, eq. 5.6); the callers
+    then cut it to the metric's range (:data:`METRIC_RANGES`), which a reflected interval can pass.
     """
     lo, hi = (1 - confidence) / 2 * 100, (1 + confidence) / 2 * 100
     k = boot.shape[1]
@@ -380,6 +416,7 @@ def metric_statistics(
         low, high = _interval(boot, value, confidence)
     else:
         low = high = np.full(k, np.nan)
+    low, high = _clip(low, high, row_metrics)
     frame = pd.DataFrame(
         {
             "label": row_labels,
@@ -468,6 +505,7 @@ def metric_contrasts(
         low, high = _interval(boot, diff, confidence)
     else:
         low = high = np.full(k, np.nan)
+    low, high = _clip(low, high, [m for _ in pairs for m in STATISTIC_METRICS], difference=True)
     frame = pd.DataFrame(
         {
             "label_a": [paths.names[a] for a, _ in pairs for _ in STATISTIC_METRICS],
