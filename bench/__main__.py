@@ -42,6 +42,7 @@ BENCHES = (
     "viz_probe",
     "probe",
     "statistics",
+    "coverage",
     "gpu",
 )
 

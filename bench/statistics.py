@@ -102,6 +102,7 @@ def run(
 
 def table(r: dict) -> str:
     s, b = r["settings"], r["best"]
+    graphs = (s["permutations"] + s["bootstrap"] + 1) * s["labels"]
     lines = [
         f"`python -m bench.statistics`: {s['n_texts']:,} texts x {s['layers']} layers x {s['labels']} labels, gridsize "
         f"{s['gridsize']} ({b['n_regions']} regions, {b['edge_rows']} edge rows), {s['permutations']} permutations + "
@@ -115,7 +116,11 @@ def table(r: dict) -> str:
         f"| imports + statistics | {b['import_s'] + b['statistics_s']:.2f} |",
         "",
         f"Statistics / compute_metrics: **{r['ratio']:.1f}x** (target <= 10x); statistics "
-        f"**{b['statistics_s']:.2f} s** (target <= 5 s on 2 cores).",
+        f"**{b['statistics_s']:.2f} s** (target <= 5 s on 2 cores). The statistics compute the metrics of "
+        f"{graphs:,} label graphs ({s['permutations']} permutations + {s['bootstrap']} resamples + the observed one, "
+        f"x {s['labels']} labels), one `compute_metrics` call those of one graph: "
+        f"{1000 * b['statistics_s'] / graphs:.2f} ms a graph, {b['statistics_s'] / graphs / b['compute_metrics_s']:.3f}"
+        " of a `compute_metrics` call. The 10x target would need 1,600 graphs in the time of 10, so it stays open.",
         "",
         f"Machine: {r['cores']} cores usable ({r['cpu']}), 1-min load average {r['load']:.1f} at the end "
         f"(a shared machine when above the core count); {dt.date.today().isoformat()}.",
@@ -220,10 +225,13 @@ def demo_page(permutations: int = 1000, bootstrap: int = 1000, seed: int = 0, ca
         *WHERE,
         "## How to read it",
         "",
-        "- **value [ci_low, ci_high]**: the label's metric and its 95 % percentile interval over stratified bootstrap "
+        "- **value [ci_low, ci_high]**: the label's metric and its 95 % interval from stratified bootstrap "
         "resamples of texts (the reduction and the grid fixed). A resample holds about 63 % distinct texts, so "
-        "metrics that count occupied regions or edges (n_regions, n_edges, entropies) are smaller in it: for them "
-        "the interval sits below the value and measures spread, not location.",
+        "metrics that count occupied regions or edges (n_regions, n_edges, entropies) are smaller in almost every "
+        "resample, and a plain percentile interval would miss the value; the interval is the resamples' spread "
+        "about their median, reflected about the value (median-centred basic bootstrap). Its coverage on two known "
+        "populations is in docs/benchmarks.md (`python -m bench coverage`): counts of regions and edges and their "
+        "variances keep a bootstrap spread narrower than the truth, so read their intervals as lower bounds.",
         "- **z, p**: against the size-matched label-permutation null (the same texts, paths and grid; labels "
         "shuffled, each label keeps its size). p is two-sided with the +1 correction, so it is at least "
         f"1/{permutations + 1:,}. **p_adj** is Holm-corrected within each metric over the labels (pairs); "

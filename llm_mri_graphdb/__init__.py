@@ -6,16 +6,11 @@ lazily so that ``import llm_mri_graphdb`` stays cheap for the CLI and the store.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 __all__ = ["ActivationAreas", "Metrics", "Evaluation", "compare", "__version__"]
 
 _LAZY = {"ActivationAreas": "facade", "Metrics": "facade", "Evaluation": "facade", "compare": "facade"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

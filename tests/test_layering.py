@@ -36,6 +36,7 @@ STAGES = (
 )
 SUBPACKAGE_STAGE = {name: name for name in STAGES if (PACKAGE / name).is_dir()}
 MODULE_STAGE = {  # the top-level modules
+    "_lazy": "shared",  # the lazy re-exports of the packages' __init__
     "errors": "shared",
     "values": "shared",
     "settings": "shared",

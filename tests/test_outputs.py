@@ -7,7 +7,10 @@ store and a tiny random-init model: no Java.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -19,7 +22,7 @@ import llm_mri_graphdb.extract as extract_module
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.errors import OutputError
 from llm_mri_graphdb.files import write_atomic
-from llm_mri_graphdb.store import MemoryStore
+from llm_mri_graphdb.store import LocalStore
 
 from .tiny_models import LABELS, TEXTS, save_tiny_model
 
@@ -67,7 +70,7 @@ def no_model_loading(monkeypatch):
 
 
 def _store(tmp_path) -> list[str]:
-    return ["--store", "memory", "--store-path", str(tmp_path / "store")]
+    return ["--store", "local", "--store-path", str(tmp_path / "store")]
 
 
 def _scan(model, corpus, tmp_path, *extra) -> list[str]:
@@ -163,7 +166,7 @@ def test_scan_read_only_cache_or_out_exits_2_before_the_model_loads(
     assert main(_scan(model, corpus, tmp_path, *args)) == 2
     err = _one_line_error(capsys)
     assert f"Invalid value for '{option}': " in err and f"{read_only}" in err and "is not writable" in err, err
-    assert not (tmp_path / "store").exists() or MemoryStore(tmp_path / "store").runs() == []
+    assert not (tmp_path / "store").exists() or LocalStore(tmp_path / "store").runs() == []
 
 
 def test_write_atomic_on_a_full_disk_keeps_the_previous_file(tmp_path, tmpfs):
@@ -182,7 +185,7 @@ def test_scan_out_of_space_after_the_store_names_the_run_the_file_and_the_fix(mo
     out = tmpfs("out", "8k")
     assert main(_scan(model, corpus, tmp_path, "--out", str(out))) == 1
     err = _one_line_error(capsys)
-    (run,) = MemoryStore(tmp_path / "store").runs()
+    (run,) = LocalStore(tmp_path / "store").runs()
     assert err.startswith(f"Error: run {run['run_id']} stored; writing {out / run['run_id']}/")
     assert err.endswith(f" failed: No space left on device; `llm-mri-graphdb report {run['run_id']}` writes it again.")
     assert not [p for p in out.rglob("*") if p.is_file() and p.name.endswith(".tmp")]
@@ -190,13 +193,17 @@ def test_scan_out_of_space_after_the_store_names_the_run_the_file_and_the_fix(mo
     assert (tmp_path / "reports" / run["run_id"] / "report.html").read_text().endswith("</html>")
 
 
-@pytest.fixture()
-def two_runs(model, corpus, tmp_path, capsys):
-    """Two grid runs of the tiny model on one corpus in the embedded store."""
+@pytest.fixture(scope="module")
+def two_runs_store(model, tmp_path_factory):
+    """Two grid runs of the tiny model on one corpus in an embedded store, scanned once for the module."""
+    root = tmp_path_factory.mktemp("two-runs")
+    corpus = root / "corpus.csv"
+    pd.DataFrame({"text": TEXTS, "label": LABELS}).to_csv(corpus, index=False)
     ids = []
     for gridsize in ("3", "2"):
-        assert (
-            main(
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            code = main(
                 [
                     "scan",
                     str(model),
@@ -208,13 +215,20 @@ def two_runs(model, corpus, tmp_path, capsys):
                     gridsize,
                     "--no-probe",
                     "--out",
-                    str(tmp_path / "out"),
-                    *_store(tmp_path),
+                    str(root / "out"),
+                    *_store(root),
                 ]
             )
-            == 0
-        )
-        ids.append(capsys.readouterr().out.split("Stored run ")[1][:16])
+        assert code == 0, printed.getvalue()
+        ids.append(printed.getvalue().split("Stored run ")[1][:16])
+    return root / "store", ids
+
+
+@pytest.fixture()
+def two_runs(two_runs_store, tmp_path):
+    """The module's two runs in a copy of its store at ``tmp_path / "store"`` (tests may write to it)."""
+    store, ids = two_runs_store
+    shutil.copytree(store, tmp_path / "store")
     return ids
 
 
@@ -231,7 +245,7 @@ def test_report_compare_export_to_a_read_only_out_exit_2_before_anything(two_run
         err = _one_line_error(capsys)
         assert f"{option} {read_only}" in err and "is not writable (Read-only file system)" in err, err
     assert (
-        MemoryStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") == []
+        LocalStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") == []
     )  # compare stored none
 
 
@@ -244,7 +258,7 @@ def test_compare_out_of_space_after_the_store_says_the_alignment_is_stored(two_r
     assert err.endswith(
         f"comparison.html failed: No space left on device; `llm-mri-graphdb compare {a} {b}` writes it again."
     )
-    assert MemoryStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") != []
+    assert LocalStore(tmp_path / "store").query("layer_alignment", run_a=a, other=b, measure="ami") != []
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -216,6 +217,21 @@ def test_start_refuses_a_short_password_before_java(tmp_path, monkeypatch, fake_
         server.reset_password("short")
 
 
+def _holds_open(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` has ``path`` open (Linux: its /proc/PID/fd links)."""
+    try:
+        links = list(Path(f"/proc/{pid}/fd").iterdir())
+    except OSError:
+        return False
+    for link in links:
+        try:
+            if Path(os.readlink(link)) == path.resolve():
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def test_a_second_command_on_a_home_waits_for_its_lock(tmp_path, unrelated_pid):
     """Issue 22 finding 1: start/stop/reset-password of one home run one after the other (fcntl.flock)."""
     server = _stale_home(tmp_path, unrelated_pid.pid)
@@ -227,8 +243,13 @@ def test_a_second_command_on_a_home_waits_for_its_lock(tmp_path, unrelated_pid):
             stdout=subprocess.PIPE,
             text=True,
         )
+        # the child opens the lock file before it waits on it: once it holds it open it is waiting
+        deadline = time.monotonic() + 60
+        while not _holds_open(stop.pid, server.lock_file):
+            assert stop.poll() is None and time.monotonic() < deadline, "neo4j stop ended or never opened the lock"
+            time.sleep(0.05)
         with pytest.raises(subprocess.TimeoutExpired):
-            stop.wait(timeout=5)  # a CLI starts in about 1 s; it is still waiting for the lock
+            stop.wait(timeout=0.5)  # still waiting for the lock
         assert server.state_file.exists()
     out, _ = stop.communicate(timeout=60)
     assert stop.returncode == 0 and "No local Neo4j was running." in out

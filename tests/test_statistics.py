@@ -150,9 +150,9 @@ def test_metric_contrasts_difference_interval_and_p():
     assert row.difference == pytest.approx(value[("l0", "center_of_mass")] - value[("l2", "center_of_mass")])
     assert row.ci_low <= row.difference <= row.ci_high
     far = frame[(frame.label_a == "l0") & (frame.label_b == "l2") & (frame.metric == "n_regions")].iloc[0]
-    # a bootstrap resample holds ~63 % distinct texts, so counts of occupied regions shrink in it: the percentile
-    # interval of a difference of counts sits beside the observed difference, on its side of 0
-    assert far.difference < far.ci_low <= far.ci_high < 0
+    # a bootstrap resample holds ~63 % distinct texts, so counts of occupied regions shrink in it; the interval is
+    # the resamples' spread about their median around the observed difference, so it holds it
+    assert far.ci_low < far.difference < far.ci_high < 0
     assert far.p == pytest.approx(1 / 100) and far.p_adjusted < 0.05
     assert frame.p.dropna().between(1 / 100, 1).all()
 
@@ -205,3 +205,45 @@ def test_refit_bootstrap_with_an_identity_reducer_is_the_fixed_bootstrap():
     assert refit.attrs["refit"] and not fixed.attrs["refit"]
     assert np.isfinite(refit.ci_low).sum() > 40
     assert_allclose(refit[["ci_low", "ci_high"]].to_numpy(), fixed[["ci_low", "ci_high"]].to_numpy(), atol=1e-12)
+
+
+def test_interval_is_the_resamples_spread_about_their_median_reflected_about_the_value():
+    from llm_mri_graphdb.analysis.statistics import _interval
+
+    x = np.arange(101.0)
+    boot = np.stack([x + 1, x**2, np.full(101, np.nan)], axis=1)  # column 1 is skewed to the right
+    low, high = _interval(boot, np.array([200.0, 3000.0, 1.0]), 0.9)
+    # column 0: q5 = 6, median = 51, q95 = 96 -> [200 - 45, 200 + 45]
+    # column 1: q5 = 25, median = 2500, q95 = 9025 -> [3000 - 6525, 3000 + 2475]: the long right tail goes left
+    assert_allclose(low[:2], [155.0, -3525.0]) and assert_allclose(high[:2], [245.0, 5475.0])
+    assert np.isnan(low[2]) and np.isnan(high[2])  # no finite resample, no interval
+    assert np.isnan(_interval(boot[:, :1], np.array([np.nan]), 0.9)[0][0])  # no value, no interval
+
+
+def test_count_intervals_cover_the_expected_count_where_percentile_intervals_miss_it():
+    # fresh corpora of 40 texts a label from a population of 4,000: the expected n_regions at that size is their
+    # mean; a resample holds ~63 % distinct texts, so percentile intervals of counts sit below it
+    from bench.coverage import coverage, synthetic_population
+
+    rows = coverage(synthetic_population(4_000, n_layers=4), 40, samples=30, truth_draws=150, n_bootstrap=60)
+    for metric in ("n_regions", "n_edges", "mean_degree"):
+        percentile, centred = rows[metric]["percentile"][0], rows[metric]["centred"][0]
+        assert percentile < 0.3 and centred > 0.7, (metric, percentile, centred)
+
+
+def test_intervals_stay_in_each_metrics_range():
+    from llm_mri_graphdb.analysis.statistics import _clip, metric_range
+
+    low, high = _clip(
+        np.array([0.99, -0.2, -3.0]), np.array([1.004, 0.5, 2.0]), ["js_divergence_mean", "n_regions", "kurt_degree"]
+    )
+    assert_allclose(low, [0.99, 0.0, -3.0]) and assert_allclose(high, [1.0, 0.5, 2.0])
+    low, high = _clip(np.array([-1.5]), np.array([0.2]), ["density"], difference=True)  # a difference of densities
+    assert_allclose(low, [-1.0]) and assert_allclose(high, [0.2])
+    nrag = random_nrag(3, n=120, gridsize=3)  # few cells: densities and divergences near their bounds
+    frame = metric_statistics(nrag, n_permutations=0, n_bootstrap=40)
+    bounds = np.array([metric_range(m) for m in frame.metric])
+    finite = frame.ci_low.notna().to_numpy()
+    assert finite.sum() > 50
+    assert (frame.ci_low.to_numpy()[finite] >= bounds[finite, 0]).all()
+    assert (frame.ci_high.to_numpy()[finite] <= bounds[finite, 1]).all()

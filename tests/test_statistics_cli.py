@@ -67,6 +67,13 @@ def test_scan_writes_statistics_to_metrics_json_the_store_and_the_report(scanned
     report = (root / "out" / run_id / "report.html").read_text()
     assert "<h2 id='statistics'>Statistics</h2>" in report and "30 permutations" in report
     assert "n_regions" in report.split("id='statistics'")[1]
+    # shape metrics only beside their null: not in the Metrics table, in Statistics with "null [a, b]"
+    metrics_part = report.split("<h2 id='metrics'>")[1].split("<h2")[0]
+    statistics_part = report.split("<h2 id='statistics'>")[1].split("<h2")[0]
+    assert "<td>n_regions</td>" in metrics_part and "<td>skew_degree</td>" not in metrics_part
+    skew_row = statistics_part.split("<td>skew_degree</td>")[1].split("</tr>")[0]
+    assert skew_row.count(" null [") == 2  # one per label of the scanned corpus
+    assert " null [" not in statistics_part.split("<td>n_regions</td>")[1].split("</tr>")[0]
 
 
 def test_statistics_command_prints_the_stores_frame(scanned, capsys):

@@ -5,6 +5,7 @@ import networkx as nx
 import numpy as np
 import pytest
 from matplotlib.collections import LineCollection, PathCollection, QuadMesh
+from matplotlib.legend import Legend
 from numpy.testing import assert_allclose, assert_array_equal
 
 from llm_mri_graphdb.nrag.model import NRAG
@@ -284,3 +285,27 @@ def test_plot_probe_draws_bands_and_every_control(tmp_path):
     assert_allclose(ax.get_lines()[2].get_ydata(), [0.7, 0.8])
     assert len(ax.collections) == 5 and len(ax.patches) == 1  # bands: full, control, reduced, control, random; BoW
     _save_nonblank(ax.figure, tmp_path, "probe_controls")
+
+
+def test_plot_probe_keeps_both_legends_inside_the_figure_and_bands_in_unit_range():
+    curve = {
+        "layer": [0, 1],
+        "metric": "accuracy",
+        "majority": {"mean": 0.5, "low": 0.5, "high": 0.5},
+        "layer0": 0.9,
+        "method": {"n_components": 2},
+    }
+    side = {"mean": [0.9, 0.99], "low": [0.85, 0.97], "high": [0.95, 1.01]}
+    control = {"control_mean": [0.5, 0.5], "control_low": [0.4, 0.4], "control_high": [0.6, 0.6]}
+    curve["full"] = curve["reduced"] = {**side, **control}
+    ev = {"delta": {"accuracy": {"per_split": [0.1, 0.0], "mean": 0.05}}}
+    ax = plot_probe(curve, evaluation=ev)
+    fig = ax.figure
+    figure_to_png_bytes(fig)  # lays the figure out as the report does
+    canvas = fig._get_renderer()
+    legends = [a for a in ax.get_children() if isinstance(a, Legend)]
+    assert len(legends) == 2
+    for legend in legends:  # add_artist used to clip the first one out of the layout: its labels were cut off
+        box = legend.get_window_extent(canvas)
+        assert box.x1 <= fig.bbox.x1 + 0.5 and box.x0 >= fig.bbox.x0
+    assert max(p.vertices[:, 1].max() for c in ax.collections for p in c.get_paths()) <= 1.0

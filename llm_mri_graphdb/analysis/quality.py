@@ -76,6 +76,7 @@ __all__ = [
     "DegenerateLayerWarning",
     "CONSTANT_METRICS",
     "DERIVED_METRICS",
+    "NULL_ONLY_METRICS",
     "constant_metrics",
     "default_metrics",
     "degenerate_layers",
@@ -109,6 +110,19 @@ DERIVED_METRICS: dict[str, str] = {
     "density": "n_edges / (n_regions (n_regions - 1))",
     "mean_strength": "2 n_texts (n_layers - 1) / n_regions on a grid",
 }
+
+
+#: Shape metrics that chance moves as much as the labels do (the issue-19 audit: permutation p 0.24-0.88 on two
+#: models and two corpora): the report shows them only in its Statistics, beside their label-permutation null.
+NULL_ONLY_METRICS: tuple[str, ...] = (
+    "skew_degree",
+    "kurt_degree",
+    "skew_strength",
+    "kurt_strength",
+    "assortativity",
+    "projection_even_assortativity",
+    "projection_odd_assortativity",
+)
 
 
 def constant_metrics(kind: str, n_labels: int) -> dict[str, str]:
@@ -326,7 +340,8 @@ def quality_record(
     ``degenerate_layers`` (``[{"layer", "reason"}]``),
     ``metrics_without_degenerate_layers`` (see :func:`metrics_without_degenerate`),
     ``grid`` (:func:`grid_retention`), ``left_out`` (constant metrics with the
-    reason) and ``derived`` (:data:`DERIVED_METRICS`).
+    reason), ``derived`` (:data:`DERIVED_METRICS`) and ``null_only``
+    (:data:`NULL_ONLY_METRICS`, shown only beside their null).
     """
     layers = list(nrag.degenerate_layers or ())
     reasons = dict(reasons or {})
@@ -340,6 +355,7 @@ def quality_record(
         "grid": grid_retention(nrag, explained=explained),
         "left_out": constant_metrics(nrag.kind, 2) | ({} if nrag.kind != GRID else _ONE_LABEL),
         "derived": dict(DERIVED_METRICS),
+        "null_only": list(NULL_ONLY_METRICS),
     }
 
 

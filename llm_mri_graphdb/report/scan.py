@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from llm_mri_graphdb.analysis.quality import NULL_ONLY_METRICS
 from llm_mri_graphdb.nrag.regions import GRID
 from llm_mri_graphdb.viz.layout import gridsize_of
 
@@ -51,6 +52,7 @@ PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,sans-serif;margin:2rem auto;max-width:1100px;color:#222;padding:0 1rem}
 h1{font-size:1.6rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.9rem;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .5rem;text-align:right}
+table{display:block;max-width:100%;overflow-x:auto}
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee}
 .note{color:#666;font-size:.9rem}.warning{color:#8a4b00;background:#fff4e0;padding:.3rem .5rem}
 """
@@ -112,29 +114,35 @@ def _statistics_section(nrag: NRAG, statistics: Any) -> list[str]:
         f"({attrs.get('n_permutations')} permutations, two-sided, {attrs.get('correction')} correction over the "
         f"labels of each metric; seed {attrs.get('seed')}). z = (value - null mean) / null SD. Label pairs "
         "(a|b) carry the Jensen-Shannon divergence. A resample holds about 63 % distinct texts, so counts of "
-        "occupied regions and edges (and the entropies) are smaller in it: their interval sits below the value and "
-        "gives the spread, not the location. Definitions: llm_mri_graphdb.analysis.statistics.</p>"
+        "occupied regions and edges (and the entropies) are smaller in it; the interval is therefore the resamples' "
+        "spread about their median, placed around the value (median-centred basic bootstrap; its coverage on known "
+        "populations: python -m bench coverage). For the shape metrics (skewness, kurtosis, assortativity), "
+        "null [a, b] is the null mean -+ 1.96 null SD: the values chance gives a random set of texts of the same "
+        "size. Definitions: llm_mri_graphdb.analysis.statistics.</p>"
     )
 
     def fmt(x: float) -> str:
         return "nan" if x != x else f"{x:.4g}"
 
-    labels = list(dict.fromkeys(statistics.label))
-    rows = []
+    # One table per set of columns: the per-label metrics, then the label pairs' divergence (one wide table
+    # left most cells of either part empty).
+    tables: dict[tuple[str, ...], list[list[str]]] = {}
     for metric, group in statistics.groupby("metric", sort=False):
         by = group.set_index("label")
         cells = []
-        for label in labels:
-            if label not in by.index:
-                cells.append("")
-                continue
-            r = by.loc[label]
+        for _, r in by.iterrows():
             mark = " &#9733;" if r.p_adjusted < 0.05 else ""
             interval = "" if r.ci_low != r.ci_low else f" [{fmt(r.ci_low)}, {fmt(r.ci_high)}]"
             z = "" if r.z != r.z else f" z={r.z:+.1f}"
-            cells.append(f"{fmt(r.value)}{interval}{z}{mark}")
-        rows.append([metric, *cells])
-    return parts + [html_table(rows, ["metric", *labels], cell=str)]  # cells: numbers and the mark only
+            null = (
+                f" null [{fmt(r.null_mean - 1.96 * r.null_sd)}, {fmt(r.null_mean + 1.96 * r.null_sd)}]"
+                if metric in NULL_ONLY_METRICS and r.null_sd == r.null_sd
+                else ""
+            )
+            cells.append(f"{fmt(r.value)}{interval}{z}{null}{mark}")
+        tables.setdefault(tuple(map(str, by.index)), []).append([str(metric), *cells])
+    # cells: numbers and the mark only
+    return parts + [html_table(rows, ["metric", *labels], cell=str) for labels, rows in tables.items()]
 
 
 def build_report(
@@ -257,11 +265,10 @@ def build_report(
 
     parts.append("<h2 id='probing'>Probing</h2>")
     if probe and probe.get("curve") is not None:
-        parts.append(_png(viz.plot_probe(probe["curve"], evaluation=probe.get("evaluation"))))
+        parts.append(_png(viz.plot_probe(probe["curve"])))  # the evaluation is a table below, not in the figure
         parts += _probe_tables(probe["curve"])
         if probe.get("evaluation"):
-            delta = probe["evaluation"]["delta"]
-            parts.append(html_table([[m, d["mean"]] for m, d in delta.items()], ["metric", "mean (full - reduced)"]))
+            parts += _evaluation_table(probe["evaluation"])
     else:
         parts.append(
             "<p class='note'>No probing results for this run: they are computed by "
@@ -271,12 +278,19 @@ def build_report(
     return "\n".join(parts)
 
 
-def _interval(side: Mapping[str, Any], i: int | None, prefix: str = "") -> str:
+def _finite(x: Any) -> bool:
+    return x is not None and math.isfinite(x)
+
+
+def _interval(side: Mapping[str, Any], i: int | None, prefix: str = "", *, bounds: tuple[float, float] = (0, 1)) -> str:
+    """``mean [low, high]`` of ``side`` (at layer ``i``), the interval cut at the score's ``bounds``; "-" if none."""
     pick = (lambda v: v) if i is None else (lambda v: v[i])  # noqa: E731
     mean, low, high = (pick(side[f"{prefix}{k}"]) for k in ("mean", "low", "high"))
-    if mean is None:
+    if not _finite(mean):
         return "-"
-    return f"{mean:.3f} [{low:.3f}, {high:.3f}]" if low is not None and high is not None else f"{mean:.3f}"
+    if not (_finite(low) and _finite(high)):
+        return f"{mean:.3f}"
+    return f"{mean:.3f} [{max(low, bounds[0]):.3f}, {min(high, bounds[1]):.3f}]"
 
 
 def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
@@ -288,8 +302,9 @@ def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
         f"<p class='note'>{html.escape(str(method.get('classifier', '')))} probe, "
         f"{method.get('repeats')} x {method.get('splits')}-fold stratified cross-validation; scaler, reducer "
         "and penalty fitted inside each training fold; 95 % intervals by the "
-        f"{html.escape(str(method.get('interval', '')))}. Selectivity = accuracy - accuracy on shuffled "
-        "labels (Hewitt &amp; Liang 2019).</p>"
+        f"{html.escape(str(method.get('interval', '')))}, cut at the score's range ([0, 1]; selectivity "
+        "[-1, 1]). Control: the same probe on shuffled labels; selectivity = accuracy - control accuracy "
+        "(Hewitt &amp; Liang 2019).</p>"
     ]
     sides = [s for s in ("full", "reduced", "random_weights") if isinstance(curve.get(s), Mapping)]
     header = ["layer"]
@@ -299,13 +314,17 @@ def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
     for i in curve["layer"]:
         row: list[Any] = [i]
         for s in sides:
-            row += [_interval(curve[s], i), _interval(curve[s], i, "control_"), _interval(curve[s], i, "selectivity_")]
+            row += [
+                _interval(curve[s], i),
+                _interval(curve[s], i, "control_"),
+                _interval(curve[s], i, "selectivity_", bounds=(-1, 1)),
+            ]
         rows.append(row)
     parts.append(html_table(rows, header))
-    controls = [
-        ["majority class", _interval(curve["majority"], None)],
-        ["layer 0 (embeddings), full", f"{curve['layer0']:.3f}"],
-    ]
+    layer0 = (
+        _interval(curve["full"], list(curve["layer"]).index(0)) if 0 in curve["layer"] else f"{curve['layer0']:.3f}"
+    )
+    controls = [["majority class", _interval(curve["majority"], None)], ["layer 0 (embeddings), full", layer0]]
     if isinstance(curve.get("bag_of_words"), Mapping):
         controls.append(["bag of words", _interval(curve["bag_of_words"], None)])
     if curve.get("mdl"):
@@ -320,6 +339,29 @@ def _probe_tables(curve: Mapping[str, Any]) -> list[str]:
     return parts
 
 
+def _evaluation_table(evaluation: Mapping[str, Any]) -> list[str]:
+    """``evaluate_model``'s scores: full, reduced and their difference, each as mean [min, max] over the splits."""
+
+    def spread(d: Mapping[str, Any] | None, sign: str = "") -> str:
+        if not d or not d.get("per_split"):
+            return "-"
+        v = d["per_split"]
+        return f"{d['mean']:{sign}.3f} [{min(v):{sign}.3f}, {max(v):{sign}.3f}]"
+
+    delta = evaluation["delta"]
+    n = max((len(d.get("per_split", [])) for d in delta.values()), default=0)
+    rows = [
+        [m, spread(evaluation.get("full", {}).get(m)), spread(evaluation.get("reduced", {}).get(m)), spread(d, "+")]
+        for m, d in delta.items()
+    ]
+    note = (
+        "<p class='note'>llm_mri's evaluation: a logistic-regression probe on the last layer's full activations "
+        "and on all reduced layers side by side (the scan's reduction, fitted on all texts), over "
+        f"{n} stratified random train/test splits; each cell is the mean [min, max] over the splits.</p>"
+    )
+    return [note, html_table(rows, ["metric", "full (last layer)", "reduced (all layers)", "full - reduced"], cell=str)]
+
+
 def write_report(
     path: str | Path, nrag: NRAG, metrics_by_label: Mapping[str, Mapping[str, Any]], **kwargs: Any
 ) -> Path:
@@ -329,8 +371,11 @@ def write_report(
     return write_atomic(path, build_report(nrag, metrics_by_label, **kwargs))
 
 
-def _derived_mark(metrics_by_label: Mapping[str, Mapping[str, Any]], derived: Mapping[str, str]):
+def _derived_mark(
+    metrics_by_label: Mapping[str, Mapping[str, Any]], derived: Mapping[str, str], null_only: Sequence[str] = ()
+):
     rows, header = _scalar_rows(metrics_by_label)
+    rows = [row for row in rows if row[0] not in null_only]
     for row in rows:
         if row[0] in derived:
             row[0] = f"{row[0]} †"
@@ -341,12 +386,20 @@ def _metrics_section(metrics_by_label: Mapping[str, Mapping[str, Any]], quality:
     """Scalar metrics per label; without the degenerate layers first when there are any."""
     derived = quality.get("derived", {})
     left_out = quality.get("left_out", {})
+    null_only = list(quality.get("null_only", ()))
     note = (
         "<p class='note'>Definitions: llm_mri_graphdb.analysis.metrics. 'all' pools every label. † derived from counts: "
         + "; ".join(f"{html.escape(k)} = {html.escape(v)}" for k, v in derived.items())
         + ". Left out as constant or an identity on this kind of NRAG (the facade's llm_mri mode keeps them): "
         + "; ".join(f"{html.escape(k)} ({html.escape(v)})" for k, v in left_out.items())
-        + ".</p>"
+        + ". "
+        + (
+            f"{', '.join(map(html.escape, null_only))} move with chance as much as with the labels, so they appear "
+            "only under Statistics, beside the interval a label-permutation null gives them."
+            if null_only
+            else ""
+        )
+        + "</p>"
     )
     parts = ["<h2 id='metrics'>Metrics</h2>", note]
     without = quality.get("metrics_without_degenerate_layers")
@@ -356,10 +409,10 @@ def _metrics_section(metrics_by_label: Mapping[str, Mapping[str, Any]], quality:
             f"<h3 id='metrics-without-degenerate'>Without the degenerate layers ({layers})</h3>",
             "<p class='note'>Every text lands on one point in those layers; their single region "
             "dominates whole-graph moments, so read these numbers first.</p>",
-            html_table(*_derived_mark(without, derived)),
+            html_table(*_derived_mark(without, derived, null_only)),
             "<h3 id='metrics-all-layers'>With every layer</h3>",
         ]
-    return parts + [html_table(*_derived_mark(metrics_by_label, derived))]
+    return parts + [html_table(*_derived_mark(metrics_by_label, derived, null_only))]
 
 
 def _quality_section(nrag: NRAG, quality: Mapping[str, Any]) -> list[str]:

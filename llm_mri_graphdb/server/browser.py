@@ -16,7 +16,6 @@ script serving this very home, like the server's own pid.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +25,7 @@ from pathlib import Path
 from ..errors import ServerError
 from ..settings import package_folder
 from .guide import LOOPBACK
-from .host import child_environment
+from .host import child_environment, stop_process
 
 __all__ = ["GuideServer", "browser_conf", "browser_folder", "guides_of", "serves_guide", "start_guide", "stop_guide"]
 
@@ -150,18 +149,4 @@ def stop_guide(pid: int, home: Path, timeout: float = 10.0) -> bool:
     if not serves_guide(pid, home):
         return False
     pid = int(pid)
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return False
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if os.waitpid(pid, os.WNOHANG)[0]:
-                return True
-        except ChildProcessError:  # not our child: poll its existence
-            if not serves_guide(pid, home):
-                return True
-        time.sleep(0.05)
-    os.kill(pid, signal.SIGKILL)
-    return True
+    return stop_process(pid, lambda: serves_guide(pid, home), timeout=timeout)

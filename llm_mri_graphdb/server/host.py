@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +25,7 @@ __all__ = [
     "parse_size",
     "format_size",
     "runs_home",
+    "stop_process",
     "child_environment",
     "listens_on",
 ]
@@ -154,6 +159,46 @@ def runs_home(pid: int, home: Path) -> bool:
     except (psutil.Error, ValueError, TypeError, OSError):
         return False
     return bool(cmdline) and Path(cmdline[0]).name.startswith("java") and f"--home-dir={home}" in cmdline
+
+
+def stop_process(pid: int, is_alive: Callable[[], bool], *, timeout: float, poll: float = 0.05) -> bool:
+    """Stop ``pid``: SIGTERM, wait up to ``timeout`` seconds for it to end, then SIGKILL.
+
+    Parameters
+    ----------
+    pid : int
+        The process; the caller has checked that it is the one it means to stop.
+    is_alive : callable
+        Whether the process is still the one we mean (and not a zombie). It ends the wait for a
+        process that is not our child, which ``waitpid`` cannot reap; a child is reaped.
+    timeout : float
+        Seconds between SIGTERM and SIGKILL.
+    poll : float, default=0.05
+        Seconds between checks.
+
+    Returns
+    -------
+    stopped : bool
+        False when ``pid`` was gone before the SIGTERM, else True (ended by SIGTERM or killed).
+    """
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
+        except ChildProcessError:  # not our child: watch it instead
+            if not is_alive():
+                return True
+        time.sleep(poll)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)  # a child: reap it, so no zombie is left
+    return True
 
 
 #: Variables a child process (the JVM, the guide server, the admin tool) never inherits.

@@ -28,7 +28,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import time
 import warnings
@@ -48,6 +47,7 @@ from .host import (
     port_is_free,
     runs_home,
     server_memory,
+    stop_process,
 )
 
 __all__ = ["LocalNeo4j", "ServerInfo", "password_command"]
@@ -442,25 +442,9 @@ class LocalNeo4j:
             self.state_file.unlink(missing_ok=True)
             return False
         pid = int(pid)
-        try:
-            os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            self.state_file.unlink(missing_ok=True)
-            return False
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                finished, _ = os.waitpid(pid, os.WNOHANG)
-                if finished:
-                    break
-            except ChildProcessError:  # not our child: poll its existence
-                if not runs_home(pid, self.home):
-                    break
-            time.sleep(0.2)
-        else:
-            os.kill(pid, signal.SIGKILL)
+        stopped = stop_process(pid, lambda: runs_home(pid, self.home), timeout=timeout, poll=0.2)
         self.state_file.unlink(missing_ok=True)
-        return True
+        return stopped
 
     def reset_password(self, password: str | None = None) -> tuple[str, bool]:
         """Make ``password`` (default: ``NEO4J_PASSWORD``, else generated) this home's password.

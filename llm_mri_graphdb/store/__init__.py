@@ -16,8 +16,7 @@ load the neo4j driver until :class:`Neo4jStore` is asked for.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_getattr
 
 __all__ = ["Store", "Neo4jStore", "LocalStore", "MemoryStore", "parse_params", "query_names"]
 
@@ -30,8 +29,4 @@ _LAZY = {
     "query_names": "cypher",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)

@@ -53,7 +53,7 @@ def plot_probe(
     Returns
     -------
     ax : Axes
-        Full and reduced curves with bands, the shuffled-label control of each
+        Full and reduced curves with bands cut at [0, 1], the shuffled-label control of each
         (dashed, with band), the majority class, layer 0 and the optional
         controls as lines and bands; legends sit right of the axes.
     """
@@ -77,7 +77,7 @@ def plot_probe(
                 "random_weights": "random weights (full)",
             }[name]
             ax.plot(layer, side["mean"], color=color, marker=marker, markersize=4, label=label)
-            ax.fill_between(layer, side["low"], side["high"], color=color, alpha=0.18, linewidth=0)
+            ax.fill_between(layer, *_in_unit(side["low"], side["high"]), color=color, alpha=0.18, linewidth=0)
             if name != "random_weights":
                 ax.plot(
                     layer,
@@ -87,7 +87,9 @@ def plot_probe(
                     linewidth=1,
                     label=f"{name}: shuffled-label control",
                 )
-                ax.fill_between(layer, side["control_low"], side["control_high"], color=color, alpha=0.07, linewidth=0)
+                ax.fill_between(
+                    layer, *_in_unit(side["control_low"], side["control_high"]), color=color, alpha=0.07, linewidth=0
+                )
         majority = curve.get("majority")
         if isinstance(majority, Mapping):
             ax.axhline(majority["mean"], color="black", linestyle=":", linewidth=1, label="majority class")
@@ -103,7 +105,7 @@ def plot_probe(
         bow = curve.get("bag_of_words")
         if isinstance(bow, Mapping):
             ax.axhline(bow["mean"], color="tab:green", linewidth=1, label="bag of words")
-            ax.axhspan(bow["low"], bow["high"], color="tab:green", alpha=0.1, linewidth=0)
+            ax.axhspan(max(bow["low"], 0), min(bow["high"], 1), color="tab:green", alpha=0.1, linewidth=0)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("layer")
     ax.set_ylabel(curve.get("metric", "score"))
@@ -112,6 +114,7 @@ def plot_probe(
     legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7, frameon=False)
     if evaluation is not None:
         ax.add_artist(legend)
+        legend.set_clip_on(False)  # add_artist clips to the axes, which drops it from the layout: it was cut off
         deltas = [f"{m}: {v['mean']:+.3f}" for m, v in evaluation["delta"].items()]
         blank = [Line2D([], [], linestyle="none")] * len(deltas)
         ax.legend(
@@ -128,6 +131,11 @@ def plot_probe(
             prop={"family": "monospace", "size": 7},
         )
     return ax
+
+
+def _in_unit(low: Any, high: Any) -> tuple[np.ndarray, np.ndarray]:
+    """An interval cut at the score's range [0, 1] (a t interval near a perfect score reaches past 1)."""
+    return np.clip(np.asarray(low, dtype=float), 0, 1), np.clip(np.asarray(high, dtype=float), 0, 1)
 
 
 def _plot_old_curve(curve: Mapping[str, Any], layer: np.ndarray, ax: Axes) -> None:

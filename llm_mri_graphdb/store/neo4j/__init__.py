@@ -8,15 +8,10 @@ imported on first use so that the neo4j driver loads only when asked for.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from ..._lazy import lazy_getattr
 
 __all__ = ["URI_SCHEMES", "Neo4jStore"]
 
 _LAZY = {"Neo4jStore": "store", "URI_SCHEMES": "store"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(f"{__name__}.{_LAZY[name]}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_getattr(__name__, _LAZY)
