@@ -187,3 +187,14 @@ def test_random_weights_activations_are_seeded(tmp_path):
     assert len(first.layers) == len(other.layers) and first.layers[1].shape[0] == len(TEXTS)
     np.testing.assert_array_equal(first.layers[-1], again.layers[-1])
     assert not np.allclose(first.layers[-1], other.layers[-1])
+
+
+def test_accuracy_intervals_stop_at_the_range_of_an_accuracy():
+    from llm_mri_graphdb.analysis.probing import _summary, corrected_t_interval
+
+    scores = np.array([1.0, 1.0, 1.0, 0.9])
+    assert corrected_t_interval(scores, 80, 20)[2] > 1  # the t interval itself passes 1
+    assert _summary(scores, 80, 20) == pytest.approx(
+        {"mean": 0.975, "low": corrected_t_interval(scores, 80, 20)[1], "high": 1.0}
+    )
+    assert _summary(-scores, 80, 20, lowest=-1.0)["low"] == -1.0  # a selectivity stops at -1

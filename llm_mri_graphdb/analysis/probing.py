@@ -114,9 +114,14 @@ def _classifier(kind: str, cs: Sequence[float], inner_splits: int) -> Any:
     return LogisticRegressionCV(Cs=list(cs), cv=inner_splits, max_iter=2000, scoring="accuracy")
 
 
-def _summary(scores: np.ndarray, n_train: int, n_test: int) -> dict[str, float]:
+def _summary(scores: np.ndarray, n_train: int, n_test: int, lowest: float = 0.0) -> dict[str, float]:
+    """Mean and corrected-t interval, cut to the range of an accuracy ([0, 1]) or a difference of two ([-1, 1])."""
     mean, low, high = corrected_t_interval(scores, n_train, n_test)
-    return {"mean": mean, "low": low, "high": high}
+    return {
+        "mean": mean,
+        "low": max(low, lowest) if low == low else low,
+        "high": min(high, 1.0) if high == high else high,
+    }
 
 
 def _fold_scores(make, X: Any, y: np.ndarray, folds: list) -> tuple[np.ndarray, list[float]]:
@@ -296,7 +301,7 @@ def _curve_by_repetition(layers, score, n_train, n_test) -> dict[str, Any]:
     for X in layers:
         scores, ctrl, chosen = score(np.asarray(X, dtype=np.float64))
         for prefix, values in (("", scores), ("control_", ctrl), ("selectivity_", scores - ctrl)):
-            for key, value in _summary(values, n_train, n_test).items():
+            for key, value in _summary(values, n_train, n_test, -1.0 if prefix == "selectivity_" else 0.0).items():
                 out[f"{prefix}{key}"].append(value)
         out["C"].append(float(np.median(chosen)) if chosen else None)
     return out
