@@ -43,6 +43,7 @@ BENCHES = (
     "probe",
     "statistics",
     "coverage",
+    "precision",
     "gpu",
 )
 

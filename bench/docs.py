@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC_FILES = ("docs/benchmarks.md", "docs/alignment.md", "README.md")
+DOC_FILES = ("docs/benchmarks.md", "docs/alignment.md", "docs/precision.md", "README.md")
 DEFAULT_DOC = "docs/benchmarks.md"
 _BLOCK = re.compile(r"(<!-- bench:(?P<name>[\w.-]+) -->\n)(?P<body>.*?)(<!-- /bench:(?P=name) -->)", re.S)
 

@@ -42,8 +42,8 @@ def _default_model() -> Path:
     return demo.model_path()
 
 
-def uneven_corpus(n_texts: int, *, max_sentences: int = 8, seed: int = 0):
-    """``n_texts`` texts of 1..``max_sentences`` same-topic demo sentences each."""
+def uneven_corpus(n_texts: int, *, max_sentences: int = 8, seed: int = 0, min_sentences: int = 1):
+    """``n_texts`` texts of ``min_sentences``..``max_sentences`` same-topic demo sentences each (geometric, p 0.3)."""
     import pandas as pd
 
     frame = pd.read_csv(demo.corpus_path())
@@ -51,7 +51,7 @@ def uneven_corpus(n_texts: int, *, max_sentences: int = 8, seed: int = 0):
     by_label = {label: group["text"].tolist() for label, group in frame.groupby("label")}
     names = sorted(by_label)
     labels = [names[i % len(names)] for i in range(n_texts)]
-    counts = np.minimum(rng.geometric(0.3, n_texts), max_sentences)
+    counts = np.clip(rng.geometric(0.3, n_texts), min_sentences, max_sentences)
     texts = [" ".join(rng.choice(by_label[label], size=k, replace=False)) for label, k in zip(labels, counts)]
     return load_corpus(pd.DataFrame({"text": texts, "label": labels}), name=f"uneven-{n_texts}")
 

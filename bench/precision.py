@@ -11,8 +11,11 @@ everything offline). Three parts, each also alone with ``--part``:
 ``scan``
     ``llm-mri-graphdb scan`` of ``--scan-texts`` texts (>= 800) in a fresh
     process each (imports, model load, extraction, PCA, NRAG, embedded store,
-    metrics, figures, report), ``--dtype float32`` and ``--dtype bfloat16`` in
-    turn A B A B; medians and their ratio.
+    metrics, statistics, probe, figures, report), ``--dtype float32`` and
+    ``--dtype bfloat16`` in turn A B A B after one warm-up scan each; medians
+    and their ratio. Three corpora by default (``--scan-sentences``): texts of
+    1 to 8 demo sentences, of 8, and of 16, since only the extraction gets
+    faster and its share of a scan grows with the texts' length.
 ``equivalence``
     On the demo corpus (300 texts) and the bench corpus: both dtypes extracted,
     reduced with the same PCA settings (2 components, gridsize 10) and built
@@ -20,7 +23,12 @@ everything offline). Three parts, each also alone with ``--part``:
     assignments (1 = the same partition), the linear probe's accuracy on the
     full activations for both dtypes; over all metrics of every label
     selection (all labels and each label): the largest relative difference
-    ``|a - b| / max(|a|, |b|)`` and the metric it belongs to.
+    ``|a - b| / max(|a|, |b|)`` and the metric it belongs to; and every
+    per-label metric of ``metric_statistics`` moved by bfloat16, in units of
+    the half-width of its float32 95 % bootstrap interval.
+
+``python -m bench precision --write-docs`` runs all three and writes the
+``precision`` block of ``docs/precision.md`` (:mod:`bench.docs`).
 
 The machine is named in the output (CPU model, whether it has AMX-BF16 or
 AVX512-BF16, torch threads, load average at the start), since a shared machine
@@ -113,13 +121,16 @@ def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32,
     }
 
 
-def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0) -> dict:
-    """Median wall seconds of a whole ``scan`` in fresh processes, float32 and bfloat16 interleaved."""
+def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0, sentences: int = 1) -> dict:
+    """Median wall seconds of a whole ``scan`` in fresh processes, float32 and bfloat16 interleaved.
+
+    Texts hold ``sentences`` to 8 demo sentences (``sentences >= 8``: every text exactly that many).
+    """
     from bench.extract import uneven_corpus
 
     folder = Path(tempfile.mkdtemp(prefix="bench-precision-"))
     corpus = folder / "corpus.csv"
-    dataset = uneven_corpus(n_texts, seed=seed)
+    dataset = uneven_corpus(n_texts, seed=seed, min_sentences=sentences, max_sentences=max(8, sentences))
     import pandas as pd
 
     pd.DataFrame(
@@ -160,6 +171,7 @@ def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0) -> dict:
     median = {k: statistics.median(v) for k, v in times.items()}
     return {
         "n_texts": n_texts,
+        "sentences": f"{sentences}-{max(8, sentences)}" if sentences < 8 else str(sentences),
         "repeats": repeats,
         "seconds": times,
         "median_s": median,
@@ -189,6 +201,7 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
 
     from llm_mri_graphdb.analysis.metrics import compute_metrics
     from llm_mri_graphdb.analysis.probing import probe_curve
+    from llm_mri_graphdb.analysis.statistics import metric_statistics
     from llm_mri_graphdb.extract.run import extract_activations
     from llm_mri_graphdb.pipeline import make_reducer, nrag_of_scan
     from llm_mri_graphdb.reduce.layers import reduce_layers
@@ -201,13 +214,14 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
         nrag = nrag_of_scan(acts, reduced, reducer, gridsize=gridsize)
         metrics = {"all": compute_metrics(nrag)}
         metrics.update({label: compute_metrics(nrag, [label]) for label in nrag.label_names})
+        stats = metric_statistics(nrag, n_permutations=0, n_bootstrap=200, seed=0)
         probed = probe_curve(acts.layers, acts.labels, n_repeats=1, random_state=42)
         curve = {
             "full_mean": probed["full"]["mean"],
             "reduced_mean": probed["reduced"]["mean"],
             "chance": probed["majority"]["mean"],
         }
-        runs[dtype] = {"acts": acts, "nrag": nrag, "metrics": metrics, "curve": curve}
+        runs[dtype] = {"acts": acts, "nrag": nrag, "metrics": metrics, "curve": curve, "stats": stats}
         print(f"bench.precision: equivalence {name} {dtype} done", file=sys.stderr, flush=True)
     a, b = runs["float32"], runs["bfloat16"]
     cells_a = a["nrag"].paths  # [texts, layers]: region index of each text
@@ -223,9 +237,25 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
         for k in a["metrics"]["all"]
         if k != "label_names"
     }
+    # each per-label metric's change in units of float32's own interval half-width (the texts' sampling noise)
+    fa, fb = a["stats"], b["stats"]
+    half = (fa.ci_high - fa.ci_low).to_numpy() / 2
+    change = np.abs(fb.value.to_numpy() - fa.value.to_numpy())
+    ok = np.isfinite(change) & np.isfinite(half) & (half > 0)
+    in_units = change[ok] / half[ok]
+    worst = int(np.argmax(in_units))
+    rows = fa[ok].reset_index(drop=True)
     return {
         "corpus": name,
         "n_texts": int(cells_a.shape[0]),
+        "interval_units": {
+            "rows": int(ok.sum()),
+            "median": float(np.median(in_units)),
+            "p90": float(np.quantile(in_units, 0.9)),
+            "max": float(in_units[worst]),
+            "max_row": f"{rows.metric[worst]} of {rows.label[worst]}",
+            "share_above_1": float(np.mean(in_units > 1)),
+        },
         "gridsize": gridsize,
         "ami_by_layer": ami,
         "activation_max_rel_error_by_layer": rel,
@@ -268,12 +298,12 @@ def markdown(result: dict) -> str:
                 f"{e['cpu_speedup']:.2f}x."
             ),
         ]
-    if "scan" in result:
-        s = result["scan"]
+    for s in result.get("scan", []):
         lines += [
             "",
             (
-                f"Whole `scan`, {s['n_texts']} texts, fresh process each, A B interleaved x{s['repeats']}: "
+                f"Whole `scan`, {s['n_texts']} texts of {s['sentences']} sentences, fresh process each (after one "
+                f"warm-up scan), A B interleaved x{s['repeats']}: "
                 f"float32 median {s['median_s']['float32']:.1f} s ({_fmt(s['seconds']['float32'], 1)}), "
                 f"bfloat16 median {s['median_s']['bfloat16']:.1f} s ({_fmt(s['seconds']['bfloat16'], 1)}): "
                 f"**{s['speedup']:.2f}x**."
@@ -286,7 +316,12 @@ def markdown(result: dict) -> str:
             (
                 f"**{eq['corpus']}** ({eq['n_texts']} texts, PCA 2 components, gridsize {eq['gridsize']}); "
                 f"largest relative metric difference {eq['largest_metric_rel_diff']:.2e} "
-                f"(`{eq['largest_metric']}`); probe chance {eq['probe_chance']:.3f}."
+                f"(`{eq['largest_metric']}`); probe chance {eq['probe_chance']:.3f}. Per-label metrics "
+                f"(`metric_statistics`, {eq['interval_units']['rows']} rows), the bf16 - fp32 change in units of "
+                f"the fp32 95 % interval's half-width: median {eq['interval_units']['median']:.2f}, 90th percentile "
+                f"{eq['interval_units']['p90']:.2f}, largest {eq['interval_units']['max']:.2f} "
+                f"({eq['interval_units']['max_row']}); {100 * eq['interval_units']['share_above_1']:.0f} % of the "
+                "rows move by more than the half-width."
             ),
             "",
             "| layer | " + " | ".join(str(i) for i in range(n)) + " |",
@@ -301,6 +336,54 @@ def markdown(result: dict) -> str:
     return "\n".join(lines)
 
 
+NAME, TITLE = "precision", "bfloat16 on the CPU"
+
+
+def run(
+    parts: list[str],
+    *,
+    extract_texts: int = 512,
+    scan_texts: int = 800,
+    scan_sentences: list[int] | None = None,
+    bench_texts: int = 1024,
+    repeats: int = 3,
+    quick: bool = False,
+) -> dict:
+    """The parts asked for, as one result (``markdown`` reads it)."""
+    from llm_mri_graphdb import demo
+    from llm_mri_graphdb.data import load_corpus
+
+    result: dict = {"machine": cpu_description()}
+    if "extract" in parts:
+        result["extract"] = extract_speed(extract_texts, repeats=repeats)
+    if "scan" in parts:
+        result["scan"] = [
+            scan_speed(scan_texts, repeats=1 if quick else max(2, repeats - 1), sentences=k)
+            for k in scan_sentences or [1, 8, 16]
+        ]
+    if "equivalence" in parts:
+        from bench.extract import uneven_corpus
+
+        demo_corpus = load_corpus(demo.corpus_path(), name="demo")
+        if quick:
+            demo_corpus = demo_corpus.select(range(0, len(demo_corpus), 5))
+        result["equivalence"] = [
+            equivalence(demo_corpus, "demo corpus"),
+            equivalence(uneven_corpus(bench_texts), f"bench corpus ({bench_texts})"),
+        ]
+    return result
+
+
+def section(quick: bool = False) -> str:
+    """Every part (:mod:`bench.docs` protocol); ``quick``: tiny corpora, one round."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    sizes = (
+        {"extract_texts": 32, "scan_texts": 40, "scan_sentences": [1], "bench_texts": 60, "repeats": 1} if quick else {}
+    )
+    result = run(["extract", "scan", "equivalence"], quick=quick, **sizes)
+    return "`python -m bench precision`\n\n" + markdown(result) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -311,26 +394,26 @@ def main() -> None:
     )
     parser.add_argument("--extract-texts", type=int, default=512)
     parser.add_argument("--scan-texts", type=int, default=800)
+    parser.add_argument(
+        "--scan-sentences",
+        type=int,
+        action="append",
+        help="fewest demo sentences a scanned text holds (repeatable: one scan corpus each; default 1, 8 and 16)",
+    )
     parser.add_argument("--bench-texts", type=int, default=1024, help="texts of the bench corpus (equivalence)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--markdown", action="store_true", help="print the docs tables instead of JSON")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     parts = args.part or ["extract", "scan", "equivalence"]
-    result: dict = {"machine": cpu_description()}
-    if "extract" in parts:
-        result["extract"] = extract_speed(args.extract_texts, repeats=args.repeats)
-    if "scan" in parts:
-        result["scan"] = scan_speed(args.scan_texts, repeats=max(2, args.repeats - 1))
-    if "equivalence" in parts:
-        from bench.extract import uneven_corpus
-        from llm_mri_graphdb import demo
-        from llm_mri_graphdb.data import load_corpus
-
-        result["equivalence"] = [
-            equivalence(load_corpus(demo.corpus_path(), name="demo"), "demo corpus"),
-            equivalence(uneven_corpus(args.bench_texts), f"bench corpus ({args.bench_texts})"),
-        ]
+    result = run(
+        parts,
+        extract_texts=args.extract_texts,
+        scan_texts=args.scan_texts,
+        scan_sentences=args.scan_sentences,
+        bench_texts=args.bench_texts,
+        repeats=args.repeats,
+    )
     print(markdown(result) if args.markdown else json.dumps(result, indent=1))
 
 
