@@ -194,7 +194,13 @@ def markdown(r: dict[str, Any], command: str) -> str:
         ]
         lines += [
             "",
-            f"- Spearman(layer, best debiased-CKA match) = {s['spearman']:.3f}; pairs above their null "
+            "- Spearman(layer, best debiased-CKA match) = "
+            + (
+                f"{s['spearman']:.3f}"
+                if s["spearman"] == s["spearman"]
+                else f"undefined (every layer's best match is layer {s['rows'][0]['best']}: no order to correlate)"
+            )
+            + "; pairs above their null "
             f"(p <= 0.05): {s['above_null']} of {s['pairs']} (null on {s['null_rows']} texts).",
             f"- Best plain-CKA matches: {', '.join(map(str, s['best_plain_cka']))}; best AMI matches: "
             f"{', '.join(map(str, s['best_ami']))}; between-model AMI at most {s['max_ami']:.3f}.",
