@@ -149,18 +149,22 @@ def _figure_names(label_names) -> list[str]:
     return names
 
 
-def _save_figures(nrag: NRAG, folder: Path) -> None:
+def _save_figures(nrag: NRAG, folder: Path) -> dict[str, bytes]:
+    """Draw the run's figures into ``folder``; return their PNGs keyed as the report's ``figures`` reads them."""
     from llm_mri_graphdb.nrag.model import GRID
 
     from . import viz
 
-    figures: dict[str, Axes | Figure] = {"graph.png": viz.plot_graph(nrag)}
+    figures: dict[str, tuple[str, Axes | Figure]] = {"graph": ("graph.png", viz.plot_graph(nrag))}
     if nrag.kind == GRID:
-        figures["scan.png"] = viz.plot_scan(nrag)
+        figures["scan"] = ("scan.png", viz.plot_scan(nrag))
         for label, name in zip(nrag.label_names, _figure_names(nrag.label_names)):
-            figures[name] = viz.plot_heatmap(nrag, nrag.n_layers - 1, label)
-    for name, fig in figures.items():
-        write_atomic(folder / name, viz.figure_to_png_bytes(fig))
+            figures[f"heatmap:{label}"] = (name, viz.plot_heatmap(nrag, nrag.n_layers - 1, label))
+    drawn = {}
+    for key, (name, fig) in figures.items():
+        drawn[key] = viz.figure_to_png_bytes(fig)
+        write_atomic(folder / name, drawn[key])
+    return drawn
 
 
 def nrag_of_scan(
@@ -418,7 +422,7 @@ def scan(
             _dump(out_dir / "metrics.json", {**with_statistics(metrics, statistics), "scan_quality": quality})
             if probe_result is not None:
                 _dump(out_dir / "probe.json", probe_result)
-            _save_figures(nrag, out_dir / "figures")
+            figures = _save_figures(nrag, out_dir / "figures")
             report = write_report(
                 out_dir / "report.html",
                 nrag,
@@ -430,6 +434,7 @@ def scan(
                 text_labels=activations.labels,
                 statistics=statistics,
                 quality=quality,
+                figures=figures,
             )
         except OutputError as exc:
             raise OutputError(

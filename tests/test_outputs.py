@@ -301,3 +301,25 @@ def test_path_minus_one_is_the_last_text(two_runs, tmp_path, capsys):
     assert last == capsys.readouterr().out and '"layer"' in last
     assert main(["path", a, str(-len(TEXTS) - 1), *_store(tmp_path)]) == 2
     assert "idx must be a text index in [0, 7] (or -8 to -1, counted from the end); got -9." in _one_line_error(capsys)
+
+
+def test_scan_draws_each_figure_once_and_the_report_embeds_the_saved_pngs(model, corpus, tmp_path, monkeypatch):
+    import base64
+
+    from llm_mri_graphdb import viz
+
+    calls = {"plot_graph": 0, "plot_scan": 0, "plot_heatmap": 0}
+    for name in calls:
+        original = getattr(viz, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            calls[_name] += 1
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(viz, name, counted)
+    assert main(_scan(model, corpus, tmp_path, "--out", str(tmp_path / "out"))) == 0
+    assert calls == {"plot_graph": 1, "plot_scan": 1, "plot_heatmap": len(set(LABELS))}
+    (run_dir,) = (tmp_path / "out").iterdir()
+    report = (run_dir / "report.html").read_text()
+    for png in sorted((run_dir / "figures").glob("*.png")):
+        assert base64.b64encode(png.read_bytes()).decode() in report, png.name

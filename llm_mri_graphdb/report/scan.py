@@ -13,6 +13,7 @@ only when a report is built.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import math
@@ -61,8 +62,11 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}img{max-widt
 def _png(fig: Figure | Axes) -> str:
     from llm_mri_graphdb.viz import figure_to_png_bytes
 
-    data = base64.b64encode(figure_to_png_bytes(fig)).decode()
-    return f'<img alt="figure" src="data:image/png;base64,{data}">'
+    return _img(figure_to_png_bytes(fig))
+
+
+def _img(png: bytes) -> str:
+    return f'<img alt="figure" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
 
 
 def _fmt(value: Any) -> str:
@@ -158,6 +162,7 @@ def build_report(
     statistics: Any = None,
     sensitivity: Any = None,
     quality: Mapping[str, Any] | None = None,
+    figures: Mapping[str, bytes] | None = None,
 ) -> str:
     """The HTML text of the report.
 
@@ -194,10 +199,19 @@ def build_report(
         degenerate layers, metrics without them, what the grid keeps);
         computed from ``nrag`` when None. With degenerate layers the Metrics
         section leads with the metrics without them.
+    figures : mapping of str to bytes, optional
+        PNGs already drawn for this run (``"graph"``, ``"scan"``, ``"heatmap:<label>"`` of the last layer, as
+        ``scan`` saves them): used instead of drawing the same figures again.
     """
     from llm_mri_graphdb import viz
     from llm_mri_graphdb.analysis.quality import quality_record
     from llm_mri_graphdb.nrag.model import GRID
+
+    def drawn(key: str, draw: Callable[[], Any]) -> str:
+        """The ``<img>`` of ``figures[key]`` when it was drawn already, else of ``draw()``."""
+        if figures and key in figures:
+            return _img(figures[key])
+        return _png(draw())
 
     run_id = run_id or nrag.run_id
     quality = quality if quality is not None else quality_record(nrag)
@@ -249,9 +263,11 @@ def build_report(
     parts.append("<h2 id='activation-regions'>Activation regions</h2>")
     if nrag.kind == GRID:
         layer = nrag.n_layers - 1 if heatmap_layer is None else heatmap_layer
-        parts.append(_png(viz.plot_scan(nrag)))
+        parts.append(drawn("scan", lambda: viz.plot_scan(nrag)))
         parts.append(f"<p class='note'>Layer {layer}, one heatmap per label on the same axes.</p>")
-        parts += [_png(viz.plot_heatmap(nrag, layer, label)) for label in nrag.label_names]
+        for label in nrag.label_names:
+            key = f"heatmap:{label}" if layer == nrag.n_layers - 1 else ""  # saved figures are of the last layer
+            parts.append(drawn(key, functools.partial(viz.plot_heatmap, nrag, layer, label)))
         parts += _heatmaps_section(nrag, texts, text_labels)
     else:
         parts.append(
@@ -259,7 +275,7 @@ def build_report(
             "regions are components, so there is no grid to draw.</p>"
         )
 
-    parts += ["<h2 id='layered-graph'>Layered graph</h2>", _png(viz.plot_graph(nrag))]
+    parts += ["<h2 id='layered-graph'>Layered graph</h2>", drawn("graph", lambda: viz.plot_graph(nrag))]
     parts += _interactive_section(nrag, texts)
     parts += _communities_section(nrag, analysis)
 
