@@ -197,7 +197,8 @@ def cka_null_and_stability(
             np.take(flat_b, (perm[:, None] * m + perm[None, :]).ravel(), axis=1, out=permuted)  # P L_j P^T
             permuted_hsic = _hsic_u(flat_a, sums_a, tot_a, permuted, sums_b[:, perm], tot_b, m)
             exceed += permuted_hsic >= observed - 1e-12 * np.abs(observed)
-            null_max = np.maximum(null_max, permuted_hsic * scale)
+            with np.errstate(invalid="ignore"):  # a constant layer: 0 x inf, masked by `valid` below
+                null_max = np.maximum(null_max, permuted_hsic * scale)
         valid = np.isfinite(scale) & (np.outer(self_a, self_b) > 0.0)
         p_value = np.where(valid, (1.0 + exceed) / (1.0 + n_permutations), np.nan)
         null_max = np.where(valid, null_max, np.nan)
