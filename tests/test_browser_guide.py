@@ -33,7 +33,7 @@ from llm_mri_graphdb.server import (
     stop_guide,
 )
 from llm_mri_graphdb.server.browser import guides_of
-from llm_mri_graphdb.server.guide import make_server
+from llm_mri_graphdb.server.guide import make_server, render_guide
 from llm_mri_graphdb.settings import package_folder
 
 from .test_server_home import FAKE_JAVA
@@ -75,6 +75,7 @@ def guide_folder(tmp_path):
     """The package's guide and style, plus a file next to them that must never be served."""
     folder = tmp_path / "browser"
     shutil.copytree(browser_folder(), folder)
+    shutil.copytree(package_folder("cypher") / "queries", tmp_path / "queries")  # what the guide's blocks hold
     (folder / "secret.txt").write_text("not for the Browser")
     return folder
 
@@ -105,7 +106,8 @@ def _fetch(url: str, method: str = "GET", **headers) -> tuple[int, dict[str, str
 @pytest.mark.parametrize("origin", [f"http://127.0.0.1:{BROWSER_PORT}", f"http://localhost:{BROWSER_PORT}"])
 def test_guide_server_serves_both_files_to_the_local_browser(guide_http, guide_folder, name, origin):
     status, headers, body = _fetch(f"{guide_http}/{name}", Origin=origin)
-    assert (status, body) == (200, (guide_folder / name).read_bytes())
+    expected = render_guide(guide_folder) if name == "guide.html" else (guide_folder / name).read_bytes()
+    assert (status, body) == (200, expected)
     assert headers["Access-Control-Allow-Origin"] == origin
     assert headers["Content-Type"].startswith("text/html" if name.endswith("html") else "text/plain")
 
@@ -277,28 +279,41 @@ def test_failed_start_leaves_no_guide_server(tmp_path, monkeypatch):
 
 
 def _library_body(name: str) -> str:
+    """Independent of the server's reader: the file's lines that are not comments."""
     text = (package_folder("cypher") / "queries" / f"{name}.cypher").read_text()
     return "\n".join(line for line in text.splitlines() if not line.startswith("//")).strip()
 
 
-def _guide_blocks() -> list[tuple[str | None, str]]:
-    """``(data-query name or None, Cypher)`` of every runnable block of the guide."""
-    text = (browser_folder() / "guide.html").read_text()
+def _guide_blocks(text: str) -> list[tuple[str | None, str]]:
+    """``(data-query name or None, Cypher)`` of every runnable block of a guide page."""
     return [
         (name or None, html.unescape(body))
         for name, body in re.findall(r'<pre class="code runnable"(?: data-query="(\w+)")?>(.*?)</pre>', text, re.S)
     ]
 
 
-def test_guide_copies_of_library_queries_are_the_library_files():
-    """A block marked ``data-query="<name>"`` is ``cypher/queries/<name>.cypher`` without its comments, and
-    no unmarked block is a library query (so a copy cannot drift unmarked)."""
-    blocks = _guide_blocks()
+def test_the_guide_file_holds_no_copy_of_a_library_query():
+    """Marked blocks are empty in ``guide.html``, and no unmarked block is a library query."""
+    blocks = _guide_blocks((browser_folder() / "guide.html").read_text())
     library = {p.stem: _library_body(p.stem) for p in (package_folder("cypher") / "queries").glob("*.cypher")}
-    marked = {name: body for name, body in blocks if name is not None}
-    assert set(marked) >= {"layer_profile", "hub_regions", "cross_layer_communities", "text_path"}
-    assert {name: library.get(name) for name in marked} == marked
+    assert {name: body for name, body in blocks if name is not None} == {
+        "layer_profile": "",
+        "hub_regions": "",
+        "cross_layer_communities": "",
+        "text_path": "",
+    }
     assert [body for name, body in blocks if name is None and body in library.values()] == []
+
+
+def test_the_served_guide_runs_the_library_files(guide_http, guide_folder):
+    """What the Browser fetches holds each marked query as ``cypher/queries/<name>.cypher`` without comments."""
+    status, _, body = _fetch(f"{guide_http}/guide.html", Origin=f"http://127.0.0.1:{BROWSER_PORT}")
+    assert status == 200
+    blocks = _guide_blocks(body.decode("utf-8"))
+    marked = {name: text for name, text in blocks if name is not None}
+    assert marked == {name: _library_body(name) for name in marked}
+    assert sorted(marked) == ["cross_layer_communities", "hub_regions", "layer_profile", "text_path"]
+    assert len(blocks) == len(_guide_blocks((guide_folder / "guide.html").read_text()))
 
 
 def _grass_rules(text: str) -> dict[str, dict[str, str]]:

@@ -8,6 +8,11 @@ only, and allows the origins of the local Browser (``http://127.0.0.1:<http>``
 and ``http://localhost:<http>``) and no other: any other path is 404, any other
 origin gets no ``Access-Control-Allow-Origin``.
 
+The guide holds no copy of a library query: a block
+``<pre class="code runnable" data-query="NAME"></pre>`` is filled on every
+request with ``cypher/queries/NAME.cypher`` (:func:`render_guide`), so the
+Browser runs exactly what ``llm-mri-graphdb query NAME`` runs.
+
 Standard library only: ``neo4j start`` runs this file as a detached script
 (``python -I guide.py --home H ...``, see :mod:`.browser`), so it needs nothing
 from the package's import path.
@@ -16,14 +21,16 @@ from the package's import path.
 from __future__ import annotations
 
 import argparse
+import html
 import os
+import re
 import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
 
-__all__ = ["GUIDE_FILES", "LOOPBACK", "browser_origins", "make_server", "main"]
+__all__ = ["GUIDE_FILES", "LOOPBACK", "browser_origins", "library_body", "make_server", "main", "render_guide"]
 
 #: The files served, by URL path, with their content type.
 GUIDE_FILES = {
@@ -33,6 +40,30 @@ GUIDE_FILES = {
 LOOPBACK = "127.0.0.1"
 # What the Browser's guide fetch sends (neo4j-browser fetchRemoteGuideAsync): not CORS-safelisted.
 _PREFLIGHT_HEADERS = "cache-control, pragma"
+
+
+#: An empty runnable block the server fills with the library query NAME.
+_LIBRARY_BLOCK = re.compile(r'(<pre class="code runnable" data-query="([a-z][a-z0-9_]*)">)</pre>')
+
+
+def library_body(path: Path) -> str:
+    """A library query as the guide shows it: without its header (the comment lines)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return "\n".join(line for line in lines if not line.lstrip().startswith("//")).strip()
+
+
+def render_guide(folder: Path) -> bytes:
+    """``folder/guide.html`` with each block marked ``data-query="NAME"`` holding ``../queries/NAME.cypher``.
+
+    ``folder`` is the package's ``cypher/browser``; an unknown NAME raises ``OSError`` (the file is read).
+    """
+    guide = (folder / "guide.html").read_text(encoding="utf-8")
+    queries = folder.parent / "queries"
+
+    def fill(block: re.Match[str]) -> str:
+        return block.group(1) + html.escape(library_body(queries / f"{block.group(2)}.cypher"), quote=False) + "</pre>"
+
+    return _LIBRARY_BLOCK.sub(fill, guide).encode("utf-8")
 
 
 def browser_origins(http_port: int) -> frozenset[str]:
@@ -60,10 +91,13 @@ class GuideHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         return (self.folder / path.lstrip("/"), GUIDE_FILES[path]) if path in GUIDE_FILES else None
 
+    def _body(self, path: Path) -> bytes:
+        return render_guide(self.folder) if path.name == "guide.html" else path.read_bytes()
+
     def _answer(self, with_body: bool) -> None:
         found = self._file()
         try:
-            body = found[0].read_bytes() if found else None
+            body = self._body(found[0]) if found else None
         except OSError:
             body = None
         if found is None or body is None:

@@ -21,6 +21,7 @@ from neo4j import GraphDatabase
 
 from llm_mri_graphdb.cli import main
 from llm_mri_graphdb.server import browser_folder
+from llm_mri_graphdb.server.guide import render_guide
 from llm_mri_graphdb.store import Neo4jStore
 
 from .nrag_samples import nrag_from_paths
@@ -85,7 +86,7 @@ class _Runnables(HTMLParser):
 
 def _runnables() -> list[str]:
     parser = _Runnables()
-    parser.feed((browser_folder() / "guide.html").read_text())
+    parser.feed(render_guide(browser_folder()).decode("utf-8"))  # as served: library blocks filled
     return parser.blocks
 
 
@@ -101,7 +102,7 @@ def test_neo4j_status_names_the_guide_server(plain_server, capsys):
     conf = (server.conf_dir / "neo4j.conf").read_text()
     assert f"browser.post_connect_cmd=style {info.guide_url}/nrag.grass; play {info.guide_url}/guide.html\n" in conf
     with urllib.request.urlopen(f"{info.guide_url}/guide.html", timeout=10) as resp:
-        assert resp.read() == (browser_folder() / "guide.html").read_bytes()
+        assert resp.read() == render_guide(browser_folder())
 
 
 def test_neo4j_start_on_a_running_home_names_the_guide(plain_server, monkeypatch, capsys):
