@@ -25,12 +25,19 @@ permutation test on the subsample (valid at any size, with less power than on
 all texts), and the stability that of best matches found on about 630 texts
 (more variable than on all of them). Below ``max_rows`` every text is used.
 Time grows as ``max_rows^2 * (n_layers_a + n_layers_b) * (n_permutations +
-n_bootstrap)``; memory as ``max_rows^2 * (n_layers_a + 2 n_layers_b)`` float64.
+n_bootstrap)``; memory as ``max_rows^2 * (n_layers_a + 2 n_layers_b)`` float32.
+A permutation gathers only the upper triangle of ``P L P^T`` (the Grams are
+symmetric with a zero diagonal), row by row; the permutations and the
+resamples run in two threads (numpy's gathers and products release the GIL)
+on draws taken beforehand in one seeded order, so a seed gives the same
+numbers as the sequential algorithm. ``python -m bench.alignment --ratio-only``
+times the whole comparison against the one before debiased CKA.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,43 +96,106 @@ def _hsic_terms(grams: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _hsic_u(
-    flat_a: np.ndarray,
-    sums_a: np.ndarray,
-    tot_a: np.ndarray,
-    flat_b: np.ndarray,
-    sums_b: np.ndarray,
-    tot_b: np.ndarray,
-    m: int,
+    cross: np.ndarray, sums_a: np.ndarray, tot_a: np.ndarray, sums_b: np.ndarray, tot_b: np.ndarray, m: int
 ) -> np.ndarray:
-    """``m (m - 3) HSIC_u`` of every pair (Song et al. 2012, eq. 5) from flattened zero-diagonal Grams."""
-    return (
-        (flat_a @ flat_b.T).astype(np.float64)
-        + np.outer(tot_a, tot_b) / ((m - 1) * (m - 2))
-        - 2.0 / (m - 2) * (sums_a @ sums_b.T)
-    )
+    """``m (m - 3) HSIC_u`` of every pair (Song et al. 2012, eq. 5); ``cross`` holds ``sum_ij K~_ij L~_ij``."""
+    return cross + np.outer(tot_a, tot_b) / ((m - 1) * (m - 2)) - 2.0 / (m - 2) * (sums_a @ sums_b.T)
 
 
-def _self_hsic(flat: np.ndarray, sums: np.ndarray, tot: np.ndarray, m: int) -> np.ndarray:
-    return (
-        np.einsum("ij,ij->i", flat, flat, dtype=np.float64)
-        + tot**2 / ((m - 1) * (m - 2))
-        - 2.0 / (m - 2) * np.einsum("ij,ij->i", sums, sums)
-    )
+def _self_hsic(self_cross: np.ndarray, sums: np.ndarray, tot: np.ndarray, m: int) -> np.ndarray:
+    """``m (m - 3) HSIC_u`` of each layer with itself; ``self_cross`` holds ``sum_ij K~_ij^2``."""
+    return self_cross + tot**2 / ((m - 1) * (m - 2)) - 2.0 / (m - 2) * np.einsum("ij,ij->i", sums, sums)
 
 
 def _debiased(grams_a: np.ndarray, grams_b: np.ndarray) -> np.ndarray:
+    """Debiased CKA of every pair from zero-diagonal Grams of shape (n_layers, m, m)."""
     m = grams_a.shape[1]
     flat_a, flat_b = grams_a.reshape(len(grams_a), -1), grams_b.reshape(len(grams_b), -1)
     sums_a, tot_a = _hsic_terms(grams_a)
     sums_b, tot_b = _hsic_terms(grams_b)
-    num = _hsic_u(flat_a, sums_a, tot_a, flat_b, sums_b, tot_b, m)
-    den = np.outer(_self_hsic(flat_a, sums_a, tot_a, m), _self_hsic(flat_b, sums_b, tot_b, m))
+    num = _hsic_u((flat_a @ flat_b.T).astype(np.float64), sums_a, tot_a, sums_b, tot_b, m)
+    den = np.outer(
+        _self_hsic(np.einsum("ij,ij->i", flat_a, flat_a, dtype=np.float64), sums_a, tot_a, m),
+        _self_hsic(np.einsum("ij,ij->i", flat_b, flat_b, dtype=np.float64), sums_b, tot_b, m),
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den > 0.0, num / np.sqrt(np.where(den > 0.0, den, 1.0)), np.nan)
 
 
 def _best(similarity: np.ndarray) -> np.ndarray:
     return np.argmax(np.where(np.isnan(similarity), -np.inf, similarity), axis=1)
+
+
+def _permutation_null(
+    grams_a: np.ndarray,
+    grams_b: np.ndarray,
+    sums_a: np.ndarray,
+    tot_a: np.ndarray,
+    sums_b: np.ndarray,
+    tot_b: np.ndarray,
+    perms: list[np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided p-value and largest permuted debiased CKA of every pair over the row permutations ``perms``.
+
+    The Grams are symmetric with a zero diagonal: ``sum_ij K_ij L_ij`` is twice the sum over the upper
+    triangles, so a permutation moves half the entries. The observed value takes the same path (and
+    rounding) as its permutations.
+    """
+    shape = (len(grams_a), len(grams_b))
+    if not perms:
+        return np.full(shape, np.nan), np.full(shape, np.nan)
+    m = grams_a.shape[1]
+    tri_rows, tri_cols = np.triu_indices(m, 1)  # row by row
+    packed_a, packed_b = grams_a[:, tri_rows, tri_cols], grams_b[:, tri_rows, tri_cols]
+    flat_b = grams_b.reshape(len(grams_b), -1)
+
+    def cross(b: np.ndarray) -> np.ndarray:
+        return 2.0 * (packed_a @ b.T).astype(np.float64)
+
+    observed = _hsic_u(cross(packed_b), sums_a, tot_a, sums_b, tot_b, m)
+    self_ab = np.outer(
+        _self_hsic(2.0 * np.einsum("ij,ij->i", packed_a, packed_a, dtype=np.float64), sums_a, tot_a, m),
+        _self_hsic(2.0 * np.einsum("ij,ij->i", packed_b, packed_b, dtype=np.float64), sums_b, tot_b, m),
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = 1.0 / np.sqrt(self_ab)
+    exceed = np.zeros(shape)
+    null_max = np.full(shape, -np.inf)
+    permuted = np.empty_like(packed_b)
+    for perm in perms:
+        # the triangle of P L_j P^T: entry (i, j) is L_j[perm[i], perm[j]]; taken row by row, so each output
+        # row reads one row of L_j (cache friendly, unlike positions in a packed triangle)
+        np.take(flat_b, perm[tri_rows] * m + perm[tri_cols], axis=1, out=permuted)
+        permuted_hsic = _hsic_u(cross(permuted), sums_a, tot_a, sums_b[:, perm], tot_b, m)
+        exceed += permuted_hsic >= observed - 1e-12 * np.abs(observed)
+        with np.errstate(invalid="ignore"):  # a constant layer: 0 x inf, masked by `valid` below
+            null_max = np.maximum(null_max, permuted_hsic * scale)
+    valid = np.isfinite(scale) & (self_ab > 0.0)
+    return np.where(valid, (1.0 + exceed) / (1.0 + len(perms)), np.nan), np.where(valid, null_max, np.nan)
+
+
+def _best_match_stability(
+    grams_a: np.ndarray, grams_b: np.ndarray, best: np.ndarray, draws: list[np.ndarray]
+) -> np.ndarray:
+    """Share of the resamples ``draws`` (row indices, with repeats) keeping each layer of a's best layer of b.
+
+    Debiased CKA is a U-statistic: a resample is computed on its distinct texts.
+    """
+    if not draws:
+        return np.full(len(grams_a), np.nan)
+    m = grams_a.shape[1]
+    flat_a, flat_b = grams_a.reshape(len(grams_a), -1), grams_b.reshape(len(grams_b), -1)
+    kept = np.zeros(len(grams_a))
+    for draw in draws:
+        pick = np.unique(draw)
+        cells = (pick[:, None] * m + pick[None, :]).ravel()  # the resample's Gram entries, one flat gather
+        k = pick.size
+        resampled = _debiased(
+            np.take(flat_a, cells, axis=1).reshape(len(grams_a), k, k),
+            np.take(flat_b, cells, axis=1).reshape(len(grams_b), k, k),
+        )
+        kept += _best(resampled) == best
+    return kept / len(draws)
 
 
 def cka_null_and_stability(
@@ -177,38 +247,14 @@ def cka_null_and_stability(
     rows = np.arange(n) if n <= max_rows else np.sort(rng.choice(n, size=max_rows, replace=False))
     m = rows.size
     grams_a, grams_b = _grams(layers_a, rows), _grams(layers_b, rows)
-    flat_a = grams_a.reshape(len(layers_a), -1)
     sums_a, tot_a = _hsic_terms(grams_a)
     sums_b, tot_b = _hsic_terms(grams_b)
-    observed = _hsic_u(flat_a, sums_a, tot_a, grams_b.reshape(len(layers_b), -1), sums_b, tot_b, m)
-    shape = (len(layers_a), len(layers_b))
-    p_value, null_max = np.full(shape, np.nan), np.full(shape, np.nan)
-    if n_permutations:
-        exceed: np.ndarray = np.zeros(shape)
-        null_max = np.full(shape, -np.inf)
-        self_a = _self_hsic(flat_a, sums_a, tot_a, m)
-        self_b = _self_hsic(grams_b.reshape(len(layers_b), -1), sums_b, tot_b, m)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = 1.0 / np.sqrt(np.outer(self_a, self_b))
-        flat_b = grams_b.reshape(len(layers_b), -1)
-        permuted = np.empty_like(flat_b)
-        for _ in range(n_permutations):
-            perm = rng.permutation(m)
-            np.take(flat_b, (perm[:, None] * m + perm[None, :]).ravel(), axis=1, out=permuted)  # P L_j P^T
-            permuted_hsic = _hsic_u(flat_a, sums_a, tot_a, permuted, sums_b[:, perm], tot_b, m)
-            exceed += permuted_hsic >= observed - 1e-12 * np.abs(observed)
-            with np.errstate(invalid="ignore"):  # a constant layer: 0 x inf, masked by `valid` below
-                null_max = np.maximum(null_max, permuted_hsic * scale)
-        valid = np.isfinite(scale) & (np.outer(self_a, self_b) > 0.0)
-        p_value = np.where(valid, (1.0 + exceed) / (1.0 + n_permutations), np.nan)
-        null_max = np.where(valid, null_max, np.nan)
-    stability = np.full(len(layers_a), np.nan)
-    if n_bootstrap:
-        kept = np.zeros(len(layers_a))
-        for _ in range(n_bootstrap):
-            pick = np.unique(rng.integers(0, m, size=m))
-            ix = np.ix_(np.arange(len(layers_a)), pick, pick)
-            resampled = _debiased(grams_a[ix], grams_b[np.ix_(np.arange(len(layers_b)), pick, pick)])
-            kept += _best(resampled) == np.asarray(best)
-        stability = kept / n_bootstrap
+    # Every draw is taken here, in the order of the sequential algorithm, so the two halves below can run
+    # at once (numpy's gathers and products release the GIL) and still give the same numbers for a seed.
+    perms = [rng.permutation(m) for _ in range(n_permutations)]
+    draws = [rng.integers(0, m, size=m) for _ in range(n_bootstrap)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        null = pool.submit(_permutation_null, grams_a, grams_b, sums_a, tot_a, sums_b, tot_b, perms)
+        stability = _best_match_stability(grams_a, grams_b, np.asarray(best), draws)
+        p_value, null_max = null.result()
     return NullResult(p_value, null_max, stability, int(m), int(n_permutations), int(n_bootstrap))
