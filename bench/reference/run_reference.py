@@ -6,7 +6,7 @@ Runs inside the reference virtual environment (``bench/reference/setup.sh``)::
 
 The flow is the library's README: ``ActivationAreas(...).process_activation_areas()``,
 then ``get_graph(label)`` and ``Metrics(g, label, model).get_basic_metrics()``
-for every label. Only the standard library, pandas and llm_mri are used here.
+for every label. Only the standard library, numpy, pandas and llm_mri are used here.
 """
 
 from __future__ import annotations
@@ -56,11 +56,20 @@ def main() -> None:
         metrics[label] = {k: (None if isinstance(v, float) and math.isnan(v) else v)
                           for k, v in basic.items() if isinstance(v, (int, float))}
     done = time.perf_counter()
+    # After the clock: each layer's 2-D coordinates as the grid saw them (the reduction is deterministic), so
+    # a metric difference can be traced to the texts that fall in another cell.
+    import numpy as np
+
+    hidden = areas.hidden_states_dataset
+    coords = [np.asarray(areas.reduction_method.get_reduction(np.array(hidden[name]))).tolist()
+              for name in sorted((c for c in hidden.column_names if c.startswith("hidden_state")),
+                                 key=lambda c: int(c.rsplit("_", 1)[-1]))]
     print(json.dumps({
         "process_s": processed - start,
         "total_s": done - start,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "metrics": metrics,
+        "coords": coords,
     }))
 
 
