@@ -249,7 +249,7 @@ def _baseline_source(ref: str, folder: str) -> str | None:
         capture_output=True,
         text=True,
     ).stdout.split()
-    revisions = (ref, f"{ref}~1", *(f"{introduced[0]}~1" for _ in introduced[:1]))
+    revisions = (ref, f"{ref}~1") + ((f"{introduced[0]}~1",) if introduced else ())
     for revision, path in ((r, p) for r in revisions for p in paths):
         done = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True)
         if done.returncode == 0 and "cka_debiased" not in done.stdout:

@@ -25,7 +25,8 @@ permutation test on the subsample (valid at any size, with less power than on
 all texts), and the stability that of best matches found on about 630 texts
 (more variable than on all of them). Below ``max_rows`` every text is used.
 Time grows as ``max_rows^2 * (n_layers_a + n_layers_b) * (n_permutations +
-n_bootstrap)``; memory as ``max_rows^2 * (n_layers_a + 2 n_layers_b)`` float32.
+n_bootstrap)``; memory as about ``2 max_rows^2 * (n_layers_a + n_layers_b)`` float32 (the Grams, their
+upper triangles and one permuted copy).
 A permutation gathers only the upper triangle of ``P L P^T`` (the Grams are
 symmetric with a zero diagonal), row by row; the permutations and the
 resamples run in two threads (numpy's gathers and products release the GIL)
