@@ -15,8 +15,8 @@ Shapes (``--shape``, default ``all``), each timed in a fresh Python process:
 
 For each shape the NRAG is written once, then ``store.metrics`` (all labels and
 one label) and ``compute_metrics`` on the same NRAG are timed interleaved,
-``repeats`` times each after one warm-up (the first call also plans the
-statement); the best time of each, their ratio, and the largest relative
+``repeats`` times each after three warm-up calls (the first plans the
+statement; the JVM compiles it over the first few); the best time of each, their ratio, and the largest relative
 difference between the two stores' numbers are reported. Then a GDS projection
 of the run alone and each ``analyze`` algorithm asked for (read-only). The run
 is deleted afterwards. ``--markdown`` prints the table ``docs/benchmarks.md``
@@ -43,6 +43,7 @@ import numpy as np
 __all__ = ["SHAPES", "ar1_nrag", "markdown", "max_relative_difference", "run", "section"]
 
 NAME, TITLE = "gds", "Metrics in the database"
+WARM_UP = 3  # calls of each before timing: the first two of a fresh server run 2-8x slower (JIT)
 
 SHAPES = {
     "sparse": {"kind": "walk", "n_layers": 32, "gridsize": 50, "n_texts": 5000},
@@ -130,7 +131,10 @@ def run(shape: str = "sparse", *, repeats: int = 3, algorithms: tuple[str, ...] 
                 "store_one": lambda: store.metrics(run_id, one),
                 "local_one": lambda: compute_metrics(nrag, [one]),
             }
-            results = {k: f() for k, f in calls.items()}  # warm-up: plans the statements, loads the pages
+            for _ in range(WARM_UP - 1):  # plans the statements, loads the pages, lets the JVM compile them
+                for f in calls.values():
+                    f()
+            results = {k: f() for k, f in calls.items()}
             out["max_rel_diff_all"] = max_relative_difference(results["local_all"], results["store_all"])
             out["max_rel_diff_one_label"] = max_relative_difference(results["local_one"], results["store_one"])
             for _ in range(repeats):  # interleaved

@@ -10,7 +10,14 @@ import pytest
 
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.neo4j.records import flow_batches, n_relationships, region_rows
+from llm_mri_graphdb.store.neo4j.records import (
+    LABEL_FLOW,
+    TOTAL_FLOW,
+    flow_batches,
+    n_relationships,
+    region_packed_flows,
+    region_rows,
+)
 from llm_mri_graphdb.store.neo4j.runner import _IDEMPOTENT
 
 
@@ -85,6 +92,37 @@ def test_region_rows_are_keyed_by_version_in_canonical_order():
     rows = region_rows(nrag, "run#v1")
     assert [r[2] for r in rows] == list(range(nrag.n_regions))
     assert rows[0][0] == f"run#v1:{nrag.region_ids()[0]}" and rows[0][7] == nrag.n_labels
+    assert [r[8:] for r in rows] == [list(p) for p in zip(*region_packed_flows(nrag))]
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_region_packed_flows_hold_each_regions_flows_and_the_flow_batches_totals(seed):
+    nrag = _random_nrag(seed)
+    total, label = region_packed_flows(nrag)
+    assert len(total) == len(label) == nrag.n_regions
+    got = []
+    for region, data in enumerate(label):
+        records = np.frombuffer(data, LABEL_FLOW)
+        keys = list(zip(records["target"].tolist(), records["label"].tolist()))
+        assert keys == sorted(keys)  # by target, then label
+        got += [(region, t, k, w) for (t, k), w in zip(keys, records["weight"].tolist())]
+    want = zip(nrag.edge_source.tolist(), nrag.edge_target.tolist(), nrag.edge_label.tolist(), nrag.edge_weight.tolist())
+    assert got == sorted(want)  # every label row once, exactly
+    batches = {}  # what create_flows writes as :FLOWS_TOTAL, keyed (source, target)
+    first = {i: int(np.flatnonzero(nrag.region_layer == i)[0]) for i in range(nrag.n_layers)}
+    for group in flow_batches(nrag, 1000):
+        for b in group:
+            for s, t, w in zip(b.s, b.t, b.total):
+                batches[(first[b.layer] + s, first[b.layer + 1] + t)] = w
+    packed = {
+        (region, int(t)): float(w)
+        for region, data in enumerate(total)
+        for t, w in np.frombuffer(data, TOTAL_FLOW).tolist()
+    }
+    assert packed == batches  # the same floats as the relationships
+    assert sum(len(b) for b in total) == TOTAL_FLOW.itemsize * len(batches) and TOTAL_FLOW.itemsize == 12
+    last = np.flatnonzero(nrag.region_layer == nrag.n_layers - 1)
+    assert all(total[i] == b"" and label[i] == b"" for i in last)
 
 
 def test_write_statements_declare_idempotence():

@@ -84,6 +84,7 @@ __all__ = [
     "compute_metrics",
     "metrics_from_arrays",
     "metric_arrays",
+    "pair_sums",
     "node_degrees",
     "distribution_metrics",
     "degree_assortativity",
@@ -429,6 +430,17 @@ def metrics_from_arrays(
     return {k: result[k] for k in METRIC_KEYS}
 
 
+def pair_sums(n_nodes: int, edge_source, edge_target, edge_weight) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One edge per (source, target) pair, ordered by pair, its weight the sum of the pair's rows.
+
+    >>> pair_sums(3, np.array([1, 0, 1]), np.array([2, 1, 2]), np.array([1.0, 2.0, 3.0]))
+    (array([0, 1]), array([1, 2]), array([2., 4.]))
+    """
+    n = max(n_nodes, 1)
+    keys, inv = np.unique(np.asarray(edge_source, np.int64) * n + edge_target, return_inverse=True)
+    return keys // n, keys % n, np.bincount(inv, weights=edge_weight, minlength=keys.shape[0])
+
+
 def metric_arrays(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
     """The arrays of ``nrag.to_networkx(labels)``: nodes in region order, one edge per pair.
 
@@ -437,16 +449,15 @@ def metric_arrays(nrag: NRAG, labels: Any = None) -> dict[str, Any]:
     ``label_names`` and ``n_layers``.
     """
     sub = nrag.select_labels(labels)
-    pair = sub.edge_source * max(sub.n_regions, 1) + sub.edge_target
-    keys, inv = np.unique(pair, return_inverse=True)
+    source, target, weight = pair_sums(sub.n_regions, sub.edge_source, sub.edge_target, sub.edge_weight)
     return {
         "n_layers": sub.n_layers,
         "label_names": list(sub.label_names),
         "node_layer": sub.region_layer,
         "node_counts": sub.region_counts,
-        "edge_source": keys // max(sub.n_regions, 1),
-        "edge_target": keys % max(sub.n_regions, 1),
-        "edge_weight": np.bincount(inv, weights=sub.edge_weight, minlength=keys.shape[0]),
+        "edge_source": source,
+        "edge_target": target,
+        "edge_weight": weight,
     }
 
 

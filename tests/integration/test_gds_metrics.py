@@ -12,7 +12,8 @@ import pytest
 from networkx.algorithms import bipartite
 
 from llm_mri_graphdb.analysis.metrics import compute_metrics, metric_arrays
-from llm_mri_graphdb.store.neo4j.metrics import to_gds_config
+from llm_mri_graphdb.store.neo4j.metrics import read_graph_arrays, to_gds_config
+from llm_mri_graphdb.store.neo4j.runner import complete_run
 from tests.integration.nrag_samples import query_nrags, random_components_nrag, random_grid_nrag, stored_runs
 
 pytestmark = pytest.mark.integration
@@ -168,30 +169,50 @@ def test_gds_metrics_unknown_label_names_valid(store, stored):
 @pytest.mark.parametrize("labels", [None, [1], [2, 0]])
 def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, labels):
     # The part of store.metrics that differs from the in-process path: Cypher keeps the regions by their
-    # stored counts and sums the selected labels' :FLOWS per pair; numpy does it from the NRAG's arrays.
+    # stored counts and returns each one's flow lists, selected and summed per pair by read_graph_arrays;
+    # numpy does it from the NRAG's arrays.
     nrag = stored[kind]
     names = None if labels is None else [nrag.label_names[i] for i in labels]
     idx = list(range(len(nrag.label_names))) if labels is None else labels
-    row = store.runner.read("read_run_graph", run_id=nrag.run_id, label_idx=idx, all_labels=labels is None)[0]
+    got = read_graph_arrays(store.runner, complete_run(store.runner, nrag.run_id), idx, all_labels=labels is None)
     want = metric_arrays(nrag, names)
-    region_idx = np.asarray(row["region_idx"])
-    kept = nrag.region_counts[:, idx].sum(axis=1) > 0 if kind == "grid" else np.ones(nrag.n_regions, bool)
-    np.testing.assert_array_equal(region_idx, np.flatnonzero(kept))
-    np.testing.assert_array_equal(row["region_layer"], want["node_layer"])
-    np.testing.assert_array_equal(
-        np.asarray(row["region_counts"]).reshape(want["node_counts"].shape), want["node_counts"]
-    )
-    got = sorted(
-        zip(
-            np.searchsorted(region_idx, row["edge_source"]).tolist(),
-            np.searchsorted(region_idx, row["edge_target"]).tolist(),
-            row["edge_weight"],
-        )
-    )
-    expected = sorted(zip(want["edge_source"].tolist(), want["edge_target"].tolist(), want["edge_weight"].tolist()))
-    assert [e[:2] for e in got] == [e[:2] for e in expected]
-    np.testing.assert_allclose([e[2] for e in got], [e[2] for e in expected], rtol=1e-12)
-    assert len(expected) > 0
+    assert got["kind"] == kind
+    for key in ("node_layer", "node_counts", "edge_source", "edge_target"):
+        np.testing.assert_array_equal(got[key], want[key], err_msg=key)
+    np.testing.assert_allclose(got["edge_weight"], want["edge_weight"], rtol=1e-12)
+    assert want["edge_source"].size > 0
+
+
+# A run written before regions held packed flows (no run.packed_flows, none on its regions).
+FORGET_PACKED_FLOWS = (
+    "MATCH (r:Run {id: $run_id}) REMOVE r.packed_flows WITH r "
+    "MATCH (g:Region {version: r.version}) REMOVE g.packed_total_flows, g.packed_label_flows"
+)
+
+
+def test_gds_runs_written_before_packed_flows_read_the_same_from_their_relationships(store):
+    # read_run_graph_relationships walks :FLOWS_TOTAL / :FLOWS: it must give exactly what the packed flows give.
+    tag = uuid.uuid4().hex[:8]
+    nrags = {
+        "grid": random_grid_nrag(21, n_texts=60, n_layers=5, tag=tag),
+        "components": random_components_nrag(22, n_layers=5, n_components=4, tag=tag),
+    }
+    with stored_runs(store, nrags):
+        for kind, n in nrags.items():
+            run = complete_run(store.runner, n.run_id)
+            assert run["packed_flows"] is True
+            for idx in (list(range(len(n.label_names))), [1], [2, 0]):
+                every = len(idx) == len(n.label_names)
+                packed = read_graph_arrays(store.runner, run, idx, all_labels=every)
+                walked = read_graph_arrays(store.runner, {**run, "packed_flows": None}, idx, all_labels=every)
+                for key in ("node_layer", "node_counts", "edge_source", "edge_target", "edge_weight"):
+                    np.testing.assert_array_equal(walked[key], packed[key], err_msg=f"{kind} {idx} {key}")
+                assert packed["edge_source"].size > 0
+        for n in nrags.values():
+            store.runner.run_text(FORGET_PACKED_FLOWS, {"run_id": n.run_id}, write=True)
+            assert "packed_flows" not in complete_run(store.runner, n.run_id)
+            _assert_same(compute_metrics(n), store.metrics(n.run_id))
+            _assert_same(compute_metrics(n, [n.label_names[1]]), store.metrics(n.run_id, n.label_names[1]))
 
 
 def test_to_gds_config_camel_case_drops_none():

@@ -2,32 +2,37 @@
 
 Metrics
 -------
-:func:`run_metrics` sends one read statement, ``cypher/read_run_graph.cypher``,
-that walks the run's relationships once and returns flat arrays: the kept
-regions (canonical index, layer, counts of the selected labels) and one entry
-per (source, target) region pair with the selected labels' weights summed in
-the database (a grouping aggregation; the stored ``:FLOWS_TOTAL`` for all
-labels). Those arrays feed :func:`llm_mri_graphdb.analysis.metrics.metrics_from_arrays`,
-the same numpy code the in-process path runs, so both stores give the same
-numbers by construction of the formulas; what the parity tests
+:func:`run_metrics` reads the run (its labels, checked before anything else)
+and then the run's graph in one statement, ``cypher/read_run_graph.cypher``:
+every region's layer and counts, and its outgoing flows packed in one byte
+string a region (``packed_total_flows`` for all labels, ``packed_label_flows``
+for a selection; :func:`~llm_mri_graphdb.store.neo4j.records.region_packed_flows`).
+:func:`read_graph_arrays` keeps the regions and flows of the selected labels
+and sums them per pair; those arrays feed
+:func:`llm_mri_graphdb.analysis.metrics.metrics_from_arrays`, the same numpy
+code the in-process path runs, so both stores give the same numbers by
+construction of the formulas; what the parity tests
 (``tests/integration/test_gds_metrics.py``, 1e-9) check is the read of the
-graph, which differs: here Cypher selects the regions by their stored counts,
-filters ``:FLOWS`` by label and sums them per pair; in process
+graph: here the stored counts and packed flows, in process
 :meth:`NRAG.select_labels` and :func:`llm_mri_graphdb.analysis.metrics.metric_arrays`
-do it with numpy on the arrays the NRAG was built from.
+on the arrays the NRAG was built from. A run written before regions held
+packed flows is read from its ``:FLOWS_TOTAL`` / ``:FLOWS`` relationships
+(``read_run_graph_relationships.cypher``, tested to give the same arrays).
 
 Why not compute in Cypher? The statement this replaced aggregated everything
 in the database; its projections collected every region's neighbours'
 neighbours and de-duplicated the lists with ``reduce``, quadratic in region
 degree: 44 to 65 s on dense runs of 150k edge rows against 2.8 to 4.3 s in
-process. Work per relationship is now one read; the projections' 2-step paths
-are a sparse product in numpy (:func:`llm_mri_graphdb.analysis.metrics.projection_graph`).
-Why not ``gds.degree``? A GDS projection must read the same relationships
-and then build an in-memory graph; it alone costs as much as this read, and
-the projections, moments and occupancy would still need computing.
-``python -m bench.gds`` measures both shapes (docs/benchmarks.md).
-GDS is used where only a graph engine helps: communities and centrality
-(:mod:`llm_mri_graphdb.store.neo4j.gds`).
+process. The projections' 2-step paths are now a sparse product in numpy
+(:func:`llm_mri_graphdb.analysis.metrics.projection_graph`). Why bytes? Walking
+the run's relationships cost more than the numpy work (2.4x in process on the
+dense shape); one byte string a region is read without boxing a number on the
+server or unpacking one in the driver (1.3x; ``python -m bench.gds``,
+docs/benchmarks.md). Why not ``gds.degree``? A GDS projection must read the
+same relationships and then build an in-memory graph; it alone costs as much
+as that walk, and the projections, moments and occupancy would still need
+computing. GDS is used where only a graph engine helps: communities and
+centrality (:mod:`llm_mri_graphdb.store.neo4j.gds`).
 
 Why not the ``graphdatascience`` client? Every statement here is a named file
 in ``cypher/`` run through :class:`~llm_mri_graphdb.store.neo4j.runner.CypherRunner`
@@ -47,18 +52,28 @@ import re
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from itertools import chain
 from typing import Any
 
 import numpy as np
 from neo4j.exceptions import ClientError
 
-from llm_mri_graphdb.analysis.metrics import metrics_from_arrays
+from llm_mri_graphdb.analysis.metrics import metrics_from_arrays, pair_sums
 from llm_mri_graphdb.errors import GDSNotInstalled
 from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag.model import GRID
+from llm_mri_graphdb.store.neo4j.records import LABEL_FLOW, TOTAL_FLOW
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 
-__all__ = ["gds_version", "projection", "run_metrics", "run_selection", "save_metrics", "to_gds_config"]
+__all__ = [
+    "gds_version",
+    "projection",
+    "read_graph_arrays",
+    "run_metrics",
+    "run_selection",
+    "save_metrics",
+    "to_gds_config",
+]
 
 
 def to_gds_config(**kwargs: Any) -> dict[str, Any]:
@@ -134,6 +149,66 @@ def save_metrics(
         runner.write("update_region_metrics", run_id=run["id"])
 
 
+def _flows(row: dict[str, Any], all_labels: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Each region's number of flow records and all of them, one :data:`TOTAL_FLOW`/:data:`LABEL_FLOW` array."""
+    layout = TOTAL_FLOW if all_labels else LABEL_FLOW
+    if "flows" in row:  # packed_total_flows / packed_label_flows: one byte string a region
+        lengths = np.fromiter(map(len, row["flows"]), np.int64, len(row["flows"])) // layout.itemsize
+        return lengths, np.frombuffer(b"".join(row["flows"]), layout)
+    lengths = np.fromiter(map(len, row["flow_targets"]), np.int64, len(row["flow_targets"]))
+    records = np.empty(int(lengths.sum()), layout)
+    for name in records.dtype.fields or ():  # lists from read_run_graph_relationships
+        records[name] = np.fromiter(chain.from_iterable(row[f"flow_{name}s"]), records.dtype[name], records.size)
+    return lengths, records
+
+
+def read_graph_arrays(
+    runner: CypherRunner, run: dict[str, Any], label_idx: Sequence[int], *, all_labels: bool
+) -> dict[str, Any]:
+    """The arrays of a stored run's graph for the labels at ``label_idx``, as :func:`metric_arrays` gives them.
+
+    One statement, ``cypher/read_run_graph.cypher``: every region (layer,
+    counts) and its outgoing flows packed (every label: its ``:FLOWS_TOTAL``;
+    a selection: its ``:FLOWS``; see
+    :func:`~llm_mri_graphdb.store.neo4j.records.region_packed_flows`). Here the
+    regions the selected labels occupy are kept (grid runs; every region of a
+    component run), the flows of the selected labels kept and summed per pair
+    by :func:`pair_sums`. A run written before regions held packed flows (no
+    ``packed_flows`` on the run) is read from its relationships by
+    ``read_run_graph_relationships.cypher`` into the same records. ``run`` is
+    the complete run's record (:func:`run_selection`).
+
+    Returns ``kind``, ``node_layer``, ``node_counts`` (kept regions x
+    selected labels), ``edge_source``, ``edge_target`` (positions among the
+    kept regions) and ``edge_weight``.
+    """
+    statement = "read_run_graph" if run.get("packed_flows") else "read_run_graph_relationships"
+    row = runner.read_row(statement, run_id=run["id"], all_labels=all_labels)
+    n_regions = len(row["region_layer"])
+    if n_regions != run["n_regions"]:  # regions are never added to a published version
+        raise RuntimeError(f"run {run['id']} holds {n_regions} regions, not its n_regions {run['n_regions']}.")
+    idx = np.asarray(label_idx, np.int64)
+    counts = np.asarray(row["region_counts"], np.float64).reshape(n_regions, -1)[:, idx]
+    kept = counts.sum(axis=1) > 0 if row["kind"] == GRID else np.ones(n_regions, bool)
+    lengths, flows = _flows(row, all_labels)
+    source = np.repeat(np.arange(n_regions), lengths)
+    if not all_labels:
+        selected = np.isin(flows["label"], idx)
+        source, flows = source[selected], flows[selected]
+    position = np.cumsum(kept) - 1  # a region's node among the kept ones
+    source, target, weight = position[source], position[flows["target"]], flows["weight"].astype(np.float64)
+    if not all_labels:  # all labels: one record per pair already, in (source, target) order
+        source, target, weight = pair_sums(int(kept.sum()), source, target, weight)
+    return {
+        "kind": row["kind"],
+        "node_layer": np.asarray(row["region_layer"], np.int64)[kept],
+        "node_counts": counts[kept],
+        "edge_source": source,
+        "edge_target": target,
+        "edge_weight": weight,
+    }
+
+
 def run_metrics(
     runner: CypherRunner,
     run_id: str,
@@ -158,19 +233,15 @@ def run_metrics(
     needs no GDS plugin (one Cypher statement).
     """
     run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
-    row = runner.read_row("read_run_graph", run_id=run_id, label_idx=list(idx), all_labels=all_labels)
-    region_idx = np.asarray(row["region_idx"], np.int64)  # kept regions, ascending: node i is region_idx[i]
-    source = np.searchsorted(region_idx, np.asarray(row["edge_source"], np.int64))
-    target = np.searchsorted(region_idx, np.asarray(row["edge_target"], np.int64))
-    counts = np.asarray(row["region_counts"], np.float64).reshape(region_idx.shape[0], len(names))
+    graph = read_graph_arrays(runner, run, idx, all_labels=all_labels)
     result = metrics_from_arrays(
         run["n_layers"],
-        np.asarray(row["region_layer"], np.int64),
-        source,
-        target,
-        np.asarray(row["edge_weight"], np.float64),
+        graph["node_layer"],
+        graph["edge_source"],
+        graph["edge_target"],
+        graph["edge_weight"],
         label_names=names,
-        node_counts=counts if row["kind"] == GRID else None,
+        node_counts=graph["node_counts"] if graph["kind"] == GRID else None,
     )
     if save:
         save_metrics(runner, run, names, result, all_labels)

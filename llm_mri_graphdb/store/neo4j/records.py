@@ -25,6 +25,9 @@ __all__ = [
     "side_props",
     "model_key",
     "corpus_key",
+    "region_packed_flows",
+    "TOTAL_FLOW",
+    "LABEL_FLOW",
     "region_rows",
     "flow_batches",
     "n_relationships",
@@ -58,6 +61,7 @@ _RESERVED = {
     "text_paths",
     "activations_path",
     "degenerate_layers",
+    "packed_flows",
 }
 _PRIMITIVE = (str, int, float, bool)
 
@@ -131,6 +135,8 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     texts stored with the run (0: none) and ``text_paths`` whether their
     ``IN`` memberships are; ``activations_path`` is set when the NRAG has one,
     ``degenerate_layers`` (a list of ints, maybe empty) when it is known.
+    ``packed_flows`` marks a run whose regions hold their outgoing flows packed
+    (:func:`region_packed_flows`); runs written before those existed lack it.
     """
     props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
     props.update(
@@ -149,6 +155,7 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
         corpus_key=corpus_key(nrag.corpus),
         n_texts=int(n_texts),
         text_paths=bool(text_paths),
+        packed_flows=True,
     )
     if nrag.activations_path is not None:
         props["activations_path"] = nrag.activations_path
@@ -166,13 +173,63 @@ def side_props(meta: Mapping[str, Any], key_name: str, key: str) -> dict[str, An
     return props
 
 
+TOTAL_FLOW = np.dtype([("target", "<i4"), ("weight", "<f8")])
+"""One record of a region's ``packed_total_flows``: a ``:FLOWS_TOTAL`` (target region idx, weight)."""
+LABEL_FLOW = np.dtype([("target", "<i4"), ("label", "<i4"), ("weight", "<f8")])
+"""One record of a region's ``packed_label_flows``: a ``:FLOWS`` (target idx, label index, weight)."""
+
+
+def _per_source(records: np.ndarray, source: np.ndarray, n_regions: int) -> list[bytes]:
+    """``records`` (sorted by source) cut into one byte string per region, in region order."""
+    ends = np.cumsum(np.bincount(source, minlength=n_regions)) * records.dtype.itemsize
+    data = records.tobytes()
+    return [data[a:b] for a, b in zip([0, *ends[:-1].tolist()], ends.tolist())]
+
+
+def region_packed_flows(nrag: NRAG) -> tuple[list[bytes], list[bytes]]:
+    """Each region's outgoing flows packed as bytes, one per region in canonical order.
+
+    ``packed_total_flows``: its ``:FLOWS_TOTAL`` as :data:`TOTAL_FLOW` records
+    by target; ``packed_label_flows``: its ``:FLOWS`` as :data:`LABEL_FLOW`
+    records by target then label (little-endian, no header: the length is the
+    byte count over the record size). A region without outgoing flows (the
+    last layer) has empty ones. They are what ``read_run_graph`` reads: one
+    byte string a region instead of a relationship walk or a list of boxed
+    numbers (docs/benchmarks.md, "Metrics in the database").
+
+    >>> from llm_mri_graphdb.nrag import NRAG
+    >>> g = NRAG("grid", 2, ("a", "b"), [0, 1, 1], [0, 0, 1], [0, 0, 0], [[1, 1], [1, 0], [0, 1]],
+    ...          [0, 0], [1, 2], [0, 1], [1.0, 1.0])
+    >>> total, label = region_packed_flows(g)
+    >>> np.frombuffer(total[0], TOTAL_FLOW).tolist(), [len(b) for b in total[1:]]
+    ([(1, 1.0), (2, 1.0)], [0, 0])
+    >>> np.frombuffer(label[0], LABEL_FLOW)["label"].tolist()
+    [0, 1]
+    """
+    order = np.lexsort((nrag.edge_label, nrag.edge_target, nrag.edge_source))
+    src, tgt = nrag.edge_source[order], nrag.edge_target[order]
+    starts = (
+        np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])])
+        if src.size
+        else np.zeros(0, np.int64)
+    )
+    weight = nrag.edge_weight[order].astype(np.float64)
+    total = np.empty(starts.size, TOTAL_FLOW)
+    total["target"], total["weight"] = tgt[starts], np.add.reduceat(weight, starts) if starts.size else weight
+    label = np.empty(src.size, LABEL_FLOW)
+    label["target"], label["label"], label["weight"] = tgt, nrag.edge_label[order], weight
+    return _per_source(total, src[starts], nrag.n_regions), _per_source(label, src, nrag.n_regions)
+
+
 def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
-    """``[uid, name, idx, layer, x, y, counts, total]`` per region, in canonical order.
+    """``[uid, name, idx, layer, x, y, counts, total, packed_total_flows, packed_label_flows]`` per region.
+
+    In canonical order; the packed flows are :func:`region_packed_flows`'.
 
     >>> from llm_mri_graphdb.nrag import NRAG
     >>> g = NRAG("grid", 2, ("a",), [0, 1], [0, 1], [0, 0], [[2], [2]], [0], [1], [0], [2.0])
     >>> region_rows(g, "v")[1]
-    ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2]
+    ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2, b'', b'']
     """
     names = nrag.region_ids()
     columns = zip(
@@ -184,6 +241,7 @@ def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
         nrag.region_y.tolist(),
         nrag.region_counts.tolist(),
         nrag.region_counts.sum(axis=1).tolist(),
+        *region_packed_flows(nrag),
     )
     return [list(row) for row in columns]
 
