@@ -106,7 +106,9 @@ def test_region_packed_flows_hold_each_regions_flows_and_the_flow_batches_totals
         keys = list(zip(records["target"].tolist(), records["label"].tolist()))
         assert keys == sorted(keys)  # by target, then label
         got += [(region, t, k, w) for (t, k), w in zip(keys, records["weight"].tolist())]
-    want = zip(nrag.edge_source.tolist(), nrag.edge_target.tolist(), nrag.edge_label.tolist(), nrag.edge_weight.tolist())
+    want = zip(
+        nrag.edge_source.tolist(), nrag.edge_target.tolist(), nrag.edge_label.tolist(), nrag.edge_weight.tolist()
+    )
     assert got == sorted(want)  # every label row once, exactly
     batches = {}  # what create_flows writes as :FLOWS_TOTAL, keyed (source, target)
     first = {i: int(np.flatnonzero(nrag.region_layer == i)[0]) for i in range(nrag.n_layers)}

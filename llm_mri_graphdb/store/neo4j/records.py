@@ -206,19 +206,16 @@ def region_packed_flows(nrag: NRAG) -> tuple[list[bytes], list[bytes]]:
     >>> np.frombuffer(label[0], LABEL_FLOW)["label"].tolist()
     [0, 1]
     """
-    order = np.lexsort((nrag.edge_label, nrag.edge_target, nrag.edge_source))
-    src, tgt = nrag.edge_source[order], nrag.edge_target[order]
-    starts = (
-        np.flatnonzero(np.r_[True, (src[1:] != src[:-1]) | (tgt[1:] != tgt[:-1])])
-        if src.size
-        else np.zeros(0, np.int64)
-    )
-    weight = nrag.edge_weight[order].astype(np.float64)
+    src, tgt, lab, weight, starts = _pairs(nrag)  # by (source layer, source, target, label)
     total = np.empty(starts.size, TOTAL_FLOW)
     total["target"], total["weight"] = tgt[starts], np.add.reduceat(weight, starts) if starts.size else weight
     label = np.empty(src.size, LABEL_FLOW)
-    label["target"], label["label"], label["weight"] = tgt, nrag.edge_label[order], weight
-    return _per_source(total, src[starts], nrag.n_regions), _per_source(label, src, nrag.n_regions)
+    label["target"], label["label"], label["weight"] = tgt, lab, weight
+    by_pair, by_row = np.argsort(src[starts], kind="stable"), np.argsort(src, kind="stable")  # by source
+    return (
+        _per_source(total[by_pair], src[starts][by_pair], nrag.n_regions),
+        _per_source(label[by_row], src[by_row], nrag.n_regions),
+    )
 
 
 def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
