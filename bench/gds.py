@@ -16,8 +16,9 @@ Shapes (``--shape``, default ``all``), each timed in a fresh Python process:
 For each shape the NRAG is written once, then ``store.metrics`` (all labels and
 one label) and ``compute_metrics`` on the same NRAG are timed interleaved,
 ``repeats`` times each after three warm-up calls (the first plans the
-statement; the JVM compiles it over the first few); the best time of each, their ratio, and the largest relative
-difference between the two stores' numbers are reported. Then a GDS projection
+statement; the JVM compiles it over the first few); the best time of each,
+their ratio, and the largest relative difference between the two stores'
+numbers (from the last warm-up) are reported. Then a GDS projection
 of the run alone and each ``analyze`` algorithm asked for (read-only). The run
 is deleted afterwards. ``--markdown`` prints the table ``docs/benchmarks.md``
 holds.
@@ -131,10 +132,8 @@ def run(shape: str = "sparse", *, repeats: int = 3, algorithms: tuple[str, ...] 
                 "store_one": lambda: store.metrics(run_id, one),
                 "local_one": lambda: compute_metrics(nrag, [one]),
             }
-            for _ in range(WARM_UP - 1):  # plans the statements, loads the pages, lets the JVM compile them
-                for f in calls.values():
-                    f()
-            results = {k: f() for k, f in calls.items()}
+            for _ in range(WARM_UP):  # plans the statements, loads the pages, lets the JVM compile them
+                results = {k: f() for k, f in calls.items()}
             out["max_rel_diff_all"] = max_relative_difference(results["local_all"], results["store_all"])
             out["max_rel_diff_one_label"] = max_relative_difference(results["local_one"], results["store_one"])
             for _ in range(repeats):  # interleaved

@@ -169,7 +169,7 @@ def test_gds_metrics_unknown_label_names_valid(store, stored):
 @pytest.mark.parametrize("labels", [None, [1], [2, 0]])
 def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, labels):
     # The part of store.metrics that differs from the in-process path: Cypher keeps the regions by their
-    # stored counts and returns each one's flow lists, selected and summed per pair by read_graph_arrays;
+    # stored counts and packed flows, selected and summed per pair by read_graph_arrays;
     # numpy does it from the NRAG's arrays.
     nrag = stored[kind]
     names = None if labels is None else [nrag.label_names[i] for i in labels]
