@@ -44,7 +44,7 @@ import numpy as np
 
 from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
-from llm_mri_graphdb.store.neo4j.records import region_packed_flows
+from llm_mri_graphdb.store.neo4j.records import layer_columns
 from llm_mri_graphdb.testing import nrag_from_paths
 
 __all__ = [
@@ -66,8 +66,10 @@ NAME, TITLE = "store", "Neo4j store: writes"
 SHAPES = ("issue14", "own", "quick")
 _BARE_REGIONS = """UNWIND $rows AS row
 CREATE (:Region {uid: row[0], name: row[1], idx: row[2], run_id: $run_id, version: $version,
-                 layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7],
-                 packed_total_flows: row[8], packed_label_flows: row[9]})"""
+                 layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7]})"""
+_BARE_COLUMNS = """UNWIND $rows AS row
+CREATE (:LayerColumns {version: $version, layer: row[0], region_idx: row[1], region_counts: row[2],
+                       total_flows: row[3], label_flows: row[4]})"""
 _BARE_FLOWS = """MATCH (s:Region {version: $version, layer: $layer})
 WITH s ORDER BY s.idx
 WITH collect(s) AS sources
@@ -147,19 +149,16 @@ def bare_write(driver, nrag: NRAG, *, batch_size: int = 20_000, database: str | 
     the fastest plain pattern we know (endpoints collected once per layer,
     rows addressed by position), auto-commit transactions, one thread, and no
     staging, idempotence guard or publishing. Rows are built here with plain
-    Python, as a script would; the regions' packed flows with the store's own
-    packing (:func:`~llm_mri_graphdb.store.neo4j.records.region_packed_flows`),
+    Python, as a script would; the layers' packed columns with the store's own
+    packing (:func:`~llm_mri_graphdb.store.neo4j.records.layer_columns`),
     since they are the same bytes.
     """
     version = f"bare-{uuid.uuid4().hex[:12]}"
     names = nrag.region_ids()
     layer, xs, ys = nrag.region_layer.tolist(), nrag.region_x.tolist(), nrag.region_y.tolist()
     counts = nrag.region_counts.tolist()
-    packed = zip(*region_packed_flows(nrag))  # the same data as the store writes (its packing, not its writing)
-    regions = [
-        [f"{version}:{n}", n, i, layer[i], xs[i], ys[i], counts[i], sum(counts[i]), *flows]
-        for (i, n), flows in zip(enumerate(names), packed)
-    ]
+    regions = [[f"{version}:{n}", n, i, layer[i], xs[i], ys[i], counts[i], sum(counts[i])] for i, n in enumerate(names)]
+    columns = layer_columns(nrag)  # the same bytes as the store writes (its packing, not its writing)
     first = {}
     for i, level in enumerate(layer):
         first.setdefault(level, i)
@@ -180,6 +179,7 @@ def bare_write(driver, nrag: NRAG, *, batch_size: int = 20_000, database: str | 
             session.run(
                 _BARE_REGIONS, rows=regions[start : start + batch_size], run_id="bare", version=version
             ).consume()
+        session.run(_BARE_COLUMNS, rows=columns, version=version).consume()
         for level, rows in sorted(by_layer.items()):
             used, batch = 0, []
             for row in rows:

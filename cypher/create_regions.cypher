@@ -1,13 +1,10 @@
 // Create one batch of Region nodes of a staging version (uniqueness guaranteed by the fresh version id).
-// Rows are positional lists to keep the Bolt payload small: [uid, name, idx, layer, x, y, counts, total,
-// packed_total_flows, packed_label_flows] (idx: the region's position in the run's canonical order; the
-// two byte strings: the region's outgoing :FLOWS_TOTAL and :FLOWS as packed records, which
-// read_run_graph reads without walking a relationship; see records.region_packed_flows).
+// Rows are positional lists to keep the Bolt payload small: [uid, name, idx, layer, x, y, counts, total]
+// (idx: the region's position in the run's canonical order).
 // Idempotent under driver retries: when the batch's first region exists the batch already committed
 // and nothing is created. Parameters: $run_id, $version, $rows.
 OPTIONAL MATCH (done:Region {uid: $rows[0][0]})
 WITH done WHERE done IS NULL
 UNWIND $rows AS row
 CREATE (:Region {uid: row[0], name: row[1], idx: row[2], run_id: $run_id, version: $version,
-                 layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7],
-                 packed_total_flows: row[8], packed_label_flows: row[9]})
+                 layer: row[3], x: row[4], y: row[5], counts: row[6], total: row[7]})

@@ -1,5 +1,5 @@
-// read_run_graph.cypher for a run written before regions held packed flows (no run.packed_flows): the
-// same regions in the same order, each region's flows as lists collected from its relationships (its
+// read_run_graph.cypher for a run written before its layers had columns (no run.layer_columns): every
+// region in index order (layer, counts), each region's flows as lists collected from its relationships (its
 // :FLOWS_TOTAL by target when $all_labels, else its :FLOWS by target then label, the label as its index
 // into run.label_names). One pass over the run's relationships. Parameters: $run_id, $all_labels.
 MATCH (run:Run {id: $run_id, status: 'complete'})

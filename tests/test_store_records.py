@@ -12,10 +12,13 @@ from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.neo4j.records import (
     LABEL_FLOW,
+    REGION_COUNT,
+    REGION_INDEX,
     TOTAL_FLOW,
     flow_batches,
+    layer_column_batches,
+    layer_columns,
     n_relationships,
-    region_packed_flows,
     region_rows,
 )
 from llm_mri_graphdb.store.neo4j.runner import _IDEMPOTENT
@@ -92,43 +95,75 @@ def test_region_rows_are_keyed_by_version_in_canonical_order():
     rows = region_rows(nrag, "run#v1")
     assert [r[2] for r in rows] == list(range(nrag.n_regions))
     assert rows[0][0] == f"run#v1:{nrag.region_ids()[0]}" and rows[0][7] == nrag.n_labels
-    assert [r[8:] for r in rows] == [list(p) for p in zip(*region_packed_flows(nrag))]
+    assert rows[0][6] == nrag.region_counts[0].tolist() and all(len(r) == 8 for r in rows)
 
 
-@pytest.mark.parametrize("seed", [0, 5])
-def test_region_packed_flows_hold_each_regions_flows_and_the_flow_batches_totals(seed):
+def _shuffled_regions(nrag: NRAG, seed: int) -> NRAG:
+    """The same graph with its regions in a random order (not canonical): columns must not assume it."""
+    order = np.random.default_rng(seed).permutation(nrag.n_regions)
+    new = np.argsort(order)  # new[old] = the old region's new index
+    return NRAG(
+        nrag.kind,
+        nrag.n_layers,
+        nrag.label_names,
+        nrag.region_layer[order],
+        nrag.region_x[order],
+        nrag.region_y[order],
+        nrag.region_counts[order],
+        new[nrag.edge_source],
+        new[nrag.edge_target],
+        nrag.edge_label,
+        nrag.edge_weight,
+    )
+
+
+@pytest.mark.parametrize(("seed", "shuffled"), [(0, False), (5, False), (2, True)])
+def test_layer_columns_hold_each_layers_regions_and_flows_and_the_flow_batches_totals(seed, shuffled):
     nrag = _random_nrag(seed)
-    total, label = region_packed_flows(nrag)
-    assert len(total) == len(label) == nrag.n_regions
-    got = []
-    for region, data in enumerate(label):
-        records = np.frombuffer(data, LABEL_FLOW)
-        keys = list(zip(records["target"].tolist(), records["label"].tolist()))
-        assert keys == sorted(keys)  # by target, then label
-        got += [(region, t, k, w) for (t, k), w in zip(keys, records["weight"].tolist())]
+    nrag = _shuffled_regions(nrag, seed) if shuffled else nrag
+    columns = layer_columns(nrag)
+    assert [c[0] for c in columns] == list(range(nrag.n_layers))
+    idx = np.concatenate([np.frombuffer(c[1], REGION_INDEX) for c in columns])
+    assert sorted(idx.tolist()) == list(range(nrag.n_regions))  # every region once
+    assert all(
+        nrag.region_layer[np.frombuffer(c[1], REGION_INDEX)].tolist() == [c[0]] * (len(c[1]) // 4) for c in columns
+    )
+    counts = np.concatenate([np.frombuffer(c[2], REGION_COUNT) for c in columns]).reshape(-1, nrag.n_labels)
+    assert np.array_equal(counts, nrag.region_counts[idx])
+    label = np.concatenate([np.frombuffer(c[4], LABEL_FLOW) for c in columns])
+    got = [tuple(r) for r in label.tolist()]
     want = zip(
         nrag.edge_source.tolist(), nrag.edge_target.tolist(), nrag.edge_label.tolist(), nrag.edge_weight.tolist()
     )
-    assert got == sorted(want)  # every label row once, exactly
+    assert sorted(got) == sorted(want) and len(got) == nrag.edge_source.size  # every label row once, exactly
+    for c in columns:  # a layer's records: its own sources, by (source, target, label)
+        records = np.frombuffer(c[4], LABEL_FLOW)
+        keys = list(zip(records["source"].tolist(), records["target"].tolist(), records["label"].tolist()))
+        assert keys == sorted(keys) and set(nrag.region_layer[records["source"]].tolist()) <= {c[0]}
     batches = {}  # what create_flows writes as :FLOWS_TOTAL, keyed (source, target)
-    first = {i: int(np.flatnonzero(nrag.region_layer == i)[0]) for i in range(nrag.n_layers)}
+    in_layer = {i: np.flatnonzero(nrag.region_layer == i) for i in range(nrag.n_layers)}
     for group in flow_batches(nrag, 1000):
         for b in group:
             for s, t, w in zip(b.s, b.t, b.total):
-                batches[(first[b.layer] + s, first[b.layer + 1] + t)] = w
-    packed = {
-        (region, int(t)): float(w)
-        for region, data in enumerate(total)
-        for t, w in np.frombuffer(data, TOTAL_FLOW).tolist()
-    }
+                batches[(int(in_layer[b.layer][s]), int(in_layer[b.layer + 1][t]))] = w
+    packed = {(s, t): w for c in columns for s, t, w in np.frombuffer(c[3], TOTAL_FLOW).tolist()}
     assert packed == batches  # the same floats as the relationships
-    assert sum(len(b) for b in total) == TOTAL_FLOW.itemsize * len(batches) and TOTAL_FLOW.itemsize == 12
-    last = np.flatnonzero(nrag.region_layer == nrag.n_layers - 1)
-    assert all(total[i] == b"" and label[i] == b"" for i in last)
+    assert sum(len(c[3]) for c in columns) == TOTAL_FLOW.itemsize * len(batches) and TOTAL_FLOW.itemsize == 16
+    assert columns[-1][3] == columns[-1][4] == b""
+
+
+def test_layer_column_batches_hold_whole_layers_up_to_the_size():
+    nrag = _random_nrag(1, n_layers=7)
+    per_layer = [len(c[4]) // LABEL_FLOW.itemsize for c in layer_columns(nrag)]
+    batches = layer_column_batches(nrag, max(per_layer) + 1)
+    assert [row[0] for batch in batches for row in batch] == list(range(7)) and len(batches) > 1
+    sizes = [sum(len(row[4]) // LABEL_FLOW.itemsize for row in batch) for batch in batches]
+    assert all(size <= max(per_layer) + 1 for size in sizes)
+    assert len(layer_column_batches(nrag, 0)) == 7  # never an empty batch
 
 
 def test_write_statements_declare_idempotence():
-    assert _IDEMPOTENT.search(cypher.load("create_flows")) and _IDEMPOTENT.search(cypher.load("create_regions"))
+    assert all(_IDEMPOTENT.search(cypher.load(n)) for n in ("create_flows", "create_regions", "create_layer_columns"))
     assert not _IDEMPOTENT.search(cypher.load("update_region_metrics"))
 
 

@@ -168,13 +168,11 @@ def test_gds_metrics_unknown_label_names_valid(store, stored):
 @pytest.mark.parametrize("kind", ["grid", "components"])
 @pytest.mark.parametrize("labels", [None, [1], [2, 0]])
 def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, labels):
-    # The part of store.metrics that differs from the in-process path: Cypher keeps the regions by their
-    # stored counts and packed flows, selected and summed per pair by read_graph_arrays;
-    # numpy does it from the NRAG's arrays.
+    # The part of store.metrics that differs from the in-process path: the stored layer columns, selected
+    # and summed per pair by read_graph_arrays; numpy does it from the NRAG's arrays.
     nrag = stored[kind]
     names = None if labels is None else [nrag.label_names[i] for i in labels]
-    idx = list(range(len(nrag.label_names))) if labels is None else labels
-    got = read_graph_arrays(store.runner, complete_run(store.runner, nrag.run_id), idx, all_labels=labels is None)
+    got = read_graph_arrays(store.runner, nrag.run_id, labels)
     want = metric_arrays(nrag, names)
     assert got["kind"] == kind
     for key in ("node_layer", "node_counts", "edge_source", "edge_target"):
@@ -183,15 +181,15 @@ def test_gds_read_of_the_graph_equals_the_nrag_arrays(store, stored, kind, label
     assert want["edge_source"].size > 0
 
 
-# A run written before regions held packed flows (no run.packed_flows, none on its regions).
-FORGET_PACKED_FLOWS = (
-    "MATCH (r:Run {id: $run_id}) REMOVE r.packed_flows WITH r "
-    "MATCH (g:Region {version: r.version}) REMOVE g.packed_total_flows, g.packed_label_flows"
+# A run written before its layers had columns (no run.layer_columns, no (:LayerColumns)).
+FORGET_LAYER_COLUMNS = (
+    "MATCH (r:Run {id: $run_id}) REMOVE r.layer_columns WITH r "
+    "MATCH (r)-[:HAS_COLUMNS]->(c:LayerColumns) DETACH DELETE c"
 )
 
 
-def test_gds_runs_written_before_packed_flows_read_the_same_from_their_relationships(store):
-    # read_run_graph_relationships walks :FLOWS_TOTAL / :FLOWS: it must give exactly what the packed flows give.
+def test_gds_runs_written_before_layer_columns_read_the_same_from_their_relationships(store):
+    # read_run_graph_relationships walks :FLOWS_TOTAL / :FLOWS: it must give exactly what the columns give.
     tag = uuid.uuid4().hex[:8]
     nrags = {
         "grid": random_grid_nrag(21, n_texts=60, n_layers=5, tag=tag),
@@ -200,17 +198,23 @@ def test_gds_runs_written_before_packed_flows_read_the_same_from_their_relations
     with stored_runs(store, nrags):
         for kind, n in nrags.items():
             run = complete_run(store.runner, n.run_id)
-            assert run["packed_flows"] is True
-            for idx in (list(range(len(n.label_names))), [1], [2, 0]):
-                every = len(idx) == len(n.label_names)
-                packed = read_graph_arrays(store.runner, run, idx, all_labels=every)
-                walked = read_graph_arrays(store.runner, {**run, "packed_flows": None}, idx, all_labels=every)
+            assert run["layer_columns"] is True
+            for labels in (None, [1], [2, 0], n.label_names):
+                columns = read_graph_arrays(store.runner, n.run_id, labels)
+                walked = read_graph_arrays(store.runner, n.run_id, labels, walk_relationships=True)
                 for key in ("node_layer", "node_counts", "edge_source", "edge_target", "edge_weight"):
-                    np.testing.assert_array_equal(walked[key], packed[key], err_msg=f"{kind} {idx} {key}")
-                assert packed["edge_source"].size > 0
+                    np.testing.assert_array_equal(walked[key], columns[key], err_msg=f"{kind} {labels} {key}")
+                assert columns["edge_source"].size > 0
+            listed, every = (
+                read_graph_arrays(store.runner, n.run_id, n.label_names),
+                read_graph_arrays(store.runner, n.run_id),
+            )
+            for key in ("node_layer", "node_counts", "edge_source", "edge_target"):  # label rows summed = pair totals
+                np.testing.assert_array_equal(listed[key], every[key], err_msg=f"{kind} {key}")
+            np.testing.assert_allclose(listed["edge_weight"], every["edge_weight"], rtol=1e-12, atol=0)
         for n in nrags.values():
-            store.runner.run_text(FORGET_PACKED_FLOWS, {"run_id": n.run_id}, write=True)
-            assert "packed_flows" not in complete_run(store.runner, n.run_id)
+            store.runner.run_text(FORGET_LAYER_COLUMNS, {"run_id": n.run_id}, write=True)
+            assert "layer_columns" not in complete_run(store.runner, n.run_id)
             _assert_same(compute_metrics(n), store.metrics(n.run_id))
             _assert_same(compute_metrics(n, [n.label_names[1]]), store.metrics(n.run_id, n.label_names[1]))
 

@@ -2,33 +2,36 @@
 
 Metrics
 -------
-:func:`run_metrics` reads the run (its labels, checked before anything else)
-and then the run's graph in one statement, ``cypher/read_run_graph.cypher``:
-every region's layer and counts, and its outgoing flows packed in one byte
-string a region (``packed_total_flows`` for all labels, ``packed_label_flows``
-for a selection; :func:`~llm_mri_graphdb.store.neo4j.records.region_packed_flows`).
-:func:`read_graph_arrays` keeps the regions and flows of the selected labels
-and sums them per pair; those arrays feed
+:func:`run_metrics` reads the run and its graph in one statement,
+``cypher/read_run_graph.cypher``: one ``(:LayerColumns)`` a layer, holding
+its regions' indices and counts and their outgoing flows packed as bytes
+(``total_flows`` for all labels, ``label_flows`` for a selection;
+:func:`~llm_mri_graphdb.store.neo4j.records.layer_columns`).
+:func:`read_graph_arrays` checks the labels against the run, keeps the
+regions and flows of the selected labels and sums them per pair; those arrays feed
 :func:`llm_mri_graphdb.analysis.metrics.metrics_from_arrays`, the same numpy
 code the in-process path runs, so both stores give the same numbers by
 construction of the formulas; what the parity tests
 (``tests/integration/test_gds_metrics.py``, 1e-9) check is the read of the
-graph: here the stored counts and packed flows, in process
+graph: here the stored columns, in process
 :meth:`NRAG.select_labels` and :func:`llm_mri_graphdb.analysis.metrics.metric_arrays`
-on the arrays the NRAG was built from. A run written before regions held
-packed flows is read from its ``:FLOWS_TOTAL`` / ``:FLOWS`` relationships
-(``read_run_graph_relationships.cypher``, tested to give the same arrays).
+on the arrays the NRAG was built from. A run written before its layers had
+columns is read from its regions and ``:FLOWS_TOTAL`` / ``:FLOWS``
+relationships (``read_run_graph_relationships.cypher``, tested to give the
+same arrays).
 
 Why not compute in Cypher? The statement this replaced aggregated everything
 in the database; its projections collected every region's neighbours'
 neighbours and de-duplicated the lists with ``reduce``, quadratic in region
 degree: 44 to 65 s on dense runs of 150k edge rows against 2.8 to 4.3 s in
 process. The projections' 2-step paths are now a sparse product in numpy
-(:func:`llm_mri_graphdb.analysis.metrics.projection_graph`). Why bytes? Walking
-the run's relationships cost more than the numpy work (2.4x in process on the
-dense shape); one byte string a region is read without boxing a number on the
-server or unpacking one in the driver (1.3x; ``python -m bench.gds``,
-docs/benchmarks.md). Why not ``gds.degree``? A GDS projection must read the
+(:func:`llm_mri_graphdb.analysis.metrics.projection_graph`). Why bytes, one row a
+layer? Walking the run's relationships cost more than the numpy work (2.4x in
+process on the dense shape); one byte string a region still paid a read per
+region (2.1x on the sparse shape's 37k regions); one ``(:LayerColumns)`` a
+layer is read without boxing a number on the server or unpacking one in the
+driver, with the run itself, in one round trip (0.9-1.6x;
+``python -m bench.gds``, docs/benchmarks.md). Why not ``gds.degree``? A GDS projection must read the
 same relationships and then build an in-memory graph; it alone costs as much
 as that walk, and the projections, moments and occupancy would still need
 computing. GDS is used where only a graph engine helps: communities and
@@ -62,7 +65,8 @@ from llm_mri_graphdb.analysis.metrics import metrics_from_arrays, pair_sums
 from llm_mri_graphdb.errors import GDSNotInstalled
 from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag.model import GRID
-from llm_mri_graphdb.store.neo4j.records import LABEL_FLOW, TOTAL_FLOW
+from llm_mri_graphdb.store.base import run_not_found
+from llm_mri_graphdb.store.neo4j.records import LABEL_FLOW, REGION_COUNT, REGION_INDEX, TOTAL_FLOW
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 
 __all__ = [
@@ -149,59 +153,84 @@ def save_metrics(
         runner.write("update_region_metrics", run_id=run["id"])
 
 
-def _flows(row: dict[str, Any], all_labels: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Each region's number of flow records and all of them, one :data:`TOTAL_FLOW`/:data:`LABEL_FLOW` array."""
+def _columns(row: dict[str, Any], n_labels: int, all_labels: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every region's layer and counts (index order) and every flow record, from either read statement."""
     layout = TOTAL_FLOW if all_labels else LABEL_FLOW
-    if "flows" in row:  # packed_total_flows / packed_label_flows: one byte string a region
-        lengths = np.fromiter(map(len, row["flows"]), np.int64, len(row["flows"])) // layout.itemsize
-        return lengths, np.frombuffer(b"".join(row["flows"]), layout)
-    lengths = np.fromiter(map(len, row["flow_targets"]), np.int64, len(row["flow_targets"]))
-    records = np.empty(int(lengths.sum()), layout)
-    for name in records.dtype.fields or ():  # lists from read_run_graph_relationships
-        records[name] = np.fromiter(chain.from_iterable(row[f"flow_{name}s"]), records.dtype[name], records.size)
-    return lengths, records
+    if "layers" in row:  # read_run_graph: one row of packed columns a layer
+        idx = np.frombuffer(b"".join(row["region_idx"]), REGION_INDEX)
+        per_layer = [len(b) // REGION_INDEX.itemsize for b in row["region_idx"]]
+        layer, counts = np.empty(idx.size, np.int64), np.empty((idx.size, n_labels), np.int64)
+        layer[idx] = np.repeat(np.asarray(row["layers"], np.int64), per_layer)
+        counts[idx] = np.frombuffer(b"".join(row["region_counts"]), REGION_COUNT).reshape(idx.size, n_labels)
+        return layer, counts, np.frombuffer(b"".join(row["flows"]), layout)
+    layer = np.asarray(row["region_layer"], np.int64)  # read_run_graph_relationships: lists a region
+    counts = np.asarray(row["region_counts"], np.int64).reshape(layer.size, n_labels)
+    lengths = np.fromiter(map(len, row["flow_targets"]), np.int64, layer.size)
+    flows = np.empty(int(lengths.sum()), layout)
+    flows["source"] = np.repeat(np.arange(layer.size), lengths)
+    for name in ("target", "label", "weight")[:: 2 if all_labels else 1]:
+        flows[name] = np.fromiter(chain.from_iterable(row[f"flow_{name}s"]), flows.dtype[name], flows.size)
+    return layer, counts, flows
 
 
 def read_graph_arrays(
-    runner: CypherRunner, run: dict[str, Any], label_idx: Sequence[int], *, all_labels: bool
+    runner: CypherRunner,
+    run_id: str,
+    labels: Sequence[str | int] | str | int | None = None,
+    *,
+    walk_relationships: bool = False,
 ) -> dict[str, Any]:
-    """The arrays of a stored run's graph for the labels at ``label_idx``, as :func:`metric_arrays` gives them.
+    """A stored run and the arrays of its graph for ``labels``, as :func:`metric_arrays` gives them.
 
-    One statement, ``cypher/read_run_graph.cypher``: every region (layer,
-    counts) and its outgoing flows packed (every label: its ``:FLOWS_TOTAL``;
-    a selection: its ``:FLOWS``; see
-    :func:`~llm_mri_graphdb.store.neo4j.records.region_packed_flows`). Here the
-    regions the selected labels occupy are kept (grid runs; every region of a
-    component run), the flows of the selected labels kept and summed per pair
-    by :func:`pair_sums`. A run written before regions held packed flows (no
-    ``packed_flows`` on the run) is read from its relationships by
-    ``read_run_graph_relationships.cypher`` into the same records. ``run`` is
-    the complete run's record (:func:`run_selection`).
+    One statement, ``cypher/read_run_graph.cypher``: the run and its
+    ``(:LayerColumns)``, each layer's regions (index, counts) and outgoing flows
+    packed as bytes (every label, ``labels=None``: its ``:FLOWS_TOTAL``; a
+    selection: its ``:FLOWS``; see
+    :func:`~llm_mri_graphdb.store.neo4j.records.layer_columns`). The selection
+    is then checked against the run's labels; the regions the selected labels
+    occupy are kept (grid runs; every region of a component run), the flows of
+    the selected labels kept and summed per pair by :func:`pair_sums`. A run
+    written before its layers had columns (no ``layer_columns`` on the run), or
+    any run with ``walk_relationships``, is read from its regions and
+    relationships by ``read_run_graph_relationships.cypher`` into the same
+    arrays.
 
-    Returns ``kind``, ``node_layer``, ``node_counts`` (kept regions x
+    Returns ``run`` (the run's properties), ``label_idx`` (the selection's
+    indices), ``kind``, ``node_layer``, ``node_counts`` (kept regions x
     selected labels), ``edge_source``, ``edge_target`` (positions among the
-    kept regions) and ``edge_weight``.
+    kept regions) and ``edge_weight``. Raises RunNotFound for an unknown run
+    and ValueError naming the valid labels for an unknown label.
     """
-    statement = "read_run_graph" if run.get("packed_flows") else "read_run_graph_relationships"
-    row = runner.read_row(statement, run_id=run["id"], all_labels=all_labels)
-    n_regions = len(row["region_layer"])
-    if n_regions != run["n_regions"]:  # regions are never added to a published version
-        raise RuntimeError(f"run {run['id']} holds {n_regions} regions, not its n_regions {run['n_regions']}.")
-    idx = np.asarray(label_idx, np.int64)
-    counts = np.asarray(row["region_counts"], np.float64).reshape(n_regions, -1)[:, idx]
-    kept = counts.sum(axis=1) > 0 if row["kind"] == GRID else np.ones(n_regions, bool)
-    lengths, flows = _flows(row, all_labels)
-    source = np.repeat(np.arange(n_regions), lengths)
-    if not all_labels:
-        selected = np.isin(flows["label"], idx)
-        source, flows = source[selected], flows[selected]
+    every = labels is None  # every label: one record per pair already, in (source, target) order
+    row = runner.read_row("read_run_graph", run_id=run_id, all_labels=every)
+    if row is None:
+        complete_run(runner, run_id)  # RunNotFound, unless a publish was under way: then it is read again
+        row = runner.read_row("read_run_graph", run_id=run_id, all_labels=every)
+    if row is None:
+        raise run_not_found(run_id)
+    run = row["run"]
+    idx = resolve_labels(run["label_names"], labels)
+    if walk_relationships or not run.get("layer_columns"):
+        row = runner.read_row("read_run_graph_relationships", run_id=run_id, all_labels=every)
+        if row is None:  # deleted since
+            raise run_not_found(run_id)
+    layer, counts, flows = _columns(row, len(run["label_names"]), every)
+    if layer.size != run["n_regions"]:  # regions are never added to a published version
+        raise RuntimeError(f"run {run_id} holds {layer.size} regions, not its n_regions {run['n_regions']}.")
+    counts = counts[:, idx].astype(np.float64)
+    kept = counts.sum(axis=1) > 0 if run["kind"] == GRID else np.ones(layer.size, bool)
+    if not every:
+        flows = flows[np.isin(flows["label"], idx)]
     position = np.cumsum(kept) - 1  # a region's node among the kept ones
-    source, target, weight = position[source], position[flows["target"]], flows["weight"].astype(np.float64)
-    if not all_labels:  # all labels: one record per pair already, in (source, target) order
+    source, target = position[flows["source"]], position[flows["target"]]
+    weight = flows["weight"].astype(np.float64)
+    if not every:
         source, target, weight = pair_sums(int(kept.sum()), source, target, weight)
     return {
-        "kind": row["kind"],
-        "node_layer": np.asarray(row["region_layer"], np.int64)[kept],
+        "run": run,
+        "label_idx": idx,
+        "kind": run["kind"],
+        "node_layer": layer[kept],
         "node_counts": counts[kept],
         "edge_source": source,
         "edge_target": target,
@@ -212,10 +241,9 @@ def read_graph_arrays(
 def run_metrics(
     runner: CypherRunner,
     run_id: str,
-    labels: Sequence[str] | str | None = None,
+    labels: Sequence[str | int] | str | int | None = None,
     *,
     save: bool = False,
-    uri: str = "the database",
 ) -> dict[str, Any]:
     """Metrics of ``run_id`` for ``labels`` (None = all), equal to ``compute_metrics`` of the stored NRAG.
 
@@ -230,10 +258,11 @@ def run_metrics(
         read statements are sent.
 
     Raises RunNotFound for an unknown run and ValueError naming the valid labels for an unknown one;
-    needs no GDS plugin (one Cypher statement).
+    needs no GDS plugin (one Cypher statement, :func:`read_graph_arrays`).
     """
-    run, idx, names, all_labels = run_selection(runner, run_id, labels, uri=uri)
-    graph = read_graph_arrays(runner, run, idx, all_labels=all_labels)
+    graph = read_graph_arrays(runner, run_id, labels)
+    run, idx = graph["run"], graph["label_idx"]
+    names = [run["label_names"][i] for i in idx]
     result = metrics_from_arrays(
         run["n_layers"],
         graph["node_layer"],
@@ -244,5 +273,5 @@ def run_metrics(
         node_counts=graph["node_counts"] if graph["kind"] == GRID else None,
     )
     if save:
-        save_metrics(runner, run, names, result, all_labels)
+        save_metrics(runner, run, names, result, sorted(idx) == list(range(len(run["label_names"]))))
     return result

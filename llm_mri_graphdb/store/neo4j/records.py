@@ -25,7 +25,11 @@ __all__ = [
     "side_props",
     "model_key",
     "corpus_key",
-    "region_packed_flows",
+    "layer_columns",
+    "layer_column_batches",
+    "layer_columns_check",
+    "REGION_INDEX",
+    "REGION_COUNT",
     "TOTAL_FLOW",
     "LABEL_FLOW",
     "region_rows",
@@ -61,7 +65,7 @@ _RESERVED = {
     "text_paths",
     "activations_path",
     "degenerate_layers",
-    "packed_flows",
+    "layer_columns",
 }
 _PRIMITIVE = (str, int, float, bool)
 
@@ -135,8 +139,9 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     texts stored with the run (0: none) and ``text_paths`` whether their
     ``IN`` memberships are; ``activations_path`` is set when the NRAG has one,
     ``degenerate_layers`` (a list of ints, maybe empty) when it is known.
-    ``packed_flows`` marks a run whose regions hold their outgoing flows packed
-    (:func:`region_packed_flows`); runs written before those existed lack it.
+    ``layer_columns`` marks a run whose graph is also stored as packed
+    columns, one ``(:LayerColumns)`` a layer (:func:`layer_columns`); runs
+    written before those existed lack it.
     """
     props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
     props.update(
@@ -155,7 +160,7 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
         corpus_key=corpus_key(nrag.corpus),
         n_texts=int(n_texts),
         text_paths=bool(text_paths),
-        packed_flows=True,
+        layer_columns=True,
     )
     if nrag.activations_path is not None:
         props["activations_path"] = nrag.activations_path
@@ -173,60 +178,92 @@ def side_props(meta: Mapping[str, Any], key_name: str, key: str) -> dict[str, An
     return props
 
 
-TOTAL_FLOW = np.dtype([("target", "<i4"), ("weight", "<f8")])
-"""One record of a region's ``packed_total_flows``: a ``:FLOWS_TOTAL`` (target region idx, weight)."""
-LABEL_FLOW = np.dtype([("target", "<i4"), ("label", "<i4"), ("weight", "<f8")])
-"""One record of a region's ``packed_label_flows``: a ``:FLOWS`` (target idx, label index, weight)."""
+REGION_INDEX = np.dtype("<i4")
+"""One entry of a layer's ``region_idx``: a region's position in the run's canonical order."""
+REGION_COUNT = np.dtype("<i4")
+"""One entry of a layer's ``region_counts``: texts of one label in one region."""
+TOTAL_FLOW = np.dtype([("source", "<i4"), ("target", "<i4"), ("weight", "<f8")])
+"""One record of a layer's ``total_flows``: a ``:FLOWS_TOTAL`` (source and target region idx, weight)."""
+LABEL_FLOW = np.dtype([("source", "<i4"), ("target", "<i4"), ("label", "<i4"), ("weight", "<f8")])
+"""One record of a layer's ``label_flows``: a ``:FLOWS`` (source, target, label index, weight)."""
 
 
-def _per_source(records: np.ndarray, source: np.ndarray, n_regions: int) -> list[bytes]:
-    """``records`` (sorted by source) cut into one byte string per region, in region order."""
-    ends = np.cumsum(np.bincount(source, minlength=n_regions)) * records.dtype.itemsize
-    data = records.tobytes()
-    return [data[a:b] for a, b in zip([0, *ends[:-1].tolist()], ends.tolist())]
+def layer_columns(nrag: NRAG) -> list[list[Any]]:
+    """``[layer, region_idx, region_counts, total_flows, label_flows]`` per layer: the run's graph as bytes.
 
-
-def region_packed_flows(nrag: NRAG) -> tuple[list[bytes], list[bytes]]:
-    """Each region's outgoing flows packed as bytes, one per region in canonical order.
-
-    ``packed_total_flows``: its ``:FLOWS_TOTAL`` as :data:`TOTAL_FLOW` records
-    by target; ``packed_label_flows``: its ``:FLOWS`` as :data:`LABEL_FLOW`
-    records by target then label (little-endian, no header: the length is the
-    byte count over the record size). A region without outgoing flows (the
-    last layer) has empty ones. They are what ``read_run_graph`` reads: one
-    byte string a region instead of a relationship walk or a list of boxed
-    numbers (docs/benchmarks.md, "Metrics in the database").
+    Each layer's regions and outgoing flows packed as little-endian arrays
+    without a header, what ``read_run_graph`` reads in one row a layer
+    instead of one a region or a relationship walk: ``region_idx``
+    (:data:`REGION_INDEX`, ascending) and ``region_counts`` (:data:`REGION_COUNT`,
+    one row of ``n_labels`` per region), ``total_flows`` (:data:`TOTAL_FLOW`,
+    the ``:FLOWS_TOTAL`` from the layer by source then target) and
+    ``label_flows`` (:data:`LABEL_FLOW`, the ``:FLOWS`` by source, target,
+    label). The last layer's flows are empty.
 
     >>> from llm_mri_graphdb.nrag import NRAG
     >>> g = NRAG("grid", 2, ("a", "b"), [0, 1, 1], [0, 0, 1], [0, 0, 0], [[1, 1], [1, 0], [0, 1]],
     ...          [0, 0], [1, 2], [0, 1], [1.0, 1.0])
-    >>> total, label = region_packed_flows(g)
-    >>> np.frombuffer(total[0], TOTAL_FLOW).tolist(), [len(b) for b in total[1:]]
-    ([(1, 1.0), (2, 1.0)], [0, 0])
-    >>> np.frombuffer(label[0], LABEL_FLOW)["label"].tolist()
+    >>> first, last = layer_columns(g)
+    >>> np.frombuffer(first[3], TOTAL_FLOW).tolist(), np.frombuffer(last[1], REGION_INDEX).tolist(), last[3]
+    ([(0, 1, 1.0), (0, 2, 1.0)], [1, 2], b'')
+    >>> np.frombuffer(first[4], LABEL_FLOW)["label"].tolist()
     [0, 1]
     """
+    if nrag.n_regions > np.iinfo(np.int32).max or (nrag.region_counts.size and nrag.region_counts.max() >= 2**31):
+        raise ValueError("a run of 2**31 regions or texts in one region does not fit the stored int32 columns.")
     src, tgt, lab, weight, starts = _pairs(nrag)  # by (source layer, source, target, label)
     total = np.empty(starts.size, TOTAL_FLOW)
-    total["target"], total["weight"] = tgt[starts], np.add.reduceat(weight, starts) if starts.size else weight
+    total["source"], total["target"] = src[starts], tgt[starts]
+    total["weight"] = np.add.reduceat(weight, starts) if starts.size else weight
     label = np.empty(src.size, LABEL_FLOW)
-    label["target"], label["label"], label["weight"] = tgt, lab, weight
-    by_pair, by_row = np.argsort(src[starts], kind="stable"), np.argsort(src, kind="stable")  # by source
-    return (
-        _per_source(total[by_pair], src[starts][by_pair], nrag.n_regions),
-        _per_source(label[by_row], src[by_row], nrag.n_regions),
-    )
+    label["source"], label["target"], label["label"], label["weight"] = src, tgt, lab, weight
+    by_layer = np.argsort(nrag.region_layer, kind="stable")  # canonical order keeps layers contiguous already
+    bounds = np.arange(nrag.n_layers + 1)  # a layer's rows lie between the bounds of it and the next
+    regions = np.searchsorted(nrag.region_layer[by_layer], bounds)
+    totals = np.searchsorted(nrag.region_layer[total["source"]], bounds)
+    labels = np.searchsorted(nrag.region_layer[src], bounds)
+    counts = nrag.region_counts.astype(REGION_COUNT)
+    rows: list[list[Any]] = []
+    for layer in range(nrag.n_layers):
+        idx = by_layer[regions[layer] : regions[layer + 1]]
+        rows.append(
+            [
+                layer,
+                idx.astype(REGION_INDEX).tobytes(),
+                counts[idx].tobytes(),
+                total[totals[layer] : totals[layer + 1]].tobytes(),
+                label[labels[layer] : labels[layer + 1]].tobytes(),
+            ]
+        )
+    return rows
+
+
+def layer_column_batches(nrag: NRAG, size: int) -> list[list[list[Any]]]:
+    """:func:`layer_columns` rows in batches of whole layers, each of about ``size`` label flows or fewer.
+
+    >>> from llm_mri_graphdb.nrag import NRAG
+    >>> g = NRAG("grid", 3, ("a",), [0, 1, 2], [0, 0, 0], [0, 0, 0], [[1], [1], [1]], [0, 1], [1, 2], [0, 0], [1., 1.])
+    >>> [[row[0] for row in batch] for batch in layer_column_batches(g, 1)]
+    [[0], [1, 2]]
+    """
+    batches: list[list[list[Any]]] = [[]]
+    records = 0
+    for row in layer_columns(nrag):
+        records += len(row[4]) // LABEL_FLOW.itemsize
+        if batches[-1] and records > size:
+            batches.append([])
+            records = len(row[4]) // LABEL_FLOW.itemsize
+        batches[-1].append(row)
+    return batches
 
 
 def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
-    """``[uid, name, idx, layer, x, y, counts, total, packed_total_flows, packed_label_flows]`` per region.
-
-    In canonical order; the packed flows are :func:`region_packed_flows`'.
+    """``[uid, name, idx, layer, x, y, counts, total]`` per region, in canonical order.
 
     >>> from llm_mri_graphdb.nrag import NRAG
     >>> g = NRAG("grid", 2, ("a",), [0, 1], [0, 1], [0, 0], [[2], [2]], [0], [1], [0], [2.0])
     >>> region_rows(g, "v")[1]
-    ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2, b'', b'']
+    ['v:1_1_0', '1_1_0', 1, 1, 1, 0, [2], 2]
     """
     names = nrag.region_ids()
     columns = zip(
@@ -238,7 +275,6 @@ def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
         nrag.region_y.tolist(),
         nrag.region_counts.tolist(),
         nrag.region_counts.sum(axis=1).tolist(),
-        *region_packed_flows(nrag),
     )
     return [list(row) for row in columns]
 
@@ -383,6 +419,12 @@ def region_batch_check(params: dict[str, Any], counters: Any) -> None:
     """RuntimeError unless a region batch created all its nodes or none (a retried batch)."""
     if counters.nodes_created not in (0, len(params["rows"])):
         raise RuntimeError(f"a region batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
+
+
+def layer_columns_check(params: dict[str, Any], counters: Any) -> None:
+    """RuntimeError unless a batch of layer columns created all its nodes or none (a retried batch)."""
+    if counters.nodes_created not in (0, len(params["rows"])):
+        raise RuntimeError(f"a layer-columns batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
 
 
 def flow_batch_check(params: dict[str, Any], counters: Any) -> None:

@@ -70,8 +70,9 @@ class CypherRunner:
         """Rows of the read statement ``cypher/<name>.cypher`` (retried by the driver)."""
         return self.run_text(cypher.load(name), params, write=False)
 
-    def read_row(self, name: str, **params: Any) -> dict[str, Any]:
-        """The single row of a read statement whose values are plain lists and scalars, as the driver gives them.
+    def read_row(self, name: str, **params: Any) -> dict[str, Any] | None:
+        """The first row of a read statement whose values are plain lists, maps and scalars, as the driver gives
+        them (None when it returns no row).
 
         Skips :meth:`neo4j.Record.data`, which walks every list element to
         convert graph types: on a row of three 150k-element lists that walk
@@ -80,7 +81,7 @@ class CypherRunner:
         records, _, _ = self.driver.execute_query(
             cypher.load(name), params, database_=self.database, routing_=RoutingControl.READ
         )
-        return dict(zip(records[0].keys(), records[0].values()))
+        return dict(zip(records[0].keys(), records[0].values())) if records else None
 
     def write(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Rows of the write statement ``cypher/<name>.cypher`` in one managed transaction."""

@@ -49,6 +49,8 @@ from llm_mri_graphdb.store.neo4j.records import (
     corpus_key,
     flow_batch_check,
     flow_batches,
+    layer_column_batches,
+    layer_columns_check,
     model_key,
     region_batch_check,
     region_rows,
@@ -337,8 +339,8 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         return run_id
 
     def _write_version(self, nrag: NRAG, version: str, texts: list[str] | None) -> list[str]:
-        """Regions, flows (even source layers, then odd), texts and their memberships, then publish ``version``
-        in one transaction.
+        """Regions, layer columns, flows (even source layers, then odd), texts and their memberships, then
+        publish ``version`` in one transaction.
 
         Returns the versions the publishing retired (to delete).
         """
@@ -353,6 +355,12 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
                 {"rows": rows[start : start + size], "run_id": run_id, "version": version}
                 for start in range(0, len(rows), max(size, 1))
             ],
+        )
+        self._runner.write_batches(
+            "create_layer_columns",
+            workers=self.workers,
+            check=layer_columns_check,
+            batches=[{"rows": batch, "version": version} for batch in layer_column_batches(nrag, self.batch_size)],
         )
         groups = flow_batches(nrag, self.batch_size)
         labels = list(nrag.label_names)
@@ -506,7 +514,7 @@ class Neo4jStore(neo4j_texts.TextQuestions, Store):
         (see :mod:`llm_mri_graphdb.store.neo4j.metrics`)."""
         from llm_mri_graphdb.store.neo4j.metrics import run_metrics
 
-        return run_metrics(self._runner, run_id, labels, save=save, uri=str(self.uri))
+        return run_metrics(self._runner, run_id, labels, save=save)
 
     def analyze(
         self,
