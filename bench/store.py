@@ -44,7 +44,7 @@ import numpy as np
 
 from llm_mri_graphdb.nrag.model import NRAG, build_nrag_from_reduced
 from llm_mri_graphdb.settings import Neo4jSettings, neo4j_settings
-from llm_mri_graphdb.store.neo4j.records import layer_columns
+from llm_mri_graphdb.store.neo4j.columns import layer_columns
 from llm_mri_graphdb.testing import nrag_from_paths
 
 __all__ = [
@@ -150,7 +150,7 @@ def bare_write(driver, nrag: NRAG, *, batch_size: int = 20_000, database: str | 
     rows addressed by position), auto-commit transactions, one thread, and no
     staging, idempotence guard or publishing. Rows are built here with plain
     Python, as a script would; the layers' packed columns with the store's own
-    packing (:func:`~llm_mri_graphdb.store.neo4j.records.layer_columns`),
+    packing (:func:`~llm_mri_graphdb.store.neo4j.columns.layer_columns`),
     since they are the same bytes.
     """
     version = f"bare-{uuid.uuid4().hex[:12]}"

@@ -1,5 +1,5 @@
 // Create the (:LayerColumns) of a batch of layers of a staging version: each layer's regions and outgoing
-// flows packed as bytes, what read_run_graph reads (records.layer_columns gives the layout). Rows are
+// flows packed as bytes, what read_run_graph reads (columns.layer_columns gives the layout). Rows are
 // positional: [layer, region_idx, region_counts, total_flows, label_flows].
 // Idempotent under driver retries: when the batch's first layer exists the batch already committed and
 // nothing is created. Parameters: $version, $rows.

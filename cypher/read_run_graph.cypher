@@ -2,7 +2,7 @@
 // in layer order, each layer's regions (region_idx, region_counts per label of run.label_names) and
 // outgoing flows packed as bytes: when $all_labels its :FLOWS_TOTAL (total_flows: source idx, target idx,
 // weight), else its :FLOWS (label_flows: source, target, label index into run.label_names, weight);
-// records.layer_columns gives the layout. The caller checks its label selection against the run, keeps the
+// columns.layer_columns gives the layout. The caller checks its label selection against the run, keeps the
 // regions and rows of the labels it selects and sums the rows per pair (store.neo4j.metrics.
 // read_graph_arrays). One row a layer: no region or relationship is read. A run written before its layers
 // had columns (no run.layer_columns; the lists are empty) is read by read_run_graph_relationships.

@@ -10,17 +10,15 @@ import pytest
 
 from llm_mri_graphdb.nrag.model import NRAG
 from llm_mri_graphdb.store import cypher
-from llm_mri_graphdb.store.neo4j.records import (
+from llm_mri_graphdb.store.neo4j.columns import (
     LABEL_FLOW,
     REGION_COUNT,
     REGION_INDEX,
     TOTAL_FLOW,
-    flow_batches,
     layer_column_batches,
     layer_columns,
-    n_relationships,
-    region_rows,
 )
+from llm_mri_graphdb.store.neo4j.records import flow_batches, n_relationships, region_rows
 from llm_mri_graphdb.store.neo4j.runner import _IDEMPOTENT
 
 

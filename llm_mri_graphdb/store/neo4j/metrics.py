@@ -6,7 +6,7 @@ Metrics
 ``cypher/read_run_graph.cypher``: one ``(:LayerColumns)`` a layer, holding
 its regions' indices and counts and their outgoing flows packed as bytes
 (``total_flows`` for all labels, ``label_flows`` for a selection;
-:func:`~llm_mri_graphdb.store.neo4j.records.layer_columns`).
+:func:`~llm_mri_graphdb.store.neo4j.columns.layer_columns`).
 :func:`read_graph_arrays` checks the labels against the run, keeps the
 regions and flows of the selected labels and sums them per pair; those arrays feed
 :func:`llm_mri_graphdb.analysis.metrics.metrics_from_arrays`, the same numpy
@@ -66,7 +66,7 @@ from llm_mri_graphdb.errors import GDSNotInstalled
 from llm_mri_graphdb.labels import resolve_labels
 from llm_mri_graphdb.nrag.model import GRID
 from llm_mri_graphdb.store.base import run_not_found
-from llm_mri_graphdb.store.neo4j.records import LABEL_FLOW, REGION_COUNT, REGION_INDEX, TOTAL_FLOW
+from llm_mri_graphdb.store.neo4j.columns import LABEL_FLOW, REGION_COUNT, REGION_INDEX, TOTAL_FLOW
 from llm_mri_graphdb.store.neo4j.runner import CypherRunner, complete_run
 
 __all__ = [
@@ -186,7 +186,7 @@ def read_graph_arrays(
     ``(:LayerColumns)``, each layer's regions (index, counts) and outgoing flows
     packed as bytes (every label, ``labels=None``: its ``:FLOWS_TOTAL``; a
     selection: its ``:FLOWS``; see
-    :func:`~llm_mri_graphdb.store.neo4j.records.layer_columns`). The selection
+    :func:`~llm_mri_graphdb.store.neo4j.columns.layer_columns`). The selection
     is then checked against the run's labels; the regions the selected labels
     occupy are kept (grid runs; every region of a component run), the flows of
     the selected labels kept and summed per pair by :func:`pair_sums`. A run

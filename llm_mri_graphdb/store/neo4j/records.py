@@ -25,13 +25,7 @@ __all__ = [
     "side_props",
     "model_key",
     "corpus_key",
-    "layer_columns",
-    "layer_column_batches",
-    "layer_columns_check",
-    "REGION_INDEX",
-    "REGION_COUNT",
-    "TOTAL_FLOW",
-    "LABEL_FLOW",
+    "edge_pairs",
     "region_rows",
     "flow_batches",
     "n_relationships",
@@ -113,8 +107,9 @@ def corpus_key(corpus: Mapping[str, Any]) -> str:
     return identity_key(corpus)
 
 
-def _pairs(nrag: NRAG) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Edge rows ordered by (source layer, source, target, label) and the first row of each pair."""
+def edge_pairs(nrag: NRAG) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Edge rows ``(source, target, label, weight)`` ordered by (source layer, source, target, label), and the
+    first row of each (source, target) pair: the order every write of the flows shares."""
     order = np.lexsort((nrag.edge_label, nrag.edge_target, nrag.edge_source, nrag.region_layer[nrag.edge_source]))
     src, tgt = nrag.edge_source[order], nrag.edge_target[order]
     lab, weight = nrag.edge_label[order], nrag.edge_weight[order]
@@ -128,7 +123,7 @@ def _pairs(nrag: NRAG) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, 
 
 def n_relationships(nrag: NRAG) -> int:
     """``:FLOWS`` plus ``:FLOWS_TOTAL`` relationships the NRAG is stored as."""
-    return int(nrag.edge_source.shape[0] + _pairs(nrag)[4].shape[0])
+    return int(nrag.edge_source.shape[0] + edge_pairs(nrag)[4].shape[0])
 
 
 def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict[str, Any]:
@@ -140,7 +135,8 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
     ``IN`` memberships are; ``activations_path`` is set when the NRAG has one,
     ``degenerate_layers`` (a list of ints, maybe empty) when it is known.
     ``layer_columns`` marks a run whose graph is also stored as packed
-    columns, one ``(:LayerColumns)`` a layer (:func:`layer_columns`); runs
+    columns, one ``(:LayerColumns)`` a layer
+    (:func:`~llm_mri_graphdb.store.neo4j.columns.layer_columns`); runs
     written before those existed lack it.
     """
     props = {k: v for k, v in _flatten(dict(nrag.settings)).items() if k not in _RESERVED}
@@ -151,7 +147,7 @@ def run_props(nrag: NRAG, *, n_texts: int = 0, text_paths: bool = False) -> dict
         n_labels=nrag.n_labels,
         n_regions=nrag.n_regions,
         n_edge_rows=int(nrag.edge_source.shape[0]),
-        n_edges=int(_pairs(nrag)[4].size),
+        n_edges=int(edge_pairs(nrag)[4].size),
         model_json=to_json(nrag.model),
         corpus_json=to_json(nrag.corpus),
         settings_json=to_json(nrag.settings),
@@ -176,85 +172,6 @@ def side_props(meta: Mapping[str, Any], key_name: str, key: str) -> dict[str, An
     props = {k: p for k, v in meta.items() if (p := _property(v)) is not None}
     props[key_name] = key
     return props
-
-
-REGION_INDEX = np.dtype("<i4")
-"""One entry of a layer's ``region_idx``: a region's position in the run's canonical order."""
-REGION_COUNT = np.dtype("<i4")
-"""One entry of a layer's ``region_counts``: texts of one label in one region."""
-TOTAL_FLOW = np.dtype([("source", "<i4"), ("target", "<i4"), ("weight", "<f8")])
-"""One record of a layer's ``total_flows``: a ``:FLOWS_TOTAL`` (source and target region idx, weight)."""
-LABEL_FLOW = np.dtype([("source", "<i4"), ("target", "<i4"), ("label", "<i4"), ("weight", "<f8")])
-"""One record of a layer's ``label_flows``: a ``:FLOWS`` (source, target, label index, weight)."""
-
-
-def layer_columns(nrag: NRAG) -> list[list[Any]]:
-    """``[layer, region_idx, region_counts, total_flows, label_flows]`` per layer: the run's graph as bytes.
-
-    Each layer's regions and outgoing flows packed as little-endian arrays
-    without a header, what ``read_run_graph`` reads in one row a layer
-    instead of one a region or a relationship walk: ``region_idx``
-    (:data:`REGION_INDEX`, ascending) and ``region_counts`` (:data:`REGION_COUNT`,
-    one row of ``n_labels`` per region), ``total_flows`` (:data:`TOTAL_FLOW`,
-    the ``:FLOWS_TOTAL`` from the layer by source then target) and
-    ``label_flows`` (:data:`LABEL_FLOW`, the ``:FLOWS`` by source, target,
-    label). The last layer's flows are empty.
-
-    >>> from llm_mri_graphdb.nrag import NRAG
-    >>> g = NRAG("grid", 2, ("a", "b"), [0, 1, 1], [0, 0, 1], [0, 0, 0], [[1, 1], [1, 0], [0, 1]],
-    ...          [0, 0], [1, 2], [0, 1], [1.0, 1.0])
-    >>> first, last = layer_columns(g)
-    >>> np.frombuffer(first[3], TOTAL_FLOW).tolist(), np.frombuffer(last[1], REGION_INDEX).tolist(), last[3]
-    ([(0, 1, 1.0), (0, 2, 1.0)], [1, 2], b'')
-    >>> np.frombuffer(first[4], LABEL_FLOW)["label"].tolist()
-    [0, 1]
-    """
-    if nrag.n_regions > np.iinfo(np.int32).max or (nrag.region_counts.size and nrag.region_counts.max() >= 2**31):
-        raise ValueError("a run of 2**31 regions or texts in one region does not fit the stored int32 columns.")
-    src, tgt, lab, weight, starts = _pairs(nrag)  # by (source layer, source, target, label)
-    total = np.empty(starts.size, TOTAL_FLOW)
-    total["source"], total["target"] = src[starts], tgt[starts]
-    total["weight"] = np.add.reduceat(weight, starts) if starts.size else weight
-    label = np.empty(src.size, LABEL_FLOW)
-    label["source"], label["target"], label["label"], label["weight"] = src, tgt, lab, weight
-    by_layer = np.argsort(nrag.region_layer, kind="stable")  # canonical order keeps layers contiguous already
-    bounds = np.arange(nrag.n_layers + 1)  # a layer's rows lie between the bounds of it and the next
-    regions = np.searchsorted(nrag.region_layer[by_layer], bounds)
-    totals = np.searchsorted(nrag.region_layer[total["source"]], bounds)
-    labels = np.searchsorted(nrag.region_layer[src], bounds)
-    counts = nrag.region_counts.astype(REGION_COUNT)
-    rows: list[list[Any]] = []
-    for layer in range(nrag.n_layers):
-        idx = by_layer[regions[layer] : regions[layer + 1]]
-        rows.append(
-            [
-                layer,
-                idx.astype(REGION_INDEX).tobytes(),
-                counts[idx].tobytes(),
-                total[totals[layer] : totals[layer + 1]].tobytes(),
-                label[labels[layer] : labels[layer + 1]].tobytes(),
-            ]
-        )
-    return rows
-
-
-def layer_column_batches(nrag: NRAG, size: int) -> list[list[list[Any]]]:
-    """:func:`layer_columns` rows in batches of whole layers, each of about ``size`` label flows or fewer.
-
-    >>> from llm_mri_graphdb.nrag import NRAG
-    >>> g = NRAG("grid", 3, ("a",), [0, 1, 2], [0, 0, 0], [0, 0, 0], [[1], [1], [1]], [0, 1], [1, 2], [0, 0], [1., 1.])
-    >>> [[row[0] for row in batch] for batch in layer_column_batches(g, 1)]
-    [[0], [1, 2]]
-    """
-    batches: list[list[list[Any]]] = [[]]
-    records = 0
-    for row in layer_columns(nrag):
-        records += len(row[4]) // LABEL_FLOW.itemsize
-        if batches[-1] and records > size:
-            batches.append([])
-            records = len(row[4]) // LABEL_FLOW.itemsize
-        batches[-1].append(row)
-    return batches
 
 
 def region_rows(nrag: NRAG, version: str) -> list[list[Any]]:
@@ -339,7 +256,7 @@ def flow_batches(nrag: NRAG, size: int) -> list[list[FlowBatch]]:
     >>> [(b.layer, b.s, b.t, b.total, b.fl) for b in flow_batches(g, 10)[0]]
     [(0, [0, 0], [0, 1], [1.0, 1.0], [0, 1])]
     """
-    src, tgt, lab, weight, starts = _pairs(nrag)
+    src, tgt, lab, weight, starts = edge_pairs(nrag)
     if starts.size == 0:
         return []
     layer = nrag.region_layer
@@ -419,12 +336,6 @@ def region_batch_check(params: dict[str, Any], counters: Any) -> None:
     """RuntimeError unless a region batch created all its nodes or none (a retried batch)."""
     if counters.nodes_created not in (0, len(params["rows"])):
         raise RuntimeError(f"a region batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
-
-
-def layer_columns_check(params: dict[str, Any], counters: Any) -> None:
-    """RuntimeError unless a batch of layer columns created all its nodes or none (a retried batch)."""
-    if counters.nodes_created not in (0, len(params["rows"])):
-        raise RuntimeError(f"a layer-columns batch created {counters.nodes_created} of {len(params['rows'])} nodes.")
 
 
 def flow_batch_check(params: dict[str, Any], counters: Any) -> None:

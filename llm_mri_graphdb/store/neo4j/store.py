@@ -45,12 +45,11 @@ from llm_mri_graphdb.store import cypher
 from llm_mri_graphdb.store.base import Store, run_not_found
 from llm_mri_graphdb.store.neo4j import alignment as neo4j_alignment
 from llm_mri_graphdb.store.neo4j import texts as neo4j_texts
+from llm_mri_graphdb.store.neo4j.columns import layer_column_batches, layer_columns_check
 from llm_mri_graphdb.store.neo4j.records import (
     corpus_key,
     flow_batch_check,
     flow_batches,
-    layer_column_batches,
-    layer_columns_check,
     model_key,
     region_batch_check,
     region_rows,
