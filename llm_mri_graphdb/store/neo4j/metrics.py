@@ -132,9 +132,14 @@ def run_selection(
     run = complete_run(runner, run_id)
     if gds:
         gds_version(runner, uri)
+    return (run, *_label_selection(run, labels))
+
+
+def _label_selection(run: dict[str, Any], labels: Any) -> tuple[list[int], list[str], bool]:
+    """The selection's label indices and names in ``run``, and whether it is every label (ValueError if unknown)."""
     label_names = list(run["label_names"])
     idx = resolve_labels(label_names, labels)
-    return run, idx, [label_names[i] for i in idx], sorted(idx) == list(range(len(label_names)))
+    return idx, [label_names[i] for i in idx], sorted(idx) == list(range(len(label_names)))
 
 
 def save_metrics(
@@ -195,8 +200,8 @@ def read_graph_arrays(
     relationships by ``read_run_graph_relationships.cypher`` into the same
     arrays.
 
-    Returns ``run`` (the run's properties), ``label_idx`` (the selection's
-    indices), ``kind``, ``node_layer``, ``node_counts`` (kept regions x
+    Returns ``run`` (the run's properties), ``label_idx`` and ``label_names``
+    (the selection), ``all_labels`` (whether it is every label), ``kind``, ``node_layer``, ``node_counts`` (kept regions x
     selected labels), ``edge_source``, ``edge_target`` (positions among the
     kept regions) and ``edge_weight``. Raises RunNotFound for an unknown run
     and ValueError naming the valid labels for an unknown label.
@@ -209,7 +214,7 @@ def read_graph_arrays(
     if row is None:
         raise run_not_found(run_id)
     run = row["run"]
-    idx = resolve_labels(run["label_names"], labels)
+    idx, names, all_labels = _label_selection(run, labels)
     if walk_relationships or not run.get("layer_columns"):
         row = runner.read_row("read_run_graph_relationships", run_id=run_id, all_labels=every)
         if row is None:  # deleted since
@@ -229,6 +234,8 @@ def read_graph_arrays(
     return {
         "run": run,
         "label_idx": idx,
+        "label_names": names,
+        "all_labels": all_labels,
         "kind": run["kind"],
         "node_layer": layer[kept],
         "node_counts": counts[kept],
@@ -261,8 +268,7 @@ def run_metrics(
     needs no GDS plugin (one Cypher statement, :func:`read_graph_arrays`).
     """
     graph = read_graph_arrays(runner, run_id, labels)
-    run, idx = graph["run"], graph["label_idx"]
-    names = [run["label_names"][i] for i in idx]
+    run, names = graph["run"], graph["label_names"]
     result = metrics_from_arrays(
         run["n_layers"],
         graph["node_layer"],
@@ -273,5 +279,5 @@ def run_metrics(
         node_counts=graph["node_counts"] if graph["kind"] == GRID else None,
     )
     if save:
-        save_metrics(runner, run, names, result, sorted(idx) == list(range(len(run["label_names"]))))
+        save_metrics(runner, run, names, result, graph["all_labels"])
     return result
